@@ -1,0 +1,1 @@
+"""Sightline controller package."""

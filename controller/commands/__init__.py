@@ -1,0 +1,1 @@
+"""Command groups of the ``sightline`` CLI, one module per area; ``controller.cli`` adds them."""

@@ -1,0 +1,123 @@
+"""The error tree of Sightline.
+
+Every error Sightline raises on purpose derives from one of three roots. The
+leaf packages ``cameras`` and ``inference`` may not import ``controller``
+(DESIGN.md section 4), so their roots live in those packages and are
+re-exported here; ``ALL_ERRORS`` is the tuple to catch "anything Sightline
+raised on purpose"::
+
+    SightlineError                      controller/errors.py
+    ├── ConfigError                     a settings or provisioning file is wrong
+    ├── StoreError                      the database refused or is unreachable
+    │   ├── StoreUnavailable            connection lost: spool and retry
+    │   └── NotFound                    no such row
+    ├── ValidationError                 bad input from outside, names the field/line
+    ├── PolicyViolation                 an action the ALPR policy forbids
+    │   └── AccessDenied                role or training does not allow it
+    ├── AuditChainBroken                the hash chain does not verify
+    ├── DispatchError                   a hit could not be delivered to a sink
+    └── ControllerError                 start/stop of the controller failed
+
+    HardwareError                       cameras/errors.py
+    ├── CameraError                     one camera, named in the message
+    │   ├── CameraUnreachable
+    │   ├── CameraAuthError
+    │   ├── CameraNoH264Profile
+    │   ├── CameraMalformedReply
+    │   └── StreamError
+    └── CabinetError                    roadside cabinet Modbus I/O
+
+    InferenceError                      inference/errors.py
+    └── ModelError                      a model file missing or unusable
+"""
+
+from __future__ import annotations
+
+from cameras.errors import (
+    CabinetError,
+    CameraAuthError,
+    CameraError,
+    CameraMalformedReply,
+    CameraNoH264Profile,
+    CameraUnreachable,
+    HardwareError,
+    StreamError,
+)
+from inference.errors import InferenceError, ModelError
+
+
+class SightlineError(Exception):
+    """Root of the errors the controller, store and web raise on purpose."""
+
+
+class ConfigError(SightlineError):
+    """A settings or provisioning file is invalid; the message names file and field."""
+
+
+class StoreError(SightlineError):
+    """The database refused an operation."""
+
+
+class StoreUnavailable(StoreError):
+    """The database cannot be reached; callers spool and retry."""
+
+
+class NotFound(StoreError):
+    """The requested row does not exist."""
+
+
+class ValidationError(SightlineError):
+    """Input from outside is invalid; the message names the field or line."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.reason = message
+
+
+class PolicyViolation(SightlineError):
+    """The action would break the ALPR policy (the message cites the clause)."""
+
+
+class AccessDenied(PolicyViolation):
+    """The user's role, training or acknowledgement does not allow the action."""
+
+
+class AuditChainBroken(SightlineError):
+    """The audit log's hash chain does not verify."""
+
+
+class DispatchError(SightlineError):
+    """A hit could not be delivered to a dispatch sink."""
+
+
+class ControllerError(SightlineError):
+    """The controller failed to start or stop."""
+
+
+ALL_ERRORS: tuple[type[Exception], ...] = (SightlineError, HardwareError, InferenceError)
+
+__all__ = [
+    "ALL_ERRORS",
+    "AccessDenied",
+    "AuditChainBroken",
+    "CabinetError",
+    "CameraAuthError",
+    "CameraError",
+    "CameraMalformedReply",
+    "CameraNoH264Profile",
+    "CameraUnreachable",
+    "ConfigError",
+    "ControllerError",
+    "DispatchError",
+    "HardwareError",
+    "InferenceError",
+    "ModelError",
+    "NotFound",
+    "PolicyViolation",
+    "SightlineError",
+    "StoreError",
+    "StoreUnavailable",
+    "StreamError",
+    "ValidationError",
+]

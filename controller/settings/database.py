@@ -1,0 +1,29 @@
+"""Database settings: where the system of record lives."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from controller.settings.base import Section
+
+
+class DatabaseSettings(Section):
+    """Connection to the system of record (SQLite embedded, PostgreSQL for scale-out)."""
+
+    url: str | None = Field(
+        default=None,
+        title="Database URL",
+        description=(
+            "SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db. Empty means an "
+            "embedded SQLite file `sightline.db` in the data directory. "
+            "SIGHTLINE_DATABASE_URL overrides it."
+        ),
+    )
+    pool_size: int = Field(
+        default=10, ge=1, le=200, title="Pool size",
+        description="Connections kept open per process (PostgreSQL only).",
+    )
+    busy_timeout_ms: int = Field(
+        default=30_000, ge=100, title="SQLite busy timeout",
+        description="How long a SQLite writer waits for the write lock, in milliseconds.",
+    )
