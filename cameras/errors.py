@@ -41,3 +41,15 @@ class CabinetError(HardwareError):
     def __init__(self, site: str, message: str) -> None:
         super().__init__(f"cabinet {site}: {message}")
         self.site = site
+
+
+class CabinetUnreachable(CabinetError):
+    """The cabinet's Modbus server did not answer (connection refused, dropped, timeout)."""
+
+
+class CabinetExceptionReply(CabinetError):
+    """The cabinet answered with a Modbus exception (e.g. illegal data address)."""
+
+    def __init__(self, site: str, message: str, code: int) -> None:
+        super().__init__(site, message)
+        self.code = code
