@@ -1,0 +1,120 @@
+"""From detected text lines to plate candidates, and how plate-like each one is.
+
+Text detection finds every line of text in a frame: plates, but also state
+names, slogans, dealer frames, fleet numbers and burned-in timestamps.  This
+module keeps lines whose geometry could be a plate's characters, joins a
+plate the detector split in two, reads each survivor with plate-specific
+decoding, and scores how likely each read is the plate itself.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from inference.detector import TextBox
+from inference.plates import Ranked, best_plate
+from inference.reader import LineRead
+
+MIN_HEIGHT_PX = 12.0
+MAX_ANGLE_DEG = 30.0
+# Characters on a plate are 2-3 times taller than wide and spaced; 2-8 of them.
+MIN_ASPECT, MAX_ASPECT = 0.8, 9.0
+# Timestamps and captions: digits separated by ':' '/' or '.'.
+_TIMESTAMP = re.compile(r"\d{1,4}\s*[-:/.]\s*\d{1,2}\s*[-:/.]|\d{1,2}\s*:\s*\d{2}|(19|20)\d\d-")
+_LOWER = re.compile(r"[a-z]")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A read of one text line that may be a plate."""
+
+    box: TextBox
+    line: LineRead
+    ranked: Ranked
+    score: float  # plate-likeness; higher is better
+
+    @property
+    def plate(self) -> str:
+        """The normalised plate string."""
+        return self.ranked.plate
+
+
+def geometric_filter(boxes: list[TextBox], frame_shape: tuple[int, ...]) -> list[TextBox]:
+    """Keep lines whose size, aspect and tilt could be a plate's characters."""
+    frame_h = frame_shape[0]
+    kept = []
+    for box in boxes:
+        h, w = box.height, box.width
+        if h < MIN_HEIGHT_PX or h > 0.9 * frame_h:
+            continue
+        if not MIN_ASPECT <= w / h <= MAX_ASPECT:
+            continue
+        if abs(box.angle) > MAX_ANGLE_DEG:
+            continue
+        kept.append(box)
+    return kept
+
+
+def merged_pairs(boxes: list[TextBox]) -> list[TextBox]:
+    """Lines the detector split at a plate's dash or sticker, joined back into one line."""
+    joined = []
+    for a in boxes:
+        for b in boxes:
+            if a is b or b.center[0] <= a.center[0]:
+                continue
+            ha, hb = a.height, b.height
+            if max(ha, hb) / min(ha, hb) > 1.35:
+                continue
+            if abs(a.center[1] - b.center[1]) > 0.35 * min(ha, hb):
+                continue
+            gap = b.quad[:, 0].min() - a.quad[:, 0].max()
+            if gap > 1.2 * min(ha, hb) or gap < -0.3 * min(ha, hb):
+                continue
+            quad = np.array([a.quad[0], b.quad[1], b.quad[2], a.quad[3]], dtype=np.float32)
+            joined.append(TextBox(quad=quad, score=min(a.score, b.score)))
+    return joined
+
+
+def rejected(line: LineRead) -> bool:
+    """Text that is certainly not a plate: timestamps, lowercase captions, foreign symbols."""
+    if _TIMESTAMP.search(line.raw):
+        return True
+    if len(_LOWER.findall(line.raw)) >= 2:
+        return True
+    return line.foreign > 0.5
+
+
+def score_line(box: TextBox, line: LineRead, frame_shape: tuple[int, ...]) -> Candidate | None:
+    """Rank one line's read against the plate formats and score how plate-like it is."""
+    if rejected(line):
+        return None
+    ranked = best_plate(line.char_probs)
+    if ranked is None:
+        return None
+    n = len(ranked.plate)
+    mean_log = ranked.log_score / n
+    # Why each term: a format fit and a plate length are what separate plates from
+    # other text; digits are on almost every plate; the nearest vehicle (tallest
+    # characters) is the one the camera is aimed at.
+    score = mean_log
+    score += 0.6 if ranked.fits_format else 0.0
+    score += 0.4 if 5 <= n <= 8 else -0.4 * abs(n - 6)
+    score += 0.3 if any(c.isdigit() for c in ranked.plate) else 0.0
+    score -= 2.0 * line.foreign
+    score += 0.15 * math.log(box.height / (frame_shape[0] / 30.0))
+    # Burned-in captions sit against the frame's edge; plates rarely touch it.
+    if _touches_edge(box, frame_shape):
+        score -= 1.0
+    return Candidate(box=box, line=line, ranked=ranked, score=score)
+
+
+def _touches_edge(box: TextBox, frame_shape: tuple[int, ...]) -> bool:
+    """Whether a line lies within 1% of the frame's border."""
+    h, w = frame_shape[0], frame_shape[1]
+    x0, y0 = box.quad.min(axis=0)
+    x1, y1 = box.quad.max(axis=0)
+    return bool(y0 < 0.01 * h or y1 > 0.99 * h or x0 < 0.01 * w or x1 > 0.99 * w)

@@ -1,0 +1,147 @@
+"""OpenVINO runtime: models compiled once, shared by every camera.
+
+A :class:`CompiledModel` wraps one compiled network and a small pool of infer
+requests.  ``infer`` runs synchronously (evaluation, benchmarks, worker
+threads); ``infer_async`` starts an async infer request and awaits its
+completion callback, so several cameras share one model without blocking the
+event loop.  Model files come from the repository (``inference/models``), from
+the installed ``rapidocr`` wheel (PP-OCR ONNX) or from a path the user
+configures.  Anything missing or unusable is a :class:`ModelError` raised when
+the model is loaded, never at the first frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import queue
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import openvino as ov
+
+from inference.errors import InferenceError, ModelError
+
+SHIPPED_DIR = Path(__file__).resolve().parent / "models"
+DEVICES = ("CPU", "GPU", "NPU", "AUTO")
+
+_core: ov.Core | None = None
+
+
+def core() -> ov.Core:
+    """Return the process-wide OpenVINO core (creating it is slow, so once)."""
+    global _core  # noqa: PLW0603 - one Core per process is what OpenVINO recommends
+    if _core is None:
+        _core = ov.Core()
+    return _core
+
+
+def rapidocr_models_dir() -> Path | None:
+    """Directory of the ONNX models shipped in the installed rapidocr wheel, if any."""
+    # find_spec locates the wheel without importing it (importing pulls in its engines).
+    spec = importlib.util.find_spec("rapidocr")
+    if spec is None or spec.origin is None:
+        return None
+    folder = Path(spec.origin).parent / "models"
+    return folder if folder.is_dir() else None
+
+
+def resolve_model(configured: Path | None, default_name: str) -> Path:
+    """Find a model file: the configured path, else the repo's, else the rapidocr wheel's."""
+    if configured is not None:
+        path = Path(configured).expanduser()
+        if not path.is_file():
+            raise ModelError(str(path), "file not found")
+        return path
+    candidates = [SHIPPED_DIR / default_name]
+    wheel = rapidocr_models_dir()
+    if wheel is not None:
+        candidates.append(wheel / default_name)
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise ModelError(default_name, "not shipped in inference/models nor in the rapidocr wheel")
+
+
+def read_model(path: Path) -> ov.Model:
+    """Read an ONNX or OpenVINO IR file, translating every failure into ModelError."""
+    if path.suffix.lower() not in (".onnx", ".xml"):
+        raise ModelError(str(path), "expected an .onnx file or an OpenVINO IR .xml file")
+    try:
+        return core().read_model(str(path))
+    except Exception as exc:  # OpenVINO raises plain RuntimeError for any bad file
+        raise ModelError(str(path), f"unreadable: {exc}") from exc
+
+
+class CompiledModel:
+    """One network compiled for one device, with a pool of reusable infer requests."""
+
+    def __init__(self, path: Path, device: str = "CPU", requests: int = 4) -> None:
+        if device not in DEVICES:
+            raise InferenceError(f"unknown OpenVINO device {device!r}; use one of {DEVICES}")
+        self.path = path
+        self.device = device
+        self.model = read_model(path)
+        if len(self.model.inputs) != 1:
+            raise ModelError(str(path), "expected a network with exactly one input")
+        # LATENCY keeps each request on all cores: right for a handful of cameras on 2 cores.
+        config = {"PERFORMANCE_HINT": "LATENCY"}
+        try:
+            self.compiled = core().compile_model(self.model, device, config)
+        except Exception as exc:
+            raise ModelError(str(path), f"cannot compile for {device}: {exc}") from exc
+        self._idle: queue.SimpleQueue[ov.InferRequest] = queue.SimpleQueue()
+        for _ in range(max(1, requests)):
+            self._idle.put(self.compiled.create_infer_request())
+
+    @property
+    def input_shape(self) -> Sequence[Any]:
+        """The network's (partial) input shape, for checks by the caller."""
+        return list(self.model.inputs[0].get_partial_shape())
+
+    def infer(self, tensor: np.ndarray) -> np.ndarray:
+        """Run one request synchronously and return a copy of the first output."""
+        request = self._idle.get()
+        try:
+            request.infer({0: np.ascontiguousarray(tensor, dtype=np.float32)})
+            return np.array(request.get_output_tensor(0).data, copy=True)
+        finally:
+            self._idle.put(request)
+
+    async def infer_async(self, tensor: np.ndarray) -> np.ndarray:
+        """Run one async infer request; the event loop stays free while it computes."""
+        loop = asyncio.get_running_loop()
+        try:
+            request = self._idle.get_nowait()
+        except queue.Empty:
+            # All requests busy: wait for one in a worker thread, never on the loop.
+            request = await asyncio.to_thread(self._idle.get)
+        future: asyncio.Future[np.ndarray] = loop.create_future()
+
+        def done(_: Any) -> None:
+            # Runs on an OpenVINO thread: copy the output, then hand it to the loop.
+            output = np.array(request.get_output_tensor(0).data, copy=True)
+            self._idle.put(request)
+            loop.call_soon_threadsafe(_resolve, future, output)
+
+        request.set_callback(done, None)
+        request.start_async({0: np.ascontiguousarray(tensor, dtype=np.float32)})
+        return await future
+
+
+def _resolve(future: asyncio.Future[np.ndarray], value: np.ndarray) -> None:
+    """Set a future's result unless the awaiting task was cancelled meanwhile."""
+    if not future.done():
+        future.set_result(value)
+
+
+def character_list(model: CompiledModel) -> list[str]:
+    """The reader's alphabet stored in a PP-OCR model's metadata (index 0 is the CTC blank)."""
+    info = model.model.get_rt_info()
+    try:
+        text = info["framework"]["character"].value
+    except (KeyError, AttributeError, TypeError) as exc:
+        raise ModelError(str(model.path), "no character list in the model metadata") from exc
+    return ["<blank>", *str(text).splitlines(), " "]

@@ -1,0 +1,161 @@
+"""Recognition pipeline: a masked frame in, plate reads out.
+
+No network I/O and no database: the caller (the controller) hands in frames
+that privacy masks have already blacked out, as BGR numpy arrays with their
+timestamps, and stores what comes back.  ``Recognizer.read_frame`` is the
+synchronous path (evaluation, benchmarks, worker threads);
+``Recognizer.read_frame_async`` runs the same stages on async infer requests.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from inference.candidates import Candidate, geometric_filter, merged_pairs, score_line
+from inference.detector import TextBox, boxes_from_map, crop_line, prepare
+from inference.openvino import CompiledModel, character_list, resolve_model
+from inference.reader import PlateDecoder, batch_tensor
+
+DETECTOR_FILE = "PP-OCRv6_det_small.onnx"
+READER_FILE = "PP-OCRv6_rec_small.onnx"
+READ_BATCH = 8
+
+
+@dataclass(frozen=True)
+class RecognizerConfig:
+    """What the recognizer needs: device, model files, thresholds (no settings import)."""
+
+    device: str = "CPU"
+    detector_model: Path | None = None
+    reader_model: Path | None = None
+    min_confidence: float = 0.0
+    detector_min_side: int = 736
+    detector_max_side: int = 1600
+
+
+@dataclass(frozen=True)
+class PlateRead:
+    """One plate read from one frame."""
+
+    plate: str
+    confidence: float
+    char_confidences: tuple[float, ...]
+    box: tuple[int, int, int, int]  # x, y, w, h in frame pixels
+    raw: str
+    fits_format: bool
+    score: float
+    crop: np.ndarray = field(repr=False, compare=False)
+
+
+@dataclass
+class StageTimes:
+    """Seconds spent per stage for the last frame (for bench/)."""
+
+    detect: float = 0.0
+    read: float = 0.0
+
+
+class Recognizer:
+    """Detector and reader compiled once; shared by every camera."""
+
+    def __init__(self, config: RecognizerConfig | None = None) -> None:
+        self.config = config or RecognizerConfig()
+        det_path = resolve_model(self.config.detector_model, DETECTOR_FILE)
+        rec_path = resolve_model(self.config.reader_model, READER_FILE)
+        self.detector = CompiledModel(det_path, self.config.device)
+        self.reader = CompiledModel(rec_path, self.config.device)
+        self.decoder = PlateDecoder(character_list(self.reader))
+        self.times = StageTimes()
+        # Compile-time shape problems surface now, not at the first frame.
+        self.read_frame(np.zeros((96, 160, 3), dtype=np.uint8))
+
+    def _det_input(self, frame: np.ndarray) -> tuple[np.ndarray, float, float]:
+        return prepare(frame, self.config.detector_min_side, self.config.detector_max_side)
+
+    def _lines(self, frame: np.ndarray, prob: np.ndarray, sx: float, sy: float) -> list[TextBox]:
+        boxes = geometric_filter(boxes_from_map(prob, sx, sy), frame.shape)
+        return boxes + merged_pairs(boxes)
+
+    def _finish(
+        self, frame: np.ndarray, boxes: list[TextBox], probs: list[np.ndarray]
+    ) -> list[PlateRead]:
+        candidates: list[Candidate] = []
+        for box, p in zip(boxes, probs, strict=True):
+            cand = score_line(box, self.decoder.decode(p), frame.shape)
+            if cand is not None and min(cand.ranked.confidences) >= self.config.min_confidence:
+                candidates.append(cand)
+        candidates.sort(key=lambda c: c.score, reverse=True)
+        return [_to_read(frame, c) for c in _distinct(candidates)]
+
+    def read_frame(self, frame: np.ndarray) -> list[PlateRead]:
+        """All plate reads in one frame, most plate-like first."""
+        t0 = time.perf_counter()
+        tensor, sx, sy = self._det_input(frame)
+        boxes = self._lines(frame, self.detector.infer(tensor)[0, 0], sx, sy)
+        t1 = time.perf_counter()
+        crops = [crop_line(frame, b.quad) for b in boxes]
+        probs: list[np.ndarray] = [np.empty(0)] * len(crops)
+        for idx in _chunks(crops):
+            out = self.reader.infer(batch_tensor([crops[i] for i in idx]))
+            for i, p in zip(idx, out, strict=True):
+                probs[i] = p
+        reads = self._finish(frame, boxes, probs)
+        self.times = StageTimes(detect=t1 - t0, read=time.perf_counter() - t1)
+        return reads
+
+    async def read_frame_async(self, frame: np.ndarray) -> list[PlateRead]:
+        """Same as :meth:`read_frame` on async infer requests (the event loop stays free)."""
+        tensor, sx, sy = self._det_input(frame)
+        boxes = self._lines(frame, (await self.detector.infer_async(tensor))[0, 0], sx, sy)
+        crops = [crop_line(frame, b.quad) for b in boxes]
+        probs: list[np.ndarray] = [np.empty(0)] * len(crops)
+        for idx in _chunks(crops):
+            out = await self.reader.infer_async(batch_tensor([crops[i] for i in idx]))
+            for i, p in zip(idx, out, strict=True):
+                probs[i] = p
+        return self._finish(frame, boxes, probs)
+
+
+def _chunks(crops: list[np.ndarray]) -> list[list[int]]:
+    """Indices of recognition batches; similar widths together so padding stays small."""
+    order = sorted(range(len(crops)), key=lambda i: crops[i].shape[1] / crops[i].shape[0])
+    return [order[i : i + READ_BATCH] for i in range(0, len(order), READ_BATCH)]
+
+
+def _distinct(candidates: list[Candidate]) -> list[Candidate]:
+    """Drop candidates overlapping a better one (a merged line and its halves)."""
+    kept: list[Candidate] = []
+    for cand in candidates:
+        if all(_overlap(cand.box, k.box) < 0.3 for k in kept):
+            kept.append(cand)
+    return kept
+
+
+def _overlap(a: TextBox, b: TextBox) -> float:
+    """Intersection over the smaller box, on axis-aligned boxes."""
+    ax, ay, aw, ah = a.bbox()
+    bx, by, bw, bh = b.bbox()
+    iw = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    ih = max(0, min(ay + ah, by + bh) - max(ay, by))
+    return iw * ih / max(1, min(aw * ah, bw * bh))
+
+
+def _to_read(frame: np.ndarray, cand: Candidate) -> PlateRead:
+    """Package a candidate as a read, with the plate crop a person can check."""
+    x, y, w, h = cand.box.bbox()
+    pad_x, pad_y = w // 4, h
+    crop = frame[max(0, y - pad_y) : y + h + pad_y, max(0, x - pad_x) : x + w + pad_x].copy()
+    return PlateRead(
+        plate=cand.plate,
+        confidence=min(cand.ranked.confidences) if cand.ranked.confidences else 0.0,
+        char_confidences=cand.ranked.confidences,
+        box=(x, y, w, h),
+        raw=cand.line.raw,
+        fits_format=cand.ranked.fits_format,
+        score=cand.score,
+        crop=crop,
+    )

@@ -1,0 +1,188 @@
+"""Plate rules: normalisation, US per-state formats, OCR confusions, format-aware decoding.
+
+A format is a string of slot classes: ``L`` a letter, ``D`` a digit.  The
+table below lists the passenger formats each state (and DC) has issued in
+the last decades; it is data, reviewed by people, not learnt from images.
+A read that fits no format is a vanity plate: accepted, but ranked below a
+read that fits one when the reader is unsure.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import string
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+ALPHABET = string.ascii_uppercase + string.digits
+LETTERS = frozenset(string.ascii_uppercase)
+DIGITS = frozenset(string.digits)
+MIN_LENGTH = 2
+MAX_LENGTH = 8
+
+# Passenger formats by state, most common first.
+STATE_FORMATS: dict[str, tuple[str, ...]] = {
+    "AK": ("LLLDDD",),
+    "AL": ("DLDDDDL", "DDLDDDL", "DDLLDDD", "DLLDDDD"),
+    "AR": ("DDDLLL", "LLLDDL", "LLLDDD"),
+    "AZ": ("LLLDDDD", "LLLDDD", "DDDLLL"),
+    "CA": ("DLLLDDD", "LLLDDD", "DDDLLL"),
+    "CO": ("LLLDDD", "DDDLLL", "LLLLDD", "LLDDDD", "LLLDDDD"),
+    "CT": ("DDDLLL", "LLDDDDD", "DLLLDD", "LLDDDD"),
+    "DC": ("LLDDDD", "DDDDDD"),
+    "DE": ("DDDDDD", "DDDDD", "DDDDDDD", "LLDDDD"),
+    "FL": ("LDDDLL", "DDDLLL", "LLLLDD", "LLLDLL", "LLLDDD", "DDDDLL"),
+    "GA": ("LLLDDDD", "DDDLLL", "LLLDDD"),
+    "HI": ("LLLDDD", "LLDDD"),
+    "IA": ("DDDLLL", "LLLDDD", "DDDDLL"),
+    "ID": ("DLDDDDD", "DLLDDDD", "DLDDDD", "DLLDDD", "LDDDDD"),
+    "IL": ("LDDDDDD", "DDDDDDD", "LLDDDDD", "DDDDDD", "LLLDDDD"),
+    "IN": ("DDDLLL", "DDDLL", "DDDL"),
+    "KS": ("DDDLLL", "LLLDDD"),
+    "KY": ("DDDLLL", "LLLDDD", "LLLDDL"),
+    "LA": ("LLLDDD", "DDDLLL", "LDDDDDD"),
+    "MA": ("DLLDDD", "DDLLDD", "DDDLLD", "DLLLDD", "DDDDLL"),
+    "MD": ("DLLDDDD", "LLLDDD", "DLLLDD", "DDDDDL"),
+    "ME": ("DDDDLL", "DDDLLL"),
+    "MI": ("LLLDDDD", "DLLDDD", "LLLDDD", "DLLLDD"),
+    "MN": ("LLLDDD", "DDDLLL", "LLDDD"),
+    "MO": ("LLDLDL", "LLDLDD", "DLLDDD", "LLLDDD", "DDDLLL"),
+    "MS": ("LLLDDD", "DDDLLL", "LLDDDDD"),
+    "MT": ("DDDDDDL", "DDDDDL", "DLDDDDL"),
+    "NC": ("LLLDDDD", "LLLDDD"),
+    "ND": ("LLLDDD", "DDDLLL"),
+    "NE": ("DLLDDD", "LLLDDD", "DLDDDD", "DDLDDD"),
+    "NH": ("DDDDDDD", "DDDDDD", "LLLDDD"),
+    "NJ": ("LLLDDL", "LDDLLL", "LLLDDD"),
+    "NM": ("LLLDDD", "DDDLLL"),
+    "NV": ("DDDLLL", "DDLDDD", "DDDLDD"),
+    "NY": ("LLLDDDD", "LLLDDD"),
+    "OH": ("LLLDDDD", "LLDDDDD", "LLLDDD"),
+    "OK": ("DDDLLL", "LLLDDD"),
+    "OR": ("LLLDDD", "DDDLLL", "DDDDDD"),
+    "PA": ("LLLDDDD", "LLLDDD"),
+    "RI": ("LLDDD", "DDDDDD", "DDDDD"),
+    "SC": ("LLLDDD", "DDDLLL"),
+    "SD": ("DLLDDD", "DDLLDD", "DLDDDD", "DDLDDD"),
+    "TN": ("DDDLLL", "LLLDDD", "LDDDDL"),
+    "TX": ("LLDLDDD", "LLLDDDD", "DDDLLL", "LLLDDD"),
+    "UT": ("LDDDLL", "DDDLLL", "LLLDDD"),
+    "VA": ("LLLDDDD", "DDDDLL", "LLDDDD", "LLLDDD"),
+    "VT": ("LLLDDD", "DDDLDDD"),
+    "WA": ("LLLDDDD", "DDDLLL", "DDDLLLL"),
+    "WI": ("LLLDDDD", "DDDLLL", "LLLDDD"),
+    "WV": ("DLLDDD", "DLDDDD", "LLLDDD"),
+    "WY": ("DDDDD", "DDDDDD", "DDDDL", "DDDDDL"),
+}
+
+# Pairs a reader confuses because the glyphs look alike (letter, digit).
+CONFUSIONS: tuple[tuple[str, str], ...] = (
+    ("O", "0"), ("D", "0"), ("Q", "0"), ("U", "0"), ("I", "1"), ("T", "1"),
+    ("J", "1"), ("Z", "2"), ("B", "3"), ("A", "4"), ("L", "4"), ("S", "5"), ("G", "6"),
+    ("T", "7"), ("B", "8"), ("G", "9"), ("Y", "1"),
+)
+
+# Relative prior of each letter: many states never issue I, O or Q (too close to 1 and 0).
+LETTER_PRIOR = {c: (0.15 if c == "O" else 0.5 if c in "IQ" else 1.0) for c in string.ascii_uppercase}
+
+# What a vanity read (no known format) pays against a read that fits a format.
+VANITY_LOG_PRIOR = math.log(0.05)
+# How much of a confusable partner's probability a slot may borrow.
+CONFUSION_WEIGHT = 0.2
+
+ALL_FORMATS: frozenset[str] = frozenset(f for fs in STATE_FORMATS.values() for f in fs)
+_NOT_PLATE = re.compile(r"[^A-Z0-9]")
+
+
+def normalise(text: str) -> str:
+    """Uppercase and keep only A-Z and 0-9 (spaces, dashes and dots are not part of a plate)."""
+    return _NOT_PLATE.sub("", text.upper())
+
+
+def pattern_of(plate: str) -> str:
+    """The slot pattern of a plate: ``7ABC123`` -> ``DLLLDDD``."""
+    return "".join("D" if c in DIGITS else "L" for c in normalise(plate))
+
+
+def states_matching(plate: str) -> list[str]:
+    """States with a passenger format that fits the plate (empty for a vanity plate)."""
+    pattern = pattern_of(plate)
+    return [state for state, formats in STATE_FORMATS.items() if pattern in formats]
+
+
+def fits_format(plate: str, formats: Iterable[str] = ALL_FORMATS) -> bool:
+    """Whether the plate fits one of the formats (all states by default)."""
+    return pattern_of(plate) in set(formats)
+
+
+def is_plausible(plate: str) -> bool:
+    """A plate has 2-8 characters and at least one letter or digit is not repeated endlessly."""
+    p = normalise(plate)
+    return MIN_LENGTH <= len(p) <= MAX_LENGTH and len(set(p)) > 1
+
+
+def _partners() -> dict[str, list[str]]:
+    """Confusion partners of each character, both directions."""
+    table: dict[str, list[str]] = {c: [] for c in ALPHABET}
+    for letter, digit in CONFUSIONS:
+        table[letter].append(digit)
+        table[digit].append(letter)
+    return table
+
+
+_PARTNERS = _partners()
+_INDEX = {c: i for i, c in enumerate(ALPHABET)}
+_LETTER_WEIGHTS = np.array([LETTER_PRIOR.get(c, 1.0) for c in ALPHABET])
+
+
+def _slot_probs(dist: np.ndarray) -> np.ndarray:
+    """Per-slot probabilities with confusable partners' mass lent at a discount."""
+    lent = dist.copy()
+    for c, partners in _PARTNERS.items():
+        i = _INDEX[c]
+        for partner in partners:
+            lent[:, i] = np.maximum(lent[:, i], CONFUSION_WEIGHT * dist[:, _INDEX[partner]])
+    return lent * _LETTER_WEIGHTS
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A plate string chosen from a reader's per-character distributions."""
+
+    plate: str
+    log_score: float  # log probability of the characters plus the format prior
+    fits_format: bool
+    confidences: tuple[float, ...]
+
+
+def best_plate(dist: np.ndarray, formats: Iterable[str] = ALL_FORMATS) -> Ranked | None:
+    """Most probable plate given per-character distributions (rows over ALPHABET)."""
+    n = dist.shape[0]
+    if not MIN_LENGTH <= n <= MAX_LENGTH:
+        return None
+    probs = _slot_probs(dist)
+    log_p = np.log(np.maximum(probs, 1e-6))
+    best_idx = log_p.argmax(axis=1)
+    best = Ranked(
+        plate="".join(ALPHABET[i] for i in best_idx),
+        log_score=float(log_p.max(axis=1).sum()) + VANITY_LOG_PRIOR,
+        fits_format=False,
+        confidences=tuple(float(dist[r, i]) for r, i in enumerate(best_idx)),
+    )
+    letters = log_p[:, :26]
+    digits = log_p[:, 26:]
+    for fmt in {f for f in formats if len(f) == n}:
+        idx = [int(letters[r].argmax()) if s == "L" else 26 + int(digits[r].argmax())
+               for r, s in enumerate(fmt)]
+        score = float(sum(log_p[r, i] for r, i in enumerate(idx)))
+        if score > best.log_score:
+            best = Ranked(
+                plate="".join(ALPHABET[i] for i in idx),
+                log_score=score,
+                fits_format=True,
+                confidences=tuple(float(probs[r, i]) for r, i in enumerate(idx)),
+            )
+    return best
