@@ -1,203 +1,34 @@
-"""Fixtures for the roadside-hardware tests: free ports, network namespaces, ipycam.
-
-Network rule: nothing a test sends may leave loopback. ipycam multicasts a
-WS-Discovery Hello when it starts and the discovery probe multicasts too, so
-the camera and the code under test meet inside a network namespace the test
-creates (``sl-test-<random>``, loopback only, with multicast routed to lo)
-and deletes afterwards.
-
-* The camera runs as a subprocess: ``ip netns exec NS python ipycam_camera.py``,
-  in its own session so that the whole process group (ipycam and its ffmpeg
-  encoders) can be killed, frozen (SIGSTOP) and thawed.
-* The code under test runs in the test process, in a thread that entered the
-  namespace with ``setns(2)`` (``in_netns``). A network namespace belongs to a
-  thread, not a process, and threads started from it (the decode threads)
-  inherit it, so sockets, PyAV's RTSP client and httpx (ONVIF) all land in
-  the namespace while the rest of the test process stays where it is. The
-  CLI tests instead run the command itself under ``ip netns exec``.
-"""
+"""Fixtures for the roadside-hardware tests (helpers and the why: camera_peers.py)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import ctypes
-import os
-import select
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import threading
 import uuid
-from collections.abc import Callable, Coroutine, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
 
 import pytest
-
-T = TypeVar("T")
-RUNNER = Path(__file__).with_name("ipycam_camera.py")
-CLONE_NEWNET = 0x40000000
-USERNAME, PASSWORD = "operator", "s3cret-pass"
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from camera_peers import TestCamera, free_tcp_port, need_netns, run_ip
 
 
 @pytest.fixture
 def free_port() -> Callable[[], int]:
     """Returns a function giving a TCP port on 127.0.0.1 that nothing listens on now."""
-    return _free_port
-
-
-def _need_netns() -> None:
-    if os.geteuid() != 0:
-        pytest.skip("network-namespace tests need root")
-    for tool in ("ip", "ffmpeg"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"network-namespace tests need {tool} (Debian: iproute2, ffmpeg)")
-
-
-def _ip(*args: str) -> None:
-    subprocess.run(["ip", *args], check=True, capture_output=True, timeout=10)
+    return free_tcp_port
 
 
 @pytest.fixture
 def netns() -> Iterator[str]:
     """A fresh network namespace with only loopback, multicast routed to it."""
-    _need_netns()
+    need_netns()
     name = f"sl-test-{uuid.uuid4().hex[:8]}"
-    _ip("netns", "add", name)
+    run_ip("netns", "add", name)
     try:
-        _ip("netns", "exec", name, "ip", "link", "set", "lo", "up")
-        _ip("netns", "exec", name, "ip", "link", "set", "lo", "multicast", "on")
-        _ip("netns", "exec", name, "ip", "route", "add", "224.0.0.0/4", "dev", "lo")
+        run_ip("netns", "exec", name, "ip", "link", "set", "lo", "up")
+        run_ip("netns", "exec", name, "ip", "link", "set", "lo", "multicast", "on")
+        run_ip("netns", "exec", name, "ip", "route", "add", "224.0.0.0/4", "dev", "lo")
         yield name
     finally:
-        _ip("netns", "del", name)
-
-
-def _enter(ns: str) -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    fd = os.open(f"/run/netns/{ns}", os.O_RDONLY)
-    try:
-        if libc.setns(fd, CLONE_NEWNET) != 0:
-            err = ctypes.get_errno()
-            raise OSError(err, f"setns {ns}: {os.strerror(err)}")
-    finally:
-        os.close(fd)
-
-
-def in_netns(ns: str, main: Callable[[], Coroutine[Any, Any, T]], timeout: float = 90) -> T:
-    """Run ``asyncio.run(main())`` in a thread inside namespace ``ns``; return its result."""
-    box: dict[str, Any] = {}
-
-    def body() -> None:
-        try:
-            _enter(ns)
-            box["result"] = asyncio.run(main())
-        except BaseException as exc:
-            box["error"] = exc
-
-    thread = threading.Thread(target=body, name=f"netns-{ns}")
-    thread.start()
-    thread.join(timeout)
-    if thread.is_alive():
-        raise TimeoutError(f"code in {ns} still running after {timeout} s")
-    if "error" in box:
-        raise box["error"]
-    return box["result"]  # type: ignore[no-any-return]
-
-
-@dataclass
-class TestCamera:
-    """An ipycam process in a namespace: start, kill, freeze, thaw, stop."""
-
-    __test__ = False  # not a test class, despite the name
-
-    ns: str
-    workdir: Path
-    fps: int = 10
-    width: int = 640
-    height: int = 360
-    onvif_port: int = 8080
-    rtsp_port: int = 8554
-    username: str = USERNAME
-    password: str = PASSWORD
-    name: str = "Sightline Test Cam"
-    proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
-
-    @property
-    def host(self) -> str:
-        """ONVIF host:port."""
-        return f"127.0.0.1:{self.onvif_port}"
-
-    @property
-    def rtsp_url(self) -> str:
-        """The main stream (ipycam's RTSP server has no authentication)."""
-        return f"rtsp://127.0.0.1:{self.rtsp_port}/video_main"
-
-    def start(self, timeout: float = 30) -> None:
-        """Start ipycam and wait until its servers listen."""
-        log = (self.workdir / "ipycam.log").open("ab")
-        self.proc = subprocess.Popen(
-            ["ip", "netns", "exec", self.ns, sys.executable, str(RUNNER),
-             "--name", self.name, "--onvif-port", str(self.onvif_port),
-             "--rtsp-port", str(self.rtsp_port), "--fps", str(self.fps),
-             "--width", str(self.width), "--height", str(self.height),
-             "--username", self.username, "--password", self.password],
-            stdout=subprocess.PIPE, stderr=log, cwd=self.workdir, start_new_session=True,
-        )
-        log.close()
-        assert self.proc.stdout is not None
-        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
-        line = self.proc.stdout.readline() if ready else b""
-        if b"READY" not in line:
-            self.stop()
-            tail = (self.workdir / "ipycam.log").read_text(errors="replace")[-2000:]
-            raise RuntimeError(f"ipycam did not start: {tail}")
-
-    def _signal(self, sig: int) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, sig)
-
-    def kill(self) -> None:
-        """SIGKILL ipycam and its encoders, as a power cut would."""
-        self._signal(signal.SIGKILL)
-        if self.proc is not None:
-            self.proc.wait(10)
-            if self.proc.stdout is not None:
-                self.proc.stdout.close()
-
-    def freeze(self) -> None:
-        """SIGSTOP the camera: connections stay open, nothing more is sent."""
-        self._signal(signal.SIGSTOP)
-
-    def thaw(self) -> None:
-        """SIGCONT a frozen camera."""
-        self._signal(signal.SIGCONT)
-
-    def stop(self) -> None:
-        """Stop the camera and everything it started."""
-        if self.proc is None:
-            return
-        self.thaw()
-        self._signal(signal.SIGTERM)
-        try:
-            self.proc.wait(8)
-        except subprocess.TimeoutExpired:
-            self._signal(signal.SIGKILL)
-            self.proc.wait(5)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)  # leftover encoders in the group
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
+        run_ip("netns", "del", name)
 
 
 @pytest.fixture

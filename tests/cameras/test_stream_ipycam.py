@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
-from conftest import TestCamera, in_netns
+from camera_peers import TestCamera, in_netns
 
 from cameras.masking import CameraMasks, FrameMasker, PrivacyMask
 from cameras.stream import CameraStream, Frame, StreamEvent, StreamEventKind, StreamOptions
