@@ -16,7 +16,10 @@ class WebSettings(Section):
         default="127.0.0.1", title="Bind address",
         description="IP address the web server binds; 127.0.0.1 keeps it on this machine.",
     )
-    port: int = Field(default=8080, ge=1, le=65535, title="Port", description="TCP port.")
+    port: int = Field(
+        default=8080, ge=0, le=65535, title="Port",
+        description="TCP port; 0 picks a free one (tests).",
+    )
     threads: int = Field(
         default=8, ge=1, le=256, title="Worker threads",
         description="waitress worker threads serving requests.",

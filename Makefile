@@ -1,0 +1,81 @@
+# Sightline — the two commands that matter: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Debian packages the tests drive as real peers: ffmpeg (ipycam's encoder), chromium
+# (browser tests), iproute2 (network namespaces), poppler-utils (PDF checks), fonts.
+DEBS := ffmpeg chromium iproute2 poppler-utils fonts-dejavu-core
+DEB_CHECKS := ffmpeg:/usr/bin/ffmpeg chromium:/usr/bin/chromium iproute2:/usr/sbin/ip \
+	poppler-utils:/usr/bin/pdftoppm fonts-dejavu-core:/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+
+.PHONY: demo test lint bench debs venv venv-test opencv clean help
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make demo   - run Sightline on this machine (SQLite, web UI on 127.0.0.1:8080)"
+	@echo "make test   - install everything the tests need and run them"
+	@echo "make lint   - ruff and mypy"
+	@echo "make bench  - run the benchmarks (JSON on stdout)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# Installed markers depend on pyproject.toml, so a changed dependency list reinstalls.
+$(VENV)/.installed-base: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	@$(MAKE) --no-print-directory opencv
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test,dev]'
+	@$(MAKE) --no-print-directory opencv
+	@touch $@ $(VENV)/.installed-base
+
+venv: $(VENV)/.installed-base
+venv-test: $(VENV)/.installed-test
+
+# One OpenCV per environment: ipycam asks for opencv-python, rapidocr for
+# opencv-python-headless, and both install the same `cv2` package over each other.
+# We keep the headless build (no GUI libraries needed on a server) and reinstall it
+# after removing the other, so that `cv2` is whole.
+opencv:
+	@if $(BIN)/pip show -q opencv-python >/dev/null 2>&1; then \
+		$(BIN)/pip uninstall -q -y opencv-python; \
+		$(BIN)/pip install -q --force-reinstall --no-deps \
+			"opencv-python-headless==$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("opencv-python-headless"))')"; \
+	fi
+	@$(BIN)/python -c "import cv2; cv2.imencode('.png', __import__('numpy').zeros((2, 2), 'uint8'))"
+
+debs:
+	@missing=""; for check in $(DEB_CHECKS); do \
+		pkg=$${check%%:*}; path=$${check#*:}; [ -e "$$path" ] || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing Debian packages:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		else \
+			echo "The tests need these Debian packages:$$missing"; \
+			echo "Install them with: sudo apt-get update && sudo apt-get install -y$$missing"; \
+			exit 1; \
+		fi; \
+	fi
+
+demo: $(VENV)/.installed-base
+	$(BIN)/sightline demo
+
+test: $(VENV)/.installed-test debs
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: $(VENV)/.installed-test
+	@for b in bench/bench_*.py; do echo "# $$b" >&2; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo-data
+
+-include make/*.mk

@@ -1,0 +1,5 @@
+"""``python -m controller`` is the ``sightline`` command."""
+
+from controller.cli import main
+
+main()

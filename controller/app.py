@@ -1,0 +1,192 @@
+"""The composition root: the controller, its named start steps and reverse-order stop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy import Engine
+
+from controller.bridge import Bridge
+from controller.errors import ControllerError
+from controller.metrics import Metrics
+from controller.settings import Settings
+from controller.store.engine import make_engine
+from controller.store.migrate import upgrade
+
+log = logging.getLogger("sightline.controller")
+
+STOP_DEADLINE_SECONDS = 10.0
+ENV_SECRET_KEY = "SIGHTLINE_SECRET_KEY"  # noqa: S105 (a variable name, not a secret)
+
+
+class WebService(Protocol):
+    """What the controller needs of the web server the command composes in."""
+
+    @property
+    def port(self) -> int:
+        """The bound port."""
+
+    def start(self) -> None:
+        """Start serving on worker threads."""
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop serving and join the threads."""
+
+
+# Builds the web service; only controller.cli provides one, because only the
+# command may import ``web`` (DESIGN.md section 4).
+WebFactory = Callable[[Settings, Bridge, Engine, Metrics, str], WebService]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One named start step and how to undo it."""
+
+    name: str
+    start: Callable[[], Awaitable[None]]
+    stop: Callable[[], Awaitable[None]] | None = None
+
+
+def instance_secret(data_dir: Path) -> str:
+    """Return the instance secret: SIGHTLINE_SECRET_KEY, else a key file kept in data_dir."""
+    if os.environ.get(ENV_SECRET_KEY):
+        return os.environ[ENV_SECRET_KEY]
+    path = data_dir / "secret.key"
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # Create with owner-only permissions from the start: never world-readable.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key)
+    return key
+
+
+class Controller:
+    """Owns the loop-side services of one Sightline process.
+
+    ``start()`` runs the steps in order and, if one fails, stops those already
+    started in reverse order before re-raising; ``stop()`` always undoes in
+    reverse order and gives each step its share of the stop deadline.
+    """
+
+    def __init__(self, settings: Settings, *, web: WebFactory | None = None) -> None:
+        self.settings = settings
+        self._web_factory = web
+        self.metrics = Metrics()
+        self.engine: Engine | None = None
+        self.bridge: Bridge | None = None
+        self.web_port: int | None = None
+        self._web: WebService | None = None
+        self._started: list[Step] = []
+        self._stopping = asyncio.Event()
+        self.running = False
+
+    # The start steps, in order. Each later one may rely on the ones above it.
+    def steps(self) -> list[Step]:
+        """Return the start steps in the order they run."""
+        return [
+            # 1. The system of record first: nothing else is useful without it.
+            Step("database", self._start_database, self._stop_database),
+            # 2. The bridge needs the running loop; the web application needs the bridge.
+            Step("bridge", self._start_bridge),
+            # 3. The web application last, so it never answers before the rest is up.
+            Step("web", self._start_web, self._stop_web),
+        ]
+
+    async def start(self) -> None:
+        """Run every start step; on failure undo the started ones and raise."""
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        for step in self.steps():
+            log.info("start step: %s", step.name)
+            try:
+                await step.start()
+            except Exception as exc:
+                log.error("start step %s failed: %s", step.name, exc)
+                await self.stop()
+                raise ControllerError(f"start step '{step.name}' failed: {exc}") from exc
+            self._started.append(step)
+        self.running = True
+        self.metrics.controller_running.set(1)
+        log.info("controller running (node %s)", self.settings.node.name)
+
+    async def stop(self) -> None:
+        """Undo the started steps in reverse order within the stop deadline."""
+        self.running = False
+        self.metrics.controller_running.set(0)
+        steps, self._started = self._started[::-1], []
+        per_step = STOP_DEADLINE_SECONDS / max(len(steps), 1)
+        for step in steps:
+            if step.stop is None:
+                continue
+            log.info("stop step: %s", step.name)
+            try:
+                await asyncio.wait_for(step.stop(), per_step)
+            except TimeoutError:
+                log.error("stop step %s did not finish within %.1f s", step.name, per_step)
+            except Exception:
+                log.exception("stop step %s failed", step.name)
+
+    def request_stop(self) -> None:
+        """Ask ``run_until_stopped`` to return (safe from signal handlers)."""
+        self._stopping.set()
+
+    async def run_until_stopped(self, seconds: float | None = None) -> None:
+        """Start, serve until SIGINT/SIGTERM (or ``seconds``), then stop gracefully."""
+        loop = asyncio.get_running_loop()
+        installed = []
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self.request_stop)
+                installed.append(sig)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass  # not the main thread (tests): the caller stops us instead
+        try:
+            await self.start()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), seconds)
+        finally:
+            await self.stop()
+            for sig in installed:
+                loop.remove_signal_handler(sig)
+
+    # --- steps ------------------------------------------------------------------------------
+
+    async def _start_database(self) -> None:
+        settings = self.settings
+        self.engine = make_engine(
+            settings.database_url(), pool_size=settings.database.pool_size,
+            busy_timeout_ms=settings.database.busy_timeout_ms)
+        await asyncio.to_thread(upgrade, self.engine)
+
+    async def _stop_database(self) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
+
+    async def _start_bridge(self) -> None:
+        self.bridge = Bridge(asyncio.get_running_loop())
+
+    async def _start_web(self) -> None:
+        if self._web_factory is None:
+            return
+        assert self.engine is not None and self.bridge is not None
+        server = self._web_factory(self.settings, self.bridge, self.engine, self.metrics,
+                                   instance_secret(self.settings.data_dir))
+        server.start()
+        self._web = server
+        self.web_port = server.port
+
+    async def _stop_web(self) -> None:
+        if self._web is not None:
+            await asyncio.to_thread(self._web.stop)
+            self._web = None

@@ -1,0 +1,194 @@
+"""The ``sightline`` command. Only this module composes ``controller`` with ``web``."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import logging
+import sys
+from typing import Any
+
+import click
+
+from controller import audit as audit_log
+from controller import users
+from controller.app import Controller
+from controller.commands.compose import web_factory
+from controller.errors import ALL_ERRORS, ConfigError
+from controller.settings import Settings
+from controller.settings.loader import load_settings
+from controller.store.engine import make_engine
+from controller.store.migrate import upgrade
+
+
+def cli_actor() -> str:
+    """Name the person at the terminal in the audit log."""
+    return f"cli:{getpass.getuser()}"
+
+
+class Context:
+    """Lazily loaded settings and engine shared by the sub-commands."""
+
+    def __init__(self, config: str | None) -> None:
+        self.config = config
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        """The validated settings (loaded on first use)."""
+        if self._settings is None:
+            self._settings = load_settings(self.config)
+        return self._settings
+
+    def engine(self, migrate: bool = True) -> Any:
+        """An engine on the configured database, migrated to the current schema."""
+        settings = self.settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.database_url(), pool_size=settings.database.pool_size,
+                             busy_timeout_ms=settings.database.busy_timeout_ms)
+        if migrate:
+            upgrade(engine)
+        return engine
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+class SightlineGroup(click.Group):
+    """Turns Sightline's own errors into one clear line and exit status 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command, reporting expected errors without a traceback."""
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            click.echo(f"configuration error:\n{exc}", err=True)
+            sys.exit(2)
+        except ALL_ERRORS as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=SightlineGroup)
+@click.option("--config", "config", type=click.Path(dir_okay=False), default=None,
+              help="Settings file (default: $SIGHTLINE_CONFIG, else config/sightline.yaml).")
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+@click.pass_context
+def main(ctx: click.Context, config: str | None, verbose: bool) -> None:
+    """Sightline: a policy-enforcing controller for roadside licence-plate cameras."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    ctx.obj = Context(config)
+
+
+@main.command()
+@pass_ctx
+def run(ctx: Context) -> None:
+    """Run the controller and the web application until SIGINT/SIGTERM."""
+    controller = Controller(ctx.settings, web=web_factory())
+    asyncio.run(controller.run_until_stopped())
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@pass_ctx
+def db_upgrade(ctx: Context) -> None:
+    """Apply all database migrations."""
+    engine = ctx.engine(migrate=False)
+    upgrade(engine)
+    click.echo(f"database at the current schema: {engine.url.render_as_string()}")
+
+
+@main.group()
+def user() -> None:
+    """Manage user accounts (every change is audited)."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", required=True,
+              type=click.Choice(["administrator", "officer", "dispatcher", "analyst", "vendor"]))
+@click.option("--full-name", default="", help="The person's full name.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@pass_ctx
+def user_add(ctx: Context, name: str, role: str, full_name: str, password_stdin: bool) -> None:
+    """Create a named user account."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    engine = ctx.engine()
+    users.add_user(engine, ctx.settings.security, username=name, role=role, password=password,
+                   actor=cli_actor(), full_name=full_name, client_addr="local")
+    click.echo(f"user {name} added with role {role}")
+
+
+@user.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_ctx
+def user_list(ctx: Context, as_json: bool) -> None:
+    """List user accounts."""
+    rows = users.list_users(ctx.engine())
+    if as_json:
+        click.echo(json.dumps([
+            {"username": r["username"], "role": r["role"], "disabled": r["disabled"],
+             "full_name": r["full_name"]} for r in rows]))
+        return
+    for r in rows:
+        state = "disabled" if r["disabled"] else "active"
+        click.echo(f"{r['username']:<24} {r['role']:<14} {state}")
+
+
+@user.command("disable")
+@click.argument("name")
+@pass_ctx
+def user_disable(ctx: Context, name: str) -> None:
+    """Disable a user account (accounts are never deleted)."""
+    users.disable_user(ctx.engine(), username=name, actor=cli_actor(), client_addr="local")
+    click.echo(f"user {name} disabled")
+
+
+@main.group()
+def audit() -> None:
+    """The record of access (policy 462.5)."""
+
+
+@audit.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@pass_ctx
+def audit_verify(ctx: Context, as_json: bool) -> None:
+    """Verify the audit log's hash chain; exit 1 naming the first broken row."""
+    report = audit_log.verify(ctx.engine())
+    if as_json:
+        click.echo(json.dumps(report.as_dict()))
+    elif report.ok:
+        click.echo(f"OK: {report.rows} audit rows, hash chain intact")
+    else:
+        click.echo(f"BROKEN at row {report.first_broken_id}: {report.reason} "
+                   f"({report.rows} rows read)")
+    sys.exit(0 if report.ok else 1)
+
+
+@main.group("config")
+def config_group() -> None:
+    """Settings files."""
+
+
+@config_group.command("check")
+@pass_ctx
+def config_check(ctx: Context) -> None:
+    """Validate the settings file and print the effective database URL."""
+    settings = ctx.settings
+    click.echo(f"OK: database {settings.database_url()}, web {settings.web.base_url()}")
+
+
+# Command groups contributed by the other areas (one module each).
+from controller.commands import demo as demo_cmd  # noqa: E402
+
+main.add_command(demo_cmd.command)

@@ -1,0 +1,1 @@
+"""The store: schema, migrations and repository functions. All SQL lives here."""

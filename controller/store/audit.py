@@ -1,0 +1,98 @@
+"""Repository functions for the audit log: chained append under a lock, ordered scans."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, select, update
+
+from controller.store.engine import write_lock_options
+from controller.store.schema import audit_events, audit_head
+
+RowBuilder = Callable[[int, str], Mapping[str, Any]]
+
+
+def append(engine: Engine, build_row: RowBuilder) -> Mapping[str, Any]:
+    """Append one chained row; ``build_row(seq, prev_hash)`` returns its columns.
+
+    The chain head is locked for the whole transaction (``SELECT ... FOR UPDATE``
+    on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so concurrent writers in any
+    number of threads or processes line up and can never fork the chain. The
+    unique ``prev_hash`` column is the database's own second guard.
+    """
+    with engine.connect().execution_options(**write_lock_options(engine)) as conn, conn.begin():
+        head = conn.execute(
+            select(audit_head.c.last_id, audit_head.c.last_hash)
+            .where(audit_head.c.id == 1)
+            .with_for_update()
+        ).one()
+        row = dict(build_row(head.last_id + 1, head.last_hash))
+        conn.execute(audit_events.insert().values(**row))
+        conn.execute(
+            update(audit_head)
+            .where(audit_head.c.id == 1)
+            .values(last_id=row["id"], last_hash=row["hash"])
+        )
+    return row
+
+
+def head(engine: Engine) -> tuple[int, str]:
+    """Return the sequence number and hash the chain head records."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(audit_head.c.last_id, audit_head.c.last_hash).where(audit_head.c.id == 1)
+        ).one()
+    return int(row.last_id), str(row.last_hash)
+
+
+def scan(engine: Engine, batch: int = 5000) -> Iterator[Mapping[str, Any]]:
+    """Yield every audit row in sequence order, reading in batches."""
+    last = 0
+    while True:
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(audit_events).where(audit_events.c.id > last)
+                .order_by(audit_events.c.id).limit(batch)
+            ).mappings().all()
+        if not rows:
+            return
+        for row in rows:
+            yield dict(row)
+        last = int(rows[-1]["id"])
+
+
+def search(
+    engine: Engine,
+    *,
+    actor: str | None = None,
+    action: str | None = None,
+    plate: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 200,
+) -> list[Mapping[str, Any]]:
+    """Return the newest audit rows matching the filters (all optional)."""
+    conditions = []
+    if actor:
+        conditions.append(audit_events.c.actor == actor)
+    if action:
+        conditions.append(audit_events.c.action == action)
+    if plate:
+        conditions.append(audit_events.c.plate == plate)
+    if since:
+        conditions.append(audit_events.c.at >= since)
+    if until:
+        conditions.append(audit_events.c.at < until)
+    query = select(audit_events).order_by(audit_events.c.id.desc()).limit(limit)
+    if conditions:
+        query = query.where(and_(*conditions))
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(query).mappings().all()]
+
+
+def count(engine: Engine) -> int:
+    """Return how many audit rows exist."""
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(audit_events)).scalar_one())

@@ -1,0 +1,66 @@
+"""Engines for the system of record: SQLite (WAL) embedded, PostgreSQL by URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection, make_url
+
+# Execution option naming how a SQLite transaction begins. Writers that must not
+# interleave (the audit chain) ask for IMMEDIATE, which takes the write lock at
+# BEGIN; everything else stays DEFERRED so readers never queue behind writers.
+SQLITE_BEGIN = "sqlite_begin"
+
+
+def _sqlite_engine(url: str, busy_timeout_ms: int, **kwargs: Any) -> Engine:
+    parsed = make_url(url)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Hand transaction control to SQLAlchemy's "begin" event below: pysqlite's
+        # own implicit BEGIN cannot be told to take the write lock up front.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+        if mode not in ("DEFERRED", "IMMEDIATE"):
+            raise ValueError(f"unknown SQLite begin mode {mode!r}")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30_000,
+                connect_args: dict[str, Any] | None = None) -> Engine:
+    """Create the engine for ``url`` with Sightline's connection settings."""
+    if url.startswith("sqlite"):
+        return _sqlite_engine(url, busy_timeout_ms)
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        connect_args=connect_args or {},
+    )
+
+
+def is_sqlite(engine: Engine) -> bool:
+    """Tell whether the engine talks to SQLite."""
+    return engine.dialect.name == "sqlite"
+
+
+def write_lock_options(engine: Engine) -> dict[str, str]:
+    """Execution options that make a transaction take the write lock at its start."""
+    return {SQLITE_BEGIN: "IMMEDIATE"} if is_sqlite(engine) else {}

@@ -1,0 +1,311 @@
+"""The database schema (SQLAlchemy Core): every entity of DESIGN.md section 5.
+
+Tables are grouped by concern; Alembic migrations under ``migrations/versions``
+create and evolve them on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from controller.store.types import JSONText, UTCDateTime
+
+# Stable constraint names so that migrations behave the same on both databases.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ROLES = ("administrator", "officer", "dispatcher", "analyst", "vendor")
+REGION_KINDS = ("privacy_mask", "recognition_zone")
+VERIFICATION_OUTCOMES = ("pending", "confirmed", "not_confirmed", "not_practicable")
+HOTLIST_CATEGORIES = (
+    "stolen_vehicle",
+    "stolen_plate",
+    "wanted_warrant",
+    "missing_person",
+    "homeland_security",
+    "suspect_interdiction",
+    "stolen_property",
+    "partial_plate",
+)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+# --- sites, cameras, masks --------------------------------------------------------------
+
+sites = Table(
+    "sites", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("address", String(300)),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("cabinet", JSONText, comment="Modbus host, port, device id and point map"),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+cameras = Table(
+    "cameras", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("site_id", ForeignKey("sites.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("port", Integer, nullable=False, default=80),
+    Column("username", String(128)),
+    Column("secret", Text, comment="camera password, encrypted with the instance key"),
+    Column("xaddr", String(500)),
+    Column("stream_uri", String(500)),
+    Column("snapshot_uri", String(500)),
+    Column("profile_token", String(128)),
+    Column("manufacturer", String(128)),
+    Column("model", String(128)),
+    Column("firmware", String(128)),
+    Column("serial", String(128)),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("heading", String(32), comment="direction of travel the camera faces, e.g. NB"),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("site_id", "name"),
+)
+
+camera_regions = Table(
+    "camera_regions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("camera_id", ForeignKey("cameras.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("polygon", JSONText, nullable=False, comment="[[x, y], ...] normalised 0..1"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    CheckConstraint(_in("kind", REGION_KINDS), name="kind"),
+)
+
+mask_suspensions = Table(
+    "mask_suspensions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("region_id", ForeignKey("camera_regions.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("court_order", String(128), nullable=False),
+    Column("court", String(200), nullable=False),
+    Column("lifted_by", String(128), nullable=False),
+    Column("lifted_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("restored_at", UTCDateTime),
+)
+
+# --- reads and images ----------------------------------------------------------------------
+
+reads = Table(
+    "reads", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("uuid", String(36), nullable=False, unique=True),
+    Column("plate", String(16), nullable=False),
+    Column("raw_text", String(64), nullable=False),
+    Column("confidence", Float, nullable=False),
+    Column("char_confidences", JSONText, nullable=False),
+    Column("plate_state", String(2)),
+    Column("camera_id", ForeignKey("cameras.id"), nullable=False),
+    Column("site_id", ForeignKey("sites.id"), nullable=False),
+    Column("seen_at", UTCDateTime, nullable=False),
+    Column("direction", String(16)),
+    Column("box", JSONText, comment="[x, y, w, h] in pixels of the overview"),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_reads_plate_seen_at", "plate", "seen_at"),
+    Index("ix_reads_camera_seen_at", "camera_id", "seen_at"),
+    Index("ix_reads_seen_at", "seen_at"),
+)
+
+read_images = Table(
+    "read_images", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("read_id", ForeignKey("reads.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("path", String(500), nullable=False, comment="relative to the data directory"),
+    Column("sha256", String(64), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    CheckConstraint(_in("kind", ("crop", "overview")), name="kind"),
+    UniqueConstraint("read_id", "kind"),
+)
+
+# --- hotlists and hits -----------------------------------------------------------------------
+
+hotlists = Table(
+    "hotlists", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("source", String(500), comment="file path or https URL refreshed on a schedule"),
+    Column("active_version", Integer, nullable=False, default=0),
+    Column("entry_count", Integer, nullable=False, default=0),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", String(128), nullable=False),
+)
+
+hotlist_entries = Table(
+    "hotlist_entries", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("hotlist_id", ForeignKey("hotlists.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("plate", String(16), nullable=False, comment="normalised; ? and * for partials"),
+    Column("is_partial", Boolean, nullable=False, default=False),
+    Column("plate_state", String(2)),
+    Column("category", String(32), nullable=False),
+    Column("reason", String(300)),
+    Column("ncic_number", String(32)),
+    Column("ori", String(16)),
+    Column("entered_at", UTCDateTime),
+    Column("expires_at", UTCDateTime),
+    Column("alert_note", String(500)),
+    CheckConstraint(_in("category", HOTLIST_CATEGORIES), name="category"),
+    Index("ix_hotlist_entries_list_version", "hotlist_id", "version"),
+)
+
+hits = Table(
+    "hits", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("uuid", String(36), nullable=False, unique=True),
+    Column("read_id", ForeignKey("reads.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("hotlist_entry_id", ForeignKey("hotlist_entries.id", ondelete="SET NULL")),
+    Column("entry", JSONText, nullable=False, comment="the entry as matched, kept if it expires"),
+    Column("created_at", UTCDateTime, nullable=False, index=True),
+    Column("verification", String(32), nullable=False, default="pending"),
+    Column("verified_by", String(128)),
+    Column("verified_at", UTCDateTime),
+    Column("verification_note", String(500)),
+    CheckConstraint(_in("verification", VERIFICATION_OUTCOMES), name="verification"),
+)
+
+deliveries = Table(
+    "deliveries", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("hit_id", ForeignKey("hits.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("sink", String(128), nullable=False),
+    Column("idempotency_key", String(80), nullable=False, unique=True),
+    Column("state", String(16), nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("last_error", String(500)),
+    Column("delivered_at", UTCDateTime),
+    CheckConstraint(_in("state", ("pending", "delivered", "dead")), name="state"),
+    Index("ix_deliveries_state_next", "state", "next_attempt_at"),
+)
+
+# --- users, training, policy ----------------------------------------------------------------
+
+roles = Table(
+    "roles", metadata,
+    Column("name", String(32), primary_key=True),
+    Column("description", String(300), nullable=False),
+)
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("full_name", String(200), nullable=False, default=""),
+    Column("role", ForeignKey("roles.name"), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("password_changed_at", UTCDateTime, nullable=False),
+    Column("must_change_password", Boolean, nullable=False, default=False),
+    Column("totp_secret", String(64)),
+    Column("totp_enrolled", Boolean, nullable=False, default=False),
+    Column("totp_exempt", Boolean, nullable=False, default=False),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", UTCDateTime),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(64), nullable=False),
+)
+
+password_history = Table(
+    "password_history", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+user_sessions = Table(
+    "user_sessions", metadata,
+    Column("id", String(64), primary_key=True, comment="SHA-256 of the session token"),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime),
+    Column("end_reason", String(64)),
+    Column("client_addr", String(64)),
+)
+
+training_records = Table(
+    "training_records", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("course", String(200), nullable=False),
+    Column("completed_on", Date, nullable=False),
+    Column("trainer", String(200), nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+)
+
+policy_versions = Table(
+    "policy_versions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("version", String(32), nullable=False, unique=True),
+    Column("title", String(200), nullable=False),
+    Column("adopted_on", Date, nullable=False),
+    Column("content_type", String(64), nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("published_by", String(64), nullable=False),
+    Column("published_at", UTCDateTime, nullable=False),
+)
+
+policy_acknowledgements = Table(
+    "policy_acknowledgements", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("policy_version_id", ForeignKey("policy_versions.id"), nullable=False),
+    Column("acknowledged_at", UTCDateTime, nullable=False),
+    UniqueConstraint("user_id", "policy_version_id"),
+)
+
+program_activation = Table(
+    "program_activation", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("public_hearing_on", Date, nullable=False),
+    Column("adopted_on", Date, nullable=False),
+    Column("council_resolution", String(64), nullable=False),
+    Column("recorded_by", String(64), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+)

@@ -1,0 +1,116 @@
+"""Shared fixtures: databases (SQLite always, PostgreSQL when configured) and leak checks."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from sqlalchemy import Engine, text
+
+from controller.settings import Settings
+from controller.settings.loader import settings_from_mapping
+from controller.store.engine import make_engine
+from controller.store.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+PG_ENV = "SIGHTLINE_TEST_DATABASE_URL"
+
+# Threads that belong to the interpreter or libraries for the whole session.
+_LONG_LIVED = ("MainThread", "pydevd", "asyncio_", "ThreadPoolExecutor")
+
+
+def _extra_threads(before: set[threading.Thread]) -> list[threading.Thread]:
+    return [t for t in threading.enumerate()
+            if t not in before and t.is_alive() and not t.name.startswith(_LONG_LIVED)]
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_threads(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test that leaves threads running (and, for async tests, tasks pending)."""
+    before = set(threading.enumerate())
+    if inspect.iscoroutinefunction(request.function):
+        request.getfixturevalue("_no_leaked_tasks")
+    yield
+    deadline = time.monotonic() + 5.0
+    while _extra_threads(before) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    leaked = _extra_threads(before)
+    assert not leaked, f"test leaked threads: {[t.name for t in leaked]}"
+
+
+@pytest_asyncio.fixture
+async def _no_leaked_tasks() -> AsyncIterator[None]:
+    """Fail an async test that leaves asyncio tasks pending on its loop."""
+    yield
+    for _ in range(5):
+        await asyncio.sleep(0.01)  # let tasks that are finishing finish
+    current = asyncio.current_task()
+    pending = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+    for task in pending:
+        task.cancel()
+    assert not pending, f"test leaked asyncio tasks: {pending}"
+
+
+def _pg_schema_url(base: str, schema: str) -> str:
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(
+    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
+)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database URL: SQLite always; PostgreSQL in its own schema if configured."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'sightline.db'}"
+        return
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"PostgreSQL tests skipped: {PG_ENV} is not set")
+    schema = f"sl_test_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(base, pool_size=1)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield _pg_schema_url(base, schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on a fresh database migrated to the current schema."""
+    eng = make_engine(db_url, pool_size=4)
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str) -> Settings:
+    """Settings on a temporary data directory and the parametrised database."""
+    return settings_from_mapping(
+        {"data_dir": str(tmp_path / "data"), "database": {"url": db_url},
+         "web": {"host": "127.0.0.1", "port": 0}},
+        "(test settings)", env={},
+    )
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, db_url: str) -> dict[str, str]:
+    """Environment for running the ``sightline`` command against the test database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SIGHTLINE_")}
+    env.update(SIGHTLINE_DATA_DIR=str(tmp_path / "data"), SIGHTLINE_DATABASE_URL=db_url,
+               SIGHTLINE_CONFIG=str(ROOT / "config" / "sightline.yaml"))
+    return env

@@ -1,0 +1,99 @@
+"""The composition root: named start steps, reverse-order stop, web health, signals."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from controller.app import Controller, Step
+from controller.commands.compose import web_factory
+from controller.errors import ControllerError
+from controller.settings import Settings
+
+
+async def test_start_serves_health_and_metrics_then_stops(settings: Settings) -> None:
+    controller = Controller(settings, web=web_factory())
+    await controller.start()
+    try:
+        assert controller.web_port
+        base = f"http://127.0.0.1:{controller.web_port}"
+        async with httpx.AsyncClient() as client:
+            health = await client.get(f"{base}/healthz")
+            metrics = await client.get(f"{base}/metrics")
+        assert health.status_code == 200
+        assert health.json()["database"]["reachable"] is True
+        assert health.json()["controller"]["running"] is True
+        assert "sightline_controller_running 1.0" in metrics.text
+        assert "frame-ancestors 'none'" in health.headers["content-security-policy"]
+    finally:
+        await controller.stop()
+    assert not controller.running
+
+
+async def test_failed_step_undoes_started_ones_in_reverse(settings: Settings) -> None:
+    events: list[str] = []
+
+    def step(name: str, fail: bool = False) -> Step:
+        async def start() -> None:
+            if fail:
+                raise RuntimeError("no camera")
+            events.append(f"start {name}")
+
+        async def stop() -> None:
+            events.append(f"stop {name}")
+
+        return Step(name, start, stop)
+
+    class Probe(Controller):
+        def steps(self) -> list[Step]:
+            return [step("a"), step("b"), step("c", fail=True), step("d")]
+
+    with pytest.raises(ControllerError, match="start step 'c' failed: no camera"):
+        await Probe(settings).start()
+    assert events == ["start a", "start b", "stop b", "stop a"]
+
+
+def test_sigterm_stops_run_gracefully(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    config = tmp_path / "run.yaml"
+    config.write_text("web:\n  host: 127.0.0.1\n  port: 0\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "controller", "--config", str(config), "run"],
+        env=cli_env, stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        deadline = time.monotonic() + 60
+        for line in proc.stderr:
+            if "controller running" in line or time.monotonic() > deadline:
+                break
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        assert time.monotonic() - started < 10
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc.stderr:
+            proc.stderr.close()
+
+
+def test_health_is_json(settings: Settings) -> None:
+    async def go() -> dict[str, object]:
+        controller = Controller(settings, web=web_factory())
+        await controller.start()
+        try:
+            async with httpx.AsyncClient() as client:
+                response = await client.get(f"http://127.0.0.1:{controller.web_port}/healthz")
+            return dict(json.loads(response.text))
+        finally:
+            await controller.stop()
+
+    assert asyncio.run(go())["status"] == "ok"

@@ -1,0 +1,81 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import Flask, Response, g, jsonify, request
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import Engine, text
+
+from controller.bridge import Bridge
+from controller.metrics import Metrics
+from controller.settings import Settings
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+        "connect-src 'self'; media-src 'self' blob:; frame-ancestors 'none'; base-uri 'self'; "
+        "form-action 'self'; object-src 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def database_reachable(engine: Engine) -> bool:
+    """Tell whether the database answers a trivial query."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception:  # any driver error means "not reachable" for health
+        return False
+    return True
+
+
+def create_app(settings: Settings, bridge: Bridge, *, engine: Engine, metrics: Metrics,
+               secret_key: str | None = None) -> Flask:
+    """Build the web application for one controller.
+
+    ``bridge`` is the only way into the controller loop; ``engine`` gives the
+    request threads the system of record through ``controller.store`` functions.
+    """
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secret_key or secrets.token_hex(32),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=settings.web.secure_cookies,
+        SIGHTLINE_SETTINGS=settings,
+    )
+    app.extensions["sightline"] = {"bridge": bridge, "engine": engine, "metrics": metrics}
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        endpoint = request.endpoint or "unknown"
+        metrics.http_requests.labels(endpoint=endpoint, status=str(response.status_code)).inc()
+        return response
+
+    @app.get("/healthz")
+    def healthz() -> tuple[Response, int]:
+        db_ok = database_reachable(engine)
+        running = bridge.running()
+        metrics.database_up.set(1 if db_ok else 0)
+        body: dict[str, Any] = {
+            "status": "ok" if db_ok and running else "degraded",
+            "database": {"reachable": db_ok},
+            "controller": {"running": running, "node": settings.node.name},
+        }
+        g.health = body
+        return jsonify(body), 200 if db_ok and running else 503
+
+    @app.get("/metrics")
+    def metrics_endpoint() -> Response:
+        return Response(generate_latest(metrics.registry), mimetype=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,58 @@
+"""Serve the Flask application with waitress on a background thread."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import Engine
+from waitress.server import create_server
+
+from controller.bridge import Bridge
+from controller.metrics import Metrics
+from controller.settings import Settings
+from web.app import create_app
+
+
+class WebServer:
+    """A waitress server that can be started and stopped from the controller."""
+
+    def __init__(self, app: Flask, host: str, port: int, threads: int) -> None:
+        self._server: Any = create_server(
+            app, host=host, port=port, threads=threads, asyncore_loop_timeout=0.5,
+            ident="Sightline", clear_untrusted_proxy_headers=True,
+        )
+        self._thread = threading.Thread(target=self._server.run, name="web", daemon=True)
+
+    @property
+    def port(self) -> int:
+        """The port actually bound (useful when 0 was asked for)."""
+        return int(self._server.effective_port)
+
+    def start(self) -> None:
+        """Start serving on a background thread."""
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Close every socket, stop the worker threads and wait for the loop to end."""
+        server = self._server
+
+        def close_all() -> None:
+            # Runs on waitress's own loop thread (through its trigger), so no socket is
+            # closed under a poll() in progress; an empty socket map ends the loop.
+            for dispatcher in list(server._map.values()):
+                dispatcher.close()
+
+        if self._thread.is_alive():
+            server.trigger.pull_trigger(close_all)
+            self._thread.join(timeout)
+        else:
+            close_all()
+        server.task_dispatcher.shutdown()
+
+def make_web_service(settings: Settings, bridge: Bridge, engine: Engine, metrics: Metrics,
+                     secret_key: str) -> WebServer:
+    """Build the application and its server for the controller's ``web`` start step."""
+    app = create_app(settings, bridge, engine=engine, metrics=metrics, secret_key=secret_key)
+    return WebServer(app, settings.web.host, settings.web.port, settings.web.threads)
