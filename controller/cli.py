@@ -190,5 +190,7 @@ def config_check(ctx: Context) -> None:
 
 # Command groups contributed by the other areas (one module each).
 from controller.commands import demo as demo_cmd  # noqa: E402
+from controller.commands import eval as eval_cmd  # noqa: E402
 
 main.add_command(demo_cmd.command)
+main.add_command(eval_cmd.command)

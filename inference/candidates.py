@@ -16,12 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from inference.detector import TextBox
-from inference.plates import Ranked, best_plate
+from inference.plates import Ranked, best_plate, is_plate_word
 from inference.reader import LineRead
 
 MIN_HEIGHT_PX = 12.0
 MAX_ANGLE_DEG = 30.0
 # Characters on a plate are 2-3 times taller than wide and spaced; 2-8 of them.
+RELATIVE_HEIGHT_WEIGHT = 0.5
 MIN_ASPECT, MAX_ASPECT = 0.8, 9.0
 # Timestamps and captions: digits separated by ':' '/' or '.'.
 _TIMESTAMP = re.compile(r"\d{1,4}\s*[-:/.]\s*\d{1,2}\s*[-:/.]|\d{1,2}\s*:\s*\d{2}|(19|20)\d\d-")
@@ -93,7 +94,7 @@ def score_line(box: TextBox, line: LineRead, frame_shape: tuple[int, ...]) -> Ca
     if rejected(line):
         return None
     ranked = best_plate(line.char_probs)
-    if ranked is None:
+    if ranked is None or is_plate_word(line.text):
         return None
     n = len(ranked.plate)
     mean_log = ranked.log_score / n
@@ -110,6 +111,20 @@ def score_line(box: TextBox, line: LineRead, frame_shape: tuple[int, ...]) -> Ca
     if _touches_edge(box, frame_shape):
         score -= 1.0
     return Candidate(box=box, line=line, ranked=ranked, score=score)
+
+
+def rank(candidates: list[Candidate]) -> list[Candidate]:
+    """Sort candidates best first; the tallest characters in the frame get a bonus."""
+    if not candidates:
+        return []
+    tallest = max(c.box.height for c in candidates)
+    # Plate characters are the largest text on a plate, and the nearest plate is the one
+    # the camera frames; state names, slogans and frames are smaller.
+    rescored = [
+        Candidate(c.box, c.line, c.ranked, c.score + RELATIVE_HEIGHT_WEIGHT * math.log(c.box.height / tallest))
+        for c in candidates
+    ]
+    return sorted(rescored, key=lambda c: c.score, reverse=True)
 
 
 def _touches_edge(box: TextBox, frame_shape: tuple[int, ...]) -> bool:

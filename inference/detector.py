@@ -53,10 +53,13 @@ class TextBox:
         return int(x0), int(y0), int(round(x1 - x0)), int(round(y1 - y0))
 
 
-def prepare(image: np.ndarray, min_side: int, max_side: int) -> tuple[np.ndarray, float, float]:
+def prepare(
+    image: np.ndarray, min_side: int, max_side: int, max_upscale: float = 2.0
+) -> tuple[np.ndarray, float, float]:
     """Resize a BGR image to multiples of 32 for the detector; return tensor and x/y scales."""
     h, w = image.shape[:2]
-    ratio = min_side / min(h, w)
+    # Small images (a plate crop) are not blown up past max_upscale: huge glyphs split.
+    ratio = min(min_side / min(h, w), max_upscale)
     if max(h, w) * ratio > max_side:
         ratio = max_side / max(h, w)
     nh = max(32, int(round(h * ratio / 32)) * 32)

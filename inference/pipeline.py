@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.candidates import Candidate, geometric_filter, merged_pairs, score_line
+from inference.candidates import Candidate, geometric_filter, merged_pairs, rank, score_line
 from inference.detector import TextBox, boxes_from_map, crop_line, prepare
 from inference.openvino import CompiledModel, character_list, resolve_model
 from inference.reader import PlateDecoder, batch_tensor
@@ -35,6 +35,7 @@ class RecognizerConfig:
     min_confidence: float = 0.0
     detector_min_side: int = 736
     detector_max_side: int = 1600
+    detector_max_upscale: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,12 @@ class Recognizer:
         self.read_frame(np.zeros((96, 160, 3), dtype=np.uint8))
 
     def _det_input(self, frame: np.ndarray) -> tuple[np.ndarray, float, float]:
-        return prepare(frame, self.config.detector_min_side, self.config.detector_max_side)
+        return prepare(
+            frame,
+            self.config.detector_min_side,
+            self.config.detector_max_side,
+            self.config.detector_max_upscale,
+        )
 
     def _lines(self, frame: np.ndarray, prob: np.ndarray, sx: float, sy: float) -> list[TextBox]:
         boxes = geometric_filter(boxes_from_map(prob, sx, sy), frame.shape)
@@ -88,8 +94,7 @@ class Recognizer:
             cand = score_line(box, self.decoder.decode(p), frame.shape)
             if cand is not None and min(cand.ranked.confidences) >= self.config.min_confidence:
                 candidates.append(cand)
-        candidates.sort(key=lambda c: c.score, reverse=True)
-        return [_to_read(frame, c) for c in _distinct(candidates)]
+        return [_to_read(frame, c) for c in _distinct(rank(candidates))]
 
     def read_frame(self, frame: np.ndarray) -> list[PlateRead]:
         """All plate reads in one frame, most plate-like first."""

@@ -93,6 +93,18 @@ VANITY_LOG_PRIOR = math.log(0.05)
 # How much of a confusable partner's probability a slot may borrow.
 CONFUSION_WEIGHT = 0.2
 
+# Words printed on plates around the registration: state names and slogans.
+PLATE_WORDS: frozenset[str] = frozenset(
+    """ALABAMA ALASKA ARIZONA ARKANSAS CALIFORNIA COLORADO CONNECTICUT DELAWARE FLORIDA
+    GEORGIA HAWAII IDAHO ILLINOIS INDIANA IOWA KANSAS KENTUCKY LOUISIANA MAINE MARYLAND
+    MASSACHUSETTS MICHIGAN MINNESOTA MISSISSIPPI MISSOURI MONTANA NEBRASKA NEVADA
+    NEWHAMPSHIRE NEWJERSEY NEWMEXICO NEWYORK NORTHCAROLINA NORTHDAKOTA OHIO OKLAHOMA
+    OREGON PENNSYLVANIA RHODEISLAND SOUTHCAROLINA SOUTHDAKOTA TENNESSEE TEXAS UTAH VERMONT
+    VIRGINIA WASHINGTON WESTVIRGINIA WISCONSIN WYOMING DISTRICTOFCOLUMBIA ALOHA SUNSHINE
+    VACATIONLAND LINCOLN EMPIRE FRONTIER GRANDCANYON FIRSTINFLIGHT LIVEFREEORDIE
+    DEALER TAXI EXEMPT COUNTY STATE""".split()
+)
+
 ALL_FORMATS: frozenset[str] = frozenset(f for fs in STATE_FORMATS.values() for f in fs)
 _NOT_PLATE = re.compile(r"[^A-Z0-9]")
 
@@ -116,6 +128,13 @@ def states_matching(plate: str) -> list[str]:
 def fits_format(plate: str, formats: Iterable[str] = ALL_FORMATS) -> bool:
     """Whether the plate fits one of the formats (all states by default)."""
     return pattern_of(plate) in set(formats)
+
+
+def is_plate_word(text: str) -> bool:
+    """Whether the text is (or contains) a state name or slogan printed on plates."""
+    # Readers turn O into 0 and I into 1 in words too; compare in letter space.
+    p = normalise(text).replace("0", "O").replace("1", "I")
+    return len(p) >= 4 and any(word in p for word in PLATE_WORDS if len(word) >= 4)
 
 
 def is_plausible(plate: str) -> bool:

@@ -32,3 +32,22 @@ class InferenceSettings(Section):
         default=10.0, gt=0, le=60, title="Sampling rate",
         description="Frames per second sampled per camera for recognition.",
     )
+    detector_min_side: int = Field(
+        default=736, ge=320, le=2048, title="Detector input size",
+        description="Shorter side, in pixels, frames are scaled to for text detection.",
+    )
+    motion_threshold: float = Field(
+        default=0.004, ge=0, le=1, title="Motion gate",
+        description=(
+            "Fraction of a recognition zone's pixels that must change between sampled frames "
+            "for the frame to be recognised; 0 recognises every frame."
+        ),
+    )
+    track_timeout_s: float = Field(
+        default=1.5, gt=0, le=30, title="Track timeout",
+        description="Seconds without a sighting after which a vehicle passage is closed and read.",
+    )
+    min_track_frames: int = Field(
+        default=2, ge=1, le=50, title="Frames per passage",
+        description="Sightings a passage needs before it yields a read (1 for a still image).",
+    )
