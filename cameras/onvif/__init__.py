@@ -1,0 +1,1 @@
+"""ONVIF: WS-Discovery (``discovery``) and device onboarding (``device``)."""
