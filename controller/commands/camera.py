@@ -1,0 +1,159 @@
+"""``sightline camera probe|watch``: onboard a camera over ONVIF, or watch its stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+import click
+
+from cameras.errors import CameraError
+from cameras.onvif.device import probe_camera
+from cameras.onvif.models import ProbeResult
+from cameras.stream import CameraStream, StreamOptions
+from controller.commands.discover import camera_settings
+from controller.settings.cameras import CameraSettings
+
+
+def stream_options(settings: CameraSettings, *, keyframes_only: bool = False) -> StreamOptions:
+    """Translate the camera settings into the ingest's own options."""
+    return StreamOptions(
+        open_timeout=settings.open_timeout_seconds,
+        read_timeout=settings.read_timeout_seconds,
+        backoff_initial=settings.backoff_initial_seconds,
+        backoff_cap=settings.backoff_cap_seconds,
+        queue_size=settings.queue_size,
+        keyframes_only=keyframes_only,
+    )
+
+
+def split_host(value: str, default_port: int = 80) -> tuple[str, int]:
+    """``host``, ``host:port`` or ``[v6]:port`` to (host, port)."""
+    host, port = value, default_port
+    if value.startswith("["):
+        host, _, rest = value[1:].partition("]")
+        if rest.startswith(":"):
+            port = int(rest[1:])
+    elif value.count(":") == 1:
+        host, _, text = value.partition(":")
+        port = int(text)
+    if not host or not 0 < port < 65536:
+        raise ValueError(value)
+    return host, port
+
+
+@click.group("camera")
+def command() -> None:
+    """Talk to one camera directly (no database needed)."""
+
+
+def _print_probe(result: ProbeResult) -> None:
+    click.echo(f"{result.manufacturer} {result.model}, firmware {result.firmware}, "
+               f"serial {result.serial_number}")
+    for profile in result.profiles:
+        mark = "*" if profile.token == result.profile_token else " "
+        click.echo(f" {mark} {profile.token}: {profile.encoding} {profile.width}x{profile.height}"
+                   f" {profile.fps or '?'} fps")
+    click.echo(f"stream:   {result.stream_uri}")
+    click.echo(f"snapshot: {result.snapshot_uri or '-'}")
+    click.echo(f"clock drift: {result.clock_drift_seconds} s")
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
+@command.command("probe")
+@click.argument("host")
+@click.option("--username", required=True, help="ONVIF user (WS-Security UsernameToken).")
+@click.option("--password", required=True, envvar="SIGHTLINE_CAMERA_PASSWORD",
+              help="ONVIF password (or $SIGHTLINE_CAMERA_PASSWORD, kept out of `ps`).")
+@click.option("--profile", "profile_token", default=None,
+              help="Media profile token (default: the H.264 profile with the most pixels).")
+@click.option("--json", "as_json", is_flag=True, help="End with the result as one JSON object.")
+@click.pass_context
+def probe(ctx: click.Context, *, host: str, username: str, password: str,
+          profile_token: str | None, as_json: bool) -> None:
+    """Onboard HOST[:PORT]: identity, profiles, stream and snapshot URIs, clock drift."""
+    settings = camera_settings(ctx)
+    try:
+        name, port = split_host(host)
+    except ValueError as exc:
+        raise click.BadParameter(f"{host!r} is not HOST[:PORT]", param_hint="HOST") from exc
+    try:
+        result = asyncio.run(probe_camera(
+            name, port, username, password, profile_token=profile_token,
+            timeout=settings.onvif_timeout_seconds,
+            drift_limit_seconds=settings.clock_drift_warning_seconds,
+        ))
+    except CameraError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(result.to_json()))
+    else:
+        _print_probe(result)
+
+
+async def _watch(url: str, seconds: float, options: StreamOptions) -> dict[str, Any]:
+    stream = CameraStream("watch", url, options)
+    started = time.monotonic()
+    wait = max(seconds, options.open_timeout)
+    await stream.start()
+    try:
+        first = await stream.get(timeout=wait)
+        arrivals = [first.monotonic]
+        while (remaining := seconds - (time.monotonic() - first.monotonic)) > 0:
+            try:
+                arrivals.append((await stream.get(timeout=remaining)).monotonic)
+            except TimeoutError:
+                break
+        stats = stream.stats()
+    except TimeoutError as exc:
+        reason = stream.stats().last_error or "no answer"
+        raise CameraError(url, f"no frame within {wait:g} s ({reason})") from exc
+    finally:
+        await stream.stop()
+    return {
+        "url": url, "frames": len(arrivals), "fps": round(_steady_fps(arrivals), 2),
+        "first_frame_seconds": round(first.monotonic - started, 3),
+        "width": first.width, "height": first.height, "codec": stats.codec,
+        "dropped_frames": stats.dropped_frames, "decode_errors": stats.decode_errors,
+        "reconnects": stats.reconnects, "keyframes_only": options.keyframes_only,
+    }
+
+
+def _steady_fps(arrivals: list[float]) -> float:
+    """Frames per second after the first second, when frames buffered while the
+    stream was opened have come out in a burst."""
+    warm = arrivals[0] + min(1.0, (arrivals[-1] - arrivals[0]) / 3)
+    steady = [t for t in arrivals if t >= warm]
+    if len(steady) < 2 or steady[-1] <= steady[0]:
+        return 0.0
+    return (len(steady) - 1) / (steady[-1] - steady[0])
+
+
+@command.command("watch")
+@click.argument("url")
+@click.option("--seconds", type=click.FloatRange(min=0.5, max=3600), default=10.0,
+              show_default=True, help="How long to watch after the first frame.")
+@click.option("--keyframes-only", is_flag=True, help="Decode keyframes only.")
+@click.option("--json", "as_json", is_flag=True, help="End with the statistics as one object.")
+@click.pass_context
+def watch(ctx: click.Context, url: str, seconds: float, keyframes_only: bool,
+          as_json: bool) -> None:
+    """Pull RTSP_URL (TCP) for a while and report fps, resolution and codec."""
+    options = stream_options(camera_settings(ctx), keyframes_only=keyframes_only)
+    try:
+        report = asyncio.run(_watch(url, seconds, options))
+    except CameraError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(report))
+    else:
+        click.echo(f"{report['codec']} {report['width']}x{report['height']}: "
+                   f"{report['frames']} frames, {report['fps']} fps, first frame after "
+                   f"{report['first_frame_seconds']} s, {report['dropped_frames']} dropped")
+
+
+if __name__ == "__main__":
+    command()
