@@ -94,10 +94,9 @@ def probe(ctx: click.Context, *, host: str, username: str, password: str,
         _print_probe(result)
 
 
-async def _watch(url: str, seconds: float, options: StreamOptions) -> dict[str, Any]:
+async def _watch(url: str, seconds: float, wait: float, options: StreamOptions) -> dict[str, Any]:
     stream = CameraStream("watch", url, options)
     started = time.monotonic()
-    wait = max(seconds, options.open_timeout)
     await stream.start()
     try:
         first = await stream.get(timeout=wait)
@@ -136,15 +135,19 @@ def _steady_fps(arrivals: list[float]) -> float:
 @click.argument("url")
 @click.option("--seconds", type=click.FloatRange(min=0.5, max=3600), default=10.0,
               show_default=True, help="How long to watch after the first frame.")
+@click.option("--wait", type=click.FloatRange(min=0.5, max=600), default=None,
+              help="Seconds to wait for the first frame (default: cameras.open_timeout_seconds).")
 @click.option("--keyframes-only", is_flag=True, help="Decode keyframes only.")
 @click.option("--json", "as_json", is_flag=True, help="End with the statistics as one object.")
 @click.pass_context
-def watch(ctx: click.Context, url: str, seconds: float, keyframes_only: bool,
-          as_json: bool) -> None:
+def watch(ctx: click.Context, *, url: str, seconds: float, wait: float | None,
+          keyframes_only: bool, as_json: bool) -> None:
     """Pull RTSP_URL (TCP) for a while and report fps, resolution and codec."""
-    options = stream_options(camera_settings(ctx), keyframes_only=keyframes_only)
+    settings = camera_settings(ctx)
+    options = stream_options(settings, keyframes_only=keyframes_only)
+    first_wait = wait if wait is not None else settings.open_timeout_seconds
     try:
-        report = asyncio.run(_watch(url, seconds, options))
+        report = asyncio.run(_watch(url, seconds, first_wait, options))
     except CameraError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
