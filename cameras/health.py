@@ -11,6 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cameras.stream import StreamStats
 
 
 class HealthState(StrEnum):
@@ -115,3 +119,37 @@ def stream_alarms(
             Alarm("low_fps", f"receiving {fps_in:.1f} fps, expected about {expected_fps:.0f}")
         )
     return tuple(alarms)
+
+
+def camera_health(
+    stats: StreamStats,
+    *,
+    clock_drift_seconds: float | None = None,
+    drift_limit_seconds: float = 2.0,
+    expected_fps: float | None = None,
+    last_read_at: datetime | None = None,
+) -> CameraHealth:
+    """The health model of one camera from its ingest statistics and last probe."""
+    alarms = list(stream_alarms(connected=stats.connected, fps_in=stats.fps_in,
+                                expected_fps=expected_fps, last_error=stats.last_error))
+    drift = clock_drift_alarm(clock_drift_seconds, drift_limit_seconds)
+    if drift is not None:
+        alarms.append(drift)
+    if stats.keyframes_only:
+        alarms.append(Alarm("keyframes_only", "decoding keyframes only (overload relief)"))
+    known = stats.connected or stats.last_error is not None
+    return CameraHealth(
+        camera=stats.camera,
+        state=overall_state(tuple(alarms), known=known),
+        connected=stats.connected,
+        fps_in=round(stats.fps_in, 2),
+        fps_out=round(stats.fps_out, 2),
+        frames=stats.frames_in,
+        dropped_frames=stats.dropped_frames,
+        decode_errors=stats.decode_errors,
+        reconnects=stats.reconnects,
+        clock_drift_seconds=clock_drift_seconds,
+        last_frame_at=stats.last_frame_at,
+        last_read_at=last_read_at,
+        alarms=tuple(alarms),
+    )
