@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import getpass
 import json
 import logging
 import sys
@@ -14,17 +13,13 @@ import click
 from controller import audit as audit_log
 from controller import users
 from controller.app import Controller
+from controller.commands.actor import cli_actor
 from controller.commands.compose import web_factory
 from controller.errors import ALL_ERRORS, ConfigError
 from controller.settings import Settings
 from controller.settings.loader import load_settings
 from controller.store.engine import make_engine
 from controller.store.migrate import upgrade
-
-
-def cli_actor() -> str:
-    """Name the person at the terminal in the audit log."""
-    return f"cli:{getpass.getuser()}"
 
 
 class Context:
@@ -189,8 +184,14 @@ def config_check(ctx: Context) -> None:
 
 
 # Command groups contributed by the other areas (one module each).
+from controller.commands import camera as camera_cmd  # noqa: E402
 from controller.commands import demo as demo_cmd  # noqa: E402
+from controller.commands import discover as discover_cmd  # noqa: E402
 from controller.commands import eval as eval_cmd  # noqa: E402
+from controller.commands import hotlist as hotlist_cmd  # noqa: E402
 
 main.add_command(demo_cmd.command)
 main.add_command(eval_cmd.command)
+main.add_command(hotlist_cmd.command)
+main.add_command(camera_cmd.command)
+main.add_command(discover_cmd.command)

@@ -14,6 +14,7 @@ from controller.settings.base import Section
 from controller.settings.cameras import CameraSettings
 from controller.settings.database import DatabaseSettings
 from controller.settings.dispatch import DispatchSettings, MqttSink, WebhookSink
+from controller.settings.hotlists import HotlistSettings, HotlistSource
 from controller.settings.inference import InferenceSettings
 from controller.settings.node import NodeSettings
 from controller.settings.retention import POLICY_MINIMUM_DAYS, RetentionSettings
@@ -51,6 +52,9 @@ class Settings(Section):
     dispatch: DispatchSettings = Field(
         default_factory=DispatchSettings, title="Dispatch", description="Hit forwarding."
     )
+    hotlists: HotlistSettings = Field(
+        default_factory=HotlistSettings, title="Hotlists", description="Hotlist import rules."
+    )
     cameras: CameraSettings = Field(
         default_factory=CameraSettings, title="Cameras", description="Stream ingest."
     )
@@ -76,6 +80,8 @@ __all__ = [
     "CameraSettings",
     "DatabaseSettings",
     "DispatchSettings",
+    "HotlistSettings",
+    "HotlistSource",
     "InferenceSettings",
     "MqttSink",
     "NodeSettings",

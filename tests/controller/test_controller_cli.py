@@ -76,3 +76,17 @@ def test_demo_prints_url_and_password_and_stops(cli_env: dict[str, str], tmp_pat
     assert len(password) >= 20
     summary = json.loads(result.stdout.splitlines()[-1])
     assert summary["administrator"] == "demo.chief"
+
+
+def test_hotlist_import_reports_lines_and_json(cli_env: dict[str, str], tmp_path: Path) -> None:
+    good = tmp_path / "svs.txt"
+    good.write_text("PLATE;STATE;TYPE\n7ABC123;CA;STOLEN\n7AB$;CA;STOLEN\n")
+    result = sightline(cli_env, "hotlist", "import", str(good), "--list", "svs", "--json")
+    assert result.returncode == 0, result.stderr
+    assert f"{good}:3: plate '7AB$'" in result.stderr
+    report = json.loads(result.stdout.splitlines()[-1])
+    assert (report["imported"], report["refused"], report["version"]) == (1, False, 1)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("plate\n")
+    refused = sightline(cli_env, "hotlist", "import", str(empty), "--list", "svs")
+    assert refused.returncode == 1 and "refused" in refused.stdout
