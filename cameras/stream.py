@@ -159,6 +159,7 @@ class CameraStream:
         self._size: tuple[int, int] | None = None
         self._codec: str | None = None
         self._last_error: str | None = None
+        self._session_frames = 0
 
     # -- asyncio side ---------------------------------------------------------------
 
@@ -225,9 +226,9 @@ class CameraStream:
     def _run(self) -> None:
         failures = 0
         while not self._stop.is_set():
-            got_frames = False
+            self._session_frames = 0
             try:
-                got_frames = self._session()
+                self._session()
                 kind, reason = StreamEventKind.DISCONNECTED, "stream ended (camera went away)"
             except (av.error.TimeoutError, av.error.ExitError):
                 kind = StreamEventKind.STALLED
@@ -237,7 +238,8 @@ class CameraStream:
             if self._stop.is_set():
                 break
             self._lost(kind, reason)
-            failures = 1 if got_frames else failures + 1
+            # A session that delivered video resets the backoff, however it ended.
+            failures = 1 if self._session_frames else failures + 1
             self._stop.wait(self._backoff(failures))
             if not self._stop.is_set():
                 self._reconnects += 1
@@ -248,8 +250,8 @@ class CameraStream:
         # Equal jitter: cameras that failed together (a switch reboot) spread out.
         return float(ceiling / 2 + random.uniform(0, ceiling / 2))  # noqa: S311 (not crypto)
 
-    def _session(self) -> bool:
-        """One connection: open, decode until the stream ends; True if any frame came."""
+    def _session(self) -> None:
+        """One connection: open, then decode until the stream ends or fails."""
         container: Any = av.open(
             self.url,
             options={
@@ -262,7 +264,6 @@ class CameraStream:
             },
             timeout=(self.options.open_timeout, self.options.read_timeout),
         )
-        got = False
         try:
             if not container.streams.video:
                 raise StreamError(self.camera, "the stream has no video track")
@@ -281,12 +282,11 @@ class CameraStream:
                     continue
                 for frame in decoded:
                     self._deliver(frame)
-                    if not got:
-                        got = True
+                    self._session_frames += 1
+                    if self._session_frames == 1:
                         self._found()
         finally:
             container.close()
-        return got
 
     def _deliver(self, frame: Any) -> None:
         image: Image = frame.to_ndarray(format="bgr24")

@@ -160,6 +160,7 @@ class _Collector(asyncio.DatagramProtocol):
         self.replies: list[tuple[bytes, str]] = []
 
     def datagram_received(self, data: bytes, addr: tuple[str | object, ...]) -> None:
+        """Keep every reply with its sender; parsing happens after listening ends."""
         self.replies.append((data[:MAX_DATAGRAM], str(addr[0])))
 
 
