@@ -22,3 +22,13 @@ class Metrics:
         self.audit_events = Counter(
             "sightline_audit_events", "Audit events written by this process",
             ["action", "outcome"], registry=self.registry)
+        self.deliveries = Counter(
+            "sightline_hit_deliveries", "Hit delivery attempts by sink and outcome",
+            ["sink", "outcome"], registry=self.registry)
+        self.reads_stored = Counter(
+            "sightline_reads_stored", "Reads written to the database", registry=self.registry)
+        self.hits_created = Counter(
+            "sightline_hits_created", "Hits created", registry=self.registry)
+        self.reads_spooled = Counter(
+            "sightline_reads_spooled", "Reads spooled while the database was unavailable",
+            registry=self.registry)

@@ -46,7 +46,7 @@ class DispatchSettings(Section):
     )
     mqtt: MqttSink | None = Field(default=None, title="MQTT", description="Optional MQTT sink.")
     retry_for_seconds: int = Field(
-        default=3600, ge=10, title="Retry window",
+        default=3600, ge=1, title="Retry window",
         description="How long a delivery is retried before it is dead-lettered with an alarm.",
     )
     backoff_cap_seconds: float = Field(

@@ -1,0 +1,153 @@
+"""Repository functions for reads with their hits (one transaction) and the dispatch outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from controller.errors import NotFound
+from controller.store.schema import (
+    VERIFICATION_OUTCOMES,
+    cameras,
+    deliveries,
+    hits,
+    read_images,
+    reads,
+    sites,
+)
+
+
+def write_reads(engine: Engine, items: Sequence[Mapping[str, Any]], *, sinks: Sequence[str],
+                now: datetime) -> list[str]:
+    """Store reads with their images, hits and one outbox delivery per hit and sink.
+
+    Each item is ``{"read": {...}, "images": [...], "hits": [...]}``. Everything
+    for a batch commits in one transaction, so a hit never exists without its
+    read nor a read without its hits. Reads whose uuid is already stored (a
+    replay after a crash or outage) are skipped whole. Returns the uuids of the
+    hits created.
+    """
+    if not items:
+        return []
+    dialect_insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    created: list[str] = []
+    with engine.begin() as conn:
+        for item in items:
+            read_id = conn.execute(
+                dialect_insert(reads).values(**item["read"])
+                .on_conflict_do_nothing(index_elements=["uuid"]).returning(reads.c.id)
+            ).scalar()
+            if read_id is None:
+                continue  # already stored: a replay
+            for image in item.get("images", ()):
+                conn.execute(read_images.insert().values(read_id=read_id, **image))
+            for hit in item.get("hits", ()):
+                hit_id = conn.execute(hits.insert().values(
+                    read_id=read_id, created_at=now, verification="pending", **hit,
+                ).returning(hits.c.id)).scalar_one()
+                created.append(hit["uuid"])
+                for sink in sinks:
+                    conn.execute(deliveries.insert().values(
+                        hit_id=hit_id, sink=sink, idempotency_key=f"{hit['uuid']}:{sink}",
+                        state="pending", attempts=0, next_attempt_at=now))
+    return created
+
+
+HIT_COLUMNS = (hits.c.uuid, hits.c.created_at, hits.c.entry, hits.c.verification,
+               hits.c.verified_by, hits.c.verified_at, hits.c.verification_note,
+               reads.c.uuid.label("read_uuid"), reads.c.plate, reads.c.raw_text,
+               reads.c.confidence, reads.c.seen_at, reads.c.direction, reads.c.box,
+               reads.c.latitude, reads.c.longitude, reads.c.plate_state,
+               cameras.c.id.label("camera_id"), cameras.c.name.label("camera"),
+               sites.c.code.label("site"), sites.c.name.label("site_name"))
+
+
+def _hit_query() -> Any:
+    return (select(*HIT_COLUMNS).join(reads, reads.c.id == hits.c.read_id)
+            .join(cameras, cameras.c.id == reads.c.camera_id)
+            .join(sites, sites.c.id == reads.c.site_id))
+
+
+def get_hit(engine: Engine, hit_uuid: str) -> dict[str, Any]:
+    """One hit with its read, camera and site, or NotFound."""
+    with engine.connect() as conn:
+        row = conn.execute(_hit_query().where(hits.c.uuid == hit_uuid)).mappings().first()
+    if row is None:
+        raise NotFound(f"no hit {hit_uuid}")
+    return dict(row)
+
+
+def list_hits(engine: Engine, *, verification: str | None = None, since: datetime | None = None,
+              until: datetime | None = None, plate: str | None = None,
+              limit: int = 200) -> list[dict[str, Any]]:
+    """Hits, newest first, filtered by outcome, time and plate."""
+    query = _hit_query().order_by(hits.c.created_at.desc(), hits.c.id.desc()).limit(limit)
+    if verification:
+        query = query.where(hits.c.verification == verification)
+    if since:
+        query = query.where(hits.c.created_at >= since)
+    if until:
+        query = query.where(hits.c.created_at < until)
+    if plate:
+        query = query.where(reads.c.plate == plate)
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(query).mappings().all()]
+
+
+def set_verification(engine: Engine, hit_uuid: str, outcome: str, *, actor: str,
+                     note: str | None, now: datetime) -> None:
+    """Record the CLETS verification outcome of a hit."""
+    if outcome not in VERIFICATION_OUTCOMES or outcome == "pending":
+        raise ValueError(f"unknown verification outcome {outcome!r}")
+    with engine.begin() as conn:
+        result = conn.execute(update(hits).where(hits.c.uuid == hit_uuid).values(
+            verification=outcome, verified_by=actor, verified_at=now, verification_note=note))
+    if result.rowcount == 0:
+        raise NotFound(f"no hit {hit_uuid}")
+
+
+def due_deliveries(engine: Engine, now: datetime, limit: int = 50) -> list[dict[str, Any]]:
+    """Pending deliveries whose time has come, oldest first, with their hit."""
+    query = (select(deliveries.c.id.label("delivery_id"), deliveries.c.sink,
+                    deliveries.c.idempotency_key, deliveries.c.attempts, *HIT_COLUMNS)
+             .join(hits, hits.c.id == deliveries.c.hit_id)
+             .join(reads, reads.c.id == hits.c.read_id)
+             .join(cameras, cameras.c.id == reads.c.camera_id)
+             .join(sites, sites.c.id == reads.c.site_id)
+             .where(and_(deliveries.c.state == "pending", deliveries.c.next_attempt_at <= now))
+             .order_by(deliveries.c.next_attempt_at, deliveries.c.id).limit(limit))
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(query).mappings().all()]
+
+
+def mark_delivered(engine: Engine, delivery_id: int, now: datetime) -> None:
+    """A sink accepted the hit."""
+    with engine.begin() as conn:
+        conn.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(
+            state="delivered", delivered_at=now, attempts=deliveries.c.attempts + 1,
+            last_error=None))
+
+
+def mark_failed(engine: Engine, delivery_id: int, error: str, *,
+                retry_at: datetime | None) -> None:
+    """A delivery attempt failed: retry at ``retry_at``, or dead-letter when None."""
+    values: dict[str, Any] = {"attempts": deliveries.c.attempts + 1, "last_error": error[:500]}
+    if retry_at is None:
+        values["state"] = "dead"
+    else:
+        values["next_attempt_at"] = retry_at
+    with engine.begin() as conn:
+        conn.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(**values))
+
+
+def delivery_counts(engine: Engine) -> dict[str, int]:
+    """How many deliveries are in each state."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(deliveries.c.state, func.count())
+                            .group_by(deliveries.c.state)).all()
+    return {str(state): int(n) for state, n in rows}

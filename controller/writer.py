@@ -1,0 +1,194 @@
+"""The read writer: batches reads (with their hits) into the database, never losing one.
+
+Every batch is first appended to a write-ahead journal (``spool/journal.jsonl``,
+fsync'd) and only then written to the database; the journal is emptied once
+everything in it is committed. So a read the writer has accepted survives a
+crash (the journal is replayed at start) and a database outage (the writer keeps
+journaling and replays in order when the database answers again). Replays are
+idempotent because reads are unique by uuid and a read's hits are written in its
+transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+
+from controller.metrics import Metrics
+from controller.store import hits as repo
+
+log = logging.getLogger("sightline.writer")
+
+TIME_FIELDS = ("seen_at", "created_at")
+
+
+def _encode(item: Mapping[str, Any]) -> str:
+    read = {k: (v.isoformat() if k in TIME_FIELDS else v) for k, v in item["read"].items()}
+    return json.dumps({**item, "read": read}, sort_keys=True, separators=(",", ":"))
+
+
+def _decode(line: str) -> dict[str, Any]:
+    item: dict[str, Any] = json.loads(line)
+    item["read"] = {k: (datetime.fromisoformat(v) if k in TIME_FIELDS else v)
+                    for k, v in item["read"].items()}
+    return item
+
+
+def _outage(exc: BaseException) -> bool:
+    """Tell a lost database (retry later) from a row the database refuses (never retry)."""
+    return isinstance(exc, DBAPIError) and (
+        exc.connection_invalidated or type(exc.orig).__name__ in (
+            "OperationalError", "InterfaceError"))
+
+
+class Journal:
+    """An append-only, fsync'd file of accepted but not yet committed items."""
+
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = directory / "journal.jsonl"
+        self.rejected = directory / "rejected.jsonl"
+
+    def append(self, lines: Sequence[str]) -> None:
+        """Append and fsync: after this returns the items survive a crash."""
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write("".join(line + "\n" for line in lines))
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def read(self) -> list[str]:
+        """Every journaled line in order (a torn last line from a crash is dropped)."""
+        if not self.path.exists():
+            return []
+        text = self.path.read_text(encoding="utf-8")
+        lines = text.split("\n")
+        complete = lines[:-1]  # the part after the last newline never finished writing
+        return [ln for ln in complete if ln]
+
+    def clear(self) -> None:
+        """Everything journaled is committed."""
+        with self.path.open("w", encoding="utf-8") as handle:
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def reject(self, line: str, error: str) -> None:
+        """Keep an item the database refuses (bad data) aside, with the reason."""
+        with self.rejected.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"error": error, "item": line}) + "\n")
+
+
+class ReadWriter:
+    """Batch reads into the database through the journal."""
+
+    def __init__(self, engine: Engine, spool_dir: Path, *, sinks: Callable[[], Sequence[str]],
+                 on_hits: Callable[[list[str]], None], metrics: Metrics, batch_max: int = 200,
+                 flush_seconds: float = 0.2, retry_seconds: float = 2.0) -> None:
+        self._engine = engine
+        self._journal = Journal(spool_dir)
+        self._sinks = sinks
+        self._on_hits = on_hits
+        self._metrics = metrics
+        self._batch_max = batch_max
+        self._flush_seconds = flush_seconds
+        self._retry_seconds = retry_seconds
+        self._pending: list[tuple[str, asyncio.Future[None]]] = []
+        self._kick = asyncio.Event()
+        self.database_ok = True
+
+    async def submit(self, item: Mapping[str, Any]) -> None:
+        """Hand over a read; returns once it is journaled (accepted)."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.append((_encode(item), future))
+        if len(self._pending) >= self._batch_max:
+            self._kick.set()
+        await future
+
+    async def run(self) -> None:
+        """Replay what a previous run left, then journal and write batches until cancelled."""
+        await self._replay()
+        try:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._kick.wait(), self._flush_seconds
+                                           if self.database_ok else self._retry_seconds)
+                self._kick.clear()
+                await self.flush()
+        finally:
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Journal what is pending, then commit the journal if the database answers."""
+        batch, self._pending = self._pending, []
+        if batch:
+            try:
+                await asyncio.to_thread(self._journal.append, [line for line, _ in batch])
+            except OSError as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                raise
+            for _, future in batch:
+                if not future.done():
+                    future.set_result(None)
+        await self._replay()
+
+    async def _replay(self) -> None:
+        lines = await asyncio.to_thread(self._journal.read)
+        if not lines:
+            return
+        try:
+            created = await asyncio.to_thread(self._commit, lines)
+        except DBAPIError as exc:
+            if self.database_ok:
+                log.error("database unavailable; spooling reads to %s (%s)",
+                          self._journal.path, exc.orig)
+            self.database_ok = False
+            self._metrics.reads_spooled.inc(len(lines))
+            return
+        if not self.database_ok:
+            log.warning("database back; replayed %d spooled reads", len(lines))
+        self.database_ok = True
+        await asyncio.to_thread(self._journal.clear)
+        self._metrics.reads_stored.inc(len(lines))
+        if created:
+            self._metrics.hits_created.inc(len(created))
+            self._on_hits(created)
+
+    def _commit(self, lines: list[str]) -> list[str]:
+        items = [_decode(line) for line in lines]
+        now = datetime.now(UTC)
+        created: list[str] = []
+        try:
+            for start in range(0, len(items), 500):
+                created += repo.write_reads(self._engine, items[start:start + 500],
+                                            sinks=self._sinks(), now=now)
+        except DBAPIError as exc:
+            if _outage(exc):
+                raise
+            # One bad row must not hold up the rest: retry singly, set the bad one aside.
+            return self._commit_one_by_one(lines, now)
+        return created
+
+    def _commit_one_by_one(self, lines: list[str], now: datetime) -> list[str]:
+        created: list[str] = []
+        for line in lines:
+            try:
+                created += repo.write_reads(self._engine, [_decode(line)],
+                                            sinks=self._sinks(), now=now)
+            except DBAPIError as exc:
+                if _outage(exc):
+                    raise
+                log.error("database refused a read; kept aside in %s: %s",
+                          self._journal.rejected, exc.orig)
+                self._journal.reject(line, str(exc.orig))
+        return created
