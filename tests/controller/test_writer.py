@@ -1,0 +1,136 @@
+"""The read writer: journaled before it is accepted, replayed after crashes and outages."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from pg_cluster import Cluster, can_run
+from sqlalchemy import Engine, func, select
+
+from controller.metrics import Metrics
+from controller.store import hits as hit_repo
+from controller.store import sites
+from controller.store.engine import make_engine
+from controller.store.migrate import upgrade
+from controller.store.schema import deliveries, hits, reads
+from controller.writer import ReadWriter, _encode
+
+
+def count(engine: Engine, table: object) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
+
+
+def make_item(camera: int, site: int, n: int, *, hit: bool) -> dict[str, object]:
+    now = datetime.now(UTC)
+    plate = f"7AB{n:04d}"
+    return {"read": {"uuid": str(uuid.uuid4()), "plate": plate, "raw_text": plate,
+                     "confidence": 0.9, "char_confidences": [], "camera_id": camera,
+                     "site_id": site, "seen_at": now, "created_at": now},
+            "images": [],
+            "hits": [{"uuid": str(uuid.uuid4()), "hotlist_entry_id": None,
+                      "entry": {"plate": plate}}] if hit else []}
+
+
+def setup_camera(engine: Engine) -> tuple[int, int]:
+    site = sites.create_site(engine, code="S1", name="site")
+    return site, sites.create_camera(engine, site, {"name": "c", "host": "127.0.0.1"})
+
+
+@contextlib.asynccontextmanager
+async def running(writer: ReadWriter) -> AsyncIterator[ReadWriter]:
+    task = asyncio.create_task(writer.run())
+    try:
+        yield writer
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def wait_for(condition: Callable[[], bool], seconds: float = 20) -> None:
+    for _ in range(int(seconds / 0.1)):
+        if await asyncio.to_thread(condition):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("condition not reached in time")
+
+
+def writer_for(engine: Engine, spool: Path, woken: list[str]) -> ReadWriter:
+    return ReadWriter(engine, spool, sinks=lambda: ["webhook:cad"], on_hits=woken.extend,
+                      metrics=Metrics(), flush_seconds=0.05, retry_seconds=0.2)
+
+
+async def test_accepted_reads_are_stored_with_hits_and_outbox(engine: Engine,
+                                                             tmp_path: Path) -> None:
+    site, camera = setup_camera(engine)
+    woken: list[str] = []
+    async with running(writer_for(engine, tmp_path / "spool", woken)) as writer:
+        await asyncio.gather(*(writer.submit(make_item(camera, site, n, hit=n % 5 == 0))
+                               for n in range(50)))
+        await wait_for(lambda: count(engine, reads) == 50)
+    assert count(engine, hits) == 10 and count(engine, deliveries) == 10
+    assert len(woken) == 10
+    assert (tmp_path / "spool" / "journal.jsonl").read_text() == ""
+
+
+async def test_journal_left_by_a_crash_is_replayed_once(engine: Engine, tmp_path: Path) -> None:
+    site, camera = setup_camera(engine)
+    items = [make_item(camera, site, n, hit=True) for n in range(6)]
+    hit_repo.write_reads(engine, items[:2], sinks=["webhook:cad"], now=datetime.now(UTC))
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    # The crash came after journaling all six and committing two, mid-way through a line.
+    lines = "".join(_encode(i) + "\n" for i in items) + '{"read": {"uuid": "torn'
+    (spool / "journal.jsonl").write_text(lines)
+    async with running(writer_for(engine, spool, [])):
+        await wait_for(lambda: count(engine, reads) == 6)
+    assert count(engine, hits) == 6 and count(engine, deliveries) == 6
+
+
+async def test_a_row_the_database_refuses_is_set_aside(engine: Engine, tmp_path: Path) -> None:
+    site, camera = setup_camera(engine)
+    async with running(writer_for(engine, tmp_path / "spool", [])) as writer:
+        await writer.submit(make_item(camera, site, 1, hit=False))
+        await writer.submit(make_item(camera + 99, site, 2, hit=False))  # no such camera
+        await writer.submit(make_item(camera, site, 3, hit=False))
+        await wait_for(lambda: count(engine, reads) == 2)
+    rejected = (tmp_path / "spool" / "rejected.jsonl").read_text().splitlines()
+    assert len(rejected) == 1 and "7AB0002" in json.loads(rejected[0])["item"]
+
+
+@pytest.mark.skipif(can_run() is not None, reason=str(can_run()))
+async def test_postgres_outage_spools_and_replays_without_loss_or_duplicates(
+        tmp_path: Path) -> None:
+    cluster = Cluster()
+    await asyncio.to_thread(cluster.start)
+    engine = make_engine(cluster.url, pool_size=2)
+    try:
+        await asyncio.to_thread(upgrade, engine)
+        site, camera = await asyncio.to_thread(setup_camera, engine)
+        writer = writer_for(engine, tmp_path / "spool", [])
+        async with running(writer):
+            for n in range(20):
+                await writer.submit(make_item(camera, site, n, hit=n % 4 == 0))
+            await wait_for(lambda: count(engine, reads) == 20)
+            await asyncio.to_thread(cluster.stop)
+            for n in range(20, 50):  # accepted while the database is down
+                await writer.submit(make_item(camera, site, n, hit=n % 4 == 0))
+            await wait_for(lambda: not writer.database_ok)
+            journal = (tmp_path / "spool" / "journal.jsonl").read_text().splitlines()
+            assert len(journal) == 30
+            await asyncio.to_thread(cluster.start)
+            await wait_for(lambda: count(engine, reads) == 50, seconds=30)
+            assert writer.database_ok
+        assert count(engine, hits) == 13 and count(engine, deliveries) == 13
+        assert (tmp_path / "spool" / "journal.jsonl").read_text() == ""
+    finally:
+        engine.dispose()
+        await asyncio.to_thread(cluster.remove)
