@@ -1,17 +1,21 @@
-"""The Flask application factory."""
+"""The Flask application factory: blueprints, guards, security headers, health."""
 
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine, text
+from werkzeug.exceptions import HTTPException
 
 from controller.bridge import Bridge
 from controller.metrics import Metrics
 from controller.settings import Settings
+from web import auth, home, users
+from web.security import can, csrf_token, guard, permission
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -24,6 +28,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
+BLUEPRINTS = (auth.bp, home.bp, users.bp)
 
 
 def database_reachable(engine: Engine) -> bool:
@@ -36,32 +41,22 @@ def database_reachable(engine: Engine) -> bool:
     return True
 
 
-def create_app(settings: Settings, bridge: Bridge, *, engine: Engine, metrics: Metrics,
-               secret_key: str | None = None) -> Flask:
-    """Build the web application for one controller.
+def _utc(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    return "" if value is None else value.strftime(fmt) + " UTC"
 
-    ``bridge`` is the only way into the controller loop; ``engine`` gives the
-    request threads the system of record through ``controller.store`` functions.
-    """
-    app = Flask(__name__)
-    app.config.update(
-        SECRET_KEY=secret_key or secrets.token_hex(32),
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Strict",
-        SESSION_COOKIE_SECURE=settings.web.secure_cookies,
-        SIGHTLINE_SETTINGS=settings,
-    )
-    app.extensions["sightline"] = {"bridge": bridge, "engine": engine, "metrics": metrics}
 
-    @app.after_request
-    def _headers(response: Response) -> Response:
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        endpoint = request.endpoint or "unknown"
-        metrics.http_requests.labels(endpoint=endpoint, status=str(response.status_code)).inc()
-        return response
+def _register_errors(app: Flask) -> None:
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> tuple[str, int]:
+        code = exc.code or 500
+        return render_template("error.html", code=code, title=exc.name,
+                               message=exc.description), code
 
+
+def _register_health(app: Flask, settings: Settings, bridge: Bridge, engine: Engine,
+                     metrics: Metrics) -> None:
     @app.get("/healthz")
+    @permission("public")
     def healthz() -> tuple[Response, int]:
         db_ok = database_reachable(engine)
         running = bridge.running()
@@ -75,7 +70,45 @@ def create_app(settings: Settings, bridge: Bridge, *, engine: Engine, metrics: M
         return jsonify(body), 200 if db_ok and running else 503
 
     @app.get("/metrics")
+    @permission("public")
     def metrics_endpoint() -> Response:
         return Response(generate_latest(metrics.registry), mimetype=CONTENT_TYPE_LATEST)
 
+
+def create_app(settings: Settings, bridge: Bridge, *, engine: Engine, metrics: Metrics,
+               secret_key: str | None = None) -> Flask:
+    """Build the web application for one controller.
+
+    ``bridge`` is the only way into the controller loop; ``engine`` gives the
+    request threads the system of record through ``controller.store`` functions.
+    """
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=secret_key or secrets.token_hex(32),
+        SESSION_COOKIE_NAME="sightline_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_SECURE=settings.web.secure_cookies,
+        MAX_CONTENT_LENGTH=32 * 1024 * 1024,
+        SIGHTLINE_SETTINGS=settings,
+    )
+    app.extensions["sightline"] = {"bridge": bridge, "engine": engine, "metrics": metrics}
+    app.jinja_env.globals.update(csrf_token=csrf_token, can=can)
+    app.jinja_env.filters["utc"] = _utc
+    app.before_request(guard)
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        endpoint = request.endpoint or "unknown"
+        metrics.http_requests.labels(endpoint=endpoint, status=str(response.status_code)).inc()
+        return response
+
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    _register_errors(app)
+    _register_health(app, settings, bridge, engine, metrics)
+    # The navigation shows only areas this build serves.
+    app.config["SIGHTLINE_ENDPOINTS"] = frozenset(app.view_functions)
     return app

@@ -122,6 +122,19 @@ mask_suspensions = Table(
     Column("restored_at", UTCDateTime),
 )
 
+camera_health = Table(
+    "camera_health", metadata,
+    Column("camera_id", ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True),
+    Column("state", String(16), nullable=False),
+    Column("connected", Boolean, nullable=False),
+    Column("fps", Float),
+    Column("clock_drift_seconds", Float),
+    Column("last_frame_at", UTCDateTime),
+    Column("alarms", JSONText, nullable=False,
+           comment="[{code, message, severity}] from the camera and its cabinet"),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 # --- reads and images ----------------------------------------------------------------------
 
 reads = Table(
@@ -241,6 +254,7 @@ users = Table(
     Column("totp_secret", String(64)),
     Column("totp_enrolled", Boolean, nullable=False, default=False),
     Column("totp_exempt", Boolean, nullable=False, default=False),
+    Column("totp_last_step", BigInteger, comment="last TOTP step accepted (no replay)"),
     Column("failed_logins", Integer, nullable=False, default=0),
     Column("locked_until", UTCDateTime),
     Column("disabled", Boolean, nullable=False, default=False),

@@ -14,7 +14,7 @@ from controller.store.schema import password_history, users
 
 
 def create(engine: Engine, *, username: str, role: str, password_hash: str, full_name: str,
-           created_by: str, now: datetime) -> int:
+           created_by: str, now: datetime, must_change: bool = False) -> int:
     """Insert a user with its first password-history entry; return the new id."""
     try:
         with engine.begin() as conn:
@@ -22,7 +22,7 @@ def create(engine: Engine, *, username: str, role: str, password_hash: str, full
                 users.insert().values(
                     username=username, role=role, full_name=full_name,
                     password_hash=password_hash, password_changed_at=now,
-                    must_change_password=False, totp_enrolled=False, totp_exempt=False,
+                    must_change_password=must_change, totp_enrolled=False, totp_exempt=False,
                     failed_logins=0, disabled=False, created_at=now, created_by=created_by,
                 ).returning(users.c.id)
             ).scalar_one()

@@ -1,0 +1,53 @@
+"""Who may do what (policy 462.3.1, 462.4): the one allow table, default deny.
+
+Every web route names exactly one permission below; a route without one, a
+permission missing from this table, or a role missing from a permission's set
+is refused. ``vendor`` maintains cameras and sees their health only: it never
+reaches reads, images, hotlists, hits, the audit log or users.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+ANONYMOUS: Final = "anonymous"
+ROLES: Final = ("administrator", "officer", "dispatcher", "analyst", "vendor")
+
+_ALL = frozenset(ROLES)
+_DATA = frozenset({"administrator", "officer", "dispatcher", "analyst"})
+
+PERMISSIONS: Final[dict[str, frozenset[str]]] = {
+    # No login: the banner and login form, static files, health and metrics.
+    "public": frozenset({ANONYMOUS, *ROLES}),
+    # Signed in, even without current training: the page saying what is missing,
+    # second-factor enrolment, password change, compromise report, logout.
+    "account": _ALL,
+    # Signed in and trained: the start page (its tiles follow the role).
+    "home": _ALL,
+    "search": frozenset({"administrator", "officer", "analyst"}),
+    "reads.view": _DATA,
+    "hits.view": _DATA,
+    "hits.verify": frozenset({"administrator", "dispatcher"}),
+    "hotlists.view": _DATA,
+    "hotlists.manage": frozenset({"administrator", "analyst"}),
+    "cameras.view": _ALL,
+    "cameras.manage": frozenset({"administrator", "vendor"}),
+    "live.view": frozenset({"administrator", "vendor", "officer"}),
+    "audit.view": frozenset({"administrator"}),
+    "users.manage": frozenset({"administrator"}),
+}
+
+# Permissions a signed-in user reaches before training and policy acknowledgement.
+GATE_EXEMPT: Final = frozenset({"public", "account"})
+
+
+def allowed(permission: str | None, role: str | None) -> bool:
+    """Tell whether ``role`` (None: not signed in) holds ``permission``; unknown is no."""
+    if permission is None:
+        return False
+    return (role or ANONYMOUS) in PERMISSIONS.get(permission, frozenset())
+
+
+def needs_training(permission: str) -> bool:
+    """Tell whether the permission is closed to users without current training (462.4.1)."""
+    return permission not in GATE_EXEMPT

@@ -1,0 +1,250 @@
+"""Logins and sessions (policy 462.5.1, 462.5.2, CJIS): lockout, TOTP, one session per user.
+
+Every outcome here is written to the audit log: failed and successful logins,
+lockouts, second-factor enrolment and failures, idle locks, logouts, password
+changes and compromise reports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+import pyotp
+from sqlalchemy import Engine
+
+from controller import audit, users
+from controller.errors import AccessDenied, NotFound, ValidationError
+from controller.settings import SecuritySettings
+from controller.store import accounts as repo
+from controller.store import users as user_repo
+
+TOTP_DIGITS = 6
+
+
+class LoginRefused(AccessDenied):
+    """A login step failed; the message is safe to show (it never says which part)."""
+
+
+@dataclass(frozen=True)
+class Missing:
+    """One thing a user must do before any data or control route opens (462.4.1)."""
+
+    code: str
+    message: str
+
+
+def _now(now: datetime | None) -> datetime:
+    return (now or datetime.now(UTC)).astimezone(UTC)
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    # Verifying against this for unknown names keeps their timing like a wrong password.
+    return users.hash_password(secrets.token_hex(16))
+
+
+def _event(engine: Engine, actor: str, action: str, client_addr: str | None,
+           outcome: audit.Outcome = "allowed", **data: Any) -> None:
+    audit.record(engine, audit.AuditEvent(actor=actor, action=action, outcome=outcome,
+                                          client_addr=client_addr, data=data))
+
+
+def check_password(engine: Engine, rules: SecuritySettings, username: str, password: str,
+                   *, client_addr: str | None, now: datetime | None = None) -> dict[str, Any]:
+    """First login step: return the user if the password is right and the account usable.
+
+    Five failures in a row lock the account for ``rules.lockout_minutes``; while
+    locked even the right password is refused.
+    """
+    when = _now(now)
+    try:
+        user = dict(user_repo.get(engine, username))
+    except NotFound:
+        users.verify_password(_dummy_hash(), password)
+        _event(engine, username or "(blank)", "login.failed", client_addr, "denied",
+               reason="unknown user")
+        raise LoginRefused("wrong username or password") from None
+    locked_until = user["locked_until"]
+    if locked_until is not None and locked_until > when:
+        _event(engine, username, "login.failed", client_addr, "denied",
+               reason="account locked", locked_until=locked_until.isoformat())
+        raise LoginRefused(f"account locked after {rules.lockout_attempts} failed attempts; "
+                           f"try again after {locked_until:%H:%M} UTC")
+    if not users.verify_password(user["password_hash"], password):
+        _count_failure(engine, rules, user, client_addr, when)
+        raise LoginRefused("wrong username or password")
+    if user["disabled"]:
+        _event(engine, username, "login.failed", client_addr, "denied", reason="disabled")
+        raise LoginRefused("this account is disabled; ask the ALPR administrator")
+    if user["failed_logins"] or locked_until is not None:
+        repo.set_failed_logins(engine, int(user["id"]), 0, None)
+    _event(engine, username, "login.password", client_addr)
+    return user
+
+
+def _count_failure(engine: Engine, rules: SecuritySettings, user: dict[str, Any],
+                   client_addr: str | None, when: datetime) -> None:
+    # An expired lock starts a fresh count.
+    failed = 1 if user["locked_until"] is not None else int(user["failed_logins"]) + 1
+    username = str(user["username"])
+    if failed >= rules.lockout_attempts:
+        until = when + timedelta(minutes=rules.lockout_minutes)
+        repo.set_failed_logins(engine, int(user["id"]), 0, until)
+        _event(engine, username, "login.failed", client_addr, "denied",
+               reason="wrong password", attempt=failed)
+        _event(engine, username, "login.lockout", client_addr, "denied",
+               locked_until=until.isoformat(), attempts=failed)
+        return
+    repo.set_failed_logins(engine, int(user["id"]), failed, None)
+    _event(engine, username, "login.failed", client_addr, "denied", reason="wrong password",
+           attempt=failed)
+
+
+def second_factor(user: dict[str, Any]) -> str | None:
+    """Say what the second step is: ``"enrol"``, ``"verify"`` or None (exempted)."""
+    if user["totp_exempt"]:
+        return None
+    return "verify" if user["totp_enrolled"] and user["totp_secret"] else "enrol"
+
+
+def begin_enrolment(engine: Engine, user: dict[str, Any]) -> str:
+    """Give the user a fresh TOTP secret (kept until the first code proves it)."""
+    if user["totp_enrolled"]:
+        raise ValidationError("totp", "the second factor is already enrolled")
+    secret = str(user["totp_secret"] or "") or pyotp.random_base32()
+    if not user["totp_secret"]:
+        repo.set_totp(engine, int(user["id"]), secret, enrolled=False)
+    return secret
+
+
+def provisioning_uri(secret: str, username: str, issuer: str) -> str:
+    """The otpauth:// URI an authenticator app imports."""
+    return str(pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=issuer))
+
+
+def _matching_step(secret: str, code: str, when: datetime) -> int | None:
+    totp = pyotp.TOTP(secret)
+    # One step either side tolerates a patrol laptop's clock being 30 s off.
+    for offset in (-1, 0, 1):
+        moment = when + timedelta(seconds=30 * offset)
+        if hmac.compare_digest(totp.at(moment), code):
+            return int(totp.timecode(moment))
+    return None
+
+
+def check_totp(engine: Engine, user_id: int, code: str, client_addr: str | None,
+               now: datetime | None = None) -> dict[str, Any]:
+    """Second login step: accept a current, never-used code; finish enrolment if pending."""
+    user = repo.get_user_by_id(engine, user_id)
+    username = str(user["username"])
+    code = code.strip().replace(" ", "")
+    secret = user["totp_secret"]
+    step = None
+    if secret and code.isdigit() and len(code) == TOTP_DIGITS:
+        step = _matching_step(str(secret), code, _now(now))
+    if step is None or not repo.claim_totp_step(engine, user_id, step):
+        _event(engine, username, "login.totp_failed", client_addr, "denied",
+               reason="wrong or reused code")
+        raise LoginRefused("that code is not valid; enter the current 6-digit code")
+    if not user["totp_enrolled"]:
+        repo.set_totp(engine, user_id, str(secret), enrolled=True)
+        repo.claim_totp_step(engine, user_id, step)
+        _event(engine, username, "login.totp_enrolled", client_addr)
+    return user
+
+
+def session_id(token: str) -> str:
+    """The stored id of a session token (only its SHA-256 is kept)."""
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def open_session(engine: Engine, user: dict[str, Any], client_addr: str | None,
+                 now: datetime | None = None) -> str:
+    """Open the user's one session (ending any other) and return its token."""
+    token = secrets.token_urlsafe(32)
+    ended = repo.start_session(engine, session_id(token), int(user["id"]), _now(now),
+                               client_addr)
+    _event(engine, str(user["username"]), "login", client_addr, sessions_ended=ended,
+           second_factor="exempt" if user["totp_exempt"] else "totp")
+    return token
+
+
+def resume_session(engine: Engine, rules: SecuritySettings, token: str,
+                   client_addr: str | None, now: datetime | None = None
+                   ) -> tuple[dict[str, Any] | None, str]:
+    """Return ``(user, "")`` for a live session, else ``(None, why it is not)``.
+
+    A session idle for ``rules.idle_timeout_minutes`` is locked (ended, audited).
+    """
+    when = _now(now)
+    sid = session_id(token)
+    row = repo.get_session(engine, sid)
+    if row is None:
+        return None, "no such session"
+    if row["ended_at"] is not None:
+        return None, str(row["end_reason"] or "session ended")
+    user = repo.get_user_by_id(engine, int(row["user_id"]))
+    if when - row["last_seen_at"] > timedelta(minutes=rules.idle_timeout_minutes):
+        reason = f"locked after {rules.idle_timeout_minutes} idle minutes"
+        repo.end_session(engine, sid, when, reason)
+        _event(engine, str(user["username"]), "session.locked", client_addr, reason=reason)
+        return None, reason
+    if user["disabled"]:
+        repo.end_session(engine, sid, when, "account disabled")
+        return None, "account disabled"
+    # One write a minute is enough to measure 30 idle minutes.
+    if when - row["last_seen_at"] > timedelta(seconds=60):
+        repo.touch_session(engine, sid, when)
+    return user, ""
+
+
+def logout(engine: Engine, token: str, username: str, client_addr: str | None) -> None:
+    """End a session at the user's request."""
+    if repo.end_session(engine, session_id(token), _now(None), "logout"):
+        _event(engine, username, "logout", client_addr)
+
+
+def change_password(engine: Engine, rules: SecuritySettings, user: dict[str, Any],
+                    current: str, new: str, *, client_addr: str | None) -> None:
+    """Change one's own password after proving the current one (history rules apply)."""
+    username = str(user["username"])
+    if not users.verify_password(str(user["password_hash"]), current):
+        _event(engine, username, "user.password", client_addr, "denied",
+               username=username, reasons=["current password is wrong"])
+        raise ValidationError("current_password", "the current password is wrong")
+    users.reset_password(engine, rules, username=username, password=new, actor=username,
+                         client_addr=client_addr)
+
+
+def report_compromised(engine: Engine, user: dict[str, Any], client_addr: str | None) -> int:
+    """The user believes the password is known to someone (462.5.2(2)).
+
+    Forces a password change, ends every session of the user and alerts the
+    administrator (the audit entry is listed on the administrator's pages).
+    """
+    user_id = int(user["id"])
+    repo.set_user_flags(engine, user_id, must_change_password=True)
+    ended = repo.end_user_sessions(engine, user_id, _now(None), "password reported compromised")
+    _event(engine, str(user["username"]), "account.compromised", client_addr,
+           username=user["username"], sessions_ended=ended, alert="administrator")
+    return ended
+
+
+def missing_for_access(engine: Engine, rules: SecuritySettings, user: dict[str, Any],
+                       now: datetime | None = None) -> list[Missing]:
+    """What keeps the user from data and control routes (empty when nothing does)."""
+    when = _now(now)
+    missing: list[Missing] = []
+    if user["must_change_password"]:
+        missing.append(Missing("password", "You must choose a new password."))
+    elif user["password_changed_at"] + timedelta(days=rules.password_max_age_days) <= when:
+        missing.append(Missing("password", f"Your password is older than "
+                                           f"{rules.password_max_age_days} days; change it."))
+    missing.extend(users.training_missing(engine, rules, user, when))
+    return missing

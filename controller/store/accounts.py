@@ -1,0 +1,185 @@
+"""Repository functions for logins: lockout counters, TOTP, sessions, training, policy."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select, update
+
+from controller.errors import NotFound
+from controller.store.tables import (
+    policy_acknowledgements,
+    policy_versions,
+    training_records,
+    user_sessions,
+    users,
+)
+
+
+def get_user_by_id(engine: Engine, user_id: int) -> dict[str, Any]:
+    """Return one user by id or raise NotFound."""
+    with engine.connect() as conn:
+        row = conn.execute(select(users).where(users.c.id == user_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"no user with id {user_id}")
+    return dict(row)
+
+
+def set_failed_logins(engine: Engine, user_id: int, failed: int,
+                      locked_until: datetime | None) -> None:
+    """Store the failed-login counter and the lock expiry."""
+    with engine.begin() as conn:
+        conn.execute(update(users).where(users.c.id == user_id)
+                     .values(failed_logins=failed, locked_until=locked_until))
+
+
+def set_totp(engine: Engine, user_id: int, secret: str | None, enrolled: bool) -> None:
+    """Store (or clear) the user's TOTP secret and whether enrolment finished."""
+    with engine.begin() as conn:
+        conn.execute(update(users).where(users.c.id == user_id)
+                     .values(totp_secret=secret, totp_enrolled=enrolled, totp_last_step=None))
+
+
+def claim_totp_step(engine: Engine, user_id: int, step: int) -> bool:
+    """Record ``step`` as used unless it (or a later one) already was; tell which."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(users).where(
+                users.c.id == user_id,
+                (users.c.totp_last_step.is_(None)) | (users.c.totp_last_step < step))
+            .values(totp_last_step=step))
+    return result.rowcount > 0
+
+
+def set_user_flags(engine: Engine, user_id: int, **values: Any) -> None:
+    """Change plain account flags (role, disabled, totp_exempt, must_change_password...)."""
+    allowed = {"role", "disabled", "totp_exempt", "must_change_password", "full_name",
+               "failed_logins", "locked_until"}
+    unknown = set(values) - allowed
+    if unknown:
+        raise ValueError(f"not an account flag: {sorted(unknown)[0]}")
+    with engine.begin() as conn:
+        result = conn.execute(update(users).where(users.c.id == user_id).values(**values))
+    if result.rowcount == 0:
+        raise NotFound(f"no user with id {user_id}")
+
+
+# --- sessions ------------------------------------------------------------------------------
+
+def start_session(engine: Engine, session_id: str, user_id: int, now: datetime,
+                  client_addr: str | None) -> int:
+    """End the user's open sessions and open a new one; return how many were ended."""
+    with engine.begin() as conn:
+        ended = conn.execute(
+            update(user_sessions).where(user_sessions.c.user_id == user_id,
+                                        user_sessions.c.ended_at.is_(None))
+            .values(ended_at=now, end_reason="replaced by a new login")).rowcount
+        conn.execute(user_sessions.insert().values(
+            id=session_id, user_id=user_id, created_at=now, last_seen_at=now,
+            client_addr=client_addr))
+    return int(ended)
+
+
+def get_session(engine: Engine, session_id: str) -> dict[str, Any] | None:
+    """Return one session row or None."""
+    with engine.connect() as conn:
+        row = conn.execute(select(user_sessions).where(user_sessions.c.id == session_id)
+                           ).mappings().first()
+    return dict(row) if row else None
+
+
+def touch_session(engine: Engine, session_id: str, now: datetime) -> None:
+    """Record activity on a session."""
+    with engine.begin() as conn:
+        conn.execute(update(user_sessions).where(user_sessions.c.id == session_id)
+                     .values(last_seen_at=now))
+
+
+def end_session(engine: Engine, session_id: str, now: datetime, reason: str) -> bool:
+    """End one open session; return whether it was open."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(user_sessions).where(user_sessions.c.id == session_id,
+                                        user_sessions.c.ended_at.is_(None))
+            .values(ended_at=now, end_reason=reason))
+    return result.rowcount > 0
+
+
+def end_user_sessions(engine: Engine, user_id: int, now: datetime, reason: str) -> int:
+    """End every open session of a user; return how many."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            update(user_sessions).where(user_sessions.c.user_id == user_id,
+                                        user_sessions.c.ended_at.is_(None))
+            .values(ended_at=now, end_reason=reason))
+    return int(result.rowcount)
+
+
+# --- training and policy --------------------------------------------------------------------
+
+def add_training(engine: Engine, *, user_id: int, course: str, completed_on: date,
+                 trainer: str, recorded_by: str, now: datetime) -> int:
+    """Store a training record; return its id."""
+    with engine.begin() as conn:
+        return int(conn.execute(training_records.insert().values(
+            user_id=user_id, course=course, completed_on=completed_on, trainer=trainer,
+            recorded_by=recorded_by, recorded_at=now).returning(training_records.c.id)
+        ).scalar_one())
+
+
+def list_training(engine: Engine, user_id: int) -> list[dict[str, Any]]:
+    """Return a user's training records, newest completion first."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(training_records)
+                            .where(training_records.c.user_id == user_id)
+                            .order_by(training_records.c.completed_on.desc(),
+                                      training_records.c.id.desc())).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def latest_training_by_user(engine: Engine) -> dict[int, date]:
+    """Return each user's latest training completion date."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(training_records.c.user_id,
+                                   func.max(training_records.c.completed_on))
+                            .group_by(training_records.c.user_id)).all()
+    return {int(r[0]): r[1] for r in rows}
+
+
+def publish_policy(engine: Engine, *, version: str, title: str, adopted_on: date,
+                   content: bytes, content_type: str, sha256: str, published_by: str,
+                   now: datetime) -> int:
+    """Store a new policy version; return its id."""
+    with engine.begin() as conn:
+        return int(conn.execute(policy_versions.insert().values(
+            version=version, title=title, adopted_on=adopted_on, content=content,
+            content_type=content_type, sha256=sha256, published_by=published_by,
+            published_at=now).returning(policy_versions.c.id)).scalar_one())
+
+
+def current_policy(engine: Engine) -> dict[str, Any] | None:
+    """Return the newest policy version (by adoption, then publication), or None."""
+    with engine.connect() as conn:
+        row = conn.execute(select(policy_versions).order_by(
+            policy_versions.c.adopted_on.desc(), policy_versions.c.published_at.desc(),
+            policy_versions.c.id.desc()).limit(1)).mappings().first()
+    return dict(row) if row else None
+
+
+def acknowledged(engine: Engine, user_id: int, policy_id: int) -> bool:
+    """Tell whether the user acknowledged that policy version."""
+    with engine.connect() as conn:
+        row = conn.execute(select(policy_acknowledgements.c.id).where(
+            policy_acknowledgements.c.user_id == user_id,
+            policy_acknowledgements.c.policy_version_id == policy_id)).first()
+    return row is not None
+
+
+def acknowledge(engine: Engine, user_id: int, policy_id: int, now: datetime) -> None:
+    """Record the acknowledgement (once per user and version)."""
+    if acknowledged(engine, user_id, policy_id):
+        return
+    with engine.begin() as conn:
+        conn.execute(policy_acknowledgements.insert().values(
+            user_id=user_id, policy_version_id=policy_id, acknowledged_at=now))

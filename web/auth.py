@@ -1,0 +1,201 @@
+"""Sign in and one's own account: banner, password, TOTP, gate, policy, compromise report."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from werkzeug.wrappers import Response as BaseResponse
+
+from controller import accounts, users
+from controller.errors import ValidationError
+from controller.store import accounts as account_repo
+from web.security import client_addr, csrf_token, engine, permission, safe_next, settings
+
+bp = Blueprint("auth", __name__)
+
+PENDING_MINUTES = 5
+
+
+def _pending_user() -> dict[str, Any] | None:
+    pending = session.get("pending")
+    if not isinstance(pending, dict):
+        return None
+    started = datetime.fromisoformat(str(pending.get("at")))
+    if datetime.now(UTC) - started > timedelta(minutes=PENDING_MINUTES):
+        session.pop("pending", None)
+        return None
+    return account_repo.get_user_by_id(engine(), int(pending["uid"]))
+
+
+def _finish_login(user: dict[str, Any]) -> BaseResponse:
+    target = safe_next(session.get("pending", {}).get("next"))
+    token = accounts.open_session(engine(), user, client_addr())
+    # A fresh cookie after login: nothing from the anonymous session carries over.
+    session.clear()
+    session["token"] = token
+    csrf_token()
+    missing = accounts.missing_for_access(engine(), settings().security, user)
+    if missing:
+        return redirect(url_for("auth.gate"))
+    return redirect(target or url_for("home.index"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@permission("public")
+def login() -> ResponseReturnValue:
+    """The system-use notice and the username/password form."""
+    if g.user is not None and request.method == "GET":
+        return redirect(url_for("home.index"))
+    if request.method == "GET":
+        return render_template("auth/login.html", next=safe_next(request.args.get("next")))
+    form = request.form
+    if form.get("banner_ack") != "yes":
+        flash("Acknowledge the system-use notice to continue.", "error")
+        return render_template("auth/login.html", next=safe_next(form.get("next")),
+                               username=form.get("username", "")), 400
+    try:
+        user = accounts.check_password(engine(), settings().security,
+                                       form.get("username", "").strip(), form.get("password", ""),
+                                       client_addr=client_addr())
+    except accounts.LoginRefused as exc:
+        flash(str(exc), "error")
+        return render_template("auth/login.html", next=safe_next(form.get("next")),
+                               username=form.get("username", "")), 401
+    session["pending"] = {"uid": int(user["id"]), "at": datetime.now(UTC).isoformat(),
+                          "next": safe_next(form.get("next"))}
+    step = accounts.second_factor(user)
+    if step is None:
+        return _finish_login(user)
+    return redirect(url_for("auth.enrol" if step == "enrol" else "auth.totp"))
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@permission("public")
+def totp() -> ResponseReturnValue:
+    """The second factor: a current code from the user's authenticator."""
+    user = _pending_user()
+    if user is None or accounts.second_factor(user) != "verify":
+        return redirect(url_for("auth.login"))
+    if request.method == "POST":
+        try:
+            accounts.check_totp(engine(), int(user["id"]), request.form.get("code", ""),
+                                client_addr())
+        except accounts.LoginRefused as exc:
+            flash(str(exc), "error")
+            return render_template("auth/totp.html", user=user), 401
+        return _finish_login(user)
+    return render_template("auth/totp.html", user=user)
+
+
+@bp.route("/login/enrol", methods=["GET", "POST"])
+@permission("public")
+def enrol() -> ResponseReturnValue:
+    """First login: enrol an authenticator app, proven by one code."""
+    user = _pending_user()
+    if user is None or accounts.second_factor(user) != "enrol":
+        return redirect(url_for("auth.login"))
+    secret = accounts.begin_enrolment(engine(), user)
+    uri = accounts.provisioning_uri(secret, str(user["username"]), settings().security.totp_issuer)
+    grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    if request.method == "POST":
+        try:
+            accounts.check_totp(engine(), int(user["id"]), request.form.get("code", ""),
+                                client_addr())
+        except accounts.LoginRefused as exc:
+            flash(str(exc), "error")
+            return render_template("auth/enrol.html", user=user, secret=grouped,
+                                   uri=uri), 401
+        return _finish_login(user)
+    return render_template("auth/enrol.html", user=user, secret=grouped, uri=uri)
+
+
+@bp.post("/logout")
+@permission("account")
+def logout() -> BaseResponse:
+    """End the session."""
+    token = session.get("token")
+    if isinstance(token, str):
+        accounts.logout(engine(), token, str(g.user["username"]), client_addr())
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/access")
+@permission("account")
+def gate() -> str:
+    """What the user still needs before data and control pages open (462.4.1)."""
+    missing = accounts.missing_for_access(engine(), settings().security, g.user)
+    return render_template("auth/gate.html", missing=missing, refused=False)
+
+
+@bp.route("/policy", methods=["GET", "POST"])
+@permission("account")
+def policy() -> ResponseReturnValue:
+    """Read the current policy version and acknowledge it."""
+    current = account_repo.current_policy(engine())
+    if request.method == "POST":
+        try:
+            users.acknowledge_policy(engine(), user=g.user,
+                                     policy_id=int(request.form.get("policy_id", "0")),
+                                     client_addr=client_addr())
+        except (ValueError, ValidationError) as exc:
+            abort(400, description=f"policy: {exc}")
+        flash("Policy acknowledged.", "info")
+        return redirect(url_for("auth.gate"))
+    done = current is not None and account_repo.acknowledged(engine(), int(g.user["id"]),
+                                                             int(current["id"]))
+    text = current["content"].decode("utf-8") if current else ""
+    return render_template("auth/policy.html", policy=current, text=text, done=done)
+
+
+@bp.get("/account")
+@permission("account")
+def account() -> str:
+    """One's own account: training on record, second factor, password age."""
+    records = account_repo.list_training(engine(), int(g.user["id"]))
+    return render_template("auth/account.html", records=records)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@permission("account")
+def change_password() -> ResponseReturnValue:
+    """Change one's own password (CJIS rules, none of the last 10)."""
+    if request.method == "POST":
+        form = request.form
+        try:
+            if form.get("new_password", "") != form.get("confirm_password", ""):
+                raise ValidationError("confirm_password", "the two new passwords differ")
+            accounts.change_password(engine(), settings().security, g.user,
+                                     form.get("current_password", ""),
+                                     form.get("new_password", ""), client_addr=client_addr())
+        except ValidationError as exc:
+            flash(str(exc), "error")
+            return render_template("auth/password.html"), 400
+        flash("Password changed.", "info")
+        return redirect(url_for("auth.account"))
+    return render_template("auth/password.html")
+
+
+@bp.post("/account/compromised")
+@permission("account")
+def compromised() -> BaseResponse:
+    """Report one's password compromised: sessions end, a new password is required."""
+    accounts.report_compromised(engine(), g.user, client_addr())
+    session.clear()
+    flash("Reported. The administrator has been alerted and every session of yours has "
+          "ended. Sign in and choose a new password.", "warning")
+    return redirect(url_for("auth.login"))
