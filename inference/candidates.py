@@ -121,7 +121,8 @@ def rank(candidates: list[Candidate]) -> list[Candidate]:
     # Plate characters are the largest text on a plate, and the nearest plate is the one
     # the camera frames; state names, slogans and frames are smaller.
     rescored = [
-        Candidate(c.box, c.line, c.ranked, c.score + RELATIVE_HEIGHT_WEIGHT * math.log(c.box.height / tallest))
+        Candidate(c.box, c.line, c.ranked,
+                  c.score + RELATIVE_HEIGHT_WEIGHT * math.log(c.box.height / tallest))
         for c in candidates
     ]
     return sorted(rescored, key=lambda c: c.score, reverse=True)

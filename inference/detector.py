@@ -50,7 +50,7 @@ class TextBox:
         """Axis-aligned box ``(x, y, w, h)`` enclosing the quad."""
         x0, y0 = self.quad.min(axis=0)
         x1, y1 = self.quad.max(axis=0)
-        return int(x0), int(y0), int(round(x1 - x0)), int(round(y1 - y0))
+        return int(x0), int(y0), round(float(x1 - x0)), round(float(y1 - y0))
 
 
 def prepare(
@@ -62,8 +62,8 @@ def prepare(
     ratio = min(min_side / min(h, w), max_upscale)
     if max(h, w) * ratio > max_side:
         ratio = max_side / max(h, w)
-    nh = max(32, int(round(h * ratio / 32)) * 32)
-    nw = max(32, int(round(w * ratio / 32)) * 32)
+    nh = max(32, round(h * ratio / 32) * 32)
+    nw = max(32, round(w * ratio / 32) * 32)
     resized = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_LINEAR)
     tensor = (resized.astype(np.float32) / 255.0 - _MEAN) / _STD
     return tensor.transpose(2, 0, 1)[None], w / nw, h / nh
@@ -82,6 +82,7 @@ def boxes_from_map(
     prob: np.ndarray,
     scale_x: float,
     scale_y: float,
+    *,
     threshold: float = 0.3,
     box_threshold: float = 0.5,
     unclip: float = 1.6,
@@ -119,9 +120,9 @@ def _mean_score(prob: np.ndarray, contour: np.ndarray) -> float:
 
 def crop_line(image: np.ndarray, quad: np.ndarray, height: int = 48) -> np.ndarray:
     """Rectify a text line to a horizontal strip ``height`` pixels tall."""
-    w = max(np.linalg.norm(quad[1] - quad[0]), np.linalg.norm(quad[2] - quad[3]))
-    h = max(np.linalg.norm(quad[3] - quad[0]), np.linalg.norm(quad[2] - quad[1]))
-    out_w = max(8, int(round(height * w / max(h, 1.0))))
+    w = float(max(np.linalg.norm(quad[1] - quad[0]), np.linalg.norm(quad[2] - quad[3])))
+    h = float(max(np.linalg.norm(quad[3] - quad[0]), np.linalg.norm(quad[2] - quad[1])))
+    out_w = max(8, round(height * w / max(h, 1.0)))
     dst = np.array([[0, 0], [out_w, 0], [out_w, height], [0, height]], dtype=np.float32)
     matrix = cv2.getPerspectiveTransform(quad.astype(np.float32), dst)
     return cv2.warpPerspective(

@@ -45,7 +45,8 @@ class PlateRead:
     plate: str
     confidence: float
     char_confidences: tuple[float, ...]
-    box: tuple[int, int, int, int]  # x, y, w, h in frame pixels
+    box: tuple[int, int, int, int]  # the plate, estimated from its characters: x, y, w, h
+    line_box: tuple[int, int, int, int]  # the characters' line as detected
     raw: str
     fits_format: bool
     score: float
@@ -151,16 +152,34 @@ def _overlap(a: TextBox, b: TextBox) -> float:
 
 def _to_read(frame: np.ndarray, cand: Candidate) -> PlateRead:
     """Package a candidate as a read, with the plate crop a person can check."""
-    x, y, w, h = cand.box.bbox()
-    pad_x, pad_y = w // 4, h
-    crop = frame[max(0, y - pad_y) : y + h + pad_y, max(0, x - pad_x) : x + w + pad_x].copy()
+    line = cand.box.bbox()
+    x, y, w, h = plate_box(line, frame.shape)
+    crop = frame[y : y + h, x : x + w].copy()
     return PlateRead(
         plate=cand.plate,
         confidence=min(cand.ranked.confidences) if cand.ranked.confidences else 0.0,
         char_confidences=cand.ranked.confidences,
         box=(x, y, w, h),
+        line_box=line,
         raw=cand.line.raw,
         fits_format=cand.ranked.fits_format,
         score=cand.score,
         crop=crop,
     )
+
+
+def plate_box(
+    line: tuple[int, int, int, int], frame_shape: tuple[int, ...]
+) -> tuple[int, int, int, int]:
+    """The plate around a line of registration characters, clipped to the frame."""
+    x, y, w, h = line
+    # A US plate is 2:1 and its registration spans nearly its whole width, so the
+    # plate is about as wide as the detected line and half as tall as wide.
+    pw = w
+    ph = max(h, w / 2)
+    cx, cy = x + w / 2, y + h / 2
+    x0 = int(max(0, round(cx - pw / 2)))
+    y0 = int(max(0, round(cy - ph / 2)))
+    x1 = int(min(frame_shape[1], round(cx + pw / 2)))
+    y1 = int(min(frame_shape[0], round(cy + ph / 2)))
+    return x0, y0, x1 - x0, y1 - y0

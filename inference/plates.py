@@ -85,8 +85,11 @@ CONFUSIONS: tuple[tuple[str, str], ...] = (
     ("T", "7"), ("B", "8"), ("G", "9"), ("Y", "1"),
 )
 
-# Relative prior of each letter: many states never issue I, O or Q (too close to 1 and 0).
-LETTER_PRIOR = {c: (0.15 if c == "O" else 0.5 if c in "IQ" else 1.0) for c in string.ascii_uppercase}
+# Relative prior of each letter in a format slot: many states never issue I, O or Q
+# in sequential plates (too close to 1 and 0).
+LETTER_PRIOR = {
+    c: (0.15 if c == "O" else 0.5 if c in "IQ" else 1.0) for c in string.ascii_uppercase
+}
 
 # What a vanity read (no known format) pays against a read that fits a format.
 VANITY_LOG_PRIOR = math.log(0.05)
@@ -94,16 +97,73 @@ VANITY_LOG_PRIOR = math.log(0.05)
 CONFUSION_WEIGHT = 0.2
 
 # Words printed on plates around the registration: state names and slogans.
-PLATE_WORDS: frozenset[str] = frozenset(
-    """ALABAMA ALASKA ARIZONA ARKANSAS CALIFORNIA COLORADO CONNECTICUT DELAWARE FLORIDA
-    GEORGIA HAWAII IDAHO ILLINOIS INDIANA IOWA KANSAS KENTUCKY LOUISIANA MAINE MARYLAND
-    MASSACHUSETTS MICHIGAN MINNESOTA MISSISSIPPI MISSOURI MONTANA NEBRASKA NEVADA
-    NEWHAMPSHIRE NEWJERSEY NEWMEXICO NEWYORK NORTHCAROLINA NORTHDAKOTA OHIO OKLAHOMA
-    OREGON PENNSYLVANIA RHODEISLAND SOUTHCAROLINA SOUTHDAKOTA TENNESSEE TEXAS UTAH VERMONT
-    VIRGINIA WASHINGTON WESTVIRGINIA WISCONSIN WYOMING DISTRICTOFCOLUMBIA ALOHA SUNSHINE
-    VACATIONLAND LINCOLN EMPIRE FRONTIER GRANDCANYON FIRSTINFLIGHT LIVEFREEORDIE
-    DEALER TAXI EXEMPT COUNTY STATE""".split()
-)
+PLATE_WORDS: frozenset[str] = frozenset((
+    "ALABAMA",
+    "ALASKA",
+    "ARIZONA",
+    "ARKANSAS",
+    "CALIFORNIA",
+    "COLORADO",
+    "CONNECTICUT",
+    "DELAWARE",
+    "FLORIDA",
+    "GEORGIA",
+    "HAWAII",
+    "IDAHO",
+    "ILLINOIS",
+    "INDIANA",
+    "IOWA",
+    "KANSAS",
+    "KENTUCKY",
+    "LOUISIANA",
+    "MAINE",
+    "MARYLAND",
+    "MASSACHUSETTS",
+    "MICHIGAN",
+    "MINNESOTA",
+    "MISSISSIPPI",
+    "MISSOURI",
+    "MONTANA",
+    "NEBRASKA",
+    "NEVADA",
+    "NEWHAMPSHIRE",
+    "NEWJERSEY",
+    "NEWMEXICO",
+    "NEWYORK",
+    "NORTHCAROLINA",
+    "NORTHDAKOTA",
+    "OHIO",
+    "OKLAHOMA",
+    "OREGON",
+    "PENNSYLVANIA",
+    "RHODEISLAND",
+    "SOUTHCAROLINA",
+    "SOUTHDAKOTA",
+    "TENNESSEE",
+    "TEXAS",
+    "UTAH",
+    "VERMONT",
+    "VIRGINIA",
+    "WASHINGTON",
+    "WESTVIRGINIA",
+    "WISCONSIN",
+    "WYOMING",
+    "DISTRICTOFCOLUMBIA",
+    "ALOHA",
+    "SUNSHINE",
+    "VACATIONLAND",
+    "LINCOLN",
+    "EMPIRE",
+    "FRONTIER",
+    "GRANDCANYON",
+    "FIRSTINFLIGHT",
+    "LIVEFREEORDIE",
+    "DEALER",
+    "TAXI",
+    "EXEMPT",
+    "COUNTY",
+    "STATE",
+))
 
 ALL_FORMATS: frozenset[str] = frozenset(f for fs in STATE_FORMATS.values() for f in fs)
 _NOT_PLATE = re.compile(r"[^A-Z0-9]")
@@ -164,7 +224,8 @@ def _slot_probs(dist: np.ndarray) -> np.ndarray:
         i = _INDEX[c]
         for partner in partners:
             lent[:, i] = np.maximum(lent[:, i], CONFUSION_WEIGHT * dist[:, _INDEX[partner]])
-    return lent * _LETTER_WEIGHTS
+    weighted: np.ndarray = lent * _LETTER_WEIGHTS
+    return weighted
 
 
 @dataclass(frozen=True)
@@ -182,6 +243,8 @@ def best_plate(dist: np.ndarray, formats: Iterable[str] = ALL_FORMATS) -> Ranked
     n = dist.shape[0]
     if not MIN_LENGTH <= n <= MAX_LENGTH:
         return None
+    # Every slot may borrow from a look-alike of the other class and pays the letter
+    # priors, vanity reads included: an O the reader sees is, on US plates, mostly a 0.
     probs = _slot_probs(dist)
     log_p = np.log(np.maximum(probs, 1e-6))
     best_idx = log_p.argmax(axis=1)

@@ -43,7 +43,7 @@ def batch_tensor(crops: list[np.ndarray], min_width: int = 160) -> np.ndarray:
     width = max(min_width, int(np.ceil(max(widths) / 32)) * 32)
     batch = np.zeros((len(crops), 3, READER_HEIGHT, width), dtype=np.float32)
     for i, crop in enumerate(crops):
-        w = min(width, max(1, int(round(widths[i]))))
+        w = min(width, max(1, round(widths[i])))
         resized = cv2.resize(crop, (w, READER_HEIGHT), interpolation=cv2.INTER_LINEAR)
         batch[i, :, :, :w] = ((resized.astype(np.float32) / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)
     return batch
@@ -72,7 +72,7 @@ class PlateDecoder:
         foreign: list[float] = []
         previous = 0
         for t, k in enumerate(best):
-            if k != 0 and k != previous:
+            if k not in (0, previous):
                 chars.append(PLATE_ALPHABET[k - 1])
                 dists.append(plate[t, 1:].copy())
                 confs.append(float(plate[t, k]))
@@ -98,7 +98,7 @@ class PlateDecoder:
         out: list[str] = []
         previous = 0
         for k in best:
-            if k != 0 and k != previous and k < len(self.characters):
+            if k not in (0, previous) and k < len(self.characters):
                 out.append(self.characters[k])
             previous = int(k)
         return "".join(out)

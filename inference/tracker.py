@@ -1,0 +1,191 @@
+"""Multi-frame consensus: one read per vehicle passage, with its direction of travel.
+
+A fixed camera sees each plate in several frames.  Sightings are grouped into
+tracks by position (a plate moves little between sampled frames) and by text;
+when a track has been unseen for ``timeout_s`` it is closed and its reads are
+voted character by character, each vote weighted by the reader's confidence.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+# A box that grows or shrinks by this much over a passage moves along the road.
+SCALE_CHANGE = 1.15
+# A centre that moves this many plate widths moves across the view.
+LATERAL_WIDTHS = 0.75
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """One plate read in one frame, as the tracker needs it."""
+
+    t: float
+    plate: str
+    char_confidences: tuple[float, ...]
+    box: tuple[int, int, int, int]
+    crop: np.ndarray = field(repr=False, compare=False)
+
+    @property
+    def center(self) -> tuple[float, float]:
+        """Box centre in pixels."""
+        x, y, w, h = self.box
+        return x + w / 2, y + h / 2
+
+    @property
+    def quality(self) -> float:
+        """Weight of this sighting: its weakest character's confidence."""
+        return min(self.char_confidences) if self.char_confidences else 0.0
+
+
+@dataclass(frozen=True)
+class VehicleRead:
+    """The consensus read of one vehicle passage."""
+
+    plate: str
+    confidence: float
+    char_confidences: tuple[float, ...]
+    margin: float  # smallest per-character vote margin, 0..1
+    direction: str  # approaching, receding, left, right or unknown
+    first_seen: float
+    last_seen: float
+    frames: int
+    best: Sighting
+
+
+@dataclass
+class Track:
+    """Sightings believed to be the same plate."""
+
+    ident: int
+    sightings: list[Sighting] = field(default_factory=list)
+
+    @property
+    def last(self) -> Sighting:
+        """The most recent sighting."""
+        return self.sightings[-1]
+
+
+def similar(a: str, b: str) -> bool:
+    """Plates that differ by at most a third of their characters (misreads of one plate)."""
+    if abs(len(a) - len(b)) > 1:
+        return False
+    same = sum(x == y for x, y in zip(a, b, strict=False))
+    return same >= max(len(a), len(b)) * 2 / 3
+
+
+def vote(sightings: list[Sighting]) -> tuple[str, tuple[float, ...], float]:
+    """Per-character vote weighted by confidence: plate, per-character support, margin."""
+    by_length: dict[int, float] = defaultdict(float)
+    for s in sightings:
+        by_length[len(s.plate)] += s.quality + 1e-3
+    length = max(by_length, key=lambda n: by_length[n])
+    voters = [s for s in sightings if len(s.plate) == length]
+    chars: list[str] = []
+    support: list[float] = []
+    margin = 1.0
+    for i in range(length):
+        tally: dict[str, float] = defaultdict(float)
+        for s in voters:
+            tally[s.plate[i]] += s.char_confidences[i] + 1e-3
+        ranked = sorted(tally.values(), reverse=True)
+        total = sum(ranked)
+        chars.append(max(tally, key=lambda c: tally[c]))
+        support.append(ranked[0] / total)
+        second = ranked[1] if len(ranked) > 1 else 0.0
+        margin = min(margin, (ranked[0] - second) / total)
+    return "".join(chars), tuple(support), margin
+
+
+def direction(sightings: list[Sighting]) -> str:
+    """Direction of travel from the boxes at the start and at the end of a passage."""
+    # Medians over the first and last thirds: one odd box (a line merged with the
+    # state name, a partial plate at the frame's edge) does not flip the answer.
+    k = max(1, len(sightings) // 3)
+    head, tail = sightings[:k], sightings[-k:]
+    w0 = float(np.median([s.box[2] for s in head]))
+    w1 = float(np.median([s.box[2] for s in tail]))
+    dx = float(np.median([s.center[0] for s in tail]) - np.median([s.center[0] for s in head]))
+    growth = w1 / max(1.0, w0)
+    if growth >= SCALE_CHANGE:
+        return "approaching"
+    if growth <= 1 / SCALE_CHANGE:
+        return "receding"
+    if abs(dx) >= LATERAL_WIDTHS * (w0 + w1) / 2:
+        return "right" if dx > 0 else "left"
+    return "unknown"
+
+
+class Tracker:
+    """Groups sightings from one camera into passages and emits one read per passage."""
+
+    def __init__(self, timeout_s: float = 1.5, min_frames: int = 2, max_jump: float = 3.0) -> None:
+        self.timeout_s = timeout_s
+        self.min_frames = min_frames
+        self.max_jump = max_jump  # plate widths a plate may move between two sightings
+        self._tracks: list[Track] = []
+        self._ids = itertools.count(1)
+
+    def update(self, t: float, sightings: list[Sighting]) -> list[VehicleRead]:
+        """Add one frame's sightings (possibly none); return the passages that just ended."""
+        for s in sorted(sightings, key=lambda s: -s.quality):
+            track = self._match(s)
+            if track is None:
+                track = Track(next(self._ids))
+                self._tracks.append(track)
+            track.sightings.append(s)
+        return self._close(lambda tr: t - tr.last.t > self.timeout_s)
+
+    def flush(self) -> list[VehicleRead]:
+        """Close every open passage (end of stream)."""
+        return self._close(lambda tr: True)
+
+    def _match(self, s: Sighting) -> Track | None:
+        """The open track this sighting continues: nearest in space, or the same text."""
+        best: Track | None = None
+        best_d = float("inf")
+        for track in self._tracks:
+            if track.last.t >= s.t:
+                continue  # one sighting per track per frame
+            last = track.last
+            d = float(np.hypot(s.center[0] - last.center[0], s.center[1] - last.center[1]))
+            near = d <= self.max_jump * max(s.box[2], last.box[2])
+            if (near or s.plate == last.plate) and similar(s.plate, last.plate) and d < best_d:
+                best, best_d = track, d
+        return best
+
+    def _close(self, done: Callable[[Track], bool]) -> list[VehicleRead]:
+        """Remove finished tracks and turn those with enough sightings into reads."""
+        out: list[VehicleRead] = []
+        keep: list[Track] = []
+        for track in self._tracks:
+            if not done(track):
+                keep.append(track)
+            elif len(track.sightings) >= self.min_frames:
+                out.append(_consensus(track))
+        self._tracks = keep
+        return out
+
+
+def _consensus(track: Track) -> VehicleRead:
+    """The vote over a closed track."""
+    sightings = track.sightings
+    plate, support, margin = vote(sightings)
+    agreeing = [s for s in sightings if s.plate == plate] or sightings
+    best = max(agreeing, key=lambda s: (s.quality, s.box[2]))
+    return VehicleRead(
+        plate=plate,
+        confidence=min(support) if support else 0.0,
+        char_confidences=support,
+        margin=margin,
+        direction=direction(sightings),
+        first_seen=sightings[0].t,
+        last_seen=sightings[-1].t,
+        frames=len(sightings),
+        best=best,
+    )

@@ -1,0 +1,95 @@
+"""Multi-frame consensus: voting, direction, and one read per vehicle on a rendered clip."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from inference.camera import CameraRecognition
+from inference.pipeline import Recognizer
+from inference.synthetic import Passage, clip
+from inference.tracker import Sighting, Tracker, direction, vote
+
+EMPTY = np.zeros((1, 1, 3), dtype=np.uint8)
+
+
+def sighting(t: float, plate: str, conf: float, box: tuple[int, int, int, int]) -> Sighting:
+    return Sighting(t, plate, (conf,) * len(plate), box, EMPTY)
+
+
+def test_vote_is_weighted_by_confidence_per_character() -> None:
+    reads = [
+        sighting(0.0, "7ABC123", 0.9, (0, 0, 10, 5)),
+        sighting(0.1, "7ABC128", 0.4, (0, 0, 10, 5)),
+        sighting(0.2, "7ABC128", 0.3, (0, 0, 10, 5)),
+        sighting(0.3, "1ABC123", 0.5, (0, 0, 10, 5)),
+    ]
+    plate, support, margin = vote(reads)
+    assert plate == "7ABC123"
+    assert len(support) == 7
+    assert 0 < margin < 1
+    assert support[2] > 0.99  # every read agrees on B
+
+
+def test_vote_ignores_reads_of_a_minority_length() -> None:
+    reads = [sighting(t, "HB6L0Z", 0.8, (0, 0, 10, 5)) for t in (0.0, 0.1)]
+    reads.append(sighting(0.2, "HB6L0ZZ", 0.99, (0, 0, 10, 5)))
+    assert vote(reads)[0] == "HB6L0Z"
+
+
+def test_direction_from_box_growth_and_lateral_motion() -> None:
+    grow = [sighting(t, "A1", 0.9, (100, 100, int(40 + 40 * t), 20)) for t in np.linspace(0, 1, 6)]
+    assert direction(grow) == "approaching"
+    assert direction(grow[::-1]) == "receding"
+    across = [sighting(t, "A1", 0.9, (int(100 + 400 * t), 100, 60, 30))
+              for t in np.linspace(0, 1, 6)]
+    assert direction(across) == "right"
+    assert direction(across[::-1]) == "left"
+    still = [sighting(t, "A1", 0.9, (100, 100, 60, 30)) for t in np.linspace(0, 1, 6)]
+    assert direction(still) == "unknown"
+
+
+def test_tracker_keeps_two_plates_in_one_frame_apart_and_closes_after_timeout() -> None:
+    tracker = Tracker(timeout_s=0.5, min_frames=2)
+    for i in range(4):
+        t = i * 0.1
+        out = tracker.update(t, [
+            sighting(t, "7ABC123", 0.9, (100 + 10 * i, 300, 80, 20)),
+            sighting(t, "XYZ482", 0.9, (900 - 10 * i, 300, 80, 20)),
+        ])
+        assert out == []
+    assert tracker.update(0.35, []) == []
+    closed = tracker.update(1.0, [])
+    assert sorted(r.plate for r in closed) == ["7ABC123", "XYZ482"]
+    assert all(r.frames == 4 for r in closed)
+
+
+def test_a_single_sighting_is_not_a_passage() -> None:
+    tracker = Tracker(timeout_s=0.5, min_frames=2)
+    tracker.update(0.0, [sighting(0.0, "7ABC123", 0.9, (100, 300, 80, 20))])
+    assert tracker.flush() == []
+
+
+def test_rendered_clip_gives_one_read_per_vehicle_with_plate_and_direction(
+    recognizer: Recognizer,
+) -> None:
+    passages = [
+        # Comes towards the camera: the plate grows and moves down the frame.
+        Passage("7ABC123", 0.3, 1.6, (0.40, 0.45), (0.45, 0.80), 0.06, 0.12),
+        # Crosses the view from left to right at a constant distance.
+        Passage("XYZ482", 2.4, 1.6, (0.15, 0.50), (0.85, 0.50), 0.08, 0.08),
+    ]
+    camera = CameraRecognition(recognizer, track_timeout_s=0.5, min_track_frames=3)
+    reads = []
+    for t, frame in clip(passages, seconds=4.5, fps=6):
+        reads.extend(camera.process(t, frame))
+    reads.extend(camera.finish())
+    assert [(r.plate, r.direction) for r in reads] == [
+        ("7ABC123", "approaching"),
+        ("XYZ482", "right"),
+    ]
+    for r in reads:
+        assert r.frames >= 3
+        assert r.best.plate == r.plate
+        assert r.best.crop.size > 0
+        assert 0.0 < r.margin <= 1.0
+    assert camera.stats.gated > 0  # frames with an empty road never reached the models

@@ -1,0 +1,70 @@
+"""OpenVINO runtime: model resolution, start-time failures, sync and async inference."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from inference.errors import InferenceError, ModelError
+from inference.openvino import CompiledModel, character_list, resolve_model
+from inference.pipeline import DETECTOR_FILE, READER_FILE, Recognizer, RecognizerConfig
+from inference.reader import PLATE_ALPHABET
+
+
+def test_stock_models_resolve_from_the_installed_wheel() -> None:
+    for name in (DETECTOR_FILE, READER_FILE):
+        path = resolve_model(None, name)
+        assert path.is_file()
+        assert path.name == name
+
+
+def test_missing_configured_model_is_named_at_start(tmp_path: Path) -> None:
+    missing = tmp_path / "my-reader.onnx"
+    with pytest.raises(ModelError) as info:
+        Recognizer(RecognizerConfig(reader_model=missing))
+    assert info.value.path == str(missing)
+    assert "my-reader.onnx" in str(info.value)
+
+
+def test_unusable_model_file_is_a_model_error_naming_it(tmp_path: Path) -> None:
+    broken = tmp_path / "detector.onnx"
+    broken.write_bytes(b"this is not a network")
+    with pytest.raises(ModelError) as info:
+        Recognizer(RecognizerConfig(detector_model=broken))
+    assert str(broken) in str(info.value)
+
+
+def test_wrong_file_type_is_refused(tmp_path: Path) -> None:
+    text = tmp_path / "model.txt"
+    text.write_text("x")
+    with pytest.raises(ModelError, match=r"expected an \.onnx file"):
+        CompiledModel(text)
+
+
+def test_unknown_device_is_refused() -> None:
+    with pytest.raises(InferenceError, match="unknown OpenVINO device"):
+        CompiledModel(resolve_model(None, DETECTOR_FILE), device="TPU")
+
+
+def test_reader_alphabet_covers_plates(recognizer: Recognizer) -> None:
+    chars = character_list(recognizer.reader)
+    assert chars[0] == "<blank>"
+    assert set(PLATE_ALPHABET) <= set(chars)
+
+
+def test_async_requests_give_the_sync_answer_and_run_concurrently(
+    recognizer: Recognizer,
+) -> None:
+    rng = np.random.default_rng(0)
+    tensors = [rng.normal(0, 1, (1, 3, 64, 96)).astype(np.float32) for _ in range(3)]
+    expected = [recognizer.detector.infer(t) for t in tensors]
+
+    async def main() -> list[np.ndarray]:
+        return list(await asyncio.gather(*(recognizer.detector.infer_async(t) for t in tensors)))
+
+    got = asyncio.run(main())
+    for e, g in zip(expected, got, strict=True):
+        np.testing.assert_allclose(e, g, rtol=1e-4, atol=1e-5)

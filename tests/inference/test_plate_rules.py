@@ -1,0 +1,139 @@
+"""Plate rules: normaliser, format matcher and format-aware decoding (property tests)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from inference.plates import (
+    ALL_FORMATS,
+    ALPHABET,
+    CONFUSIONS,
+    STATE_FORMATS,
+    best_plate,
+    fits_format,
+    is_plate_word,
+    normalise,
+    pattern_of,
+    states_matching,
+)
+
+LETTERS = "ABCDEFGHJKLMNPRSTUVWXYZ"  # no I, O, Q: the slots format correction prefers
+DIGITS = "0123456789"
+
+
+@st.composite
+def formatted_plate(draw: st.DrawFn) -> tuple[str, str]:
+    """A (state, plate) pair where the plate follows one of the state's formats."""
+    state = draw(st.sampled_from(sorted(STATE_FORMATS)))
+    fmt = draw(st.sampled_from(STATE_FORMATS[state]))
+    chars = [draw(st.sampled_from(LETTERS if s == "L" else DIGITS)) for s in fmt]
+    return state, "".join(chars)
+
+
+def one_hot(plate: str, confidence: float = 0.97) -> np.ndarray:
+    """Reader distributions that put `confidence` on each character of `plate`."""
+    rest = (1 - confidence) / (len(ALPHABET) - 1)
+    dist = np.full((len(plate), len(ALPHABET)), rest)
+    for i, c in enumerate(plate):
+        dist[i, ALPHABET.index(c)] = confidence
+    return dist
+
+
+@given(st.text(max_size=40))
+def test_normalise_keeps_only_plate_characters_and_is_idempotent(text: str) -> None:
+    out = normalise(text)
+    assert set(out) <= set(ALPHABET)
+    assert normalise(out) == out
+
+
+@given(st.text(alphabet=ALPHABET, min_size=1, max_size=8), st.sampled_from([" ", "-", ".", "·"]))
+def test_normalise_removes_separators_and_uppercases(plate: str, sep: str) -> None:
+    spaced = sep.join([plate[:2], plate[2:]]).lower()
+    assert normalise(spaced) == plate
+
+
+@given(formatted_plate())
+def test_every_generated_plate_fits_its_state(pair: tuple[str, str]) -> None:
+    state, plate = pair
+    assert fits_format(plate)
+    assert state in states_matching(plate)
+    assert pattern_of(plate) in STATE_FORMATS[state]
+
+
+@given(st.text(alphabet=ALPHABET, min_size=2, max_size=8))
+def test_pattern_has_one_slot_per_character(plate: str) -> None:
+    pattern = pattern_of(plate)
+    assert len(pattern) == len(plate)
+    assert all((s == "D") == c.isdigit() for s, c in zip(pattern, plate, strict=True))
+    assert fits_format(plate) == (pattern in ALL_FORMATS)
+
+
+@settings(max_examples=60)
+@given(formatted_plate())
+def test_confident_reads_of_formatted_plates_come_back_unchanged(pair: tuple[str, str]) -> None:
+    _, plate = pair
+    ranked = best_plate(one_hot(plate))
+    assert ranked is not None
+    assert ranked.plate == plate
+    assert ranked.fits_format
+
+
+def one_swap_fixes(misread: str) -> set[str]:
+    """Every formatted plate one look-alike swap away from the misread (reference model)."""
+    partners: dict[str, set[str]] = {}
+    for letter, digit in CONFUSIONS:
+        partners.setdefault(letter, set()).add(digit)
+        partners.setdefault(digit, set()).add(letter)
+    out = set()
+    for i, c in enumerate(misread):
+        for other in partners.get(c, ()):
+            fixed = misread[:i] + other + misread[i + 1 :]
+            if fits_format(fixed):
+                out.add(fixed)
+    return out
+
+
+@settings(max_examples=80)
+@given(formatted_plate(), st.data())
+def test_a_single_look_alike_misread_is_corrected(
+    pair: tuple[str, str], data: st.DataObject
+) -> None:
+    _, plate = pair
+    # Letters with a single digit look-alike (G and B have two: 6/9, 3/8).
+    swaps = {"0": "O", "2": "Z", "5": "S", "1": "I"}
+    positions = [i for i, c in enumerate(plate) if c in swaps]
+    assume(positions)
+    i = data.draw(st.sampled_from(positions))
+    misread = plate[:i] + swaps[plate[i]] + plate[i + 1 :]
+    assume(not fits_format(misread))  # a misread that is itself valid cannot be caught
+    ranked = best_plate(one_hot(misread, confidence=0.9))
+    assert ranked is not None
+    fixes = one_swap_fixes(misread)
+    assert plate in fixes
+    # The answer is a formatted plate one swap away; when only one exists, it is the plate.
+    assert ranked.fits_format
+    assert ranked.plate in fixes
+    if len(fixes) == 1:
+        assert ranked.plate == plate
+
+
+def test_vanity_plate_without_a_digit_is_kept_when_the_reader_is_sure() -> None:
+    ranked = best_plate(one_hot("GETAWAY", confidence=0.99))
+    assert ranked is not None
+    assert ranked.plate == "GETAWAY"
+    assert not ranked.fits_format
+
+
+def test_lengths_outside_plates_are_refused() -> None:
+    assert best_plate(one_hot("A")) is None
+    assert best_plate(one_hot("ABCDEFGHJ")) is None
+
+
+def test_state_names_and_slogans_are_plate_words_but_plates_are_not() -> None:
+    assert is_plate_word("CALIFORNIA")
+    assert is_plate_word("GRAND CANYON STATE")
+    assert is_plate_word("M1SS0URI")
+    assert not is_plate_word("7ABC123")
+    assert not is_plate_word("HH9G5W")

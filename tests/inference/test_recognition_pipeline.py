@@ -1,0 +1,60 @@
+"""The pipeline on rendered scenes: plates read, other text rejected, sync equals async."""
+
+from __future__ import annotations
+
+import asyncio
+
+import cv2
+import numpy as np
+import pytest
+
+from inference.pipeline import Recognizer
+from inference.synthetic import background, paste, render_plate
+
+
+def scene(plate: str, width: float, seed: int) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """A 720p frame with one plate on a car, and the plate's box."""
+    frame = background(720, 1280, seed)
+    box = paste(frame, render_plate(plate, seed=seed), 600 + 20 * seed, 420, width)
+    return frame, box
+
+
+@pytest.mark.parametrize(
+    ("plate", "width", "seed"),
+    [("7KDR391", 150, 0), ("HB6L2Z", 120, 1), ("482NTV", 180, 2)],
+)
+def test_best_read_is_the_plate_and_its_box(
+    recognizer: Recognizer, plate: str, width: float, seed: int
+) -> None:
+    frame, (x, y, w, h) = scene(plate, width, seed)
+    reads = recognizer.read_frame(frame)
+    assert reads, "no read"
+    best = reads[0]
+    assert best.plate == plate
+    bx, by, bw, bh = best.box
+    assert x - 5 <= bx + bw / 2 <= x + w + 5
+    assert y - 5 <= by + bh / 2 <= y + h + 5
+    assert best.crop.size > 0
+    assert len(best.char_confidences) == len(plate)
+
+
+def test_burned_in_timestamp_is_never_the_read(recognizer: Recognizer) -> None:
+    frame, _ = scene("5TQY867", 140, 3)
+    cv2.putText(frame, "2014-05-14 09:54:05", (8, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.9,
+                (255, 255, 255), 2, cv2.LINE_AA)
+    cv2.putText(frame, "CAM 12 NB", (1050, 700), cv2.FONT_HERSHEY_SIMPLEX, 0.9,
+                (255, 255, 255), 2, cv2.LINE_AA)
+    plates = [r.plate for r in recognizer.read_frame(frame)]
+    assert plates[0] == "5TQY867"
+    assert not any(p.startswith("2014") for p in plates)
+
+
+def test_empty_road_gives_no_read(recognizer: Recognizer) -> None:
+    assert recognizer.read_frame(background(720, 1280, seed=9)) == []
+
+
+def test_async_path_reads_what_the_sync_path_reads(recognizer: Recognizer) -> None:
+    frame, _ = scene("3MVV252", 150, 4)
+    sync = [(r.plate, r.box) for r in recognizer.read_frame(frame)]
+    got = asyncio.run(recognizer.read_frame_async(frame))
+    assert [(r.plate, r.box) for r in got] == sync
