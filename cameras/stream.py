@@ -180,7 +180,8 @@ class CameraStream:
         thread, self._thread = self._thread, None
         self._stop.set()
         if thread is not None:
-            limit = self.options.open_timeout + self.options.read_timeout + 1.0
+            # Worst case: blocked in open, or in a read and then in TEARDOWN.
+            limit = max(self.options.open_timeout, 2 * self.options.read_timeout) + 1.0
             await asyncio.to_thread(thread.join, limit)
         self._queue.close()
 
@@ -229,15 +230,12 @@ class CameraStream:
             self._session_frames = 0
             try:
                 self._session()
-                kind, reason = StreamEventKind.DISCONNECTED, "stream ended (camera went away)"
-            except (av.error.TimeoutError, av.error.ExitError):
-                kind = StreamEventKind.STALLED
-                reason = f"no data for {self.options.read_timeout:g} s (stalled)"
             except (av.error.FFmpegError, StreamError, OSError) as exc:
-                kind, reason = StreamEventKind.DISCONNECTED, _describe(exc)
+                # Opening failed (refused, 404, no video): nothing was connected.
+                if not self._stop.is_set():
+                    self._lost(*_classify(exc, self.options.read_timeout))
             if self._stop.is_set():
                 break
-            self._lost(kind, reason)
             # A session that delivered video resets the backoff, however it ended.
             failures = 1 if self._session_frames else failures + 1
             self._stop.wait(self._backoff(failures))
@@ -267,26 +265,49 @@ class CameraStream:
         try:
             if not container.streams.video:
                 raise StreamError(self.camera, "the stream has no video track")
-            stream = container.streams.video[0]
-            self._codec = stream.codec_context.name
-            for packet in container.demux(stream):
-                if self._stop.is_set():
-                    break
-                stream.codec_context.skip_frame = "NONKEY" if self._keyframes_only else "DEFAULT"
-                try:
-                    decoded = packet.decode()
-                except av.error.InvalidDataError as exc:
-                    # A corrupt packet spoils a frame, not the session.
-                    self._decode_errors += 1
-                    log.debug("camera %s: decode error: %s", self.camera, exc)
-                    continue
-                for frame in decoded:
-                    self._deliver(frame)
-                    self._session_frames += 1
-                    if self._session_frames == 1:
-                        self._found()
+            try:
+                self._decode(container)
+                outcome = StreamEventKind.DISCONNECTED, "stream ended (camera went away)"
+            except (av.error.FFmpegError, OSError, _Stalled) as exc:
+                outcome = _classify(exc, self.options.read_timeout)
+            # Report before closing: closing sends RTSP TEARDOWN to a camera that
+            # may no longer answer.
+            if not self._stop.is_set():
+                self._lost(*outcome)
         finally:
-            container.close()
+            # The session is over either way; a failing TEARDOWN adds nothing.
+            with contextlib.suppress(av.error.FFmpegError, OSError):
+                container.close()
+
+    def _decode(self, container: Any) -> None:
+        """Demux and decode until the stream ends (a normal return) or fails (raises)."""
+        stream = container.streams.video[0]
+        self._codec = stream.codec_context.name
+        previous = time.monotonic()
+        for packet in container.demux(stream):
+            if self._stop.is_set():
+                break
+            # When the read timeout fires, FFmpeg's RTP depacketizer first hands out
+            # the frame it was still assembling, and only the next read fails, one
+            # more timeout later. A packet that took a whole timeout to come is
+            # that flush: the camera has stalled now (measured: 2 s, not 4).
+            now = time.monotonic()
+            stalled, previous = now - previous >= self.options.read_timeout, now
+            stream.codec_context.skip_frame = "NONKEY" if self._keyframes_only else "DEFAULT"
+            try:
+                decoded = packet.decode()
+            except av.error.InvalidDataError as exc:
+                # A corrupt packet spoils a frame, not the session.
+                self._decode_errors += 1
+                log.debug("camera %s: decode error: %s", self.camera, exc)
+                continue
+            for frame in decoded:
+                self._deliver(frame)
+                self._session_frames += 1
+                if self._session_frames == 1:
+                    self._found()
+            if stalled:
+                raise _Stalled
 
     def _deliver(self, frame: Any) -> None:
         image: Image = frame.to_ndarray(format="bgr24")
@@ -322,6 +343,17 @@ class CameraStream:
         event = StreamEvent(self.camera, kind, datetime.now(UTC), message)
         with contextlib.suppress(RuntimeError):  # the loop closed under us: nobody listens
             loop.call_soon_threadsafe(callback, event)
+
+
+class _Stalled(Exception):
+    """The decode loop saw the read timeout fire (see ``CameraStream._decode``)."""
+
+
+def _classify(exc: BaseException, read_timeout: float) -> tuple[StreamEventKind, str]:
+    """What a failed session means: a stall (read timeout) or a disconnect."""
+    if isinstance(exc, av.error.TimeoutError | av.error.ExitError | _Stalled):
+        return StreamEventKind.STALLED, f"no data for {read_timeout:g} s (stalled)"
+    return StreamEventKind.DISCONNECTED, _describe(exc)
 
 
 def _describe(exc: BaseException) -> str:
