@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from controller.bridge import Bridge
 from controller.errors import ControllerError
 from controller.metrics import Metrics
+from controller.runtime import Runtime
 from controller.settings import Settings
 from controller.store.engine import make_engine
 from controller.store.migrate import upgrade
@@ -85,6 +86,7 @@ class Controller:
         self._web_factory = web
         self.metrics = Metrics()
         self.engine: Engine | None = None
+        self.runtime: Runtime | None = None
         self.bridge: Bridge | None = None
         self.web_port: int | None = None
         self._web: WebService | None = None
@@ -100,7 +102,18 @@ class Controller:
             Step("database", self._start_database, self._stop_database),
             # 2. The bridge needs the running loop; the web application needs the bridge.
             Step("bridge", self._start_bridge),
-            # 3. The web application last, so it never answers before the rest is up.
+            # 3. Hotlists before any read can arrive, so the first read is matched.
+            Step("hotlists", self._rt(Runtime.start_hotlists),
+                 self._rt_stop("hotlists")),
+            # 4. Dispatch before the writer: replayed hits are delivered at once.
+            Step("dispatch", self._rt(Runtime.start_dispatch), self._rt(Runtime.stop_dispatch)),
+            # 5. The writer replays the journal a crash left, then accepts reads.
+            Step("writer", self._rt(Runtime.start_writer), self._rt_stop("writer")),
+            # 6. Models compiled before cameras start: a bad model fails here, by name.
+            Step("recognition", self._rt(Runtime.start_recognition)),
+            # 7. Cameras last among the services: everything downstream is ready.
+            Step("pipelines", self._rt(Runtime.start_pipelines), self._rt_stop("pipelines")),
+            # 8. The web application last, so it never answers before the rest is up.
             Step("web", self._start_web, self._stop_web),
         ]
 
@@ -168,6 +181,21 @@ class Controller:
             settings.database_url(), pool_size=settings.database.pool_size,
             busy_timeout_ms=settings.database.busy_timeout_ms)
         await asyncio.to_thread(upgrade, self.engine)
+        self.runtime = Runtime(settings, self.engine, self.metrics)
+
+    def _rt(self, method: Callable[[Runtime], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        async def call() -> None:
+            assert self.runtime is not None
+            await method(self.runtime)
+
+        return call
+
+    def _rt_stop(self, task: str) -> Callable[[], Awaitable[None]]:
+        async def stop() -> None:
+            assert self.runtime is not None
+            await self.runtime.stop_task(task)
+
+        return stop
 
     async def _stop_database(self) -> None:
         if self.engine is not None:

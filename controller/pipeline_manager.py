@@ -1,0 +1,191 @@
+"""Runs one pipeline per enabled camera, restarts failed ones, follows camera changes."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from cameras.masking import CameraMasks, CourtOrderSuspension, PrivacyMask, RecognitionZone
+from controller import program
+from controller.pipelines import CameraPipeline, CameraSpec
+from controller.store import sites as site_repo
+
+log = logging.getLogger("sightline.pipelines")
+
+
+def masks_from_rows(camera: str, rows: list[dict[str, Any]]) -> CameraMasks:
+    """Turn stored regions (with any court-order lift) into the masker's configuration."""
+    masks, zones = [], []
+    for row in rows:
+        polygon = tuple((float(x), float(y)) for x, y in row["polygon"])
+        if row["kind"] == "privacy_mask":
+            lift = row.get("suspension")
+            suspension = (CourtOrderSuspension(lift["court_order"], lift["expires_at"])
+                          if lift else None)
+            masks.append(PrivacyMask(str(row["id"]), polygon, suspension))
+        else:
+            zones.append(RecognitionZone(str(row["id"]), polygon))
+    return CameraMasks(camera, tuple(masks), tuple(zones))
+
+
+def load_specs(engine: Engine, site_codes: tuple[str, ...]) -> list[CameraSpec]:
+    """Enabled cameras with a stream, at this node's sites, with their masks and zones."""
+    rows = [r for r in site_repo.list_cameras(engine, enabled_only=True, site_codes=site_codes)
+            if r["stream_uri"]]
+    regions = site_repo.regions(engine, [r["id"] for r in rows]) if rows else []
+    specs = []
+    for row in rows:
+        own = [g for g in regions if g["camera_id"] == row["id"]]
+        specs.append(CameraSpec(
+            camera_id=row["id"], name=row["name"], site_id=row["site_id"],
+            site_code=row["site_code"], stream_uri=row["stream_uri"],
+            latitude=row["latitude"], longitude=row["longitude"],
+            masks=masks_from_rows(str(row["id"]), own)))
+    return specs
+
+
+@dataclass
+class Supervised:
+    """A pipeline and the task that keeps it running."""
+
+    pipeline: CameraPipeline
+    task: asyncio.Task[None] | None = None
+    restarts: int = 0
+    last_error: str | None = None
+    state: str = "starting"
+    since: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+class PipelineManager:
+    """Reconciles running pipelines with the enabled cameras in the database."""
+
+    def __init__(self, engine: Engine, make: Callable[[CameraSpec], CameraPipeline], *,
+                 site_codes: tuple[str, ...] = (), refresh_seconds: float = 5.0,
+                 backoff_cap: float = 30.0) -> None:
+        self._engine = engine
+        self._make = make
+        self._sites = site_codes
+        self._refresh = refresh_seconds
+        self._backoff_cap = backoff_cap
+        self._running: dict[int, Supervised] = {}
+        self._wake = asyncio.Event()
+        self._rng = random.Random()  # noqa: S311 - restart jitter, not cryptography
+        self.program = program.ProgramStatus(False, "not checked yet")
+
+    def program_active(self) -> bool:
+        """Whether reads may be recorded now (refreshed with every reconcile)."""
+        return self.program.active
+
+    def notify(self) -> None:
+        """Cameras or masks changed: reconcile now rather than at the next refresh."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Reconcile until cancelled, then stop every pipeline."""
+        try:
+            while True:
+                try:
+                    await self.reconcile()
+                except Exception:  # a database outage must not stop running cameras
+                    log.exception("camera reconcile failed; keeping the running pipelines")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._refresh)
+                self._wake.clear()
+        finally:
+            await self.stop_all()
+
+    async def reconcile(self) -> None:
+        """Start new cameras, stop removed or disabled ones, apply changed masks."""
+        status = await asyncio.to_thread(program.status, self._engine)
+        if status.active != self.program.active or not self.program.reason:
+            log.log(logging.INFO if status.active else logging.WARNING, "program: %s",
+                    status.reason)
+        self.program = status
+        specs = {s.camera_id: s for s in await asyncio.to_thread(
+            load_specs, self._engine, self._sites)}
+        for camera_id in list(self._running):
+            current = self._running[camera_id].pipeline.spec
+            wanted = specs.get(camera_id)
+            if wanted is None or wanted.stream_uri != current.stream_uri:
+                await self._stop(camera_id)
+        for camera_id, spec in specs.items():
+            running = self._running.get(camera_id)
+            if running is None:
+                self._start(spec)
+            elif running.pipeline.spec.masks != spec.masks:
+                running.pipeline.update_masks(spec.masks)
+                running.pipeline.spec = spec
+                log.info("camera %s: masks and zones updated", spec.name)
+
+    def _start(self, spec: CameraSpec) -> None:
+        pipeline = self._make(spec)
+        holder = Supervised(pipeline)
+        holder.task = asyncio.create_task(self._supervise(holder),
+                                          name=f"pipeline-{spec.camera_id}")
+        self._running[spec.camera_id] = holder
+        log.info("camera %s (%s): pipeline started", spec.name, spec.stream_uri)
+
+    async def _supervise(self, holder: Supervised) -> None:
+        attempt = 0
+        while True:
+            holder.state, holder.since = "running", datetime.now(UTC)
+            try:
+                await holder.pipeline.run()
+                raise RuntimeError("pipeline ended")
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # restart whatever broke, with backoff
+                attempt += 1
+                holder.restarts += 1
+                holder.last_error = f"{type(exc).__name__}: {exc}"
+                holder.state = "restarting"
+                delay = min(self._backoff_cap, 0.5 * 2 ** min(attempt, 10))
+                delay *= self._rng.uniform(0.5, 1.0)
+                log.error("camera %s: pipeline failed (%s); restart in %.1f s",
+                          holder.pipeline.spec.name, holder.last_error, delay)
+                await asyncio.sleep(delay)
+                holder.pipeline = self._make(holder.pipeline.spec)
+
+    async def _stop(self, camera_id: int) -> None:
+        holder = self._running.pop(camera_id)
+        if holder.task is not None:
+            holder.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await holder.task
+        log.info("camera %s: pipeline stopped", holder.pipeline.spec.name)
+
+    async def stop_all(self) -> None:
+        """Stop every pipeline (controller shutdown)."""
+        for camera_id in list(self._running):
+            await self._stop(camera_id)
+
+    def health(self) -> list[dict[str, Any]]:
+        """Per-camera pipeline health for the web UI and /metrics."""
+        out = []
+        for camera_id, holder in sorted(self._running.items()):
+            p = holder.pipeline
+            stats = p.stream.stats() if p.stream is not None else None
+            out.append({
+                "camera_id": camera_id, "name": p.spec.name, "site": p.spec.site_code,
+                "state": holder.state if stats is None or stats.connected or
+                holder.state != "running" else "reconnecting",
+                "restarts": holder.restarts, "last_error": holder.last_error or (
+                    stats.last_error if stats else None),
+                "fps": round(stats.fps_in, 2) if stats else 0.0,
+                "last_frame_at": stats.last_frame_at if stats else None,
+                "reads": p.state.reads, "hits": p.state.hits,
+                "last_read_at": p.state.last_read_at,
+                "dropped_masked": p.state.dropped_masked,
+                "dropped_inactive": p.state.dropped_inactive,
+                "dropped_repeat": p.state.dropped_repeat,
+                "program": self.program.reason,
+            })
+        return out

@@ -1,0 +1,236 @@
+"""One camera's pipeline: ingest -> privacy masks -> recognition -> consensus -> stored read.
+
+The controller runs one ``CameraPipeline`` per enabled camera (``pipeline_manager``).
+Frames are masked in the decode thread before anything else sees them; recognition
+runs in a worker thread so the loop stays free; a read whose plate lies in a
+privacy mask is dropped; no read is recorded while the program is not active
+(policy 462.9); every read is matched against the hotlists and handed to the
+journaled writer together with its hits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import cv2
+import numpy as np
+
+from cameras.masking import CameraMasks, FrameMasker
+from cameras.stream import CameraStream, Frame, StreamOptions
+from controller.hotlist_match import HotlistMatcher, Match
+from controller.images import ImageStore
+from inference.camera import CameraRecognition
+from inference.pipeline import Recognizer
+from inference.tracker import VehicleRead, similar
+
+log = logging.getLogger("sightline.pipeline")
+
+OVERVIEW_WIDTH = 1280
+OVERVIEW_FRAMES = 48
+
+
+@dataclass(frozen=True)
+class CameraSpec:
+    """What a pipeline needs to know about its camera (from the database)."""
+
+    camera_id: int
+    name: str
+    site_id: int
+    site_code: str
+    stream_uri: str
+    latitude: float | None
+    longitude: float | None
+    masks: CameraMasks
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    """Recognition and sampling knobs taken from the settings."""
+
+    sample_fps: float = 10.0
+    boosted_fps: float = 20.0
+    motion_threshold: float = 0.004
+    track_timeout_s: float = 1.5
+    min_track_frames: int = 2
+    min_confidence: float = 0.5
+    # A passage the tracker split in two (a stall, a gap in sampling) must not become two
+    # reads: the same or a similar plate at the same camera within this window is one.
+    repeat_window_s: float = 10.0
+    stream: StreamOptions = field(default_factory=StreamOptions)
+
+
+@dataclass
+class PipelineState:
+    """Counters shown in health."""
+
+    frames: int = 0
+    recognised: int = 0
+    reads: int = 0
+    hits: int = 0
+    dropped_masked: int = 0
+    dropped_inactive: int = 0
+    dropped_repeat: int = 0
+    last_read_at: datetime | None = None
+
+
+Submit = Callable[[Mapping[str, Any]], Awaitable[None]]
+EntryLookup = Callable[[list[int]], Mapping[int, Mapping[str, Any]]]
+
+
+class CameraPipeline:
+    """Runs one camera until cancelled; raises if the camera's pipeline breaks."""
+
+    def __init__(self, spec: CameraSpec, *, recognizer: Recognizer, options: PipelineOptions,
+                 submit: Submit, matcher: Callable[[], HotlistMatcher],
+                 entries: EntryLookup, program_active: Callable[[], bool],
+                 images: ImageStore, boost: Callable[[], bool] = lambda: False) -> None:
+        self.spec = spec
+        self.state = PipelineState()
+        self.masker = FrameMasker(spec.masks)
+        self._masks = spec.masks
+        self.stream: CameraStream | None = None
+        self._recognizer = recognizer
+        self._options = options
+        self._submit = submit
+        self._matcher = matcher
+        self._entries = entries
+        self._program_active = program_active
+        self._images = images
+        self._boost = boost
+        self._recognition: CameraRecognition | None = None
+        self._overviews: collections.deque[tuple[float, np.ndarray]] = collections.deque(
+            maxlen=OVERVIEW_FRAMES)
+        self._clock: tuple[float, datetime] | None = None
+        self._recent: collections.deque[tuple[float, str]] = collections.deque(maxlen=64)
+
+    def update_masks(self, masks: CameraMasks) -> None:
+        """Apply edited masks or zones from the next frame on."""
+        self.masker.update(masks)
+        self._masks = masks
+        self._recognition = None  # zones changed: rebuilt at the next frame
+
+    async def run(self) -> None:
+        """Pull, mask, recognise and store until cancelled."""
+        self.stream = CameraStream(str(self.spec.camera_id), self.spec.stream_uri,
+                                   self._options.stream, frame_filter=self.masker.apply)
+        await self.stream.start()
+        next_due = 0.0
+        try:
+            while True:
+                frame = await self.stream.get()
+                self.state.frames += 1
+                fps = self._options.boosted_fps if self._boost() else self._options.sample_fps
+                if frame.monotonic < next_due:
+                    continue
+                next_due = frame.monotonic + 1.0 / fps
+                await self._recognise(frame)
+        finally:
+            recognition = self._recognition
+            if recognition is not None:
+                for read in recognition.finish():
+                    await self._emit(read)
+            await self.stream.stop()
+
+    def _recognition_for(self, frame: Frame) -> CameraRecognition:
+        if self._recognition is None:
+            zones = [np.array([[x * frame.width, y * frame.height] for x, y in z.polygon],
+                              dtype=np.float32) for z in self._masks.zones]
+            opts = self._options
+            self._recognition = CameraRecognition(
+                self._recognizer, zones=zones or None, motion_threshold=opts.motion_threshold,
+                track_timeout_s=opts.track_timeout_s, min_track_frames=opts.min_track_frames,
+                min_confidence=opts.min_confidence)
+        return self._recognition
+
+    async def _recognise(self, frame: Frame) -> None:
+        recognition = self._recognition_for(frame)
+        self._clock = (frame.monotonic, frame.captured_at)
+        scale = min(1.0, OVERVIEW_WIDTH / frame.width)
+        overview = frame.image if scale == 1.0 else cv2.resize(
+            frame.image, (int(frame.width * scale), int(frame.height * scale)),
+            interpolation=cv2.INTER_AREA)
+        self._overviews.append((frame.monotonic, overview))
+        reads = await asyncio.to_thread(recognition.process, frame.monotonic, frame.image)
+        self.state.recognised += 1
+        for read in reads:
+            await self._emit(read, (frame.width, frame.height))
+
+    def _seen_at(self, t: float) -> datetime:
+        assert self._clock is not None
+        mono, wall = self._clock
+        return wall - timedelta(seconds=mono - t)
+
+    def _overview_at(self, t: float) -> np.ndarray | None:
+        if not self._overviews:
+            return None
+        return min(self._overviews, key=lambda item: abs(item[0] - t))[1]
+
+    async def _emit(self, read: VehicleRead, size: tuple[int, int] | None = None) -> None:
+        best = read.best
+        x, y, w, h = best.box
+        width, height = size or (self._overviews[-1][1].shape[1] if self._overviews else 0,
+                                 self._overviews[-1][1].shape[0] if self._overviews else 0)
+        if width and self.masker.box_in_privacy_mask((x, y, x + w, y + h), width, height):
+            self.state.dropped_masked += 1  # 462.7.1(1): never recorded
+            return
+        if not self._program_active():
+            self.state.dropped_inactive += 1
+            return
+        if self._repeat(read):
+            self.state.dropped_repeat += 1
+            return
+        item = await asyncio.to_thread(self._build, read, self._seen_at(best.t),
+                                       self._overview_at(best.t))
+        await self._submit(item)
+        self.state.reads += 1
+        self.state.hits += len(item["hits"])
+        self.state.last_read_at = item["read"]["seen_at"]
+
+    def _repeat(self, read: VehicleRead) -> bool:
+        window = self._options.repeat_window_s
+        recent = [plate for t, plate in self._recent if read.first_seen - t <= window]
+        self._recent.append((read.last_seen, read.plate))
+        return any(similar(plate, read.plate) for plate in recent)
+
+    def _build(self, read: VehicleRead, seen_at: datetime,
+               overview: np.ndarray | None) -> dict[str, Any]:
+        read_uuid = str(uuid.uuid4())
+        images = [self._images.write(read_uuid, "crop", read.best.crop, seen_at).as_row()]
+        if overview is not None:
+            images.append(self._images.write(read_uuid, "overview", overview, seen_at).as_row())
+        now = datetime.now(UTC)
+        matches = self._matcher().match(read.plate, now)
+        details = self._entries([m.entry_id for m in matches]) if matches else {}
+        spec = self.spec
+        return {
+            "read": {"uuid": read_uuid, "plate": read.plate, "raw_text": read.best.plate,
+                     "confidence": round(read.confidence, 4),
+                     "char_confidences": [round(c, 4) for c in read.char_confidences],
+                     "camera_id": spec.camera_id, "site_id": spec.site_id, "seen_at": seen_at,
+                     "direction": read.direction, "box": list(read.best.box),
+                     "latitude": spec.latitude, "longitude": spec.longitude,
+                     "created_at": now},
+            "images": images,
+            "hits": [hit_row(m, details.get(m.entry_id), read.margin) for m in matches],
+        }
+
+
+def hit_row(match: Match, entry: Mapping[str, Any] | None, margin: float) -> dict[str, Any]:
+    """A hit for the writer, carrying a copy of the entry as matched."""
+    snapshot: dict[str, Any] = {"list": match.list_name, "plate": match.listed_plate,
+                                "match": match.kind, "vote_margin": round(margin, 3)}
+    if entry is not None:
+        for key in ("category", "reason", "ncic_number", "ori", "plate_state", "alert_note"):
+            snapshot[key] = entry.get(key)
+        expires = entry.get("expires_at")
+        snapshot["expires_at"] = expires.isoformat() if expires else None
+    return {"uuid": str(uuid.uuid4()),
+            "hotlist_entry_id": match.entry_id if entry is not None else None,
+            "entry": snapshot}

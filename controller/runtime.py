@@ -1,0 +1,165 @@
+"""The controller's loop-side services: hotlist index, writer, dispatcher, pipelines."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+from sqlalchemy import Engine
+
+from controller import dispatch
+from controller.hotlist_match import HotlistMatcher
+from controller.images import ImageStore
+from controller.metrics import Metrics
+from controller.pipeline_manager import PipelineManager
+from controller.pipelines import CameraPipeline, CameraSpec, PipelineOptions
+from controller.settings import Settings
+from controller.store import hotlists as hotlist_repo
+from controller.writer import ReadWriter
+from inference.pipeline import Recognizer, RecognizerConfig
+
+log = logging.getLogger("sightline.runtime")
+
+
+class HotlistIndex:
+    """The active hotlists as a matcher, rebuilt whenever any list changes (any process)."""
+
+    def __init__(self, engine: Engine, poll_seconds: float = 10.0) -> None:
+        self._engine = engine
+        self._poll = poll_seconds
+        self._signature: tuple[tuple[int, int, int], ...] | None = None
+        self.matcher = HotlistMatcher(())
+
+    def current(self) -> HotlistMatcher:
+        """The matcher to use for the next read."""
+        return self.matcher
+
+    async def refresh(self) -> bool:
+        """Rebuild the matcher if a list changed; return whether it did."""
+        signature = await asyncio.to_thread(hotlist_repo.signature, self._engine)
+        if signature == self._signature:
+            return False
+        entries = await asyncio.to_thread(
+            lambda: list(hotlist_repo.active_entries(self._engine)))
+        self.matcher = await asyncio.to_thread(HotlistMatcher, entries)
+        self._signature = signature
+        log.info("hotlists loaded: %d active entries", len(self.matcher))
+        return True
+
+    async def run(self) -> None:
+        """Poll for changes until cancelled."""
+        while True:
+            await asyncio.sleep(self._poll)
+            try:
+                await self.refresh()
+            except Exception:  # keep matching with the last good index
+                log.exception("hotlist refresh failed; keeping the previous index")
+
+
+def recognizer_config(settings: Settings) -> RecognizerConfig:
+    """The recognizer's configuration from the inference settings."""
+    inf = settings.inference
+    return RecognizerConfig(device=inf.device, detector_model=inf.detector_model,
+                            reader_model=inf.reader_model,
+                            detector_min_side=inf.detector_min_side)
+
+
+def pipeline_options(settings: Settings) -> PipelineOptions:
+    """Pipeline knobs from the settings."""
+    from cameras.stream import StreamOptions
+
+    inf, cam = settings.inference, settings.cameras
+    return PipelineOptions(
+        sample_fps=inf.sample_fps, boosted_fps=min(60.0, inf.sample_fps * 2),
+        motion_threshold=inf.motion_threshold, track_timeout_s=inf.track_timeout_s,
+        min_track_frames=inf.min_track_frames, min_confidence=inf.min_confidence,
+        stream=StreamOptions(read_timeout=cam.read_timeout_seconds,
+                             backoff_cap=cam.backoff_cap_seconds, queue_size=cam.queue_size))
+
+
+class Runtime:
+    """Builds and runs the services; the controller's start steps call these in order."""
+
+    def __init__(self, settings: Settings, engine: Engine, metrics: Metrics) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.metrics = metrics
+        self.hotlists = HotlistIndex(engine)
+        self.dispatcher: dispatch.Dispatcher | None = None
+        self.writer: ReadWriter | None = None
+        self.recognizer: Recognizer | None = None
+        self.pipelines: PipelineManager | None = None
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    def _spawn(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
+        self._tasks[name] = asyncio.create_task(coro, name=name)
+
+    async def stop_task(self, name: str) -> None:
+        """Cancel one service task and wait for it to finish its cleanup."""
+        task = self._tasks.pop(name, None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def start_hotlists(self) -> None:
+        """Load the active hotlists and follow their changes."""
+        await self.hotlists.refresh()
+        self._spawn("hotlists", self.hotlists.run())
+
+    async def start_dispatch(self) -> None:
+        """Start delivering hits to the configured sinks."""
+        settings = self.settings
+        senders = dispatch.build_senders(settings.dispatch, settings.node.name)
+        self.dispatcher = dispatch.Dispatcher(
+            self.engine, settings.dispatch, senders, base_url=settings.web.base_url(),
+            metrics=self.metrics)
+        self._spawn("dispatch", self.dispatcher.run())
+
+    async def stop_dispatch(self) -> None:
+        """Stop delivering (pending deliveries stay in the outbox)."""
+        await self.stop_task("dispatch")
+        if self.dispatcher is not None:
+            await self.dispatcher.close()
+
+    async def start_writer(self) -> None:
+        """Replay the journal a previous run left, then accept reads."""
+        dispatcher = self.dispatcher
+        assert dispatcher is not None
+        self.writer = ReadWriter(
+            self.engine, self.settings.data_dir / "spool", sinks=lambda: dispatcher.sink_names,
+            on_hits=lambda _hits: dispatcher.wake(), metrics=self.metrics)
+        self._spawn("writer", self.writer.run())
+
+    async def start_recognition(self) -> None:
+        """Compile the models now, so a bad model fails the start, not the first frame."""
+        if self.settings.node.run_cameras:
+            self.recognizer = await asyncio.to_thread(Recognizer,
+                                                      recognizer_config(self.settings))
+
+    async def start_pipelines(self) -> None:
+        """Run one pipeline per enabled camera of this node."""
+        if self.recognizer is None:
+            return
+        recognizer, writer = self.recognizer, self.writer
+        assert writer is not None
+        options = pipeline_options(self.settings)
+        images = ImageStore(self.settings.data_dir)
+        engine = self.engine
+
+        def make(spec: CameraSpec) -> CameraPipeline:
+            assert self.pipelines is not None
+            return CameraPipeline(
+                spec, recognizer=recognizer, options=options, submit=writer.submit,
+                matcher=self.hotlists.current,
+                entries=lambda ids: hotlist_repo.entries_by_id(engine, ids),
+                program_active=self.pipelines.program_active, images=images)
+
+        self.pipelines = PipelineManager(
+            engine, make, site_codes=self.settings.node.sites,
+            backoff_cap=self.settings.cameras.backoff_cap_seconds)
+        await self.pipelines.reconcile()
+        self._spawn("pipelines", self.pipelines.run())

@@ -1,0 +1,123 @@
+"""A plate passing a camera becomes a stored read and, when listed, one delivered hit.
+
+Real peers: ipycam (on loopback, WS-Discovery off) showing a rendered clip of
+vehicles, the recognition models, the database, and an HTTP receiver.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from controller import hotlists, program
+from controller.app import Controller
+from controller.dispatch import VERIFICATION_NOTICE
+from controller.receiver import HitReceiver
+from controller.settings import HotlistSettings, Settings
+from controller.settings.loader import settings_from_mapping
+from controller.store import hits as hit_repo
+from controller.store import reads as read_repo
+from controller.store import sites
+
+SECRET = "e2e-secret-4f1c"
+PLATES = ["7ABC123", "5DEF678", "8GHJ234", "4KLM567"]
+LISTED = {"5DEF678", "4KLM567"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def camera_url() -> Iterator[str]:
+    onvif, rtsp = free_port(), free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "controller.demo_camera", "--onvif-port", str(onvif),
+         "--rtsp-port", str(rtsp), "--plates", ",".join(PLATES), "--once", "--lead-in", "6"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("READY"), line
+        yield line.split()[1]
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        if proc.stdout:
+            proc.stdout.close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[HitReceiver]:
+    server = HitReceiver(SECRET.encode())
+    server.start()
+    yield server
+    server.stop()
+
+
+def e2e_settings(settings: Settings, receiver: HitReceiver) -> Settings:
+    raw = settings.model_dump(mode="json")
+    raw["dispatch"] = {"webhooks": [{"name": "cad", "url": receiver.url,
+                                     "secret_env": "SIGHTLINE_E2E_SECRET"}]}
+    raw["inference"] = {**raw["inference"], "min_track_frames": 2}
+    return settings_from_mapping(raw, "(e2e)", env={})
+
+
+def provision(engine: Engine, url: str, tmp_path: Path) -> None:
+    site = sites.create_site(engine, code="HWY99-N", name="Hwy 99 north", latitude=32.95,
+                             longitude=-115.62)
+    sites.create_camera(engine, site, {"name": "NB lane 1", "host": "127.0.0.1",
+                                       "stream_uri": url})
+    program.activate(engine, hearing_on=date(2026, 1, 5), adopted_on=date(2026, 2, 1),
+                     resolution="2026-14", actor="chief")
+    listed = tmp_path / "svs.csv"
+    listed.write_text("plate,state,category,ncic\n" + "".join(
+        f"{p},CA,stolen,V{i}\n" for i, p in enumerate(sorted(LISTED))))
+    hotlists.import_hotlist(engine, HotlistSettings(), listed, "svs", actor="chief")
+
+
+async def wait_until(check: Callable[[], bool], seconds: float) -> bool:
+    for _ in range(int(seconds * 2)):
+        if await asyncio.to_thread(check):
+            return True
+        await asyncio.sleep(0.5)
+    return False
+
+
+async def test_every_listed_plate_gives_exactly_one_delivered_hit(
+        settings: Settings, engine: Engine, camera_url: str, receiver: HitReceiver,
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SIGHTLINE_E2E_SECRET", SECRET)
+    provision(engine, camera_url, tmp_path)
+    controller = Controller(e2e_settings(settings, receiver))
+    await controller.start()
+    try:
+        def all_read() -> bool:
+            return {r for r in PLATES if read_repo.search_exact(engine, r)} == set(PLATES)
+
+        await wait_until(all_read, 60)
+        await wait_until(lambda: len(receiver.received.hits) >= len(LISTED), 15)
+        await asyncio.sleep(2)  # anything extra would arrive now
+    finally:
+        await controller.stop()
+    found = {p: len(read_repo.search_exact(engine, p)) for p in PLATES}
+    assert found == dict.fromkeys(PLATES, 1), found
+    hits = hit_repo.list_hits(engine)
+    assert sorted(h["plate"] for h in hits) == sorted(LISTED)
+    delivered = list(receiver.received.hits.values())
+    assert sorted(p["plate"] for p in delivered) == sorted(LISTED)
+    assert all(p["verification"] == VERIFICATION_NOTICE for p in delivered)
+    assert receiver.received.bad_signatures == 0 and receiver.received.duplicates == 0
+    assert {p["direction"] for p in delivered} == {"approaching"}
+    stored = read_repo.search_exact(engine, "7ABC123")[0]
+    assert stored["direction"] == "approaching" and stored["camera_id"] == 1
