@@ -112,6 +112,8 @@ class TestCamera:
     username: str = USERNAME
     password: str = PASSWORD
     name: str = "Sightline Test Cam"
+    encoding: str = "H264"
+    clock_offset: float = 0.0
     proc: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     @property
@@ -132,7 +134,8 @@ class TestCamera:
              "--name", self.name, "--onvif-port", str(self.onvif_port),
              "--rtsp-port", str(self.rtsp_port), "--fps", str(self.fps),
              "--width", str(self.width), "--height", str(self.height),
-             "--username", self.username, "--password", self.password],
+             "--username", self.username, "--password", self.password,
+             "--encoding", self.encoding, "--clock-offset", str(self.clock_offset)],
             stdout=subprocess.PIPE, stderr=log, cwd=self.workdir, start_new_session=True,
         )
         log.close()

@@ -18,10 +18,12 @@ import signal
 import socketserver
 import sys
 import threading
+import time
 from typing import Any
 
 import cv2
 import ipycam.camera as ipycam_camera
+import ipycam.onvif as ipycam_onvif
 import ipycam.rtsp as ipycam_rtsp
 import numpy as np
 from ipycam import CameraConfig, IPCamera
@@ -51,6 +53,26 @@ def patch_ipycam() -> None:
     ipycam_camera.is_webrtc_available = lambda: False
 
 
+def misconfigure(encoding: str, clock_offset: float) -> None:
+    """Make the camera report another encoding and/or a wrong clock, as real ones do."""
+    service = ipycam_onvif.ONVIFService
+    profiles = service.get_profiles
+    service.get_profiles = lambda self: profiles(self).replace(  # type: ignore[method-assign]
+        "<tt:Encoding>H264</tt:Encoding>", f"<tt:Encoding>{encoding}</tt:Encoding>"
+    )
+    gmtime = time.gmtime
+
+    class _Clock:  # ipycam's onvif module calls time.gmtime() for GetSystemDateAndTime
+        def __getattr__(self, name: str) -> Any:
+            return getattr(time, name)
+
+        @staticmethod
+        def gmtime(secs: float | None = None) -> time.struct_time:
+            return gmtime((time.time() if secs is None else secs) + clock_offset)
+
+    ipycam_onvif.time = _Clock()  # type: ignore[assignment]
+
+
 def scenes(width: int, height: int, count: int = 8) -> list[np.ndarray]:
     """A few frames of a car-like block with a plate, moving left to right."""
     frames = []
@@ -77,9 +99,12 @@ def main() -> int:
     parser.add_argument("--fps", type=int, default=10)
     parser.add_argument("--username", default="")
     parser.add_argument("--password", default="")
+    parser.add_argument("--encoding", default="H264", help="encoding GetProfiles reports")
+    parser.add_argument("--clock-offset", type=float, default=0.0, help="camera clock error, s")
     args = parser.parse_args()
 
     patch_ipycam()
+    misconfigure(args.encoding, args.clock_offset)
     config = CameraConfig(
         name=args.name, local_ip=LOOPBACK, onvif_port=args.onvif_port, rtsp_port=args.rtsp_port,
         main_width=args.width, main_height=args.height, main_fps=args.fps,

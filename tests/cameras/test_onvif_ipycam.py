@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from camera_peers import TestCamera, in_netns
 
-from cameras.errors import CameraAuthError, CameraUnreachable
+from cameras.errors import (
+    CameraAuthError,
+    CameraMalformedReply,
+    CameraNoH264Profile,
+    CameraUnreachable,
+)
 from cameras.onvif.device import probe_camera
 from cameras.onvif.discovery import discover
 from cameras.onvif.models import DiscoveredDevice, ProbeResult
@@ -88,3 +98,56 @@ def test_nothing_listening_is_unreachable(netns: str) -> None:
 
     with pytest.raises(CameraUnreachable, match=r"127\.0\.0\.1:8080"):
         in_netns(netns, main)
+
+
+def test_a_wrong_camera_clock_is_measured_and_warned(netns: str, tmp_path: Path) -> None:
+    cam = TestCamera(netns, tmp_path, clock_offset=-30.0)
+    cam.start()
+    try:
+        result = in_netns(netns, lambda: probe_camera(
+            "127.0.0.1", cam.onvif_port, cam.username, cam.password, drift_limit_seconds=2.0))
+    finally:
+        cam.stop()
+    assert result.clock_drift_seconds is not None
+    assert result.clock_drift_seconds == pytest.approx(-30.0, abs=1.5)
+    assert any("clock" in w and "-30" in w for w in result.warnings)
+
+
+def test_a_camera_without_h264_is_refused(netns: str, tmp_path: Path) -> None:
+    cam = TestCamera(netns, tmp_path, encoding="JPEG")
+    cam.start()
+    try:
+        with pytest.raises(CameraNoH264Profile, match=r"Profile_Main=JPEG") as info:
+            in_netns(netns, lambda: probe_camera(
+                "127.0.0.1", cam.onvif_port, cam.username, cam.password))
+    finally:
+        cam.stop()
+    assert info.value.camera == cam.host
+
+
+def test_a_server_that_is_not_onvif_is_a_malformed_reply(free_port: Callable[[], int]) -> None:
+    class NotOnvif(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            body = b"<html><body>Router login</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "application/soap+xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    port = free_port()
+    server = ThreadingHTTPServer(("127.0.0.1", port), NotOnvif)
+    thread = threading.Thread(target=server.serve_forever)
+    thread.start()
+    try:
+        with pytest.raises(CameraMalformedReply, match=f"127.0.0.1:{port}") as info:
+            asyncio.run(probe_camera("127.0.0.1", port, "u", "p", timeout=10))
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert "get services" in str(info.value)
