@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pyotp
+from argon2 import PasswordHasher
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -24,6 +25,17 @@ from web import create_app
 
 PASSWORD = "Correct-Horse-Battery-9"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@pytest.fixture(autouse=True)
+def _cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argon2id with small parameters: the tests hash hundreds of passwords on 2 cores.
+
+    Hashes carry their own parameters, so verification is the production code path;
+    tests/controller/test_users.py checks the production parameters.
+    """
+    monkeypatch.setattr(users, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024,
+                                                        parallelism=1))
 
 
 @pytest.fixture
