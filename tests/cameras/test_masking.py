@@ -45,23 +45,31 @@ def even_odd(x: float, y: float, polygon: tuple[tuple[float, float], ...]) -> bo
 
 
 @settings(max_examples=60, deadline=None)
-@given(polygon=polygons, size=resolutions, channels=st.sampled_from([1, 3]))
+@given(masks=st.lists(polygons, min_size=1, max_size=3), size=resolutions,
+       channels=st.sampled_from([1, 3]))
 def test_no_pixel_inside_a_mask_survives(
-    polygon: tuple[tuple[float, float], ...], size: tuple[int, int], channels: int
+    masks: list[tuple[tuple[float, float], ...]], size: tuple[int, int], channels: int
 ) -> None:
     width, height = size
-    masker = FrameMasker(CameraMasks("cam-1", masks=(PrivacyMask("m1", polygon),)))
+    masker = FrameMasker(CameraMasks(
+        "cam-1", masks=tuple(PrivacyMask(f"m{i}", p) for i, p in enumerate(masks))))
     shape = (height, width, channels) if channels == 3 else (height, width)
     frame = np.full(shape, 255, dtype=np.uint8)
     out = masker.apply(frame, now=T0)
     assert out is frame  # applied in place
     plane = frame if frame.ndim == 2 else frame.max(axis=2)
-    inside = inside_mask(polygon, width, height)
-    assert not plane[inside].any()
-    for y in range(height):
-        for x in range(width):
-            if even_odd((x + 0.5) / width, (y + 0.5) / height, polygon):
-                assert plane[y, x] == 0
+    for polygon in masks:
+        inside = inside_mask(polygon, width, height)
+        assert not plane[inside].any()
+        for y in range(height):
+            for x in range(width):
+                if even_odd((x + 0.5) / width, (y + 0.5) / height, polygon):
+                    assert plane[y, x] == 0
+        # A box around any masked pixel is reported as touching the mask.
+        ys, xs = np.nonzero(inside)
+        if len(xs):
+            box = (xs[0], ys[0], xs[0] + 1, ys[0] + 1)
+            assert masker.box_in_privacy_mask(box, width, height, now=T0)
 
 
 @settings(max_examples=30, deadline=None)
