@@ -16,11 +16,11 @@ pytestmark = pytest.mark.netns
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_cli(ns: str, module: str, *args: str, env: dict[str, str] | None = None,
+def run_cli(ns: str, *args: str, env: dict[str, str] | None = None,
             timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """``ip netns exec NS python -m controller.commands.MODULE ARGS`` from the repo root."""
+    """``ip netns exec NS sightline ARGS`` (as ``python -m controller``) from the repo root."""
     return subprocess.run(
-        ["ip", "netns", "exec", ns, sys.executable, "-m", f"controller.commands.{module}", *args],
+        ["ip", "netns", "exec", ns, sys.executable, "-m", "controller", *args],
         check=False, capture_output=True, text=True, timeout=timeout, cwd=ROOT,
         env={**os.environ, **(env or {})},
     )
