@@ -31,8 +31,6 @@ SAMPLE_ARGS: dict[str, Any] = {
 }
 # Routes that end the walker's session or account state; each gets a fresh user.
 ENDS_SESSION = {"auth.logout", "auth.compromised"}
-# Streams that stay open: asked to answer once and close.
-STREAM_QUERY = {"hits.stream": "?once=1"}
 
 
 def routes(app: Flask) -> list[tuple[Rule, str]]:
@@ -51,7 +49,7 @@ def url_for_rule(app: Flask, rule: Rule) -> str:
         from flask import url_for
 
         url = url_for(rule.endpoint, **{k: SAMPLE_ARGS[k] for k in rule.arguments})
-    return url + STREAM_QUERY.get(rule.endpoint, "")
+    return url
 
 
 def call(auth: Any, method: str, url: str) -> Any:

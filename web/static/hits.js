@@ -1,0 +1,20 @@
+// Hits queue: refresh the unverified list every 5 seconds (polling keeps no server thread).
+"use strict";
+(() => {
+  const box = document.getElementById("hit-queue");
+  const status = document.getElementById("queue-status");
+  if (!box) return;
+  const refresh = async () => {
+    try {
+      const response = await fetch(box.dataset.src, { credentials: "same-origin", cache: "no-store" });
+      if (response.redirected || !response.ok) throw new Error(String(response.status));
+      box.innerHTML = await response.text();
+      status.textContent = "live · updated " + new Date().toLocaleTimeString();
+      status.classList.remove("stale");
+    } catch (error) {
+      status.textContent = "not updating (" + error.message + ") · reload the page";
+      status.classList.add("stale");
+    }
+  };
+  window.setInterval(refresh, 5000);
+})();
