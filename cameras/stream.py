@@ -13,7 +13,14 @@ How a lost camera shows up, as measured against ipycam:
   PyAV's demux loop *normally*, as if the file had ended; that is reported
   as a disconnect;
 * a camera that freezes keeps its TCP connection open; PyAV's read timeout
-  (``read_timeout``) interrupts the read and raises, reported as a stall.
+  (``read_timeout``) interrupts the read, reported as a stall (FFmpeg first
+  flushes the frame it was assembling; that late frame is the signal, so a
+  stall is seen one timeout after the last frame, not two).
+
+Capture times are the wall clock (UTC) and monotonic clock when a frame
+leaves the decoder: one frame interval plus network delay after the camera
+took it, and up to ``analyze_seconds`` for the first frames of a session,
+which FFmpeg holds back while it examines the stream.
 
 Both lead to a reconnect after an exponential backoff with jitter, capped at
 ``backoff_cap``; the first frame of a new session resets the backoff.
