@@ -120,9 +120,13 @@ class Runtime:
         self._spawn("dispatch", self.dispatcher.run())
 
     async def stop_dispatch(self) -> None:
-        """Stop delivering (pending deliveries stay in the outbox)."""
+        """Deliver what the last reads raised, then stop (the rest stays in the outbox)."""
         await self.stop_task("dispatch")
         if self.dispatcher is not None:
+            try:
+                await asyncio.wait_for(self.dispatcher.deliver_due(), 3.0)
+            except Exception:  # the outbox keeps anything not delivered for the next start
+                log.warning("final dispatch pass did not finish; the outbox keeps the rest")
             await self.dispatcher.close()
 
     async def start_writer(self) -> None:

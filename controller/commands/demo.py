@@ -5,24 +5,22 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
 import sys
 from pathlib import Path
 
 import click
+from sqlalchemy import func, select
 
-from controller import users
+from controller import demo
 from controller.app import Controller
 from controller.commands.compose import web_factory
-from controller.errors import NotFound
 from controller.settings import Settings
 from controller.settings.loader import ENV_DATA_DIR, load_settings
-from controller.store import users as user_repo
 from controller.store.engine import make_engine
 from controller.store.migrate import upgrade
+from controller.store.schema import hits, reads
 
 DEMO_DATA_DIR = Path("demo-data")
-DEMO_ADMIN = "demo.chief"
 
 
 def demo_settings(config: str | None) -> Settings:
@@ -33,25 +31,15 @@ def demo_settings(config: str | None) -> Settings:
     return settings
 
 
-def ensure_admin(settings: Settings) -> str:
-    """Create the demo administrator, or give it a new password; return the password."""
+def _counts(settings: Settings) -> tuple[int, int]:
     engine = make_engine(settings.database_url())
     try:
-        upgrade(engine)
-        # 20 URL-safe characters: a passphrase under the CJIS rules, printed once.
-        password = secrets.token_urlsafe(15)
-        actor = "demo"
-        try:
-            user_repo.get(engine, DEMO_ADMIN)
-        except NotFound:
-            users.add_user(engine, settings.security, username=DEMO_ADMIN, role="administrator",
-                           password=password, actor=actor, full_name="Demo ALPR Administrator")
-        else:
-            users.reset_password(engine, settings.security, username=DEMO_ADMIN,
-                                 password=password, actor=actor)
-        return password
+        with engine.connect() as conn:
+            n_reads = conn.execute(select(func.count()).select_from(reads)).scalar_one()
+            n_hits = conn.execute(select(func.count()).select_from(hits)).scalar_one()
     finally:
         engine.dispose()
+    return int(n_reads), int(n_hits)
 
 
 @click.command("demo")
@@ -60,17 +48,34 @@ def ensure_admin(settings: Settings) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary as the last line.")
 @click.pass_context
 def command(ctx: click.Context, seconds: float | None, as_json: bool) -> None:
-    """Run Sightline on this machine: SQLite in ./demo-data, the web UI, an administrator."""
+    """Run Sightline on this machine: a virtual camera, SQLite, the web UI, dispatch."""
     settings = demo_settings(ctx.obj.config)
-    password = ensure_admin(settings)
-    url = settings.web.base_url()
-    click.echo(f"Sightline demo: {url}/  (data in {settings.data_dir.resolve()})")
-    click.echo(f"  administrator: {DEMO_ADMIN}")
-    click.echo(f"  password:      {password}")
-    click.echo("  stop with Ctrl-C", err=True)
-    sys.stdout.flush()
-    controller = Controller(settings, web=web_factory())
-    asyncio.run(controller.run_until_stopped(seconds))
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.database_url())
+    peers = demo.start_peers()
+    try:
+        upgrade(engine)
+        password = demo.ensure_admin(engine, settings)
+        demo.provision(engine, peers.stream_uri)
+        engine.dispose()
+        before = _counts(settings)
+        url = settings.web.base_url()
+        click.echo(f"Sightline demo: {url}/  (data in {settings.data_dir.resolve()})")
+        click.echo(f"  administrator: {demo.DEMO_ADMIN}")
+        click.echo(f"  password:      {password}")
+        click.echo(f"  camera:        {peers.stream_uri} (virtual, loopback only)")
+        click.echo(f"  dispatch:      {peers.receiver.url} (prints each hit it receives)")
+        click.echo("  stop with Ctrl-C", err=True)
+        sys.stdout.flush()
+        controller = Controller(demo.with_receiver(settings, peers.receiver), web=web_factory())
+        asyncio.run(controller.run_until_stopped(seconds))
+    finally:
+        peers.stop()
+        engine.dispose()
+    after = _counts(settings)
     if as_json:
-        click.echo(json.dumps({"url": url, "administrator": DEMO_ADMIN,
-                               "data_dir": str(settings.data_dir.resolve())}))
+        click.echo(json.dumps({
+            "url": url, "administrator": demo.DEMO_ADMIN,
+            "reads": after[0] - before[0], "hits": after[1] - before[1],
+            "hits_delivered": len(peers.receiver.received.hits),
+            "data_dir": str(settings.data_dir.resolve())}))

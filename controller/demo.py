@@ -1,0 +1,140 @@
+"""The demo environment: a virtual camera, a demo hotlist, an activated program, and a
+local dispatch receiver that prints each hit, all on loopback."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from controller import hotlists, program, users
+from controller.errors import ControllerError, NotFound
+from controller.receiver import HitReceiver
+from controller.settings import HotlistSettings, Settings
+from controller.settings.loader import settings_from_mapping
+from controller.store import hotlists as hotlist_repo
+from controller.store import sites
+from controller.store import users as user_repo
+
+log = logging.getLogger("sightline.demo")
+
+DEMO_ADMIN = "demo.chief"
+DEMO_SITE = "DEMO-1"
+DEMO_CAMERA = "Main St northbound"
+DEMO_PLATES = ["7ABC123", "5DEF678", "8GHJ234", "4KLM567", "6NPR890", "3STU456"]
+DEMO_LISTED = {"5DEF678": "stolen", "6NPR890": "warrant", "3STU456": "missing"}
+SECRET_ENV = "SIGHTLINE_DEMO_WEBHOOK_SECRET"
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def ensure_admin(engine: Engine, settings: Settings) -> str:
+    """Create the demo administrator, or give it a new password; return the password."""
+    # 20 URL-safe characters: a passphrase under the CJIS rules, printed once.
+    password = secrets.token_urlsafe(15)
+    try:
+        user_repo.get(engine, DEMO_ADMIN)
+    except NotFound:
+        users.add_user(engine, settings.security, username=DEMO_ADMIN, role="administrator",
+                       password=password, actor="demo", full_name="Demo ALPR Administrator")
+    else:
+        users.reset_password(engine, settings.security, username=DEMO_ADMIN,
+                             password=password, actor="demo")
+    return password
+
+
+def provision(engine: Engine, stream_uri: str) -> None:
+    """Site, camera (pointed at this run's virtual camera), program activation, hotlist."""
+    try:
+        site_id = int(sites.get_site(engine, DEMO_SITE)["id"])
+    except NotFound:
+        site_id = sites.create_site(engine, code=DEMO_SITE, name="Demo: Main St & 5th",
+                                    latitude=32.9478, longitude=-115.6189)
+    cameras = [c for c in sites.list_cameras(engine) if c["site_id"] == site_id]
+    if cameras:
+        sites.update_camera(engine, cameras[0]["id"], {"stream_uri": stream_uri,
+                                                       "enabled": True})
+    else:
+        sites.create_camera(engine, site_id, {
+            "name": DEMO_CAMERA, "host": "127.0.0.1", "stream_uri": stream_uri,
+            "manufacturer": "PythonCam", "model": "VirtualCam-1", "heading": "NB"})
+    if not program.status(engine).active:
+        today = datetime.now(UTC).date()
+        program.activate(engine, hearing_on=today, adopted_on=today,
+                         resolution="DEMO-2026-01", actor="demo")
+    if not any(h["name"] == "demo" for h in hotlist_repo.list_hotlists(engine)):
+        rows = "".join(f"{p},CA,{c},DEMO{i:04d}\n"
+                       for i, (p, c) in enumerate(sorted(DEMO_LISTED.items())))
+        hotlists.import_hotlist(engine, HotlistSettings(),
+                                f"plate,state,category,ncic\n{rows}".encode(), "demo",
+                                actor="demo")
+
+
+@dataclass
+class DemoPeers:
+    """The processes and servers the demo runs beside the controller."""
+
+    camera: subprocess.Popen[str]
+    stream_uri: str
+    receiver: HitReceiver
+
+    def stop(self) -> None:
+        """Stop the camera and the receiver."""
+        self.camera.terminate()
+        try:
+            self.camera.wait(10)
+        except subprocess.TimeoutExpired:
+            self.camera.kill()
+            self.camera.wait()
+        if self.camera.stdout:
+            self.camera.stdout.close()
+        self.receiver.stop()
+
+
+def print_hit(payload: dict[str, Any]) -> None:
+    """What the demo's dispatch receiver shows for each hit."""
+    entry = payload.get("hotlist_entry") or {}
+    print(f"DISPATCH RECEIVED HIT: {payload['plate']} ({entry.get('category')}, "
+          f"list {entry.get('list')}) at {payload['camera']['name']} {payload['time']} "
+          f"-- {payload['verification']}", flush=True)
+
+
+def start_peers() -> DemoPeers:
+    """Start the virtual camera and the receiver (loopback only)."""
+    secret = os.environ.setdefault(SECRET_ENV, secrets.token_hex(16))
+    receiver = HitReceiver(secret.encode(), on_hit=print_hit)
+    receiver.start()
+    onvif, rtsp = free_port(), free_port()
+    camera = subprocess.Popen(
+        [sys.executable, "-m", "controller.demo_camera", "--onvif-port", str(onvif),
+         "--rtsp-port", str(rtsp), "--plates", ",".join(DEMO_PLATES), "--fps", "10"],
+        stdout=subprocess.PIPE, text=True)
+    assert camera.stdout is not None
+    line = camera.stdout.readline()
+    if not line.startswith("READY"):
+        receiver.stop()
+        camera.kill()
+        camera.wait()
+        raise ControllerError(f"the demo camera did not start: {line.strip() or 'no output'}")
+    return DemoPeers(camera, line.split()[1], receiver)
+
+
+def with_receiver(settings: Settings, receiver: HitReceiver) -> Settings:
+    """The demo's settings: the local receiver as the dispatch webhook."""
+    raw = settings.model_dump(mode="json")
+    raw["dispatch"] = {**raw["dispatch"], "webhooks": [
+        {"name": "demo-dispatch", "url": receiver.url, "secret_env": SECRET_ENV}]}
+    return settings_from_mapping(raw, "(demo)", env={})
