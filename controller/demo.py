@@ -31,7 +31,7 @@ DEMO_SITE = "DEMO-1"
 DEMO_CAMERA = "Main St northbound"
 DEMO_PLATES = ["7ABC123", "5DEF678", "8GHJ234", "4KLM567", "6NPR890", "3STU456"]
 DEMO_LISTED = {"5DEF678": "stolen", "6NPR890": "warrant", "3STU456": "missing"}
-SECRET_ENV = "SIGHTLINE_DEMO_WEBHOOK_SECRET"
+SECRET_ENV = "SIGHTLINE_DEMO_WEBHOOK_SECRET"  # noqa: S105 - a variable name
 
 
 def free_port() -> int:
