@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from controller.bridge import Bridge
 from controller.metrics import Metrics
 from controller.settings import Settings
-from web import audit, auth, hits, home, reads, search, users
+from web import audit, auth, hits, home, hotlists, reads, search, users
 from web.security import can, csrf_token, guard, permission
 
 SECURITY_HEADERS = {
@@ -28,7 +28,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-BLUEPRINTS = (auth.bp, home.bp, users.bp, search.bp, reads.bp, audit.bp, hits.bp)
+BLUEPRINTS = (auth.bp, home.bp, users.bp, search.bp, reads.bp, audit.bp, hits.bp,
+              hotlists.bp)
 
 
 def database_reachable(engine: Engine) -> bool:
