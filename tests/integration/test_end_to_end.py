@@ -7,14 +7,12 @@ vehicles, the recognition models, the database, and an HTTP receiver.
 from __future__ import annotations
 
 import asyncio
-import socket
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
+from camera_process import demo_camera
 from sqlalchemy import Engine
 
 from controller import hotlists, program
@@ -32,29 +30,10 @@ PLATES = ["7ABC123", "5DEF678", "8GHJ234", "4KLM567"]
 LISTED = {"5DEF678", "4KLM567"}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def camera_url() -> Iterator[str]:
-    onvif, rtsp = free_port(), free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "controller.demo_camera", "--onvif-port", str(onvif),
-         "--rtsp-port", str(rtsp), "--plates", ",".join(PLATES), "--once", "--lead-in", "6"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        assert line.startswith("READY"), line
-        yield line.split()[1]
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        if proc.stdout:
-            proc.stdout.close()
+    with demo_camera(PLATES, once=True) as url:
+        yield url
 
 
 @pytest.fixture
