@@ -189,9 +189,13 @@ from controller.commands import demo as demo_cmd  # noqa: E402
 from controller.commands import discover as discover_cmd  # noqa: E402
 from controller.commands import eval as eval_cmd  # noqa: E402
 from controller.commands import hotlist as hotlist_cmd  # noqa: E402
+from controller.commands import program as program_cmd  # noqa: E402
+from controller.commands import site as site_cmd  # noqa: E402
 
 main.add_command(demo_cmd.command)
 main.add_command(eval_cmd.command)
 main.add_command(hotlist_cmd.command)
 main.add_command(camera_cmd.command)
 main.add_command(discover_cmd.command)
+main.add_command(site_cmd.command)
+main.add_command(program_cmd.command)

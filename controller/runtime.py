@@ -10,13 +10,14 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from cameras.stream import StreamOptions
 from controller import dispatch
 from controller.hotlist_match import HotlistMatcher
 from controller.images import ImageStore
 from controller.metrics import Metrics
 from controller.pipeline_manager import PipelineManager
 from controller.pipelines import CameraPipeline, CameraSpec, PipelineOptions
-from controller.settings import Settings
+from controller.settings import CameraSettings, Settings
 from controller.store import hotlists as hotlist_repo
 from controller.writer import ReadWriter
 from inference.pipeline import Recognizer, RecognizerConfig
@@ -67,17 +68,26 @@ def recognizer_config(settings: Settings) -> RecognizerConfig:
                             detector_min_side=inf.detector_min_side)
 
 
+def stream_options(settings: CameraSettings, *, keyframes_only: bool = False) -> StreamOptions:
+    """Translate the camera settings into the ingest's own options."""
+    return StreamOptions(
+        open_timeout=settings.open_timeout_seconds,
+        read_timeout=settings.read_timeout_seconds,
+        backoff_initial=settings.backoff_initial_seconds,
+        backoff_cap=settings.backoff_cap_seconds,
+        queue_size=settings.queue_size,
+        keyframes_only=keyframes_only,
+    )
+
+
 def pipeline_options(settings: Settings) -> PipelineOptions:
     """Pipeline knobs from the settings."""
-    from cameras.stream import StreamOptions
-
-    inf, cam = settings.inference, settings.cameras
+    inf = settings.inference
     return PipelineOptions(
         sample_fps=inf.sample_fps, boosted_fps=min(60.0, inf.sample_fps * 2),
         motion_threshold=inf.motion_threshold, track_timeout_s=inf.track_timeout_s,
         min_track_frames=inf.min_track_frames, min_confidence=inf.min_confidence,
-        stream=StreamOptions(read_timeout=cam.read_timeout_seconds,
-                             backoff_cap=cam.backoff_cap_seconds, queue_size=cam.queue_size))
+        stream=stream_options(settings.cameras))
 
 
 class Runtime:

@@ -14,19 +14,7 @@ from cameras.onvif.device import probe_camera
 from cameras.onvif.models import ProbeResult
 from cameras.stream import CameraStream, StreamOptions
 from controller.commands.discover import camera_settings
-from controller.settings.cameras import CameraSettings
-
-
-def stream_options(settings: CameraSettings, *, keyframes_only: bool = False) -> StreamOptions:
-    """Translate the camera settings into the ingest's own options."""
-    return StreamOptions(
-        open_timeout=settings.open_timeout_seconds,
-        read_timeout=settings.read_timeout_seconds,
-        backoff_initial=settings.backoff_initial_seconds,
-        backoff_cap=settings.backoff_cap_seconds,
-        queue_size=settings.queue_size,
-        keyframes_only=keyframes_only,
-    )
+from controller.runtime import stream_options
 
 
 def split_host(value: str, default_port: int = 80) -> tuple[str, int]:
@@ -160,3 +148,42 @@ def watch(ctx: click.Context, *, url: str, seconds: float, wait: float | None,
 
 if __name__ == "__main__":
     command()
+
+
+@command.command("adopt")
+@click.argument("host")
+@click.option("--site", "site_code", required=True, help="Code of the site the camera is at.")
+@click.option("--name", required=True, help="Camera name, unique within the site.")
+@click.option("--username", required=True, help="ONVIF user (WS-Security UsernameToken).")
+@click.option("--password", required=True, envvar="SIGHTLINE_CAMERA_PASSWORD",
+              help="ONVIF password (or $SIGHTLINE_CAMERA_PASSWORD); stored encrypted.")
+@click.option("--profile", "profile_token", default=None,
+              help="Media profile token (default: the H.264 profile with the most pixels).")
+@click.pass_context
+def adopt(ctx: click.Context, *, host: str, site_code: str, name: str, username: str,
+          password: str, profile_token: str | None) -> None:
+    """Probe HOST[:PORT] and store it at a site; a running controller starts it within seconds."""
+    from controller.app import instance_secret
+    from controller.camera_admin import adopt_camera
+    from controller.commands.actor import cli_actor
+
+    root = ctx.find_root().obj
+    settings = root.settings
+    try:
+        address, port = split_host(host)
+    except ValueError as exc:
+        raise click.BadParameter(f"{host!r} is not HOST[:PORT]", param_hint="HOST") from exc
+    try:
+        result = asyncio.run(probe_camera(
+            address, port, username, password, profile_token=profile_token,
+            timeout=settings.cameras.onvif_timeout_seconds,
+            drift_limit_seconds=settings.cameras.clock_drift_warning_seconds))
+    except CameraError as exc:
+        raise click.ClickException(str(exc)) from exc
+    camera_id = adopt_camera(root.engine(), site_code=site_code, name=name, probe=result,
+                             username=username, password=password,
+                             secret_key=instance_secret(settings.data_dir), actor=cli_actor(),
+                             client_addr="local")
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    click.echo(f"camera {name} adopted at {site_code} (id {camera_id}): {result.stream_uri}")

@@ -1,4 +1,4 @@
-"""Start the loopback demo camera as a test peer."""
+"""Start the loopback demo camera (ipycam, WS-Discovery off) as a test peer."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 
 def free_port() -> int:
@@ -16,21 +17,38 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class CameraPeer:
+    """Where the running camera answers."""
+
+    rtsp_url: str
+    onvif_port: int
+
+
 @contextmanager
-def demo_camera(plates: list[str], *, once: bool = False, lead_in: float = 6.0) -> Iterator[str]:
-    """Run ``controller.demo_camera`` showing ``plates``; yield its RTSP URL."""
+def camera_peer(plates: list[str], *, once: bool = False, lead_in: float = 6.0,
+                username: str = "", password: str = "") -> Iterator[CameraPeer]:
+    """Run ``controller.demo_camera`` showing ``plates``."""
     onvif, rtsp = free_port(), free_port()
     args = [sys.executable, "-m", "controller.demo_camera", "--onvif-port", str(onvif),
-            "--rtsp-port", str(rtsp), "--plates", ",".join(plates), "--lead-in", str(lead_in)]
+            "--rtsp-port", str(rtsp), "--plates", ",".join(plates), "--lead-in", str(lead_in),
+            "--username", username, "--password", password]
     proc = subprocess.Popen([*args, "--once"] if once else args, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         assert line.startswith("READY"), line
-        yield line.split()[1]
+        yield CameraPeer(line.split()[1], onvif)
     finally:
         proc.terminate()
         proc.wait(10)
         if proc.stdout:
             proc.stdout.close()
+
+
+@contextmanager
+def demo_camera(plates: list[str], *, once: bool = False, lead_in: float = 6.0) -> Iterator[str]:
+    """Run the camera without credentials; yield its RTSP URL."""
+    with camera_peer(plates, once=once, lead_in=lead_in) as peer:
+        yield peer.rtsp_url

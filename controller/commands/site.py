@@ -1,0 +1,43 @@
+"""``sightline site``: roadside sites (audited)."""
+
+from __future__ import annotations
+
+import click
+
+from controller.camera_admin import add_site
+from controller.commands.actor import cli_actor
+from controller.store import sites as repo
+
+
+@click.group("site")
+def command() -> None:
+    """Roadside sites that cameras belong to."""
+
+
+@command.command("add")
+@click.argument("code")
+@click.option("--name", required=True, help="Descriptive name, e.g. the intersection.")
+@click.option("--lat", "latitude", type=float, default=None, help="Latitude (WGS 84).")
+@click.option("--lon", "longitude", type=float, default=None, help="Longitude (WGS 84).")
+@click.pass_obj
+def site_add(obj: object, code: str, name: str, latitude: float | None,
+             longitude: float | None) -> None:
+    """Create a site."""
+    engine = obj.engine()  # type: ignore[attr-defined]
+    site_id = add_site(engine, code=code, name=name, latitude=latitude, longitude=longitude,
+                       actor=cli_actor(), client_addr="local")
+    click.echo(f"site {code} added (id {site_id})")
+
+
+@command.command("list")
+@click.pass_obj
+def site_list(obj: object) -> None:
+    """List sites and their cameras."""
+    engine = obj.engine()  # type: ignore[attr-defined]
+    cameras = repo.list_cameras(engine)
+    for camera in cameras:
+        state = "enabled" if camera["enabled"] else "disabled"
+        click.echo(f"{camera['site_code']:<16} {camera['name']:<24} {state:<9} "
+                   f"{camera['stream_uri'] or '-'}")
+    if not cameras:
+        click.echo("no cameras")
