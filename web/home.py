@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, g, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 
 from web.security import permission
 
@@ -11,6 +12,8 @@ bp = Blueprint("home", __name__)
 
 @bp.get("/")
 @permission("home")
-def index() -> str:
-    """Show the signed-in user the areas their role opens."""
+def index() -> ResponseReturnValue:
+    """Send vendors to camera health; show everyone else the areas their role opens."""
+    if g.user["role"] == "vendor":
+        return redirect(url_for("cameras.index"))
     return render_template("home.html")

@@ -56,3 +56,10 @@ def camera_choices(engine: Engine) -> list[dict[str, Any]]:
             .join(sites, sites.c.id == cameras.c.site_id)
             .order_by(sites.c.code, cameras.c.name)).mappings().all()
     return [dict(r) for r in rows]
+
+
+def list_sites(engine: Engine) -> list[dict[str, Any]]:
+    """Every site, by code."""
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(select(sites).order_by(sites.c.code))
+                .mappings().all()]

@@ -1,0 +1,63 @@
+"""Repository functions for privacy masks and recognition zones (462.7.1(1))."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, delete, select, update
+
+from controller.errors import ValidationError
+from controller.store.tables import camera_regions
+
+REGION_FIELDS = ("id", "kind", "name", "polygon")
+
+
+def list_regions(engine: Engine, camera_id: int) -> list[dict[str, Any]]:
+    """A camera's masks and zones, in creation order."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(camera_regions).where(camera_regions.c.camera_id == camera_id)
+                            .order_by(camera_regions.c.id)).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def _plain(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: r[k] for k in REGION_FIELDS} for r in rows]
+
+
+def replace_regions(engine: Engine, camera_id: int, wanted: Sequence[dict[str, Any]]
+                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Make the camera's regions exactly ``wanted``; return (before, after).
+
+    A region with an ``id`` is updated in place (so a court-order lift recorded
+    against it survives an edit); one without is added; any other is deleted.
+    Everything happens in one transaction.
+    """
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        before = [dict(r) for r in conn.execute(
+            select(camera_regions).where(camera_regions.c.camera_id == camera_id)
+            .order_by(camera_regions.c.id)).mappings().all()]
+        known = {int(r["id"]) for r in before}
+        keep: set[int] = set()
+        for region in wanted:
+            values = {"kind": region["kind"], "name": region["name"],
+                      "polygon": region["polygon"], "updated_at": now}
+            if region.get("id") is not None:
+                region_id = int(region["id"])
+                if region_id not in known:
+                    raise ValidationError("regions", f"region {region_id} is not on this camera")
+                conn.execute(update(camera_regions).where(camera_regions.c.id == region_id)
+                             .values(**values))
+                keep.add(region_id)
+            else:
+                conn.execute(camera_regions.insert().values(camera_id=camera_id, created_at=now,
+                                                            **values))
+        gone = known - keep
+        if gone:
+            conn.execute(delete(camera_regions).where(camera_regions.c.id.in_(sorted(gone))))
+        after = [dict(r) for r in conn.execute(
+            select(camera_regions).where(camera_regions.c.camera_id == camera_id)
+            .order_by(camera_regions.c.id)).mappings().all()]
+    return _plain(before), _plain(after)
