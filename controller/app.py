@@ -113,7 +113,9 @@ class Controller:
             Step("recognition", self._rt(Runtime.start_recognition)),
             # 7. Cameras last among the services: everything downstream is ready.
             Step("pipelines", self._rt(Runtime.start_pipelines), self._rt_stop("pipelines")),
-            # 8. The web application last, so it never answers before the rest is up.
+            # 8. Jobs last among the services: a missed job runs once, on a ready system.
+            Step("scheduler", self._rt(Runtime.start_scheduler), self._rt(Runtime.stop_scheduler)),
+            # 9. The web application last, so it never answers before the rest is up.
             Step("web", self._start_web, self._stop_web),
         ]
 

@@ -17,6 +17,7 @@ from controller.images import ImageStore
 from controller.metrics import Metrics
 from controller.pipeline_manager import PipelineManager
 from controller.pipelines import CameraPipeline, CameraSpec, PipelineOptions
+from controller.scheduler import Scheduler
 from controller.settings import CameraSettings, Settings
 from controller.store import hotlists as hotlist_repo
 from controller.writer import ReadWriter
@@ -49,6 +50,13 @@ class HotlistIndex:
         self._signature = signature
         log.info("hotlists loaded: %d active entries", len(self.matcher))
         return True
+
+    async def refresh_quietly(self) -> None:
+        """Refresh now, logging rather than raising (called from jobs)."""
+        try:
+            await self.refresh()
+        except Exception:
+            log.exception("hotlist refresh failed; keeping the previous index")
 
     async def run(self) -> None:
         """Poll for changes until cancelled."""
@@ -102,6 +110,7 @@ class Runtime:
         self.writer: ReadWriter | None = None
         self.recognizer: Recognizer | None = None
         self.pipelines: PipelineManager | None = None
+        self.scheduler: Scheduler | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
     def _spawn(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
@@ -177,3 +186,29 @@ class Runtime:
             backoff_cap=self.settings.cameras.backoff_cap_seconds)
         await self.pipelines.reconcile()
         self._spawn("pipelines", self.pipelines.run())
+
+    def changed(self, what: str) -> None:
+        """Something a job or another process changed: pick it up now."""
+        if what == "hotlists":
+            self._spawn("hotlists-now", self.hotlists.refresh_quietly())
+        elif what == "cameras" and self.pipelines is not None:
+            self.pipelines.notify()
+
+    async def start_scheduler(self) -> None:
+        """Start the persistent job scheduler (hotlist refreshes, retention, audits)."""
+        from controller.scheduled import job_specs
+
+        loop = asyncio.get_running_loop()
+
+        def on_change(what: str) -> None:
+            loop.call_soon_threadsafe(self.changed, what)
+
+        self.scheduler = Scheduler(self.engine, self.settings, job_specs(self.settings),
+                                   on_change=on_change)
+        self.scheduler.start()
+
+    async def stop_scheduler(self) -> None:
+        """Stop firing jobs."""
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        await self.stop_task("hotlists-now")

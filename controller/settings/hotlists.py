@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from controller.settings.base import Section
 
@@ -21,6 +22,17 @@ class HotlistSource(Section):
                           description="A file path or an https:// URL.")
     every_minutes: int = Field(default=60, ge=1, le=10_080, title="Refresh interval",
                                description="Minutes between refreshes.")
+    ca_file: Path | None = Field(
+        default=None, title="CA bundle",
+        description="PEM file of the certificate authority an https:// source is checked "
+                    "against (default: the system's).")
+
+    @field_validator("location")
+    @classmethod
+    def _https_or_path(cls, value: str) -> str:
+        if "://" in value and not value.startswith("https://"):
+            raise ValueError("a URL source must use https://")
+        return value
 
 
 class HotlistSettings(Section):

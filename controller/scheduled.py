@@ -1,0 +1,81 @@
+"""What the scheduler runs, and when (each job registered by name in ``controller.jobs``)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+from pathlib import Path
+
+import httpx
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import Engine
+
+from controller import hotlists
+from controller.errors import ValidationError
+from controller.jobs import JobContext, register
+from controller.scheduler import JobSpec
+from controller.settings import HotlistSettings, HotlistSource, Settings
+
+log = logging.getLogger("sightline.jobs")
+
+MAX_DOWNLOAD = 256 * 1024 * 1024
+SCHEDULER_ACTOR = "system:scheduler"
+
+
+def fetch_source(source: HotlistSource, timeout: float = 60.0) -> bytes:
+    """Read a hotlist from its file path or HTTPS URL (certificate checked)."""
+    if not source.location.startswith("https://"):
+        return Path(source.location).read_bytes()
+    verify: ssl.SSLContext | bool = True
+    if source.ca_file is not None:
+        verify = ssl.create_default_context(cafile=str(source.ca_file))
+    with httpx.Client(verify=verify, timeout=timeout, follow_redirects=False) as client, \
+            client.stream("GET", source.location) as response:
+        if response.status_code != 200:
+            raise ValidationError("location", f"{source.location} answered HTTP "
+                                              f"{response.status_code}")
+        chunks, size = [], 0
+        for chunk in response.iter_bytes():
+            size += len(chunk)
+            if size > MAX_DOWNLOAD:
+                raise ValidationError("location", f"{source.location} is larger than "
+                                                  f"{MAX_DOWNLOAD // (1024 * 1024)} MiB")
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def refresh_source(engine: Engine, rules: HotlistSettings,
+                   source: HotlistSource) -> hotlists.ImportReport:
+    """Fetch and import one scheduled hotlist source (audited by the import)."""
+    data = fetch_source(source)
+    return hotlists.import_hotlist(engine, rules, data, source.name, actor=SCHEDULER_ACTOR)
+
+
+@register("hotlist_refresh")
+async def hotlist_refresh(context: JobContext, job_id: str) -> None:
+    """Refresh the hotlist the job is named after."""
+    name = job_id.split(":", 1)[1]
+    rules = context.settings.hotlists
+    source = next((s for s in rules.sources if s.name == name), None)
+    if source is None:
+        log.warning("job %s: no hotlist source named %s any more", job_id, name)
+        return
+    try:
+        report = await asyncio.to_thread(refresh_source, context.engine, rules, source)
+    except (OSError, httpx.HTTPError, ValidationError) as exc:
+        log.error("hotlist %s not refreshed from %s: %s (the active list is kept)", name,
+                  source.location, exc)
+        return
+    log.info("hotlist %s refreshed: %d entries, %d rows rejected%s", name, report.imported,
+             len(report.rejected), " (refused)" if report.refused else "")
+    context.on_change("hotlists")
+
+
+def job_specs(settings: Settings) -> list[JobSpec]:
+    """Every job this configuration schedules."""
+    specs = [JobSpec(f"hotlist:{s.name}", "hotlist_refresh",
+                     IntervalTrigger(minutes=s.every_minutes, timezone="UTC"),
+                     f"refresh hotlist {s.name} from {s.location}")
+             for s in settings.hotlists.sources]
+    return specs

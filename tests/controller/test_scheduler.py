@@ -1,0 +1,178 @@
+"""Persistent jobs: a job missed during downtime runs once; a job never runs twice at once;
+hotlists refresh from a file or an HTTPS URL on schedule."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import ipaddress
+import ssl
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+from apscheduler.triggers.interval import IntervalTrigger
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from sqlalchemy import Engine, select
+
+from controller import jobs, scheduled
+from controller.scheduler import JobSpec, Scheduler
+from controller.settings import HotlistSettings, HotlistSource, Settings
+from controller.store import hotlists as hotlist_repo
+from controller.store.schema import apscheduler_jobs
+
+calls: list[str] = []
+running = {"now": 0, "max": 0}
+
+
+@jobs.register("test_count")
+async def count_job(context: jobs.JobContext, job_id: str) -> None:
+    calls.append(job_id)
+
+
+@jobs.register("test_slow")
+async def slow_job(context: jobs.JobContext, job_id: str) -> None:
+    running["now"] += 1
+    running["max"] = max(running["max"], running["now"])
+    await asyncio.sleep(0.5)
+    running["now"] -= 1
+    calls.append(job_id)
+
+
+@pytest.fixture(autouse=True)
+def _reset() -> Iterator[None]:
+    calls.clear()
+    running.update(now=0, max=0)
+    yield
+    jobs.set_context(None)
+
+
+async def test_job_missed_during_downtime_runs_once(engine: Engine, settings: Settings) -> None:
+    spec = JobSpec("nightly", "test_count", IntervalTrigger(hours=1, timezone="UTC"), "t")
+    first = Scheduler(engine, settings, [spec])
+    first.start()
+    planned = first.next_runs()["nightly"]
+    assert calls == [] and planned > dt.datetime.now(dt.UTC)
+    # The controller then went down for five hours: the stored job was due long ago.
+    first.scheduler.pause()
+    missed = dt.datetime.now(dt.UTC) - dt.timedelta(hours=5)
+    first.scheduler.modify_job("nightly", next_run_time=missed)
+    first.stop()
+    with engine.connect() as conn:
+        stored = conn.execute(select(apscheduler_jobs.c.next_run_time)).scalar_one()
+    assert stored == pytest.approx(missed.timestamp())
+    second = Scheduler(engine, settings, [spec])
+    second.start()
+    try:
+        for _ in range(40):
+            if calls:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # a second run, if any, would come now
+        assert calls == ["nightly"]
+        assert second.next_runs()["nightly"] > dt.datetime.now(dt.UTC)
+    finally:
+        second.stop()
+
+
+async def test_two_processes_firing_the_same_job_run_it_once(engine: Engine,
+                                                           settings: Settings) -> None:
+    jobs.set_context(jobs.JobContext(engine, settings, lambda _w: None))
+    await asyncio.gather(jobs.run_job("test_slow", "audit:2026Q3"),
+                         jobs.run_job("test_slow", "audit:2026Q3"))
+    assert calls == ["audit:2026Q3"] and running["max"] == 1
+    await jobs.run_job("test_slow", "audit:2026Q3")  # the lock is released afterwards
+    assert len(calls) == 2
+
+
+def test_hotlist_refreshes_from_a_file_and_keeps_the_list_on_failure(
+        engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "svs.csv"
+    path.write_text("plate,category\n7ABC123,stolen\n")
+    source = HotlistSource(name="svs", location=str(path))
+    assert scheduled.refresh_source(engine, HotlistSettings(), source).imported == 1
+    path.unlink()
+    with pytest.raises(FileNotFoundError):
+        scheduled.refresh_source(engine, HotlistSettings(), source)
+    assert [e["plate"] for e in hotlist_repo.list_entries(engine, "svs")] == ["7ABC123"]
+
+
+def test_plain_http_sources_are_refused() -> None:
+    with pytest.raises(ValueError, match="https"):
+        HotlistSource(name="x", location="http://example.invalid/list.csv")
+
+
+@pytest.fixture
+def https_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(minutes=1))
+            .not_valid_after(now + dt.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"plate;state;type\n5DEF678;CA;wanted\n8GHJ234;CA;stolen\n"
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
+    thread.start()
+    yield f"https://127.0.0.1:{server.server_address[1]}/svs.csv", cert_file
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+async def test_scheduled_https_refresh_replaces_the_list(
+        engine: Engine, settings: Settings, https_server: tuple[str, Path]) -> None:
+    url, ca_file = https_server
+    untrusted = HotlistSource(name="svs", location=url)
+    with pytest.raises(Exception, match="CERTIFICATE_VERIFY_FAILED"):
+        await asyncio.to_thread(scheduled.fetch_source, untrusted)
+    source = HotlistSource(name="svs", location=url, ca_file=ca_file)
+    changed: list[str] = []
+    raw = settings.model_dump(mode="json")
+    raw["hotlists"]["sources"] = [source.model_dump(mode="json")]
+    configured = Settings.model_validate(raw)
+    spec = JobSpec("hotlist:svs", "hotlist_refresh",
+                   IntervalTrigger(seconds=1, timezone="UTC"), "refresh")
+    sched = Scheduler(engine, configured, [spec], on_change=changed.append)
+    sched.start()
+    try:
+        for _ in range(60):
+            if changed:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        sched.stop()
+    assert changed and changed[0] == "hotlists"
+    plates = sorted(e["plate"] for e in hotlist_repo.list_entries(engine, "svs"))
+    assert plates == ["5DEF678", "8GHJ234"]
+
+
