@@ -47,7 +47,7 @@ async def test_cameras_follow_the_database_and_nothing_is_read_before_activation
             await asyncio.to_thread(sites.add_region, engine, camera, "privacy_mask", "all",
                                     [[0, 0], [1, 0], [1, 1], [0, 1]])
             manager.notify()
-            pipeline = manager._running[camera].pipeline  # noqa: SLF001 - observing state
+            pipeline = manager._running[camera].pipeline
             assert await until(lambda: len(pipeline.masker.active_masks()) == 1, 10)
             # Activation is picked up without a restart; the masked view records nothing.
             await asyncio.to_thread(program.activate, engine, hearing_on=date(2026, 1, 5),
