@@ -111,11 +111,13 @@ class Controller:
             Step("writer", self._rt(Runtime.start_writer), self._rt_stop("writer")),
             # 6. Models compiled before cameras start: a bad model fails here, by name.
             Step("recognition", self._rt(Runtime.start_recognition)),
-            # 7. Cameras last among the services: everything downstream is ready.
+            # 7. Cabinets before cameras: the presence loop sets the sampling rate.
+            Step("cabinets", self._rt(Runtime.start_cabinets), self._rt(Runtime.stop_cabinets)),
+            # 8. Cameras last among the services: everything downstream is ready.
             Step("pipelines", self._rt(Runtime.start_pipelines), self._rt_stop("pipelines")),
-            # 8. Jobs last among the services: a missed job runs once, on a ready system.
+            # 9. Jobs last among the services: a missed job runs once, on a ready system.
             Step("scheduler", self._rt(Runtime.start_scheduler), self._rt(Runtime.stop_scheduler)),
-            # 9. The web application last, so it never answers before the rest is up.
+            # 10. The web application last, so it never answers before the rest is up.
             Step("web", self._start_web, self._stop_web),
         ]
 

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from cameras.stream import StreamOptions
 from controller import dispatch
+from controller.cabinets import Cabinets
 from controller.hotlist_match import HotlistMatcher
 from controller.images import ImageStore
 from controller.metrics import Metrics
@@ -111,6 +112,7 @@ class Runtime:
         self.recognizer: Recognizer | None = None
         self.pipelines: PipelineManager | None = None
         self.scheduler: Scheduler | None = None
+        self.cabinets = Cabinets(engine, settings.node.sites)
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
     def _spawn(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
@@ -179,7 +181,8 @@ class Runtime:
                 spec, recognizer=recognizer, options=options, submit=writer.submit,
                 matcher=self.hotlists.current,
                 entries=lambda ids: hotlist_repo.entries_by_id(engine, ids),
-                program_active=self.pipelines.program_active, images=images)
+                program_active=self.pipelines.program_active, images=images,
+                boost=lambda: self.cabinets.present(spec.site_code))
 
         self.pipelines = PipelineManager(
             engine, make, site_codes=self.settings.node.sites,
@@ -193,6 +196,15 @@ class Runtime:
             self._spawn("hotlists-now", self.hotlists.refresh_quietly())
         elif what == "cameras" and self.pipelines is not None:
             self.pipelines.notify()
+
+    async def start_cabinets(self) -> None:
+        """Watch every configured roadside cabinet of this node's sites."""
+        if self.settings.node.run_cameras:
+            await self.cabinets.start()
+
+    async def stop_cabinets(self) -> None:
+        """Stop polling the cabinets."""
+        await self.cabinets.stop()
 
     async def start_scheduler(self) -> None:
         """Start the persistent job scheduler (hotlist refreshes, retention, audits)."""

@@ -41,3 +41,20 @@ def site_list(obj: object) -> None:
                    f"{camera['stream_uri'] or '-'}")
     if not cameras:
         click.echo("no cameras")
+
+
+@command.command("cabinet")
+@click.argument("code")
+@click.argument("config_file", type=click.Path(exists=True, dir_okay=False))
+@click.pass_obj
+def site_cabinet(obj: object, code: str, config_file: str) -> None:
+    """Set a site's cabinet from a YAML file: host, port and the Modbus point map."""
+    import yaml
+
+    from controller.cabinets import configure_cabinet
+
+    with open(config_file, encoding="utf-8") as handle:
+        raw = yaml.safe_load(handle)
+    configure_cabinet(obj.engine(), code, raw, actor=cli_actor(),  # type: ignore[attr-defined]
+                      client_addr="local")
+    click.echo(f"cabinet of site {code} configured; running controllers pick it up at restart")

@@ -134,3 +134,20 @@ def add_region(engine: Engine, camera_id: int, kind: str, name: str,
         return int(conn.execute(camera_regions.insert().values(
             camera_id=camera_id, kind=kind, name=name, polygon=polygon, created_at=now,
             updated_at=now).returning(camera_regions.c.id)).scalar_one())
+
+
+def set_cabinet(engine: Engine, code: str, cabinet: dict[str, Any] | None) -> None:
+    """Store (or clear) a site's cabinet connection and point map."""
+    with engine.begin() as conn:
+        result = conn.execute(update(sites).where(sites.c.code == code).values(cabinet=cabinet))
+    if result.rowcount == 0:
+        raise NotFound(f"no site '{code}'")
+
+
+def list_sites(engine: Engine, site_codes: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Sites (optionally only these codes), ordered by code."""
+    query = select(sites).order_by(sites.c.code)
+    if site_codes:
+        query = query.where(sites.c.code.in_(site_codes))
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(query).mappings().all()]
