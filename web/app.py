@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from controller.bridge import Bridge
 from controller.metrics import Metrics
 from controller.settings import Settings
-from web import audit, auth, cameras, hits, home, hotlists, reads, search, users
+from web import audit, auth, cameras, hits, home, hotlists, live, reads, search, users
 from web.security import can, csrf_token, guard, permission
 
 SECURITY_HEADERS = {
@@ -29,7 +29,7 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 BLUEPRINTS = (auth.bp, home.bp, users.bp, search.bp, reads.bp, audit.bp, hits.bp,
-              hotlists.bp, cameras.bp)
+              hotlists.bp, cameras.bp, live.bp)
 
 
 def database_reachable(engine: Engine) -> bool:

@@ -47,7 +47,8 @@ def _who() -> dict[str, Any]:
     return {"actor": str(g.user["username"]), "client_addr": client_addr()}
 
 
-def _camera(camera_id: int) -> dict[str, Any]:
+def camera_or_404(camera_id: int) -> dict[str, Any]:
+    """The camera or 404."""
     try:
         return camera_ops.get_camera(engine(), camera_id)
     except NotFound:
@@ -161,7 +162,7 @@ def adopt() -> ResponseReturnValue:
 @permission("cameras.view")
 def detail(camera_id: int) -> str:
     """One camera: identity, health, position; edit form for those who may."""
-    camera = _with_health([_camera(camera_id)])[0]
+    camera = _with_health([camera_or_404(camera_id)])[0]
     regions = region_repo.list_regions(engine(), camera_id)
     return render_template("cameras/detail.html", camera=camera, regions=regions,
                            drift_warn=DRIFT_WARN_SECONDS)
@@ -171,7 +172,7 @@ def detail(camera_id: int) -> str:
 @permission("cameras.manage")
 def edit(camera_id: int) -> ResponseReturnValue:
     """Change a camera's name, enabled state, heading and position (audited)."""
-    _camera(camera_id)
+    camera_or_404(camera_id)
     try:
         camera_ops.edit_camera(engine(), camera_id, dict(request.form), **_who())
     except ValidationError as exc:
@@ -185,7 +186,7 @@ def edit(camera_id: int) -> ResponseReturnValue:
 @permission("cameras.manage")
 def regions(camera_id: int) -> str:
     """The polygon editor for privacy masks and recognition zones."""
-    camera = _camera(camera_id)
+    camera = camera_or_404(camera_id)
     rows = region_repo.list_regions(engine(), camera_id)
     plain = [{k: r[k] for k in ("id", "kind", "name", "polygon")} for r in rows]
     return render_template("cameras/regions.html", camera=camera, regions_json=plain)
@@ -195,7 +196,7 @@ def regions(camera_id: int) -> str:
 @permission("cameras.manage")
 def save_regions(camera_id: int) -> ResponseReturnValue:
     """Save the editor's regions (JSON); audited with before and after."""
-    _camera(camera_id)
+    camera_or_404(camera_id)
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or "regions" not in body:
         return jsonify(error="send JSON: {\"regions\": [...]}", field="regions"), 400
@@ -210,7 +211,7 @@ def save_regions(camera_id: int) -> ResponseReturnValue:
 @permission("cameras.manage")
 def snapshot(camera_id: int) -> ResponseReturnValue:
     """A still from the camera with privacy masks burned in (for the editor)."""
-    _camera(camera_id)
+    camera_or_404(camera_id)
     try:
         data = bridge().call(camera_ops.snapshot(engine(), settings(),
                                                    current_app.config["SECRET_KEY"], camera_id),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -9,7 +10,9 @@ from flask import Flask
 from sqlalchemy import Engine
 from waitress.server import create_server
 
+from controller import live
 from controller.bridge import Bridge
+from controller.errors import ControllerError
 from controller.metrics import Metrics
 from controller.settings import Settings
 from web.app import create_app
@@ -18,7 +21,9 @@ from web.app import create_app
 class WebServer:
     """A waitress server that can be started and stopped from the controller."""
 
-    def __init__(self, app: Flask, host: str, port: int, threads: int) -> None:
+    def __init__(self, app: Flask, host: str, port: int, threads: int,
+                 bridge: Bridge | None = None) -> None:
+        self._bridge = bridge
         self._server: Any = create_server(
             app, host=host, port=port, threads=threads, asyncore_loop_timeout=0.5,
             ident="Sightline", clear_untrusted_proxy_headers=True,
@@ -35,8 +40,12 @@ class WebServer:
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Close every socket, stop the worker threads and wait for the loop to end."""
+        """Close live peers, every socket, the worker threads; wait for the loop to end."""
         server = self._server
+        if self._bridge is not None and self._bridge.running():
+            # Live-view peers and decodes live on the controller loop; end them first.
+            with contextlib.suppress(ControllerError):
+                self._bridge.call(live.close_hub(), timeout)
 
         def close_all() -> None:
             # Runs on waitress's own loop thread (through its trigger), so no socket is
@@ -55,4 +64,4 @@ def make_web_service(settings: Settings, bridge: Bridge, engine: Engine, metrics
                      secret_key: str) -> WebServer:
     """Build the application and its server for the controller's ``web`` start step."""
     app = create_app(settings, bridge, engine=engine, metrics=metrics, secret_key=secret_key)
-    return WebServer(app, settings.web.host, settings.web.port, settings.web.threads)
+    return WebServer(app, settings.web.host, settings.web.port, settings.web.threads, bridge)
