@@ -81,6 +81,8 @@ class PipelineState:
 
 
 Submit = Callable[[Mapping[str, Any]], Awaitable[None]]
+# (read uuid, monotonic time of the passage's last sighting, of the frame that decided it)
+ReadObserver = Callable[[str, float, float], None]
 EntryLookup = Callable[[list[int]], Mapping[int, Mapping[str, Any]]]
 
 
@@ -90,7 +92,8 @@ class CameraPipeline:
     def __init__(self, spec: CameraSpec, *, recognizer: Recognizer, options: PipelineOptions,
                  submit: Submit, matcher: Callable[[], HotlistMatcher],
                  entries: EntryLookup, program_active: Callable[[], bool],
-                 images: ImageStore, boost: Callable[[], bool] = lambda: False) -> None:
+                 images: ImageStore, boost: Callable[[], bool] = lambda: False,
+                 observer: ReadObserver | None = None) -> None:
         self.spec = spec
         self.state = PipelineState()
         self.masker = FrameMasker(spec.masks)
@@ -104,6 +107,7 @@ class CameraPipeline:
         self._program_active = program_active
         self._images = images
         self._boost = boost
+        self._observer = observer
         self._recognition: CameraRecognition | None = None
         self._overviews: collections.deque[tuple[float, np.ndarray]] = collections.deque(
             maxlen=OVERVIEW_FRAMES)
@@ -189,6 +193,8 @@ class CameraPipeline:
         item = await asyncio.to_thread(self._build, read, self._seen_at(best.t),
                                        self._overview_at(best.t))
         await self._submit(item)
+        if self._observer is not None and self._clock is not None:
+            self._observer(item["read"]["uuid"], read.last_seen, self._clock[0])
         self.state.reads += 1
         self.state.hits += len(item["hits"])
         self.state.last_read_at = item["read"]["seen_at"]

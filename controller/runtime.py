@@ -17,7 +17,7 @@ from controller.hotlist_match import HotlistMatcher
 from controller.images import ImageStore
 from controller.metrics import Metrics
 from controller.pipeline_manager import PipelineManager
-from controller.pipelines import CameraPipeline, CameraSpec, PipelineOptions
+from controller.pipelines import CameraPipeline, CameraSpec, PipelineOptions, ReadObserver
 from controller.scheduler import Scheduler
 from controller.settings import CameraSettings, Settings
 from controller.store import hotlists as hotlist_repo
@@ -113,6 +113,7 @@ class Runtime:
         self.pipelines: PipelineManager | None = None
         self.scheduler: Scheduler | None = None
         self.cabinets = Cabinets(engine, settings.node.sites)
+        self.read_observer: ReadObserver | None = None  # bench/: glass-to-hit timing
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
     def _spawn(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
@@ -182,7 +183,8 @@ class Runtime:
                 matcher=self.hotlists.current,
                 entries=lambda ids: hotlist_repo.entries_by_id(engine, ids),
                 program_active=self.pipelines.program_active, images=images,
-                boost=lambda: self.cabinets.present(spec.site_code))
+                boost=lambda: self.cabinets.present(spec.site_code),
+                observer=self.read_observer)
 
         self.pipelines = PipelineManager(
             engine, make, site_codes=self.settings.node.sites,

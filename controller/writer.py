@@ -109,7 +109,8 @@ class ReadWriter:
         """Hand over a read; returns once it is journaled (accepted)."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((_encode(item), future))
-        if len(self._pending) >= self._batch_max:
+        # A hit goes out at once; plain reads wait for the batch to fill or the timer.
+        if item.get("hits") or len(self._pending) >= self._batch_max:
             self._kick.set()
         await future
 

@@ -1,0 +1,128 @@
+"""Glass-to-hit latency: frame decoded -> webhook received, with 1, 4 and 8 cameras.
+
+Each camera is a loopback virtual camera (``controller.demo_camera``) showing
+vehicles whose plates are all on the hotlist, so every read is a hit. Two
+numbers per run, both p50/p95 in seconds on one monotonic clock:
+
+- ``from_decision``: from the decoded frame whose processing closed the passage
+  to the signed webhook arriving at the receiver (what the controller adds);
+- ``from_last_sighting``: from the last frame the plate was seen in, which adds
+  the tracker's wait (``inference.track_timeout_s``) before a passage is closed.
+
+    python bench/bench_latency.py [--cameras 1 4 8] [--seconds 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from controller import hotlists, program
+from controller.app import Controller
+from controller.demo import DEMO_PLATES, free_port
+from controller.receiver import HitReceiver
+from controller.settings import HotlistSettings
+from controller.settings.loader import settings_from_mapping
+from controller.store import sites
+from controller.store.engine import make_engine
+from controller.store.migrate import upgrade
+
+SECRET = "bench-secret"
+
+
+def start_cameras(n: int) -> tuple[list[subprocess.Popen[str]], list[str]]:
+    """Start ``n`` virtual cameras; return the processes and their RTSP URLs."""
+    procs, urls = [], []
+    for _ in range(n):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "controller.demo_camera", "--onvif-port", str(free_port()),
+             "--rtsp-port", str(free_port()), "--plates", ",".join(DEMO_PLATES),
+             "--lead-in", "3"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        assert proc.stdout is not None
+        urls.append(proc.stdout.readline().split()[1])
+        procs.append(proc)
+    return procs, urls
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """The q-quantile (nearest rank), or None without samples."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3)
+
+
+async def run(n: int, seconds: float) -> dict[str, object]:
+    """One measurement with ``n`` cameras."""
+    arrivals: dict[str, float] = {}
+    decided: dict[str, tuple[float, float]] = {}
+    receiver = HitReceiver(SECRET.encode(),
+                           on_hit=lambda p: arrivals.setdefault(p["read"]["id"], time.monotonic()))
+    receiver.start()
+    procs, urls = start_cameras(n)
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["SIGHTLINE_BENCH_SECRET"] = SECRET
+        settings = settings_from_mapping({
+            "data_dir": tmp, "web": {"port": 0},
+            "dispatch": {"webhooks": [{"name": "cad", "url": receiver.url,
+                                       "secret_env": "SIGHTLINE_BENCH_SECRET"}]}},
+            "(bench)", env={})
+        engine = make_engine(settings.database_url())
+        upgrade(engine)
+        site = sites.create_site(engine, code="B", name="bench")
+        for i, url in enumerate(urls):
+            sites.create_camera(engine, site, {"name": f"cam{i}", "host": "127.0.0.1",
+                                               "stream_uri": url})
+        program.activate(engine, hearing_on=date(2026, 1, 5), adopted_on=date(2026, 2, 1),
+                         resolution="B-1", actor="bench")
+        rows = "".join(f"{p},stolen\n" for p in DEMO_PLATES)
+        hotlists.import_hotlist(engine, HotlistSettings(), f"plate,category\n{rows}".encode(),
+                                "bench", actor="bench")
+        controller = Controller(settings)
+        await controller.start()
+        assert controller.runtime is not None
+        controller.runtime.read_observer = lambda uid, last, decision: decided.__setitem__(
+            uid, (last, decision))
+        # Pipelines were built before the observer was set: rebuild them with it.
+        if controller.runtime.pipelines is not None:
+            await controller.runtime.pipelines.stop_all()
+            await controller.runtime.pipelines.reconcile()
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            await controller.stop()
+            for proc in procs:
+                proc.terminate()
+                proc.wait(10)
+            receiver.stop()
+            engine.dispose()
+    both = [(arrivals[u] - d, arrivals[u] - last) for u, (last, d) in decided.items()
+            if u in arrivals]
+    return {"cameras": n, "hits": len(both),
+            "from_decision_p50": percentile([a for a, _ in both], 0.5),
+            "from_decision_p95": percentile([a for a, _ in both], 0.95),
+            "from_last_sighting_p50": percentile([b for _, b in both], 0.5),
+            "from_last_sighting_p95": percentile([b for _, b in both], 0.95)}
+
+
+def main() -> None:
+    """Run every camera count and print one JSON object."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cameras", type=int, nargs="+", default=[1, 4, 8])
+    parser.add_argument("--seconds", type=float, default=40.0)
+    args = parser.parse_args()
+    results = [asyncio.run(run(n, args.seconds)) for n in args.cameras]
+    print(json.dumps({"benchmark": "glass_to_hit_latency", "runs": results,
+                      "cpu_cores": os.cpu_count(), "path": str(Path.cwd())}))
+
+
+if __name__ == "__main__":
+    main()
