@@ -1,0 +1,189 @@
+"""The admin application in Debian's Chromium against the real controller on loopback."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from browser_media import write_video
+from conftest import Site
+from playwright.sync_api import Page, expect
+
+from controller.store import audit as audit_repo
+from controller.store import hits as hit_repo
+from controller.store import regions as region_repo
+from controller.store import sites as site_repo
+
+pytestmark = pytest.mark.browser
+
+PIXELS = """() => {
+  const v = document.getElementById('live-video');
+  if (!v || v.readyState < 2 || !v.videoWidth || v.currentTime <= 0) return null;
+  const c = document.createElement('canvas');
+  c.width = v.videoWidth; c.height = v.videoHeight;
+  const g = c.getContext('2d');
+  g.drawImage(v, 0, 0);
+  const mean = (x0, x1) => {
+    const d = g.getImageData(x0, 0, x1 - x0, Math.floor(c.height * 0.8)).data;
+    let s = 0;
+    for (let i = 0; i < d.length; i += 4) s += (d[i] + d[i + 1] + d[i + 2]) / 3;
+    return s / (d.length / 4);
+  };
+  return [mean(0, Math.floor(c.width * 0.4)), mean(Math.floor(c.width * 0.6), c.width)];
+}"""
+
+
+def test_login_with_totp_lockout_and_csrf(site: Site, page: Page) -> None:
+    site.user("ann.lee", "officer")
+    page.goto(f"{site.url}/search")
+    expect(page).to_have_url(f"{site.url}/login?next=/search")
+    expect(page.locator("#system-use-notice")).to_contain_text("monitored and recorded")
+    site.shot(page, "01-login-banner")
+    # A form posted without its token is refused.
+    status = page.evaluate("""async () => (await fetch('/login', {method: 'POST', body:
+        new URLSearchParams({username: 'ann.lee', password: 'x', banner_ack: 'yes'})})).status""")
+    assert status == 400
+    site.login(page, "ann.lee")
+    expect(page).to_have_url(f"{site.url}/")
+    site.shot(page, "01b-home")
+    expect(page.locator(".whoami")).to_contain_text("ann.lee")
+    page.click("text=Sign out")
+    expect(page.locator(".flash")).to_contain_text("signed out")
+
+    for attempt in range(5):
+        page.fill("input[name=username]", "ann.lee")
+        page.fill("input[name=password]", f"wrong-guess-{attempt}")
+        page.check("input[name=banner_ack]")
+        page.click("button[type=submit]")
+        expect(page.locator(".flash-error")).to_contain_text("wrong username or password")
+    page.fill("input[name=username]", "ann.lee")
+    page.fill("input[name=password]", "Correct-Horse-Battery-9")
+    page.check("input[name=banner_ack]")
+    page.click("button[type=submit]")
+    expect(page.locator(".flash-error")).to_contain_text("account locked after 5 failed attempts")
+    site.shot(page, "02-lockout")
+    assert audit_repo.search(site.engine, action="login.lockout")[0]["actor"] == "ann.lee"
+
+
+def test_untrained_user_is_refused(site: Site, page: Page) -> None:
+    site.user("new.hire", "analyst", trained=False)
+    site.login(page, "new.hire")
+    expect(page).to_have_url(f"{site.url}/access")
+    expect(page.locator(".missing-training")).to_contain_text("No ALPR training is recorded")
+    response = page.goto(f"{site.url}/search")
+    assert response is not None and response.status == 403
+    expect(page.locator("h1")).to_contain_text("cannot use ALPR data")
+    site.shot(page, "03-training-refused")
+
+
+def _reads(site: Site) -> int:
+    site_id = site_repo.create_site(site.engine, code="main-5th", name="Main St & 5th Ave",
+                                    latitude=34.05, longitude=-118.25)
+    camera = site_repo.create_camera(site.engine, site_id, {"name": "NB lane 1",
+                                                            "host": "127.0.0.1"})
+    seen = datetime(2026, 11, 20, 14, 5, tzinfo=UTC)
+    hit_uuid = str(uuid.uuid4())
+    hit_repo.write_reads(site.engine, [{
+        "read": {"uuid": str(uuid.uuid4()), "plate": "7ABC123", "raw_text": "7ABC123",
+                 "confidence": 0.96, "char_confidences": [0.96] * 7, "camera_id": camera,
+                 "site_id": site_id, "seen_at": seen, "direction": "NB", "created_at": seen},
+        "hits": [{"uuid": hit_uuid, "entry": {"list": "CA-SVS", "plate": "7ABC123",
+                                              "match": "exact", "category": "stolen_vehicle",
+                                              "reason": "Stolen 2026-11-18"}}],
+    }], sinks=[], now=seen)
+    return camera
+
+
+def test_search_needs_a_purpose_and_is_audited(site: Site, page: Page, browser) -> None:
+    _reads(site)
+    site.user("ann.lee", "officer")
+    site.login(page, "ann.lee")
+    page.goto(f"{site.url}/search")
+    page.fill("input[name=plate]", "7abc123")
+    page.fill("input[name=case_number]", "26-004512")
+    page.check("input[name=attest]")
+    page.click("#search-form button[type=submit]")
+    expect(page.locator("#search-error")).to_contain_text("purpose: choose the purpose")
+    page.select_option("select[name=purpose]", "Stolen vehicle investigation")
+    page.check("input[name=attest]")
+    page.click("#search-form button[type=submit]")
+    expect(page.locator("#results")).to_contain_text("7ABC123")
+    expect(page.locator("#results")).to_contain_text("NB lane 1")
+    site.shot(page, "04-search-results")
+
+    site.user("chief.ray", "administrator")
+    admin = browser.new_context(viewport={"width": 1366, "height": 820}).new_page()
+    site.login(admin, "chief.ray")
+    admin.goto(f"{site.url}/audit?action=search.exact")
+    rows = admin.locator("#audit-rows tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("Stolen vehicle investigation")
+    expect(rows.nth(0)).to_contain_text("26-004512")
+    expect(rows.nth(0)).to_contain_text("allowed")
+    expect(rows.nth(1)).to_contain_text("denied")
+    expect(admin.locator("#chain-status")).to_contain_text("Hash chain intact")
+    site.shot(admin, "05-audit-log")
+    admin.goto(f"{site.url}/admin/users")
+    site.shot(admin, "06-users")
+    admin.goto(f"{site.url}/hotlists")
+    site.shot(admin, "07-hotlists")
+    admin.context.close()
+
+
+def test_hit_verified_by_dispatch(site: Site, page: Page) -> None:
+    _reads(site)
+    site.user("dee.ortiz", "dispatcher")
+    site.login(page, "dee.ortiz")
+    page.goto(f"{site.url}/hits")
+    expect(page.locator(".unverified-banner")).to_contain_text("UNVERIFIED")
+    expect(page.locator("#hit-queue")).to_contain_text("7ABC123")
+    site.shot(page, "08-hits-queue")
+    page.click("#hit-queue >> text=Open")
+    expect(page.locator("#hit-state")).to_have_text("Unverified")
+    page.check("input[value=confirmed]")
+    page.fill("textarea[name=note]", "CLETS 4471, stolen confirmed")
+    site.shot(page, "09-hit-detail")
+    page.click("#verify-form button[type=submit]")
+    expect(page.locator(".flash")).to_contain_text("Confirmed through CLETS")
+    expect(page.locator("#hit-queue")).to_contain_text("No unverified hits")
+    expect(page.locator("#hit-history")).to_contain_text("dee.ortiz")
+    row = hit_repo.list_hits(site.engine)[0]
+    assert (row["verification"], row["verified_by"]) == ("confirmed", "dee.ortiz")
+
+
+def test_mask_drawn_is_black_over_webrtc(site: Site, page: Page, snapshot_url: str,
+                                         tmp_path: Path) -> None:
+    video = write_video(tmp_path / "camera.mp4")
+    site_id = site_repo.create_site(site.engine, code="elm-1st", name="Elm St & 1st")
+    camera = site_repo.create_camera(site.engine, site_id, {
+        "name": "SB lane 2", "host": "127.0.0.1", "stream_uri": str(video),
+        "snapshot_uri": snapshot_url})
+    site.user("ops.chief", "administrator")
+    site.login(page, "ops.chief")
+    page.goto(f"{site.url}/cameras")
+    site.shot(page, "10-cameras")
+    page.goto(f"{site.url}/cameras/{camera}/regions")
+    expect(page.locator("#snapshot")).to_have_js_property("complete", True)
+    page.click("#new-mask")
+    box = page.locator("#overlay").bounding_box()
+    assert box is not None
+    for fx, fy in [(0.01, 0.01), (0.5, 0.01), (0.5, 0.99), (0.01, 0.99)]:
+        page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+    page.click("#finish")
+    page.click("#save")
+    expect(page.locator("#save-status")).to_have_text("Saved 1 region(s).")
+    site.shot(page, "11-mask-editor")
+    saved = region_repo.list_regions(site.engine, camera)
+    assert [r["kind"] for r in saved] == ["privacy_mask"]
+    assert max(x for x, _ in saved[0]["polygon"]) == pytest.approx(0.5, abs=0.01)
+    assert audit_repo.search(site.engine, action="camera.regions")[0]["data"]["before"] == []
+
+    page.goto(f"{site.url}/live/{camera}")
+    expect(page.locator("#live-status")).to_have_text("live", timeout=20_000)
+    page.wait_for_function(PIXELS, timeout=20_000)
+    left, right = page.evaluate(PIXELS)
+    assert left < 20, left      # the drawn mask is black in the received frame
+    assert right > 230, right   # the unmasked part of the scene is not
+    site.shot(page, "12-live-view")
