@@ -7,13 +7,14 @@ vehicles, the recognition models, the database, and an HTTP receiver.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 from camera_process import demo_camera
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from controller import hotlists, program
 from controller.app import Controller
@@ -24,6 +25,7 @@ from controller.settings.loader import settings_from_mapping
 from controller.store import hits as hit_repo
 from controller.store import reads as read_repo
 from controller.store import sites
+from controller.store.schema import read_images
 
 SECRET = "e2e-secret-4f1c"
 PLATES = ["7ABC123", "5DEF678", "8GHJ234", "4KLM567"]
@@ -100,3 +102,11 @@ async def test_every_listed_plate_gives_exactly_one_delivered_hit(
     assert {p["direction"] for p in delivered} == {"approaching"}
     stored = read_repo.search_exact(engine, "7ABC123")[0]
     assert stored["direction"] == "approaching" and stored["camera_id"] == 1
+    with engine.connect() as conn:
+        images = conn.execute(select(read_images).where(
+            read_images.c.read_id == stored["id"])).mappings().all()
+    assert sorted(i["kind"] for i in images) == ["crop", "overview"]
+    for image in images:
+        data = (settings.data_dir / image["path"]).read_bytes()
+        assert data[:2] == b"\xff\xd8"  # JPEG
+        assert hashlib.sha256(data).hexdigest() == image["sha256"]

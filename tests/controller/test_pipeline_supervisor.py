@@ -1,0 +1,69 @@
+"""A pipeline that fails is restarted with backoff and reported in health."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sqlalchemy import Engine
+
+from cameras.masking import CameraMasks
+from controller.pipeline_manager import PipelineManager, masks_from_rows
+from controller.pipelines import CameraSpec
+from controller.store import sites
+
+
+class Breaking:
+    """A pipeline whose camera breaks twice, then runs."""
+
+    runs = 0
+
+    def __init__(self, spec: CameraSpec) -> None:
+        self.spec = spec
+        self.stream = None
+        self.state = type("State", (), {"reads": 0, "hits": 0, "last_read_at": None,
+                                        "dropped_masked": 0, "dropped_inactive": 0,
+                                        "dropped_repeat": 0})()
+
+    async def run(self) -> None:
+        Breaking.runs += 1
+        if Breaking.runs <= 2:
+            raise RuntimeError(f"decoder died ({Breaking.runs})")
+        await asyncio.Event().wait()
+
+    def update_masks(self, masks: CameraMasks) -> None:
+        self.spec = CameraSpec(**{**self.spec.__dict__, "masks": masks})
+
+
+async def test_failed_pipeline_is_restarted_and_reported(engine: Engine) -> None:
+    site = await asyncio.to_thread(sites.create_site, engine, code="S1", name="s")
+    await asyncio.to_thread(sites.create_camera, engine, site, {
+        "name": "c", "host": "127.0.0.1", "stream_uri": "rtsp://127.0.0.1:1/x"})
+    Breaking.runs = 0
+    manager = PipelineManager(engine, Breaking, backoff_cap=0.2)  # type: ignore[arg-type]
+    await manager.reconcile()
+    try:
+        for _ in range(50):
+            if Breaking.runs >= 3:
+                break
+            await asyncio.sleep(0.1)
+        health: list[dict[str, Any]] = manager.health()
+        assert Breaking.runs == 3
+        assert health[0]["restarts"] == 2 and health[0]["state"] == "running"
+        assert health[0]["last_error"] == "RuntimeError: decoder died (2)"
+    finally:
+        await manager.stop_all()
+
+
+def test_masks_from_rows_keeps_court_order_lifts() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    until = datetime.now(UTC) + timedelta(hours=2)
+    rows = [{"id": 1, "kind": "privacy_mask", "polygon": [[0, 0], [0.5, 0], [0.5, 0.5]],
+             "suspension": {"court_order": "CR-22-1", "expires_at": until}},
+            {"id": 2, "kind": "recognition_zone", "polygon": [[0, 0], [1, 0], [1, 1]],
+             "suspension": None}]
+    masks = masks_from_rows("7", rows)
+    assert masks.masks[0].suspension is not None
+    assert masks.masks[0].suspension.expires_at == until
+    assert [z.zone_id for z in masks.zones] == ["2"]
