@@ -15,7 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.candidates import Candidate, geometric_filter, merged_pairs, rank, score_line
+from inference.candidates import (
+    VARIANTS,
+    Candidate,
+    geometric_filter,
+    merged_pairs,
+    rank,
+    score_line,
+    variant_boxes,
+    vote_variants,
+)
 from inference.detector import TextBox, boxes_from_map, crop_line, prepare
 from inference.openvino import CompiledModel, character_list, resolve_model
 from inference.reader import PlateDecoder, batch_tensor
@@ -23,6 +32,8 @@ from inference.reader import PlateDecoder, batch_tensor
 DETECTOR_FILE = "PP-OCRv6_det_small.onnx"
 READER_FILE = "PP-OCRv6_rec_small.onnx"
 READ_BATCH = 8
+# Candidates re-read on crop variants after the first pass.
+REFINE_TOP = 8
 
 
 @dataclass(frozen=True)
@@ -87,15 +98,47 @@ class Recognizer:
         boxes = geometric_filter(boxes_from_map(prob, sx, sy), frame.shape)
         return boxes + merged_pairs(boxes)
 
-    def _finish(
+    def _candidates(
         self, frame: np.ndarray, boxes: list[TextBox], probs: list[np.ndarray]
+    ) -> list[Candidate]:
+        """Score every line's read as a plate; the most plate-like first."""
+        pairs = zip(boxes, probs, strict=True)
+        scored = (score_line(b, self.decoder.decode(p), frame.shape) for b, p in pairs)
+        return rank([c for c in scored if c is not None])[:REFINE_TOP]
+
+    def _finish(
+        self, frame: np.ndarray, first: list[Candidate], probs: list[np.ndarray]
     ) -> list[PlateRead]:
-        candidates: list[Candidate] = []
-        for box, p in zip(boxes, probs, strict=True):
-            cand = score_line(box, self.decoder.decode(p), frame.shape)
-            if cand is not None and min(cand.ranked.confidences) >= self.config.min_confidence:
-                candidates.append(cand)
-        return [_to_read(frame, c) for c in _distinct(rank(candidates))]
+        """Vote each candidate's reads over its crop variants and package the winners."""
+        voted: list[Candidate] = []
+        per = len(VARIANTS)
+        for i, cand in enumerate(first):
+            # Re-score the first read without the frame-relative bonus rank() gave it.
+            lines = [cand.line] + [self.decoder.decode(p) for p in probs[i * per : (i + 1) * per]]
+            scored = [score_line(cand.box, ln, frame.shape) for ln in lines]
+            voted.append(vote_variants([c for c in scored if c is not None], per + 1))
+        out = [_to_read(frame, c) for c in _distinct(rank(voted))]
+        return [r for r in out if r.confidence >= self.config.min_confidence]
+
+    def _read(self, frame: np.ndarray, boxes: list[TextBox]) -> list[np.ndarray]:
+        """Reader outputs for the lines, in order, batched by similar width."""
+        crops = [crop_line(frame, b.quad) for b in boxes]
+        probs: list[np.ndarray] = [np.empty(0)] * len(crops)
+        for idx in _chunks(crops):
+            out = self.reader.infer(batch_tensor([crops[i] for i in idx]))
+            for i, p in zip(idx, out, strict=True):
+                probs[i] = p
+        return probs
+
+    async def _read_async(self, frame: np.ndarray, boxes: list[TextBox]) -> list[np.ndarray]:
+        """As :meth:`_read` on async infer requests."""
+        crops = [crop_line(frame, b.quad) for b in boxes]
+        probs: list[np.ndarray] = [np.empty(0)] * len(crops)
+        for idx in _chunks(crops):
+            out = await self.reader.infer_async(batch_tensor([crops[i] for i in idx]))
+            for i, p in zip(idx, out, strict=True):
+                probs[i] = p
+        return probs
 
     def read_frame(self, frame: np.ndarray) -> list[PlateRead]:
         """All plate reads in one frame, most plate-like first."""
@@ -103,13 +146,8 @@ class Recognizer:
         tensor, sx, sy = self._det_input(frame)
         boxes = self._lines(frame, self.detector.infer(tensor)[0, 0], sx, sy)
         t1 = time.perf_counter()
-        crops = [crop_line(frame, b.quad) for b in boxes]
-        probs: list[np.ndarray] = [np.empty(0)] * len(crops)
-        for idx in _chunks(crops):
-            out = self.reader.infer(batch_tensor([crops[i] for i in idx]))
-            for i, p in zip(idx, out, strict=True):
-                probs[i] = p
-        reads = self._finish(frame, boxes, probs)
+        first = self._candidates(frame, boxes, self._read(frame, boxes))
+        reads = self._finish(frame, first, self._read(frame, variant_boxes(first)))
         self.times = StageTimes(detect=t1 - t0, read=time.perf_counter() - t1)
         return reads
 
@@ -117,13 +155,8 @@ class Recognizer:
         """Same as :meth:`read_frame` on async infer requests (the event loop stays free)."""
         tensor, sx, sy = self._det_input(frame)
         boxes = self._lines(frame, (await self.detector.infer_async(tensor))[0, 0], sx, sy)
-        crops = [crop_line(frame, b.quad) for b in boxes]
-        probs: list[np.ndarray] = [np.empty(0)] * len(crops)
-        for idx in _chunks(crops):
-            out = await self.reader.infer_async(batch_tensor([crops[i] for i in idx]))
-            for i, p in zip(idx, out, strict=True):
-                probs[i] = p
-        return self._finish(frame, boxes, probs)
+        first = self._candidates(frame, boxes, await self._read_async(frame, boxes))
+        return self._finish(frame, first, await self._read_async(frame, variant_boxes(first)))
 
 
 def _chunks(crops: list[np.ndarray]) -> list[list[int]]:

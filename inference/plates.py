@@ -93,6 +93,8 @@ LETTER_PRIOR = {
 
 # What a vanity read (no known format) pays against a read that fits a format.
 VANITY_LOG_PRIOR = math.log(0.05)
+# What dropping one read character (a sticker or bolt read as a character) costs.
+DELETION_LOG_PRIOR = math.log(0.02)
 # How much of a confusable partner's probability a slot may borrow.
 CONFUSION_WEIGHT = 0.2
 
@@ -238,29 +240,19 @@ class Ranked:
     confidences: tuple[float, ...]
 
 
-def best_plate(dist: np.ndarray, formats: Iterable[str] = ALL_FORMATS) -> Ranked | None:
-    """Most probable plate given per-character distributions (rows over ALPHABET)."""
-    n = dist.shape[0]
-    if not MIN_LENGTH <= n <= MAX_LENGTH:
-        return None
-    # Every slot may borrow from a look-alike of the other class and pays the letter
-    # priors, vanity reads included: an O the reader sees is, on US plates, mostly a 0.
-    probs = _slot_probs(dist)
-    log_p = np.log(np.maximum(probs, 1e-6))
-    best_idx = log_p.argmax(axis=1)
-    best = Ranked(
-        plate="".join(ALPHABET[i] for i in best_idx),
-        log_score=float(log_p.max(axis=1).sum()) + VANITY_LOG_PRIOR,
-        fits_format=False,
-        confidences=tuple(float(dist[r, i]) for r, i in enumerate(best_idx)),
-    )
-    letters = log_p[:, :26]
-    digits = log_p[:, 26:]
-    for fmt in {f for f in formats if len(f) == n}:
+def _best_formatted(
+    log_p: np.ndarray, probs: np.ndarray, formats: set[str], penalty: float
+) -> Ranked | None:
+    """The best string fitting one of the formats of the right length, or None."""
+    letters, digits = log_p[:, :26], log_p[:, 26:]
+    best: Ranked | None = None
+    for fmt in formats:
+        if len(fmt) != log_p.shape[0]:
+            continue
         idx = [int(letters[r].argmax()) if s == "L" else 26 + int(digits[r].argmax())
                for r, s in enumerate(fmt)]
-        score = float(sum(log_p[r, i] for r, i in enumerate(idx)))
-        if score > best.log_score:
+        score = float(sum(log_p[r, i] for r, i in enumerate(idx))) + penalty
+        if best is None or score > best.log_score:
             best = Ranked(
                 plate="".join(ALPHABET[i] for i in idx),
                 log_score=score,
@@ -268,3 +260,31 @@ def best_plate(dist: np.ndarray, formats: Iterable[str] = ALL_FORMATS) -> Ranked
                 confidences=tuple(float(probs[r, i]) for r, i in enumerate(idx)),
             )
     return best
+
+
+def best_plate(dist: np.ndarray, formats: Iterable[str] = ALL_FORMATS) -> Ranked | None:
+    """Most probable plate given per-character distributions (rows over ALPHABET)."""
+    n = dist.shape[0]
+    if not MIN_LENGTH <= n <= MAX_LENGTH + 1:
+        return None
+    fmts = set(formats)
+    # Every slot may borrow from a look-alike of the other class and pays the letter
+    # priors, vanity reads included: an O the reader sees is, on US plates, mostly a 0.
+    probs = _slot_probs(dist)
+    log_p = np.log(np.maximum(probs, 1e-6))
+    options: list[Ranked | None] = [_best_formatted(log_p, probs, fmts, 0.0)]
+    if n <= MAX_LENGTH:
+        best_idx = log_p.argmax(axis=1)
+        options.append(Ranked(
+            plate="".join(ALPHABET[i] for i in best_idx),
+            log_score=float(log_p.max(axis=1).sum()) + VANITY_LOG_PRIOR,
+            fits_format=False,
+            confidences=tuple(float(dist[r, i]) for r, i in enumerate(best_idx)),
+        ))
+    if n > MIN_LENGTH:
+        # A sticker, bolt or frame graphic read as one extra character: drop it, at a cost.
+        for r in range(n):
+            keep = np.arange(n) != r
+            options.append(_best_formatted(log_p[keep], probs[keep], fmts, DELETION_LOG_PRIOR))
+    found = [o for o in options if o is not None]
+    return max(found, key=lambda o: o.log_score) if found else None

@@ -18,6 +18,7 @@ import numpy as np
 
 PLATE_ALPHABET = string.ascii_uppercase + string.digits
 READER_HEIGHT = 48
+SEPARATORS = " -=._·•:/|~'\"`,;+*#"
 
 
 @dataclass(frozen=True)
@@ -58,30 +59,45 @@ class PlateDecoder:
         if missing:
             raise ValueError(f"reader alphabet lacks plate characters {''.join(missing)}")
         self.characters = characters
-        self.columns = np.array([0] + [index[c] for c in PLATE_ALPHABET])
+        # Each plate character collects its lowercase twin (same glyph shape on a plate);
+        # separators (dash, dot, space, symbols) act like the CTC blank: they end a run
+        # of repeated characters but emit nothing.
+        self.groups = [np.array([0])]
+        for c in PLATE_ALPHABET:
+            twins = [index[c]] + ([index[c.lower()]] if c.lower() in index and c.isalpha() else [])
+            self.groups.append(np.array(twins))
+        self.groups.append(np.array([index[c] for c in SEPARATORS if c in index]))
+
+    def _grouped(self, probs: np.ndarray) -> np.ndarray:
+        """(T, 38) probabilities: blank, A-Z0-9, separator."""
+        return np.stack([probs[:, g].sum(axis=1) for g in self.groups], axis=1)
 
     def decode(self, probs: np.ndarray) -> LineRead:
         """Decode one (T, C) probability sequence."""
-        plate = probs[:, self.columns]
-        kept = plate.sum(axis=1)
-        plate = plate / np.maximum(kept, 1e-9)[:, None]
-        best = plate.argmax(axis=1)
+        grouped = self._grouped(probs)
+        kept = grouped.sum(axis=1)
+        grouped = grouped / np.maximum(kept, 1e-9)[:, None]
+        best = grouped.argmax(axis=1)
+        separator = grouped.shape[1] - 1
         chars: list[str] = []
         dists: list[np.ndarray] = []
         confs: list[float] = []
         foreign: list[float] = []
         previous = 0
         for t, k in enumerate(best):
-            if k not in (0, previous):
+            if k in (0, separator):
+                previous = int(k)
+                continue
+            if k != previous:
                 chars.append(PLATE_ALPHABET[k - 1])
-                dists.append(plate[t, 1:].copy())
-                confs.append(float(plate[t, k]))
+                dists.append(grouped[t, 1:separator].copy())
+                confs.append(float(grouped[t, k]))
                 foreign.append(float(1.0 - kept[t]))
-            elif k != 0 and plate[t, k] > confs[-1]:
+            elif grouped[t, k] > confs[-1]:
                 # Same character over several steps: keep its most confident step.
-                dists[-1] = plate[t, 1:].copy()
-                confs[-1] = float(plate[t, k])
-            previous = k
+                dists[-1] = grouped[t, 1:separator].copy()
+                confs[-1] = float(grouped[t, k])
+            previous = int(k)
         dist = np.stack(dists) if dists else np.zeros((0, len(PLATE_ALPHABET)))
         dist = dist / np.maximum(dist.sum(axis=1, keepdims=True), 1e-9)
         return LineRead(
