@@ -184,12 +184,15 @@ def config_check(ctx: Context) -> None:
 
 
 # Command groups contributed by the other areas (one module each).
+from controller.commands import audit_export as audit_export_cmd  # noqa: E402
 from controller.commands import camera as camera_cmd  # noqa: E402
+from controller.commands import compliance as compliance_cmd  # noqa: E402
 from controller.commands import demo as demo_cmd  # noqa: E402
 from controller.commands import discover as discover_cmd  # noqa: E402
 from controller.commands import eval as eval_cmd  # noqa: E402
 from controller.commands import hotlist as hotlist_cmd  # noqa: E402
 from controller.commands import program as program_cmd  # noqa: E402
+from controller.commands import retention as retention_cmd  # noqa: E402
 from controller.commands import site as site_cmd  # noqa: E402
 
 main.add_command(demo_cmd.command)
@@ -199,3 +202,7 @@ main.add_command(camera_cmd.command)
 main.add_command(discover_cmd.command)
 main.add_command(site_cmd.command)
 main.add_command(program_cmd.command)
+audit.add_command(audit_export_cmd.command)
+main.add_command(retention_cmd.command)
+for _group in compliance_cmd.groups:
+    main.add_command(_group)

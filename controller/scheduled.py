@@ -11,7 +11,7 @@ import httpx
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
-from controller import hotlists
+from controller import compliance_jobs, hotlists
 from controller.errors import ValidationError
 from controller.jobs import JobContext, register
 from controller.scheduler import JobSpec
@@ -78,4 +78,5 @@ def job_specs(settings: Settings) -> list[JobSpec]:
                      IntervalTrigger(minutes=s.every_minutes, timezone="UTC"),
                      f"refresh hotlist {s.name} from {s.location}")
              for s in settings.hotlists.sources]
+    specs += compliance_jobs.job_specs(settings)
     return specs

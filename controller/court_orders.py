@@ -1,0 +1,105 @@
+"""Court orders (policy 462.7.1(1)): lift a privacy mask until an expiry, then restore it.
+
+The lift is stored and this process's pipelines are told at once; other
+controller processes pick it up within their pipeline manager's refresh. The
+masker itself skips a lifted mask only until the order's expiry, so a mask is
+back on the frames at the expiry even before the restore job marks it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from controller import audit, jobs
+from controller.errors import NotFound, ValidationError
+from controller.store import compliance as repo
+
+log = logging.getLogger("sightline.court_orders")
+
+SCHEDULER_ACTOR = "system:scheduler"
+
+
+def notify_cameras() -> None:
+    """Tell this process's running pipelines that masks changed (no-op without a controller)."""
+    context = jobs._context
+    if context is not None:
+        context.on_change("cameras")
+
+
+def _text(field: str, value: str, limit: int) -> str:
+    value = value.strip()
+    if not value or len(value) > limit:
+        raise ValidationError(field, f"required, at most {limit} characters")
+    return value
+
+
+def lift_mask(engine: Engine, *, region_id: int, court_order: str, court: str,
+              expires_at: datetime, actor: str, client_addr: str | None = None,
+              now: datetime | None = None) -> int:
+    """Lift one privacy mask under a court order until ``expires_at``; audited."""
+    when = (now or datetime.now(UTC)).astimezone(UTC)
+    court_order = _text("court_order", court_order, 128)
+    court = _text("court", court, 200)
+    if expires_at.tzinfo is None:
+        raise ValidationError("expires_at", "give the expiry with its time zone (UTC)")
+    if expires_at <= when:
+        raise ValidationError("expires_at", "the order's expiry must be in the future")
+    try:
+        region = repo.get_region(engine, region_id)
+    except NotFound:
+        raise ValidationError("region", f"no privacy mask {region_id}") from None
+    if region["kind"] != "privacy_mask":
+        raise ValidationError("region", f"region {region_id} is a recognition zone, "
+                                        "not a privacy mask")
+    if any(s["region_id"] == region_id for s in repo.suspensions(engine, active_only=True)):
+        raise ValidationError("region", f"mask {region_id} is already lifted under an order")
+    suspension_id = repo.add_suspension(engine, region_id=region_id, court_order=court_order,
+                                        court=court, actor=actor, now=when,
+                                        expires_at=expires_at)
+    audit.record(engine, audit.AuditEvent(
+        actor=actor, action="mask.lift", client_addr=client_addr, case_number=court_order,
+        data={"suspension_id": suspension_id, "region_id": region_id,
+              "mask": region["name"], "camera_id": region["camera_id"],
+              "camera": region["camera"], "court_order": court_order, "court": court,
+              "expires_at": expires_at.astimezone(UTC).isoformat()}))
+    notify_cameras()
+    return suspension_id
+
+
+def restore_due(engine: Engine, now: datetime | None = None,
+                actor: str = SCHEDULER_ACTOR) -> list[dict[str, Any]]:
+    """Mark every lift whose order has expired as restored; audit each; return them."""
+    when = (now or datetime.now(UTC)).astimezone(UTC)
+    restored = []
+    for lift in repo.due_restorations(engine, when):
+        if not repo.mark_restored(engine, int(lift["id"]), when):
+            continue  # another controller process restored it first
+        audit.record(engine, audit.AuditEvent(
+            actor=actor, action="mask.restore", case_number=lift["court_order"],
+            data={"suspension_id": lift["id"], "region_id": lift["region_id"],
+                  "mask": lift["mask"], "camera": lift["camera"],
+                  "court_order": lift["court_order"],
+                  "expires_at": lift["expires_at"].isoformat()}))
+        restored.append(lift)
+    if restored:
+        notify_cameras()
+    return restored
+
+
+def active_lifts(engine: Engine) -> list[dict[str, Any]]:
+    """Masks currently lifted under a court order."""
+    return repo.suspensions(engine, active_only=True)
+
+
+@jobs.register("mask_restore")
+async def mask_restore_job(context: jobs.JobContext, job_id: str) -> None:
+    """Every minute: restore masks whose court order expired."""
+    restored = await asyncio.to_thread(restore_due, context.engine)
+    for lift in restored:
+        log.info("job %s: mask %s on %s restored (order %s expired)", job_id, lift["mask"],
+                 lift["camera"], lift["court_order"])

@@ -1,0 +1,173 @@
+"""Evidence holds (policy 462.8, 462.10): reads kept for a case, never purged, exportable.
+
+"Export evidence" writes a package for booking into evidence: the images, the
+reads and their hits as JSON, the related access-log lines and a SHA-256
+manifest over every file.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from controller import audit, exports
+from controller.errors import NotFound, ValidationError
+from controller.images import ImageStore
+from controller.settings import Settings
+from controller.store import compliance as repo
+from controller.store import compliance_reports as reports
+
+MAX_READS = 10_000
+
+
+def _text(field: str, value: str, limit: int) -> str:
+    value = value.strip()
+    if not value or len(value) > limit:
+        raise ValidationError(field, f"required, at most {limit} characters")
+    return value
+
+
+def _read_ids(engine: Engine, read_uuids: Sequence[str]) -> list[int]:
+    wanted = [u.strip() for u in read_uuids if u.strip()]
+    if not wanted:
+        raise ValidationError("reads", "choose at least one read")
+    if len(wanted) > MAX_READS:
+        raise ValidationError("reads", f"at most {MAX_READS} reads per request")
+    found = repo.read_ids_for_uuids(engine, wanted)
+    unknown = [u for u in wanted if u not in found]
+    if unknown:
+        raise ValidationError("reads", f"no read {unknown[0]}")
+    return sorted(set(found.values()))
+
+
+def reads_of_search(engine: Engine, search_event_id: int, username: str) -> list[str]:
+    """The read uuids a user's own search returned (from its access-log entry)."""
+    event = reports.audit_event(engine, search_event_id)
+    if event is None or event["actor"] != username or event["outcome"] != "allowed" or \
+            not str(event["action"]).startswith("search."):
+        raise ValidationError("search_id", f"no search {search_event_id} of yours")
+    ids = [int(i) for i in event["data"].get("read_ids", [])]
+    read_rows = reports.reads_by_ids(engine, ids) if ids else []
+    return [str(r["uuid"]) for r in read_rows]
+
+
+def create_hold(engine: Engine, *, case_number: str, reason: str, read_uuids: Sequence[str],
+                actor: str, client_addr: str | None = None) -> int:
+    """Place reads under an evidence hold for a case; audited."""
+    case_number = _text("case_number", case_number, 64)
+    reason = _text("reason", reason, 500)
+    read_ids = _read_ids(engine, read_uuids)
+    hold_id = repo.create_hold(engine, case_number=case_number, reason=reason, actor=actor,
+                               now=datetime.now(UTC))
+    repo.add_hold_reads(engine, hold_id, read_ids)
+    audit.record(engine, audit.AuditEvent(
+        actor=actor, action="hold.create", client_addr=client_addr, case_number=case_number,
+        data={"hold_id": hold_id, "reason": reason, "reads": len(read_ids),
+              "read_uuids": sorted(u.strip() for u in read_uuids if u.strip())[:200]}))
+    return hold_id
+
+
+def add_reads(engine: Engine, hold_id: int, read_uuids: Sequence[str], *, actor: str,
+              client_addr: str | None = None) -> int:
+    """Attach more reads to an open hold; audited; return how many were new."""
+    hold = repo.get_hold(engine, hold_id)
+    if hold["released_at"] is not None:
+        raise ValidationError("hold", f"hold {hold_id} was released")
+    added = repo.add_hold_reads(engine, hold_id, _read_ids(engine, read_uuids))
+    audit.record(engine, audit.AuditEvent(
+        actor=actor, action="hold.add_reads", client_addr=client_addr,
+        case_number=hold["case_number"], data={"hold_id": hold_id, "added": added}))
+    return added
+
+
+def release_hold(engine: Engine, hold_id: int, *, actor: str,
+                 client_addr: str | None = None) -> None:
+    """Release a hold: its reads fall back under the retention schedule; audited."""
+    hold = repo.get_hold(engine, hold_id)
+    if not repo.release_hold(engine, hold_id, actor, datetime.now(UTC)):
+        raise ValidationError("hold", f"hold {hold_id} was already released")
+    audit.record(engine, audit.AuditEvent(
+        actor=actor, action="hold.release", client_addr=client_addr,
+        case_number=hold["case_number"], data={"hold_id": hold_id}))
+
+
+def list_holds(engine: Engine) -> list[dict[str, Any]]:
+    """Every hold with its read count, newest first."""
+    return repo.list_holds(engine)
+
+
+def get_hold(engine: Engine, hold_id: int) -> dict[str, Any]:
+    """One hold; a missing one is a ValidationError naming the hold."""
+    try:
+        return repo.get_hold(engine, hold_id)
+    except NotFound:
+        raise ValidationError("hold", f"no evidence hold {hold_id}") from None
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, indent=1, sort_keys=True, default=exports.json_default)
+
+
+def write_reads_package(engine: Engine, settings: Settings, folder: Path,
+                        read_ids: Sequence[int]) -> dict[str, Any]:
+    """Write reads.json, hits.json and the images of ``read_ids`` into ``folder``."""
+    rows = reports.reads_by_ids(engine, read_ids)
+    hits = reports.hits_for_reads(engine, read_ids)
+    images = reports.images_for_reads(engine, read_ids)
+    store = ImageStore(settings.data_dir)
+    copied, mismatched = [], []
+    for image in images:
+        source = store.resolve(settings.data_dir, str(image["path"]))
+        if not source.is_file():
+            mismatched.append({"path": image["path"], "problem": "file missing"})
+            continue
+        target = folder / "images" / Path(str(image["path"])).name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        digest = exports.sha256_file(target)
+        if digest != image["sha256"]:
+            mismatched.append({"path": image["path"], "problem": "SHA-256 differs from the "
+                               "one recorded at capture", "recorded": image["sha256"],
+                               "actual": digest})
+        copied.append({**image, "file": f"images/{target.name}"})
+    (folder / "reads.json").write_text(_dump(rows), encoding="utf-8")
+    (folder / "hits.json").write_text(_dump(hits), encoding="utf-8")
+    (folder / "images.json").write_text(_dump({"images": copied, "problems": mismatched}),
+                                        encoding="utf-8")
+    return {"reads": rows, "hits": len(hits), "images": len(copied),
+            "image_problems": len(mismatched)}
+
+
+def export_evidence(engine: Engine, settings: Settings, hold_id: int, out_dir: Path, *,
+                    actor: str, client_addr: str | None = None) -> Path:
+    """Build the evidence package of a hold under ``out_dir``; audited."""
+    hold = get_hold(engine, hold_id)
+    name = f"evidence-hold-{hold_id}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    folder = exports.new_package(out_dir, name)
+    read_ids = repo.hold_read_ids(engine, hold_id)
+    written = write_reads_package(engine, settings, folder, read_ids)
+    lines = reports.audit_lines_about(
+        engine, plates=sorted({str(r["plate"]) for r in written["reads"]}),
+        read_uuids=[str(r["uuid"]) for r in written["reads"]],
+        case_number=str(hold["case_number"]))
+    with (folder / "access-log.jsonl").open("w", encoding="utf-8") as handle:
+        for line in lines:
+            handle.write(json.dumps(line, sort_keys=True, default=exports.json_default) + "\n")
+    (folder / "hold.json").write_text(json.dumps(
+        {**hold, "exported_by": actor, "exported_at": datetime.now(UTC)}, indent=1,
+        default=exports.json_default), encoding="utf-8")
+    final, manifest_hash = exports.seal_package(folder, name)
+    audit.record(engine, audit.AuditEvent(
+        actor=actor, action="export.evidence", client_addr=client_addr,
+        case_number=hold["case_number"],
+        data={"hold_id": hold_id, "path": str(final), "reads": len(read_ids),
+              "hits": written["hits"], "images": written["images"],
+              "image_problems": written["image_problems"], "access_log_lines": len(lines),
+              "manifest_sha256": manifest_hash}))
+    return final

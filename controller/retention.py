@@ -1,0 +1,214 @@
+"""Retention (policy 462.8, 462.10): propose purges, record approvals, purge in batches.
+
+Nothing is deleted automatically. A daily job records what is eligible (reads
+older than the retention period and not under an evidence hold); a purge runs
+only after the City Council approval and the City Attorney permission are both
+on record, deletes in short batches so ingest never waits long, and checks that
+every image file it removed is gone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from controller import audit, jobs, policy
+from controller.errors import PolicyViolation, StoreError, ValidationError
+from controller.images import ImageStore
+from controller.settings import POLICY_MINIMUM_DAYS, Settings
+from controller.store import compliance as repo
+
+log = logging.getLogger("sightline.retention")
+
+SCHEDULER_ACTOR = "system:scheduler"
+PURGE_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    """What one purge removed and how long it took."""
+
+    proposal_id: int
+    reads: int
+    hits: int
+    files: int
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as a JSON-ready mapping."""
+        return {"proposal_id": self.proposal_id, "reads": self.reads, "hits": self.hits,
+                "files": self.files, "seconds": round(self.seconds, 3)}
+
+
+def cutoff_for(settings: Settings, today: date) -> datetime:
+    """Midnight UTC of the first day still inside retention."""
+    first_kept = policy.retention_cutoff(today, settings.retention.days, POLICY_MINIMUM_DAYS)
+    return datetime.combine(first_kept, dtime(), UTC)
+
+
+def propose(engine: Engine, settings: Settings, *, actor: str = SCHEDULER_ACTOR,
+            today: date | None = None, client_addr: str | None = None,
+            skip_empty: bool = False) -> dict[str, Any] | None:
+    """Record a purge proposal for what is eligible today; return it (audited).
+
+    With ``skip_empty`` (the daily job) nothing is recorded when no read is eligible.
+    """
+    today = today or datetime.now(UTC).date()
+    cutoff = cutoff_for(settings, today)
+    count, oldest, newest = repo.eligible_summary(engine, cutoff)
+    if skip_empty and count == 0:
+        return None
+    proposal_id = repo.create_proposal(engine, cutoff=cutoff, count=count, oldest=oldest,
+                                       newest=newest, now=datetime.now(UTC))
+    audit.record(engine, audit.AuditEvent(
+        actor=actor, action="retention.propose", client_addr=client_addr,
+        data={"proposal_id": proposal_id, "cutoff": cutoff.isoformat(), "reads": count,
+              "oldest": oldest, "newest": newest, "retention_days": settings.retention.days}))
+    return repo.get_proposal(engine, proposal_id)
+
+
+def _open(engine: Engine, proposal_id: int) -> dict[str, Any]:
+    proposal = repo.get_proposal(engine, proposal_id)
+    if proposal["status"] == "purged":
+        raise ValidationError("proposal", f"proposal {proposal_id} was already purged")
+    return proposal
+
+
+def _status_after(proposal: dict[str, Any]) -> str:
+    both = proposal["council_resolution"] and proposal["attorney_name"]
+    return "approved" if both else "proposed"
+
+
+def _past(field: str, value: date, today: date) -> date:
+    if value > today:
+        raise ValidationError(field, "the date is in the future")
+    return value
+
+
+def record_council(engine: Engine, proposal_id: int, *, meeting_on: date, resolution: str,
+                   actor: str, client_addr: str | None = None,
+                   today: date | None = None) -> dict[str, Any]:
+    """Record the City Council's approval (meeting date, resolution number); audited."""
+    resolution = resolution.strip()
+    if not resolution or len(resolution) > 64:
+        raise ValidationError("council_resolution", "the resolution number (1-64 characters) "
+                                                    "is required")
+    _past("council_meeting_on", meeting_on, today or datetime.now(UTC).date())
+    proposal = _open(engine, proposal_id)
+    proposal.update(council_meeting_on=meeting_on, council_resolution=resolution,
+                    council_recorded_by=actor)
+    repo.update_proposal(engine, proposal_id, council_meeting_on=meeting_on,
+                         council_resolution=resolution, council_recorded_by=actor,
+                         status=_status_after(proposal))
+    audit.record(engine, audit.AuditEvent(
+        actor=actor, action="retention.council", client_addr=client_addr,
+        data={"proposal_id": proposal_id, "meeting_on": meeting_on.isoformat(),
+              "resolution": resolution}))
+    return repo.get_proposal(engine, proposal_id)
+
+
+def record_attorney(engine: Engine, proposal_id: int, *, name: str, permitted_on: date,
+                    actor: str, client_addr: str | None = None,
+                    today: date | None = None) -> dict[str, Any]:
+    """Record the City Attorney's permission (name, date); audited."""
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise ValidationError("attorney_name", "the City Attorney's name is required")
+    _past("attorney_on", permitted_on, today or datetime.now(UTC).date())
+    proposal = _open(engine, proposal_id)
+    proposal.update(attorney_name=name, attorney_on=permitted_on, attorney_recorded_by=actor)
+    repo.update_proposal(engine, proposal_id, attorney_name=name, attorney_on=permitted_on,
+                         attorney_recorded_by=actor, status=_status_after(proposal))
+    audit.record(engine, audit.AuditEvent(
+        actor=actor, action="retention.attorney", client_addr=client_addr,
+        data={"proposal_id": proposal_id, "attorney": name,
+              "permitted_on": permitted_on.isoformat()}))
+    return repo.get_proposal(engine, proposal_id)
+
+
+def missing_approvals(proposal: dict[str, Any]) -> list[str]:
+    """The approvals policy 462.8 still needs before this proposal may be purged."""
+    missing = []
+    if not proposal["council_resolution"]:
+        missing.append("City Council approval (meeting date and resolution number)")
+    if not proposal["attorney_name"]:
+        missing.append("City Attorney permission (name and date)")
+    return missing
+
+
+def _remove_files(images: ImageStore, data_dir: Path, paths: list[str]) -> int:
+    removed = 0
+    for relative in paths:
+        target = images.resolve(data_dir, relative)
+        try:
+            target.unlink()
+            removed += 1
+        except FileNotFoundError:
+            continue
+    still = [p for p in paths if images.resolve(data_dir, p).exists()]
+    if still:
+        raise StoreError(f"purge: {len(still)} image files are still present, e.g. {still[0]}")
+    return removed
+
+
+def purge(engine: Engine, settings: Settings, proposal_id: int, *, actor: str,
+          client_addr: str | None = None, batch: int = PURGE_BATCH,
+          pause_seconds: float = 0.01) -> PurgeReport:
+    """Delete what the proposal covers once both approvals are recorded (audited).
+
+    Held reads are excluded at purge time as well, so a hold placed after the
+    proposal still protects its reads. Each batch is its own short transaction
+    and a short pause between batches lets the read writer in.
+    """
+    proposal = _open(engine, proposal_id)
+    missing = missing_approvals(proposal)
+    if missing:
+        audit.record(engine, audit.AuditEvent(
+            actor=actor, action="retention.purge", outcome="denied", client_addr=client_addr,
+            data={"proposal_id": proposal_id, "missing": missing}))
+        raise PolicyViolation(f"policy 462.8: purge {proposal_id} refused; still missing: "
+                              + "; ".join(missing))
+    images = ImageStore(settings.data_dir)
+    started = time.monotonic()
+    total_reads = total_hits = total_files = 0
+    while True:
+        count, hit_count, paths = repo.purge_batch(engine, proposal["cutoff"], batch)
+        if count == 0:
+            break
+        total_reads += count
+        total_hits += hit_count
+        total_files += _remove_files(images, settings.data_dir, paths)
+        if pause_seconds:
+            time.sleep(pause_seconds)
+    seconds = time.monotonic() - started
+    repo.update_proposal(engine, proposal_id, status="purged", purged_at=datetime.now(UTC),
+                         purged_reads=total_reads, purged_files=total_files)
+    report = PurgeReport(proposal_id, total_reads, total_hits, total_files, seconds)
+    audit.record(engine, audit.AuditEvent(
+        actor=actor, action="retention.purge", client_addr=client_addr,
+        data={**report.as_dict(), "cutoff": proposal["cutoff"].isoformat(),
+              "council_resolution": proposal["council_resolution"],
+              "attorney": proposal["attorney_name"], "files_verified_gone": True}))
+    log.info("purge %d: %d reads, %d hits, %d files in %.1f s", proposal_id, total_reads,
+             total_hits, total_files, seconds)
+    return report
+
+
+@jobs.register("retention_propose")
+async def retention_propose_job(context: jobs.JobContext, job_id: str) -> None:
+    """Daily: record what is eligible for purging (nothing is deleted)."""
+    proposal = await asyncio.to_thread(propose, context.engine, context.settings,
+                                       skip_empty=True)
+    if proposal is None:
+        log.info("job %s: no read is past retention", job_id)
+        return
+    log.info("job %s: purge proposal %d lists %d reads", job_id, proposal["id"],
+             proposal["read_count"])

@@ -1,0 +1,202 @@
+"""Releasing ALPR data to other agencies (policy 462.12, Civil Code 1798.90.55).
+
+A written request is entered with the agency, its ORI and state, the requester,
+the intended purpose, the case number and the scope. Requests from bodies that
+are neither law enforcement nor prosecution are recorded and routed to the
+records-release process: the system releases nothing for them. Out-of-state and
+federal agencies are refused unless the settings allow them (California AG
+bulletin 2023-DLE-06). The administrator approves or denies the rest with a
+reason; an approved request stays on file and is fulfilled as an export package.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from controller import audit, exports, holds
+from controller.errors import NotFound, PolicyViolation, ValidationError
+from controller.settings import Settings
+from controller.store import compliance_reports as repo
+
+AGENCY_KINDS = ("law_enforcement", "prosecution", "federal", "other")
+ORI = re.compile(r"^[A-Z]{2}[A-Z0-9]{7}$")
+PLATE = re.compile(r"^[A-Z0-9]{1,16}$")
+STATE = re.compile(r"^[A-Z]{2}$")
+MAX_RELEASE = 5000
+AG_BULLETIN = "California AG bulletin 2023-DLE-06 (Civil Code 1798.90.55(b))"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a request asks for: plates (empty: any), a time window, cameras (empty: any)."""
+
+    plates: tuple[str, ...]
+    since: datetime
+    until: datetime
+    camera_ids: tuple[int, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The scope as stored (JSON)."""
+        return {"plates": list(self.plates), "since": self.since.isoformat(),
+                "until": self.until.isoformat(), "cameras": list(self.camera_ids)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Scope:
+        """The scope read back from storage."""
+        return cls(tuple(data["plates"]), datetime.fromisoformat(data["since"]),
+                   datetime.fromisoformat(data["until"]), tuple(data["cameras"]))
+
+
+def make_scope(plates: Sequence[str], since: datetime | None, until: datetime | None,
+               camera_ids: Sequence[int]) -> Scope:
+    """Validate a request's scope; a plate list or a camera list narrows the window."""
+    clean = tuple(sorted({re.sub(r"[\s-]", "", p).upper() for p in plates if p.strip()}))
+    for plate in clean:
+        if not PLATE.match(plate):
+            raise ValidationError("plates", f"{plate!r} is not a plate (A-Z, 0-9)")
+    if since is None or until is None:
+        raise ValidationError("since", "the scope needs a start and an end time")
+    if since.tzinfo is None or until.tzinfo is None:
+        raise ValidationError("since", "give times in UTC")
+    if until <= since:
+        raise ValidationError("until", "the window must end after it starts")
+    if not clean and not camera_ids:
+        raise ValidationError("plates", "name plates or cameras: a request for everything "
+                                        "is not a scope")
+    return Scope(clean, since, until, tuple(sorted(set(camera_ids))))
+
+
+def _text(field: str, value: str, limit: int) -> str:
+    value = value.strip()
+    if not value or len(value) > limit:
+        raise ValidationError(field, f"required, at most {limit} characters")
+    return value
+
+
+def _initial_status(settings: Settings, kind: str, state: str) -> tuple[str, str | None]:
+    rules = settings.sharing
+    if kind == "other":
+        return "records_release", ("not a law-enforcement or prosecutorial agency: routed to "
+                                   "the Records Release process (462.12); no ALPR data is "
+                                   "released by this system")
+    if kind == "federal" and not rules.allow_federal:
+        return "refused", f"federal agency refused by default ({AG_BULLETIN})"
+    if state != rules.home_state.upper() and not rules.allow_out_of_state:
+        return "refused", f"out-of-state agency ({state}) refused by default ({AG_BULLETIN})"
+    return "pending", None
+
+
+def enter_request(engine: Engine, settings: Settings, *, agency: str, ori: str, state: str,
+                  kind: str, requester_name: str, purpose: str, case_number: str,
+                  scope: Scope, received_on: date, actor: str,
+                  client_addr: str | None = None) -> dict[str, Any]:
+    """Record a written request; refuse or route it at once where the rules say so."""
+    values = {
+        "agency": _text("agency", agency, 200),
+        "ori": ori.strip().upper(),
+        "agency_state": state.strip().upper(),
+        "agency_kind": kind,
+        "requester_name": _text("requester_name", requester_name, 200),
+        "purpose": _text("purpose", purpose, 500),
+        "case_number": _text("case_number", case_number, 64),
+    }
+    if not ORI.match(values["ori"]):
+        raise ValidationError("ori", "an ORI is 9 characters: the state's 2 letters, then 7 "
+                                     "letters or digits")
+    if not STATE.match(values["agency_state"]):
+        raise ValidationError("state", "the agency's two-letter state")
+    if kind not in AGENCY_KINDS:
+        raise ValidationError("kind", f"one of {', '.join(AGENCY_KINDS)}")
+    if received_on > datetime.now(UTC).date():
+        raise ValidationError("received_on", "the date received is in the future")
+    status, reason = _initial_status(settings, kind, values["agency_state"])
+    now = datetime.now(UTC)
+    request_id = repo.insert_request(engine, {
+        **values, "scope": scope.as_dict(), "received_on": received_on, "entered_by": actor,
+        "entered_at": now, "status": status,
+        **({"decided_by": "system:policy", "decided_at": now, "decision_reason": reason}
+           if reason else {})})
+    audit.record(engine, audit.AuditEvent(
+        actor=actor, action="sharing.request", client_addr=client_addr,
+        outcome="denied" if status == "refused" else "allowed",
+        case_number=values["case_number"], purpose=values["purpose"],
+        data={"request_id": request_id, "agency": values["agency"], "ori": values["ori"],
+              "state": values["agency_state"], "kind": kind, "status": status,
+              "reason": reason, "scope": scope.as_dict()}))
+    return repo.get_request(engine, request_id)
+
+
+def get_request(engine: Engine, request_id: int) -> dict[str, Any]:
+    """One request; a missing one is a ValidationError naming it."""
+    try:
+        return repo.get_request(engine, request_id)
+    except NotFound:
+        raise ValidationError("request", f"no sharing request {request_id}") from None
+
+
+def decide(engine: Engine, request_id: int, *, approve: bool, reason: str, actor: str,
+           client_addr: str | None = None) -> dict[str, Any]:
+    """The administrator approves or denies a pending request, with a reason; audited."""
+    reason = _text("reason", reason, 500)
+    request = get_request(engine, request_id)
+    status = "approved" if approve else "denied"
+    if request["status"] != "pending" or not repo.update_request(
+            engine, request_id, expect_status="pending", status=status, decided_by=actor,
+            decided_at=datetime.now(UTC), decision_reason=reason):
+        raise ValidationError("request", f"request {request_id} is {request['status']}, "
+                                         "not pending")
+    audit.record(engine, audit.AuditEvent(
+        actor=actor, action=f"sharing.{'approve' if approve else 'deny'}",
+        client_addr=client_addr, case_number=request["case_number"],
+        data={"request_id": request_id, "agency": request["agency"], "reason": reason}))
+    return get_request(engine, request_id)
+
+
+def fulfil(engine: Engine, settings: Settings, request_id: int, out_dir: Path, *,
+           actor: str, client_addr: str | None = None) -> Path:
+    """Build the export package of an approved request; anything else is refused (audited)."""
+    request = get_request(engine, request_id)
+    if request["status"] != "approved":
+        audit.record(engine, audit.AuditEvent(
+            actor=actor, action="sharing.fulfil", outcome="denied", client_addr=client_addr,
+            case_number=request["case_number"],
+            data={"request_id": request_id, "status": request["status"]}))
+        why = ("it goes to the Records Release process" if request["status"] ==
+               "records_release" else f"it is {request['status']}")
+        raise PolicyViolation(f"policy 462.12: request {request_id} is not released: {why}")
+    scope = Scope.from_dict(request["scope"])
+    rows = repo.reads_in_scope(engine, plates=scope.plates, since=scope.since,
+                               until=scope.until, camera_ids=scope.camera_ids,
+                               limit=MAX_RELEASE + 1)
+    if len(rows) > MAX_RELEASE:
+        raise ValidationError("scope", f"more than {MAX_RELEASE} reads; narrow the scope")
+    name = f"sharing-{request_id}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    folder = exports.new_package(out_dir, name)
+    written = holds.write_reads_package(engine, settings, folder, [int(r["id"]) for r in rows])
+    (folder / "request.json").write_text(json.dumps(
+        {**request, "released_by": actor, "legal_notice": "Law enforcement sensitive. "
+         "Official use only (DPPA, 18 U.S.C. 2721; Civil Code 1798.90.55)."},
+        indent=1, default=exports.json_default), encoding="utf-8")
+    final, manifest_hash = exports.seal_package(folder, name)
+    repo.update_request(engine, request_id, expect_status="approved", status="fulfilled",
+                        fulfilled_at=datetime.now(UTC), export_path=str(final))
+    audit.record(engine, audit.AuditEvent(
+        actor=actor, action="sharing.fulfil", client_addr=client_addr,
+        case_number=request["case_number"], purpose=request["purpose"],
+        data={"request_id": request_id, "agency": request["agency"], "ori": request["ori"],
+              "reads": len(rows), "hits": written["hits"], "images": written["images"],
+              "path": str(final), "manifest_sha256": manifest_hash}))
+    return final
+
+
+def list_requests(engine: Engine) -> list[dict[str, Any]]:
+    """Every request on file, newest first."""
+    return repo.list_requests(engine)

@@ -1,0 +1,187 @@
+"""Retention (462.8, 462.10): proposals, both approvals before any purge, holds never purged."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pydantic
+import pytest
+from apscheduler.triggers.cron import CronTrigger
+from compliance_world import add_read, image_paths, make_world
+from sqlalchemy import Engine, func, select
+
+from controller import holds, jobs, retention
+from controller.errors import PolicyViolation, ValidationError
+from controller.scheduler import JobSpec, Scheduler
+from controller.settings import RetentionSettings, Settings
+from controller.store import audit as audit_repo
+from controller.store import compliance as repo
+from controller.store.engine import make_engine
+from controller.store.migrate import upgrade
+from controller.store.schema import hits, read_images, reads
+
+TODAY = date(2026, 11, 28)
+OLD = datetime(2024, 9, 1, 8, 0, tzinfo=UTC)  # older than 730 days on TODAY
+RECENT = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+
+
+def count(engine: Engine, table: Any) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def seed(engine: Engine, settings: Settings, world: dict[str, Any]) -> dict[str, str]:
+    data = settings.data_dir
+    return {"old_hit": add_read(engine, data, world, "7ABC123", OLD, hit=True),
+            "old": add_read(engine, data, world, "8XYZ999", OLD + timedelta(days=3)),
+            "held": add_read(engine, data, world, "5HLD001", OLD + timedelta(days=5)),
+            "recent": add_read(engine, data, world, "7ABC123", RECENT, hit=True)}
+
+
+def test_settings_refuse_a_period_below_the_policy_minimum() -> None:
+    assert RetentionSettings().days == 730
+    with pytest.raises(pydantic.ValidationError, match="730"):
+        RetentionSettings(days=729)
+
+
+def test_proposal_lists_only_old_unheld_reads(engine: Engine, settings: Settings,
+                                              world: dict[str, Any]) -> None:
+    made = seed(engine, settings, world)
+    holds.create_hold(engine, case_number="26-000111", reason="homicide evidence",
+                      read_uuids=[made["held"]], actor="chief")
+    proposal = retention.propose(engine, settings, actor="chief", today=TODAY)
+    assert proposal is not None
+    assert proposal["read_count"] == 2 and proposal["status"] == "proposed"
+    assert proposal["oldest"] == OLD and proposal["newest"] == OLD + timedelta(days=3)
+    assert proposal["cutoff"] == datetime(2024, 11, 28, tzinfo=UTC)
+    assert retention.propose(engine, settings, today=date(2025, 1, 1), skip_empty=True) is None
+    assert [r["data"]["reads"] for r in audit_repo.search(engine, action="retention.propose")] \
+        == [2]
+
+
+def test_purge_refused_with_one_approval_then_deletes_reads_hits_and_files(
+        engine: Engine, settings: Settings, world: dict[str, Any]) -> None:
+    made = seed(engine, settings, world)
+    holds.create_hold(engine, case_number="26-000111", reason="homicide evidence",
+                      read_uuids=[made["held"]], actor="chief")
+    proposal = retention.propose(engine, settings, actor="chief", today=TODAY)
+    assert proposal is not None
+    pid = int(proposal["id"])
+    old_files = [settings.data_dir / p for k in ("old_hit", "old")
+                 for p in image_paths(engine, made[k])]
+    assert len(old_files) == 4 and all(p.exists() for p in old_files)
+    with pytest.raises(PolicyViolation, match="City Attorney"):
+        retention.purge(engine, settings, pid, actor="chief")
+    retention.record_council(engine, pid, meeting_on=date(2026, 11, 10), resolution="2026-141",
+                             actor="chief", today=TODAY)
+    with pytest.raises(PolicyViolation, match="City Attorney permission"):
+        retention.purge(engine, settings, pid, actor="chief")
+    assert count(engine, reads) == 4  # nothing deleted while an approval is missing
+    with pytest.raises(ValidationError, match="attorney_name"):
+        retention.record_attorney(engine, pid, name=" ", permitted_on=date(2026, 11, 12),
+                                  actor="chief", today=TODAY)
+    approved = retention.record_attorney(engine, pid, name="Dana Whitfield",
+                                         permitted_on=date(2026, 11, 12), actor="chief",
+                                         today=TODAY)
+    assert approved["status"] == "approved"
+    report = retention.purge(engine, settings, pid, actor="chief", batch=1)
+    assert (report.reads, report.hits, report.files) == (2, 1, 4)
+    assert not any(p.exists() for p in old_files)
+    with engine.connect() as conn:
+        left = set(conn.execute(select(reads.c.uuid)).scalars())
+    assert left == {made["held"], made["recent"]}
+    assert count(engine, hits) == 1 and count(engine, read_images) == 4
+    outcomes = [(r["outcome"], r["data"].get("reads")) for r in
+                reversed(audit_repo.search(engine, action="retention.purge"))]
+    assert outcomes == [("denied", None), ("denied", None), ("allowed", 2)]
+    assert repo.get_proposal(engine, pid)["status"] == "purged"
+    with pytest.raises(ValidationError, match="already purged"):
+        retention.purge(engine, settings, pid, actor="chief")
+
+
+def test_future_approval_dates_are_refused(engine: Engine, settings: Settings) -> None:
+    proposal = retention.propose(engine, settings, actor="chief", today=TODAY)
+    assert proposal is not None
+    with pytest.raises(ValidationError, match="council_meeting_on"):
+        retention.record_council(engine, int(proposal["id"]), meeting_on=TODAY + timedelta(1),
+                                 resolution="R-1", actor="chief", today=TODAY)
+    assert repo.get_proposal(engine, int(proposal["id"]))["council_resolution"] is None
+
+
+async def test_daily_job_missed_during_an_outage_runs_once(engine: Engine, settings: Settings,
+                                                          world: dict[str, Any]) -> None:
+    add_read(engine, settings.data_dir, world, "7ABC123",
+             datetime.now(UTC) - timedelta(days=900))
+    spec = JobSpec("retention:propose", "retention_propose",
+                   CronTrigger(hour=3, minute=0, timezone="UTC"), "t")
+    first = Scheduler(engine, settings, [spec])
+    first.start()
+    first.scheduler.pause()
+    first.scheduler.modify_job("retention:propose",
+                               next_run_time=dt.datetime.now(UTC) - timedelta(days=3))
+    first.stop()
+    assert repo.list_proposals(engine) == []
+    before = jobs.runs.get("retention:propose", 0)
+    second = Scheduler(engine, settings, [spec])
+    second.start()
+    try:
+        for _ in range(100):
+            if repo.list_proposals(engine):
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)  # a second (uncoalesced) run would show up now
+        assert [p["read_count"] for p in repo.list_proposals(engine)] == [1]
+        assert jobs.runs["retention:propose"] == before + 1
+    finally:
+        second.stop()
+        jobs.set_context(None)
+
+
+def sightline(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "controller", *args], env=env,
+                          capture_output=True, text=True, timeout=90, check=False)
+
+
+def test_cli_purge_refuses_until_both_approvals(cli_env: dict[str, str],
+                                                settings: Settings) -> None:
+    engine = make_engine(cli_env["SIGHTLINE_DATABASE_URL"])
+    upgrade(engine)
+    data_dir = Path(cli_env["SIGHTLINE_DATA_DIR"])
+    world = make_world(engine, settings)
+    old = add_read(engine, data_dir, world, "7ABC123",
+                   datetime.now(UTC) - timedelta(days=800), hit=True)
+    add_read(engine, data_dir, world, "7ABC123", datetime.now(UTC) - timedelta(days=3))
+    files = [data_dir / p for p in image_paths(engine, old)]
+    proposed = sightline(cli_env, "retention", "propose")
+    assert proposed.returncode == 0, proposed.stderr
+    pid = proposed.stdout.strip()
+    assert pid.isdigit() and "1 reads" in proposed.stderr
+    refused = sightline(cli_env, "retention", "purge", pid)
+    assert refused.returncode != 0
+    assert "City Council approval" in refused.stderr and "City Attorney" in refused.stderr
+    council = sightline(cli_env, "retention", "approve", pid, "--council", "2026-11-10:2026-141")
+    assert council.returncode == 0, council.stderr
+    assert "still missing: City Attorney" in council.stdout
+    refused = sightline(cli_env, "retention", "purge", pid)
+    assert refused.returncode != 0 and "City Attorney permission" in refused.stderr
+    assert all(p.exists() for p in files)
+    bad = sightline(cli_env, "retention", "approve", pid, "--attorney", "12/11/2026:Dana")
+    assert bad.returncode == 2 and "--attorney" in bad.stderr
+    attorney = sightline(cli_env, "retention", "approve", pid, "--attorney",
+                         "2026-11-12:Dana Whitfield")
+    assert attorney.returncode == 0, attorney.stderr
+    purged = sightline(cli_env, "retention", "purge", pid, "--json")
+    assert purged.returncode == 0, purged.stderr
+    report = json.loads(purged.stdout.splitlines()[-1])
+    assert (report["reads"], report["hits"], report["files"]) == (1, 1, 2)
+    assert not any(p.exists() for p in files)
+    assert count(engine, reads) == 1
+    assert sightline(cli_env, "audit", "verify").returncode == 0
+    engine.dispose()
