@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,9 @@ BAR_RGB = {"searches_per_user": (37, 99, 235), "searches_per_purpose": (13, 148,
            "hits_per_week": (217, 119, 6), "denied_per_week": (220, 38, 38)}
 MAX_BARS = 20
 MAX_PDF_FLAGS = 400
+
+# fontTools logs every glyph subset at INFO; the package build is not about fonts.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
 def _svg_chart(key: str, series: Sequence[tuple[str, int]]) -> str:
