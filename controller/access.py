@@ -35,6 +35,9 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "live.view": frozenset({"administrator", "vendor", "officer"}),
     "audit.view": frozenset({"administrator"}),
     "users.manage": frozenset({"administrator"}),
+    # Purges, sharing, audit reviews, court orders, policy publication (462.3.1).
+    "compliance.manage": frozenset({"administrator"}),
+    "holds.manage": frozenset({"administrator", "officer", "analyst"}),
 }
 
 # Permissions a signed-in user reaches before training and policy acknowledgement.

@@ -14,7 +14,22 @@ from werkzeug.exceptions import HTTPException
 from controller.bridge import Bridge
 from controller.metrics import Metrics
 from controller.settings import Settings
-from web import audit, auth, cameras, hits, home, hotlists, live, reads, search, users
+from web import (
+    audit,
+    auth,
+    cameras,
+    compliance,
+    hits,
+    holds,
+    home,
+    hotlists,
+    live,
+    reads,
+    search,
+    sharing,
+    transparency,
+    users,
+)
 from web.security import can, csrf_token, guard, permission
 
 SECURITY_HEADERS = {
@@ -29,7 +44,8 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 BLUEPRINTS = (auth.bp, home.bp, users.bp, search.bp, reads.bp, audit.bp, hits.bp,
-              hotlists.bp, cameras.bp, live.bp)
+              hotlists.bp, cameras.bp, live.bp, compliance.bp, sharing.bp, holds.bp,
+              transparency.bp)
 
 
 def database_reachable(engine: Engine) -> bool:

@@ -98,7 +98,7 @@ def pdf_pages_not_blank(pdf: Path, out: Path) -> int:
         inked = float((image < 200).mean())
         assert inked > 0.002, f"{page.name} is blank"
     coloured = cv2.imread(str(pages[0]), cv2.IMREAD_COLOR)
-    b, g, r = (coloured[..., i].astype(int) for i in range(3))
+    b, _g, r = (coloured[..., i].astype(int) for i in range(3))
     assert ((b - r > 60) & (b > 150)).sum() > 20, "no chart bars drawn on page 1"
     return len(pages)
 

@@ -1,0 +1,47 @@
+"""The public transparency page (policy 462.9): no login, no personal data.
+
+It shows the adopted policy and its history, the public hearing, the retention
+period, the number of sites and cameras, reads, hits and searches in the last
+30 days, the agencies data was shared with, and the last audit review's date.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response, abort, render_template, request
+
+from controller import publication
+from controller.errors import ValidationError
+from web.security import engine, permission, settings
+
+bp = Blueprint("transparency", __name__, url_prefix="/transparency")
+
+
+@bp.get("")
+@permission("public")
+def index() -> str:
+    """The program's public facts and the current policy."""
+    facts = publication.transparency(engine(), settings())
+    text = None
+    current = facts["current"]
+    if current is not None and current["content_type"] != publication.PDF:
+        text = publication.policy_document(engine(), int(current["id"]))["content"].decode(
+            "utf-8", "replace")
+    return render_template("transparency/index.html", facts=facts, text=text,
+                           pdf=publication.PDF)
+
+
+@bp.get("/policy")
+@permission("public")
+def document() -> Response:
+    """One published policy version as it was adopted (Markdown or PDF)."""
+    try:
+        row = publication.policy_document(engine(), int(request.args.get("version", "")))
+    except (ValueError, ValidationError):
+        abort(404, description="no such policy version")
+    label = re.sub(r"[^A-Za-z0-9._-]", "_", str(row["version"]))
+    extension = "pdf" if row["content_type"] == publication.PDF else "md"
+    return Response(bytes(row["content"]), content_type=str(row["content_type"]), headers={
+        "Content-Disposition": f'inline; filename="alpr-policy-{label}.{extension}"',
+        "X-Content-SHA256": str(row["sha256"])})
