@@ -59,11 +59,14 @@ class CameraRecognition:
         centre = (x + w / 2, y + h / 2)
         return any(cv2.pointPolygonTest(z, centre, False) >= 0 for z in self.zones)
 
-    def _sightings(self, t: float, reads: list[PlateRead]) -> list[Sighting]:
-        """Reads worth tracking: plate-like, confident enough, inside a zone."""
+    def _sightings(
+        self, t: float, frame: np.ndarray, reads: list[PlateRead]
+    ) -> list[Sighting]:
+        """Reads worth tracking: plate-like, confident, whole (not cut by the frame), in a zone."""
         kept = [
             r for r in reads
             if r.confidence >= self.min_confidence and self._in_zone(r) and r.score > 0
+            and not _cut_by_frame(r.line_box, frame.shape)
         ]
         return [Sighting(t, r.plate, r.char_confidences, r.box, r.crop) for r in kept]
 
@@ -91,7 +94,7 @@ class CameraRecognition:
         reads = self.recognizer.read_frame(frame)
         self.stats.seconds["detect"] += self.recognizer.times.detect
         self.stats.seconds["read"] += self.recognizer.times.read
-        return self._consensus(t, self._sightings(t, reads))
+        return self._consensus(t, self._sightings(t, frame, reads))
 
     async def process_async(self, t: float, frame: np.ndarray) -> list[VehicleRead]:
         """As :meth:`process`, on async infer requests (call from the event loop)."""
@@ -100,10 +103,17 @@ class CameraRecognition:
         t0 = time.perf_counter()
         reads = await self.recognizer.read_frame_async(frame)
         self.stats.seconds["detect"] += time.perf_counter() - t0
-        return self._consensus(t, self._sightings(t, reads))
+        return self._consensus(t, self._sightings(t, frame, reads))
 
     def finish(self) -> list[VehicleRead]:
         """End of stream: close every open passage."""
         out = self.tracker.flush()
         self.stats.reads += len(out)
         return out
+
+
+def _cut_by_frame(box: tuple[int, int, int, int], shape: tuple[int, ...]) -> bool:
+    """Whether a plate's characters touch the frame's edge (a plate entering or leaving)."""
+    x, y, w, h = box
+    margin = 2
+    return x <= margin or y <= margin or x + w >= shape[1] - margin or y + h >= shape[0] - margin

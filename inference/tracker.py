@@ -71,12 +71,19 @@ class Track:
         return self.sightings[-1]
 
 
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions)."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, start=1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
 def similar(a: str, b: str) -> bool:
-    """Plates that differ by at most a third of their characters (misreads of one plate)."""
-    if abs(len(a) - len(b)) > 1:
-        return False
-    same = sum(x == y for x, y in zip(a, b, strict=False))
-    return same >= max(len(a), len(b)) * 2 / 3
+    """Plates within a third of their length in edits (misreads or partial reads of one plate)."""
+    return edit_distance(a, b) <= max(1, max(len(a), len(b)) // 3)
 
 
 def vote(sightings: list[Sighting]) -> tuple[str, tuple[float, ...], float]:

@@ -7,7 +7,7 @@ import numpy as np
 from inference.camera import CameraRecognition
 from inference.pipeline import Recognizer
 from inference.synthetic import Passage, clip
-from inference.tracker import Sighting, Tracker, direction, vote
+from inference.tracker import Sighting, Tracker, direction, edit_distance, similar, vote
 
 EMPTY = np.zeros((1, 1, 3), dtype=np.uint8)
 
@@ -93,3 +93,21 @@ def test_rendered_clip_gives_one_read_per_vehicle_with_plate_and_direction(
         assert r.best.crop.size > 0
         assert 0.0 < r.margin <= 1.0
     assert camera.stats.gated > 0  # frames with an empty road never reached the models
+
+
+def test_edit_distance_and_similarity() -> None:
+    assert edit_distance("XYZ482", "YZ482") == 1
+    assert edit_distance("7ABC123", "7ABC123") == 0
+    assert edit_distance("7ABC123", "1ABC128") == 2
+    assert similar("XYZ482", "YZ482")
+    assert not similar("XYZ482", "7ABC123")
+
+
+def test_a_partial_read_joins_the_passage_of_the_full_plate() -> None:
+    tracker = Tracker(timeout_s=0.5, min_frames=2)
+    tracker.update(0.0, [sighting(0.0, "YZ482", 0.6, (100, 300, 60, 20))])
+    for i in range(1, 4):
+        t = i * 0.1
+        tracker.update(t, [sighting(t, "XYZ482", 0.9, (100 + 20 * i, 300, 80, 20))])
+    closed = tracker.flush()
+    assert [(r.plate, r.frames) for r in closed] == [("XYZ482", 4)]
