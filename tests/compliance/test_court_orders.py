@@ -1,0 +1,106 @@
+"""Court orders (462.7.1(1)): a mask lifted by the administrator, restored at its expiry."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from controller import court_orders, jobs
+from controller.errors import ValidationError
+from controller.pipeline_manager import masks_from_rows
+from controller.settings import Settings
+from controller.store import audit as audit_repo
+from controller.store import sites as site_repo
+
+
+def lifted(engine: Engine, world: dict[str, Any]) -> Any:
+    rows = site_repo.regions(engine, [world["camera"]])
+    return {m.mask_id: m.suspension for m in masks_from_rows("cam", rows).masks}
+
+
+@pytest.fixture
+def notified(engine: Engine, settings: Settings) -> Any:
+    seen: list[str] = []
+    jobs.set_context(jobs.JobContext(engine, settings, seen.append))
+    yield seen
+    jobs.set_context(None)
+
+
+def test_web_lift_applies_at_once_and_restores_at_expiry(
+        auth: Any, engine: Engine, world: dict[str, Any], notified: list[str]) -> None:
+    auth.make_user("chief", "administrator")
+    auth.login("chief")
+    expiry = (datetime.now(UTC) + timedelta(hours=2)).replace(second=0, microsecond=0)
+    response = auth.post("/compliance/court-orders", {
+        "region_id": str(world["mask"]), "court_order": "CR-2026-0417",
+        "court": "Superior Court of Imperial County",
+        "expires_at": expiry.strftime("%Y-%m-%dT%H:%M")})
+    assert response.status_code == 303
+    assert notified == ["cameras"]
+    suspension = lifted(engine, world)[str(world["mask"])]
+    assert suspension is not None and suspension.order_number == "CR-2026-0417"
+    assert suspension.expires_at == expiry
+    page = auth.client.get("/compliance/court-orders").get_data(as_text=True)
+    assert "CR-2026-0417" in page and "in force" in page
+    lift = audit_repo.search(engine, action="mask.lift")[0]
+    assert lift["actor"] == "chief" and lift["data"]["court"].startswith("Superior")
+    # One minute before the expiry nothing is restored; one minute after, it is.
+    assert court_orders.restore_due(engine, now=expiry - timedelta(minutes=1)) == []
+    assert lifted(engine, world)[str(world["mask"])] is not None
+    restored = court_orders.restore_due(engine, now=expiry + timedelta(minutes=1))
+    assert [r["court_order"] for r in restored] == ["CR-2026-0417"]
+    assert lifted(engine, world)[str(world["mask"])] is None
+    assert notified == ["cameras", "cameras"]
+    assert court_orders.restore_due(engine, now=expiry + timedelta(minutes=2)) == []
+    restore = audit_repo.search(engine, action="mask.restore")
+    assert len(restore) == 1 and restore[0]["data"]["court_order"] == "CR-2026-0417"
+
+
+def test_refusals_name_the_field_and_store_nothing(auth: Any, engine: Engine,
+                                                  world: dict[str, Any]) -> None:
+    auth.make_user("chief", "administrator")
+    auth.make_user("ann.lee", "officer")
+    auth.login("chief")
+    past = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    future = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    cases = [({"region_id": str(world["mask"]), "court_order": "X1", "court": "C",
+               "expires_at": past}, "expires_at"),
+             ({"region_id": str(world["zone"]), "court_order": "X1", "court": "C",
+               "expires_at": future}, "recognition zone"),
+             ({"region_id": str(world["mask"]), "court_order": " ", "court": "C",
+               "expires_at": future}, "court_order"),
+             ({"region_id": "abc", "court_order": "X1", "court": "C",
+               "expires_at": future}, "region_id")]
+    for form, message in cases:
+        response = auth.post("/compliance/court-orders", form)
+        assert response.status_code == 400, form
+        assert message in response.get_data(as_text=True)
+    assert court_orders.active_lifts(engine) == []
+    auth.logout()
+    auth.login("ann.lee")
+    refused = auth.post("/compliance/court-orders", cases[0][0])
+    assert refused.status_code == 403 and court_orders.active_lifts(engine) == []
+
+
+async def test_restore_job_marks_an_expired_order(engine: Engine, settings: Settings,
+                                                 world: dict[str, Any]) -> None:
+    lifted_at = datetime.now(UTC) - timedelta(hours=3)
+    court_orders.lift_mask(engine, region_id=world["mask"], court_order="CR-1", court="C",
+                           expires_at=lifted_at + timedelta(hours=1), actor="chief",
+                           now=lifted_at)
+    with pytest.raises(ValidationError, match="already lifted"):
+        court_orders.lift_mask(engine, region_id=world["mask"], court_order="CR-2", court="C",
+                               expires_at=datetime.now(UTC) + timedelta(hours=1),
+                               actor="chief")
+    seen: list[str] = []
+    jobs.set_context(jobs.JobContext(engine, settings, seen.append))
+    try:
+        await jobs.run_job("mask_restore", "masks:restore")
+    finally:
+        jobs.set_context(None)
+    assert court_orders.active_lifts(engine) == [] and seen == ["cameras"]
+    assert [r["actor"] for r in audit_repo.search(engine, action="mask.restore")] == \
+        ["system:scheduler"]
