@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from camera_process import camera_peer
+from integration_peers import camera_peer
 from sqlalchemy import Engine
 
 from controller.store import audit as audit_repo

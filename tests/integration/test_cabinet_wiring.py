@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from camera_process import free_port
+from integration_peers import free_port
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 from sqlalchemy import Engine

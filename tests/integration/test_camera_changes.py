@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import date
 
-from camera_process import demo_camera
+from integration_peers import demo_camera
 from sqlalchemy import Engine
 
 from controller import program

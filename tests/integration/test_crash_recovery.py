@@ -7,12 +7,11 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-import pytest
-from camera_process import demo_camera
+from integration_peers import RECEIVER_SECRET, demo_camera
 from sqlalchemy import Engine, select
 
 from controller import hotlists, program
@@ -22,17 +21,8 @@ from controller.store import hits as hit_repo
 from controller.store import sites
 from controller.store.schema import reads
 
-SECRET = "crash-secret-99"
 PLATES = ["7ABC123", "5DEF678", "8GHJ234", "4KLM567", "6NPR890"]
 LISTED = ["5DEF678", "8GHJ234", "6NPR890"]
-
-
-@pytest.fixture
-def receiver() -> Iterator[HitReceiver]:
-    server = HitReceiver(SECRET.encode())
-    server.start()
-    yield server
-    server.stop()
 
 
 def stored_uuids(engine: Engine) -> set[str]:
@@ -55,9 +45,9 @@ def test_sigkill_mid_stream_then_restart(engine: Engine, cli_env: dict[str, str]
     config.write_text(json.dumps({
         "web": {"port": 0},
         "dispatch": {"webhooks": [{"name": "cad", "url": receiver.url,
-                                   "secret_env": "SIGHTLINE_CRASH_SECRET"}]},
+                                   "secret_env": "SIGHTLINE_CRASH_RECEIVER_SECRET"}]},
     }))
-    env = {**cli_env, "SIGHTLINE_CRASH_SECRET": SECRET}
+    env = {**cli_env, "SIGHTLINE_CRASH_RECEIVER_SECRET": RECEIVER_SECRET}
     listed = tmp_path / "svs.csv"
     listed.write_text("plate,category\n" + "".join(f"{p},stolen\n" for p in LISTED))
     hotlists.import_hotlist(engine, HotlistSettings(), listed, "svs", actor="t")

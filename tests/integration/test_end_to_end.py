@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from camera_process import demo_camera
+from integration_peers import RECEIVER_SECRET, demo_camera
 from sqlalchemy import Engine, select
 
 from controller import hotlists, program
@@ -27,7 +27,6 @@ from controller.store import reads as read_repo
 from controller.store import sites
 from controller.store.schema import read_images
 
-SECRET = "e2e-secret-4f1c"
 PLATES = ["7ABC123", "5DEF678", "8GHJ234", "4KLM567"]
 LISTED = {"5DEF678", "4KLM567"}
 
@@ -38,18 +37,10 @@ def camera_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture
-def receiver() -> Iterator[HitReceiver]:
-    server = HitReceiver(SECRET.encode())
-    server.start()
-    yield server
-    server.stop()
-
-
 def e2e_settings(settings: Settings, receiver: HitReceiver) -> Settings:
     raw = settings.model_dump(mode="json")
     raw["dispatch"] = {"webhooks": [{"name": "cad", "url": receiver.url,
-                                     "secret_env": "SIGHTLINE_E2E_SECRET"}]}
+                                     "secret_env": "SIGHTLINE_E2E_RECEIVER_SECRET"}]}
     raw["inference"] = {**raw["inference"], "min_track_frames": 2}
     return settings_from_mapping(raw, "(e2e)", env={})
 
@@ -78,7 +69,7 @@ async def wait_until(check: Callable[[], bool], seconds: float) -> bool:
 async def test_every_listed_plate_gives_exactly_one_delivered_hit(
         settings: Settings, engine: Engine, camera_url: str, receiver: HitReceiver,
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SIGHTLINE_E2E_SECRET", SECRET)
+    monkeypatch.setenv("SIGHTLINE_E2E_RECEIVER_SECRET", RECEIVER_SECRET)
     provision(engine, camera_url, tmp_path)
     controller = Controller(e2e_settings(settings, receiver))
     await controller.start()

@@ -52,3 +52,7 @@ def demo_camera(plates: list[str], *, once: bool = False, lead_in: float = 6.0) 
     """Run the camera without credentials; yield its RTSP URL."""
     with camera_peer(plates, once=once, lead_in=lead_in) as peer:
         yield peer.rtsp_url
+
+
+# The secret the integration tests' dispatch receiver checks signatures with.
+RECEIVER_SECRET = "integration-secret-4f1c"
