@@ -38,7 +38,7 @@ def read(plate: str, camera: int, minutes: int) -> dict[str, object]:
 
 
 def test_schema_is_at_head(engine: Engine) -> None:
-    assert current_revision(engine) == head_revision() == "0001"
+    assert current_revision(engine) == head_revision() is not None
     if engine.dialect.name == "sqlite":
         with engine.connect() as conn:
             assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
