@@ -158,7 +158,9 @@ def policy() -> ResponseReturnValue:
         return redirect(url_for("auth.gate"))
     done = current is not None and account_repo.acknowledged(engine(), int(g.user["id"]),
                                                              int(current["id"]))
-    text = current["content"].decode("utf-8") if current else ""
+    # A PDF version is linked (served by the transparency page), not shown as text.
+    text = current["content"].decode("utf-8", "replace") if current and \
+        current["content_type"] != "application/pdf" else ""
     return render_template("auth/policy.html", policy=current, text=text, done=done)
 
 

@@ -51,11 +51,15 @@ def test_policy_versions_are_published_acknowledged_and_public(
     auth.login("ann.lee")
     gate = auth.client.get("/search")
     assert gate.status_code == 403 and "2026.2" in gate.get_data(as_text=True)
+    read = auth.client.get("/policy")
+    assert read.status_code == 200 and 'id="policy-pdf"' in read.get_data(as_text=True)
+    version_id = next(v for v in repo_history(engine) if v["version"] == "2026.2")["id"]
+    assert auth.post("/policy", {"policy_id": str(version_id), "read": "yes"}).status_code == 302
+    assert auth.client.get("/search").status_code == 200
     auth.logout()
     public = client.get("/transparency")
     page = public.get_data(as_text=True)
     assert public.status_code == 200 and "version 2026.2" in page and "2026.1" in page
-    version_id = next(v for v in repo_history(engine) if v["version"] == "2026.2")["id"]
     document = client.get(f"/transparency/policy?version={version_id}")
     assert document.status_code == 200 and document.content_type == "application/pdf"
     assert document.data.startswith(b"%PDF-")
