@@ -145,15 +145,16 @@ def missing_approvals(proposal: dict[str, Any]) -> list[str]:
 
 
 def _remove_files(images: ImageStore, data_dir: Path, paths: list[str]) -> int:
+    # Each path is confined to the image folder once; the same target is then checked gone.
+    targets = [images.resolve(data_dir, relative) for relative in paths]
     removed = 0
-    for relative in paths:
-        target = images.resolve(data_dir, relative)
+    for target in targets:
         try:
             target.unlink()
             removed += 1
         except FileNotFoundError:
             continue
-    still = [p for p in paths if images.resolve(data_dir, p).exists()]
+    still = [t for t in targets if t.exists()]
     if still:
         raise StoreError(f"purge: {len(still)} image files are still present, e.g. {still[0]}")
     return removed
