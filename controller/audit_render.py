@@ -94,12 +94,14 @@ class _Pdf(FPDF):
         self.set_auto_page_break(auto=True, margin=15)
 
     def text_safe(self, value: str) -> str:
+        """The text as the current font can draw it."""
         # The core fonts only carry Latin-1; DejaVu carries the rest.
         if self.font_name == "dejavu":
             return value
         return value.encode("latin-1", "replace").decode("latin-1")
 
     def footer(self) -> None:
+        """Title and page number at the foot of every page."""
         self.set_y(-12)
         self.set_font(self.font_name, "", 8)
         self.cell(0, 8, self.text_safe(f"{self._title} · page {self.page_no()}"), align="C")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from datetime import datetime
 from typing import Any
 
@@ -89,4 +88,3 @@ def purge(obj: Any, proposal_id: int, as_json: bool) -> None:
     else:
         click.echo(f"purged proposal {proposal_id}: {report.reads} reads, {report.hits} hits, "
                    f"{report.files} image files (verified gone) in {report.seconds:.1f} s")
-    sys.exit(0)
