@@ -52,6 +52,17 @@ def create() -> ResponseReturnValue:
     return act(go, _page, "holds.index")
 
 
+@bp.post("/add")
+@permission("holds.manage")
+def add() -> ResponseReturnValue:
+    """Attach more reads (chosen, pasted, or one's search results) to an open hold."""
+    def go() -> str:
+        hold_id = form_int("hold_id")
+        added = holds.add_reads(engine(), hold_id, _uuids(), **who())
+        return f"{added} reads added to hold {hold_id}."
+    return act(go, _page, "holds.index")
+
+
 @bp.post("/release")
 @permission("holds.manage")
 def release() -> ResponseReturnValue:

@@ -77,6 +77,16 @@ def test_hold_from_search_results_then_evidence_export(
     assert audit_repo.search(engine, action="export.evidence")[0]["data"]["reads"] == 2
     other = auth.post("/holds", {"case_number": "1", "reason": "x", "search_id": "999999"})
     assert other.status_code == 400 and "search_id" in other.get_data(as_text=True)
+    later = add_read(engine, settings.data_dir, world, "9OTHER9", T0 + timedelta(hours=2))
+    assert auth.post("/holds/add", {"hold_id": str(hold["id"]),
+                                    "read_uuids": later}).status_code == 303
+    assert repo.get_hold(engine, hold["id"])["read_count"] == 3
+    assert auth.post("/holds/release", {"hold_id": str(hold["id"])}).status_code == 303
+    closed = auth.post("/holds/add", {"hold_id": str(hold["id"]), "read_uuids": later})
+    assert closed.status_code == 400 and "released" in closed.get_data(as_text=True)
+    assert [r["action"] for r in reversed(audit_repo.search(engine))
+            if r["action"].startswith("hold.")] == ["hold.create", "hold.add_reads",
+                                                     "hold.release"]
 
 
 REQUEST = {"agency": "Brawley Police Department", "ori": "CA0130100", "state": "CA",
