@@ -192,6 +192,7 @@ from controller.commands import discover as discover_cmd  # noqa: E402
 from controller.commands import eval as eval_cmd  # noqa: E402
 from controller.commands import hotlist as hotlist_cmd  # noqa: E402
 from controller.commands import program as program_cmd  # noqa: E402
+from controller.commands import provision as provision_cmd  # noqa: E402
 from controller.commands import retention as retention_cmd  # noqa: E402
 from controller.commands import site as site_cmd  # noqa: E402
 
@@ -201,6 +202,7 @@ main.add_command(hotlist_cmd.command)
 main.add_command(camera_cmd.command)
 main.add_command(discover_cmd.command)
 main.add_command(site_cmd.command)
+main.add_command(provision_cmd.command)
 main.add_command(program_cmd.command)
 audit.add_command(audit_export_cmd.command)
 main.add_command(retention_cmd.command)
