@@ -2,7 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+HealthSource = Callable[[], tuple[list[dict[str, Any]], list[dict[str, Any]]]]
+
+
+class HealthCollector(Collector):
+    """Camera and cabinet health, read at scrape time from the running controller."""
+
+    def __init__(self) -> None:
+        self.source: HealthSource | None = None
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        """One gauge family per health figure, labelled by camera or site."""
+        cameras, cabinets = self.source() if self.source else ([], [])
+        labels = ["camera", "site"]
+        up = GaugeMetricFamily("sightline_camera_up", "1 while the camera streams", labels=labels)
+        fps = GaugeMetricFamily("sightline_camera_fps", "Frames per second received",
+                                labels=labels)
+        reads = GaugeMetricFamily("sightline_camera_reads", "Reads since start", labels=labels)
+        restarts = GaugeMetricFamily("sightline_camera_restarts", "Pipeline restarts",
+                                     labels=labels)
+        for cam in cameras:
+            key = [cam["name"], cam["site"]]
+            up.add_metric(key, 1.0 if cam["state"] == "running" else 0.0)
+            fps.add_metric(key, float(cam["fps"]))
+            reads.add_metric(key, float(cam["reads"]))
+            restarts.add_metric(key, float(cam["restarts"]))
+        door = GaugeMetricFamily("sightline_cabinet_door_open", "1 while a cabinet door is open",
+                                 labels=["site"])
+        for cabinet in cabinets:
+            door.add_metric([cabinet["site"]], 1.0 if cabinet["door_open"] else 0.0)
+        yield from (up, fps, reads, restarts, door)
 
 
 class Metrics:
@@ -10,6 +46,8 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self.health = HealthCollector()
+        self.registry.register(self.health)
         self.controller_running = Gauge(
             "sightline_controller_running", "1 while the controller loop runs",
             registry=self.registry)

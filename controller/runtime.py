@@ -191,6 +191,8 @@ class Runtime:
             backoff_cap=self.settings.cameras.backoff_cap_seconds)
         await self.pipelines.reconcile()
         self._spawn("pipelines", self.pipelines.run())
+        pipelines = self.pipelines
+        self.metrics.health.source = lambda: (pipelines.health(), self.cabinets.health())
 
     def changed(self, what: str) -> None:
         """Something a job or another process changed: pick it up now."""

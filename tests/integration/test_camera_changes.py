@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import date
 
 from integration_peers import demo_camera
+from prometheus_client import generate_latest
 from sqlalchemy import Engine
 
 from controller import program
@@ -39,6 +40,9 @@ async def test_cameras_follow_the_database_and_nothing_is_read_before_activation
                 "name": "c1", "host": "127.0.0.1", "stream_uri": url})
             manager.notify()  # what the web UI and CLI do after a change
             assert await until(lambda: len(manager.health()) == 1, 10)
+            assert await until(lambda: manager.health()[0]["fps"] > 0, 20)
+            scraped = generate_latest(controller.metrics.registry).decode()
+            assert 'sightline_camera_up{camera="c1",site="S1"} 1.0' in scraped
             # Frames flow and plates pass, but the program is not active: nothing stored.
             assert await until(lambda: manager.health()[0]["dropped_inactive"] >= 1, 60)
             assert "462.9" in manager.health()[0]["program"]
