@@ -3,13 +3,30 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Debian packages the tests drive as real peers: ffmpeg (ipycam's encoder), chromium
-# (browser tests), iproute2 (network namespaces), poppler-utils (PDF checks), fonts.
-DEBS := ffmpeg chromium iproute2 poppler-utils fonts-dejavu-core
-DEB_CHECKS := ffmpeg:/usr/bin/ffmpeg chromium:/usr/bin/chromium iproute2:/usr/sbin/ip \
+# Debian packages as package:file-it-installs. The demo's virtual camera needs ffmpeg;
+# the tests also drive chromium (browser tests), iproute2 (network namespaces),
+# poppler-utils (PDF checks) and a font.
+DEMO_DEBS := ffmpeg:/usr/bin/ffmpeg
+TEST_DEBS := $(DEMO_DEBS) chromium:/usr/bin/chromium iproute2:/usr/sbin/ip \
 	poppler-utils:/usr/bin/pdftoppm fonts-dejavu-core:/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
-.PHONY: demo test lint bench debs venv venv-test opencv clean help
+# Install the missing ones with apt-get when root, else say exactly what to install.
+define ensure_debs
+	@missing=""; for check in $(1); do \
+		pkg=$${check%%:*}; path=$${check#*:}; [ -e "$$path" ] || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing Debian packages:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		else \
+			echo "Sightline needs these Debian packages:$$missing"; \
+			echo "Install them with: sudo apt-get update && sudo apt-get install -y$$missing"; \
+			exit 1; \
+		fi; \
+	fi
+endef
+
+.PHONY: demo test lint bench debs demo-debs venv venv-test opencv clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -24,7 +41,7 @@ $(BIN)/python:
 
 # Installed markers depend on pyproject.toml, so a changed dependency list reinstalls.
 $(VENV)/.installed-base: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -e '.[demo]'
 	@$(MAKE) --no-print-directory opencv
 	@touch $@
 
@@ -49,20 +66,12 @@ opencv:
 	@$(BIN)/python -c "import cv2; cv2.imencode('.png', __import__('numpy').zeros((2, 2), 'uint8'))"
 
 debs:
-	@missing=""; for check in $(DEB_CHECKS); do \
-		pkg=$${check%%:*}; path=$${check#*:}; [ -e "$$path" ] || missing="$$missing $$pkg"; done; \
-	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-			echo "installing Debian packages:$$missing"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-		else \
-			echo "The tests need these Debian packages:$$missing"; \
-			echo "Install them with: sudo apt-get update && sudo apt-get install -y$$missing"; \
-			exit 1; \
-		fi; \
-	fi
+	$(call ensure_debs,$(TEST_DEBS))
 
-demo: $(VENV)/.installed-base
+demo-debs:
+	$(call ensure_debs,$(DEMO_DEBS))
+
+demo: $(VENV)/.installed-base demo-debs
 	$(BIN)/sightline demo
 
 test: $(VENV)/.installed-test debs
