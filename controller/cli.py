@@ -72,9 +72,13 @@ class SightlineGroup(click.Group):
 @click.pass_context
 def main(ctx: click.Context, config: str | None, verbose: bool) -> None:
     """Sightline: a policy-enforcing controller for roadside licence-plate cameras."""
+    # force: a library imported earlier may have configured the root logger already.
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    # One line per HTTP request to dispatch is noise; failures are logged by dispatch.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
     ctx.obj = Context(config)
 
 
