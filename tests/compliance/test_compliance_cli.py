@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-
 from click.testing import CliRunner
 from compliance_world import add_read, make_world
 
