@@ -11,6 +11,7 @@ import json
 import random
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -58,6 +59,24 @@ def seed_reads(engine: object, data_dir: Path, count: int) -> None:
         hit_repo.write_reads(engine, items, sinks=[], now=old)  # type: ignore[arg-type]
 
 
+def ingest_while(engine: object, world: tuple[int, int], busy: threading.Event
+                 ) -> list[float]:
+    """Insert one batch of 50 reads every 20 ms while ``busy`` is set; return latencies."""
+    site, camera = world
+    latencies = []
+    while busy.is_set():
+        now = datetime.now(UTC)
+        items = [{"read": {"uuid": str(uuid.uuid4()), "plate": "NEW1", "raw_text": "NEW1",
+                           "confidence": 0.9, "char_confidences": [], "camera_id": camera,
+                           "site_id": site, "seen_at": now, "created_at": now}}
+                 for _ in range(50)]
+        started = time.monotonic()
+        hit_repo.write_reads(engine, items, sinks=[], now=now)  # type: ignore[arg-type]
+        latencies.append(time.monotonic() - started)
+        time.sleep(0.02)
+    return latencies
+
+
 def main() -> None:
     """Run both measurements and print one JSON object."""
     parser = argparse.ArgumentParser()
@@ -80,11 +99,25 @@ def main() -> None:
                                  resolution="R", actor="bench")
         retention.record_attorney(engine, proposal["id"], name="A", permitted_on=date.today(),
                                   actor="bench")
-        report = retention.purge(engine, settings, proposal["id"], actor="bench")
+        busy = threading.Event()
+        busy.set()
+        latencies: list[float] = []
+        writer = threading.Thread(target=lambda: latencies.extend(
+            ingest_while(engine, (1, 1), busy)))
+        writer.start()
+        try:
+            report = retention.purge(engine, settings, proposal["id"], actor="bench")
+        finally:
+            busy.clear()
+            writer.join()
+        latencies.sort()
         json.dump({"audit_events": args.events, "package_seconds": round(build, 2),
                    "package_bytes": sum(p.stat().st_size for p in folder.iterdir()),
                    "purged_reads": report.reads, "purge_seconds": round(report.seconds, 2),
                    "purge_reads_per_second": round(report.reads / report.seconds),
+                   "ingest_batches_during_purge": len(latencies),
+                   "ingest_batch_p95_ms": round(1000 * latencies[int(0.95 * len(latencies))]),
+                   "ingest_batch_max_ms": round(1000 * latencies[-1]),
                    "database": "sqlite"}, sys.stdout)
         print()
         engine.dispose()

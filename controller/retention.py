@@ -29,7 +29,7 @@ from controller.store import compliance as repo
 log = logging.getLogger("sightline.retention")
 
 SCHEDULER_ACTOR = "system:scheduler"
-PURGE_BATCH = 1000
+PURGE_BATCH = 500
 
 
 @dataclass(frozen=True)

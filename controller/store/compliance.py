@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, and_, delete, func, select, update
 
 from controller.errors import NotFound
+from controller.store.engine import write_lock_options
 from controller.store.schema import (
     audit_reviews,
     camera_regions,
@@ -101,9 +102,12 @@ def purge_batch(engine: Engine, cutoff: datetime, batch: int) -> tuple[int, int,
     """Delete up to ``batch`` eligible reads with their hits, deliveries and image rows.
 
     One short transaction per batch, so the writer's inserts interleave between
-    batches. Returns ``(reads deleted, hits deleted, image paths to remove)``.
+    batches. It takes the write lock at its start (SQLite ``BEGIN IMMEDIATE``): a
+    transaction that read first and wrote later would fail on SQLite whenever the
+    writer committed in between. Returns ``(reads deleted, hits deleted, image paths)``.
     """
-    with engine.begin() as conn:
+    with engine.connect().execution_options(**write_lock_options(engine)) as conn, \
+            conn.begin():
         ids = [int(r) for r in conn.execute(select(reads.c.id).where(_eligible(cutoff))
                                             .order_by(reads.c.id).limit(batch)).scalars()]
         if not ids:
@@ -131,7 +135,8 @@ def create_hold(engine: Engine, *, case_number: str, reason: str, actor: str,
 
 def add_hold_reads(engine: Engine, hold_id: int, read_ids: Sequence[int]) -> int:
     """Attach reads to a hold (ones already attached are skipped); return how many were new."""
-    with engine.begin() as conn:
+    with engine.connect().execution_options(**write_lock_options(engine)) as conn, \
+            conn.begin():
         have = set(conn.execute(select(evidence_hold_reads.c.read_id).where(
             evidence_hold_reads.c.hold_id == hold_id)).scalars())
         new = sorted(set(read_ids) - have)
