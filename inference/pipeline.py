@@ -34,6 +34,8 @@ READER_FILE = "PP-OCRv6_rec_small.onnx"
 READ_BATCH = 8
 # Candidates re-read on crop variants after the first pass.
 REFINE_TOP = 8
+# Lines from two detector passes this similar are one line.
+DUPLICATE_IOU = 0.7
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,10 @@ class RecognizerConfig:
     detector_model: Path | None = None
     reader_model: Path | None = None
     min_confidence: float = 0.0
-    detector_min_side: int = 736
+    detector_min_side: int = 640
+    # Extra detector sizes whose lines are added (a plate the first size misses or
+    # splits is often found whole at another); empty for one pass.
+    detector_extra_sides: tuple[int, ...] = (832,)
     detector_max_side: int = 1600
     detector_max_upscale: float = 2.0
 
@@ -86,17 +91,26 @@ class Recognizer:
         # Compile-time shape problems surface now, not at the first frame.
         self.read_frame(np.zeros((96, 160, 3), dtype=np.uint8))
 
-    def _det_input(self, frame: np.ndarray) -> tuple[np.ndarray, float, float]:
-        return prepare(
-            frame,
-            self.config.detector_min_side,
-            self.config.detector_max_side,
-            self.config.detector_max_upscale,
-        )
+    def _det_inputs(self, frame: np.ndarray) -> list[tuple[np.ndarray, float, float]]:
+        sides = (self.config.detector_min_side, *self.config.detector_extra_sides)
+        return [
+            prepare(frame, side, self.config.detector_max_side, self.config.detector_max_upscale)
+            for side in sides
+        ]
 
-    def _lines(self, frame: np.ndarray, prob: np.ndarray, sx: float, sy: float) -> list[TextBox]:
-        boxes = geometric_filter(boxes_from_map(prob, sx, sy), frame.shape)
-        return boxes + merged_pairs(boxes)
+    def _lines(
+        self, frame: np.ndarray, maps: list[tuple[np.ndarray, float, float]]
+    ) -> list[TextBox]:
+        """Plate-like lines from every detector pass, joined halves added, duplicates dropped."""
+        found: list[TextBox] = []
+        for prob, sx, sy in maps:
+            boxes = geometric_filter(boxes_from_map(prob, sx, sy), frame.shape)
+            found.extend(boxes + merged_pairs(boxes))
+        kept: list[TextBox] = []
+        for box in sorted(found, key=lambda b: -b.score):
+            if all(_iou(box, k) < DUPLICATE_IOU for k in kept):
+                kept.append(box)
+        return kept
 
     def _candidates(
         self, frame: np.ndarray, boxes: list[TextBox], probs: list[np.ndarray]
@@ -143,8 +157,8 @@ class Recognizer:
     def read_frame(self, frame: np.ndarray) -> list[PlateRead]:
         """All plate reads in one frame, most plate-like first."""
         t0 = time.perf_counter()
-        tensor, sx, sy = self._det_input(frame)
-        boxes = self._lines(frame, self.detector.infer(tensor)[0, 0], sx, sy)
+        maps = [(self.detector.infer(x)[0, 0], sx, sy) for x, sx, sy in self._det_inputs(frame)]
+        boxes = self._lines(frame, maps)
         t1 = time.perf_counter()
         first = self._candidates(frame, boxes, self._read(frame, boxes))
         reads = self._finish(frame, first, self._read(frame, variant_boxes(first)))
@@ -153,8 +167,11 @@ class Recognizer:
 
     async def read_frame_async(self, frame: np.ndarray) -> list[PlateRead]:
         """Same as :meth:`read_frame` on async infer requests (the event loop stays free)."""
-        tensor, sx, sy = self._det_input(frame)
-        boxes = self._lines(frame, (await self.detector.infer_async(tensor))[0, 0], sx, sy)
+        maps = [
+            ((await self.detector.infer_async(x))[0, 0], sx, sy)
+            for x, sx, sy in self._det_inputs(frame)
+        ]
+        boxes = self._lines(frame, maps)
         first = self._candidates(frame, boxes, await self._read_async(frame, boxes))
         return self._finish(frame, first, await self._read_async(frame, variant_boxes(first)))
 
@@ -172,6 +189,16 @@ def _distinct(candidates: list[Candidate]) -> list[Candidate]:
         if all(_overlap(cand.box, k.box) < 0.3 for k in kept):
             kept.append(cand)
     return kept
+
+
+def _iou(a: TextBox, b: TextBox) -> float:
+    """Intersection over union of two lines' axis-aligned boxes."""
+    ax, ay, aw, ah = a.bbox()
+    bx, by, bw, bh = b.bbox()
+    iw = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    ih = max(0, min(ay + ah, by + bh) - max(ay, by))
+    inter = iw * ih
+    return inter / max(1, aw * ah + bw * bh - inter)
 
 
 def _overlap(a: TextBox, b: TextBox) -> float:

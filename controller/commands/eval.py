@@ -23,6 +23,7 @@ def recognizer_config(settings: InferenceSettings) -> RecognizerConfig:
         reader_model=settings.reader_model,
         min_confidence=0.0,  # eval scores the best read, however unsure
         detector_min_side=settings.detector_min_side,
+        detector_extra_sides=tuple(settings.detector_extra_sides),
     )
 
 

@@ -33,8 +33,15 @@ class InferenceSettings(Section):
         description="Frames per second sampled per camera for recognition.",
     )
     detector_min_side: int = Field(
-        default=736, ge=320, le=2048, title="Detector input size",
+        default=640, ge=320, le=2048, title="Detector input size",
         description="Shorter side, in pixels, frames are scaled to for text detection.",
+    )
+    detector_extra_sides: tuple[int, ...] = Field(
+        default=(832,), title="Extra detector sizes",
+        description=(
+            "Further detection passes at these shorter-side sizes, their lines added to the "
+            "first pass's (finds plates one size misses); empty for a single, faster pass."
+        ),
     )
     motion_threshold: float = Field(
         default=0.004, ge=0, le=1, title="Motion gate",
