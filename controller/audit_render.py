@@ -28,6 +28,13 @@ MAX_PDF_FLAGS = 400
 logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
+def chart_title(key: str, series: Sequence[tuple[str, int]]) -> str:
+    """A chart's title, saying when only the largest bars are drawn."""
+    more = f" (top {MAX_BARS} of {len(series)}; all in summary.json)" \
+        if len(series) > MAX_BARS else ""
+    return CHART_TITLES[key] + more
+
+
 def _svg_chart(key: str, series: Sequence[tuple[str, int]]) -> str:
     rows = list(series)[:MAX_BARS]
     top = max([v for _, v in rows] + [1])
@@ -43,7 +50,7 @@ def _svg_chart(key: str, series: Sequence[tuple[str, int]]) -> str:
             f'fill="rgb({red},{green},{blue})"/>'
             f'<text x="{236 + width:.1f}" y="{y + 13}" font-size="12">{value}</text>')
     body = "".join(bars) or '<text x="0" y="18" font-size="12">none</text>'
-    return (f'<figure><figcaption>{CHART_TITLES[key]}</figcaption>'
+    return (f'<figure><figcaption>{html.escape(chart_title(key, series))}</figcaption>'
             f'<svg xmlns="http://www.w3.org/2000/svg" width="640" height="{max(height, 30)}" '
             f'role="img" aria-label="{CHART_TITLES[key]}">{body}</svg></figure>')
 
@@ -113,7 +120,7 @@ def _pdf_chart(pdf: _Pdf, key: str, series: Sequence[tuple[str, int]]) -> None:
     if pdf.get_y() + 12 + 6 * max(len(rows), 1) > pdf.h - 20:
         pdf.add_page()
     pdf.set_font(pdf.font_name, "B", 11)
-    pdf.cell(0, 8, CHART_TITLES[key], new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 8, chart_title(key, series), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(pdf.font_name, "", 8)
     if not rows:
         pdf.cell(0, 6, "none", new_x="LMARGIN", new_y="NEXT")
