@@ -46,6 +46,8 @@ def test_policy_versions_are_published_acknowledged_and_public(
     assert duplicate.status_code == 400 and "already published" in \
         duplicate.get_data(as_text=True)
     assert upload(auth, "2026.2", "policy.pdf", a_pdf()).status_code == 303
+    listing = auth.client.get("/compliance/policy").get_data(as_text=True)
+    assert "application/pdf" in listing and "text/markdown" in listing
     auth.logout()
     # A new version closes data routes until the user acknowledges it (the training gate).
     auth.login("ann.lee")
@@ -141,3 +143,7 @@ def test_web_audit_export_and_purge_need_both_approvals(
                        follow_redirects=True)
     assert "1 reads, 1 hits, 2 image files" in purged.get_data(as_text=True)
     assert repo.read_ids_for_uuids(engine, [old]) == {}
+    for path, shows in (("/compliance", "#" + pid), ("/compliance/retention", "Purged"),
+                        ("/compliance/audits", "audit-2026Q3")):
+        page = auth.client.get(path)
+        assert page.status_code == 200 and shows in page.get_data(as_text=True), path
