@@ -18,6 +18,11 @@ from inference.motion import MotionGate
 from inference.pipeline import PlateRead, Recognizer
 from inference.tracker import Sighting, Tracker, VehicleRead
 
+# Margin around the moving area, as a fraction of the frame's size.
+REGION_MARGIN = 0.12
+# A moving area larger than this fraction of the frame is detected as the whole frame.
+WHOLE_FRAME_FRACTION = 0.6
+
 
 @dataclass
 class CameraStats:
@@ -50,6 +55,20 @@ class CameraRecognition:
         self.tracker = Tracker(track_timeout_s, min_track_frames)
         self.min_confidence = min_confidence
         self.stats = CameraStats()
+
+    def _region(self, frame: np.ndarray) -> tuple[int, int, int, int] | None:
+        """Where to detect: around what moved (with a margin), or the whole frame."""
+        box = self.gate.moved_box
+        if box is None:
+            return None
+        fh, fw = frame.shape[:2]
+        # The margin covers a plate whose car moved only in part (a bumper, a shadow).
+        mx, my = max(64, int(REGION_MARGIN * fw)), max(64, int(REGION_MARGIN * fh))
+        x0, y0 = max(0, box[0] - mx), max(0, box[1] - my)
+        x1, y1 = min(fw, box[0] + box[2] + mx), min(fh, box[1] + box[3] + my)
+        if (x1 - x0) * (y1 - y0) > WHOLE_FRAME_FRACTION * fw * fh:
+            return None
+        return x0, y0, x1 - x0, y1 - y0
 
     def _in_zone(self, read: PlateRead) -> bool:
         """Whether a read's centre lies in a recognition zone (anywhere when none is set)."""
@@ -91,7 +110,7 @@ class CameraRecognition:
         """Feed one frame; return the passages that ended with it."""
         if not self._step(t, frame):
             return self._consensus(t, [])
-        reads = self.recognizer.read_frame(frame)
+        reads = self.recognizer.read_frame(frame, self._region(frame))
         self.stats.seconds["detect"] += self.recognizer.times.detect
         self.stats.seconds["read"] += self.recognizer.times.read
         return self._consensus(t, self._sightings(t, frame, reads))
@@ -101,7 +120,7 @@ class CameraRecognition:
         if not self._step(t, frame):
             return self._consensus(t, [])
         t0 = time.perf_counter()
-        reads = await self.recognizer.read_frame_async(frame)
+        reads = await self.recognizer.read_frame_async(frame, self._region(frame))
         self.stats.seconds["detect"] += time.perf_counter() - t0
         return self._consensus(t, self._sightings(t, frame, reads))
 

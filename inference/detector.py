@@ -53,15 +53,28 @@ class TextBox:
         return int(x0), int(y0), round(float(x1 - x0)), round(float(y1 - y0))
 
 
-def prepare(
-    image: np.ndarray, min_side: int, max_side: int, max_upscale: float = 2.0
-) -> tuple[np.ndarray, float, float]:
-    """Resize a BGR image to multiples of 32 for the detector; return tensor and x/y scales."""
-    h, w = image.shape[:2]
+def scale_for(shape: tuple[int, ...], min_side: int, max_side: int,
+              max_upscale: float = 2.0) -> float:
+    """The detector's scale for an image of this shape."""
+    h, w = shape[:2]
     # Small images (a plate crop) are not blown up past max_upscale: huge glyphs split.
     ratio = min(min_side / min(h, w), max_upscale)
     if max(h, w) * ratio > max_side:
         ratio = max_side / max(h, w)
+    return ratio
+
+
+def prepare(
+    image: np.ndarray, min_side: int, max_side: int, max_upscale: float = 2.0,
+    *, ratio: float | None = None,
+) -> tuple[np.ndarray, float, float]:
+    """Resize a BGR image to multiples of 32 for the detector; return tensor and x/y scales.
+
+    ``ratio`` forces the scale: a region of a frame is detected at the frame's scale.
+    """
+    h, w = image.shape[:2]
+    if ratio is None:
+        ratio = scale_for(image.shape, min_side, max_side, max_upscale)
     nh = max(32, round(h * ratio / 32) * 32)
     nw = max(32, round(w * ratio / 32) * 32)
     resized = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_LINEAR)

@@ -26,6 +26,9 @@ class MotionGate:
         self.zones = [np.asarray(z, dtype=np.float32) for z in zones] if zones else []
         self._previous: np.ndarray | None = None
         self._mask: np.ndarray | None = None
+        # Box (x, y, w, h, frame pixels) around what moved in the last frame let through;
+        # None when the whole frame should be looked at (first frame, no gating).
+        self.moved_box: tuple[int, int, int, int] | None = None
 
     def _zone_mask(self, shape: tuple[int, int]) -> np.ndarray:
         """Boolean mask of the zones at the gate's scale (everything when no zone is set)."""
@@ -46,11 +49,16 @@ class MotionGate:
                            interpolation=cv2.INTER_AREA)
         grey = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), (3, 3), 0)
         previous, self._previous = self._previous, grey
-        if previous is None or previous.shape != grey.shape:
-            return True
-        if self.threshold <= 0:
+        self.moved_box = None
+        if previous is None or previous.shape != grey.shape or self.threshold <= 0:
             return True
         mask = self._zone_mask(grey.shape)
-        moved = cv2.absdiff(grey, previous) > PIXEL_DELTA
+        moved = (cv2.absdiff(grey, previous) > PIXEL_DELTA) & mask
         area = int(mask.sum())
-        return area > 0 and float((moved & mask).sum()) / area >= self.threshold
+        if area == 0 or float(moved.sum()) / area < self.threshold:
+            return False
+        ys, xs = np.nonzero(moved)
+        x0, y0 = int(xs.min()) * DOWNSCALE, int(ys.min()) * DOWNSCALE
+        x1, y1 = (int(xs.max()) + 1) * DOWNSCALE, (int(ys.max()) + 1) * DOWNSCALE
+        self.moved_box = (x0, y0, min(w, x1) - x0, min(h, y1) - y0)
+        return True

@@ -25,9 +25,13 @@ from inference.candidates import (
     variant_boxes,
     vote_variants,
 )
-from inference.detector import TextBox, boxes_from_map, crop_line, prepare
+from inference.detector import TextBox, boxes_from_map, crop_line, prepare, scale_for
 from inference.openvino import CompiledModel, character_list, resolve_model
 from inference.reader import PlateDecoder, batch_tensor
+
+Region = tuple[int, int, int, int]  # x, y, w, h in frame pixels
+DetInput = tuple[np.ndarray, float, float, int, int]  # tensor, x/y scale, x/y offset
+DetMap = tuple[np.ndarray, float, float, int, int]  # probability map, x/y scale, x/y offset
 
 DETECTOR_FILE = "PP-OCRv6_det_small.onnx"
 READER_FILE = "PP-OCRv6_rec_small.onnx"
@@ -91,20 +95,28 @@ class Recognizer:
         # Compile-time shape problems surface now, not at the first frame.
         self.read_frame(np.zeros((96, 160, 3), dtype=np.uint8))
 
-    def _det_inputs(self, frame: np.ndarray) -> list[tuple[np.ndarray, float, float]]:
-        sides = (self.config.detector_min_side, *self.config.detector_extra_sides)
-        return [
-            prepare(frame, side, self.config.detector_max_side, self.config.detector_max_upscale)
-            for side in sides
-        ]
+    def _det_inputs(self, frame: np.ndarray, region: Region | None) -> list[DetInput]:
+        """Detector tensors for each pass, over the whole frame or one region of it."""
+        cfg = self.config
+        x0, y0, w, h = region or (0, 0, frame.shape[1], frame.shape[0])
+        sub = frame[y0 : y0 + h, x0 : x0 + w]
+        out = []
+        for side in (cfg.detector_min_side, *cfg.detector_extra_sides):
+            # A region is detected at the whole frame's scale: plates look the same size.
+            ratio = scale_for(frame.shape, side, cfg.detector_max_side, cfg.detector_max_upscale)
+            tensor, sx, sy = prepare(sub, side, cfg.detector_max_side, ratio=ratio)
+            out.append((tensor, sx, sy, x0, y0))
+        return out
 
-    def _lines(
-        self, frame: np.ndarray, maps: list[tuple[np.ndarray, float, float]]
-    ) -> list[TextBox]:
+    def _lines(self, frame: np.ndarray, maps: list[DetMap]) -> list[TextBox]:
         """Plate-like lines from every detector pass, joined halves added, duplicates dropped."""
         found: list[TextBox] = []
-        for prob, sx, sy in maps:
-            boxes = geometric_filter(boxes_from_map(prob, sx, sy), frame.shape)
+        for prob, sx, sy, ox, oy in maps:
+            shifted = [
+                TextBox(quad=b.quad + np.array([ox, oy], dtype=np.float32), score=b.score)
+                for b in boxes_from_map(prob, sx, sy)
+            ]
+            boxes = geometric_filter(shifted, frame.shape)
             found.extend(boxes + merged_pairs(boxes))
         kept: list[TextBox] = []
         for box in sorted(found, key=lambda b: -b.score):
@@ -154,10 +166,13 @@ class Recognizer:
                 probs[i] = p
         return probs
 
-    def read_frame(self, frame: np.ndarray) -> list[PlateRead]:
-        """All plate reads in one frame, most plate-like first."""
+    def read_frame(self, frame: np.ndarray, region: Region | None = None) -> list[PlateRead]:
+        """All plate reads in one frame (or one region of it), most plate-like first."""
         t0 = time.perf_counter()
-        maps = [(self.detector.infer(x)[0, 0], sx, sy) for x, sx, sy in self._det_inputs(frame)]
+        maps = [
+            (self.detector.infer(x)[0, 0], sx, sy, ox, oy)
+            for x, sx, sy, ox, oy in self._det_inputs(frame, region)
+        ]
         boxes = self._lines(frame, maps)
         t1 = time.perf_counter()
         first = self._candidates(frame, boxes, self._read(frame, boxes))
@@ -165,11 +180,13 @@ class Recognizer:
         self.times = StageTimes(detect=t1 - t0, read=time.perf_counter() - t1)
         return reads
 
-    async def read_frame_async(self, frame: np.ndarray) -> list[PlateRead]:
+    async def read_frame_async(
+        self, frame: np.ndarray, region: Region | None = None
+    ) -> list[PlateRead]:
         """Same as :meth:`read_frame` on async infer requests (the event loop stays free)."""
         maps = [
-            ((await self.detector.infer_async(x))[0, 0], sx, sy)
-            for x, sx, sy in self._det_inputs(frame)
+            ((await self.detector.infer_async(x))[0, 0], sx, sy, ox, oy)
+            for x, sx, sy, ox, oy in self._det_inputs(frame, region)
         ]
         boxes = self._lines(frame, maps)
         first = self._candidates(frame, boxes, await self._read_async(frame, boxes))

@@ -33,3 +33,17 @@ def test_zero_threshold_lets_every_frame_through() -> None:
     frame = background(120, 160)
     assert gate.changed(frame)
     assert gate.changed(frame)
+
+
+def test_the_moving_area_is_reported_for_region_detection() -> None:
+    gate = MotionGate(threshold=0.004)
+    frame = background(360, 640, seed=3)
+    gate.changed(frame)
+    assert gate.moved_box is None  # first frame: look at everything
+    moved = frame.copy()
+    moved[120:180, 200:320] = 250
+    assert gate.changed(moved)
+    assert gate.moved_box is not None
+    x, y, w, h = gate.moved_box
+    assert x <= 200 and y <= 120 and x + w >= 320 and y + h >= 180
+    assert w * h < 640 * 360 / 4  # a region, not the frame
