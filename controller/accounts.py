@@ -184,12 +184,12 @@ def resume_session(engine: Engine, rules: SecuritySettings, token: str,
     """
     when = _now(now)
     sid = session_id(token)
-    row = repo.get_session(engine, sid)
-    if row is None:
+    found = repo.session_and_user(engine, sid)
+    if found is None:
         return None, "no such session"
+    row, user = found
     if row["ended_at"] is not None:
         return None, str(row["end_reason"] or "session ended")
-    user = repo.get_user_by_id(engine, int(row["user_id"]))
     if when - row["last_seen_at"] > timedelta(minutes=rules.idle_timeout_minutes):
         reason = f"locked after {rules.idle_timeout_minutes} idle minutes"
         repo.end_session(engine, sid, when, reason)

@@ -23,7 +23,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import numpy as np
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaPlayer, MediaRelay
-from aiortc.mediastreams import MediaStreamTrack
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import VideoFrame
 from sqlalchemy import Engine
 
@@ -80,6 +80,9 @@ class MaskedTrack(MediaStreamTrack):
 
     async def recv(self) -> VideoFrame:
         """The next frame, masked; timing fields are those of the source frame."""
+        if self.readyState != "live":
+            # Checked here so that nothing restarts the decode once stop() has run.
+            raise MediaStreamError
         frame = await self._source.recv()
         if not isinstance(frame, VideoFrame):
             raise ValidationError("stream", f"camera {self._camera_id} sent no video frame")
@@ -90,11 +93,6 @@ class MaskedTrack(MediaStreamTrack):
         masked.pts = frame.pts
         masked.time_base = frame.time_base
         return masked
-
-    def stop(self) -> None:
-        """Stop this track and the decode behind it."""
-        super().stop()
-        self._source.stop()
 
 
 @dataclass
@@ -134,6 +132,7 @@ class LiveHub:
         self._engine = engine
         self._secret = instance_secret
         self._sources: dict[int, _Source] = {}
+        self._stopping: set[asyncio.Task[None]] = set()
         self._lock = asyncio.Lock()
 
     def viewers(self, camera_id: int) -> int:
@@ -206,8 +205,27 @@ class LiveHub:
             source = self._sources.get(camera_id)
             if source is not None and not source.viewers:
                 del self._sources[camera_id]
-                # Stopping joins the player's decode thread: not on the loop.
-                await asyncio.to_thread(source.masked.stop)
+                # Shielded and remembered: close() waits for it even if this caller
+                # (a connection-state callback) is cancelled.
+                await asyncio.shield(self._schedule_stop(source))
+
+    def _schedule_stop(self, source: _Source) -> asyncio.Task[None]:
+        task = asyncio.create_task(self._stop_source(source), name="live-stop")
+        self._stopping.add(task)
+        task.add_done_callback(self._stopping.discard)
+        return task
+
+    @staticmethod
+    async def _stop_source(source: _Source) -> None:
+        # End both tracks on the loop (their "ended" events belong there), so no recv()
+        # can restart the decode; then join the player's decode thread off the loop.
+        # PlayerStreamTrack.stop() would do both at once, blocking the loop on the join.
+        source.masked.stop()
+        video = source.player.video
+        if video is not None:
+            MediaStreamTrack.stop(video)
+            player: Any = source.player
+            await asyncio.to_thread(player._stop, video)
 
     async def close(self) -> None:
         """Close every peer and stop every decode."""
@@ -216,8 +234,9 @@ class LiveHub:
                 with contextlib.suppress(Exception):
                     await self._drop(camera_id, pc)
         for source in list(self._sources.values()):
-            await asyncio.to_thread(source.masked.stop)
+            self._schedule_stop(source)
         self._sources.clear()
+        await asyncio.gather(*list(self._stopping), return_exceptions=True)
 
 
 _HUBS: dict[asyncio.AbstractEventLoop, LiveHub] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
@@ -183,14 +184,43 @@ def record_training(engine: Engine, *, username: str, course: str, completed_on:
     record_id = account_repo.add_training(
         engine, user_id=int(user["id"]), course=course, completed_on=completed_on,
         trainer=trainer, recorded_by=actor, now=datetime.now(UTC))
+    forget_training_state(int(user["id"]))
     _audit(engine, actor, "training.record", client_addr, username=username, course=course,
            completed_on=completed_on.isoformat(), trainer=trainer)
     return record_id
 
 
+# Training and acknowledgement change rarely but are checked on every request: the
+# answer is kept per user for a few seconds, and dropped at once when this process
+# records training, an acknowledgement or a new policy version.
+TRAINING_CACHE_SECONDS = 30.0
+_training_cache: dict[tuple[str, int], tuple[float, list[Any]]] = {}
+
+
+def forget_training_state(user_id: int | None = None) -> None:
+    """Drop cached training answers (one user's, or everyone's)."""
+    if user_id is None:
+        _training_cache.clear()
+        return
+    for key in [k for k in _training_cache if k[1] == user_id]:
+        _training_cache.pop(key, None)
+
+
 def training_missing(engine: Engine, rules: SecuritySettings, user: Mapping[str, Any],
                      now: datetime) -> list[Any]:
     """Training and policy items the user lacks, as ``accounts.Missing`` values."""
+    # Keyed by database too: one process may serve (or test) several.
+    key = (str(engine.url), int(user["id"]))
+    cached = _training_cache.get(key)
+    if cached is not None and time.monotonic() < cached[0]:
+        return list(cached[1])
+    missing = _training_missing(engine, rules, user, now)
+    _training_cache[key] = (time.monotonic() + TRAINING_CACHE_SECONDS, missing)
+    return list(missing)
+
+
+def _training_missing(engine: Engine, rules: SecuritySettings, user: Mapping[str, Any],
+                      now: datetime) -> list[Any]:
     from controller.accounts import Missing
 
     missing = []
@@ -216,6 +246,7 @@ def acknowledge_policy(engine: Engine, *, user: Mapping[str, Any], policy_id: in
     if current is None or int(current["id"]) != policy_id:
         raise ValidationError("policy", "that is not the current policy version")
     account_repo.acknowledge(engine, int(user["id"]), policy_id, datetime.now(UTC))
+    forget_training_state(int(user["id"]))
     _audit(engine, str(user["username"]), "policy.acknowledge", client_addr,
            version=current["version"], sha256=current["sha256"])
 
@@ -234,5 +265,6 @@ def publish_policy(engine: Engine, *, version: str, title: str, adopted_on: date
             now=datetime.now(UTC))
     except IntegrityError:
         raise ValidationError("version", f"version '{version}' is already published") from None
+    forget_training_state()
     _audit(engine, actor, "policy.publish", client_addr, version=version, sha256=digest)
     return policy_id

@@ -89,6 +89,22 @@ def get_session(engine: Engine, session_id: str) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
+def session_and_user(engine: Engine, session_id: str
+                     ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """Return a session row and its user's row in one query, or None."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(user_sessions.c.ended_at, user_sessions.c.end_reason,
+                   user_sessions.c.last_seen_at, users)
+            .join(users, users.c.id == user_sessions.c.user_id)
+            .where(user_sessions.c.id == session_id)).mappings().first()
+    if row is None:
+        return None
+    data = dict(row)
+    session = {k: data.pop(k) for k in ("ended_at", "end_reason", "last_seen_at")}
+    return session, data
+
+
 def touch_session(engine: Engine, session_id: str, now: datetime) -> None:
     """Record activity on a session."""
     with engine.begin() as conn:

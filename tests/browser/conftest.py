@@ -5,83 +5,25 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
-import pyotp
 import pytest
+from browser_helpers import Site
 from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy import Engine
 
-from controller import users
 from controller.app import Controller
 from controller.commands.compose import web_factory
 from controller.settings import NodeSettings, Settings
-from controller.store import accounts as account_repo
-from controller.store import users as user_repo
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
-PASSWORD = "Correct-Horse-Battery-9"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
     "--allow-loopback-in-peer-connection", "--disable-features=WebRtcHideLocalIpsWithMdns",
 ]
-
-
-@dataclass
-class Site:
-    """The running application and helpers to act in it."""
-
-    url: str
-    engine: Engine
-    settings: Settings
-    db: str
-    secrets: dict[str, str] = field(default_factory=dict)
-    offsets: dict[str, int] = field(default_factory=dict)
-
-    def user(self, username: str, role: str, *, trained: bool = True) -> None:
-        """Create a user with TOTP enrolled (and training unless told otherwise)."""
-        users.add_user(self.engine, self.settings.security, username=username, role=role,
-                       password=PASSWORD, actor="test", full_name=username.title())
-        row = user_repo.get(self.engine, username)
-        if trained:
-            users.record_training(self.engine, username=username, course="ALPR 462",
-                                  completed_on=date.today() - timedelta(days=3),
-                                  trainer="Sgt. Diaz", actor="test")
-        secret = pyotp.random_base32()
-        account_repo.set_totp(self.engine, int(row["id"]), secret, enrolled=True)
-        self.secrets[username] = secret
-
-    def code(self, username: str) -> str:
-        """A TOTP code not used yet for this user."""
-        offset = self.offsets.get(username, -1)
-        self.offsets[username] = offset + 1
-        moment = datetime.now(UTC) + timedelta(seconds=30 * offset)
-        return str(pyotp.TOTP(self.secrets[username]).at(moment))
-
-    def login(self, page: Page, username: str, password: str = PASSWORD) -> None:
-        """Sign in through the banner, password and code pages."""
-        page.goto(f"{self.url}/login")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", password)
-        page.check("input[name=banner_ack]")
-        page.click("button[type=submit]")
-        page.wait_for_url("**/login/code")
-        page.fill("input[name=code]", self.code(username))
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
-
-    def shot(self, page: Page, name: str) -> None:
-        """Save a full-page screenshot as a test artefact."""
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{name}-{self.db}.png"), full_page=True)
 
 
 @pytest.fixture

@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from browser_media import write_video
-from conftest import Site
+from browser_helpers import Site, write_video
 from playwright.sync_api import Page, expect
 
 from controller.store import audit as audit_repo

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 import pyotp
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, update
-from tests_web_helpers import actions
+from tests_web_helpers import Auth, actions
 
 from controller import audit, users
 from controller.store import audit as audit_repo
@@ -132,8 +132,6 @@ def test_new_login_ends_the_old_session(app, auth, engine: Engine) -> None:
     auth.login("ann.lee")
     assert auth.client.get("/").status_code == 200
     other = app.test_client()
-    from conftest import Auth
-
     second = Auth(app, other, engine)
     second.secrets, second._offsets = auth.secrets, auth._offsets
     second.login("ann.lee")

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from flask import Flask
 from sqlalchemy import Engine
-from tests_web_helpers import actions
+from tests_web_helpers import Auth, actions
 
 from controller.bridge import Bridge
 from controller.metrics import Metrics
@@ -166,8 +166,6 @@ def live_app(settings: Settings, engine: Engine) -> Iterator[Flask]:
 
 def test_snapshot_has_masks_burned_in(live_app: Flask, engine: Engine, camera: dict[str, int],
                                       snapshot_server: str) -> None:
-    from conftest import Auth
-
     site_repo.update_camera(engine, camera["camera"], {"snapshot_uri": snapshot_server})
     region_repo.replace_regions(engine, camera["camera"], [{**MASK, "id": None}])
     auth = Auth(live_app, live_app.test_client(), engine)
@@ -183,8 +181,6 @@ def test_snapshot_has_masks_burned_in(live_app: Flask, engine: Engine, camera: d
 
 def test_adopt_unreachable_camera_names_the_host(live_app: Flask, engine: Engine,
                                                  camera: dict[str, int]) -> None:
-    from conftest import Auth
-
     auth = Auth(live_app, live_app.test_client(), engine)
     auth.make_user("val.vendor", "vendor")
     auth.login("val.vendor")

@@ -10,7 +10,7 @@ import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from live_peers import running_loop, write_video
 from sqlalchemy import Engine
-from tests_web_helpers import actions
+from tests_web_helpers import Auth, actions
 
 from controller import live
 from controller.metrics import Metrics
@@ -54,8 +54,6 @@ async def _watch(client, auth, camera_id: int) -> tuple[float, float]:
 @pytest.mark.timeout(90)
 def test_viewer_receives_masked_frames(settings: Settings, engine: Engine,
                                        tmp_path: Path) -> None:
-    from conftest import Auth
-
     video = write_video(tmp_path / "camera.mp4")
     site = site_repo.create_site(engine, code="main-st", name="Main St")
     camera = site_repo.create_camera(engine, site, {"name": "NB 1", "host": "127.0.0.1",

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from flask import Flask
 from sqlalchemy import Engine
-from tests_web_helpers import actions
+from tests_web_helpers import Auth, actions
 
 from controller.bridge import Bridge
 from controller.metrics import Metrics
@@ -119,8 +119,6 @@ def test_bad_search_names_the_field(auth, engine: Engine, world: dict[str, Any],
 
 def test_case_number_optional_when_settings_say_so(settings: Settings, engine: Engine,
                                                    world: dict[str, Any]) -> None:
-    from conftest import Auth
-
     relaxed = settings.model_copy(update={"search": SearchSettings(case_number_required=False)})
     loop = asyncio.new_event_loop()
     try:

@@ -2,11 +2,83 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pyotp
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
+from controller import users
+from controller.store import accounts as account_repo
 from controller.store import audit as audit_repo
+from controller.store import users as user_repo
+
+PASSWORD = "Correct-Horse-Battery-9"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def actions(engine: Engine, action: str) -> list[str]:
     """Outcomes of the audit entries with this action, oldest first."""
     return [str(r["outcome"]) for r in reversed(audit_repo.search(engine, action=action))]
+
+
+class Auth:
+    """Makes users and signs them in through the real forms."""
+
+    def __init__(self, app: Flask, client: FlaskClient, engine: Engine) -> None:
+        self.app, self.client, self.engine = app, client, engine
+        self.secrets: dict[str, str] = {}
+        self._offsets: dict[str, int] = {}
+
+    def make_user(self, username: str, role: str, *, trained: bool = True,
+                  enrolled: bool = True, password: str = PASSWORD) -> dict[str, Any]:
+        """Create a user directly (admin work is tested elsewhere)."""
+        users.add_user(self.engine, self.app.config["SIGHTLINE_SETTINGS"].security,
+                       username=username, role=role, password=password, actor="test")
+        user = dict(user_repo.get(self.engine, username))
+        if trained:
+            users.record_training(self.engine, username=username, course="ALPR 462",
+                                  completed_on=date.today() - timedelta(days=1),
+                                  trainer="Sgt. Trainer", actor="test")
+        if enrolled:
+            secret = pyotp.random_base32()
+            account_repo.set_totp(self.engine, int(user["id"]), secret, enrolled=True)
+            self.secrets[username] = secret
+        return user
+
+    def csrf(self) -> str:
+        """The client's CSRF token (fetching the login page first if it has none)."""
+        with self.client.session_transaction() as sess:
+            token = sess.get("csrf")
+        if token is None:
+            page = self.client.get("/login").get_data(as_text=True)
+            match = CSRF.search(page)
+            assert match, "login page has no CSRF field"
+            return match.group(1)
+        return str(token)
+
+    def code(self, username: str) -> str:
+        """A TOTP code not used yet for this user (steps -1, 0, +1 in turn)."""
+        offset = self._offsets.get(username, -1)
+        self._offsets[username] = offset + 1
+        moment = datetime.now(UTC) + timedelta(seconds=30 * offset)
+        return str(pyotp.TOTP(self.secrets[username]).at(moment))
+
+    def post(self, path: str, data: dict[str, Any] | None = None, **kw: Any) -> Any:
+        """POST a form with the CSRF token."""
+        return self.client.post(path, data={"csrf_token": self.csrf(), **(data or {})}, **kw)
+
+    def login(self, username: str, password: str = PASSWORD) -> Any:
+        """Sign in with password and TOTP; return the last response."""
+        response = self.post("/login", {"username": username, "password": password,
+                                        "banner_ack": "yes"})
+        if response.status_code != 302 or not response.location.endswith("/login/code"):
+            return response
+        return self.post("/login/code", {"code": self.code(username)})
+
+    def logout(self) -> Any:
+        """Sign out."""
+        return self.post("/logout")

@@ -1,0 +1,179 @@
+"""Web search benchmark: the search page under concurrent signed-in users. Prints one JSON object.
+
+    python bench/bench_search_web.py [--rows 100000] [--users 20] [--searches 10]
+                                     [--database-url URL]
+
+Runs the real controller and web server (waitress) on loopback, signs in one
+named officer per simulated user, and has every user post exact and partial
+searches (with purpose, case number and attestation, so each is audited) at the
+same time. DESIGN.md section 7 target: p95 < 300 ms under 20 concurrent users.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import re
+import statistics
+import string
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyotp
+
+from controller import users
+from controller.app import Controller
+from controller.commands.compose import web_factory
+from controller.settings import NodeSettings
+from controller.settings.loader import settings_from_mapping
+from controller.store import accounts as account_repo
+from controller.store import reads, sites
+from controller.store import users as user_repo
+from controller.store.engine import make_engine
+from controller.store.migrate import upgrade
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+PASSWORD = "Bench-Passphrase-2026"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def plate(rng: random.Random) -> str:
+    """A California-style plate: digit, three letters, three digits."""
+    return (rng.choice(string.digits[1:]) + "".join(rng.choices(string.ascii_uppercase, k=3))
+            + "".join(rng.choices(string.digits, k=3)))
+
+
+def populate(url: str, rows: int, n_users: int) -> tuple[list[str], dict[str, str]]:
+    """Reads at 10 cameras and ``n_users`` trained officers with TOTP; return plates, secrets."""
+    engine = make_engine(url)
+    upgrade(engine)
+    rng = random.Random(7)
+    site = sites.create_site(engine, code="bench", name="Bench", latitude=34.0, longitude=-118.0)
+    cameras = [sites.create_camera(engine, site, {"name": f"cam {i}", "host": "127.0.0.1"})
+               for i in range(10)]
+    plates = []
+    for start in range(0, rows, 5000):
+        batch = []
+        for i in range(start, min(rows, start + 5000)):
+            text = plate(rng)
+            plates.append(text)
+            seen = T0 + timedelta(seconds=i * 3)
+            batch.append({"uuid": str(uuid.uuid4()), "plate": text, "raw_text": text,
+                          "confidence": 0.9, "char_confidences": [], "camera_id":
+                          cameras[i % 10], "site_id": site, "seen_at": seen, "created_at": seen})
+        reads.insert_batch(engine, batch)
+    rules = settings_from_mapping({}, "(bench)", env={}).security
+    secrets = {}
+    for n in range(n_users):
+        name = f"bench.officer{n}"
+        users.add_user(engine, rules, username=name, role="officer", password=PASSWORD,
+                       actor="bench")
+        users.record_training(engine, username=name, course="ALPR", trainer="bench",
+                              completed_on=date.today() - timedelta(days=1), actor="bench")
+        secret = pyotp.random_base32()
+        account_repo.set_totp(engine, int(user_repo.get(engine, name)["id"]), secret, True)
+        secrets[name] = secret
+    engine.dispose()
+    return plates, secrets
+
+
+def sign_in(base: str, name: str, secret: str) -> tuple[httpx.Client, str]:
+    """A client signed in as ``name``, and its CSRF token."""
+    client = httpx.Client(base_url=base, timeout=30)
+    token = CSRF.search(client.get("/login").text).group(1)  # type: ignore[union-attr]
+    client.post("/login", data={"csrf_token": token, "username": name, "password": PASSWORD,
+                                "banner_ack": "yes"})
+    client.post("/login/code", data={"csrf_token": token, "code": pyotp.TOTP(secret).now()})
+    token = CSRF.search(client.get("/search").text).group(1)  # type: ignore[union-attr]
+    return client, token
+
+
+def run_user(client: httpx.Client, token: str, plates: list[str], searches: int,
+             seed: int, out: dict[str, list[float]], barrier: threading.Barrier) -> None:
+    """Post exact and partial searches as fast as the server answers; record latencies."""
+    rng = random.Random(seed)
+    barrier.wait()
+    for i in range(searches):
+        target = rng.choice(plates)
+        mode, text = ("exact", target) if i % 2 == 0 else ("partial", target[:3] + "*")
+        form = {"csrf_token": token, "mode": mode, "plate": text, "attest": "yes",
+                "purpose": "Stolen vehicle investigation", "case_number": "26-000001"}
+        start = time.perf_counter()
+        response = client.post("/search", data=form)
+        elapsed = (time.perf_counter() - start) * 1000
+        if response.status_code != 200:
+            raise RuntimeError(f"search answered {response.status_code}")
+        out[mode].append(elapsed)
+
+
+def percentile(samples: list[float], q: float) -> float:
+    """The q-quantile (0..1) of the samples, in ms."""
+    ordered = sorted(samples)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2)
+
+
+def measure(base: str, plates: list[str], secrets: dict[str, str],
+            searches: int) -> dict[str, Any]:
+    """Every user searches at once; latency percentiles per mode."""
+    sessions = [sign_in(base, name, secret) for name, secret in secrets.items()]
+    out: dict[str, list[float]] = {"exact": [], "partial": []}
+    barrier = threading.Barrier(len(sessions))
+    threads = [threading.Thread(target=run_user, args=(c, t, plates, searches, n, out, barrier))
+               for n, (c, t) in enumerate(sessions)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    for client, _ in sessions:
+        client.close()
+    result: dict[str, Any] = {"wall_s": round(wall, 2)}
+    for mode, samples in out.items():
+        result[mode] = {"n": len(samples), "p50_ms": round(statistics.median(samples), 2),
+                        "p95_ms": percentile(samples, 0.95), "max_ms": round(max(samples), 2)}
+    every = out["exact"] + out["partial"]
+    result["all_p95_ms"] = percentile(every, 0.95)
+    result["searches_per_s"] = round(len(every) / wall, 1)
+    return result
+
+
+def main() -> None:
+    """Parse arguments, build the data, run the controller, measure, print JSON."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--searches", type=int, default=10, help="searches per user")
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        plates, secrets = populate(url, args.rows, args.users)
+        settings = settings_from_mapping(
+            {"data_dir": tmp, "database": {"url": url}, "web": {"port": 0, "threads": 8}},
+            "(bench)", env={}).model_copy(update={"node": NodeSettings(run_cameras=False)})
+
+        async def serve() -> dict[str, Any]:
+            controller = Controller(settings, web=web_factory())
+            await controller.start()
+            try:
+                base = f"http://127.0.0.1:{controller.web_port}"
+                return await asyncio.to_thread(measure, base, plates, secrets, args.searches)
+            finally:
+                await controller.stop()
+
+        result = asyncio.run(serve())
+    print(json.dumps({"benchmark": "web_search", "rows": args.rows, "users": args.users,
+                      "database": url.split(":")[0], "target_p95_ms": 300, **result}))
+
+
+if __name__ == "__main__":
+    main()
