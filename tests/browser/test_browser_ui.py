@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 from browser_helpers import Site, write_video
 from playwright.sync_api import Page, expect
@@ -77,15 +80,38 @@ def test_untrained_user_is_refused(site: Site, page: Page) -> None:
     site.shot(page, "03-training-refused")
 
 
+def _images(site: Site, read_uuid: str) -> list[dict[str, object]]:
+    """A rendered plate crop and overview, stored as the writer stores them."""
+    crop = np.full((60, 200, 3), 235, np.uint8)
+    cv2.rectangle(crop, (2, 2), (197, 57), (60, 60, 60), 2)
+    cv2.putText(crop, "7ABC123", (14, 44), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (90, 40, 20), 3)
+    overview = np.full((360, 640, 3), 70, np.uint8)
+    cv2.rectangle(overview, (220, 150), (440, 300), (120, 110, 100), -1)
+    overview[250:280, 280:380] = cv2.resize(crop, (100, 30))
+    rows = []
+    for kind, image in (("crop", crop), ("overview", overview)):
+        relative = f"images/2026/11/20/{read_uuid}-{kind}.jpg"
+        path = site.settings.data_dir / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        ok, buf = cv2.imencode(".jpg", image)
+        assert ok
+        path.write_bytes(buf.tobytes())
+        rows.append({"kind": kind, "path": relative, "width": image.shape[1],
+                     "height": image.shape[0],
+                     "sha256": hashlib.sha256(buf.tobytes()).hexdigest()})
+    return rows
+
+
 def _reads(site: Site) -> int:
     site_id = site_repo.create_site(site.engine, code="main-5th", name="Main St & 5th Ave",
                                     latitude=34.05, longitude=-118.25)
     camera = site_repo.create_camera(site.engine, site_id, {"name": "NB lane 1",
                                                             "host": "127.0.0.1"})
     seen = datetime(2026, 11, 20, 14, 5, tzinfo=UTC)
-    hit_uuid = str(uuid.uuid4())
+    hit_uuid, read_uuid = str(uuid.uuid4()), str(uuid.uuid4())
     hit_repo.write_reads(site.engine, [{
-        "read": {"uuid": str(uuid.uuid4()), "plate": "7ABC123", "raw_text": "7ABC123",
+        "images": _images(site, read_uuid),
+        "read": {"uuid": read_uuid, "plate": "7ABC123", "raw_text": "7ABC123",
                  "confidence": 0.96, "char_confidences": [0.96] * 7, "camera_id": camera,
                  "site_id": site_id, "seen_at": seen, "direction": "NB", "created_at": seen},
         "hits": [{"uuid": hit_uuid, "entry": {"list": "CA-SVS", "plate": "7ABC123",
@@ -110,7 +136,13 @@ def test_search_needs_a_purpose_and_is_audited(site: Site, page: Page, browser) 
     page.click("#search-form button[type=submit]")
     expect(page.locator("#results")).to_contain_text("7ABC123")
     expect(page.locator("#results")).to_contain_text("NB lane 1")
+    expect(page.locator("#results img.thumb-crop")).to_have_js_property("naturalWidth", 200)
     site.shot(page, "04-search-results")
+    page.click("#results a.plate")
+    expect(page.locator(".detail-overview")).to_have_js_property("naturalWidth", 640)
+    site.shot(page, "04b-read-detail")
+    assert [r["outcome"] for r in audit_repo.search(site.engine, action="image.view")] == [
+        "allowed", "allowed"]
 
     site.user("chief.ray", "administrator")
     admin = browser.new_context(viewport={"width": 1366, "height": 820}).new_page()
