@@ -48,8 +48,12 @@ def test_hold_from_search_results_then_evidence_export(
     add_read(engine, settings.data_dir, world, "9OTHER9", T0)
     auth.make_user("ann.lee", "officer")
     auth.login("ann.lee")
-    assert auth.post("/search", SEARCH).status_code == 200
+    results = auth.post("/search", SEARCH)
+    assert results.status_code == 200
     search_id = audit_repo.search(engine, action="search.exact")[0]["id"]
+    assert f'href="/holds?search_id={search_id}"' in results.get_data(as_text=True)
+    prefilled = auth.client.get(f"/holds?search_id={search_id}").get_data(as_text=True)
+    assert f'name="search_id" value="{search_id}"' in prefilled
     missing = auth.post("/holds", {"case_number": "", "reason": "x",
                                    "search_id": str(search_id)})
     assert missing.status_code == 400 and "case_number" in missing.get_data(as_text=True)
