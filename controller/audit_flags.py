@@ -28,7 +28,6 @@ REPEAT_THRESHOLD = 5
 BURST_SIZE = 5
 BURST_WINDOW = timedelta(hours=1)
 USUAL_HOUR_MIN_DAYS = 3
-DEFAULT_USUAL_HOURS = frozenset(range(7, 19))
 
 FLAG_KINDS = {
     "no_case_number": "Search without a case number",
@@ -110,12 +109,18 @@ def _repeats(searches: Sequence[Mapping[str, Any]]) -> list[Flag]:
 
 
 def usual_hours(events: Sequence[Mapping[str, Any]]) -> frozenset[int]:
-    """Hours of the day (UTC) in which the user searched on several distinct days."""
+    """Hours of the day (UTC) in which the user searched on several distinct days.
+
+    Empty when the user has no established pattern: then every burst is flagged.
+    """
     days: dict[int, set[date]] = defaultdict(set)
     for event in events:
         days[event["at"].hour].add(event["at"].date())
-    hours = frozenset(h for h, seen in days.items() if len(seen) >= USUAL_HOUR_MIN_DAYS)
-    return hours or DEFAULT_USUAL_HOURS
+    return frozenset(h for h, seen in days.items() if len(seen) >= USUAL_HOUR_MIN_DAYS)
+
+
+def _hours(usual: frozenset[int]) -> str:
+    return ", ".join(f"{h:02d}h" for h in sorted(usual)) or "none established"
 
 
 def _bursts(searches: Sequence[Mapping[str, Any]]) -> list[Flag]:
@@ -136,8 +141,8 @@ def _bursts(searches: Sequence[Mapping[str, Any]]) -> list[Flag]:
             if size >= BURST_SIZE and events[start]["at"].hour not in usual:
                 flags.append(_flag("off_hours_burst", events[start],
                                    f"{size} searches from {events[start]['at']:%H:%M} to "
-                                   f"{events[end]['at']:%H:%M} UTC; usual hours "
-                                   f"{min(usual):02d}-{max(usual) + 1:02d}"))
+                                   f"{events[end]['at']:%H:%M} UTC; usual hours (UTC): "
+                                   f"{_hours(usual)}"))
                 start = end + 1
             else:
                 start += 1

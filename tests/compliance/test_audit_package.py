@@ -16,7 +16,7 @@ import pytest
 from compliance_world import add_read
 from sqlalchemy import Engine
 
-from controller import audit, exports, jobs, users
+from controller import audit, audit_flags, exports, jobs, users
 from controller.errors import ValidationError
 from controller.settings import Settings
 from controller.store import audit as audit_repo
@@ -201,3 +201,22 @@ def test_cli_export_writes_a_verifying_package_with_pdf_pages(
                          text=True, timeout=90, check=False)
     assert bad.returncode == 1 and "quarter" in bad.stderr
     shutil.rmtree(out)
+
+
+def test_bursts_inside_usual_hours_pass_and_vague_purposes() -> None:
+    def event(i: int, at: datetime) -> dict[str, Any]:
+        return {"id": i, "at": at, "actor": "cy", "action": "search.exact",
+                "outcome": "allowed", "plate": f"P{i}", "purpose": "Missing person",
+                "case_number": "26-1", "data": {}}
+
+    days = [event(i, Q3 + timedelta(days=i, hours=9)) for i in range(5)]
+    burst_in = [event(10 + i, Q3 + timedelta(days=20, hours=9, minutes=i)) for i in range(5)]
+    burst_out = [event(20 + i, Q3 + timedelta(days=21, hours=2, minutes=i)) for i in range(5)]
+    roles = {"cy": ("officer", [date(2026, 6, 1)])}
+    flags = audit_flags.review_flags(days + burst_in + burst_out, roles, 365)
+    assert [(f.kind, f.event_id) for f in flags] == [("off_hours_burst", 20)]
+    fresh = audit_flags.review_flags(burst_in, roles, 365)
+    assert [f.kind for f in fresh] == ["off_hours_burst"]  # no established pattern yet
+    assert "none established" in fresh[0].detail
+    assert audit_flags.vague("Investigation.") and audit_flags.vague("  ")
+    assert not audit_flags.vague("Stolen vehicle investigation")
