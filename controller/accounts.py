@@ -172,6 +172,10 @@ def open_session(engine: Engine, user: dict[str, Any], client_addr: str | None,
                                client_addr)
     _event(engine, str(user["username"]), "login", client_addr, sessions_ended=ended,
            second_factor="exempt" if user["totp_exempt"] else "totp")
+    if ended:
+        # One session per user (462.5.1): the earlier session ends with this login.
+        _event(engine, str(user["username"]), "session.replaced", client_addr,
+               sessions_ended=ended)
     return token
 
 

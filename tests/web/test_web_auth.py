@@ -138,6 +138,7 @@ def test_new_login_ends_the_old_session(app, auth, engine: Engine) -> None:
     assert other.get("/").status_code == 200
     assert auth.client.get("/").status_code == 302
     assert audit_repo.search(engine, action="login")[0]["data"]["sessions_ended"] == 1
+    assert actions(engine, "session.replaced") == ["allowed"]
 
 
 def test_untrained_user_sees_only_what_is_missing(auth, client, engine: Engine) -> None:
