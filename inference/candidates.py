@@ -23,6 +23,7 @@ MIN_HEIGHT_PX = 12.0
 MAX_ANGLE_DEG = 30.0
 # Characters on a plate are 2-3 times taller than wide and spaced; 2-8 of them.
 RELATIVE_HEIGHT_WEIGHT = 0.5
+ALL_DIGIT_PENALTY = 0.6
 MIN_ASPECT, MAX_ASPECT = 0.8, 9.0
 # Timestamps and captions: digits separated by ':' '/' or '.'.
 _TIMESTAMP = re.compile(r"\d{1,4}\s*[-:/.]\s*\d{1,2}\s*[-:/.]|\d{1,2}\s*:\s*\d{2}|(19|20)\d\d-")
@@ -105,6 +106,10 @@ def score_line(box: TextBox, line: LineRead, frame_shape: tuple[int, ...]) -> Ca
     score += 0.6 if ranked.fits_format else 0.0
     score += 0.4 if 5 <= n <= 8 else -0.4 * abs(n - 6)
     score += 0.3 if any(c.isdigit() for c in ranked.plate) else 0.0
+    # Digits alone are mostly not plates in a street scene (phone numbers, prices, house
+    # numbers, dates); the few all-digit formats get no format bonus.
+    if ranked.plate.isdigit():
+        score -= ALL_DIGIT_PENALTY
     score -= 2.0 * line.foreign
     score += 0.15 * math.log(box.height / (frame_shape[0] / 30.0))
     # Burned-in captions sit against the frame's edge; plates rarely touch it.
