@@ -44,14 +44,14 @@ def test_hold_export_and_mask_lift_from_the_command_line(
     created = runner.invoke(main, ["hold", "create", "--case", "26-7", "--reason",
                                    "homicide", read], env=env)
     assert created.exit_code == 0, created.output
-    hold_id = created.output.strip()
+    hold_id = created.stdout.strip().splitlines()[-1]
     unknown = runner.invoke(main, ["hold", "create", "--case", "26-7", "--reason", "x",
                                    "no-such-read"], env=env)
     assert unknown.exit_code == 1 and "reads: no read no-such-read" in unknown.output
     exported = runner.invoke(main, ["hold", "export", hold_id, "--out",
                                     str(tmp_path / "evidence")], env=env)
     assert exported.exit_code == 0, exported.output
-    folder = Path(exported.output.strip().splitlines()[-1])
+    folder = Path(exported.stdout.strip().splitlines()[-1])
     assert verify_manifest(folder) == [] and (folder / "images").is_dir()
     expiry = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     lifted = runner.invoke(main, ["mask", "lift", str(world["mask"]), "--order", "CR-9",
