@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from controller import audit, exports, program
+from controller import audit, exports, program, users
 from controller.errors import NotFound, ValidationError
 from controller.settings import Settings
 from controller.store import accounts as account_repo
@@ -64,6 +64,7 @@ def publish_document(engine: Engine, *, version: str, title: str, adopted_on: da
             now=datetime.now(UTC))
     except IntegrityError:
         raise ValidationError("version", f"version '{version}' is already published") from None
+    users.forget_training_state()  # every user's gate must see the new version at once
     audit.record(engine, audit.AuditEvent(
         actor=actor, action="policy.publish", client_addr=client_addr,
         data={"version": version, "title": title, "adopted_on": adopted_on.isoformat(),

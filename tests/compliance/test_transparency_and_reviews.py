@@ -42,10 +42,16 @@ def test_policy_versions_are_published_acknowledged_and_public(
     assert fake.status_code == 400 and "does not start like a PDF" in fake.get_data(as_text=True)
     assert upload(auth, "2026.1", "policy.md", b"# Policy 462\n\nReads are kept 730 days.\n") \
         .status_code == 303
+    # The gate answer cached for the administrator is dropped by the new version.
+    assert auth.client.get("/compliance/policy").status_code == 403
+    assert auth.post("/policy", {"policy_id": str(repo_history(engine)[0]["id"]),
+                                 "read": "yes"}).status_code == 302
     duplicate = upload(auth, "2026.1", "policy.md", b"# again\n")
     assert duplicate.status_code == 400 and "already published" in \
         duplicate.get_data(as_text=True)
     assert upload(auth, "2026.2", "policy.pdf", a_pdf()).status_code == 303
+    assert auth.post("/policy", {"policy_id": str(repo_history(engine)[0]["id"]),
+                                 "read": "yes"}).status_code == 302
     listing = auth.client.get("/compliance/policy").get_data(as_text=True)
     assert "application/pdf" in listing and "text/markdown" in listing
     auth.logout()
