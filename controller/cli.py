@@ -42,6 +42,8 @@ class Context:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         engine = make_engine(settings.database_url(), pool_size=settings.database.pool_size,
                              busy_timeout_ms=settings.database.busy_timeout_ms)
+        # Closed when the command ends, also when it is invoked in-process (tests).
+        click.get_current_context().call_on_close(engine.dispose)
         if migrate:
             upgrade(engine)
         return engine

@@ -26,9 +26,7 @@ SCHEDULER_ACTOR = "system:scheduler"
 
 def notify_cameras() -> None:
     """Tell this process's running pipelines that masks changed (no-op without a controller)."""
-    context = jobs._context
-    if context is not None:
-        context.on_change("cameras")
+    jobs.notify("cameras")
 
 
 def _text(field: str, value: str, limit: int) -> str:

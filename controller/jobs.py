@@ -41,6 +41,16 @@ def set_context(context: JobContext | None) -> None:
     _context = context
 
 
+def notify(what: str) -> None:
+    """Tell this process's controller that ``what`` changed ("cameras", "hotlists").
+
+    A no-op in a process without a running controller (a CLI command): other
+    processes pick the change up from the database on their next refresh.
+    """
+    if _context is not None:
+        _context.on_change(what)
+
+
 def register(kind: str) -> Callable[[JobFunction], JobFunction]:
     """Name a job implementation so that stored jobs can find it after a restart."""
     def wrap(function: JobFunction) -> JobFunction:

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import gc
-import warnings
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 from compliance_world import add_read, make_world
 
@@ -19,16 +15,6 @@ from controller.settings import Settings
 from controller.store import audit as audit_repo
 from controller.store.engine import make_engine
 from controller.store.migrate import upgrade
-
-
-@pytest.fixture(autouse=True)
-def _collect_cli_engines() -> Iterator[None]:
-    """Each in-process command opens an engine it never disposes (a process would exit);
-    collect them here, where their unclosed pooled connections are expected."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        yield
-        gc.collect()
 
 
 def test_hold_export_and_mask_lift_from_the_command_line(
