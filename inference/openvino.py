@@ -138,10 +138,19 @@ def _resolve(future: asyncio.Future[np.ndarray], value: np.ndarray) -> None:
 
 
 def character_list(model: CompiledModel) -> list[str]:
-    """The reader's alphabet stored in a PP-OCR model's metadata (index 0 is the CTC blank)."""
+    """The reader's alphabet, index 0 being the CTC blank.
+
+    PP-OCR models carry it in their metadata; a user's own model may instead come
+    with ``NAME.dict.txt`` beside it, one symbol a line, in output order.
+    """
+    sidecar = model.path.with_suffix(".dict.txt")
+    if sidecar.is_file():
+        return ["<blank>", *sidecar.read_text(encoding="utf-8").splitlines(), " "]
     info = model.model.get_rt_info()
     try:
         text = info["framework"]["character"].value
     except (KeyError, AttributeError, TypeError) as exc:
-        raise ModelError(str(model.path), "no character list in the model metadata") from exc
+        raise ModelError(
+            str(model.path), f"no character list in its metadata and no {sidecar.name}"
+        ) from exc
     return ["<blank>", *str(text).splitlines(), " "]

@@ -26,6 +26,7 @@ from inference.candidates import (
     vote_variants,
 )
 from inference.detector import TextBox, boxes_from_map, crop_line, prepare, scale_for
+from inference.errors import ModelError
 from inference.openvino import CompiledModel, character_list, resolve_model
 from inference.reader import PlateDecoder, batch_tensor
 
@@ -90,10 +91,22 @@ class Recognizer:
         rec_path = resolve_model(self.config.reader_model, READER_FILE)
         self.detector = CompiledModel(det_path, self.config.device)
         self.reader = CompiledModel(rec_path, self.config.device)
-        self.decoder = PlateDecoder(character_list(self.reader))
+        chars = character_list(self.reader)
+        try:
+            self.decoder = PlateDecoder(chars)
+        except ValueError as exc:
+            raise ModelError(str(rec_path), str(exc)) from exc
         self.times = StageTimes()
-        # Compile-time shape problems surface now, not at the first frame.
-        self.read_frame(np.zeros((96, 160, 3), dtype=np.uint8))
+        # Shape problems surface now, not at the first frame: one read of a blank strip.
+        try:
+            out = self.reader.infer(batch_tensor([np.zeros((48, 160, 3), dtype=np.uint8)]))
+            self.read_frame(np.zeros((96, 160, 3), dtype=np.uint8))
+        except Exception as exc:
+            raise ModelError(str(rec_path), f"does not run: {exc}") from exc
+        if out.ndim != 3 or out.shape[-1] != len(chars):
+            raise ModelError(
+                str(rec_path), f"outputs {out.shape}; its alphabet needs (N, T, {len(chars)})"
+            )
 
     def _det_inputs(self, frame: np.ndarray, region: Region | None) -> list[DetInput]:
         """Detector tensors for each pass, over the whole frame or one region of it."""

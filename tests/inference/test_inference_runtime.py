@@ -68,3 +68,10 @@ def test_async_requests_give_the_sync_answer_and_run_concurrently(
     got = asyncio.run(main())
     for e, g in zip(expected, got, strict=True):
         np.testing.assert_allclose(e, g, rtol=1e-4, atol=1e-5)
+
+
+def test_a_reader_without_an_alphabet_is_refused_at_start() -> None:
+    detector = resolve_model(None, DETECTOR_FILE)  # a real network, but no character list
+    with pytest.raises(ModelError, match="no character list") as info:
+        Recognizer(RecognizerConfig(reader_model=detector))
+    assert info.value.path == str(detector)
