@@ -114,7 +114,8 @@ class Controller:
             # 7. Cabinets before cameras: the presence loop sets the sampling rate.
             Step("cabinets", self._rt(Runtime.start_cabinets), self._rt(Runtime.stop_cabinets)),
             # 8. Cameras last among the services: everything downstream is ready.
-            Step("pipelines", self._rt(Runtime.start_pipelines), self._rt_stop("pipelines")),
+            Step("pipelines", self._rt(Runtime.start_pipelines),
+                 self._rt(Runtime.stop_pipelines)),
             # 9. Jobs last among the services: a missed job runs once, on a ready system.
             Step("scheduler", self._rt(Runtime.start_scheduler), self._rt(Runtime.stop_scheduler)),
             # 10. The web application last, so it never answers before the rest is up.

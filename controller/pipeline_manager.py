@@ -7,12 +7,13 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine
 
+from cameras.health import Alarm, CameraHealth, HealthState, Severity, camera_health
 from cameras.masking import CameraMasks, CourtOrderSuspension, PrivacyMask, RecognitionZone
 from controller import program
 from controller.pipelines import CameraPipeline, CameraSpec
@@ -166,6 +167,24 @@ class PipelineManager:
         """Stop every pipeline (controller shutdown)."""
         for camera_id in list(self._running):
             await self._stop(camera_id)
+
+    def camera_health(self, drift_limit: float, expected_fps: float) -> list[
+            tuple[int, CameraHealth]]:
+        """The cameras' health models (stream statistics, alarms), for the store."""
+        out = []
+        for camera_id, holder in sorted(self._running.items()):
+            stream = holder.pipeline.stream
+            if stream is None:
+                continue
+            health = camera_health(stream.stats(), drift_limit_seconds=drift_limit,
+                                   expected_fps=expected_fps,
+                                   last_read_at=holder.pipeline.state.last_read_at)
+            if holder.last_error and holder.state == "restarting":
+                health = replace(health, alarms=(*health.alarms, Alarm(
+                    "pipeline_restarting", holder.last_error, Severity.ERROR)),
+                                 state=HealthState.DOWN)
+            out.append((camera_id, health))
+        return out
 
     def health(self) -> list[dict[str, Any]]:
         """Per-camera pipeline health for the web UI and /metrics."""

@@ -6,10 +6,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Coroutine
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine
 
+from cameras.health import CameraHealth
 from cameras.stream import StreamOptions
 from controller import dispatch
 from controller.cabinets import Cabinets
@@ -20,6 +22,7 @@ from controller.pipeline_manager import PipelineManager
 from controller.pipelines import CameraPipeline, CameraSpec, PipelineOptions, ReadObserver
 from controller.scheduler import Scheduler
 from controller.settings import CameraSettings, Settings
+from controller.store import health as health_repo
 from controller.store import hotlists as hotlist_repo
 from controller.writer import ReadWriter
 from inference.pipeline import Recognizer, RecognizerConfig
@@ -191,8 +194,38 @@ class Runtime:
             backoff_cap=self.settings.cameras.backoff_cap_seconds)
         await self.pipelines.reconcile()
         self._spawn("pipelines", self.pipelines.run())
+        self._spawn("health", self._store_health())
         pipelines = self.pipelines
         self.metrics.health.source = lambda: (pipelines.health(), self.cabinets.health())
+
+    async def _store_health(self, every: float = 5.0) -> None:
+        """Write each camera's health for the web UI (which may run in another process)."""
+        assert self.pipelines is not None
+        cameras = self.settings.cameras
+        while True:
+            await asyncio.sleep(every)
+            rows = self.pipelines.camera_health(cameras.clock_drift_warning_seconds,
+                                                self.settings.inference.sample_fps)
+            try:
+                await asyncio.to_thread(self._write_health, rows)
+            except Exception:  # the database may be away; health is written again soon
+                log.warning("camera health not stored this time", exc_info=True)
+
+    def _write_health(self, rows: list[tuple[int, CameraHealth]]) -> None:
+        now = datetime.now(UTC)
+        doors = {c["site"] for c in self.cabinets.health() if c["door_open"]}
+        assert self.pipelines is not None
+        sites = {h["camera_id"]: h["site"] for h in self.pipelines.health()}
+        for camera_id, health in rows:
+            alarms = [{"code": a.code, "message": a.message, "severity": str(a.severity)}
+                      for a in health.alarms]
+            if sites.get(camera_id) in doors:
+                alarms.append({"code": "cabinet_door_open", "severity": "warning",
+                               "message": "the site's cabinet door is open"})
+            health_repo.upsert_health(self.engine, camera_id, {
+                "state": str(health.state), "connected": health.connected,
+                "fps": health.fps_in, "clock_drift_seconds": health.clock_drift_seconds,
+                "last_frame_at": health.last_frame_at, "alarms": alarms}, now)
 
     def changed(self, what: str) -> None:
         """Something a job or another process changed: pick it up now."""
@@ -222,6 +255,11 @@ class Runtime:
         self.scheduler = Scheduler(self.engine, self.settings, job_specs(self.settings),
                                    on_change=on_change)
         self.scheduler.start()
+
+    async def stop_pipelines(self) -> None:
+        """Stop writing health, then stop every camera."""
+        await self.stop_task("health")
+        await self.stop_task("pipelines")
 
     async def stop_scheduler(self) -> None:
         """Stop firing jobs."""

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from controller import program
 from controller.app import Controller
 from controller.settings import Settings
+from controller.store import health as health_repo
 from controller.store import reads as read_repo
 from controller.store import sites
 
@@ -43,6 +44,9 @@ async def test_cameras_follow_the_database_and_nothing_is_read_before_activation
             assert await until(lambda: manager.health()[0]["fps"] > 0, 20)
             scraped = generate_latest(controller.metrics.registry).decode()
             assert 'sightline_camera_up{camera="c1",site="S1"} 1.0' in scraped
+            # Health is stored for the web UI, which may run in another process.
+            assert await until(lambda: health_repo.health_by_camera(engine).get(
+                camera, {}).get("state") == "ok", 15)
             # Frames flow and plates pass, but the program is not active: nothing stored.
             assert await until(lambda: manager.health()[0]["dropped_inactive"] >= 1, 60)
             assert "462.9" in manager.health()[0]["program"]
