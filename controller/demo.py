@@ -11,15 +11,17 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib import resources
 from typing import Any
 
 from sqlalchemy import Engine
 
-from controller import hotlists, program, users
+from controller import hotlists, policy, program, publication, users
 from controller.errors import ControllerError, NotFound
 from controller.receiver import HitReceiver
 from controller.settings import HotlistSettings, Settings
 from controller.settings.loader import settings_from_mapping
+from controller.store import accounts as account_repo
 from controller.store import hotlists as hotlist_repo
 from controller.store import sites
 from controller.store import users as user_repo
@@ -42,7 +44,12 @@ def free_port() -> int:
 
 
 def ensure_admin(engine: Engine, settings: Settings) -> str:
-    """Create the demo administrator, or give it a new password; return the password."""
+    """Create the demo administrator, or give it a new password; return the password.
+
+    The account is trained (a recorded demo course) and exempt from the second factor,
+    both audited, so that a person can sign in without an authenticator app; it
+    still acknowledges the policy at first sign-in.
+    """
     # 20 URL-safe characters: a passphrase under the CJIS rules, printed once.
     password = secrets.token_urlsafe(15)
     try:
@@ -53,6 +60,17 @@ def ensure_admin(engine: Engine, settings: Settings) -> str:
     else:
         users.reset_password(engine, settings.security, username=DEMO_ADMIN,
                              password=password, actor="demo")
+    user = user_repo.get(engine, DEMO_ADMIN)
+    if not user["totp_exempt"]:
+        users.set_totp_exempt(engine, username=DEMO_ADMIN, exempt=True, actor="demo",
+                              reason="demo account on loopback; enrol a second factor for "
+                                     "real use")
+    trained = account_repo.latest_training_by_user(engine).get(int(user["id"]))
+    today = datetime.now(UTC).date()
+    if not policy.training_current(trained, today, settings.security.training_valid_days):
+        users.record_training(engine, username=DEMO_ADMIN, completed_on=today,
+                              course="Sightline ALPR user training (demo)",
+                              trainer="Sightline demo", actor="demo")
     return password
 
 
@@ -71,6 +89,11 @@ def provision(engine: Engine, stream_uri: str) -> None:
         sites.create_camera(engine, site_id, {
             "name": DEMO_CAMERA, "host": "127.0.0.1", "stream_uri": stream_uri,
             "manufacturer": "PythonCam", "model": "VirtualCam-1", "heading": "NB"})
+    if account_repo.current_policy(engine) is None:
+        document = resources.files("controller").joinpath("data/demo-policy.md").read_bytes()
+        publication.publish_document(engine, version="demo-1", title="Demo ALPR policy",
+                                     adopted_on=datetime.now(UTC).date(),
+                                     filename="demo-policy.md", data=document, actor="demo")
     if not program.status(engine).active:
         today = datetime.now(UTC).date()
         program.activate(engine, hearing_on=today, adopted_on=today,

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
+from controller.store import accounts as account_repo
+from controller.store import users as user_repo
 from controller.store.engine import make_engine
 
 GOOD = "Tr1cky!Gnu-7"
@@ -81,6 +83,16 @@ def test_demo_reads_plates_and_delivers_every_hit(cli_env: dict[str, str],
     assert summary["reads"] >= 4, summary
     assert summary["hits"] >= 1 and summary["hits_delivered"] == summary["hits"], summary
     assert "DISPATCH RECEIVED HIT" in result.stdout
+    # The demo administrator can sign in without an authenticator app, trained,
+    # with a published policy to acknowledge.
+    engine = make_engine(cli_env["SIGHTLINE_DATABASE_URL"])
+    try:
+        user = user_repo.get(engine, "demo.chief")
+        assert user["totp_exempt"] is True
+        assert int(user["id"]) in account_repo.latest_training_by_user(engine)
+        assert account_repo.current_policy(engine) is not None
+    finally:
+        engine.dispose()
 
 
 def test_hotlist_import_reports_lines_and_json(cli_env: dict[str, str], tmp_path: Path) -> None:
