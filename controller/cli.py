@@ -78,8 +78,8 @@ def main(ctx: click.Context, config: str | None, verbose: bool) -> None:
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
-    # One line per HTTP request to dispatch is noise; failures are logged by dispatch.
-    for noisy in ("httpx", "httpcore"):
+    # One line per HTTP request or migration context is noise; failures are still logged.
+    for noisy in ("httpx", "httpcore", "alembic"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
     ctx.obj = Context(config)
 
