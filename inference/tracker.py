@@ -70,6 +70,26 @@ class Track:
         """The most recent sighting."""
         return self.sightings[-1]
 
+    def usual_plate(self) -> str:
+        """The plate this track was read as most often (latest on a tie)."""
+        counts: dict[str, int] = defaultdict(int)
+        for s in self.sightings:
+            counts[s.plate] += 1
+        return max(reversed(self.sightings), key=lambda s: counts[s.plate]).plate
+
+    def predict(self, t: float) -> tuple[float, float]:
+        """Where the plate's centre should be at time t, moving as it last moved."""
+        last = self.sightings[-1]
+        if len(self.sightings) < 2:
+            return last.center
+        prev = self.sightings[-2]
+        dt = last.t - prev.t
+        if dt <= 0:
+            return last.center
+        vx = (last.center[0] - prev.center[0]) / dt
+        vy = (last.center[1] - prev.center[1]) / dt
+        return last.center[0] + vx * (t - last.t), last.center[1] + vy * (t - last.t)
+
 
 def edit_distance(a: str, b: str) -> int:
     """Levenshtein distance (insertions, deletions, substitutions)."""
@@ -153,16 +173,19 @@ class Tracker:
         return self._close(lambda tr: True)
 
     def _match(self, s: Sighting) -> Track | None:
-        """The open track this sighting continues: nearest in space, or the same text."""
+        """The open track this sighting continues: near where the plate should be, same text."""
         best: Track | None = None
         best_d = float("inf")
         for track in self._tracks:
             if track.last.t >= s.t:
                 continue  # one sighting per track per frame
-            last = track.last
-            d = float(np.hypot(s.center[0] - last.center[0], s.center[1] - last.center[1]))
-            near = d <= self.max_jump * max(s.box[2], last.box[2])
-            if (near or s.plate == last.plate) and similar(s.plate, last.plate) and d < best_d:
+            px, py = track.predict(s.t)
+            d = float(np.hypot(s.center[0] - px, s.center[1] - py))
+            near = d <= self.max_jump * max(s.box[2], track.last.box[2])
+            # Compare with the track's usual text: one odd read (a plate half hidden by
+            # another car) must not decide where the next sighting belongs.
+            usual = track.usual_plate()
+            if (near or s.plate == usual) and similar(s.plate, usual) and d < best_d:
                 best, best_d = track, d
         return best
 

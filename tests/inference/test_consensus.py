@@ -111,3 +111,16 @@ def test_a_partial_read_joins_the_passage_of_the_full_plate() -> None:
         tracker.update(t, [sighting(t, "XYZ482", 0.9, (100 + 20 * i, 300, 80, 20))])
     closed = tracker.flush()
     assert [(r.plate, r.frames) for r in closed] == [("XYZ482", 4)]
+
+
+def test_a_plate_hidden_for_a_few_frames_stays_one_passage() -> None:
+    tracker = Tracker(timeout_s=1.0, min_frames=2)
+    for i in range(4):  # moving right 60 px per frame
+        t = i * 0.1
+        tracker.update(t, [sighting(t, "XYZ482", 0.9, (100 + 60 * i, 300, 80, 40))])
+    tracker.update(0.4, [sighting(0.4, "XY248", 0.5, (340, 300, 70, 35))])  # half hidden
+    for i in range(9, 12):  # reappears where it would be after 0.4 s out of sight
+        t = i * 0.1
+        tracker.update(t, [sighting(t, "XYZ482", 0.9, (100 + 60 * i, 300, 80, 40))])
+    closed = tracker.flush()
+    assert [(r.plate, r.frames, r.direction) for r in closed] == [("XYZ482", 8, "right")]
