@@ -21,7 +21,7 @@ from controller.metrics import Metrics
 from controller.pipeline_manager import PipelineManager
 from controller.pipelines import CameraPipeline, CameraSpec, PipelineOptions, ReadObserver
 from controller.scheduler import Scheduler
-from controller.settings import CameraSettings, Settings
+from controller.settings import CameraSettings, InferenceSettings, Settings
 from controller.store import health as health_repo
 from controller.store import hotlists as hotlist_repo
 from controller.writer import ReadWriter
@@ -72,12 +72,12 @@ class HotlistIndex:
                 log.exception("hotlist refresh failed; keeping the previous index")
 
 
-def recognizer_config(settings: Settings) -> RecognizerConfig:
-    """The recognizer's configuration from the inference settings."""
-    inf = settings.inference
-    return RecognizerConfig(device=inf.device, detector_model=inf.detector_model,
-                            reader_model=inf.reader_model,
-                            detector_min_side=inf.detector_min_side)
+def recognizer_config(settings: InferenceSettings) -> RecognizerConfig:
+    """Translate the inference settings into the recognizer's own configuration."""
+    return RecognizerConfig(
+        device=settings.device, detector_model=settings.detector_model,
+        reader_model=settings.reader_model, detector_min_side=settings.detector_min_side,
+        detector_extra_sides=tuple(settings.detector_extra_sides))
 
 
 def stream_options(settings: CameraSettings, *, keyframes_only: bool = False) -> StreamOptions:
@@ -167,7 +167,7 @@ class Runtime:
         """Compile the models now, so a bad model fails the start, not the first frame."""
         if self.settings.node.run_cameras:
             self.recognizer = await asyncio.to_thread(Recognizer,
-                                                      recognizer_config(self.settings))
+                                                      recognizer_config(self.settings.inference))
 
     async def start_pipelines(self) -> None:
         """Run one pipeline per enabled camera of this node."""

@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import click
 import numpy as np
 
+from controller.runtime import recognizer_config
 from controller.settings import Settings
 from controller.settings.inference import InferenceSettings
 from controller.settings.loader import load_settings
 from inference.evaluate import Report, evaluate, load_samples
-from inference.pipeline import Recognizer, RecognizerConfig
-
-
-def recognizer_config(settings: InferenceSettings) -> RecognizerConfig:
-    """Translate the inference settings into the recognizer's own configuration."""
-    return RecognizerConfig(
-        device=settings.device,
-        detector_model=settings.detector_model,
-        reader_model=settings.reader_model,
-        min_confidence=0.0,  # eval scores the best read, however unsure
-        detector_min_side=settings.detector_min_side,
-        detector_extra_sides=tuple(settings.detector_extra_sides),
-    )
+from inference.pipeline import Recognizer
 
 
 def _settings(ctx: click.Context) -> InferenceSettings:
@@ -66,7 +56,8 @@ def command(ctx: click.Context, images: Path, as_json: bool, show_failures: bool
             limit: int | None) -> None:
     """Score the recognition pipeline, one best read per still image."""
     samples = load_samples(images)[:limit]
-    recognizer = Recognizer(recognizer_config(_settings(ctx)))
+    # eval scores the best read however unsure, so no confidence floor here.
+    recognizer = Recognizer(replace(recognizer_config(_settings(ctx)), min_confidence=0.0))
 
     def best_read(image: np.ndarray) -> tuple[str, tuple[int, int, int, int]] | None:
         reads = recognizer.read_frame(image)
