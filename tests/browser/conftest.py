@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from browser_helpers import Site
 from playwright.sync_api import Browser, Page, sync_playwright
+from shared_peers import stop_loop
 from sqlalchemy import Engine
 
 from controller.app import Controller
@@ -39,18 +40,7 @@ def site(settings: Settings, engine: Engine) -> Iterator[Site]:
         yield Site(f"http://127.0.0.1:{controller.web_port}", engine, quiet, engine.dialect.name)
     finally:
         asyncio.run_coroutine_threadsafe(controller.stop(), loop).result(60)
-
-        async def drain() -> None:
-            current = asyncio.current_task()
-            tasks = [t for t in asyncio.all_tasks() if t is not current]
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-        asyncio.run_coroutine_threadsafe(drain(), loop).result(30)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join()
-        loop.close()
+        stop_loop(loop, thread)
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from browser_helpers import Site, write_video
+from browser_helpers import Site
 from playwright.sync_api import Page, expect
+from shared_peers import write_video
 
 from controller.store import audit as audit_repo
 from controller.store import hits as hit_repo

@@ -6,31 +6,10 @@ import asyncio
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
-import av
-import numpy as np
+from shared_peers import stop_loop
 
 from controller.bridge import Bridge
-
-
-def write_video(path: Path, seconds: float = 3.0, fps: int = 10, width: int = 320,
-                height: int = 240) -> Path:
-    """A white H.264 clip with a grey bar at the bottom (so frames are not all one value)."""
-    with av.open(str(path), mode="w") as container:
-        stream = container.add_stream("libx264", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = {"preset": "ultrafast", "tune": "zerolatency"}
-        for i in range(int(seconds * fps)):
-            image = np.full((height, width, 3), 255, np.uint8)
-            image[-20:, :] = 128
-            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
-            frame.pts = i
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return path
 
 
 @contextmanager
@@ -46,14 +25,4 @@ def running_loop() -> Iterator[tuple[asyncio.AbstractEventLoop, Bridge]]:
     try:
         yield loop, asyncio.run_coroutine_threadsafe(make_bridge(), loop).result(10)
     finally:
-        async def drain() -> None:
-            current = asyncio.current_task()
-            tasks = [t for t in asyncio.all_tasks() if t is not current]
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-        asyncio.run_coroutine_threadsafe(drain(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join()
-        loop.close()
+        stop_loop(loop, thread, 10)

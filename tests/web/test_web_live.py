@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-from live_peers import running_loop, write_video
+from live_peers import running_loop
+from shared_peers import write_video
 from sqlalchemy import Engine
 from tests_web_helpers import Auth, actions
 
