@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import av
+import cv2
 import numpy as np
 
 
@@ -43,3 +48,32 @@ def stop_loop(loop: asyncio.AbstractEventLoop, thread: threading.Thread,
     loop.call_soon_threadsafe(loop.stop)
     thread.join()
     loop.close()
+
+
+@contextmanager
+def snapshot_server(image: np.ndarray, path: str = "/snapshot.jpg") -> Iterator[str]:
+    """A loopback HTTP server answering every GET with ``image`` as a JPEG camera still."""
+    ok, buf = cv2.imencode(".jpg", image)
+    assert ok
+    body = buf.tobytes()
+
+    class Snapshot(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "image/jpeg")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Snapshot)
+    thread = threading.Thread(target=server.serve_forever, name="snapshot-server")
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}{path}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

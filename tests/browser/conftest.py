@@ -5,15 +5,12 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
-import cv2
 import numpy as np
 import pytest
 from browser_helpers import Site
 from playwright.sync_api import Browser, Page, sync_playwright
-from shared_peers import stop_loop
+from shared_peers import snapshot_server, stop_loop
 from sqlalchemy import Engine
 
 from controller.app import Controller
@@ -64,32 +61,10 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-class _Snapshot(BaseHTTPRequestHandler):
-    body = b""
-
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "image/jpeg")
-        self.send_header("Content-Length", str(len(self.body)))
-        self.end_headers()
-        self.wfile.write(self.body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def snapshot_url() -> Iterator[str]:
     """A loopback HTTP server answering with a camera still (white, like the test video)."""
     image = np.full((240, 320, 3), 255, np.uint8)
     image[-20:, :] = 128
-    ok, buf = cv2.imencode(".jpg", image)
-    assert ok
-    _Snapshot.body = buf.tobytes()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Snapshot)
-    thread = threading.Thread(target=server.serve_forever, name="snapshot-server")
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/onvif/snapshot.jpg"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with snapshot_server(image, "/onvif/snapshot.jpg") as url:
+        yield url

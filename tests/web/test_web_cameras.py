@@ -7,13 +7,12 @@ import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import cv2
 import numpy as np
 import pytest
 from flask import Flask
+from shared_peers import snapshot_server
 from sqlalchemy import Engine
 from tests_web_helpers import Auth, actions
 
@@ -117,32 +116,10 @@ def test_regions_saved_normalised_and_audited(auth, client, engine: Engine,
     assert [r["kind"] for r in region_repo.list_regions(engine, cam)] == ["recognition_zone"]
 
 
-class _Snapshot(BaseHTTPRequestHandler):
-    body = b""
-
-    def do_GET(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "image/jpeg")
-        self.send_header("Content-Length", str(len(self.body)))
-        self.end_headers()
-        self.wfile.write(self.body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
-def snapshot_server() -> Iterator[str]:
-    ok, buf = cv2.imencode(".jpg", np.full((90, 160, 3), 255, np.uint8))
-    assert ok
-    _Snapshot.body = buf.tobytes()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Snapshot)
-    thread = threading.Thread(target=server.serve_forever, name="snapshot-server")
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/snapshot.jpg"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+def snapshot_url() -> Iterator[str]:
+    with snapshot_server(np.full((90, 160, 3), 255, np.uint8)) as url:
+        yield url
 
 
 @pytest.fixture
@@ -165,8 +142,8 @@ def live_app(settings: Settings, engine: Engine) -> Iterator[Flask]:
 
 
 def test_snapshot_has_masks_burned_in(live_app: Flask, engine: Engine, camera: dict[str, int],
-                                      snapshot_server: str) -> None:
-    site_repo.update_camera(engine, camera["camera"], {"snapshot_uri": snapshot_server})
+                                      snapshot_url: str) -> None:
+    site_repo.update_camera(engine, camera["camera"], {"snapshot_uri": snapshot_url})
     region_repo.replace_regions(engine, camera["camera"], [{**MASK, "id": None}])
     auth = Auth(live_app, live_app.test_client(), engine)
     auth.make_user("val.vendor", "vendor")
