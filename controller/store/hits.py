@@ -7,10 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, and_, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from controller.errors import NotFound
+from controller.store.reads import insert_new
 from controller.store.schema import (
     VERIFICATION_OUTCOMES,
     cameras,
@@ -34,28 +33,26 @@ def write_reads(engine: Engine, items: Sequence[Mapping[str, Any]], *, sinks: Se
     """
     if not items:
         return []
-    dialect_insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
-    created: list[str] = []
     with engine.begin() as conn:
-        for item in items:
-            read_id = conn.execute(
-                dialect_insert(reads).values(**item["read"])
-                .on_conflict_do_nothing(index_elements=["uuid"]).returning(reads.c.id)
-            ).scalar()
-            if read_id is None:
-                continue  # already stored: a replay
-            for image in item.get("images", ()):
-                conn.execute(read_images.insert().values(read_id=read_id, **image))
-            for hit in item.get("hits", ()):
-                hit_id = conn.execute(hits.insert().values(
-                    read_id=read_id, created_at=now, verification="pending", **hit,
-                ).returning(hits.c.id)).scalar_one()
-                created.append(hit["uuid"])
-                for sink in sinks:
-                    conn.execute(deliveries.insert().values(
-                        hit_id=hit_id, sink=sink, idempotency_key=f"{hit['uuid']}:{sink}",
-                        state="pending", attempts=0, next_attempt_at=now))
-    return created
+        # One multi-row statement per table: this is the ingest hot path.
+        new = insert_new(conn, [item["read"] for item in items])
+        fresh = [item for item in items if item["read"]["uuid"] in new]  # not a replay
+        images = [{**image, "read_id": new[item["read"]["uuid"]]}
+                  for item in fresh for image in item.get("images", ())]
+        if images:
+            conn.execute(read_images.insert(), images)
+        rows = [{**hit, "read_id": new[item["read"]["uuid"]], "created_at": now,
+                 "verification": "pending"} for item in fresh for hit in item.get("hits", ())]
+        if not rows:
+            return []
+        returned = conn.execute(hits.insert().returning(hits.c.uuid, hits.c.id), rows).all()
+        hit_ids = {str(hit_uuid): int(hit_id) for hit_uuid, hit_id in returned}
+        outbox = [{"hit_id": hit_ids[row["uuid"]], "sink": sink, "state": "pending",
+                   "idempotency_key": f"{row['uuid']}:{sink}", "attempts": 0,
+                   "next_attempt_at": now} for row in rows for sink in sinks]
+        if outbox:
+            conn.execute(deliveries.insert(), outbox)
+    return [row["uuid"] for row in rows]
 
 
 HIT_COLUMNS = (hits.c.uuid, hits.c.created_at, hits.c.entry, hits.c.verification,

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Select, and_, select
+from sqlalchemy import Connection, Engine, Select, and_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -18,23 +18,36 @@ PARTIAL = re.compile(r"^[A-Z0-9?*]{1,16}$")
 READ_COLUMNS = frozenset(c.name for c in reads.columns) - {"id"}
 
 
+def check_columns(rows: Sequence[Mapping[str, Any]]) -> None:
+    """Refuse a read with a field the table does not have, naming it."""
+    for row in rows:
+        unknown = set(row) - READ_COLUMNS
+        if unknown:
+            raise ValidationError(f"read.{sorted(unknown)[0]}", "not a read column")
+
+
+def insert_new(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+    """Insert reads in one statement inside ``conn``'s transaction; skip stored uuids.
+
+    Returns uuid -> id of the rows that were new (RETURNING says which: executemany
+    rowcounts are not reliable on every driver).
+    """
+    if not rows:
+        return {}
+    check_columns(rows)
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = (dialect_insert(reads).on_conflict_do_nothing(index_elements=["uuid"])
+                 .returning(reads.c.uuid, reads.c.id))
+    return {str(u): int(i) for u, i in conn.execute(statement, [dict(r) for r in rows]).all()}
+
+
 def insert_batch(engine: Engine, rows: Sequence[Mapping[str, Any]]) -> int:
     """Insert reads in one transaction; rows whose uuid exists are skipped (replays).
 
     Returns how many rows were new.
     """
-    if not rows:
-        return 0
-    for row in rows:
-        unknown = set(row) - READ_COLUMNS
-        if unknown:
-            raise ValidationError(f"read.{sorted(unknown)[0]}", "not a read column")
-    dialect_insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
-    # RETURNING counts what was new: executemany rowcounts are not reliable on every driver.
-    statement = (dialect_insert(reads).on_conflict_do_nothing(index_elements=["uuid"])
-                 .returning(reads.c.id))
     with engine.begin() as conn:
-        return len(conn.execute(statement, [dict(r) for r in rows]).all())
+        return len(insert_new(conn, rows))
 
 
 def _window(query: Select[Any], since: datetime | None, until: datetime | None) -> Select[Any]:
