@@ -176,7 +176,8 @@ def burn_masks(engine: Engine, camera_id: int, jpeg: bytes) -> bytes:
     decoded = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
     if decoded is None:
         raise ValidationError("snapshot", "the camera's snapshot is not an image")
-    masker = FrameMasker(masks_from_rows(str(camera_id), site_repo.regions(engine, [camera_id])))
+    rows = region_repo.with_lifts(engine, [camera_id])
+    masker = FrameMasker(masks_from_rows(str(camera_id), rows))
     masked = masker.apply(np.ascontiguousarray(decoded, dtype=np.uint8), datetime.now(UTC))
     ok, buffer = cv2.imencode(".jpg", masked, [cv2.IMWRITE_JPEG_QUALITY, 88])
     if not ok:

@@ -31,6 +31,7 @@ from cameras.masking import FrameMasker
 from controller import audit, camera_admin
 from controller.errors import NotFound, ValidationError
 from controller.pipeline_manager import masks_from_rows
+from controller.store import regions as region_repo
 from controller.store import sites as site_repo
 
 log = logging.getLogger("sightline.live")
@@ -69,7 +70,7 @@ class MaskedTrack(MediaStreamTrack):
     async def _refresh(self) -> FrameMasker:
         # Masks saved in the editor apply to live viewers within MASK_REFRESH_SECONDS.
         if self._masker is None or time.monotonic() - self._loaded > MASK_REFRESH_SECONDS:
-            rows = await asyncio.to_thread(site_repo.regions, self._engine, [self._camera_id])
+            rows = await asyncio.to_thread(region_repo.with_lifts, self._engine, [self._camera_id])
             config = masks_from_rows(str(self._camera_id), rows)
             if self._masker is None:
                 self._masker = FrameMasker(config)

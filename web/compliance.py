@@ -19,6 +19,7 @@ from controller import court_orders, exports, publication, retention
 from controller.errors import PolicyViolation, ValidationError
 from controller.store import compliance as repo
 from controller.store import compliance_reports as reports
+from controller.store import regions as region_repo
 from controller.store import sites as site_repo
 from web.search import parse_time
 from web.security import client_addr, engine, permission, settings
@@ -183,7 +184,7 @@ def audit_review() -> ResponseReturnValue:
 def _orders_page(**context: Any) -> str:
     cameras = site_repo.list_cameras(engine())
     masks = [dict(r, camera=c["name"]) for c in cameras
-             for r in site_repo.regions(engine(), [c["id"]]) if r["kind"] == "privacy_mask"]
+             for r in region_repo.with_lifts(engine(), [c["id"]]) if r["kind"] == "privacy_mask"]
     return render_template("compliance/court_orders.html", masks=masks,
                            lifts=repo.suspensions(engine()), now=datetime.now(UTC),
                            form=request.form, **context)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, select, update
 
 from controller.errors import ValidationError
-from controller.store.tables import camera_regions
+from controller.store.tables import camera_regions, mask_suspensions
 
 REGION_FIELDS = ("id", "kind", "name", "polygon")
 
@@ -61,3 +61,30 @@ def replace_regions(engine: Engine, camera_id: int, wanted: Sequence[dict[str, A
             select(camera_regions).where(camera_regions.c.camera_id == camera_id)
             .order_by(camera_regions.c.id)).mappings().all()]
     return _plain(before), _plain(after)
+
+
+def with_lifts(engine: Engine, camera_ids: list[int]) -> list[dict[str, Any]]:
+    """Masks and zones of the cameras, each with its latest unrestored court-order lift."""
+    with engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(
+            select(camera_regions).where(camera_regions.c.camera_id.in_(camera_ids))
+            .order_by(camera_regions.c.id)).mappings().all()]
+        lifts = conn.execute(
+            select(mask_suspensions).where(
+                mask_suspensions.c.region_id.in_([r["id"] for r in rows]),
+                mask_suspensions.c.restored_at.is_(None))
+            .order_by(mask_suspensions.c.id)).mappings().all()
+    latest = {lift["region_id"]: dict(lift) for lift in lifts}
+    for row in rows:
+        row["suspension"] = latest.get(row["id"])
+    return rows
+
+
+def add_region(engine: Engine, camera_id: int, kind: str, name: str,
+               polygon: list[list[float]]) -> int:
+    """Store a privacy mask or recognition zone (normalised polygon)."""
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        return int(conn.execute(camera_regions.insert().values(
+            camera_id=camera_id, kind=kind, name=name, polygon=polygon, created_at=now,
+            updated_at=now).returning(camera_regions.c.id)).scalar_one())

@@ -105,37 +105,6 @@ def cameras_near(engine: Engine, latitude: float, longitude: float,
     return found
 
 
-def regions(engine: Engine, camera_ids: list[int]) -> list[dict[str, Any]]:
-    """Masks and zones of the cameras, each with its latest unrestored court-order lift."""
-    from controller.store.schema import camera_regions, mask_suspensions
-
-    with engine.connect() as conn:
-        rows = [dict(r) for r in conn.execute(
-            select(camera_regions).where(camera_regions.c.camera_id.in_(camera_ids))
-            .order_by(camera_regions.c.id)).mappings().all()]
-        lifts = conn.execute(
-            select(mask_suspensions).where(
-                mask_suspensions.c.region_id.in_([r["id"] for r in rows]),
-                mask_suspensions.c.restored_at.is_(None))
-            .order_by(mask_suspensions.c.id)).mappings().all()
-    latest = {lift["region_id"]: dict(lift) for lift in lifts}
-    for row in rows:
-        row["suspension"] = latest.get(row["id"])
-    return rows
-
-
-def add_region(engine: Engine, camera_id: int, kind: str, name: str,
-               polygon: list[list[float]]) -> int:
-    """Store a privacy mask or recognition zone (normalised polygon)."""
-    from controller.store.schema import camera_regions
-
-    now = datetime.now(UTC)
-    with engine.begin() as conn:
-        return int(conn.execute(camera_regions.insert().values(
-            camera_id=camera_id, kind=kind, name=name, polygon=polygon, created_at=now,
-            updated_at=now).returning(camera_regions.c.id)).scalar_one())
-
-
 def set_cabinet(engine: Engine, code: str, cabinet: dict[str, Any] | None) -> None:
     """Store (or clear) a site's cabinet connection and point map."""
     with engine.begin() as conn:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from controller.settings import Settings
 from controller.store import hits as hit_repo
+from controller.store import regions as region_repo
 from controller.store import sites as site_repo
 from controller.store.schema import read_images
 
@@ -26,9 +27,9 @@ def make_world(engine: Engine, settings: Settings) -> dict[str, Any]:
     site = site_repo.create_site(engine, code="main-st", name="Main St & 5th",
                                  latitude=34.05, longitude=-118.25)
     camera = site_repo.create_camera(engine, site, {"name": "NB lane 1", "host": "10.0.0.5"})
-    mask = site_repo.add_region(engine, camera, "privacy_mask", "front porch",
+    mask = region_repo.add_region(engine, camera, "privacy_mask", "front porch",
                                 [[0.1, 0.1], [0.4, 0.1], [0.4, 0.4]])
-    zone = site_repo.add_region(engine, camera, "recognition_zone", "lanes",
+    zone = region_repo.add_region(engine, camera, "recognition_zone", "lanes",
                                 [[0.0, 0.5], [1.0, 0.5], [1.0, 1.0]])
     return {"site": site, "camera": camera, "mask": mask, "zone": zone,
             "data_dir": settings.data_dir}

@@ -13,11 +13,11 @@ from controller.errors import ValidationError
 from controller.pipeline_manager import masks_from_rows
 from controller.settings import Settings
 from controller.store import audit as audit_repo
-from controller.store import sites as site_repo
+from controller.store import regions as region_repo
 
 
 def lifted(engine: Engine, world: dict[str, Any]) -> Any:
-    rows = site_repo.regions(engine, [world["camera"]])
+    rows = region_repo.with_lifts(engine, [world["camera"]])
     return {m.mask_id: m.suspension for m in masks_from_rows("cam", rows).masks}
 
 

@@ -15,6 +15,7 @@ from controller.app import Controller
 from controller.settings import Settings
 from controller.store import health as health_repo
 from controller.store import reads as read_repo
+from controller.store import regions as region_repo
 from controller.store import sites
 
 
@@ -52,7 +53,7 @@ async def test_cameras_follow_the_database_and_nothing_is_read_before_activation
             assert "462.9" in manager.health()[0]["program"]
             assert not await asyncio.to_thread(read_repo.search_exact, engine, "7ABC123")
             # A mask drawn over the whole view reaches the running pipeline.
-            await asyncio.to_thread(sites.add_region, engine, camera, "privacy_mask", "all",
+            await asyncio.to_thread(region_repo.add_region, engine, camera, "privacy_mask", "all",
                                     [[0, 0], [1, 0], [1, 1], [0, 1]])
             manager.notify()
             pipeline = manager._running[camera].pipeline
