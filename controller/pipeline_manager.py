@@ -7,8 +7,7 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Engine
@@ -17,6 +16,7 @@ from cameras.health import Alarm, CameraHealth, HealthState, Severity, camera_he
 from cameras.masking import CameraMasks, CourtOrderSuspension, PrivacyMask, RecognitionZone
 from controller import program
 from controller.pipelines import CameraPipeline, CameraSpec
+from controller.store import regions as region_repo
 from controller.store import sites as site_repo
 
 log = logging.getLogger("sightline.pipelines")
@@ -41,7 +41,7 @@ def load_specs(engine: Engine, site_codes: tuple[str, ...]) -> list[CameraSpec]:
     """Enabled cameras with a stream, at this node's sites, with their masks and zones."""
     rows = [r for r in site_repo.list_cameras(engine, enabled_only=True, site_codes=site_codes)
             if r["stream_uri"]]
-    regions = site_repo.regions(engine, [r["id"] for r in rows]) if rows else []
+    regions = region_repo.with_lifts(engine, [r["id"] for r in rows]) if rows else []
     specs = []
     for row in rows:
         own = [g for g in regions if g["camera_id"] == row["id"]]
@@ -62,7 +62,6 @@ class Supervised:
     restarts: int = 0
     last_error: str | None = None
     state: str = "starting"
-    since: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 class PipelineManager:
@@ -137,7 +136,7 @@ class PipelineManager:
     async def _supervise(self, holder: Supervised) -> None:
         attempt = 0
         while True:
-            holder.state, holder.since = "running", datetime.now(UTC)
+            holder.state = "running"
             try:
                 await holder.pipeline.run()
                 raise RuntimeError("pipeline ended")

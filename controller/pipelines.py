@@ -112,6 +112,7 @@ class CameraPipeline:
         self._overviews: collections.deque[tuple[float, np.ndarray]] = collections.deque(
             maxlen=OVERVIEW_FRAMES)
         self._clock: tuple[float, datetime] | None = None
+        self._size = (0, 0)  # of the last frame recognised
         self._recent: collections.deque[tuple[float, str]] = collections.deque(maxlen=64)
 
     def update_masks(self, masks: CameraMasks) -> None:
@@ -156,6 +157,7 @@ class CameraPipeline:
     async def _recognise(self, frame: Frame) -> None:
         recognition = self._recognition_for(frame)
         self._clock = (frame.monotonic, frame.captured_at)
+        self._size = (frame.width, frame.height)
         scale = min(1.0, OVERVIEW_WIDTH / frame.width)
         overview = frame.image if scale == 1.0 else cv2.resize(
             frame.image, (int(frame.width * scale), int(frame.height * scale)),
@@ -164,7 +166,7 @@ class CameraPipeline:
         reads = await asyncio.to_thread(recognition.process, frame.monotonic, frame.image)
         self.state.recognised += 1
         for read in reads:
-            await self._emit(read, (frame.width, frame.height))
+            await self._emit(read)
 
     def _seen_at(self, t: float) -> datetime:
         assert self._clock is not None
@@ -176,11 +178,12 @@ class CameraPipeline:
             return None
         return min(self._overviews, key=lambda item: abs(item[0] - t))[1]
 
-    async def _emit(self, read: VehicleRead, size: tuple[int, int] | None = None) -> None:
+    async def _emit(self, read: VehicleRead) -> None:
         best = read.best
         x, y, w, h = best.box
-        width, height = size or (self._overviews[-1][1].shape[1] if self._overviews else 0,
-                                 self._overviews[-1][1].shape[0] if self._overviews else 0)
+        # Boxes are in full-frame pixels: check them against the full frame's size (the
+        # overviews kept for the images are scaled down).
+        width, height = self._size
         if width and self.masker.box_in_privacy_mask((x, y, x + w, y + h), width, height):
             self.state.dropped_masked += 1  # 462.7.1(1): never recorded
             return

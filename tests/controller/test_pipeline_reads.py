@@ -1,0 +1,67 @@
+"""What a pipeline does with a consensus read: privacy masks, activation, repeats, hits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cameras.masking import CameraMasks, PrivacyMask
+from controller.hotlist_match import HotlistMatcher
+from controller.images import ImageStore
+from controller.pipelines import CameraPipeline, CameraSpec, PipelineOptions
+from inference.tracker import Sighting, VehicleRead
+
+# A 1920 x 1080 camera whose left quarter is private.
+MASK = PrivacyMask("1", ((0.0, 0.0), (0.25, 0.0), (0.25, 1.0), (0.0, 1.0)))
+
+
+def passage(plate: str, x: int, t: float) -> VehicleRead:
+    crop = np.full((40, 120, 3), 200, np.uint8)
+    best = Sighting(t, plate, (0.9,) * len(plate), (x, 600, 120, 40), crop)
+    return VehicleRead(plate, 0.9, (0.9,) * len(plate), 0.5, "approaching", t - 1, t, 4, best)
+
+
+def pipeline(tmp_path: Path, submitted: list[Mapping[str, Any]],
+             active: bool = True) -> CameraPipeline:
+    async def submit(item: Mapping[str, Any]) -> None:
+        submitted.append(item)
+
+    spec = CameraSpec(7, "NB 1", 1, "S1", "rtsp://127.0.0.1:1/x", 32.9, -115.6,
+                      CameraMasks("7", (MASK,)))
+    matcher = HotlistMatcher([{"id": 3, "plate": "5DEF678", "list_name": "svs"}])
+    p = CameraPipeline(spec, recognizer=None, options=PipelineOptions(),  # type: ignore[arg-type]
+                       submit=submit, matcher=lambda: matcher,
+                       entries=lambda ids: {3: {"category": "stolen_vehicle"}},
+                       program_active=lambda: active, images=ImageStore(tmp_path))
+    # As after recognising one full-size frame (overviews are kept scaled down).
+    p._size = (1920, 1080)
+    p._clock = (100.0, datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
+    return p
+
+
+async def test_plate_in_a_privacy_mask_is_never_recorded(tmp_path: Path) -> None:
+    submitted: list[Mapping[str, Any]] = []
+    p = pipeline(tmp_path, submitted)
+    await p._emit(passage("7ABC123", 400, 99.0))    # overlaps the mask (x < 480)
+    await p._emit(passage("5DEF678", 1500, 99.5))   # in public view
+    assert p.state.dropped_masked == 1
+    (item,) = submitted
+    assert item["read"]["plate"] == "5DEF678"
+    assert item["read"]["seen_at"] == datetime(2026, 6, 1, 11, 59, 59, 500000, tzinfo=UTC)
+    assert [h["entry"]["category"] for h in item["hits"]] == ["stolen_vehicle"]
+    assert (tmp_path / item["images"][0]["path"]).exists()
+
+
+async def test_nothing_recorded_while_inactive_and_repeats_merged(tmp_path: Path) -> None:
+    submitted: list[Mapping[str, Any]] = []
+    inactive = pipeline(tmp_path, submitted, active=False)
+    await inactive._emit(passage("5DEF678", 1500, 99.0))
+    assert submitted == [] and inactive.state.dropped_inactive == 1
+    p = pipeline(tmp_path, submitted)
+    await p._emit(passage("5DEF678", 1500, 99.0))
+    await p._emit(passage("5DEF67B", 1500, 101.0))  # the same passage split in two
+    assert len(submitted) == 1 and p.state.dropped_repeat == 1
