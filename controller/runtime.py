@@ -204,28 +204,35 @@ class Runtime:
         cameras = self.settings.cameras
         while True:
             await asyncio.sleep(every)
-            rows = self.pipelines.camera_health(cameras.clock_drift_warning_seconds,
-                                                self.settings.inference.sample_fps)
+            # Gathered on the loop, which owns the pipelines; only the writes go to a thread.
+            rows = self._health_rows(self.pipelines.camera_health(
+                cameras.clock_drift_warning_seconds, self.settings.inference.sample_fps))
             try:
-                await asyncio.to_thread(self._write_health, rows)
+                await asyncio.to_thread(self._write_health, rows, datetime.now(UTC))
             except Exception:  # the database may be away; health is written again soon
                 log.warning("camera health not stored this time", exc_info=True)
 
-    def _write_health(self, rows: list[tuple[int, CameraHealth]]) -> None:
-        now = datetime.now(UTC)
-        doors = {c["site"] for c in self.cabinets.health() if c["door_open"]}
+    def _health_rows(self, health: list[tuple[int, CameraHealth]]
+                     ) -> list[tuple[int, dict[str, Any]]]:
         assert self.pipelines is not None
+        doors = {c["site"] for c in self.cabinets.health() if c["door_open"]}
         sites = {h["camera_id"]: h["site"] for h in self.pipelines.health()}
-        for camera_id, health in rows:
+        rows = []
+        for camera_id, camera in health:
             alarms = [{"code": a.code, "message": a.message, "severity": str(a.severity)}
-                      for a in health.alarms]
+                      for a in camera.alarms]
             if sites.get(camera_id) in doors:
                 alarms.append({"code": "cabinet_door_open", "severity": "warning",
                                "message": "the site's cabinet door is open"})
-            health_repo.upsert_health(self.engine, camera_id, {
-                "state": str(health.state), "connected": health.connected,
-                "fps": health.fps_in, "clock_drift_seconds": health.clock_drift_seconds,
-                "last_frame_at": health.last_frame_at, "alarms": alarms}, now)
+            rows.append((camera_id, {
+                "state": str(camera.state), "connected": camera.connected,
+                "fps": camera.fps_in, "clock_drift_seconds": camera.clock_drift_seconds,
+                "last_frame_at": camera.last_frame_at, "alarms": alarms}))
+        return rows
+
+    def _write_health(self, rows: list[tuple[int, dict[str, Any]]], now: datetime) -> None:
+        for camera_id, values in rows:
+            health_repo.upsert_health(self.engine, camera_id, values, now)
 
     def changed(self, what: str) -> None:
         """Something a job or another process changed: pick it up now."""
