@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import Connection, Engine, Select, and_, select
+from sqlalchemy import Connection, Engine, Select, TextClause, and_, bindparam, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from controller.errors import ValidationError
 from controller.store.schema import reads
+from controller.store.types import UTCDateTime
 
 PARTIAL = re.compile(r"^[A-Z0-9?*]{1,16}$")
 READ_COLUMNS = frozenset(c.name for c in reads.columns) - {"id"}
+# Made by migration 0003: SQLite's FTS5 trigram table of '^PLATE$' (PostgreSQL has a
+# pg_trgm GIN index on reads.plate instead); and two indexes of migration 0001.
+TRIGRAM_TABLE = "reads_plate_trigrams"
+PLATE_INDEX = "ix_reads_plate_seen_at"
+SEEN_AT_INDEX = "ix_reads_seen_at"
 
 
 def check_columns(rows: Sequence[Mapping[str, Any]]) -> None:
@@ -58,10 +65,14 @@ def _window(query: Select[Any], since: datetime | None, until: datetime | None) 
     return query
 
 
+def _newest_first(query: Select[Any]) -> Select[Any]:
+    # id breaks ties between reads of the same instant, so every plan returns the same rows.
+    return query.order_by(reads.c.seen_at.desc(), reads.c.id.desc())
+
+
 def _run(engine: Engine, query: Select[Any], limit: int) -> list[dict[str, Any]]:
-    query = query.order_by(reads.c.seen_at.desc()).limit(limit)
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(query).mappings().all()]
+        return [dict(r) for r in conn.execute(_newest_first(query).limit(limit)).mappings().all()]
 
 
 def search_exact(engine: Engine, plate: str, *, since: datetime | None = None,
@@ -81,20 +92,191 @@ def check_partial(pattern: str) -> str:
     return pattern
 
 
+def anchored_runs(pattern: str) -> list[str]:
+    """The pattern's runs of known characters, ``^`` before a run that starts the plate and
+    ``$`` after one that ends it (the SQLite trigram table holds ``^PLATE$``)."""
+    text = ("" if pattern[0] in "*?" else "^") + pattern + ("" if pattern[-1] in "*?" else "$")
+    return [run for run in re.split(r"[*?]+", text) if run]
+
+
+def pattern_trigrams(pattern: str) -> tuple[str, ...]:
+    """The trigrams every plate matching ``pattern`` holds (in ``^PLATE$``), sorted."""
+    return tuple(sorted({run[i:i + 3] for run in anchored_runs(pattern)
+                         for i in range(len(run) - 2)}))
+
+
+def literal_prefix(pattern: str) -> str:
+    """The known characters before the pattern's first wildcard."""
+    return re.split(r"[*?]", pattern, maxsplit=1)[0]
+
+
+@dataclass(frozen=True)
+class PartialPlan:
+    """How a partial search finds its reads on one kind of database.
+
+    ``index`` is ``trigram`` (a run of three known characters, counting the start
+    and end of the plate), ``prefix`` (no such run, but known leading characters:
+    a range of the plate index) or ``scan`` (neither: every plate in the plate
+    index is tested, which takes about a second at 10 M reads). SQLite tries the
+    newest reads first when there is no trigram or when the trigrams name many
+    candidates, which answers a pattern that matches often (``7*``, ``*23``)
+    without the index.
+    """
+
+    index: Literal["trigram", "prefix", "scan"]
+    trigrams: tuple[str, ...]
+    prefix: str
+    note: str
+
+
+def plan_partial(pattern: str, dialect: str) -> PartialPlan:
+    """Say how ``search_partial`` will look for ``pattern`` on ``dialect``."""
+    check_partial(pattern)
+    prefix = literal_prefix(pattern)
+    if dialect == "postgresql":
+        # pg_trgm pads words: a known first character or two known last ones give
+        # trigrams, and so does any run of three; the planner chooses the index or a
+        # newest-first scan from its statistics.
+        words = re.split(r"[*?]+", pattern)
+        usable = bool(prefix) or (pattern[-1] not in "*?" and len(words[-1]) >= 2) or any(
+            len(w) >= 3 for w in words)
+        trigrams = pattern_trigrams(pattern) if usable else ()
+        if usable:
+            return PartialPlan("trigram", trigrams, prefix,
+                               "pg_trgm GIN index or newest-first scan, as the planner costs it")
+        return PartialPlan("scan", (), prefix,
+                           "no trigram: PostgreSQL scans the reads (newest first, or all)")
+    trigrams = pattern_trigrams(pattern)
+    if trigrams:
+        return PartialPlan("trigram", trigrams, prefix,
+                           "FTS5 trigram index (newest reads first if it names many)")
+    if prefix:
+        return PartialPlan("prefix", (), prefix,
+                           "no three known characters in a row: newest reads first, then the "
+                           f"plate index from '{prefix}'")
+    return PartialPlan("scan", (), prefix,
+                       "no three known characters in a row and no known first character: "
+                       "newest reads first, then every plate in the plate index")
+
+
+# SQLite: how many of the newest reads (in the search window) a partial search tests
+# before it turns to the plate index (no trigram) or checks trigram candidates one by
+# one (when there are DENSE_CANDIDATES or more). A pattern that matches often (7*, *23)
+# is answered there at once; one that matches rarely costs this many row visits more.
+DENSE_PROBE_ROWS = 100_000
+DENSE_CANDIDATES = 20_000
+
+_WINDOW_SQL = {(False, False): "", (True, False): " AND seen_at >= :since",
+               (False, True): " AND seen_at < :until",
+               (True, True): " AND seen_at >= :since AND seen_at < :until"}
+
+
+def _window_sql(since: datetime | None, until: datetime | None, alias: str = "") -> str:
+    clause = _WINDOW_SQL[(since is not None, until is not None)]
+    return clause.replace("seen_at", f"{alias}seen_at")
+
+
+def _sqlite_bind(statement: str, since: datetime | None, until: datetime | None,
+                 **values: Any) -> tuple[TextClause, dict[str, Any]]:
+    clause = text(statement)
+    params = dict(values)
+    for name, value in (("since", since), ("until", until)):
+        if value is not None:
+            clause = clause.bindparams(bindparam(name, type_=UTCDateTime()))
+            params[name] = value
+    return clause, params
+
+
+def _sqlite_newest_first(conn: Connection, pattern: str, since: datetime | None,
+                         until: datetime | None, limit: int) -> tuple[list[int], bool]:
+    """Test the newest DENSE_PROBE_ROWS reads of the window against ``pattern``.
+
+    Returns the ids of the newest ``limit`` matches among them and whether they are
+    the answer: ``limit`` were found (every older read is older than all of them),
+    or the window holds no more reads than the probe took.
+    """
+    order = "ORDER BY seen_at DESC, id DESC"
+    # The time of the DENSE_PROBE_ROWS-th newest read bounds the probe.
+    bound_sql, params = _sqlite_bind(
+        f"SELECT seen_at FROM reads WHERE 1 = 1{_window_sql(since, until)} {order} "  # noqa: S608
+        "LIMIT 1 OFFSET :probe", since, until, probe=DENSE_PROBE_ROWS)
+    bound = conn.execute(bound_sql.columns(seen_at=UTCDateTime()), params).scalar()
+    lower = since if bound is None else bound
+    probe, params = _sqlite_bind(
+        f"SELECT id FROM reads INDEXED BY {SEEN_AT_INDEX} WHERE plate GLOB :pattern"  # noqa: S608
+        f"{_window_sql(lower, until)} {order} LIMIT :limit",
+        lower, until, pattern=pattern, limit=limit)
+    ids = [int(i) for i in conn.execute(probe, params).scalars()]
+    return ids, bound is None or len(ids) >= limit
+
+
+def _sqlite_partial_ids(conn: Connection, pattern: str, since: datetime | None,
+                        until: datetime | None, limit: int) -> list[int]:
+    """Ids of the newest ``limit`` reads matching ``pattern`` (SQLite), newest first.
+
+    The SQL is put together from module constants only (names, window clauses);
+    every value is a bound parameter (hence the S608 exemptions).
+    """
+    trigrams = pattern_trigrams(pattern)
+    if trigrams:
+        match = " AND ".join(f'"{t}"' for t in trigrams)
+        # Many candidates (a single common trigram: *23) usually mean many matches,
+        # which the newest reads hold; few are cheaper to check one by one.
+        count = text(f"SELECT count(*) FROM (SELECT rowid FROM {TRIGRAM_TABLE} "  # noqa: S608
+                     f"WHERE {TRIGRAM_TABLE} MATCH :match LIMIT :most)")
+        candidates = conn.execute(count, {"match": match, "most": DENSE_CANDIDATES}).scalar_one()
+        if int(candidates) >= DENSE_CANDIDATES:
+            ids, complete = _sqlite_newest_first(conn, pattern, since, until, limit)
+            if complete:
+                return ids
+        # The FTS5 table names the candidates (rowids only); each is checked against
+        # the whole pattern, in the window, and the newest are kept.
+        statement, params = _sqlite_bind(
+            f"SELECT r.id FROM (SELECT rowid AS id FROM {TRIGRAM_TABLE} "  # noqa: S608
+            f"WHERE {TRIGRAM_TABLE} MATCH :match) AS c CROSS JOIN reads AS r ON r.id = c.id "
+            f"WHERE r.plate GLOB :pattern{_window_sql(since, until, 'r.')} "
+            "ORDER BY r.seen_at DESC, r.id DESC LIMIT :limit",
+            since, until, match=match, pattern=pattern, limit=limit)
+        return [int(i) for i in conn.execute(statement, params).scalars()]
+    # No trigram: the newest reads first, as a pattern that matches often (7*) finds
+    # its reads among them; then the (plate, seen_at) index, which holds all the query
+    # needs: a range of it for a known first character (GLOB's prefix optimisation),
+    # else all of it.
+    ids, complete = _sqlite_newest_first(conn, pattern, since, until, limit)
+    if complete:
+        return ids
+    statement, params = _sqlite_bind(
+        f"SELECT id FROM reads INDEXED BY {PLATE_INDEX} WHERE plate GLOB :pattern"  # noqa: S608
+        f"{_window_sql(since, until)} ORDER BY seen_at DESC, id DESC LIMIT :limit",
+        since, until, pattern=pattern, limit=limit)
+    return [int(i) for i in conn.execute(statement, params).scalars()]
+
+
 def search_partial(engine: Engine, pattern: str, *, since: datetime | None = None,
                    until: datetime | None = None, limit: int = 500) -> list[dict[str, Any]]:
-    """Reads whose plate matches ``pattern``, newest first.
+    """Reads whose plate matches ``pattern`` (``?`` one character, ``*`` any run), newest first.
 
-    SQLite's GLOB uses the plate index for a literal prefix (LIKE would not: it is
-    case-insensitive); PostgreSQL's LIKE with the same prefix does likewise.
+    SQLite asks the FTS5 trigram table when the pattern has a run of three known
+    characters (``^``/``$`` marking the plate's ends count), else tests the newest
+    reads and then the plate index; PostgreSQL's planner chooses between the pg_trgm
+    GIN index and a newest-first scan. ``plan_partial`` says which applies.
     """
     check_partial(pattern)
-    if engine.dialect.name == "sqlite":
-        condition = reads.c.plate.op("GLOB")(pattern)
-    else:
-        # The pattern alphabet has no % or _, so no escaping is needed.
-        condition = reads.c.plate.like(pattern.replace("*", "%").replace("?", "_"))
-    return _run(engine, _window(select(reads).where(condition), since, until), limit)
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            ids = _sqlite_partial_ids(conn, pattern, since, until, limit)
+            if not ids:
+                return []
+            query = select(reads).where(reads.c.id.in_(ids))
+        else:
+            # Plan each pattern on its own values: a generic plan cannot tell a pattern
+            # that matches a handful of reads from one that matches millions.
+            conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
+            # The pattern alphabet has no % or _, so no escaping is needed.
+            like = pattern.replace("*", "%").replace("?", "_")
+            query = _window(select(reads).where(reads.c.plate.like(like)), since, until)
+        rows = conn.execute(_newest_first(query).limit(limit)).mappings().all()
+        return [dict(r) for r in rows]
 
 
 def search_canvass(engine: Engine, camera_ids: Sequence[int], since: datetime, until: datetime,

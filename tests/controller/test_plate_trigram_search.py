@@ -1,0 +1,242 @@
+"""Partial plate search through the trigram index (migration 0003) on SQLite and PostgreSQL.
+
+Whatever plan a pattern takes (trigrams, the plate index, the newest-first probe),
+the rows are those a plain Python wildcard filter picks from the same reads, in the
+same order (newest first, id breaking ties).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import random
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from unittest import mock
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Engine, text
+
+from controller.store import reads as repo
+from controller.store import sites
+from controller.store.engine import make_engine
+from controller.store.migrate import alembic_config, current_revision, include_object, upgrade
+from controller.store.schema import metadata
+
+T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+ALPHABET = "AB12"
+
+
+def a_read(plate: str, camera: int, site: int, seconds: int) -> dict[str, object]:
+    return {"uuid": str(uuid.uuid4()), "plate": plate, "raw_text": plate, "confidence": 0.9,
+            "char_confidences": [0.9] * len(plate), "camera_id": camera, "site_id": site,
+            "seen_at": T0 + timedelta(seconds=seconds), "created_at": T0}
+
+
+def place(engine: Engine) -> tuple[int, int]:
+    site = sites.create_site(engine, code="I-8", name="I-8 west")
+    return site, sites.create_camera(engine, site, {"name": "WB", "host": "127.0.0.1"})
+
+
+def expected(rows: list[dict[str, object]], pattern: str, limit: int,
+             since: datetime | None = None, until: datetime | None = None) -> list[int]:
+    """The reference: fnmatch over every stored read, newest first, id breaking ties."""
+    hits = [r for r in rows if fnmatch.fnmatchcase(str(r["plate"]), pattern)
+            and (since is None or r["seen_at"] >= since)  # type: ignore[operator]
+            and (until is None or r["seen_at"] < until)]  # type: ignore[operator]
+    hits.sort(key=lambda r: (r["seen_at"], r["id"]), reverse=True)
+    return [int(r["id"]) for r in hits[:limit]]  # type: ignore[call-overload]
+
+
+def stored(engine: Engine) -> list[dict[str, object]]:
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(text("SELECT id, plate FROM reads")).mappings()]
+
+
+@pytest.fixture
+def corpus(engine: Engine) -> list[dict[str, object]]:
+    """300 reads of short plates over a small alphabet (many matches, many near misses),
+    several to an instant (ties), plus a few California plates."""
+    site, camera = place(engine)
+    rng = random.Random(6)
+    plates = ["".join(rng.choices(ALPHABET, k=rng.randint(1, 8))) for _ in range(290)]
+    plates += ["7ABC123", "7ABD123", "8ABC123", "7AB9912", "1AB1212", "AB12", "BA21",
+               "7AB1234", "A", "ABABABAB"]
+    batch = [a_read(p, camera, site, seconds=rng.randrange(120)) for p in plates]
+    repo.insert_batch(engine, batch)
+    ids = {str(r["uuid"]): r for r in batch}
+    with engine.connect() as conn:
+        for row in conn.execute(text("SELECT id, uuid FROM reads")).all():
+            ids[str(row.uuid)]["id"] = int(row.id)
+    return batch
+
+
+PATTERNS = st.text(alphabet=ALPHABET + "C?*", min_size=1, max_size=9).filter(
+    lambda p: any(ch not in "?*" for ch in p))
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pattern=PATTERNS, limit=st.sampled_from([1, 7, 500]),
+       probe=st.sampled_from([0, 5, repo.DENSE_PROBE_ROWS]),
+       dense=st.sampled_from([0, 2, repo.DENSE_CANDIDATES]),
+       window=st.one_of(st.none(), st.tuples(st.integers(0, 119), st.integers(1, 60))))
+def test_indexed_partial_search_equals_a_plain_filter(
+        engine: Engine, corpus: list[dict[str, object]], pattern: str, limit: int, probe: int,
+        dense: int, window: tuple[int, int] | None) -> None:
+    since = until = None
+    if window is not None:
+        since = T0 + timedelta(seconds=window[0])
+        until = since + timedelta(seconds=window[1])
+    with mock.patch.object(repo, "DENSE_PROBE_ROWS", probe), \
+            mock.patch.object(repo, "DENSE_CANDIDATES", dense):
+        found = repo.search_partial(engine, pattern, since=since, until=until, limit=limit)
+    assert [int(r["id"]) for r in found] == expected(corpus, pattern, limit, since, until)
+
+
+@pytest.mark.parametrize("pattern", ["*AB12*", "?ABC123", "*BC12?", "*123", "7AB*12?", "*ABC*"])
+def test_leading_wildcards_and_trigram_patterns(engine: Engine, corpus: list[dict[str, object]],
+                                                pattern: str) -> None:
+    found = repo.search_partial(engine, pattern, limit=1000)
+    assert [int(r["id"]) for r in found] == expected(corpus, pattern, 1000)
+    plan = repo.plan_partial(pattern, engine.dialect.name)
+    assert plan.index == "trigram"
+    assert all(len(t) == 3 for t in plan.trigrams)
+
+
+def test_trigrams_of_a_pattern() -> None:
+    assert repo.pattern_trigrams("7AB*12?") == ("7AB", "^7A")
+    assert repo.pattern_trigrams("?ABC123") == ("123", "23$", "ABC", "BC1", "C12")
+    assert repo.pattern_trigrams("*AB12*") == ("AB1", "B12")
+    assert repo.pattern_trigrams("*23") == ("23$",)
+    assert repo.pattern_trigrams("7A*") == ("^7A",)
+    assert repo.pattern_trigrams("*B1*") == ()
+    assert repo.pattern_trigrams("?A?C?2?") == ()
+    assert repo.literal_prefix("7?????3") == "7"
+    assert repo.literal_prefix("*B1*") == ""
+
+
+@pytest.mark.parametrize(("pattern", "sqlite_plan", "postgresql_plan"), [
+    ("7*", "prefix", "trigram"),          # pg_trgm pads the start: '  7'
+    ("7?????3", "prefix", "trigram"),
+    ("*B1*", "scan", "scan"),
+    ("?A?C?2?", "scan", "scan"),
+    ("A?", "prefix", "trigram"),
+])
+def test_patterns_without_a_trigram(engine: Engine, corpus: list[dict[str, object]],
+                                    pattern: str, sqlite_plan: str,
+                                    postgresql_plan: str) -> None:
+    plans = {"sqlite": sqlite_plan, "postgresql": postgresql_plan}
+    assert repo.plan_partial(pattern, engine.dialect.name).index == plans[engine.dialect.name]
+    assert repo.plan_partial(pattern, engine.dialect.name).note
+    for probe in (0, 3, repo.DENSE_PROBE_ROWS):  # the plate index, and the probe alone
+        with mock.patch.object(repo, "DENSE_PROBE_ROWS", probe):
+            found = repo.search_partial(engine, pattern, limit=20)
+        assert [int(r["id"]) for r in found] == expected(corpus, pattern, 20)
+
+
+def uses_trigram_index(engine: Engine, like: str) -> bool:
+    """Whether the database can answer ``plate LIKE like`` from the trigram index."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            tables = conn.execute(text(
+                "SELECT name FROM sqlite_master WHERE name = :n"), {"n": repo.TRIGRAM_TABLE})
+            return tables.first() is not None
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        plan = "\n".join(conn.execute(text(
+            "EXPLAIN SELECT id FROM reads WHERE plate LIKE :p"), {"p": like}).scalars())
+        return "ix_reads_plate_trigram" in plan
+
+
+def fts_ids(engine: Engine, *trigrams: str) -> set[int]:
+    """Rowids the SQLite trigram table holds for all of ``trigrams``."""
+    match = " AND ".join(f'"{t}"' for t in trigrams)
+    with engine.connect() as conn:
+        return {int(i) for i in conn.execute(text(
+            f"SELECT rowid FROM {repo.TRIGRAM_TABLE} WHERE {repo.TRIGRAM_TABLE} MATCH :m"),
+            {"m": match}).scalars()}
+
+
+def test_leading_wildcard_is_served_by_the_index(engine: Engine,
+                                                 corpus: list[dict[str, object]]) -> None:
+    assert uses_trigram_index(engine, "%AB12%")
+    if engine.dialect.name == "sqlite":
+        wanted = {int(r["id"]) for r in corpus  # type: ignore[call-overload]
+                  if "AB12" in str(r["plate"])}
+        assert fts_ids(engine, "AB1", "B12") >= wanted and wanted
+
+
+@pytest.fixture
+def bare_engine(db_url: str) -> Iterator[Engine]:
+    """An engine on an empty database, migrated by the test itself."""
+    eng = make_engine(db_url, pool_size=2)
+    yield eng
+    eng.dispose()
+
+
+def test_migration_indexes_stored_reads_then_new_ones_and_downgrades(bare_engine: Engine) -> None:
+    engine = bare_engine
+    upgrade(engine, "0002")
+    site, camera = place(engine)
+    before = [a_read(p, camera, site, i) for i, p in
+              enumerate(["7ABC123", "8ABC124", "5XYZ999", "4QAB128"])]
+    repo.insert_batch(engine, before)
+    upgrade(engine)  # 0003 indexes the reads already stored
+    assert current_revision(engine) == "0003"
+    assert uses_trigram_index(engine, "%AB12%")
+    with mock.patch.object(repo, "DENSE_PROBE_ROWS", 0):
+        assert {r["plate"] for r in repo.search_partial(engine, "*ABC12?")} == {
+            "7ABC123", "8ABC124"}
+        assert {r["plate"] for r in repo.search_partial(engine, "?QAB1*")} == {"4QAB128"}
+    sqlite = engine.dialect.name == "sqlite"
+    if sqlite:
+        assert len(fts_ids(engine, "ABC")) == 2 and len(fts_ids(engine, "^5X")) == 1
+
+    # New reads reach the index by trigger; deleted and re-plated ones leave it.
+    repo.insert_batch(engine, [a_read("9ABC120", camera, site, 10)])
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM reads WHERE plate = '8ABC124'"))
+        conn.execute(text("UPDATE reads SET plate = '5XYZ998' WHERE plate = '5XYZ999'"))
+    with mock.patch.object(repo, "DENSE_PROBE_ROWS", 0):
+        assert {r["plate"] for r in repo.search_partial(engine, "*ABC12?")} == {
+            "7ABC123", "9ABC120"}
+        assert [r["plate"] for r in repo.search_partial(engine, "*Z998")] == ["5XYZ998"]
+        assert repo.search_partial(engine, "*Z999") == []
+    if sqlite:
+        assert len(fts_ids(engine, "ABC")) == 2
+        assert fts_ids(engine, "99$") == set() and len(fts_ids(engine, "98$")) == 1
+        with engine.begin() as conn:  # raises if the index and the triggers disagree
+            conn.execute(text(f"INSERT INTO {repo.TRIGRAM_TABLE}({repo.TRIGRAM_TABLE}) "
+                              "VALUES ('integrity-check')"))
+
+    command.downgrade(alembic_config(engine), "0002")
+    assert current_revision(engine) == "0002"
+    assert not uses_trigram_index(engine, "%AB12%")
+    with engine.connect() as conn:
+        leftovers = conn.execute(text(
+            "SELECT name FROM sqlite_master WHERE name LIKE 'reads_plate_trigrams%'" if sqlite
+            else "SELECT indexname FROM pg_indexes WHERE indexname = 'ix_reads_plate_trigram' "
+                 "AND schemaname = current_schema()")).all()
+    assert leftovers == []
+    # Reads still go in and out without the triggers, and upgrading again indexes them.
+    repo.insert_batch(engine, [a_read("3ABC129", camera, site, 20)])
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM reads WHERE plate = '9ABC120'"))
+    upgrade(engine)
+    with mock.patch.object(repo, "DENSE_PROBE_ROWS", 0):
+        assert {r["plate"] for r in repo.search_partial(engine, "*ABC12?")} == {
+            "7ABC123", "3ABC129"}
+
+
+def test_migrations_and_table_definitions_agree(engine: Engine) -> None:
+    """Autogenerate finds nothing to do at head: the trigram objects are known SQL-only."""
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"include_object": include_object})
+        assert compare_metadata(context, metadata) == []
+        everything = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert everything and all("trigram" in str(change) for change in everything)
