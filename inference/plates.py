@@ -14,6 +14,7 @@ import re
 import string
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -205,28 +206,62 @@ def is_plausible(plate: str) -> bool:
     return MIN_LENGTH <= len(p) <= MAX_LENGTH and len(set(p)) > 1
 
 
-def _partners() -> dict[str, list[str]]:
-    """Confusion partners of each character, both directions."""
-    table: dict[str, list[str]] = {c: [] for c in ALPHABET}
-    for letter, digit in CONFUSIONS:
-        table[letter].append(digit)
-        table[digit].append(letter)
-    return table
+@dataclass(frozen=True)
+class Priors:
+    """How far format decoding may overrule a reader: its look-alikes and its priors.
+
+    A general text reader (PP-OCR) confuses many glyph pairs and over-reads O, so
+    it gets every confusion and letter priors.  The trained plate reader learnt
+    letters from digits on real plates; only the pairs that are the same glyph on
+    most plates (O/0, I/1) stay for the formats to settle.
+    """
+
+    confusions: tuple[tuple[str, str], ...]
+    confusion_weight: float  # how much of a partner's probability a slot may borrow
+    letter_prior: tuple[tuple[str, float], ...]  # letters whose prior is not 1
+    vanity_log_prior: float  # what a read fitting no format pays
+    deletion_log_prior: float  # what dropping one read character costs
+
+    @cached_property
+    def partners(self) -> dict[str, list[str]]:
+        """Confusion partners of each character, both directions."""
+        table: dict[str, list[str]] = {c: [] for c in ALPHABET}
+        for letter, digit in self.confusions:
+            table[letter].append(digit)
+            table[digit].append(letter)
+        return table
+
+    @cached_property
+    def letter_weights(self) -> np.ndarray:
+        weights = dict(self.letter_prior)
+        return np.array([weights.get(c, 1.0) for c in ALPHABET])
 
 
-_PARTNERS = _partners()
+GENERAL_READER = Priors(
+    confusions=CONFUSIONS,
+    confusion_weight=CONFUSION_WEIGHT,
+    letter_prior=tuple((c, w) for c, w in LETTER_PRIOR.items() if w != 1.0),
+    vanity_log_prior=VANITY_LOG_PRIOR,
+    deletion_log_prior=DELETION_LOG_PRIOR,
+)
+PLATE_READER = Priors(
+    confusions=(("O", "0"), ("I", "1")),
+    confusion_weight=CONFUSION_WEIGHT,
+    letter_prior=(),
+    vanity_log_prior=VANITY_LOG_PRIOR,
+    deletion_log_prior=DELETION_LOG_PRIOR,
+)
 _INDEX = {c: i for i, c in enumerate(ALPHABET)}
-_LETTER_WEIGHTS = np.array([LETTER_PRIOR.get(c, 1.0) for c in ALPHABET])
 
 
-def _slot_probs(dist: np.ndarray) -> np.ndarray:
+def _slot_probs(dist: np.ndarray, priors: Priors) -> np.ndarray:
     """Per-slot probabilities with confusable partners' mass lent at a discount."""
     lent = dist.copy()
-    for c, partners in _PARTNERS.items():
+    for c, partners in priors.partners.items():
         i = _INDEX[c]
         for partner in partners:
-            lent[:, i] = np.maximum(lent[:, i], CONFUSION_WEIGHT * dist[:, _INDEX[partner]])
-    weighted: np.ndarray = lent * _LETTER_WEIGHTS
+            lent[:, i] = np.maximum(lent[:, i], priors.confusion_weight * dist[:, _INDEX[partner]])
+    weighted: np.ndarray = lent * priors.letter_weights
     return weighted
 
 
@@ -262,7 +297,8 @@ def _best_formatted(
     return best
 
 
-def best_plate(dist: np.ndarray, formats: Iterable[str] = ALL_FORMATS) -> Ranked | None:
+def best_plate(dist: np.ndarray, formats: Iterable[str] = ALL_FORMATS,
+               priors: Priors = GENERAL_READER) -> Ranked | None:
     """Most probable plate given per-character distributions (rows over ALPHABET)."""
     n = dist.shape[0]
     if not MIN_LENGTH <= n <= MAX_LENGTH + 1:
@@ -270,14 +306,14 @@ def best_plate(dist: np.ndarray, formats: Iterable[str] = ALL_FORMATS) -> Ranked
     fmts = set(formats)
     # Every slot may borrow from a look-alike of the other class and pays the letter
     # priors, vanity reads included: an O the reader sees is, on US plates, mostly a 0.
-    probs = _slot_probs(dist)
+    probs = _slot_probs(dist, priors)
     log_p = np.log(np.maximum(probs, 1e-6))
     options: list[Ranked | None] = [_best_formatted(log_p, probs, fmts, 0.0)]
     if n <= MAX_LENGTH:
         best_idx = log_p.argmax(axis=1)
         options.append(Ranked(
             plate="".join(ALPHABET[i] for i in best_idx),
-            log_score=float(log_p.max(axis=1).sum()) + VANITY_LOG_PRIOR,
+            log_score=float(log_p.max(axis=1).sum()) + priors.vanity_log_prior,
             fits_format=False,
             confidences=tuple(float(dist[r, i]) for r, i in enumerate(best_idx)),
         ))
@@ -285,6 +321,8 @@ def best_plate(dist: np.ndarray, formats: Iterable[str] = ALL_FORMATS) -> Ranked
         # A sticker, bolt or frame graphic read as one extra character: drop it, at a cost.
         for r in range(n):
             keep = np.arange(n) != r
-            options.append(_best_formatted(log_p[keep], probs[keep], fmts, DELETION_LOG_PRIOR))
+            options.append(
+                _best_formatted(log_p[keep], probs[keep], fmts, priors.deletion_log_prior)
+            )
     found = [o for o in options if o is not None]
     return max(found, key=lambda o: o.log_score) if found else None

@@ -10,6 +10,8 @@ from inference.plates import (
     ALL_FORMATS,
     ALPHABET,
     CONFUSIONS,
+    GENERAL_READER,
+    PLATE_READER,
     STATE_FORMATS,
     best_plate,
     fits_format,
@@ -137,3 +139,31 @@ def test_state_names_and_slogans_are_plate_words_but_plates_are_not() -> None:
     assert is_plate_word("M1SS0URI")
     assert not is_plate_word("7ABC123")
     assert not is_plate_word("HH9G5W")
+
+
+@given(st.sampled_from(sorted(ALL_FORMATS)), st.data())
+def test_the_plate_reader_keeps_what_it_reads_surely(fmt: str, data: st.DataObject) -> None:
+    # The trained reader tells O from 0 and B from 8 on real plates: a sure read that fits
+    # a format comes back unchanged, O and Q included (the general reader's priors would
+    # turn a sure O into D or 0).
+    chars = [data.draw(st.sampled_from(LETTERS + "OQ" if s == "L" else DIGITS)) for s in fmt]
+    plate = "".join(chars)
+    ranked = best_plate(one_hot(plate, confidence=0.99), priors=PLATE_READER)
+    assert ranked is not None
+    assert ranked.plate == plate
+    assert ranked.fits_format
+
+
+def test_the_plate_reader_lends_only_same_glyph_pairs() -> None:
+    # "N0X218": a zero in a letter slot of LLLDDD is the same glyph as O on most plates.
+    ranked = best_plate(one_hot("N0X218", confidence=0.99), priors=PLATE_READER)
+    assert ranked is not None and ranked.plate == "NOX218"
+    # "8" in a letter slot is not lent to B for the plate reader (it learnt that
+    # difference), while the general reader's confusions correct it.
+    misread = "7A8C123"
+    assert not fits_format(misread)
+    plate_reader = best_plate(one_hot(misread, confidence=0.99), priors=PLATE_READER)
+    general = best_plate(one_hot(misread, confidence=0.99), priors=GENERAL_READER)
+    assert plate_reader is not None and general is not None
+    assert plate_reader.plate == misread
+    assert general.plate != misread and general.fits_format
