@@ -171,6 +171,14 @@ def test_leading_wildcard_is_served_by_the_index(engine: Engine,
         assert fts_ids(engine, "AB1", "B12") >= wanted and wanted
 
 
+def plate_statistics(engine: Engine) -> int | None:
+    """PostgreSQL's statistics target of reads.plate (-1 or NULL: the default)."""
+    with engine.connect() as conn:
+        return conn.execute(text(
+            "SELECT attstattarget FROM pg_attribute WHERE attrelid = 'reads'::regclass "
+            "AND attname = 'plate'")).scalar()
+
+
 @pytest.fixture
 def bare_engine(db_url: str) -> Iterator[Engine]:
     """An engine on an empty database, migrated by the test itself."""
@@ -196,6 +204,8 @@ def test_migration_indexes_stored_reads_then_new_ones_and_downgrades(bare_engine
     sqlite = engine.dialect.name == "sqlite"
     if sqlite:
         assert len(fts_ids(engine, "ABC")) == 2 and len(fts_ids(engine, "^5X")) == 1
+    else:
+        assert plate_statistics(engine) == 1000
 
     # New reads reach the index by trigger; deleted and re-plated ones leave it.
     repo.insert_batch(engine, [a_read("9ABC120", camera, site, 10)])
@@ -223,6 +233,8 @@ def test_migration_indexes_stored_reads_then_new_ones_and_downgrades(bare_engine
             else "SELECT indexname FROM pg_indexes WHERE indexname = 'ix_reads_plate_trigram' "
                  "AND schemaname = current_schema()")).all()
     assert leftovers == []
+    if not sqlite:
+        assert plate_statistics(engine) in (-1, None)  # the default again
     # Reads still go in and out without the triggers, and upgrading again indexes them.
     repo.insert_batch(engine, [a_read("3ABC129", camera, site, 20)])
     with engine.begin() as conn:

@@ -1,7 +1,12 @@
 """Trigram index on read plates: partial searches with a leading wildcard use an index.
 
 PostgreSQL: the pg_trgm extension and a GIN index on ``reads.plate`` (the index
-build indexes the stored reads; PostgreSQL maintains it for new ones).
+build indexes the stored reads; PostgreSQL maintains it for new ones), and ten
+times the default statistics on ``reads.plate``: the planner estimates how many
+reads a pattern matches from them, and with the default sample it took a pattern
+that matches 1% of 10 M reads (``*23``) for a rare one, fetched all 90,000 of them
+through the index and sorted them (0.9 s) instead of reading the newest reads until
+500 matched (13 ms).
 
 SQLite: a contentless FTS5 table with the ``trigram`` tokenizer (SQLite >= 3.34)
 holding ``^PLATE$`` for every read, so that a pattern's anchored start and end
@@ -27,6 +32,7 @@ depends_on = None
 # Keep in step with controller.store.reads (TRIGRAM_TABLE, PG_TRIGRAM_INDEX).
 FTS = "reads_plate_trigrams"
 PG_INDEX = "ix_reads_plate_trigram"
+PLATE_STATISTICS = 1000
 SQLITE_MINIMUM = (3, 34, 0)
 
 SQLITE_UP = [
@@ -74,6 +80,8 @@ def _pg_upgrade() -> None:
     # schema than the tables (it is one per database), outside the search path.
     opclass = f'"{schema}".gin_trgm_ops'
     op.execute(f"CREATE INDEX {PG_INDEX} ON reads USING gin (plate {opclass})")
+    op.execute(f"ALTER TABLE reads ALTER COLUMN plate SET STATISTICS {PLATE_STATISTICS}")
+    op.execute("ANALYZE reads")
 
 
 def upgrade() -> None:
@@ -90,3 +98,4 @@ def downgrade() -> None:
     else:
         # The extension stays: it is database-wide and other schemas may use it.
         op.execute(f"DROP INDEX IF EXISTS {PG_INDEX}")
+        op.execute("ALTER TABLE reads ALTER COLUMN plate SET STATISTICS -1")
