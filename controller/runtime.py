@@ -76,7 +76,9 @@ def recognizer_config(settings: InferenceSettings) -> RecognizerConfig:
     """Translate the inference settings into the recognizer's own configuration."""
     return RecognizerConfig(
         device=settings.device, detector_model=settings.detector_model,
-        reader_model=settings.reader_model, detector_min_side=settings.detector_min_side,
+        reader_model=settings.reader_model, plate_reader=settings.plate_reader,
+        plate_reader_model=settings.plate_reader_model,
+        detector_min_side=settings.detector_min_side,
         detector_extra_sides=tuple(settings.detector_extra_sides))
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from inference.detector import TextBox
-from inference.plates import Ranked, best_plate, is_plate_word
+from inference.plates import GENERAL_READER, Priors, Ranked, best_plate, is_plate_word
 from inference.reader import LineRead
 
 MIN_HEIGHT_PX = 12.0
@@ -90,11 +90,12 @@ def rejected(line: LineRead) -> bool:
     return line.foreign > 0.5
 
 
-def score_line(box: TextBox, line: LineRead, frame_shape: tuple[int, ...]) -> Candidate | None:
+def score_line(box: TextBox, line: LineRead, frame_shape: tuple[int, ...],
+               priors: Priors = GENERAL_READER) -> Candidate | None:
     """Rank one line's read against the plate formats and score how plate-like it is."""
     if rejected(line):
         return None
-    ranked = best_plate(line.char_probs)
+    ranked = best_plate(line.char_probs, priors=priors)
     if ranked is None or is_plate_word(line.text):
         return None
     n = len(ranked.plate)
@@ -147,20 +148,24 @@ def _touches_edge(box: TextBox, frame_shape: tuple[int, ...]) -> bool:
 VARIANTS: tuple[tuple[float, float], ...] = ((0.08, 0.2), (-0.04, -0.12))
 
 
+def variants_of(box: TextBox) -> list[TextBox]:
+    """One line's crop variants, in VARIANTS order."""
+    q = box.quad
+    centre = q.mean(axis=0)
+    along = (q[1] - q[0]) / max(1e-6, float(np.linalg.norm(q[1] - q[0])))
+    across = (q[3] - q[0]) / max(1e-6, float(np.linalg.norm(q[3] - q[0])))
+    d = q - centre
+    out = []
+    for fx, fy in VARIANTS:
+        quad = (centre + np.outer(d @ along, along) * (1 + fx)
+                + np.outer(d @ across, across) * (1 + fy))
+        out.append(TextBox(quad=quad.astype(np.float32), score=box.score))
+    return out
+
+
 def variant_boxes(candidates: list[Candidate]) -> list[TextBox]:
     """The crop variants of each candidate, candidate by candidate."""
-    out = []
-    for cand in candidates:
-        q = cand.box.quad
-        centre = q.mean(axis=0)
-        along = (q[1] - q[0]) / max(1e-6, float(np.linalg.norm(q[1] - q[0])))
-        across = (q[3] - q[0]) / max(1e-6, float(np.linalg.norm(q[3] - q[0])))
-        d = q - centre
-        for fx, fy in VARIANTS:
-            quad = (centre + np.outer(d @ along, along) * (1 + fx)
-                    + np.outer(d @ across, across) * (1 + fy))
-            out.append(TextBox(quad=quad.astype(np.float32), score=cand.box.score))
-    return out
+    return [v for cand in candidates for v in variants_of(cand.box)]
 
 
 def vote_variants(reads: list[Candidate], n: int) -> Candidate:

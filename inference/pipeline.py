@@ -28,6 +28,7 @@ from inference.candidates import (
 from inference.detector import TextBox, boxes_from_map, crop_line, prepare, scale_for
 from inference.errors import ModelError
 from inference.openvino import CompiledModel, character_list, resolve_model
+from inference.plates import GENERAL_READER, PLATE_READER
 from inference.reader import PlateDecoder, batch_tensor
 
 Region = tuple[int, int, int, int]  # x, y, w, h in frame pixels
@@ -36,6 +37,8 @@ DetMap = tuple[np.ndarray, float, float, int, int]  # probability map, x/y scale
 
 DETECTOR_FILE = "PP-OCRv6_det_small.onnx"
 READER_FILE = "PP-OCRv6_rec_small.onnx"
+# The plate reader trained for this project (training/ocr, `make train-ocr`).
+PLATE_READER_FILE = "plate_reader.onnx"
 READ_BATCH = 8
 # Candidates re-read on crop variants after the first pass.
 REFINE_TOP = 8
@@ -50,6 +53,10 @@ class RecognizerConfig:
     device: str = "CPU"
     detector_model: Path | None = None
     reader_model: Path | None = None
+    # Second pass: the candidates the general reader chose are read again by the
+    # plate reader, which decides the characters.  False keeps the general reader's.
+    plate_reader: bool = True
+    plate_reader_model: Path | None = None
     min_confidence: float = 0.0
     detector_min_side: int = 640
     # Extra detector sizes whose lines are added (a plate the first size misses or
@@ -97,16 +104,23 @@ class Recognizer:
         except ValueError as exc:
             raise ModelError(str(rec_path), str(exc)) from exc
         self.times = StageTimes()
-        # Shape problems surface now, not at the first frame: one read of a blank strip.
+        _check_reader(self.reader, len(chars))
+        self.plate_reader: CompiledModel | None = None
+        self.plate_decoder = self.decoder
+        if self.config.plate_reader:
+            path = resolve_model(self.config.plate_reader_model, PLATE_READER_FILE)
+            self.plate_reader = CompiledModel(path, self.config.device)
+            plate_chars = character_list(self.plate_reader)
+            try:
+                self.plate_decoder = PlateDecoder(plate_chars)
+            except ValueError as exc:
+                raise ModelError(str(path), str(exc)) from exc
+            _check_reader(self.plate_reader, len(plate_chars))
+        # Shape problems surface now, not at the first frame: one blank frame end to end.
         try:
-            out = self.reader.infer(batch_tensor([np.zeros((48, 160, 3), dtype=np.uint8)]))
             self.read_frame(np.zeros((96, 160, 3), dtype=np.uint8))
         except Exception as exc:
             raise ModelError(str(rec_path), f"does not run: {exc}") from exc
-        if out.ndim != 3 or out.shape[-1] != len(chars):
-            raise ModelError(
-                str(rec_path), f"outputs {out.shape}; its alphabet needs (N, T, {len(chars)})"
-            )
 
     def _det_inputs(self, frame: np.ndarray, region: Region | None) -> list[DetInput]:
         """Detector tensors for each pass, over the whole frame or one region of it."""
@@ -146,50 +160,79 @@ class Recognizer:
         return rank([c for c in scored if c is not None])[:REFINE_TOP]
 
     def _finish(
-        self, frame: np.ndarray, first: list[Candidate], probs: list[np.ndarray]
+        self,
+        frame: np.ndarray,
+        first: list[Candidate],
+        general: list[np.ndarray],
+        plate: list[np.ndarray],
     ) -> list[PlateRead]:
-        """Vote each candidate's reads over its crop variants and package the winners."""
+        """Vote each candidate's reads over its crop variants and package the winners.
+
+        ``general`` holds the general reader's outputs for the candidates' crop variants;
+        ``plate`` the plate reader's for the candidates and then their variants (empty
+        without a plate reader).  Every read of a line votes, weighted by its score.
+        """
         voted: list[Candidate] = []
         per = len(VARIANTS)
+        n = len(first)
         for i, cand in enumerate(first):
-            # Re-score the first read without the frame-relative bonus rank() gave it.
-            lines = [cand.line] + [self.decoder.decode(p) for p in probs[i * per : (i + 1) * per]]
-            scored = [score_line(cand.box, ln, frame.shape) for ln in lines]
-            voted.append(vote_variants([c for c in scored if c is not None], per + 1))
+            # The first read is re-scored without the frame-relative bonus rank() gave it.
+            lines = [(cand.line, GENERAL_READER)] + [
+                (self.decoder.decode(p), GENERAL_READER) for p in general[i * per : (i + 1) * per]
+            ]
+            if plate:
+                own = [plate[i], *plate[n + i * per : n + (i + 1) * per]]
+                lines += [(self.plate_decoder.decode(p), PLATE_READER) for p in own]
+            scored = [score_line(cand.box, ln, frame.shape, priors) for ln, priors in lines]
+            kept = [c for c in scored if c is not None]
+            if kept:
+                voted.append(vote_variants(kept, len(lines)))
         out = [_to_read(frame, c) for c in _distinct(rank(voted))]
         return [r for r in out if r.confidence >= self.config.min_confidence]
 
-    def _read(self, frame: np.ndarray, boxes: list[TextBox]) -> list[np.ndarray]:
+    def _read(self, frame: np.ndarray, boxes: list[TextBox],
+              model: CompiledModel | None = None) -> list[np.ndarray]:
         """Reader outputs for the lines, in order, batched by similar width."""
+        model = model or self.reader
         crops = [crop_line(frame, b.quad) for b in boxes]
         probs: list[np.ndarray] = [np.empty(0)] * len(crops)
         for idx in _chunks(crops):
-            out = self.reader.infer(batch_tensor([crops[i] for i in idx]))
+            out = model.infer(batch_tensor([crops[i] for i in idx]))
             for i, p in zip(idx, out, strict=True):
                 probs[i] = p
         return probs
 
-    async def _read_async(self, frame: np.ndarray, boxes: list[TextBox]) -> list[np.ndarray]:
+    async def _read_async(self, frame: np.ndarray, boxes: list[TextBox],
+                          model: CompiledModel | None = None) -> list[np.ndarray]:
         """As :meth:`_read` on async infer requests."""
+        model = model or self.reader
         crops = [crop_line(frame, b.quad) for b in boxes]
         probs: list[np.ndarray] = [np.empty(0)] * len(crops)
         for idx in _chunks(crops):
-            out = await self.reader.infer_async(batch_tensor([crops[i] for i in idx]))
+            out = await model.infer_async(batch_tensor([crops[i] for i in idx]))
             for i, p in zip(idx, out, strict=True):
                 probs[i] = p
         return probs
 
-    def read_frame(self, frame: np.ndarray, region: Region | None = None) -> list[PlateRead]:
-        """All plate reads in one frame (or one region of it), most plate-like first."""
-        t0 = time.perf_counter()
+    def text_lines(self, frame: np.ndarray, region: Region | None = None) -> list[TextBox]:
+        """Every plate-like text line the detector finds (training data uses these too)."""
         maps = [
             (self.detector.infer(x)[0, 0], sx, sy, ox, oy)
             for x, sx, sy, ox, oy in self._det_inputs(frame, region)
         ]
-        boxes = self._lines(frame, maps)
+        return self._lines(frame, maps)
+
+    def read_frame(self, frame: np.ndarray, region: Region | None = None) -> list[PlateRead]:
+        """All plate reads in one frame (or one region of it), most plate-like first."""
+        t0 = time.perf_counter()
+        boxes = self.text_lines(frame, region)
         t1 = time.perf_counter()
         first = self._candidates(frame, boxes, self._read(frame, boxes))
-        reads = self._finish(frame, first, self._read(frame, variant_boxes(first)))
+        variants = variant_boxes(first)
+        general = self._read(frame, variants)
+        plate = (self._read(frame, [c.box for c in first] + variants, self.plate_reader)
+                 if self.plate_reader is not None else [])
+        reads = self._finish(frame, first, general, plate)
         self.times = StageTimes(detect=t1 - t0, read=time.perf_counter() - t1)
         return reads
 
@@ -203,7 +246,24 @@ class Recognizer:
         ]
         boxes = self._lines(frame, maps)
         first = self._candidates(frame, boxes, await self._read_async(frame, boxes))
-        return self._finish(frame, first, await self._read_async(frame, variant_boxes(first)))
+        variants = variant_boxes(first)
+        general = await self._read_async(frame, variants)
+        plate = (await self._read_async(frame, [c.box for c in first] + variants,
+                                        self.plate_reader)
+                 if self.plate_reader is not None else [])
+        return self._finish(frame, first, general, plate)
+
+
+def _check_reader(model: CompiledModel, classes: int) -> None:
+    """A reader must take a (N, 3, 48, W) strip and give (N, T, classes): checked at load."""
+    try:
+        out = model.infer(batch_tensor([np.zeros((48, 160, 3), dtype=np.uint8)]))
+    except Exception as exc:
+        raise ModelError(str(model.path), f"does not run: {exc}") from exc
+    if out.ndim != 3 or out.shape[-1] != classes:
+        raise ModelError(
+            str(model.path), f"outputs {out.shape}; its alphabet needs (N, T, {classes})"
+        )
 
 
 def _chunks(crops: list[np.ndarray]) -> list[list[int]]:

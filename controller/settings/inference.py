@@ -24,6 +24,20 @@ class InferenceSettings(Section):
         default=None, title="Reader model",
         description="Character reader (ONNX or OpenVINO IR); empty uses the shipped one.",
     )
+    plate_reader: bool = Field(
+        default=True, title="Plate reader",
+        description=(
+            "Read the plate candidates again with the plate reader trained for this project "
+            "(training/ocr); off leaves the characters to the general text reader."
+        ),
+    )
+    plate_reader_model: Path | None = Field(
+        default=None, title="Plate reader model",
+        description=(
+            "Plate reader (ONNX or OpenVINO IR, with NAME.dict.txt beside it); empty uses "
+            "the shipped inference/models/plate_reader.onnx."
+        ),
+    )
     min_confidence: float = Field(
         default=0.5, ge=0, le=1, title="Minimum confidence",
         description="Reads below this confidence are discarded.",

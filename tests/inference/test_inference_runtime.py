@@ -10,7 +10,13 @@ import pytest
 
 from inference.errors import InferenceError, ModelError
 from inference.openvino import CompiledModel, character_list, resolve_model
-from inference.pipeline import DETECTOR_FILE, READER_FILE, Recognizer, RecognizerConfig
+from inference.pipeline import (
+    DETECTOR_FILE,
+    PLATE_READER_FILE,
+    READER_FILE,
+    Recognizer,
+    RecognizerConfig,
+)
 from inference.reader import PLATE_ALPHABET
 
 
@@ -75,3 +81,43 @@ def test_a_reader_without_an_alphabet_is_refused_at_start() -> None:
     with pytest.raises(ModelError, match="no character list") as info:
         Recognizer(RecognizerConfig(reader_model=detector))
     assert info.value.path == str(detector)
+
+
+def test_the_plate_reader_is_shipped_small_with_its_alphabet(recognizer: Recognizer) -> None:
+    path = resolve_model(None, PLATE_READER_FILE)
+    assert path.parent.name == "models" and path.parent.parent.name == "inference"
+    assert path.stat().st_size < 20 * 1024 * 1024
+    assert recognizer.plate_reader is not None
+    chars = character_list(recognizer.plate_reader)
+    assert chars == ["<blank>", *PLATE_ALPHABET, " "]
+
+
+def test_missing_configured_plate_reader_is_named_at_start(tmp_path: Path) -> None:
+    missing = tmp_path / "my-plates.onnx"
+    with pytest.raises(ModelError) as info:
+        Recognizer(RecognizerConfig(plate_reader_model=missing))
+    assert info.value.path == str(missing)
+
+
+def test_a_plate_reader_with_the_wrong_alphabet_is_refused_at_start(tmp_path: Path) -> None:
+    copy = tmp_path / "plates.onnx"
+    copy.write_bytes(resolve_model(None, PLATE_READER_FILE).read_bytes())
+    copy.with_suffix(".dict.txt").write_text("A\nB\nC\n")  # the network has 38 outputs
+    with pytest.raises(ModelError, match="alphabet") as info:
+        Recognizer(RecognizerConfig(plate_reader_model=copy))
+    assert info.value.path == str(copy)
+
+
+def test_the_shipped_plate_reader_reads_a_rendered_plate(recognizer: Recognizer) -> None:
+    from inference.detector import crop_line
+    from inference.reader import batch_tensor
+    from inference.synthetic import render_plate
+
+    frame = np.full((360, 640, 3), 90, dtype=np.uint8)
+    frame[100:250, 170:470] = render_plate("7KXR482")
+    assert recognizer.plate_reader is not None
+    crops = [crop_line(frame, b.quad) for b in recognizer.text_lines(frame)]
+    outputs = recognizer.plate_reader.infer(batch_tensor(crops))
+    assert "7KXR482" in [recognizer.plate_decoder.decode(p).text for p in outputs]
+    reads = recognizer.read_frame(frame)
+    assert reads and reads[0].plate == "7KXR482"
