@@ -34,6 +34,7 @@ help:
 	@echo "make test   - install everything the tests need and run them"
 	@echo "make lint   - ruff and mypy"
 	@echo "make bench  - run the benchmarks (JSON on stdout)"
+	@echo "make train-ocr - retrain the plate reader (inference/models/plate_reader.onnx)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
