@@ -172,7 +172,7 @@ def plan_partial(pattern: str, dialect: str) -> PartialPlan:
 # before it turns to the plate index (no trigram) or checks trigram candidates one by
 # one (when there are DENSE_CANDIDATES or more). A pattern that matches often (7*, *23)
 # is answered there at once; one that matches rarely costs this many row visits more.
-DENSE_PROBE_ROWS = 100_000
+DENSE_PROBE_ROWS = 200_000
 DENSE_CANDIDATES = 20_000
 
 _WINDOW_SQL = {(False, False): "", (True, False): " AND seen_at >= :since",
