@@ -21,7 +21,7 @@ class DatabaseSettings(Section):
     )
     pool_size: int = Field(
         default=10, ge=1, le=200, title="Pool size",
-        description="Connections kept open per process (PostgreSQL only).",
+        description="Connections kept open per process.",
     )
     busy_timeout_ms: int = Field(
         default=30_000, ge=100, title="SQLite busy timeout",

@@ -14,10 +14,15 @@ from sqlalchemy.engine import Connection, make_url
 SQLITE_BEGIN = "sqlite_begin"
 
 
-def _sqlite_engine(url: str, busy_timeout_ms: int, **kwargs: Any) -> Engine:
+def _sqlite_engine(url: str, busy_timeout_ms: int, pool_size: int) -> Engine:
     parsed = make_url(url)
+    kwargs: dict[str, Any] = {}
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # Keep as many connections as PostgreSQL's pool would: past the pool, every
+        # checkout opened a connection (PRAGMAs, schema parse) and closed it again,
+        # which the web threads did on every request under load.
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size)
     engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -46,7 +51,7 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30_000,
                 connect_args: dict[str, Any] | None = None) -> Engine:
     """Create the engine for ``url`` with Sightline's connection settings."""
     if url.startswith("sqlite"):
-        return _sqlite_engine(url, busy_timeout_ms)
+        return _sqlite_engine(url, busy_timeout_ms, pool_size)
     return create_engine(
         url,
         pool_size=pool_size,
