@@ -109,7 +109,8 @@ def create_app(settings: Settings, bridge: Bridge, *, engine: Engine, metrics: M
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,
         SIGHTLINE_SETTINGS=settings,
     )
-    app.extensions["sightline"] = {"bridge": bridge, "engine": engine, "metrics": metrics}
+    app.extensions["sightline"] = {"bridge": bridge, "engine": engine, "metrics": metrics,
+                                   "search_grants": reads.GrantCache()}
     app.jinja_env.globals.update(csrf_token=csrf_token, can=can)
     app.jinja_env.filters["utc"] = _utc
     app.before_request(guard)

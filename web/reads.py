@@ -9,11 +9,14 @@ must be one the search returned to the same user.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, abort, g, render_template, request
+from flask import Blueprint, Response, abort, current_app, g, render_template, request
 from flask.typing import ResponseReturnValue
 
 from controller import audit
@@ -25,6 +28,57 @@ bp = Blueprint("reads", __name__)
 
 KINDS = ("crop", "overview")
 THUMB_GRANT = timedelta(hours=12)
+GRANTS_KEPT = 2048
+
+
+@dataclass(frozen=True)
+class SearchGrant:
+    """What a search's audit entry allows: its user's thumbnails of the reads it returned."""
+
+    actor: str
+    at: datetime
+    is_search: bool
+    read_ids: frozenset[int]
+
+
+class GrantCache:
+    """The newest searches' grants, by audit entry number.
+
+    Audit entries never change (the log is append-only, enforced by the database),
+    so a grant read once stays true; a result page's thumbnails then cost no audit
+    query and no parse of the entry's list of read ids each.
+    """
+
+    def __init__(self, size: int = GRANTS_KEPT) -> None:
+        self.size = size
+        self.grants: OrderedDict[int, SearchGrant] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, event_id: int) -> SearchGrant | None:
+        """The grant of audit entry ``event_id``, or None if there is no such entry."""
+        with self.lock:
+            grant = self.grants.get(event_id)
+            if grant is not None:
+                self.grants.move_to_end(event_id)
+                return grant
+        event = webviews.audit_event(engine(), event_id)
+        if event is None:
+            return None
+        grant = SearchGrant(
+            actor=str(event["actor"]), at=event["at"],
+            is_search=str(event["action"]).startswith("search.")
+            and event["outcome"] == "allowed",
+            read_ids=frozenset(int(i) for i in (event["data"] or {}).get("read_ids", [])))
+        with self.lock:
+            self.grants[event_id] = grant
+            while len(self.grants) > self.size:
+                self.grants.popitem(last=False)
+        return grant
+
+
+def grants() -> GrantCache:
+    """This application's grant cache (made with the application)."""
+    return current_app.extensions["sightline"]["search_grants"]  # type: ignore[no-any-return]
 
 
 def image_path(data_dir: Path, relative: str) -> Path:
@@ -84,18 +138,18 @@ def thumb(read_uuid: str, kind: str) -> ResponseReturnValue:
     """A thumbnail in a result list, authorised by the search that returned the read."""
     if kind not in KINDS:
         abort(404, description="no such image kind")
-    read = _read(read_uuid)
+    read = webviews.read_image(engine(), read_uuid, kind)
+    if read is None:
+        abort(404, description=f"no read {read_uuid}")
     try:
         event_id = int(request.args.get("search", ""))
     except ValueError:
         return deny("thumbnail without the search that returned it")
-    event = webviews.audit_event(engine(), event_id)
-    fresh = event is not None and datetime.now(UTC) - event["at"] < THUMB_GRANT
-    if not (event and fresh and event["actor"] == g.user["username"]
-            and str(event["action"]).startswith("search.") and event["outcome"] == "allowed"
-            and int(read["id"]) in event["data"].get("read_ids", [])):
+    grant = grants().get(event_id)
+    fresh = grant is not None and datetime.now(UTC) - grant.at < THUMB_GRANT
+    if not (grant and fresh and grant.is_search and grant.actor == g.user["username"]
+            and int(read["id"]) in grant.read_ids):
         return deny("thumbnail not part of one of your recent searches")
-    stored = read["images"].get(kind)
-    if stored is None:
+    if read["path"] is None:
         abort(404, description=f"read {read_uuid} has no {kind} image")
-    return jpeg(image_path(settings().data_dir, str(stored["path"])))
+    return jpeg(image_path(settings().data_dir, str(read["path"])))

@@ -164,11 +164,12 @@ def _record(req: SearchRequest | None, form: MultiDict[str, str], *, outcome: au
         client_addr=client_addr(), data=data))
 
 
-def _page(**context: Any) -> str:
+def _page(cameras: list[dict[str, Any]] | None = None, **context: Any) -> str:
     config = settings()
     return render_template("search/index.html", purposes=config.search.purposes,
                            case_required=config.search.case_number_required,
-                           cameras=webviews.camera_choices(engine()), **context)
+                           cameras=cameras if cameras is not None
+                           else webviews.camera_choices(engine()), **context)
 
 
 @bp.get("/search")
@@ -192,5 +193,7 @@ def search() -> ResponseReturnValue:
     event_id = _record(req, form, outcome="allowed", data={
         "mode": req.mode, "since": req.since, "until": req.until, "cameras": req.camera_ids,
         "place": req.place, "results": len(rows), "read_ids": [int(r["id"]) for r in rows]})
-    return _page(form=form, results=webviews.describe_reads(engine(), rows), req=req,
-                 search_id=event_id, limit=settings().search.max_results)
+    cameras = webviews.camera_choices(engine())
+    return _page(cameras, form=form, req=req, search_id=event_id,
+                 results=webviews.describe_reads(engine(), rows, cameras_known=cameras),
+                 limit=settings().search.max_results)

@@ -183,6 +183,13 @@ def test_thumbnails_need_the_users_own_search(app, auth, client, engine: Engine,
     assert client.get(f"/reads/{read_uuid}/thumb/crop").status_code == 403
     assert client.get(f"/reads/{world['reads']['b']}/thumb/crop?search={search_id}"
                       ).status_code == 403
+    # Nor does an audit entry that is not a search, or none at all, grant anything.
+    other = next(e["id"] for e in audit_repo.search(engine, actor="ann.lee")
+                 if not str(e["action"]).startswith("search."))
+    assert client.get(f"/reads/{read_uuid}/thumb/crop?search={other}").status_code == 403
+    assert client.get(f"/reads/{read_uuid}/thumb/crop?search=999999").status_code == 403
+    assert client.get(f"/reads/{uuid.uuid4()}/thumb/crop?search={search_id}"
+                      ).status_code == 404
     auth.logout()
     auth.login("bob.ray")
     assert client.get(f"/reads/{read_uuid}/thumb/crop?search={search_id}").status_code == 403
