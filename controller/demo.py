@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -137,6 +138,13 @@ def print_hit(payload: dict[str, Any]) -> None:
 
 def start_peers() -> DemoPeers:
     """Start the virtual camera and the receiver (loopback only)."""
+    # ipycam encodes its RTSP stream through ffmpeg; without it the camera answers but
+    # never sends a frame, and the demo would run on silently with nothing to read.
+    if shutil.which("ffmpeg") is None:
+        raise ControllerError(
+            "the demo camera streams through ffmpeg, which is not installed: "
+            "run `make demo` (it installs it) or `sudo apt-get install ffmpeg`"
+        )
     secret = os.environ.setdefault(SECRET_ENV, secrets.token_hex(16))
     receiver = HitReceiver(secret.encode(), on_hit=print_hit)
     receiver.start()

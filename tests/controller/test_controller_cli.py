@@ -95,6 +95,20 @@ def test_demo_reads_plates_and_delivers_every_hit(cli_env: dict[str, str],
         engine.dispose()
 
 
+def test_demo_without_ffmpeg_says_what_to_install(cli_env: dict[str, str], tmp_path: Path) -> None:
+    # The virtual camera streams through ffmpeg: without it the demo stops at once and
+    # says so, rather than running with a camera that never sends a frame.
+    config = tmp_path / "demo.yaml"
+    config.write_text("web:\n  port: 0\n")
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    env = {**cli_env, "PATH": str(empty)}
+    result = sightline(env, "--config", str(config), "demo", "--for", "5", timeout=60)
+    assert result.returncode != 0
+    assert "ffmpeg, which is not installed" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_hotlist_import_reports_lines_and_json(cli_env: dict[str, str], tmp_path: Path) -> None:
     good = tmp_path / "svs.txt"
     good.write_text("PLATE;STATE;TYPE\n7ABC123;CA;STOLEN\n7AB$;CA;STOLEN\n")
