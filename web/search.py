@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
-from flask import Blueprint, g, render_template, request
+from flask import Blueprint, g, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
@@ -32,6 +33,8 @@ MODES = ("exact", "partial", "canvass")
 EXACT = re.compile(r"^[A-Z0-9]{1,16}$")
 CASE_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./_-]{0,63}$")
 MAX_RADIUS_M = 50_000.0
+# Stands for a read's uuid in link patterns built once per result page.
+READ_SLOT = "READ-UUID-SLOT"
 
 
 @dataclass
@@ -172,6 +175,23 @@ def _page(cameras: list[dict[str, Any]] | None = None, **context: Any) -> str:
                            else webviews.camera_choices(engine()), **context)
 
 
+def with_links(rows: list[dict[str, Any]], search_id: int) -> list[dict[str, Any]]:
+    """Give each result row its detail and thumbnail URLs (``links``).
+
+    The URLs are built once per page with a slot for the uuid: url_for three times
+    for each of 500 rows was half the time of rendering the page.
+    """
+    patterns = {"detail": url_for("reads.detail", read_uuid=READ_SLOT)}
+    for kind in ("crop", "overview"):
+        patterns[kind] = url_for("reads.thumb", read_uuid=READ_SLOT, kind=kind,
+                                 search=search_id)
+    for row in rows:
+        read_uuid = quote(str(row["uuid"]), safe="")
+        row["links"] = {name: pattern.replace(READ_SLOT, read_uuid)
+                        for name, pattern in patterns.items()}
+    return rows
+
+
 @bp.get("/search")
 @permission("search")
 def index() -> str:
@@ -195,5 +215,6 @@ def search() -> ResponseReturnValue:
         "place": req.place, "results": len(rows), "read_ids": [int(r["id"]) for r in rows]})
     cameras = webviews.camera_choices(engine())
     return _page(cameras, form=form, req=req, search_id=event_id,
-                 results=webviews.describe_reads(engine(), rows, cameras_known=cameras),
+                 results=with_links(webviews.describe_reads(engine(), rows,
+                                                            cameras_known=cameras), event_id),
                  limit=settings().search.max_results)

@@ -195,6 +195,22 @@ def test_thumbnails_need_the_users_own_search(app, auth, client, engine: Engine,
     assert client.get(f"/reads/{read_uuid}/thumb/crop?search={search_id}").status_code == 403
 
 
+def test_result_links_are_the_routes_and_open(auth, client, engine: Engine,
+                                             world: dict[str, Any]) -> None:
+    auth.make_user("ann.lee", "officer")
+    auth.login("ann.lee")
+    page = auth.post("/search", {**GOOD, "mode": "partial", "plate": "7AB?123"}).text
+    search_id = audit_repo.search(engine, action="search.partial")[0]["id"]
+    for read_uuid in (world["reads"]["a"], world["reads"]["b"], world["reads"]["c"]):
+        links = [f"/reads/{read_uuid}", f"/reads/{read_uuid}/thumb/crop?search={search_id}",
+                 f"/reads/{read_uuid}/thumb/overview?search={search_id}"]
+        for link in links:
+            assert f'"{link.replace("&", "&amp;")}"' in page
+            response = client.get(link)
+            assert response.status_code == 200, link
+            response.close()
+
+
 def test_image_path_outside_data_dir_is_refused(auth, client, engine: Engine,
                                                 settings: Settings,
                                                 world: dict[str, Any]) -> None:
