@@ -6,8 +6,10 @@ numbers per run, both p50/p95 in seconds on one monotonic clock:
 
 - ``from_decision``: from the decoded frame whose processing closed the passage
   to the signed webhook arriving at the receiver (what the controller adds);
-- ``from_last_sighting``: from the last frame the plate was seen in, which adds
-  the tracker's wait (``inference.track_timeout_s``) before a passage is closed.
+- ``from_last_sighting``: from the last frame the plate was seen in before its
+  read came out.  A listed plate is read out early, while still in view (once its
+  track has enough sightings and a direction), so for hits the two are the same;
+  a passage that is not listed also waits ``inference.track_timeout_s`` to close.
 
     python bench/bench_latency.py [--cameras 1 4 8] [--seconds 40]
 """

@@ -165,8 +165,15 @@ class CameraPipeline:
         self._overviews.append((frame.monotonic, overview))
         reads = await asyncio.to_thread(recognition.process, frame.monotonic, frame.image)
         self.state.recognised += 1
+        # A passage whose plate is listed is read out now rather than when it ends: the
+        # hit reaches dispatch without waiting for the vehicle to leave the view.
+        reads += recognition.early(self._listed)
         for read in reads:
             await self._emit(read)
+
+    def _listed(self, plate: str) -> bool:
+        """Whether a plate matches a hotlist entry now (microseconds: the index is in memory)."""
+        return bool(self._matcher().match(plate, datetime.now(UTC)))
 
     def _seen_at(self, t: float) -> datetime:
         assert self._clock is not None
@@ -206,7 +213,8 @@ class CameraPipeline:
         window = self._options.repeat_window_s
         recent = [plate for t, plate in self._recent if read.first_seen - t <= window]
         self._recent.append((read.last_seen, read.plate))
-        return any(similar(plate, read.plate) for plate in recent)
+        # A passage's final read that corrects its early read is not a repeat of it.
+        return read.corrects is None and any(similar(plate, read.plate) for plate in recent)
 
     def _build(self, read: VehicleRead, seen_at: datetime,
                overview: np.ndarray | None) -> dict[str, Any]:

@@ -8,7 +8,7 @@ compiled models) is shared by all cameras.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import cv2
@@ -123,6 +123,13 @@ class CameraRecognition:
         reads = await self.recognizer.read_frame_async(frame, self._region(frame))
         self.stats.seconds["detect"] += time.perf_counter() - t0
         return self._consensus(t, self._sightings(t, frame, reads))
+
+    def early(self, wanted: Callable[[str], bool]) -> list[VehicleRead]:
+        """Reads of passages still in view whose plate ``wanted`` accepts (a hotlist
+        match), before their passage ends; see :meth:`Tracker.early`."""
+        out = self.tracker.early(wanted)
+        self.stats.reads += len(out)
+        return out
 
     def finish(self) -> list[VehicleRead]:
         """End of stream: close every open passage."""

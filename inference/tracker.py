@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -56,6 +56,9 @@ class VehicleRead:
     last_seen: float
     frames: int
     best: Sighting
+    # The plate this passage was read out as early (a hotlist match) when its final vote
+    # differs from it: this read corrects that one.
+    corrects: str | None = None
 
 
 @dataclass
@@ -64,6 +67,7 @@ class Track:
 
     ident: int
     sightings: list[Sighting] = field(default_factory=list)
+    early: str | None = None  # the plate already read out early for this passage, if any
 
     @property
     def last(self) -> Sighting:
@@ -168,6 +172,25 @@ class Tracker:
             track.sightings.append(s)
         return self._close(lambda tr: t - tr.last.t > self.timeout_s)
 
+    def early(self, wanted: Callable[[str], bool]) -> list[VehicleRead]:
+        """Open passages whose consensus so far is a plate the caller wants at once.
+
+        A listed plate is not kept waiting for its passage to end (the timeout alone
+        costs ``timeout_s``): once a track has ``min_frames`` sightings, a direction of
+        travel (dispatch needs it) and a vote ``wanted`` accepts, its read comes out
+        now, once per passage.  When the
+        passage ends, its final read is dropped if it is still that plate, and comes
+        out marked as correcting it otherwise.
+        """
+        out: list[VehicleRead] = []
+        for track in self._tracks:
+            if track.early is None and len(track.sightings) >= self.min_frames:
+                read = _consensus(track)
+                if read.direction != "unknown" and wanted(read.plate):
+                    track.early = read.plate
+                    out.append(read)
+        return out
+
     def flush(self) -> list[VehicleRead]:
         """Close every open passage (end of stream)."""
         return self._close(lambda tr: True)
@@ -197,7 +220,11 @@ class Tracker:
             if not done(track):
                 keep.append(track)
             elif len(track.sightings) >= self.min_frames:
-                out.append(_consensus(track))
+                read = _consensus(track)
+                if track.early is None:
+                    out.append(read)
+                elif read.plate != track.early:
+                    out.append(replace(read, corrects=track.early))
         self._tracks = keep
         return out
 

@@ -65,3 +65,28 @@ async def test_nothing_recorded_while_inactive_and_repeats_merged(tmp_path: Path
     await p._emit(passage("5DEF678", 1500, 99.0))
     await p._emit(passage("5DEF67B", 1500, 101.0))  # the same passage split in two
     assert len(submitted) == 1 and p.state.dropped_repeat == 1
+
+
+async def test_a_correction_of_an_early_read_is_not_merged_as_a_repeat(tmp_path: Path) -> None:
+    submitted: list[Mapping[str, Any]] = []
+    p = pipeline(tmp_path, submitted)
+    await p._emit(passage("5DEF67B", 1500, 99.0))  # read out early: a listed look-alike
+    final = passage("5DEF678", 1500, 99.8)
+    await p._emit(VehicleRead(**{**final.__dict__, "corrects": "5DEF67B"}))
+    assert [i["read"]["plate"] for i in submitted] == ["5DEF67B", "5DEF678"]
+    assert p.state.dropped_repeat == 0
+    assert [h["entry"]["category"] for h in submitted[1]["hits"]] == ["stolen_vehicle"]
+
+
+async def test_a_listed_plate_is_read_out_before_its_passage_ends(tmp_path: Path) -> None:
+    from inference.tracker import Tracker
+
+    p = pipeline(tmp_path, [])
+    tracker = Tracker(timeout_s=1.5, min_frames=2)
+    crop = np.zeros((4, 4, 3), np.uint8)
+    for i, t in enumerate((99.0, 99.1)):
+        tracker.update(t, [Sighting(t, "5DEF678", (0.9,) * 7, (1500 + 100 * i, 600, 120, 40), crop),
+                           Sighting(t, "7ABC123", (0.9,) * 7, (900 - 100 * i, 600, 120, 40), crop)])
+    # Both passages have enough sightings; the pipeline's own test of "listed" picks the
+    # hotlisted plate, and only it.
+    assert [r.plate for r in tracker.early(p._listed)] == ["5DEF678"]

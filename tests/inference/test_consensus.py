@@ -124,3 +124,63 @@ def test_a_plate_hidden_for_a_few_frames_stays_one_passage() -> None:
         tracker.update(t, [sighting(t, "XYZ482", 0.9, (100 + 60 * i, 300, 80, 40))])
     closed = tracker.flush()
     assert [(r.plate, r.frames, r.direction) for r in closed] == [("XYZ482", 8, "right")]
+
+
+def test_a_wanted_plate_is_read_out_early_once_per_passage() -> None:
+    tracker = Tracker(timeout_s=0.5, min_frames=2)
+    listed = {"7ABC123"}
+    early = []
+    for i in range(5):
+        t = i * 0.1
+        closed = tracker.update(t, [
+            sighting(t, "7ABC123", 0.9, (100 + 60 * i, 300, 80, 20)),
+            sighting(t, "XYZ482", 0.9, (900 - 60 * i, 300, 80, 20)),
+        ])
+        assert closed == []
+        early += [(t, r.plate, r.frames) for r in tracker.early(listed.__contains__)]
+    # Out at the second sighting (it already moved most of a plate's width: a direction),
+    # while the vehicle is still in view; only the listed one.
+    assert early == [(0.1, "7ABC123", 2)]
+    # When the passages end, the listed one is not read a second time.
+    closed = tracker.update(1.5, [])
+    assert [r.plate for r in closed] == ["XYZ482"]
+
+
+def test_an_early_read_the_passage_then_contradicts_is_corrected() -> None:
+    tracker = Tracker(timeout_s=0.5, min_frames=2)
+    # One vehicle, first misread: two reads of 7ABC128, then 7ABC123, then (a look-alike
+    # of 7ABC123, not of 7ABC128) the plate as the clearer late frames show it.
+    reads = ["7ABC128"] * 2 + ["7ABC123"] * 3 + ["7AXC1Z3"] * 6
+    early = []
+    for i, plate in enumerate(reads):
+        t = i * 0.1
+        assert tracker.update(t, [sighting(t, plate, 0.9, (100 + 60 * i, 300, 80, 20))]) == []
+        early += [r.plate for r in tracker.early({"7ABC128"}.__contains__)]
+    assert early == ["7ABC128"]
+    # The passage's final vote differs from what was read out early: it comes out too,
+    # marked as the correction.
+    assert [(r.plate, r.corrects) for r in tracker.update(2.0, [])] == [("7AXC1Z3", "7ABC128")]
+
+
+def test_an_early_read_one_character_off_is_corrected_too() -> None:
+    tracker = Tracker(timeout_s=0.5, min_frames=2)
+    reads = ["7ABC128"] * 2 + ["7ABC123"] * 5
+    early = []
+    for i, plate in enumerate(reads):
+        t = i * 0.1
+        tracker.update(t, [sighting(t, plate, 0.9, (100 + 60 * i, 300, 80, 20))])
+        early += [r.plate for r in tracker.early({"7ABC128", "7ABC123"}.__contains__)]
+    assert early == ["7ABC128"]
+    assert [(r.plate, r.corrects) for r in tracker.update(2.0, [])] == [("7ABC123", "7ABC128")]
+
+
+def test_no_early_read_before_the_direction_of_travel_is_known() -> None:
+    tracker = Tracker(timeout_s=0.5, min_frames=2)
+    early = []
+    for i in range(6):  # a vehicle standing still at a light
+        t = i * 0.1
+        tracker.update(t, [sighting(t, "7ABC123", 0.9, (100, 300, 80, 20))])
+        early += tracker.early({"7ABC123"}.__contains__)
+    assert early == []
+    # It is read when its passage ends, as before.
+    assert [r.plate for r in tracker.update(2.0, [])] == ["7ABC123"]
