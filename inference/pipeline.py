@@ -97,25 +97,13 @@ class Recognizer:
         det_path = resolve_model(self.config.detector_model, DETECTOR_FILE)
         rec_path = resolve_model(self.config.reader_model, READER_FILE)
         self.detector = CompiledModel(det_path, self.config.device)
-        self.reader = CompiledModel(rec_path, self.config.device)
-        chars = character_list(self.reader)
-        try:
-            self.decoder = PlateDecoder(chars)
-        except ValueError as exc:
-            raise ModelError(str(rec_path), str(exc)) from exc
+        self.reader, self.decoder = _load_reader(rec_path, self.config.device)
         self.times = StageTimes()
-        _check_reader(self.reader, len(chars))
         self.plate_reader: CompiledModel | None = None
         self.plate_decoder = self.decoder
         if self.config.plate_reader:
             path = resolve_model(self.config.plate_reader_model, PLATE_READER_FILE)
-            self.plate_reader = CompiledModel(path, self.config.device)
-            plate_chars = character_list(self.plate_reader)
-            try:
-                self.plate_decoder = PlateDecoder(plate_chars)
-            except ValueError as exc:
-                raise ModelError(str(path), str(exc)) from exc
-            _check_reader(self.plate_reader, len(plate_chars))
+            self.plate_reader, self.plate_decoder = _load_reader(path, self.config.device)
         # Shape problems surface now, not at the first frame: one blank frame end to end.
         try:
             self.read_frame(np.zeros((96, 160, 3), dtype=np.uint8))
@@ -254,8 +242,16 @@ class Recognizer:
         return self._finish(frame, first, general, plate)
 
 
-def _check_reader(model: CompiledModel, classes: int) -> None:
-    """A reader must take a (N, 3, 48, W) strip and give (N, T, classes): checked at load."""
+def _load_reader(path: Path, device: str) -> tuple[CompiledModel, PlateDecoder]:
+    """Compile a reader and its decoder; a reader must take a (N, 3, 48, W) strip and give
+    (N, T, classes) over its alphabet, which is checked now rather than at the first frame."""
+    model = CompiledModel(path, device)
+    chars = character_list(model)
+    try:
+        decoder = PlateDecoder(chars)
+    except ValueError as exc:
+        raise ModelError(str(path), str(exc)) from exc
+    classes = len(chars)
     try:
         out = model.infer(batch_tensor([np.zeros((48, 160, 3), dtype=np.uint8)]))
     except Exception as exc:
@@ -264,6 +260,7 @@ def _check_reader(model: CompiledModel, classes: int) -> None:
         raise ModelError(
             str(model.path), f"outputs {out.shape}; its alphabet needs (N, T, {classes})"
         )
+    return model, decoder
 
 
 def _chunks(crops: list[np.ndarray]) -> list[list[int]]:

@@ -30,6 +30,7 @@ from inference.detector import crop_line
 from inference.pipeline import Recognizer
 from inference.plates import normalise
 from inference.reader import batch_tensor
+from inference.tracker import edit_distance
 
 HEIGHT = 48
 MAX_WIDTH = 384
@@ -38,16 +39,6 @@ MAX_WIDTH = 384
 def fold_of(name: str) -> int:
     """A stable fold (0 or 1) for a file name."""
     return hashlib.sha1(name.encode()).digest()[0] & 1
-
-
-def distance(a: str, b: str) -> int:
-    """Levenshtein distance."""
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        prev, row[0] = row[0], i
-        for j, cb in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
-    return row[-1]
 
 
 def fit(strip: np.ndarray) -> np.ndarray:
@@ -83,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             recognizer.decoder.decode(p)
             for p in (recognizer.reader.infer(batch_tensor([c]))[0] for c in crops)
         ]
-        dists = [distance(normalise(r.text), truth) for r in reads]
+        dists = [edit_distance(normalise(r.text), truth) for r in reads]
         best = int(np.argmin(dists))
         # A line more than a third wrong is another line (state name, slogan), not the plate.
         if dists[best] > max(1, len(truth) // 3):

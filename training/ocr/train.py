@@ -47,16 +47,6 @@ def encode(text: str) -> list[int]:
     return [ALPHABET.index(c) + 1 for c in text]
 
 
-def to_canvas(strip: np.ndarray) -> tuple[np.ndarray, int]:
-    """A strip placed as batch_tensor places it: height 48, scaled to [-1, 1], zero-padded."""
-    h, w = strip.shape[:2]
-    w = min(WIDTH, max(8, round(w * HEIGHT / h)))
-    resized = cv2.resize(strip, (w, HEIGHT), interpolation=cv2.INTER_LINEAR)
-    canvas = np.zeros((3, HEIGHT, WIDTH), dtype=np.float32)
-    canvas[:, :, :w] = ((resized.astype(np.float32) / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)
-    return canvas, w
-
-
 def jitter_real(strip: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Light augmentation of a real strip: crop and stretch jitter, then mild degradation."""
     h, w = strip.shape[:2]
@@ -184,19 +174,23 @@ def greedy(logits: torch.Tensor) -> list[str]:
     return out
 
 
-def held_out(real: dict[str, np.ndarray], fold: int) -> tuple[torch.Tensor, list[str]]:
+def held_out(real: dict[str, np.ndarray], fold: int) -> tuple[dict[str, torch.Tensor], list[str]]:
     """The original (not variant) strips of one fold: every third row of the file."""
     idx = [i for i in range(0, len(real["labels"]), 3) if real["folds"][i] == fold]
-    x = np.stack([to_canvas(real["images"][i, :, : real["widths"][i]])[0] for i in idx])
-    return torch.from_numpy(x), [str(real["labels"][i]) for i in idx]
+    texts = [str(real["labels"][i]) for i in idx]
+    strips = [real["images"][i, :, : real["widths"][i]] for i in idx]
+    return _pack("x", strips, texts), texts
 
 
-def accuracy(net: nn.Module, x: torch.Tensor, truth: list[str], device: torch.device) -> float:
+def accuracy(net: nn.Module, batch: dict[str, torch.Tensor], truth: list[str],
+             device: torch.device) -> float:
     net.eval()
     with torch.no_grad():
         reads = []
-        for i in range(0, len(x), 256):
-            reads += greedy(net(x[i : i + 256].to(device)))
+        for i in range(0, len(truth), 256):
+            x = normalised(batch["x_x"][i : i + 256].to(device),
+                           batch["x_w"][i : i + 256].to(device))
+            reads += greedy(net(x))
     net.train()
     return sum(r == t for r, t in zip(reads, truth, strict=True)) / max(1, len(truth))
 
