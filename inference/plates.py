@@ -3,8 +3,10 @@
 A format is a string of slot classes: ``L`` a letter, ``D`` a digit.  The
 table below lists the passenger formats each state (and DC) has issued in
 the last decades; it is data, reviewed by people, not learnt from images.
-A read that fits no format is a vanity plate: accepted, but ranked below a
-read that fits one when the reader is unsure.
+Plates of digits alone (low numbers, county-numbered and many specialty
+series) are issued by most states outside those formats; they rank between a
+format and a vanity read.  A read that fits neither is a vanity plate:
+accepted, but ranked below a read that fits one when the reader is unsure.
 """
 
 from __future__ import annotations
@@ -94,6 +96,11 @@ LETTER_PRIOR = {
 
 # What a vanity read (no known format) pays against a read that fits a format.
 VANITY_LOG_PRIOR = math.log(0.05)
+# Digits alone, 3-7 of them.  What such a read pays: without it, a sure ``8862`` was
+# turned into ``886Z`` (Indiana's DDDL) because one look-alike swap cost less than
+# the vanity price.
+NUMERIC_FORMATS: frozenset[str] = frozenset("D" * n for n in range(3, 8))
+NUMERIC_LOG_PRIOR = math.log(0.5)
 # What dropping one read character (a sticker or bolt read as a character) costs.
 DELETION_LOG_PRIOR = math.log(0.02)
 # How much of a confusable partner's probability a slot may borrow.
@@ -169,6 +176,8 @@ PLATE_WORDS: frozenset[str] = frozenset((
 ))
 
 ALL_FORMATS: frozenset[str] = frozenset(f for fs in STATE_FORMATS.values() for f in fs)
+# What the formats in the state table or the numeric series allow.
+KNOWN_FORMATS: frozenset[str] = ALL_FORMATS | NUMERIC_FORMATS
 _NOT_PLATE = re.compile(r"[^A-Z0-9]")
 
 
@@ -188,8 +197,8 @@ def states_matching(plate: str) -> list[str]:
     return [state for state, formats in STATE_FORMATS.items() if pattern in formats]
 
 
-def fits_format(plate: str, formats: Iterable[str] = ALL_FORMATS) -> bool:
-    """Whether the plate fits one of the formats (all states by default)."""
+def fits_format(plate: str, formats: Iterable[str] = KNOWN_FORMATS) -> bool:
+    """Whether the plate fits one of the formats (any state's or the numeric series)."""
     return pattern_of(plate) in set(formats)
 
 
@@ -271,7 +280,7 @@ class Ranked:
 
     plate: str
     log_score: float  # log probability of the characters plus the format prior
-    fits_format: bool
+    fits_format: bool  # a state's format or the numeric series
     confidences: tuple[float, ...]
 
 
@@ -299,16 +308,22 @@ def _best_formatted(
 
 def best_plate(dist: np.ndarray, formats: Iterable[str] = ALL_FORMATS,
                priors: Priors = GENERAL_READER) -> Ranked | None:
-    """Most probable plate given per-character distributions (rows over ALPHABET)."""
+    """Most probable plate given per-character distributions (rows over ALPHABET).
+
+    ``formats`` are the state formats to fit (all states by default); the numeric
+    series is always allowed, at its prior.
+    """
     n = dist.shape[0]
     if not MIN_LENGTH <= n <= MAX_LENGTH + 1:
         return None
-    fmts = set(formats)
+    families = ((set(formats), 0.0), (set(NUMERIC_FORMATS), NUMERIC_LOG_PRIOR))
     # Every slot may borrow from a look-alike of the other class and pays the letter
     # priors, vanity reads included: an O the reader sees is, on US plates, mostly a 0.
     probs = _slot_probs(dist, priors)
     log_p = np.log(np.maximum(probs, 1e-6))
-    options: list[Ranked | None] = [_best_formatted(log_p, probs, fmts, 0.0)]
+    options: list[Ranked | None] = [
+        _best_formatted(log_p, probs, fmts, prior) for fmts, prior in families
+    ]
     if n <= MAX_LENGTH:
         best_idx = log_p.argmax(axis=1)
         options.append(Ranked(
@@ -321,8 +336,9 @@ def best_plate(dist: np.ndarray, formats: Iterable[str] = ALL_FORMATS,
         # A sticker, bolt or frame graphic read as one extra character: drop it, at a cost.
         for r in range(n):
             keep = np.arange(n) != r
-            options.append(
-                _best_formatted(log_p[keep], probs[keep], fmts, priors.deletion_log_prior)
+            options.extend(
+                _best_formatted(log_p[keep], probs[keep], fmts, prior + priors.deletion_log_prior)
+                for fmts, prior in families
             )
     found = [o for o in options if o is not None]
     return max(found, key=lambda o: o.log_score) if found else None

@@ -69,7 +69,7 @@ def test_pattern_has_one_slot_per_character(plate: str) -> None:
     pattern = pattern_of(plate)
     assert len(pattern) == len(plate)
     assert all((s == "D") == c.isdigit() for s, c in zip(pattern, plate, strict=True))
-    assert fits_format(plate) == (pattern in ALL_FORMATS)
+    assert fits_format(plate) == (pattern in ALL_FORMATS or (plate.isdigit() and len(plate) >= 3))
 
 
 @settings(max_examples=60)
@@ -126,6 +126,26 @@ def test_vanity_plate_without_a_digit_is_kept_when_the_reader_is_sure() -> None:
     assert ranked is not None
     assert ranked.plate == "GETAWAY"
     assert not ranked.fits_format
+
+
+@given(st.text(alphabet=DIGITS, min_size=3, max_size=7), st.floats(0.6, 0.99))
+def test_a_numeric_plate_read_surely_stays_digits(plate: str, confidence: float) -> None:
+    # Digits alone are a plate of their own (low numbers, county series): a look-alike
+    # swap that would fit a state's format (8862 -> 886Z, Indiana's DDDL) costs more.
+    for priors in (GENERAL_READER, PLATE_READER):
+        ranked = best_plate(one_hot(plate, confidence=confidence), priors=priors)
+        assert ranked is not None
+        assert ranked.plate == plate
+        assert ranked.fits_format
+
+
+def test_numeric_reads_rank_below_formats_and_above_vanity() -> None:
+    numeric = best_plate(one_hot("8862", confidence=0.99))
+    formatted = best_plate(one_hot("886ZZ", confidence=0.99))  # DDDLL: Indiana
+    vanity = best_plate(one_hot("8ZZ6", confidence=0.99))
+    assert numeric is not None and formatted is not None and vanity is not None
+    assert not vanity.fits_format
+    assert vanity.log_score < numeric.log_score < formatted.log_score
 
 
 def test_lengths_outside_plates_are_refused() -> None:
