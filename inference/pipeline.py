@@ -30,6 +30,7 @@ from inference.errors import ModelError
 from inference.openvino import CompiledModel, character_list, resolve_model
 from inference.plates import GENERAL_READER, PLATE_READER
 from inference.reader import PlateDecoder, batch_tensor
+from inference.stacked import without_stacked
 
 Region = tuple[int, int, int, int]  # x, y, w, h in frame pixels
 DetInput = tuple[np.ndarray, float, float, int, int]  # tensor, x/y scale, x/y offset
@@ -124,7 +125,8 @@ class Recognizer:
         return out
 
     def _lines(self, frame: np.ndarray, maps: list[DetMap]) -> list[TextBox]:
-        """Plate-like lines from every detector pass, joined halves added, duplicates dropped."""
+        """Plate-like lines from every detector pass, joined halves added, duplicates dropped,
+        stacked characters at their ends cut off."""
         found: list[TextBox] = []
         for prob, sx, sy, ox, oy in maps:
             shifted = [
@@ -137,7 +139,7 @@ class Recognizer:
         for box in sorted(found, key=lambda b: -b.score):
             if all(_iou(box, k) < DUPLICATE_IOU for k in kept):
                 kept.append(box)
-        return kept
+        return [without_stacked(frame, box) for box in kept]
 
     def _candidates(
         self, frame: np.ndarray, boxes: list[TextBox], probs: list[np.ndarray]

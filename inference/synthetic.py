@@ -24,18 +24,35 @@ def random_plate(rng: np.random.Generator, pattern: str = "DLLLDDD") -> str:
     )
 
 
-def render_plate(text: str, state: str = "CALIFORNIA", seed: int = 0) -> np.ndarray:
-    """A frontal 300 x 150 BGR plate: border, state name on top, the registration large."""
+def render_plate(text: str, state: str = "CALIFORNIA", seed: int = 0, *,
+                 stacked: str = "", stacked_left: bool = False) -> np.ndarray:
+    """A frontal 300 x 150 BGR plate: border, state name on top, the registration large.
+
+    ``stacked`` draws two small characters one above the other beside the registration
+    (right of it, or left with ``stacked_left``), as county and class codes are printed.
+    """
     rng = np.random.default_rng(seed)
     plate = np.full((PLATE_H, PLATE_W, 3), 245, dtype=np.uint8)
     ink = (int(rng.integers(90, 140)), int(rng.integers(20, 60)), int(rng.integers(0, 40)))
     cv2.rectangle(plate, (3, 3), (PLATE_W - 4, PLATE_H - 4), ink, 3)
     _centred(plate, state, 32, 0.8, thick=2, color=(30, 30, 170))
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    # Room for the stacked pair: its width and a gap.
+    side = cv2.getTextSize("W", font, 1.1, 3)[0][0] + 14 if stacked else 0
     # The largest size that leaves a margin inside the border.
     scale = 2.6
-    while cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 7)[0][0] > 0.86 * PLATE_W:
+    while cv2.getTextSize(text, font, scale, 7)[0][0] > 0.86 * PLATE_W - side:
         scale -= 0.1
-    _centred(plate, text, 112, scale, thick=7, color=ink)
+    if not stacked:
+        _centred(plate, text, 112, scale, thick=7, color=ink)
+        return plate
+    (w, h), _ = cv2.getTextSize(text, font, scale, 7)
+    x = (PLATE_W - w - side) // 2
+    pair_x = x if stacked_left else x + w + 14
+    text_x = x + side if stacked_left else x
+    cv2.putText(plate, text, (text_x, 112), font, scale, ink, 7, cv2.LINE_AA)
+    cv2.putText(plate, stacked[0], (pair_x, 112 - h // 2 - 6), font, 1.1, ink, 3, cv2.LINE_AA)
+    cv2.putText(plate, stacked[1], (pair_x, 112), font, 1.1, ink, 3, cv2.LINE_AA)
     return plate
 
 
