@@ -59,7 +59,8 @@ def stacked_cut(strip: np.ndarray) -> tuple[int, int] | None:
 
     A stacked pair is two small components (a quarter to 0.62 of the characters'
     height) one above the other, together about as tall as the characters, within
-    one character height of the first or last of them, with nothing as tall beyond.
+    one character height of the first or last of them, and nothing taller than a stacked
+    character is centred in the part cut off.
     """
     found = _characters(strip)
     if found is None:
@@ -84,18 +85,15 @@ def stacked_cut(strip: np.ndarray) -> tuple[int, int] | None:
                 continue
             x0 = min(upper[0], lower[0])
             x1 = max(upper[0] + upper[2], lower[0] + lower[2])
-            if last - 2 <= x0 < last + main and not _tall_beyond(comps, main, x0, 1):
-                right = min(right, (last + x0) // 2)
-            elif first - main < x1 <= first + 2 and not _tall_beyond(comps, main, x1, -1):
-                left = max(left, (first + x1) // 2)
+            if last - 2 <= x0 < last + main:
+                cut = (last + x0) // 2
+                if not any(c[3] > 0.62 * main and c[0] + c[2] / 2 > cut for c in comps):
+                    right = min(right, cut)
+            elif first - main < x1 <= first + 2:
+                cut = (first + x1) // 2
+                if not any(c[3] > 0.62 * main and c[0] + c[2] / 2 < cut for c in comps):
+                    left = max(left, cut)
     return None if (left, right) == (0, width) else (left, right)
-
-
-def _tall_beyond(comps: list[Box], main: float, x: int, side: int) -> bool:
-    """Whether a component taller than a stacked character reaches past column x."""
-    if side > 0:
-        return any(c[3] > 0.62 * main and c[0] + c[2] > x for c in comps)
-    return any(c[3] > 0.62 * main and c[0] < x for c in comps)
 
 
 def without_stacked(frame: np.ndarray, box: TextBox) -> TextBox:
