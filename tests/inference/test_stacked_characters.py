@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -89,3 +90,21 @@ def test_the_recognizer_reads_the_registration_without_the_pair(
     reads = recognizer.read_frame(on_road(render_plate(text, stacked=pair, stacked_left=left)))
     assert reads
     assert reads[0].plate == text
+
+
+def test_a_pair_overlapping_a_slanted_first_character_is_still_cut() -> None:
+    # Italic registrations (NC) slant the first character under the pair's columns: its
+    # box starts left of the pair's right edge, yet it is not in the part cut off.
+    strip = np.full((96, 200, 3), 240, dtype=np.uint8)
+    ink = (40, 40, 40)
+    cv2.rectangle(strip, (14, 20), (37, 44), ink, -1)  # the pair: upper ...
+    cv2.rectangle(strip, (14, 52), (32, 76), ink, -1)  # ... and lower
+    slanted = np.array([[36, 78], [48, 18], [66, 18], [54, 78]], dtype=np.int32)
+    cv2.fillPoly(strip, [slanted], ink)
+    for x in (76, 108, 140):
+        cv2.rectangle(strip, (x, 18), (x + 20, 78), ink, -1)
+    cut = stacked_cut(strip)
+    assert cut is not None
+    start, stop = cut
+    assert stop == 200
+    assert 32 < start < 48  # past the lower character, before the slanted one's top
