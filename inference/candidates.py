@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from inference.detector import TextBox
+from inference.detector import UNCLIP, TextBox
 from inference.plates import GENERAL_READER, Priors, Ranked, best_plate, is_plate_word
 from inference.reader import LineRead
 
@@ -25,6 +25,11 @@ MAX_ANGLE_DEG = 30.0
 RELATIVE_HEIGHT_WEIGHT = 0.5
 ALL_DIGIT_PENALTY = 0.6
 MIN_ASPECT, MAX_ASPECT = 0.8, 9.0
+# A detected line is grown on each side by about UNCLIP / (2 (1 + UNCLIP)) of its final
+# height, so the boxes of two halves of one registration overlap by up to twice that
+# (0.62 of a height) even with a gap of ink between them; only a deeper overlap is one
+# line found twice.  (At 0.3, halves split by an emblem, LA NJP|857, stayed apart.)
+MAX_JOIN_OVERLAP = UNCLIP / (1 + UNCLIP)
 # Timestamps and captions: digits separated by ':' '/' or '.'.
 _TIMESTAMP = re.compile(r"\d{1,4}\s*[-:/.]\s*\d{1,2}\s*[-:/.]|\d{1,2}\s*:\s*\d{2}|(19|20)\d\d-")
 _LOWER = re.compile(r"[a-z]")
@@ -74,7 +79,7 @@ def merged_pairs(boxes: list[TextBox]) -> list[TextBox]:
             if abs(a.center[1] - b.center[1]) > 0.35 * min(ha, hb):
                 continue
             gap = b.quad[:, 0].min() - a.quad[:, 0].max()
-            if gap > 1.2 * min(ha, hb) or gap < -0.3 * min(ha, hb):
+            if gap > 1.2 * min(ha, hb) or gap < -MAX_JOIN_OVERLAP * min(ha, hb):
                 continue
             quad = np.array([a.quad[0], b.quad[1], b.quad[2], a.quad[3]], dtype=np.float32)
             joined.append(TextBox(quad=quad, score=min(a.score, b.score)))

@@ -15,6 +15,8 @@ import numpy as np
 # The mean/std PP-OCR was trained with (images scaled to [-1, 1]).
 _MEAN = np.float32(0.5)
 _STD = np.float32(0.5)
+# How far a detected region is grown back: by region area * UNCLIP / perimeter.
+UNCLIP = 1.6
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ def boxes_from_map(
     *,
     threshold: float = 0.3,
     box_threshold: float = 0.5,
-    unclip: float = 1.6,
+    unclip: float = UNCLIP,
 ) -> list[TextBox]:
     """DB post-processing: probability map (H, W) to text lines in frame coordinates."""
     mask = (prob > threshold).astype(np.uint8)
