@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inference.candidates import MAX_JOIN_OVERLAP, merged_pairs
-from inference.detector import UNCLIP, TextBox
+from inference.candidates import merged_pairs
+from inference.detector import TextBox, boxes_from_map
 
 
 def box(x0: float, x1: float, y0: float = 100.0, height: float = 90.0) -> TextBox:
@@ -15,10 +15,20 @@ def box(x0: float, x1: float, y0: float = 100.0, height: float = 90.0) -> TextBo
     return TextBox(quad=quad, score=0.8)
 
 
-def test_the_join_limit_follows_the_detector_padding() -> None:
-    # Each box is grown by about UNCLIP / (2 (1 + UNCLIP)) of its height on each side.
-    assert MAX_JOIN_OVERLAP == pytest.approx(UNCLIP / (1 + UNCLIP))
-    assert 0.5 < MAX_JOIN_OVERLAP < 0.7
+@pytest.mark.parametrize("gap", [4, 12, 30])
+def test_halves_as_the_detector_outputs_them_are_joined(gap: int) -> None:
+    # Two text regions of the probability map with a gap of background between them
+    # (an emblem): the detector grows each back by its padding, so the boxes overlap.
+    prob = np.zeros((120, 260), dtype=np.float32)
+    prob[45:75, 10:100] = 0.9
+    prob[45:75, 100 + gap : 190 + gap] = 0.9
+    halves = sorted(boxes_from_map(prob, 1.0, 1.0), key=lambda b: b.center[0])
+    assert len(halves) == 2
+    assert halves[1].quad[:, 0].min() < halves[0].quad[:, 0].max()  # padded boxes overlap
+    joined = merged_pairs(halves)
+    assert len(joined) == 1
+    x, _, w, _ = joined[0].bbox()
+    assert x <= 10 and x + w >= 190 + gap
 
 
 @pytest.mark.parametrize("overlap", [0.0, 0.3, 0.45, 0.55])
