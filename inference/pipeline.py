@@ -9,6 +9,7 @@ synchronous path (evaluation, benchmarks, worker threads);
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -234,7 +235,9 @@ class Recognizer:
             ((await self.detector.infer_async(x))[0, 0], sx, sy, ox, oy)
             for x, sx, sy, ox, oy in self._det_inputs(frame, region)
         ]
-        boxes = self._lines(frame, maps)
+        # Box geometry and the stacked-character analysis (crops, thresholds, components)
+        # are CPU work: off the event loop, like the inference itself.
+        boxes = await asyncio.to_thread(self._lines, frame, maps)
         first = self._candidates(frame, boxes, await self._read_async(frame, boxes))
         variants = variant_boxes(first)
         general = await self._read_async(frame, variants)
