@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from inference.detector import TextBox, crop_line
+from inference.detector import TextBox
 from inference.pipeline import Recognizer
 from inference.stacked import MIN_LINE_PX, stacked_cut, without_stacked
 from inference.synthetic import render_plate
@@ -74,11 +74,14 @@ def test_the_trimmed_line_is_the_registration_in_frame_coordinates() -> None:
                                  dtype=np.float32), score=0.9)
     trimmed = without_stacked(frame, line)
     assert trimmed is not line and trimmed.score == line.score
-    # The left end stays; the right end moves in, past the registration's last column.
+    # The left end stays; the right end moves in, between the registration's last ink
+    # column and the pair's first, in frame pixels.
     assert np.allclose(trimmed.quad[[0, 3]], line.quad[[0, 3]])
-    assert trimmed.quad[1, 0] < line.quad[1, 0] - 20
-    kept = ink_columns(crop_line(frame, trimmed.quad))
-    assert len(kept) > 0
+    band = (slice(125, 200), slice(158, 442))  # inside the plate's border
+    registration = 158 + ink_columns(on_road(render_plate("2861", stacked="  "))[band])
+    pair = np.setdiff1d(158 + ink_columns(frame[band]), registration)
+    assert registration.max() < trimmed.quad[1, 0] <= pair.min()
+    assert np.isclose(trimmed.quad[1, 0], trimmed.quad[2, 0])
 
 
 @pytest.mark.parametrize(("text", "pair", "left"), [
