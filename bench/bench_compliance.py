@@ -17,7 +17,8 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from controller import audit, exports, retention
+from controller import audit
+from controller.compliance import exports, retention
 from controller.settings.loader import settings_from_mapping
 from controller.store import hits as hit_repo
 from controller.store import sites as site_repo

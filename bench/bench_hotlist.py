@@ -12,7 +12,7 @@ import resource
 import string
 import time
 
-from controller.hotlist_match import HotlistMatcher
+from controller.alerts.matching import HotlistMatcher
 
 
 def plate(rng: random.Random) -> str:

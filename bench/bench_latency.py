@@ -1,6 +1,6 @@
 """Glass-to-hit latency: frame decoded -> webhook received, with 1, 4 and 8 cameras.
 
-Each camera is a loopback virtual camera (``controller.demo_camera``) showing
+Each camera is a loopback virtual camera (``controller.demo.camera``) showing
 vehicles whose plates are all on the hotlist, so every read is a hit. Two
 numbers per run, both p50/p95 in seconds on one monotonic clock:
 
@@ -27,10 +27,11 @@ import time
 from datetime import date
 from pathlib import Path
 
-from controller import hotlists, program
+from controller.alerts import hotlists
 from controller.app import Controller
-from controller.demo import DEMO_PLATES, free_port
-from controller.receiver import HitReceiver
+from controller.compliance import program
+from controller.demo.receiver import HitReceiver
+from controller.demo.world import DEMO_PLATES, free_port
 from controller.settings import HotlistSettings
 from controller.settings.loader import settings_from_mapping
 from controller.store import sites
@@ -45,7 +46,7 @@ def start_cameras(n: int) -> tuple[list[subprocess.Popen[str]], list[str]]:
     procs, urls = [], []
     for _ in range(n):
         proc = subprocess.Popen(
-            [sys.executable, "-m", "controller.demo_camera", "--onvif-port", str(free_port()),
+            [sys.executable, "-m", "controller.demo.camera", "--onvif-port", str(free_port()),
              "--rtsp-port", str(free_port()), "--plates", ",".join(DEMO_PLATES),
              "--lead-in", "3"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         assert proc.stdout is not None

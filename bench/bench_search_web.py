@@ -39,7 +39,7 @@ import httpx
 import numpy as np
 import pyotp
 
-from controller import users
+from controller.accounts import users
 from controller.app import Controller
 from controller.commands.compose import web_factory
 from controller.settings import NodeSettings

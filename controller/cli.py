@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from controller import audit as audit_log
-from controller import users
+from controller.accounts import users
 from controller.app import Controller
 from controller.commands.actor import cli_actor
 from controller.commands.compose import web_factory

@@ -13,18 +13,18 @@ from sqlalchemy import Engine
 
 from cameras.health import CameraHealth
 from cameras.stream import StreamOptions
-from controller import dispatch
-from controller.cabinets import Cabinets
-from controller.hotlist_match import HotlistMatcher
-from controller.images import ImageStore
+from controller.alerts import dispatch
+from controller.alerts.matching import HotlistMatcher
+from controller.capture.cabinets import Cabinets
+from controller.capture.pipeline import CameraPipeline, CameraSpec, PipelineOptions, ReadObserver
+from controller.capture.supervisor import PipelineManager
+from controller.capture.writer import ReadWriter
+from controller.jobs.scheduler import Scheduler
 from controller.metrics import Metrics
-from controller.pipeline_manager import PipelineManager
-from controller.pipelines import CameraPipeline, CameraSpec, PipelineOptions, ReadObserver
-from controller.scheduler import Scheduler
 from controller.settings import CameraSettings, InferenceSettings, Settings
 from controller.store import health as health_repo
 from controller.store import hotlists as hotlist_repo
-from controller.writer import ReadWriter
+from controller.store.images import ImageStore
 from inference.pipeline import Recognizer, RecognizerConfig
 
 log = logging.getLogger("sightline.runtime")
@@ -254,7 +254,7 @@ class Runtime:
 
     async def start_scheduler(self) -> None:
         """Start the persistent job scheduler (hotlist refreshes, retention, audits)."""
-        from controller.scheduled import job_specs
+        from controller.jobs.schedule import job_specs
 
         loop = asyncio.get_running_loop()
 

@@ -19,7 +19,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response as BaseResponse
 
-from controller import accounts, users
+from controller.accounts import sessions, users
 from controller.errors import ValidationError
 from controller.store import accounts as account_repo
 from web.security import client_addr, csrf_token, engine, permission, safe_next, settings
@@ -42,12 +42,12 @@ def _pending_user() -> dict[str, Any] | None:
 
 def _finish_login(user: dict[str, Any]) -> BaseResponse:
     target = safe_next(session.get("pending", {}).get("next"))
-    token = accounts.open_session(engine(), user, client_addr())
+    token = sessions.open_session(engine(), user, client_addr())
     # A fresh cookie after login: nothing from the anonymous session carries over.
     session.clear()
     session["token"] = token
     csrf_token()
-    missing = accounts.missing_for_access(engine(), settings().security, user)
+    missing = sessions.missing_for_access(engine(), settings().security, user)
     if missing:
         return redirect(url_for("auth.gate"))
     return redirect(target or url_for("home.index"))
@@ -67,16 +67,16 @@ def login() -> ResponseReturnValue:
         return render_template("auth/login.html", next=safe_next(form.get("next")),
                                username=form.get("username", "")), 400
     try:
-        user = accounts.check_password(engine(), settings().security,
+        user = sessions.check_password(engine(), settings().security,
                                        form.get("username", "").strip(), form.get("password", ""),
                                        client_addr=client_addr())
-    except accounts.LoginRefused as exc:
+    except sessions.LoginRefused as exc:
         flash(str(exc), "error")
         return render_template("auth/login.html", next=safe_next(form.get("next")),
                                username=form.get("username", "")), 401
     session["pending"] = {"uid": int(user["id"]), "at": datetime.now(UTC).isoformat(),
                           "next": safe_next(form.get("next"))}
-    step = accounts.second_factor(user)
+    step = sessions.second_factor(user)
     if step is None:
         return _finish_login(user)
     return redirect(url_for("auth.enrol" if step == "enrol" else "auth.totp"))
@@ -87,13 +87,13 @@ def login() -> ResponseReturnValue:
 def totp() -> ResponseReturnValue:
     """The second factor: a current code from the user's authenticator."""
     user = _pending_user()
-    if user is None or accounts.second_factor(user) != "verify":
+    if user is None or sessions.second_factor(user) != "verify":
         return redirect(url_for("auth.login"))
     if request.method == "POST":
         try:
-            accounts.check_totp(engine(), int(user["id"]), request.form.get("code", ""),
+            sessions.check_totp(engine(), int(user["id"]), request.form.get("code", ""),
                                 client_addr())
-        except accounts.LoginRefused as exc:
+        except sessions.LoginRefused as exc:
             flash(str(exc), "error")
             return render_template("auth/totp.html", user=user), 401
         return _finish_login(user)
@@ -105,16 +105,16 @@ def totp() -> ResponseReturnValue:
 def enrol() -> ResponseReturnValue:
     """First login: enrol an authenticator app, proven by one code."""
     user = _pending_user()
-    if user is None or accounts.second_factor(user) != "enrol":
+    if user is None or sessions.second_factor(user) != "enrol":
         return redirect(url_for("auth.login"))
-    secret = accounts.begin_enrolment(engine(), user)
-    uri = accounts.provisioning_uri(secret, str(user["username"]), settings().security.totp_issuer)
+    secret = sessions.begin_enrolment(engine(), user)
+    uri = sessions.provisioning_uri(secret, str(user["username"]), settings().security.totp_issuer)
     grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
     if request.method == "POST":
         try:
-            accounts.check_totp(engine(), int(user["id"]), request.form.get("code", ""),
+            sessions.check_totp(engine(), int(user["id"]), request.form.get("code", ""),
                                 client_addr())
-        except accounts.LoginRefused as exc:
+        except sessions.LoginRefused as exc:
             flash(str(exc), "error")
             return render_template("auth/enrol.html", user=user, secret=grouped,
                                    uri=uri), 401
@@ -128,7 +128,7 @@ def logout() -> BaseResponse:
     """End the session."""
     token = session.get("token")
     if isinstance(token, str):
-        accounts.logout(engine(), token, str(g.user["username"]), client_addr())
+        sessions.logout(engine(), token, str(g.user["username"]), client_addr())
     session.clear()
     flash("You are signed out.", "info")
     return redirect(url_for("auth.login"))
@@ -138,7 +138,7 @@ def logout() -> BaseResponse:
 @permission("account")
 def gate() -> str:
     """What the user still needs before data and control pages open (462.4.1)."""
-    missing = accounts.missing_for_access(engine(), settings().security, g.user)
+    missing = sessions.missing_for_access(engine(), settings().security, g.user)
     return render_template("auth/gate.html", missing=missing, refused=False)
 
 
@@ -181,7 +181,7 @@ def change_password() -> ResponseReturnValue:
         try:
             if form.get("new_password", "") != form.get("confirm_password", ""):
                 raise ValidationError("confirm_password", "the two new passwords differ")
-            accounts.change_password(engine(), settings().security, g.user,
+            sessions.change_password(engine(), settings().security, g.user,
                                      form.get("current_password", ""),
                                      form.get("new_password", ""), client_addr=client_addr())
         except ValidationError as exc:
@@ -196,7 +196,7 @@ def change_password() -> ResponseReturnValue:
 @permission("account")
 def compromised() -> BaseResponse:
     """Report one's password compromised: sessions end, a new password is required."""
-    accounts.report_compromised(engine(), g.user, client_addr())
+    sessions.report_compromised(engine(), g.user, client_addr())
     session.clear()
     flash("Reported. The administrator has been alerted and every session of yours has "
           "ended. Sign in and choose a new password.", "warning")

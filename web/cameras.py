@@ -24,9 +24,10 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 
-from controller import audit, camera_admin, camera_ops
+from controller import audit
 from controller.bridge import Bridge
 from controller.errors import ControllerError, NotFound, ValidationError
+from controller.operations import cameras as ops
 from controller.store import health as health_repo
 from controller.store import regions as region_repo
 from controller.store import sites as site_repo
@@ -50,7 +51,7 @@ def _who() -> dict[str, Any]:
 def camera_or_404(camera_id: int) -> dict[str, Any]:
     """The camera or 404."""
     try:
-        return camera_ops.get_camera(engine(), camera_id)
+        return ops.get_camera(engine(), camera_id)
     except NotFound:
         abort(404, description=f"no camera with id {camera_id}")
 
@@ -98,16 +99,16 @@ def index() -> str:
 @bp.post("/cameras/sites")
 @permission("cameras.manage")
 def add_site() -> ResponseReturnValue:
-    """Create a site (audited by controller.camera_admin)."""
+    """Create a site (audited by controller.operations.cameras)."""
     form = request.form
     try:
         code = form.get("code", "").strip().lower()
         if not code.replace("-", "").replace("_", "").isalnum():
             raise ValidationError("code", "1-64 letters, digits, '-' or '_'")
-        camera_admin.add_site(
+        ops.add_site(
             engine(), code=code, name=form.get("name", "").strip()[:200],
-            latitude=camera_ops.coordinate(dict(form), "latitude", 90),
-            longitude=camera_ops.coordinate(dict(form), "longitude", 180),
+            latitude=ops.coordinate(dict(form), "latitude", 90),
+            longitude=ops.coordinate(dict(form), "longitude", 180),
             address=form.get("address", "").strip()[:300] or None, **_who())
     except ValidationError as exc:
         return _page(site_error=exc), 400
@@ -121,7 +122,7 @@ def discover() -> ResponseReturnValue:
     """Find ONVIF cameras (WS-Discovery) through the controller."""
     timeout = settings().cameras.discovery_timeout_seconds + 10
     try:
-        found = bridge().call(camera_ops.discover_cameras(settings()), timeout)
+        found = bridge().call(ops.discover_cameras(settings()), timeout)
     except (ControllerError, OSError, ValueError) as exc:
         return _page(discover_error=f"discovery failed: {exc}"), 503
     audit.record(engine(), audit.AuditEvent(action="camera.discover",
@@ -144,7 +145,7 @@ def adopt() -> ResponseReturnValue:
             raise ValidationError("port", "enter a port number") from None
         if not 0 < port < 65536:
             raise ValidationError("port", "between 1 and 65535")
-        coro = camera_ops.probe_and_adopt(
+        coro = ops.probe_and_adopt(
             engine(), settings(), current_app.config["SECRET_KEY"],
             site_code=form.get("site_code", ""), name=form.get("name", ""), host=host,
             port=port, username=form.get("username", ""), password=form.get("password", ""),
@@ -174,7 +175,7 @@ def edit(camera_id: int) -> ResponseReturnValue:
     """Change a camera's name, enabled state, heading and position (audited)."""
     camera_or_404(camera_id)
     try:
-        camera_ops.edit_camera(engine(), camera_id, dict(request.form), **_who())
+        ops.edit_camera(engine(), camera_id, dict(request.form), **_who())
     except ValidationError as exc:
         flash(str(exc), "error")
     else:
@@ -201,7 +202,7 @@ def save_regions(camera_id: int) -> ResponseReturnValue:
     if not isinstance(body, dict) or "regions" not in body:
         return jsonify(error="send JSON: {\"regions\": [...]}", field="regions"), 400
     try:
-        after = camera_ops.save_regions(engine(), camera_id, body["regions"], **_who())
+        after = ops.save_regions(engine(), camera_id, body["regions"], **_who())
     except ValidationError as exc:
         return jsonify(error=str(exc), field=exc.field), 400
     return jsonify(regions=after)
@@ -213,7 +214,7 @@ def snapshot(camera_id: int) -> ResponseReturnValue:
     """A still from the camera with privacy masks burned in (for the editor)."""
     camera_or_404(camera_id)
     try:
-        data = bridge().call(camera_ops.snapshot(engine(), settings(),
+        data = bridge().call(ops.snapshot(engine(), settings(),
                                                    current_app.config["SECRET_KEY"], camera_id),
                              settings().cameras.onvif_timeout_seconds + 5)
     except (ValidationError, ControllerError) as exc:

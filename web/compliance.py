@@ -15,7 +15,7 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from controller import court_orders, exports, publication, retention
+from controller.compliance import court_orders, exports, retention, transparency
 from controller.errors import PolicyViolation, ValidationError
 from controller.store import compliance as repo
 from controller.store import compliance_reports as reports
@@ -237,7 +237,7 @@ def policy_upload() -> ResponseReturnValue:
         if file is None or not file.filename:
             raise ValidationError("file", "choose the policy file to upload")
         version = request.form.get("version", "")
-        publication.publish_document(
+        transparency.publish_document(
             engine(), version=version, title=request.form.get("title", ""),
             adopted_on=form_date("adopted_on"), filename=Path(file.filename).name,
             data=file.read(), **who())

@@ -12,7 +12,8 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from controller import audit, dispatch
+from controller import audit
+from controller.alerts import dispatch
 from controller.errors import NotFound, ValidationError
 from controller.store import hits as hit_repo
 from web.search import normalise_plate
@@ -93,7 +94,7 @@ def detail(hit_uuid: str) -> str:
 @bp.post("/hits/<hit_uuid>/verify")
 @permission("hits.verify")
 def verify(hit_uuid: str) -> ResponseReturnValue:
-    """Record the CLETS verification outcome (audited by controller.dispatch)."""
+    """Record the CLETS verification outcome (audited by controller.alerts.dispatch)."""
     _hit(hit_uuid)
     note = request.form.get("note", "").strip()
     try:

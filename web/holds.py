@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, g, render_template, request
 from flask.typing import ResponseReturnValue
 
-from controller import holds
+from controller.compliance import holds
 from controller.errors import ValidationError
 from web.compliance import act, form_int, who
 from web.security import engine, permission, settings

@@ -8,7 +8,8 @@ from typing import Any
 from flask import Blueprint, abort, g, render_template, request
 from flask.typing import ResponseReturnValue
 
-from controller import audit, hotlists
+from controller import audit
+from controller.alerts import hotlists
 from controller.errors import NotFound, ValidationError
 from web.search import parse_time
 from web.security import client_addr, engine, permission, settings

@@ -1,6 +1,6 @@
 """Live view (WebRTC): the page and the offer/answer exchange through the bridge.
 
-The browser sends its SDP offer; ``controller.live`` answers on the controller
+The browser sends its SDP offer; ``controller.capture.live`` answers on the controller
 loop with the camera's video, privacy masks burned into every frame.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
-from controller import live
+from controller.capture import live
 from controller.errors import ControllerError, NotFound, ValidationError
 from web.cameras import bridge
 from web.cameras import camera_or_404 as load_camera

@@ -1,7 +1,7 @@
 """Request guards: session loading, the role check (default deny), training gate, CSRF.
 
 Every view names its permission with ``@permission("...")``; the check itself
-runs once, in ``before_request``, against ``controller.access.PERMISSIONS``, so
+runs once, in ``before_request``, against ``controller.accounts.roles.PERMISSIONS``, so
 a view without a permission, or with one the table does not know, is refused.
 """
 
@@ -28,7 +28,8 @@ from flask import (
 from sqlalchemy import Engine
 from werkzeug.wrappers import Response as BaseResponse
 
-from controller import access, accounts, audit
+from controller import audit
+from controller.accounts import roles, sessions, users
 from controller.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -42,9 +43,9 @@ CSRF_HEADER = "X-CSRF-Token"
 
 
 def permission(name: str) -> Callable[[F], F]:
-    """Name the permission (a key of ``controller.access.PERMISSIONS``) a view needs."""
-    if name not in access.PERMISSIONS:
-        raise KeyError(f"unknown permission {name!r}: add it to controller/access.py")
+    """Name the permission (a key of ``controller.accounts.roles.PERMISSIONS``) a view needs."""
+    if name not in roles.PERMISSIONS:
+        raise KeyError(f"unknown permission {name!r}: add it to controller/accounts/roles.py")
 
     def mark(view: F) -> F:
         setattr(view, PERMISSION_ATTR, name)
@@ -109,10 +110,10 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def deny(reason: str, *, missing: list[accounts.Missing] | None = None) -> BaseResponse:
+def deny(reason: str, *, missing: list[users.Missing] | None = None) -> BaseResponse:
     """Refuse the request with 403 and write the refusal to the audit log."""
     audit.record(engine(), audit.AuditEvent(
-        actor=actor(), action="access.denied", outcome="denied", client_addr=client_addr(),
+        actor=actor(), action="roles.denied", outcome="denied", client_addr=client_addr(),
         data={"endpoint": request.endpoint, "path": request.path, "method": request.method,
               "reason": reason}))
     if missing:
@@ -128,7 +129,7 @@ def _load_user() -> None:
     token = session.get("token")
     if not isinstance(token, str):
         return
-    user, why = accounts.resume_session(engine(), settings().security, token, client_addr())
+    user, why = sessions.resume_session(engine(), settings().security, token, client_addr())
     if user is None:
         session.clear()
         g.session_ended = why
@@ -145,7 +146,7 @@ def guard() -> BaseResponse | None:
         return None  # Flask answers 404 (or 405) itself
     if request.method not in SAFE_METHODS and not _csrf_ok():
         audit.record(engine(), audit.AuditEvent(
-            actor=actor(), action="access.csrf", outcome="denied", client_addr=client_addr(),
+            actor=actor(), action="roles.csrf", outcome="denied", client_addr=client_addr(),
             data={"path": request.path, "method": request.method}))
         abort(400, description="The form's security token is missing or out of date. "
                                "Reload the page and try again.")
@@ -156,10 +157,10 @@ def guard() -> BaseResponse | None:
         if request.method in SAFE_METHODS and not request.path.startswith("/api/"):
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         abort(401, description="Sign in first.")
-    if perm is None or not access.allowed(perm, str(user["role"])):
+    if perm is None or not roles.allowed(perm, str(user["role"])):
         return deny(f"the {user['role']} role may not use this page")
-    if access.needs_training(perm):
-        missing = accounts.missing_for_access(engine(), settings().security, user)
+    if roles.needs_training(perm):
+        missing = sessions.missing_for_access(engine(), settings().security, user)
         if missing:
             return deny("training or policy acknowledgement missing: "
                         + ", ".join(m.code for m in missing), missing=missing)
@@ -169,4 +170,4 @@ def guard() -> BaseResponse | None:
 def can(perm: str) -> bool:
     """Template helper: whether the signed-in user's role holds ``perm``."""
     user = g.get("user")
-    return bool(user) and access.allowed(perm, str(user["role"]))
+    return bool(user) and roles.allowed(perm, str(user["role"]))

@@ -10,8 +10,8 @@ from flask import Flask
 from sqlalchemy import Engine
 from waitress.server import create_server
 
-from controller import live
 from controller.bridge import Bridge
+from controller.capture import live
 from controller.errors import ControllerError
 from controller.metrics import Metrics
 from controller.settings import Settings

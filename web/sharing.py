@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
-from controller import sharing
+from controller.compliance import sharing
 from controller.errors import ValidationError
 from controller.store import webviews
 from web.compliance import act, form_date, form_int, who

@@ -11,7 +11,7 @@ import re
 
 from flask import Blueprint, Response, abort, render_template, request
 
-from controller import publication
+from controller.compliance import transparency
 from controller.errors import ValidationError
 from web.security import engine, permission, settings
 
@@ -22,14 +22,14 @@ bp = Blueprint("transparency", __name__, url_prefix="/transparency")
 @permission("public")
 def index() -> str:
     """The program's public facts and the current policy."""
-    facts = publication.transparency(engine(), settings())
+    facts = transparency.transparency(engine(), settings())
     text = None
     current = facts["current"]
-    if current is not None and current["content_type"] != publication.PDF:
-        text = publication.policy_document(engine(), int(current["id"]))["content"].decode(
+    if current is not None and current["content_type"] != transparency.PDF:
+        text = transparency.policy_document(engine(), int(current["id"]))["content"].decode(
             "utf-8", "replace")
     return render_template("transparency/index.html", facts=facts, text=text,
-                           pdf=publication.PDF)
+                           pdf=transparency.PDF)
 
 
 @bp.get("/policy")
@@ -37,11 +37,11 @@ def index() -> str:
 def document() -> Response:
     """One published policy version as it was adopted (Markdown or PDF)."""
     try:
-        row = publication.policy_document(engine(), int(request.args.get("version", "")))
+        row = transparency.policy_document(engine(), int(request.args.get("version", "")))
     except (ValueError, ValidationError):
         abort(404, description="no such policy version")
     label = re.sub(r"[^A-Za-z0-9._-]", "_", str(row["version"]))
-    extension = "pdf" if row["content_type"] == publication.PDF else "md"
+    extension = "pdf" if row["content_type"] == transparency.PDF else "md"
     return Response(bytes(row["content"]), content_type=str(row["content_type"]), headers={
         "Content-Disposition": f'inline; filename="alpr-policy-{label}.{extension}"',
         "X-Content-SHA256": str(row["sha256"])})

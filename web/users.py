@@ -10,7 +10,8 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response as BaseResponse
 
-from controller import access, policy, users
+from controller import policy
+from controller.accounts import roles, users
 from controller.errors import NotFound, ValidationError
 from controller.store import accounts as account_repo
 from controller.store import audit as audit_repo
@@ -60,7 +61,7 @@ def _alerts() -> list[dict[str, Any]]:
 def index() -> str:
     """Every account with its role, training, second factor and lock state."""
     return render_template("users/index.html", rows=_rows(), alerts=_alerts(),
-                           roles=access.ROLES, policy=account_repo.current_policy(engine()))
+                           roles=roles.ROLES, policy=account_repo.current_policy(engine()))
 
 
 @bp.post("/users")
@@ -76,7 +77,7 @@ def add() -> ResponseReturnValue:
     except ValidationError as exc:
         flash(str(exc), "error")
         return render_template("users/index.html", rows=_rows(), alerts=_alerts(),
-                               roles=access.ROLES, form=form,
+                               roles=roles.ROLES, form=form,
                                policy=account_repo.current_policy(engine())), 400
     flash(f"User {form.get('username')} added; they choose a new password at first login.",
           "info")
@@ -99,7 +100,7 @@ def detail(username: str) -> str:
     state = _training_state(records[0]["completed_on"] if records else None)
     events = audit_repo.search(engine(), actor=username, limit=15)
     return render_template("users/detail.html", user=user, records=records, state=state,
-                           roles=access.ROLES, events=events,
+                           roles=roles.ROLES, events=events,
                            today=datetime.now(UTC).date().isoformat())
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from controller import exports
 from controller.commands.actor import cli_actor
+from controller.compliance import exports
 
 
 @click.command("export")

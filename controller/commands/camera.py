@@ -164,8 +164,8 @@ def adopt(ctx: click.Context, *, host: str, site_code: str, name: str, username:
           password: str, profile_token: str | None) -> None:
     """Probe HOST[:PORT] and store it at a site; a running controller starts it within seconds."""
     from controller.app import instance_secret
-    from controller.camera_admin import adopt_camera
     from controller.commands.actor import cli_actor
+    from controller.operations.cameras import adopt_camera
 
     root = ctx.find_root().obj
     settings = root.settings

@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from controller import court_orders, holds
 from controller.commands.actor import cli_actor
+from controller.compliance import court_orders, holds
 
 
 @click.group("hold")

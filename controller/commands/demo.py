@@ -11,9 +11,9 @@ from pathlib import Path
 import click
 from sqlalchemy import func, select
 
-from controller import demo
 from controller.app import Controller
 from controller.commands.compose import web_factory
+from controller.demo import world
 from controller.settings import Settings
 from controller.settings.loader import ENV_DATA_DIR, load_settings
 from controller.store.engine import make_engine
@@ -52,22 +52,22 @@ def command(ctx: click.Context, seconds: float | None, as_json: bool) -> None:
     settings = demo_settings(ctx.obj.config)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.database_url())
-    peers = demo.start_peers()
+    peers = world.start_peers()
     try:
         upgrade(engine)
-        password = demo.ensure_admin(engine, settings)
-        demo.provision(engine, peers.stream_uri)
+        password = world.ensure_admin(engine, settings)
+        world.provision(engine, peers.stream_uri)
         engine.dispose()
         before = _counts(settings)
         url = settings.web.base_url()
         click.echo(f"Sightline demo: {url}/  (data in {settings.data_dir.resolve()})")
-        click.echo(f"  administrator: {demo.DEMO_ADMIN}")
+        click.echo(f"  administrator: {world.DEMO_ADMIN}")
         click.echo(f"  password:      {password}")
         click.echo(f"  camera:        {peers.stream_uri} (virtual, loopback only)")
         click.echo(f"  dispatch:      {peers.receiver.url} (prints each hit it receives)")
         click.echo("  stop with Ctrl-C", err=True)
         sys.stdout.flush()
-        controller = Controller(demo.with_receiver(settings, peers.receiver), web=web_factory())
+        controller = Controller(world.with_receiver(settings, peers.receiver), web=web_factory())
         asyncio.run(controller.run_until_stopped(seconds))
     finally:
         peers.stop()
@@ -75,7 +75,7 @@ def command(ctx: click.Context, seconds: float | None, as_json: bool) -> None:
     after = _counts(settings)
     if as_json:
         click.echo(json.dumps({
-            "url": url, "administrator": demo.DEMO_ADMIN,
+            "url": url, "administrator": world.DEMO_ADMIN,
             "reads": after[0] - before[0], "hits": after[1] - before[1],
             "hits_delivered": len(peers.receiver.received.hits),
             "data_dir": str(settings.data_dir.resolve())}))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from controller import hotlists
+from controller.alerts import hotlists
 from controller.commands.actor import cli_actor
 
 

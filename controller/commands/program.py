@@ -6,8 +6,8 @@ from datetime import datetime
 
 import click
 
-from controller import program
 from controller.commands.actor import cli_actor
+from controller.compliance import program
 
 
 @click.group("program")

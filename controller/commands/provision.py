@@ -8,7 +8,7 @@ import click
 
 from controller.app import instance_secret
 from controller.commands.actor import cli_actor
-from controller.provision import provision
+from controller.operations.provision import provision
 
 
 @click.command("import")

@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from controller import retention
 from controller.commands.actor import cli_actor
+from controller.compliance import retention
 
 
 @click.group("retention")

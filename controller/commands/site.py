@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from controller.camera_admin import add_site
 from controller.commands.actor import cli_actor
+from controller.operations.cameras import add_site
 from controller.store import sites as repo
 
 
@@ -51,7 +51,7 @@ def site_cabinet(obj: object, code: str, config_file: str) -> None:
     """Set a site's cabinet from a YAML file: host, port and the Modbus point map."""
     import yaml
 
-    from controller.cabinets import configure_cabinet
+    from controller.capture.cabinets import configure_cabinet
 
     with open(config_file, encoding="utf-8") as handle:
         raw = yaml.safe_load(handle)

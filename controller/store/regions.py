@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, select, update
 
+from cameras.masking import CameraMasks, CourtOrderSuspension, PrivacyMask, RecognitionZone
 from controller.errors import ValidationError
 from controller.store.tables import camera_regions, mask_suspensions
 
@@ -88,3 +89,18 @@ def add_region(engine: Engine, camera_id: int, kind: str, name: str,
         return int(conn.execute(camera_regions.insert().values(
             camera_id=camera_id, kind=kind, name=name, polygon=polygon, created_at=now,
             updated_at=now).returning(camera_regions.c.id)).scalar_one())
+
+
+def masks_from_rows(camera: str, rows: list[dict[str, Any]]) -> CameraMasks:
+    """Turn stored regions (with any court-order lift) into the masker's configuration."""
+    masks, zones = [], []
+    for row in rows:
+        polygon = tuple((float(x), float(y)) for x, y in row["polygon"])
+        if row["kind"] == "privacy_mask":
+            lift = row.get("suspension")
+            suspension = (CourtOrderSuspension(lift["court_order"], lift["expires_at"])
+                          if lift else None)
+            masks.append(PrivacyMask(str(row["id"]), polygon, suspension))
+        else:
+            zones.append(RecognitionZone(str(row["id"]), polygon))
+    return CameraMasks(camera, tuple(masks), tuple(zones))

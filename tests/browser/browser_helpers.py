@@ -10,7 +10,7 @@ import pyotp
 from playwright.sync_api import Page
 from sqlalchemy import Engine
 
-from controller import users
+from controller.accounts import users
 from controller.settings import Settings
 from controller.store import accounts as account_repo
 from controller.store import users as user_repo

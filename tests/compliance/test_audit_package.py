@@ -16,8 +16,11 @@ import pytest
 from compliance_world import add_read
 from sqlalchemy import Engine
 
-from controller import audit, audit_flags, exports, jobs, users
+from controller import audit
+from controller.accounts import users
+from controller.compliance import audit_flags, exports
 from controller.errors import ValidationError
+from controller.jobs import runner
 from controller.settings import Settings
 from controller.store import audit as audit_repo
 from controller.store.engine import make_engine
@@ -164,12 +167,12 @@ def test_quarters() -> None:
 
 async def test_quarterly_job_builds_the_last_quarter_once(engine: Engine,
                                                          settings: Settings) -> None:
-    jobs.set_context(jobs.JobContext(engine, settings, lambda _w: None))
+    runner.set_context(runner.JobContext(engine, settings, lambda _w: None))
     try:
-        await jobs.run_job("audit_quarterly", "audit:quarterly")
-        await jobs.run_job("audit_quarterly", "audit:quarterly")
+        await runner.run_job("audit_quarterly", "audit:quarterly")
+        await runner.run_job("audit_quarterly", "audit:quarterly")
     finally:
-        jobs.set_context(None)
+        runner.set_context(None)
     quarter = exports.previous_quarter(datetime.now(UTC).date())
     built = list(exports.audit_export_dir(settings).iterdir())
     assert [p.name for p in built] == [f"audit-{quarter}"]

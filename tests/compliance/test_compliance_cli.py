@@ -8,9 +8,9 @@ from pathlib import Path
 from click.testing import CliRunner
 from compliance_world import add_read, make_world
 
-from controller import court_orders
 from controller.cli import main
-from controller.exports import verify_manifest
+from controller.compliance import court_orders
+from controller.compliance.exports import verify_manifest
 from controller.settings import Settings
 from controller.store import audit as audit_repo
 from controller.store.engine import make_engine

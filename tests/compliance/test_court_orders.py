@@ -8,12 +8,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from controller import court_orders, jobs
+from controller.compliance import court_orders
 from controller.errors import ValidationError
-from controller.pipeline_manager import masks_from_rows
+from controller.jobs import runner
 from controller.settings import Settings
 from controller.store import audit as audit_repo
 from controller.store import regions as region_repo
+from controller.store.regions import masks_from_rows
 
 
 def lifted(engine: Engine, world: dict[str, Any]) -> Any:
@@ -24,9 +25,9 @@ def lifted(engine: Engine, world: dict[str, Any]) -> Any:
 @pytest.fixture
 def notified(engine: Engine, settings: Settings) -> Any:
     seen: list[str] = []
-    jobs.set_context(jobs.JobContext(engine, settings, seen.append))
+    runner.set_context(runner.JobContext(engine, settings, seen.append))
     yield seen
-    jobs.set_context(None)
+    runner.set_context(None)
 
 
 def test_web_lift_applies_at_once_and_restores_at_expiry(
@@ -96,11 +97,11 @@ async def test_restore_job_marks_an_expired_order(engine: Engine, settings: Sett
                                expires_at=datetime.now(UTC) + timedelta(hours=1),
                                actor="chief")
     seen: list[str] = []
-    jobs.set_context(jobs.JobContext(engine, settings, seen.append))
+    runner.set_context(runner.JobContext(engine, settings, seen.append))
     try:
-        await jobs.run_job("mask_restore", "masks:restore")
+        await runner.run_job("mask_restore", "masks:restore")
     finally:
-        jobs.set_context(None)
+        runner.set_context(None)
     assert court_orders.active_lifts(engine) == [] and seen == ["cameras"]
     assert [r["actor"] for r in audit_repo.search(engine, action="mask.restore")] == \
         ["system:scheduler"]

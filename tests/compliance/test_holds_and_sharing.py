@@ -12,7 +12,7 @@ import pytest
 from compliance_world import add_read
 from sqlalchemy import Engine
 
-from controller import sharing
+from controller.compliance import sharing
 from controller.errors import PolicyViolation, ValidationError
 from controller.settings import Settings
 from controller.store import audit as audit_repo

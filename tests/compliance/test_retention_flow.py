@@ -17,9 +17,11 @@ from apscheduler.triggers.cron import CronTrigger
 from compliance_world import add_read, image_paths, make_world
 from sqlalchemy import Engine, func, select
 
-from controller import audit, holds, jobs, retention
+from controller import audit
+from controller.compliance import holds, retention
 from controller.errors import PolicyViolation, ValidationError
-from controller.scheduler import JobSpec, Scheduler
+from controller.jobs import runner
+from controller.jobs.scheduler import JobSpec, Scheduler
 from controller.settings import RetentionSettings, Settings
 from controller.store import audit as audit_repo
 from controller.store import compliance as repo
@@ -128,7 +130,7 @@ async def test_daily_job_missed_during_an_outage_runs_once(engine: Engine, setti
                                next_run_time=dt.datetime.now(UTC) - timedelta(days=3))
     first.stop()
     assert repo.list_proposals(engine) == []
-    before = jobs.runs.get("retention:propose", 0)
+    before = runner.runs.get("retention:propose", 0)
     second = Scheduler(engine, settings, [spec])
     second.start()
     try:
@@ -138,10 +140,10 @@ async def test_daily_job_missed_during_an_outage_runs_once(engine: Engine, setti
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.5)  # a second (uncoalesced) run would show up now
         assert [p["read_count"] for p in repo.list_proposals(engine)] == [1]
-        assert jobs.runs["retention:propose"] == before + 1
+        assert runner.runs["retention:propose"] == before + 1
     finally:
         second.stop()
-        jobs.set_context(None)
+        runner.set_context(None)
 
 
 def sightline(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -10,7 +10,8 @@ from compliance_world import add_read
 from fpdf import FPDF
 from sqlalchemy import Engine
 
-from controller import audit, program
+from controller import audit
+from controller.compliance import program
 from controller.settings import Settings
 from controller.store import audit as audit_repo
 from controller.store import compliance as repo

@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from controller.demo import free_port
+from controller.demo.world import free_port
 
 
 def pg_bin() -> Path | None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from controller.camera_admin import add_site, seal, unseal
 from controller.errors import ValidationError
+from controller.operations.cameras import add_site
+from controller.sealing import seal, unseal
 from controller.store import sites
 
 

@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine
 
-from controller import dispatch
+from controller.alerts import dispatch
+from controller.demo.receiver import HitReceiver
 from controller.errors import ValidationError
 from controller.metrics import Metrics
-from controller.receiver import HitReceiver
 from controller.settings import DispatchSettings, MqttSink, WebhookSink
 from controller.store import audit as audit_repo
 from controller.store import hits as repo

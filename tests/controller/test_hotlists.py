@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from controller import hotlists
+from controller.alerts import hotlists
+from controller.alerts.matching import HotlistMatcher, fold
 from controller.errors import ValidationError
-from controller.hotlist_match import HotlistMatcher, fold
 from controller.settings import HotlistSettings
 from controller.store import audit as audit_repo
 from controller.store import hotlists as repo

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 
 from cameras.masking import CameraMasks, PrivacyMask
-from controller.hotlist_match import HotlistMatcher
-from controller.images import ImageStore
-from controller.pipelines import CameraPipeline, CameraSpec, PipelineOptions
+from controller.alerts.matching import HotlistMatcher
+from controller.capture.pipeline import CameraPipeline, CameraSpec, PipelineOptions
+from controller.store.images import ImageStore
 from inference.tracker import Sighting, VehicleRead
 
 # A 1920 x 1080 camera whose left quarter is private.

@@ -8,9 +8,10 @@ from typing import Any
 from sqlalchemy import Engine
 
 from cameras.masking import CameraMasks
-from controller.pipeline_manager import PipelineManager, masks_from_rows
-from controller.pipelines import CameraSpec
+from controller.capture.pipeline import CameraSpec
+from controller.capture.supervisor import PipelineManager
 from controller.store import sites
+from controller.store.regions import masks_from_rows
 
 
 class Breaking:

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import Engine
 
 from controller.errors import ValidationError
-from controller.provision import provision
+from controller.operations.provision import provision
 from controller.store import audit as audit_repo
 from controller.store import sites
 

@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from sqlalchemy import Engine, select
 
-from controller import jobs, scheduled
-from controller.scheduler import JobSpec, Scheduler
+from controller.jobs import runner, schedule
+from controller.jobs.scheduler import JobSpec, Scheduler
 from controller.settings import HotlistSettings, HotlistSource, Settings
 from controller.store import hotlists as hotlist_repo
 from controller.store.schema import apscheduler_jobs
@@ -30,13 +30,13 @@ calls: list[str] = []
 running = {"now": 0, "max": 0}
 
 
-@jobs.register("test_count")
-async def count_job(context: jobs.JobContext, job_id: str) -> None:
+@runner.register("test_count")
+async def count_job(context: runner.JobContext, job_id: str) -> None:
     calls.append(job_id)
 
 
-@jobs.register("test_slow")
-async def slow_job(context: jobs.JobContext, job_id: str) -> None:
+@runner.register("test_slow")
+async def slow_job(context: runner.JobContext, job_id: str) -> None:
     running["now"] += 1
     running["max"] = max(running["max"], running["now"])
     await asyncio.sleep(0.5)
@@ -49,7 +49,7 @@ def _reset() -> Iterator[None]:
     calls.clear()
     running.update(now=0, max=0)
     yield
-    jobs.set_context(None)
+    runner.set_context(None)
 
 
 async def test_job_missed_during_downtime_runs_once(engine: Engine, settings: Settings) -> None:
@@ -82,11 +82,11 @@ async def test_job_missed_during_downtime_runs_once(engine: Engine, settings: Se
 
 async def test_two_processes_firing_the_same_job_run_it_once(engine: Engine,
                                                            settings: Settings) -> None:
-    jobs.set_context(jobs.JobContext(engine, settings, lambda _w: None))
-    await asyncio.gather(jobs.run_job("test_slow", "audit:2026Q3"),
-                         jobs.run_job("test_slow", "audit:2026Q3"))
+    runner.set_context(runner.JobContext(engine, settings, lambda _w: None))
+    await asyncio.gather(runner.run_job("test_slow", "audit:2026Q3"),
+                         runner.run_job("test_slow", "audit:2026Q3"))
     assert calls == ["audit:2026Q3"] and running["max"] == 1
-    await jobs.run_job("test_slow", "audit:2026Q3")  # the lock is released afterwards
+    await runner.run_job("test_slow", "audit:2026Q3")  # the lock is released afterwards
     assert len(calls) == 2
 
 
@@ -95,10 +95,10 @@ def test_hotlist_refreshes_from_a_file_and_keeps_the_list_on_failure(
     path = tmp_path / "svs.csv"
     path.write_text("plate,category\n7ABC123,stolen\n")
     source = HotlistSource(name="svs", location=str(path))
-    assert scheduled.refresh_source(engine, HotlistSettings(), source).imported == 1
+    assert schedule.refresh_source(engine, HotlistSettings(), source).imported == 1
     path.unlink()
     with pytest.raises(FileNotFoundError):
-        scheduled.refresh_source(engine, HotlistSettings(), source)
+        schedule.refresh_source(engine, HotlistSettings(), source)
     assert [e["plate"] for e in hotlist_repo.list_entries(engine, "svs")] == ["7ABC123"]
 
 
@@ -154,7 +154,7 @@ async def test_scheduled_https_refresh_replaces_the_list(
     url, ca_file = https_server
     untrusted = HotlistSource(name="svs", location=url)
     with pytest.raises(Exception, match="CERTIFICATE_VERIFY_FAILED"):
-        await asyncio.to_thread(scheduled.fetch_source, untrusted)
+        await asyncio.to_thread(schedule.fetch_source, untrusted)
     source = HotlistSource(name="svs", location=url, ca_file=ca_file)
     changed: list[str] = []
     raw = settings.model_dump(mode="json")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from controller import audit, users
+from controller import audit
+from controller.accounts import users
 from controller.errors import NotFound, ValidationError
 from controller.settings import SecuritySettings
 from controller.store import audit as audit_repo

@@ -14,13 +14,13 @@ import pytest
 from pg_cluster import Cluster, can_run
 from sqlalchemy import Engine, func, select
 
+from controller.capture.writer import ReadWriter, _encode
 from controller.metrics import Metrics
 from controller.store import hits as hit_repo
 from controller.store import sites
 from controller.store.engine import make_engine
 from controller.store.migrate import upgrade
 from controller.store.schema import deliveries, hits, reads
-from controller.writer import ReadWriter, _encode
 
 
 def count(engine: Engine, table: object) -> int:

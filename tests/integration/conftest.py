@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from integration_peers import RECEIVER_SECRET
 
-from controller.receiver import HitReceiver
+from controller.demo.receiver import HitReceiver
 
 
 @pytest.fixture

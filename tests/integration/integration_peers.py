@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from controller.demo import free_port
+from controller.demo.world import free_port
 
 
 @dataclass(frozen=True)
@@ -22,9 +22,9 @@ class CameraPeer:
 @contextmanager
 def camera_peer(plates: list[str], *, once: bool = False, lead_in: float = 6.0,
                 username: str = "", password: str = "") -> Iterator[CameraPeer]:
-    """Run ``controller.demo_camera`` showing ``plates``."""
+    """Run ``controller.demo.camera`` showing ``plates``."""
     onvif, rtsp = free_port(), free_port()
-    args = [sys.executable, "-m", "controller.demo_camera", "--onvif-port", str(onvif),
+    args = [sys.executable, "-m", "controller.demo.camera", "--onvif-port", str(onvif),
             "--rtsp-port", str(rtsp), "--plates", ",".join(plates), "--lead-in", str(lead_in),
             "--username", username, "--password", password]
     proc = subprocess.Popen([*args, "--once"] if once else args, stdout=subprocess.PIPE,

@@ -10,8 +10,8 @@ from integration_peers import demo_camera
 from prometheus_client import generate_latest
 from sqlalchemy import Engine
 
-from controller import program
 from controller.app import Controller
+from controller.compliance import program
 from controller.settings import Settings
 from controller.store import health as health_repo
 from controller.store import reads as read_repo

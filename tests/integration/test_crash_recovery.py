@@ -14,8 +14,9 @@ from pathlib import Path
 from integration_peers import RECEIVER_SECRET, demo_camera
 from sqlalchemy import Engine, select
 
-from controller import hotlists, program
-from controller.receiver import HitReceiver
+from controller.alerts import hotlists
+from controller.compliance import program
+from controller.demo.receiver import HitReceiver
 from controller.settings import HotlistSettings
 from controller.store import hits as hit_repo
 from controller.store import sites

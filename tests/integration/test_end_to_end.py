@@ -16,10 +16,11 @@ import pytest
 from integration_peers import RECEIVER_SECRET, demo_camera
 from sqlalchemy import Engine, select
 
-from controller import hotlists, program
+from controller.alerts import hotlists
+from controller.alerts.dispatch import VERIFICATION_NOTICE
 from controller.app import Controller
-from controller.dispatch import VERIFICATION_NOTICE
-from controller.receiver import HitReceiver
+from controller.compliance import program
+from controller.demo.receiver import HitReceiver
 from controller.settings import HotlistSettings, Settings
 from controller.settings.loader import settings_from_mapping
 from controller.store import hits as hit_repo

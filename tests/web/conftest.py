@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine
 from tests_web_helpers import Auth
 
-from controller import users
+from controller.accounts import users
 from controller.bridge import Bridge
 from controller.metrics import Metrics
 from controller.settings import Settings

@@ -1,4 +1,4 @@
-"""Every route, every role, and an anonymous client, against controller/access.py.
+"""Every route, every role, and an anonymous client, against controller/accounts/roles.py.
 
 The expected outcome is computed from the one allow table; a route without a
 permission, or with an argument this walk cannot fill, fails the test.
@@ -13,7 +13,7 @@ from flask import Flask
 from sqlalchemy import Engine
 from werkzeug.routing import Rule
 
-from controller import access
+from controller.accounts import roles
 from controller.store import accounts as account_repo
 from controller.store import audit as audit_repo
 from web.security import permission_of
@@ -67,7 +67,7 @@ def test_every_route_declares_a_known_permission(app: Flask) -> None:
     for rule, _method in routes(app):
         perm = permission_of(app, rule.endpoint)
         assert perm is not None, f"{rule.rule} ({rule.endpoint}) declares no permission"
-        assert perm in access.PERMISSIONS, f"{rule.rule}: unknown permission {perm}"
+        assert perm in roles.PERMISSIONS, f"{rule.rule}: unknown permission {perm}"
 
 
 def test_anonymous(app: Flask, auth: Any) -> None:
@@ -93,7 +93,7 @@ def _walker(auth: Any, engine: Engine, role: str, name: str, trained: bool) -> N
     assert response.status_code == 302, f"{name} could not sign in"
 
 
-@pytest.mark.parametrize("role", access.ROLES)
+@pytest.mark.parametrize("role", roles.ROLES)
 @pytest.mark.parametrize("trained", [True, False], ids=["trained", "untrained"])
 def test_role_walk(app: Flask, auth: Any, engine: Engine, role: str, trained: bool) -> None:
     auth.make_user("walk.target", "officer")
@@ -108,18 +108,18 @@ def test_role_walk(app: Flask, auth: Any, engine: Engine, role: str, trained: bo
         url = url_for_rule(app, rule)
         response = call(auth, method, url)
         where = f"{role} ({'trained' if trained else 'untrained'}) {method} {url} [{perm}]"
-        expect_allowed = access.allowed(perm, role) and (trained or not access.needs_training(
+        expect_allowed = roles.allowed(perm, role) and (trained or not roles.needs_training(
             str(perm)))
         if expect_allowed:
             assert response.status_code not in (401, 403), where
             assert "/login?next" not in (response.location or ""), where
         else:
             assert response.status_code == 403, where
-    denied = audit_repo.search(engine, action="access.denied", limit=1000)
+    denied = audit_repo.search(engine, action="roles.denied", limit=1000)
     assert all(row["outcome"] == "denied" for row in denied)
     expected_denials = sum(
         1 for rule, _m in routes(app)
-        if not (access.allowed(permission_of(app, rule.endpoint), role)
-                and (trained or not access.needs_training(str(permission_of(app, rule.endpoint)))))
+        if not (roles.allowed(permission_of(app, rule.endpoint), role)
+                and (trained or not roles.needs_training(str(permission_of(app, rule.endpoint)))))
     )
     assert len(denied) == expected_denials

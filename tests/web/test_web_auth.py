@@ -9,7 +9,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, update
 from tests_web_helpers import Auth, actions
 
-from controller import audit, users
+from controller import audit
+from controller.accounts import users
 from controller.store import audit as audit_repo
 from controller.store import users as user_repo
 from controller.store.tables import user_sessions

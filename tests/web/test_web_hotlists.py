@@ -7,7 +7,7 @@ import io
 from sqlalchemy import Engine
 from tests_web_helpers import actions
 
-from controller import hotlists
+from controller.alerts import hotlists
 from controller.store import audit as audit_repo
 
 GOOD_FILE = (b"plate,state,category,reason\n7ABC123,CA,stolen vehicle,SVS 1\n"

@@ -13,7 +13,7 @@ from shared_peers import write_video
 from sqlalchemy import Engine
 from tests_web_helpers import Auth, actions
 
-from controller import live
+from controller.capture import live
 from controller.metrics import Metrics
 from controller.settings import Settings
 from controller.store import regions as region_repo

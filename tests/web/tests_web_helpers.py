@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
-from controller import users
+from controller.accounts import users
 from controller.store import accounts as account_repo
 from controller.store import audit as audit_repo
 from controller.store import users as user_repo

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -18,7 +17,9 @@ from typing import Any
 import pyotp
 from sqlalchemy import Engine
 
-from controller import audit, users
+from controller import audit
+from controller.accounts import users
+from controller.accounts.users import Missing
 from controller.errors import AccessDenied, NotFound, ValidationError
 from controller.settings import SecuritySettings
 from controller.store import accounts as repo
@@ -29,14 +30,6 @@ TOTP_DIGITS = 6
 
 class LoginRefused(AccessDenied):
     """A login step failed; the message is safe to show (it never says which part)."""
-
-
-@dataclass(frozen=True)
-class Missing:
-    """One thing a user must do before any data or control route opens (462.4.1)."""
-
-    code: str
-    message: str
 
 
 def _now(now: datetime | None) -> datetime:

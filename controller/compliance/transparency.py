@@ -14,7 +14,9 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from controller import audit, exports, program, users
+from controller import audit
+from controller.accounts import users
+from controller.compliance import exports, program
 from controller.errors import NotFound, ValidationError
 from controller.settings import Settings
 from controller.store import accounts as account_repo

@@ -2,7 +2,7 @@
 
 Every change is audited with what it was before and after. The coroutines here
 run on the controller loop, reached through the bridge; passwords are sealed and
-unsealed by ``controller.camera_admin``.
+unsealed by ``controller.sealing``.
 """
 
 from __future__ import annotations
@@ -21,12 +21,14 @@ from cameras.errors import CameraError
 from cameras.masking import FrameMasker
 from cameras.onvif.device import probe_camera
 from cameras.onvif.discovery import discover
-from controller import audit, camera_admin
+from cameras.onvif.models import ProbeResult
+from controller import audit
 from controller.errors import NotFound, ValidationError
-from controller.pipeline_manager import masks_from_rows
+from controller.sealing import seal, unseal
 from controller.settings import Settings
 from controller.store import regions as region_repo
 from controller.store import sites as site_repo
+from controller.store.regions import masks_from_rows
 from controller.store.tables import REGION_KINDS
 
 MAX_POINTS = 64
@@ -163,7 +165,7 @@ async def probe_and_adopt(engine: Engine, settings: Settings, instance_secret: s
                                 host=host, port=port, reason=str(exc))
         raise ValidationError("host", str(exc)) from exc
     return await asyncio.to_thread(
-        lambda: camera_admin.adopt_camera(
+        lambda: adopt_camera(
             engine, site_code=site_code, name=name, probe=probe, username=username,
             password=password, secret_key=instance_secret, actor=actor,
             client_addr=client_addr))
@@ -194,7 +196,7 @@ async def snapshot(engine: Engine, settings: Settings, instance_secret: str,
         raise ValidationError("snapshot", "this camera reported no snapshot URI")
     auth = None
     if camera["username"]:
-        password = (camera_admin.unseal(instance_secret, camera["secret"])
+        password = (unseal(instance_secret, camera["secret"])
                     if camera["secret"] else "")
         auth = httpx.DigestAuth(camera["username"], password)
     try:
@@ -207,3 +209,51 @@ async def snapshot(engine: Engine, settings: Settings, instance_secret: str,
     if len(response.content) > SNAPSHOT_BYTES:
         raise ValidationError("snapshot", "the snapshot is larger than 10 MiB")
     return await asyncio.to_thread(burn_masks, engine, camera_id, response.content)
+
+
+def add_site(engine: Engine, *, code: str, name: str, actor: str,
+             latitude: float | None = None, longitude: float | None = None,
+             address: str | None = None, client_addr: str | None = None) -> int:
+    """Create a site (audited)."""
+    if not code.strip() or len(code) > 64:
+        raise ValidationError("code", "a site code of 1-64 characters is required")
+    if latitude is not None and not -90 <= latitude <= 90:
+        raise ValidationError("latitude", "must lie between -90 and 90")
+    if longitude is not None and not -180 <= longitude <= 180:
+        raise ValidationError("longitude", "must lie between -180 and 180")
+    site_id = site_repo.create_site(engine, code=code.strip(), name=name.strip() or code,
+                               latitude=latitude, longitude=longitude, address=address)
+    audit.record(engine, audit.AuditEvent(
+        actor=actor, action="site.add", client_addr=client_addr,
+        data={"site": code, "name": name, "latitude": latitude, "longitude": longitude}))
+    return site_id
+
+
+def adopt_camera(engine: Engine, *, site_code: str, name: str, probe: ProbeResult,
+                 username: str, password: str, secret_key: str, actor: str,
+                 client_addr: str | None = None, extra: dict[str, Any] | None = None) -> int:
+    """Store a probed camera at a site, its password sealed; audited with what was probed."""
+    try:
+        site = site_repo.get_site(engine, site_code)
+    except NotFound:
+        raise ValidationError("site", f"no site '{site_code}'") from None
+    if not name.strip():
+        raise ValidationError("name", "a camera name is required")
+    values = {
+        "name": name.strip(), "host": probe.host, "port": probe.port,
+        "username": username or None, "secret": seal(secret_key, password) if password else None,
+        "xaddr": f"http://{probe.host}:{probe.port}/onvif/device_service",
+        "stream_uri": probe.stream_uri, "snapshot_uri": probe.snapshot_uri,
+        "profile_token": probe.profile_token, "manufacturer": probe.manufacturer,
+        "model": probe.model, "firmware": probe.firmware, "serial": probe.serial_number,
+        "enabled": True, **(extra or {}),
+    }
+    camera_id = site_repo.create_camera(engine, int(site["id"]), values)
+    audit.record(engine, audit.AuditEvent(
+        actor=actor, action="camera.adopt", client_addr=client_addr,
+        data={"camera_id": camera_id, "site": site_code, "name": name, "host": probe.host,
+              "port": probe.port, "model": f"{probe.manufacturer} {probe.model}",
+              "firmware": probe.firmware, "stream_uri": probe.stream_uri,
+              "clock_drift_seconds": probe.clock_drift_seconds,
+              "warnings": list(probe.warnings)}))
+    return camera_id

@@ -20,8 +20,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from controller import audit, audit_flags, audit_render, jobs
+from controller import audit
+from controller.compliance import audit_flags, audit_render
 from controller.errors import ValidationError
+from controller.jobs import runner
 from controller.settings import Settings
 from controller.store import compliance as repo
 from controller.store import compliance_reports as reports
@@ -224,8 +226,8 @@ def last_review_date(engine: Engine) -> date | None:
     return reviews[0]["reviewed_on"] if reviews else None
 
 
-@jobs.register("audit_quarterly")
-async def audit_quarterly_job(context: jobs.JobContext, job_id: str) -> None:
+@runner.register("audit_quarterly")
+async def audit_quarterly_job(context: runner.JobContext, job_id: str) -> None:
     """First day of each quarter: build the package of the quarter that just ended."""
     quarter = previous_quarter(datetime.now(UTC).date())
     out = audit_export_dir(context.settings)

@@ -24,8 +24,8 @@ import numpy as np
 
 from cameras.masking import CameraMasks, FrameMasker
 from cameras.stream import CameraStream, Frame, StreamOptions
-from controller.hotlist_match import HotlistMatcher, Match
-from controller.images import ImageStore
+from controller.alerts.matching import HotlistMatcher, Match
+from controller.store.images import ImageStore
 from inference.camera import CameraRecognition
 from inference.pipeline import Recognizer
 from inference.tracker import VehicleRead, similar

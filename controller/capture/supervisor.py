@@ -13,28 +13,13 @@ from typing import Any
 from sqlalchemy import Engine
 
 from cameras.health import Alarm, CameraHealth, HealthState, Severity, camera_health
-from cameras.masking import CameraMasks, CourtOrderSuspension, PrivacyMask, RecognitionZone
-from controller import program
-from controller.pipelines import CameraPipeline, CameraSpec
+from controller.capture.pipeline import CameraPipeline, CameraSpec
+from controller.compliance import program
 from controller.store import regions as region_repo
 from controller.store import sites as site_repo
+from controller.store.regions import masks_from_rows
 
 log = logging.getLogger("sightline.pipelines")
-
-
-def masks_from_rows(camera: str, rows: list[dict[str, Any]]) -> CameraMasks:
-    """Turn stored regions (with any court-order lift) into the masker's configuration."""
-    masks, zones = [], []
-    for row in rows:
-        polygon = tuple((float(x), float(y)) for x, y in row["polygon"])
-        if row["kind"] == "privacy_mask":
-            lift = row.get("suspension")
-            suspension = (CourtOrderSuspension(lift["court_order"], lift["expires_at"])
-                          if lift else None)
-            masks.append(PrivacyMask(str(row["id"]), polygon, suspension))
-        else:
-            zones.append(RecognitionZone(str(row["id"]), polygon))
-    return CameraMasks(camera, tuple(masks), tuple(zones))
 
 
 def load_specs(engine: Engine, site_codes: tuple[str, ...]) -> list[CameraSpec]:

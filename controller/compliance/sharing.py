@@ -21,7 +21,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from controller import audit, exports, holds
+from controller import audit
+from controller.compliance import exports, holds
 from controller.errors import NotFound, PolicyViolation, ValidationError
 from controller.settings import Settings
 from controller.store import compliance_reports as repo

@@ -1,4 +1,6 @@
-"""What the scheduler runs, and when (each job registered by name in ``controller.jobs``)."""
+"""What the scheduler runs, and when: hotlist refreshes and the policy's scheduled paperwork
+(daily purge proposals, quarterly audits, mask restores); each job is registered by name
+in ``controller.jobs.runner``."""
 
 from __future__ import annotations
 
@@ -8,13 +10,15 @@ import ssl
 from pathlib import Path
 
 import httpx
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
-from controller import compliance_jobs, hotlists
+from controller.alerts import hotlists
+from controller.compliance import court_orders, exports, retention
 from controller.errors import ValidationError
-from controller.jobs import JobContext, register
-from controller.scheduler import JobSpec
+from controller.jobs.runner import JobContext, register
+from controller.jobs.scheduler import JobSpec
 from controller.settings import HotlistSettings, HotlistSource, Settings
 
 log = logging.getLogger("sightline.jobs")
@@ -72,11 +76,31 @@ async def hotlist_refresh(context: JobContext, job_id: str) -> None:
     context.on_change("hotlists")
 
 
+# The implementations named by the specs below (imported for their registration).
+KINDS = (retention.retention_propose_job, exports.audit_quarterly_job,
+         court_orders.mask_restore_job)
+
+
+def compliance_specs(settings: Settings) -> list[JobSpec]:
+    """The compliance jobs this configuration schedules."""
+    return [
+        JobSpec("retention:propose", "retention_propose",
+                CronTrigger(hour=settings.retention.proposal_hour_utc, minute=0,
+                            timezone="UTC"),
+                "record a purge proposal for reads past retention (462.8)"),
+        JobSpec("audit:quarterly", "audit_quarterly",
+                CronTrigger(month="1,4,7,10", day=1, hour=1, minute=30, timezone="UTC"),
+                "build the audit package of the quarter that ended (462.6)"),
+        JobSpec("masks:restore", "mask_restore", IntervalTrigger(minutes=1, timezone="UTC"),
+                "restore privacy masks whose court order expired (462.7.1(1))"),
+    ]
+
+
 def job_specs(settings: Settings) -> list[JobSpec]:
     """Every job this configuration schedules."""
     specs = [JobSpec(f"hotlist:{s.name}", "hotlist_refresh",
                      IntervalTrigger(minutes=s.every_minutes, timezone="UTC"),
                      f"refresh hotlist {s.name} from {s.location}")
              for s in settings.hotlists.sources]
-    specs += compliance_jobs.job_specs(settings)
+    specs += compliance_specs(settings)
     return specs

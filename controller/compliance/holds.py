@@ -16,12 +16,13 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from controller import audit, exports
+from controller import audit
+from controller.compliance import exports
 from controller.errors import NotFound, ValidationError
-from controller.images import ImageStore
 from controller.settings import Settings
 from controller.store import compliance as repo
 from controller.store import compliance_reports as reports
+from controller.store.images import ImageStore
 
 MAX_READS = 10_000
 

@@ -4,7 +4,7 @@ It renders a road with vehicles carrying rendered plates (``inference.synthetic`
 and serves it over ONVIF and RTSP with every server bound to 127.0.0.1 and its
 WS-Discovery responder switched off, so nothing it does can leave this machine.
 
-    python -m controller.demo_camera --onvif-port 18080 --rtsp-port 18554 \
+    python -m controller.demo.camera --onvif-port 18080 --rtsp-port 18554 \
         --plates 7ABC123,5DEF678 [--once] [--fps 10]
 
 Prints ``READY rtsp://127.0.0.1:PORT/video_main`` when it serves; stops on SIGTERM.

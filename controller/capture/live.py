@@ -28,11 +28,12 @@ from av import VideoFrame
 from sqlalchemy import Engine
 
 from cameras.masking import FrameMasker
-from controller import audit, camera_admin
+from controller import audit
 from controller.errors import NotFound, ValidationError
-from controller.pipeline_manager import masks_from_rows
+from controller.sealing import unseal
 from controller.store import regions as region_repo
 from controller.store import sites as site_repo
+from controller.store.regions import masks_from_rows
 
 log = logging.getLogger("sightline.live")
 
@@ -49,7 +50,7 @@ def stream_url(camera: dict[str, Any], instance_secret: str) -> str:
     parts = urlsplit(uri)
     if parts.scheme not in ("rtsp", "rtsps") or parts.username or not camera["username"]:
         return uri
-    password = camera_admin.unseal(instance_secret, camera["secret"]) if camera["secret"] else ""
+    password = unseal(instance_secret, camera["secret"]) if camera["secret"] else ""
     netloc = f"{quote(camera['username'], safe='')}:{quote(password, safe='')}@{parts.netloc}"
     return urlunsplit(parts._replace(netloc=netloc))
 

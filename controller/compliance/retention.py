@@ -20,11 +20,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from controller import audit, jobs, policy
+from controller import audit, policy
 from controller.errors import PolicyViolation, StoreError, ValidationError
-from controller.images import ImageStore
+from controller.jobs import runner
 from controller.settings import POLICY_MINIMUM_DAYS, Settings
 from controller.store import compliance as repo
+from controller.store.images import ImageStore
 
 log = logging.getLogger("sightline.retention")
 
@@ -203,8 +204,8 @@ def purge(engine: Engine, settings: Settings, proposal_id: int, *, actor: str,
     return report
 
 
-@jobs.register("retention_propose")
-async def retention_propose_job(context: jobs.JobContext, job_id: str) -> None:
+@runner.register("retention_propose")
+async def retention_propose_job(context: runner.JobContext, job_id: str) -> None:
     """Daily: record what is eligible for purging (nothing is deleted)."""
     proposal = await asyncio.to_thread(propose, context.engine, context.settings,
                                        skip_empty=True)

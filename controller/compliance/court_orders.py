@@ -15,8 +15,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from controller import audit, jobs
+from controller import audit
 from controller.errors import NotFound, ValidationError
+from controller.jobs import runner
 from controller.store import compliance as repo
 
 log = logging.getLogger("sightline.court_orders")
@@ -26,7 +27,7 @@ SCHEDULER_ACTOR = "system:scheduler"
 
 def notify_cameras() -> None:
     """Tell this process's running pipelines that masks changed (no-op without a controller)."""
-    jobs.notify("cameras")
+    runner.notify("cameras")
 
 
 def _text(field: str, value: str, limit: int) -> str:
@@ -94,8 +95,8 @@ def active_lifts(engine: Engine) -> list[dict[str, Any]]:
     return repo.suspensions(engine, active_only=True)
 
 
-@jobs.register("mask_restore")
-async def mask_restore_job(context: jobs.JobContext, job_id: str) -> None:
+@runner.register("mask_restore")
+async def mask_restore_job(context: runner.JobContext, job_id: str) -> None:
     """Every minute: restore masks whose court order expired."""
     restored = await asyncio.to_thread(restore_due, context.engine)
     for lift in restored:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -17,6 +18,15 @@ from controller.errors import NotFound, ValidationError
 from controller.settings import SecuritySettings
 from controller.store import accounts as account_repo
 from controller.store import users as repo
+
+
+@dataclass(frozen=True)
+class Missing:
+    """One thing a user must do before any data or control route opens (462.4.1)."""
+
+    code: str
+    message: str
+
 
 # argon2id with the library's RFC 9106 low-memory profile (64 MiB, t=3, p=4).
 HASHER = PasswordHasher()
@@ -208,7 +218,7 @@ def forget_training_state(user_id: int | None = None) -> None:
 
 def training_missing(engine: Engine, rules: SecuritySettings, user: Mapping[str, Any],
                      now: datetime) -> list[Any]:
-    """Training and policy items the user lacks, as ``accounts.Missing`` values."""
+    """Training and policy items the user lacks, as ``Missing`` values."""
     # Keyed by database too: one process may serve (or test) several.
     key = (str(engine.url), int(user["id"]))
     cached = _training_cache.get(key)
@@ -221,7 +231,6 @@ def training_missing(engine: Engine, rules: SecuritySettings, user: Mapping[str,
 
 def _training_missing(engine: Engine, rules: SecuritySettings, user: Mapping[str, Any],
                       now: datetime) -> list[Any]:
-    from controller.accounts import Missing
 
     missing = []
     records = account_repo.list_training(engine, int(user["id"]))

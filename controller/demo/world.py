@@ -17,9 +17,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from controller import hotlists, policy, program, publication, users
+from controller import policy
+from controller.accounts import users
+from controller.alerts import hotlists
+from controller.compliance import program, transparency
+from controller.demo.receiver import HitReceiver
 from controller.errors import ControllerError, NotFound
-from controller.receiver import HitReceiver
 from controller.settings import HotlistSettings, Settings
 from controller.settings.loader import settings_from_mapping
 from controller.store import accounts as account_repo
@@ -92,7 +95,7 @@ def provision(engine: Engine, stream_uri: str) -> None:
             "manufacturer": "PythonCam", "model": "VirtualCam-1", "heading": "NB"})
     if account_repo.current_policy(engine) is None:
         document = resources.files("controller").joinpath("data/demo-policy.md").read_bytes()
-        publication.publish_document(engine, version="demo-1", title="Demo ALPR policy",
+        transparency.publish_document(engine, version="demo-1", title="Demo ALPR policy",
                                      adopted_on=datetime.now(UTC).date(),
                                      filename="demo-policy.md", data=document, actor="demo")
     if not program.status(engine).active:
@@ -150,7 +153,7 @@ def start_peers() -> DemoPeers:
     receiver.start()
     onvif, rtsp = free_port(), free_port()
     camera = subprocess.Popen(
-        [sys.executable, "-m", "controller.demo_camera", "--onvif-port", str(onvif),
+        [sys.executable, "-m", "controller.demo.camera", "--onvif-port", str(onvif),
          "--rtsp-port", str(rtsp), "--plates", ",".join(DEMO_PLATES), "--fps", "10"],
         stdout=subprocess.PIPE, text=True)
     assert camera.stdout is not None

@@ -16,7 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import Engine
 
-from controller import jobs
+from controller.jobs import runner
 from controller.settings import Settings
 
 log = logging.getLogger("sightline.scheduler")
@@ -39,7 +39,7 @@ class Scheduler:
                  on_change: Any = None) -> None:
         self._engine = engine
         self._specs = specs
-        self._context = jobs.JobContext(engine, settings, on_change or (lambda _kind: None))
+        self._context = runner.JobContext(engine, settings, on_change or (lambda _kind: None))
         self.scheduler = AsyncIOScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=engine,
                                                      tablename="apscheduler_jobs")},
@@ -48,7 +48,7 @@ class Scheduler:
 
     def start(self) -> None:
         """Load stored jobs, add new ones, drop retired ones, then run what is due."""
-        jobs.set_context(self._context)
+        runner.set_context(self._context)
         self.scheduler.start(paused=True)
         wanted = {spec.job_id: spec for spec in self._specs}
         for job in self.scheduler.get_jobs():
@@ -60,7 +60,7 @@ class Scheduler:
             if existing is not None and str(existing.trigger) == str(spec.trigger):
                 continue  # keep its stored next run time: a missed run must still happen
             self.scheduler.add_job(
-                jobs.run_job, spec.trigger, args=jobs.job_args(spec.kind, spec.job_id),
+                runner.run_job, spec.trigger, args=runner.job_args(spec.kind, spec.job_id),
                 id=spec.job_id, name=spec.description, replace_existing=True)
             log.info("scheduled %s: %s", spec.job_id, spec.trigger)
         self.scheduler.resume()
@@ -69,7 +69,7 @@ class Scheduler:
         """Stop firing jobs (running ones finish on their own)."""
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        jobs.set_context(None)
+        runner.set_context(None)
 
     def next_runs(self) -> dict[str, Any]:
         """Job id -> next run time, for health and the admin UI."""

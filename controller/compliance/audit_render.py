@@ -10,7 +10,7 @@ from typing import Any
 
 from fpdf import FPDF
 
-from controller.audit_flags import FLAG_KINDS, Flag
+from controller.compliance.audit_flags import FLAG_KINDS, Flag
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 CHART_TITLES = {

@@ -1,0 +1,1 @@
+"""Users, passwords, sessions, the training gate and the role table."""

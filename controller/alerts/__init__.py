@@ -1,0 +1,1 @@
+"""Hotlists (import, governance, matching) and dispatch (outbox, signed webhooks, MQTT)."""

@@ -1,0 +1,3 @@
+"""Audit packages and flags, retention, holds, sharing, court orders, program activation,
+transparency.
+"""

@@ -1,0 +1,3 @@
+"""The demo: its world (administrator, site, camera, hotlist), its virtual camera and its
+dispatch receiver.
+"""

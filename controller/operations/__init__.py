@@ -1,0 +1,1 @@
+"""Sites, camera adoption and regions, bulk provisioning."""
