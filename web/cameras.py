@@ -31,7 +31,6 @@ from controller.operations import cameras as ops
 from controller.store import health as health_repo
 from controller.store import regions as region_repo
 from controller.store import sites as site_repo
-from controller.store import webviews
 from web.security import client_addr, engine, permission, settings
 
 bp = Blueprint("cameras", __name__)
@@ -74,7 +73,7 @@ def _with_health(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _sites() -> list[dict[str, Any]]:
     cameras = _with_health(site_repo.list_cameras(engine()))
     by_site: dict[str, dict[str, Any]] = {}
-    for site in webviews.list_sites(engine()):
+    for site in site_repo.list_sites(engine()):
         by_site[site["code"]] = {**site, "cameras": []}
     for camera in cameras:
         entry = by_site.setdefault(camera["site_code"], {"code": camera["site_code"],

@@ -17,9 +17,10 @@ from flask.typing import ResponseReturnValue
 
 from controller.compliance import court_orders, exports, retention, transparency
 from controller.errors import PolicyViolation, ValidationError
-from controller.store import compliance as repo
-from controller.store import compliance_reports as reports
+from controller.store import accounts as account_repo
+from controller.store import audit as audit_repo
 from controller.store import regions as region_repo
+from controller.store import retention as retention_repo
 from controller.store import sites as site_repo
 from web.search import parse_time
 from web.security import client_addr, engine, permission, settings
@@ -65,8 +66,8 @@ def act(action: Callable[[], str], page: Callable[..., str], back: str) -> Respo
 def index() -> str:
     """The administrator's overview of every compliance area."""
     return render_template("compliance/index.html",
-                           proposals=repo.list_proposals(engine(), 5),
-                           reviews=repo.list_reviews(engine())[:5],
+                           proposals=retention_repo.list_proposals(engine(), 5),
+                           reviews=audit_repo.list_reviews(engine())[:5],
                            lifts=court_orders.active_lifts(engine()))
 
 
@@ -74,7 +75,7 @@ def index() -> str:
 
 def _retention_page(**context: Any) -> str:
     return render_template("compliance/retention.html",
-                           proposals=repo.list_proposals(engine()),
+                           proposals=retention_repo.list_proposals(engine()),
                            retention_days=settings().retention.days,
                            missing=retention.missing_approvals, form=request.form, **context)
 
@@ -140,7 +141,7 @@ def _audits_page(**context: Any) -> str:
     folder = exports.audit_export_dir(settings())
     packages = sorted((p.name for p in folder.iterdir() if p.is_dir() and
                        not p.name.startswith(".")), reverse=True) if folder.exists() else []
-    return render_template("compliance/audits.html", reviews=repo.list_reviews(engine()),
+    return render_template("compliance/audits.html", reviews=audit_repo.list_reviews(engine()),
                            packages=packages, folder=folder, form=request.form,
                            default_quarter=exports.previous_quarter(datetime.now(UTC).date()),
                            **context)
@@ -186,7 +187,7 @@ def _orders_page(**context: Any) -> str:
     masks = [dict(r, camera=c["name"]) for c in cameras
              for r in region_repo.with_lifts(engine(), [c["id"]]) if r["kind"] == "privacy_mask"]
     return render_template("compliance/court_orders.html", masks=masks,
-                           lifts=repo.suspensions(engine()), now=datetime.now(UTC),
+                           lifts=region_repo.suspensions(engine()), now=datetime.now(UTC),
                            form=request.form, **context)
 
 
@@ -217,7 +218,7 @@ def lift() -> ResponseReturnValue:
 
 def _policy_page(**context: Any) -> str:
     return render_template("compliance/policy.html",
-                           history=reports.policy_history(engine()),
+                           history=account_repo.policy_history(engine()),
                            form=request.form, **context)
 
 

@@ -20,8 +20,8 @@ from flask import Blueprint, Response, abort, current_app, g, render_template, r
 from flask.typing import ResponseReturnValue
 
 from controller import audit
+from controller.store import audit as audit_repo
 from controller.store import reads as read_repo
-from controller.store import webviews
 from web.security import client_addr, deny, engine, permission, settings
 
 bp = Blueprint("reads", __name__)
@@ -61,7 +61,7 @@ class GrantCache:
             if grant is not None:
                 self.grants.move_to_end(event_id)
                 return grant
-        event = webviews.audit_event(engine(), event_id)
+        event = audit_repo.audit_event(engine(), event_id)
         if event is None:
             return None
         grant = SearchGrant(
@@ -99,7 +99,7 @@ def _read(read_uuid: str) -> dict[str, Any]:
     row = read_repo.get_by_uuid(engine(), read_uuid)
     if row is None:
         abort(404, description=f"no read {read_uuid}")
-    return webviews.describe_reads(engine(), [row])[0]
+    return read_repo.describe_reads(engine(), [row])[0]
 
 
 def _record(action: str, read: dict[str, Any], **data: Any) -> None:
@@ -138,7 +138,7 @@ def thumb(read_uuid: str, kind: str) -> ResponseReturnValue:
     """A thumbnail in a result list, authorised by the search that returned the read."""
     if kind not in KINDS:
         abort(404, description="no such image kind")
-    read = webviews.read_image(engine(), read_uuid, kind)
+    read = read_repo.read_image(engine(), read_uuid, kind)
     if read is None:
         abort(404, description=f"no read {read_uuid}")
     try:

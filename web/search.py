@@ -24,7 +24,6 @@ from controller.errors import ValidationError
 from controller.settings import Settings
 from controller.store import reads as read_repo
 from controller.store import sites as site_repo
-from controller.store import webviews
 from web.security import client_addr, engine, permission, settings
 
 bp = Blueprint("search", __name__)
@@ -172,7 +171,7 @@ def _page(cameras: list[dict[str, Any]] | None = None, **context: Any) -> str:
     return render_template("search/index.html", purposes=config.search.purposes,
                            case_required=config.search.case_number_required,
                            cameras=cameras if cameras is not None
-                           else webviews.camera_choices(engine()), **context)
+                           else site_repo.camera_choices(engine()), **context)
 
 
 def with_links(rows: list[dict[str, Any]], search_id: int) -> list[dict[str, Any]]:
@@ -213,8 +212,8 @@ def search() -> ResponseReturnValue:
     event_id = _record(req, form, outcome="allowed", data={
         "mode": req.mode, "since": req.since, "until": req.until, "cameras": req.camera_ids,
         "place": req.place, "results": len(rows), "read_ids": [int(r["id"]) for r in rows]})
-    cameras = webviews.camera_choices(engine())
+    cameras = site_repo.camera_choices(engine())
     return _page(cameras, form=form, req=req, search_id=event_id,
-                 results=with_links(webviews.describe_reads(engine(), rows,
+                 results=with_links(read_repo.describe_reads(engine(), rows,
                                                             cameras_known=cameras), event_id),
                  limit=settings().search.max_results)

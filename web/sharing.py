@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from controller.compliance import sharing
 from controller.errors import ValidationError
-from controller.store import webviews
+from controller.store import sites as site_repo
 from web.compliance import act, form_date, form_int, who
 from web.search import parse_time
 from web.security import engine, permission, settings
@@ -26,7 +26,7 @@ def export_dir() -> Any:
 def _page(**context: Any) -> str:
     return render_template("compliance/sharing.html", requests=sharing.list_requests(engine()),
                            kinds=sharing.AGENCY_KINDS, rules=settings().sharing,
-                           cameras=webviews.camera_choices(engine()), form=request.form,
+                           cameras=site_repo.camera_choices(engine()), form=request.form,
                            today=datetime.now(UTC).date(), **context)
 
 

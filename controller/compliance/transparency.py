@@ -20,7 +20,8 @@ from controller.compliance import exports, program
 from controller.errors import NotFound, ValidationError
 from controller.settings import Settings
 from controller.store import accounts as account_repo
-from controller.store import compliance_reports as repo
+from controller.store import program as program_repo
+from controller.store import sharing as sharing_repo
 
 MARKDOWN = "text/markdown; charset=utf-8"
 PDF = "application/pdf"
@@ -77,7 +78,7 @@ def publish_document(engine: Engine, *, version: str, title: str, adopted_on: da
 def policy_document(engine: Engine, version_id: int) -> dict[str, Any]:
     """A published version with its content; unknown ids are a ValidationError."""
     try:
-        return repo.policy_document(engine, version_id)
+        return account_repo.policy_document(engine, version_id)
     except NotFound:
         raise ValidationError("version", f"no policy version {version_id}") from None
 
@@ -86,7 +87,7 @@ def transparency(engine: Engine, settings: Settings,
                  now: datetime | None = None) -> dict[str, Any]:
     """Everything the public page shows: policy, history, hearing, retention, figures."""
     when = (now or datetime.now(UTC)).astimezone(UTC)
-    history = repo.policy_history(engine)
+    history = account_repo.policy_history(engine)
     current = account_repo.current_policy(engine)
     state = program.status(engine, when.date())
     return {
@@ -96,8 +97,8 @@ def transparency(engine: Engine, settings: Settings,
         "adopted_on": state.adopted_on,
         "program_active": state.active,
         "retention_days": settings.retention.days,
-        "figures": repo.program_figures(engine, when - timedelta(days=30)),
-        "shared_with": repo.shared_agencies(engine),
+        "figures": program_repo.program_figures(engine, when - timedelta(days=30)),
+        "shared_with": sharing_repo.shared_agencies(engine),
         "last_review": exports.last_review_date(engine),
         "as_of": when,
     }
