@@ -12,12 +12,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 
 from controller import audit
 from controller.accounts import users
 from controller.compliance import exports, program
-from controller.errors import NotFound, ValidationError
+from controller.errors import Conflict, NotFound, ValidationError
 from controller.settings import Settings
 from controller.store import accounts as account_repo
 from controller.store import program as program_repo
@@ -65,7 +64,7 @@ def publish_document(engine: Engine, *, version: str, title: str, adopted_on: da
             engine, version=version, title=title, adopted_on=adopted_on, content=data,
             content_type=content_type, sha256=digest, published_by=actor,
             now=datetime.now(UTC))
-    except IntegrityError:
+    except Conflict:
         raise ValidationError("version", f"version '{version}' is already published") from None
     users.forget_training_state()  # every user's gate must see the new version at once
     audit.record(engine, audit.AuditEvent(

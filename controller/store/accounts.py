@@ -6,8 +6,9 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select, update
+from sqlalchemy.exc import IntegrityError
 
-from controller.errors import NotFound
+from controller.errors import Conflict, NotFound
 from controller.store.schema import (
     policy_acknowledgements,
     policy_versions,
@@ -166,12 +167,15 @@ def latest_training_by_user(engine: Engine) -> dict[int, date]:
 def publish_policy(engine: Engine, *, version: str, title: str, adopted_on: date,
                    content: bytes, content_type: str, sha256: str, published_by: str,
                    now: datetime) -> int:
-    """Store a new policy version; return its id."""
-    with engine.begin() as conn:
-        return int(conn.execute(policy_versions.insert().values(
-            version=version, title=title, adopted_on=adopted_on, content=content,
-            content_type=content_type, sha256=sha256, published_by=published_by,
-            published_at=now).returning(policy_versions.c.id)).scalar_one())
+    """Store a new policy version; return its id (``Conflict`` if the version exists)."""
+    try:
+        with engine.begin() as conn:
+            return int(conn.execute(policy_versions.insert().values(
+                version=version, title=title, adopted_on=adopted_on, content=content,
+                content_type=content_type, sha256=sha256, published_by=published_by,
+                published_at=now).returning(policy_versions.c.id)).scalar_one())
+    except IntegrityError:
+        raise Conflict(f"policy version '{version}' is already published") from None
 
 
 def current_policy(engine: Engine) -> dict[str, Any] | None:
