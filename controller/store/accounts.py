@@ -82,14 +82,6 @@ def start_session(engine: Engine, session_id: str, user_id: int, now: datetime,
     return int(ended)
 
 
-def get_session(engine: Engine, session_id: str) -> dict[str, Any] | None:
-    """Return one session row or None."""
-    with engine.connect() as conn:
-        row = conn.execute(select(user_sessions).where(user_sessions.c.id == session_id)
-                           ).mappings().first()
-    return dict(row) if row else None
-
-
 def session_and_user(engine: Engine, session_id: str
                      ) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """Return a session row and its user's row in one query, or None."""

@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from controller.errors import ValidationError
-from controller.store.schema import cameras, read_images, reads, sites
+from controller.store.schema import cameras, hits, read_images, reads, sites
 from controller.store.types import UTCDateTime
 
 PARTIAL = re.compile(r"^[A-Z0-9?*]{1,16}$")
@@ -425,3 +425,11 @@ def read_image(engine: Engine, read_uuid: str, kind: str) -> dict[str, Any] | No
     with engine.connect() as conn:
         row = conn.execute(query).mappings().first()
     return dict(row) if row else None
+
+
+def count_reads_and_hits(engine: Engine) -> tuple[int, int]:
+    """How many reads and hits are stored (the demo's summary)."""
+    with engine.connect() as conn:
+        n_reads = conn.execute(select(func.count()).select_from(reads)).scalar_one()
+        n_hits = conn.execute(select(func.count()).select_from(hits)).scalar_one()
+    return int(n_reads), int(n_hits)
