@@ -15,6 +15,7 @@ from cameras.health import CameraHealth
 from cameras.stream import StreamOptions
 from controller.alerts import dispatch
 from controller.alerts.matching import HotlistMatcher
+from controller.bridge import ChangeNotifier
 from controller.capture.cabinets import Cabinets
 from controller.capture.pipeline import CameraPipeline, CameraSpec, PipelineOptions, ReadObserver
 from controller.capture.supervisor import PipelineManager
@@ -107,10 +108,15 @@ def pipeline_options(settings: Settings) -> PipelineOptions:
 class Runtime:
     """Builds and runs the services; the controller's start steps call these in order."""
 
-    def __init__(self, settings: Settings, engine: Engine, metrics: Metrics) -> None:
+    def __init__(self, settings: Settings, engine: Engine, metrics: Metrics,
+                 changes: ChangeNotifier) -> None:
         self.settings = settings
         self.engine = engine
         self.metrics = metrics
+        # The one change notifier of this controller: web threads reach it through the
+        # bridge, jobs through their context; notices run ``changed`` on the loop.
+        self.changes = changes
+        changes.subscribe(self.changed)
         self.hotlists = HotlistIndex(engine)
         self.dispatcher: dispatch.Dispatcher | None = None
         self.writer: ReadWriter | None = None
@@ -237,7 +243,7 @@ class Runtime:
             health_repo.upsert_health(self.engine, camera_id, values, now)
 
     def changed(self, what: str) -> None:
-        """Something a job or another process changed: pick it up now."""
+        """Something a job or a web request changed: pick it up now (runs on the loop)."""
         if what == "hotlists":
             self._spawn("hotlists-now", self.hotlists.refresh_quietly())
         elif what == "cameras" and self.pipelines is not None:
@@ -256,13 +262,8 @@ class Runtime:
         """Start the persistent job scheduler (hotlist refreshes, retention, audits)."""
         from controller.jobs.schedule import job_specs
 
-        loop = asyncio.get_running_loop()
-
-        def on_change(what: str) -> None:
-            loop.call_soon_threadsafe(self.changed, what)
-
         self.scheduler = Scheduler(self.engine, self.settings, job_specs(self.settings),
-                                   on_change=on_change)
+                                   on_change=self.changes.notify)
         self.scheduler.start()
 
     async def stop_pipelines(self) -> None:

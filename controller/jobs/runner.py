@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from controller.bridge import ChangeNotice
 from controller.settings import Settings
 
 log = logging.getLogger("sightline.jobs")
@@ -27,7 +28,8 @@ class JobContext:
 
     engine: Engine
     settings: Settings
-    on_change: Callable[[str], None]
+    # The controller's change notifier (``Bridge.notify``): safe from the job's threads.
+    on_change: ChangeNotice
 
 
 _context: JobContext | None = None
@@ -39,16 +41,6 @@ def set_context(context: JobContext | None) -> None:
     """Install (or clear) the context the jobs of this process run with."""
     global _context  # noqa: PLW0603 - one scheduler per process owns it
     _context = context
-
-
-def notify(what: str) -> None:
-    """Tell this process's controller that ``what`` changed ("cameras", "hotlists").
-
-    A no-op in a process without a running controller (a CLI command): other
-    processes pick the change up from the database on their next refresh.
-    """
-    if _context is not None:
-        _context.on_change(what)
 
 
 def register(kind: str) -> Callable[[JobFunction], JobFunction]:
