@@ -31,14 +31,11 @@ from controller.capture.records import WriterItem
 from controller.errors import StoreUnavailable
 from controller.metrics import Metrics
 from controller.store import hits as repo
-from controller.store.outage import refused
+from controller.store.outage import cause, refused
 
 log = logging.getLogger("sightline.writer")
 
 
-def _rows(lines: Sequence[str]) -> list[dict[str, object]]:
-    """Journal lines as the store's rows: the records become rows only here."""
-    return [WriterItem.from_json(line).row() for line in lines]
 
 
 class Journal:
@@ -93,6 +90,7 @@ class ReadWriter:
         self._retry_seconds = retry_seconds
         self._pending: list[tuple[str, asyncio.Future[None]]] = []
         self._kick = asyncio.Event()
+        self._unreadable: set[str] = set()  # journal lines already set aside
         self.database_ok = True
 
     async def submit(self, item: WriterItem) -> None:
@@ -139,9 +137,14 @@ class ReadWriter:
             return
         try:
             created = await asyncio.to_thread(self._commit, lines)
-        except StoreUnavailable as exc:
-            if self.database_ok:  # once per outage, with its cause; no traceback
-                log.error("%s; spooling reads to %s", exc, self._journal.path)
+        except Exception as exc:  # whatever it is, the journal keeps the batch for a retry
+            if self.database_ok:  # once per outage, with its cause
+                # An outage needs no traceback; anything else (a pool timeout, a bug)
+                # gets one. Neither ends the writer: that would hang every camera.
+                outage = isinstance(exc, StoreUnavailable)
+                reason = str(exc) if outage else f"writing reads failed ({cause(exc)})"
+                log.error("%s; spooling reads to %s", reason, self._journal.path,
+                          exc_info=None if outage else exc)
             self.database_ok = False
             self._metrics.reads_spooled.inc(len(lines))
             return
@@ -149,32 +152,49 @@ class ReadWriter:
             log.warning("database back; replayed %d spooled reads", len(lines))
         self.database_ok = True
         await asyncio.to_thread(self._journal.clear)
+        self._unreadable.clear()
         self._metrics.reads_stored.inc(len(lines))
         if created:
             self._metrics.hits_created.inc(len(created))
             self._on_hits(created)
 
+    def _rows(self, lines: list[str]) -> list[tuple[str, dict[str, object]]]:
+        """Journal lines with the store's rows: the records become rows only here."""
+        rows = []
+        for line in lines:
+            try:
+                rows.append((line, WriterItem.from_json(line).row()))
+            except (ValueError, KeyError, TypeError) as exc:
+                # Retrying cannot mend it, and kept in the batch it would stop the rest.
+                if line not in self._unreadable:  # once, though outages retry the batch
+                    self._unreadable.add(line)
+                    log.error("unreadable journal line kept aside in %s: %s",
+                              self._journal.rejected, exc)
+                    self._journal.reject(line, f"unreadable: {exc!r}")
+        return rows
+
     def _commit(self, lines: list[str]) -> list[str]:
-        rows = _rows(lines)
+        rows = self._rows(lines)
         now = datetime.now(UTC)
         created: list[str] = []
         try:
             for start in range(0, len(rows), 500):
-                created += repo.write_reads(self._engine, rows[start:start + 500],
+                created += repo.write_reads(self._engine,
+                                            [row for _, row in rows[start:start + 500]],
                                             sinks=self._sinks(), now=now)
         except Exception as exc:
             if not refused(exc):
                 raise  # an outage (StoreUnavailable) or a bug: keep the journal
             # One bad row must not hold up the rest: retry singly, set the bad one aside.
-            return self._commit_one_by_one(lines, now)
+            return self._commit_one_by_one(rows, now)
         return created
 
-    def _commit_one_by_one(self, lines: list[str], now: datetime) -> list[str]:
+    def _commit_one_by_one(self, rows: list[tuple[str, dict[str, object]]],
+                           now: datetime) -> list[str]:
         created: list[str] = []
-        for line in lines:
+        for line, row in rows:
             try:
-                created += repo.write_reads(self._engine, _rows([line]),
-                                            sinks=self._sinks(), now=now)
+                created += repo.write_reads(self._engine, [row], sinks=self._sinks(), now=now)
             except Exception as exc:
                 if not refused(exc):
                     raise

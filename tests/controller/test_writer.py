@@ -112,6 +112,23 @@ async def test_a_row_the_database_refuses_is_set_aside(engine: Engine, tmp_path:
     assert len(rejected) == 1 and "7AB0002" in json.loads(rejected[0])["item"]
 
 
+async def test_an_unreadable_journal_line_is_set_aside_once(engine: Engine,
+                                                          tmp_path: Path) -> None:
+    site, camera = setup_camera(engine)
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    good = [make_item(camera, site, n, hit=False) for n in range(2)]
+    # A whole line (not torn) that no version of the writer wrote: no plate.
+    broken = '{"hits":[],"images":[],"read":{"uuid":"x"}}'
+    (spool / "journal.jsonl").write_text(
+        "\n".join([good[0].to_json(), broken, good[1].to_json()]) + "\n")
+    async with running(writer_for(engine, spool, [])):
+        await wait_for(lambda: count(engine, reads) == 2)
+    rejected = (spool / "rejected.jsonl").read_text().splitlines()
+    assert [json.loads(r)["item"] for r in rejected] == [broken]
+    assert (spool / "journal.jsonl").read_text() == ""
+
+
 def old_encode(item: dict[str, Any]) -> str:
     """How the writer journaled before the typed records (kept here as the format's oracle)."""
     read = {k: (v.isoformat() if k in ("seen_at", "created_at") else v)
