@@ -22,6 +22,7 @@ from controller.store import audit as audit_repo
 from controller.store import regions as region_repo
 from controller.store import retention as retention_repo
 from controller.store import sites as site_repo
+from web.cameras import bridge
 from web.search import parse_time
 from web.security import client_addr, engine, permission, settings
 
@@ -209,7 +210,8 @@ def lift() -> ResponseReturnValue:
         region_id = form_int("region_id")
         court_orders.lift_mask(engine(), region_id=region_id,
                                court_order=request.form.get("court_order", ""),
-                               court=request.form.get("court", ""), expires_at=expires, **who())
+                               court=request.form.get("court", ""), expires_at=expires,
+                               notify=bridge().notify, **who())
         return f"Mask {region_id} lifted until {expires:%Y-%m-%d %H:%M} UTC."
     return act(go, _orders_page, "compliance.court_orders_page")
 
