@@ -44,6 +44,8 @@ class Context:
                              busy_timeout_ms=settings.database.busy_timeout_ms)
         # Closed when the command ends, also when it is invoked in-process (tests).
         click.get_current_context().call_on_close(engine.dispose)
+        # The audit key of this command's settings (--config included), not the defaults'.
+        audit_log.use_key(engine, audit_log.key_from_settings(settings))
         if migrate:
             upgrade(engine)
         return engine
@@ -164,16 +166,30 @@ def audit() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_ctx
 def audit_verify(ctx: Context, as_json: bool) -> None:
-    """Verify the audit log's hash chain; exit 1 naming the first broken row."""
-    report = audit_log.verify(ctx.engine())
+    """Verify the audit log's keyed chain and every anchor; exit 1 naming the first fault."""
+    report = audit_log.verify(ctx.engine(), audit_log.anchor_dir(ctx.settings))
     if as_json:
         click.echo(json.dumps(report.as_dict()))
     elif report.ok:
-        click.echo(f"OK: {report.rows} audit rows, hash chain intact")
+        legacy = (f", {report.legacy_rows} of them from before the keyed chain"
+                  if report.legacy_rows else "")
+        click.echo(f"OK: {report.rows} audit rows{legacy}, hash chain intact, "
+                   f"{report.anchors} anchors match")
     else:
-        click.echo(f"BROKEN at row {report.first_broken_id}: {report.reason} "
-                   f"({report.rows} rows read)")
+        where = (f"row {report.first_broken_id}" if report.first_bad_anchor is None
+                 else f"anchor {report.first_bad_anchor}")
+        click.echo(f"BROKEN at {where}: {report.reason} ({report.rows} rows read)")
     sys.exit(0 if report.ok else 1)
+
+
+@audit.command("anchor")
+@pass_ctx
+def audit_anchor(ctx: Context) -> None:
+    """Sign the chain head and append it to the anchor file (run at least daily)."""
+    line = audit_log.write_anchor(ctx.engine(), ctx.settings, actor=cli_actor(),
+                                  client_addr="local")
+    click.echo(f"anchor {line['seq']}: row {line['row_id']} written to "
+               f"{audit_log.anchor_dir(ctx.settings)}")
 
 
 @main.group("config")

@@ -1,7 +1,10 @@
 """Secrets kept in the database sealed with the instance key (SIGHTLINE_SECRET_KEY).
 
-Camera passwords are encrypted with a Fernet key derived from the instance secret,
-so a copy of the database alone does not give them away.
+Camera passwords and TOTP secrets are encrypted with Fernet keys derived from the
+instance secret, one key per purpose (a label), so a copy of the database alone
+does not give them away and one purpose's key opens nothing of another's. The
+audit chain's HMAC key is derived from the same secret with its own label
+(:func:`derive_key`).
 """
 
 from __future__ import annotations
@@ -10,14 +13,27 @@ import base64
 import hashlib
 
 from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from controller.errors import ValidationError
 
+CAMERA_LABEL = b"sightline camera credentials"
+TOTP_LABEL = b"sightline totp secrets"
+# Fernet tokens are base64url of a version byte 0x80: they all begin with this.
+FERNET_PREFIX = "gAAAAA"
 
-def _fernet(secret_key: str) -> Fernet:
-    # A key of its own for camera passwords, derived from the instance secret.
-    digest = hashlib.sha256(b"sightline camera credentials\x00" + secret_key.encode()).digest()
+
+def _fernet(secret_key: str, label: bytes = CAMERA_LABEL) -> Fernet:
+    # A key of its own per purpose, derived from the instance secret.
+    digest = hashlib.sha256(label + b"\x00" + secret_key.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def derive_key(secret_key: str, label: bytes) -> bytes:
+    """A 32-byte key for one purpose (``label``), derived from the instance secret (HKDF)."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                info=label).derive(secret_key.encode())
 
 
 def seal(secret_key: str, password: str) -> str:
@@ -32,3 +48,25 @@ def unseal(secret_key: str, token: str) -> str:
     except InvalidToken:
         raise ValidationError("secret", "camera password was sealed with another instance "
                                         "key (SIGHTLINE_SECRET_KEY)") from None
+
+
+def seal_totp(secret_key: str, totp_secret: str) -> str:
+    """Encrypt a user's TOTP secret (base32) for storage."""
+    return _fernet(secret_key, TOTP_LABEL).encrypt(totp_secret.encode()).decode("ascii")
+
+
+def is_sealed(value: str) -> bool:
+    """Tell a sealed secret from a plain base32 one stored before secrets were sealed."""
+    # Base32 has no lower-case letters, so a plain secret never starts like a token.
+    return value.startswith(FERNET_PREFIX)
+
+
+def unseal_totp(secret_key: str, stored: str) -> str:
+    """The TOTP secret from its stored form (sealed, or plain base32 from before sealing)."""
+    if not is_sealed(stored):
+        return stored
+    try:
+        return _fernet(secret_key, TOTP_LABEL).decrypt(stored.encode("ascii")).decode()
+    except InvalidToken:
+        raise ValidationError("totp", "the second-factor secret was sealed with another "
+                                      "instance key (SIGHTLINE_SECRET_KEY)") from None

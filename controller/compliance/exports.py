@@ -8,7 +8,6 @@ with ``MANIFEST.sha256`` in ``sha256sum`` format covering every other file, so
 from __future__ import annotations
 
 import asyncio
-import csv
 import hashlib
 import json
 import logging
@@ -20,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from controller import audit
+from controller import audit, csvsafe
 from controller.compliance import audit_flags, audit_render
 from controller.errors import ValidationError
 from controller.jobs import runner
@@ -129,7 +128,7 @@ def previous_quarter(today: date) -> str:
 
 def _write_log(folder: Path, events: list[dict[str, Any]]) -> None:
     with (folder / "access-log.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        writer = csvsafe.writer(handle)
         writer.writerow(LOG_FIELDS)
         for event in events:
             writer.writerow([
@@ -146,7 +145,8 @@ def _write_flags(folder: Path, flags: list[audit_flags.Flag]) -> None:
     rows = [f.as_dict() for f in flags]
     (folder / "flags.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
     with (folder / "flags.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, ["event_id", "at", "actor", "kind", "title", "detail"])
+        writer = csvsafe.dict_writer(handle, ["event_id", "at", "actor", "kind", "title",
+                                             "detail"])
         writer.writeheader()
         writer.writerows(rows)
 
@@ -162,7 +162,9 @@ def build_audit_package(engine: Engine, settings: Settings, quarter: str, out_di
     flags = audit_flags.review_flags(events, roles, settings.security.training_valid_days)
     hit_times = hit_repo.hit_times(engine, start, end)
     charts = audit_flags.figures(events, hit_times, start.date(), end.date())
-    chain = audit.verify(engine).as_dict()
+    # Anchor the chain head outside the database, and carry the anchor in the package.
+    anchor = audit.write_anchor(engine, settings, actor=actor, client_addr=client_addr)
+    chain = audit.verify(engine, audit.anchor_dir(settings)).as_dict()
     meta = {
         "quarter": label, "start": start.date().isoformat(), "end": end.date().isoformat(),
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"), "built_by": actor,
@@ -174,6 +176,8 @@ def build_audit_package(engine: Engine, settings: Settings, quarter: str, out_di
     _write_flags(folder, flags)
     (folder / "chain-verification.json").write_text(json.dumps(chain, indent=1),
                                                     encoding="utf-8")
+    (folder / "audit-anchor.json").write_text(json.dumps(anchor, indent=1, sort_keys=True),
+                                              encoding="utf-8")
     (folder / "summary.json").write_text(json.dumps({**meta, "charts": charts}, indent=1),
                                          encoding="utf-8")
     (folder / "summary.html").write_text(audit_render.summary_html(meta, charts, flags),

@@ -194,7 +194,7 @@ def test_migration_indexes_stored_reads_then_new_ones_and_downgrades(bare_engine
     before = [a_read(p, camera, site, i) for i, p in
               enumerate(["7ABC123", "8ABC124", "5XYZ999", "4QAB128"])]
     repo.insert_batch(engine, before)
-    upgrade(engine)  # 0003 indexes the reads already stored
+    upgrade(engine, "0003")  # 0003 indexes the reads already stored
     assert current_revision(engine) == "0003"
     assert uses_trigram_index(engine, "%AB12%")
     with mock.patch.object(repo, "DENSE_PROBE_ROWS", 0):
@@ -239,7 +239,7 @@ def test_migration_indexes_stored_reads_then_new_ones_and_downgrades(bare_engine
     repo.insert_batch(engine, [a_read("3ABC129", camera, site, 20)])
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM reads WHERE plate = '9ABC120'"))
-    upgrade(engine)
+    upgrade(engine, "0003")
     with mock.patch.object(repo, "DENSE_PROBE_ROWS", 0):
         assert {r["plate"] for r in repo.search_partial(engine, "*ABC12?")} == {
             "7ABC123", "3ABC129"}

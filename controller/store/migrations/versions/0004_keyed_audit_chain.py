@@ -1,0 +1,35 @@
+"""Keyed audit chain: where the HMAC-chained rows begin.
+
+Rows written before this revision were chained with plain SHA-256; from here on
+each row's hash is HMAC-SHA256 with a key kept outside the database. The chain
+head records the first keyed row (``keyed_from``), so ``sightline audit verify``
+checks the older rows with the old rule and every later one with the key; each
+signed anchor repeats ``keyed_from``, so moving it in the database is detected.
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-29 11:00:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("audit_head", sa.Column(
+        "keyed_from", sa.Integer(), nullable=False, server_default=sa.text("1"),
+        comment="first row chained with HMAC; rows before it were chained with SHA-256"))
+    # Every row already written keeps its SHA-256 link; the next one is the first keyed.
+    op.execute("UPDATE audit_head SET keyed_from = last_id + 1")
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("audit_head") as batch:
+        batch.drop_column("keyed_from")
