@@ -175,7 +175,9 @@ def neutralise(text: str, limit: int) -> str:
     if len(text) <= limit and len(escaped) <= limit:
         return escaped
     marker = f"...[{len(text)} chars]"
-    return escaped[: max(limit - len(marker), 0)] + marker
+    if len(marker) >= limit:  # no room to say what was cut
+        return escaped[:limit]
+    return escaped[: limit - len(marker)] + marker
 
 
 def _bounded(value: Any) -> Any:

@@ -35,6 +35,15 @@ def set_failed_logins(engine: Engine, user_id: int, failed: int,
                      .values(failed_logins=failed, locked_until=locked_until))
 
 
+def add_failed_login(engine: Engine, user_id: int) -> int:
+    """Add one failed attempt in the database itself (parallel guesses all count); return it."""
+    with engine.begin() as conn:
+        conn.execute(update(users).where(users.c.id == user_id)
+                     .values(failed_logins=users.c.failed_logins + 1))
+        return int(conn.execute(select(users.c.failed_logins)
+                                .where(users.c.id == user_id)).scalar_one())
+
+
 def set_totp(engine: Engine, user_id: int, secret: str | None, enrolled: bool) -> None:
     """Store (or clear) the user's TOTP secret and whether enrolment finished."""
     with engine.begin() as conn:
