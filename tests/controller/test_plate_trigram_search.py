@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import random
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -77,7 +78,8 @@ def corpus(engine: Engine) -> list[dict[str, object]]:
 
 
 PATTERNS = st.text(alphabet=ALPHABET + "C?*", min_size=1, max_size=9).filter(
-    lambda p: any(ch not in "?*" for ch in p))
+    lambda p: any(ch not in "?*" for ch in p)
+    and len(re.findall(r"\*+", p)) <= repo.MAX_STAR_RUNS)
 
 
 @settings(max_examples=150, deadline=None,
