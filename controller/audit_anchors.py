@@ -82,7 +82,7 @@ def append_anchor(directory: Path, key: bytes,
     one, so two writers cannot give two lines the same sequence number; it is
     opened with ``O_APPEND`` and never rewritten.
     """
-    private_dir(directory)
+    private_dir(directory, enforce=True)
     fd = open_append(anchor_file(directory))
     with os.fdopen(fd, "r+", encoding="utf-8") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 from typing import Any
 
@@ -16,6 +17,7 @@ from controller.app import Controller
 from controller.commands.actor import cli_actor
 from controller.commands.compose import web_factory
 from controller.errors import ALL_ERRORS, ConfigError
+from controller.permissions import PRIVATE_UMASK, private_dir
 from controller.settings import Settings
 from controller.settings.loader import load_settings
 from controller.store.engine import make_engine
@@ -39,7 +41,7 @@ class Context:
     def engine(self, migrate: bool = True) -> Any:
         """An engine on the configured database, migrated to the current schema."""
         settings = self.settings
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.data_dir, enforce=True)
         engine = make_engine(settings.database_url(), pool_size=settings.database.pool_size,
                              busy_timeout_ms=settings.database.busy_timeout_ms)
         # Closed when the command ends, also when it is invoked in-process (tests).
@@ -83,6 +85,9 @@ def main(ctx: click.Context, config: str | None, verbose: bool) -> None:
     # One line per HTTP request or migration context is noise; failures are still logged.
     for noisy in ("httpx", "httpcore", "alembic"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
+    # Everything this process writes (database, images, spool, exports, anchors) is
+    # owner-only, whichever module writes it (DESIGN.md section 8, at rest).
+    os.umask(PRIVATE_UMASK)
     ctx.obj = Context(config)
 
 

@@ -13,23 +13,38 @@ from pathlib import Path
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
+# The process umask the ``sightline`` command sets: group and others get nothing.
+PRIVATE_UMASK = 0o077
 
 
-def private_dir(path: Path) -> Path:
-    """Create ``path`` (and missing parents) as owner-only directories; return it."""
+def private_dir(path: Path, *, enforce: bool = False) -> Path:
+    """Create ``path`` (and missing parents) as owner-only directories; return it.
+
+    Directories that already existed keep their mode unless ``enforce`` is set,
+    which makes ``path`` itself owner-only too (the data directory of an
+    installation made before this rule).
+    """
     missing = []
     probe = path
-    while not probe.exists():
+    while not probe.exists() and probe.parent != probe:
         missing.append(probe)
-        if probe.parent == probe:
-            break
         probe = probe.parent
     path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
     # mkdir's mode is filtered by the umask and does not apply to parents: set it.
-    for made in (*missing, path):
-        if made.is_dir():
-            made.chmod(DIR_MODE)
+    for made in missing:
+        made.chmod(DIR_MODE)
+    if enforce:
+        path.chmod(DIR_MODE)
     return path
+
+
+def private_tree(root: Path) -> None:
+    """Make every directory under ``root`` (itself included) 0700 and every file 0600."""
+    root.chmod(DIR_MODE)
+    for path in root.rglob("*"):
+        if path.is_symlink():
+            continue
+        path.chmod(DIR_MODE if path.is_dir() else FILE_MODE)
 
 
 def private_file(path: Path) -> Path:

@@ -23,6 +23,7 @@ from controller import audit, csvsafe
 from controller.compliance import audit_flags, audit_render
 from controller.errors import ValidationError
 from controller.jobs import runner
+from controller.permissions import private_dir, private_tree
 from controller.settings import Settings
 from controller.store import accounts as account_repo
 from controller.store import audit as audit_repo
@@ -83,13 +84,15 @@ def new_package(parent: Path, name: str) -> Path:
         raise ValidationError("out", f"{final} already exists; choose another folder")
     temporary = parent / f".{name}.partial"
     shutil.rmtree(temporary, ignore_errors=True)
-    temporary.mkdir(parents=True)
+    private_dir(temporary)
     return temporary
 
 
 def seal_package(temporary: Path, name: str) -> tuple[Path, str]:
     """Write the manifest and give the package its final name; return (path, manifest hash)."""
     manifest_hash = write_manifest(temporary)
+    # A package holds the access log or evidence: owner-only, whoever copies it on.
+    private_tree(temporary)
     final = temporary.parent / name
     temporary.rename(final)
     return final, manifest_hash
