@@ -24,7 +24,6 @@ import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,7 +31,7 @@ from sqlalchemy import Engine
 
 from controller import audit_anchors as anchors
 from controller.errors import ConfigError
-from controller.sealing import derive_key
+from controller.sealing import derive_key, instance_secret_for
 from controller.settings import Settings
 from controller.store import audit as repo
 from controller.store.schema import audit_events
@@ -92,6 +91,16 @@ class ChainReport:
 
 # --- the key ------------------------------------------------------------------------------------
 
+def _key_from_environment() -> bytes | None:
+    explicit = os.environ.get(ENV_AUDIT_KEY, "")
+    if not explicit:
+        return None
+    if len(explicit) < MIN_KEY_CHARS:
+        raise ConfigError(f"{ENV_AUDIT_KEY}: at least {MIN_KEY_CHARS} characters "
+                          "(for example the output of `openssl rand -hex 32`)")
+    return explicit.encode("utf-8")
+
+
 def key_from_settings(settings: Settings) -> bytes:
     """The audit key: ``SIGHTLINE_AUDIT_KEY``, else derived from the instance secret.
 
@@ -99,36 +108,24 @@ def key_from_settings(settings: Settings) -> bytes:
     controller keeps in the data directory (created on first use, as the web's
     session key is), so the demo and tests need no set-up.
     """
-    explicit = os.environ.get(ENV_AUDIT_KEY, "")
-    if explicit:
-        if len(explicit) < MIN_KEY_CHARS:
-            raise ConfigError(f"{ENV_AUDIT_KEY}: at least {MIN_KEY_CHARS} characters "
-                              "(for example the output of `openssl rand -hex 32`)")
-        return explicit.encode("utf-8")
     # Imported here: the composition root imports nearly everything, audit included.
     from controller.app import instance_secret
-    return derive_key(instance_secret(settings.data_dir), AUDIT_KEY_LABEL)
+    return _key_from_environment() or derive_key(instance_secret(settings.data_dir),
+                                                 AUDIT_KEY_LABEL)
 
 
 def use_key(engine: Engine, key: bytes) -> None:
-    """Chain and verify rows on ``engine`` with ``key`` (the command binds its settings' key)."""
+    """Chain and verify rows on ``engine`` with ``key`` (overrides every other source)."""
     _BOUND_KEYS[engine] = key
 
 
-@lru_cache(maxsize=8)
-def _default_key(_environment: tuple[str | None, ...]) -> bytes:
-    # The environment is the cache key: a process that changes it gets a fresh key.
-    from controller.settings.loader import load_settings
-    return key_from_settings(load_settings())
-
-
 def key_for(engine: Engine) -> bytes:
-    """The key that chains rows on ``engine``: the bound one, else the process settings'."""
+    """The key that chains rows on ``engine``: a bound one, ``SIGHTLINE_AUDIT_KEY``, else
+    derived from the engine's instance secret (:func:`controller.sealing.instance_secret_for`)."""
     bound = _BOUND_KEYS.get(engine)
     if bound is not None:
         return bound
-    names = (ENV_AUDIT_KEY, "SIGHTLINE_SECRET_KEY", "SIGHTLINE_DATA_DIR", "SIGHTLINE_CONFIG")
-    return _default_key((*(os.environ.get(n) for n in names), os.getcwd()))
+    return _key_from_environment() or derive_key(instance_secret_for(engine), AUDIT_KEY_LABEL)
 
 
 # --- hashing --------------------------------------------------------------------------------------

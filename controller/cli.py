@@ -13,11 +13,12 @@ import click
 
 from controller import audit as audit_log
 from controller.accounts import users
-from controller.app import Controller
+from controller.app import Controller, instance_secret
 from controller.commands.actor import cli_actor
 from controller.commands.compose import web_factory
 from controller.errors import ALL_ERRORS, ConfigError
 from controller.permissions import PRIVATE_UMASK, private_dir
+from controller.sealing import bind_instance_secret
 from controller.settings import Settings
 from controller.settings.loader import load_settings
 from controller.store.engine import make_engine
@@ -46,8 +47,9 @@ class Context:
                              busy_timeout_ms=settings.database.busy_timeout_ms)
         # Closed when the command ends, also when it is invoked in-process (tests).
         click.get_current_context().call_on_close(engine.dispose)
-        # The audit key of this command's settings (--config included), not the defaults'.
-        audit_log.use_key(engine, audit_log.key_from_settings(settings))
+        # Seal secrets and key the audit chain with the instance secret of this command's
+        # settings (--config included), not those the environment alone would select.
+        bind_instance_secret(engine, instance_secret(settings.data_dir))
         if migrate:
             upgrade(engine)
         return engine

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
+import weakref
+from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import Engine
 
 from controller.errors import ValidationError
 
@@ -22,6 +26,38 @@ CAMERA_LABEL = b"sightline camera credentials"
 TOTP_LABEL = b"sightline totp secrets"
 # Fernet tokens are base64url of a version byte 0x80: they all begin with this.
 FERNET_PREFIX = "gAAAAA"
+
+
+# Instance secrets bound to engines by processes that know their settings (the command).
+_BOUND: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+# What decides the default instance secret: the same environment gives the same one.
+_DEFAULT_INPUTS = ("SIGHTLINE_SECRET_KEY", "SIGHTLINE_DATA_DIR", "SIGHTLINE_CONFIG")
+
+
+def bind_instance_secret(engine: Engine, secret_key: str) -> None:
+    """Seal and key what is stored through ``engine`` with ``secret_key``."""
+    _BOUND[engine] = secret_key
+
+
+@lru_cache(maxsize=8)
+def _default_secret(_inputs: tuple[str | None, ...]) -> str:
+    # Imported here: the settings loader and the composition root import far more.
+    from controller.app import instance_secret
+    from controller.settings.loader import load_settings
+    return instance_secret(load_settings().data_dir)
+
+
+def instance_secret_for(engine: Engine) -> str:
+    """The instance secret for data stored through ``engine``.
+
+    The one bound to it (the command binds its settings'), else the process's:
+    ``SIGHTLINE_SECRET_KEY``, or the owner-only key file in the data directory
+    of the settings the environment selects (as ``sightline run`` uses).
+    """
+    bound = _BOUND.get(engine)
+    if bound is not None:
+        return bound
+    return _default_secret((*(os.environ.get(n) for n in _DEFAULT_INPUTS), os.getcwd()))
 
 
 def _fernet(secret_key: str, label: bytes = CAMERA_LABEL) -> Fernet:

@@ -21,6 +21,7 @@ from controller import audit, policy
 from controller.accounts import users
 from controller.accounts.users import Missing
 from controller.errors import AccessDenied, NotFound, ValidationError
+from controller.sealing import instance_secret_for, seal_totp, unseal_totp
 from controller.settings import SecuritySettings
 from controller.store import accounts as repo
 from controller.store import users as user_repo
@@ -115,16 +116,27 @@ def second_factor(user: dict[str, Any]) -> str | None:
     """Say what the second step is: ``"enrol"``, ``"verify"`` or None (exempted)."""
     if user["totp_exempt"]:
         return None
-    return "verify" if user["totp_enrolled"] and user["totp_secret"] else "enrol"
+    has_secret = user["totp_sealed"] or user["totp_secret"]
+    return "verify" if user["totp_enrolled"] and has_secret else "enrol"
+
+
+def totp_secret(engine: Engine, user: dict[str, Any]) -> str | None:
+    """The user's TOTP secret in clear (it is stored sealed with the instance key)."""
+    if user["totp_sealed"]:
+        return unseal_totp(instance_secret_for(engine), str(user["totp_sealed"]))
+    # Stored in plain base32 before secrets were sealed: sealed at its next use.
+    return str(user["totp_secret"]) if user["totp_secret"] else None
 
 
 def begin_enrolment(engine: Engine, user: dict[str, Any]) -> str:
-    """Give the user a fresh TOTP secret (kept until the first code proves it)."""
+    """Give the user a fresh TOTP secret (kept, sealed, until the first code proves it)."""
     if user["totp_enrolled"]:
         raise ValidationError("totp", "the second factor is already enrolled")
-    secret = str(user["totp_secret"] or "") or pyotp.random_base32()
-    if not user["totp_secret"]:
-        repo.set_totp(engine, int(user["id"]), secret, enrolled=False)
+    secret = totp_secret(engine, user)
+    if secret is None:
+        secret = pyotp.random_base32()
+        repo.set_sealed_totp(engine, int(user["id"]),
+                             seal_totp(instance_secret_for(engine), secret), enrolled=False)
     return secret
 
 
@@ -163,20 +175,24 @@ def check_totp(engine: Engine, user_id: int, code: str, client_addr: str | None,
         raise LoginRefused(f"account locked after {rules.lockout_attempts} failed attempts; "
                            f"try again after {locked_until:%H:%M} UTC")
     code = code.strip().replace(" ", "")
-    secret = user["totp_secret"]
+    secret = totp_secret(engine, user)
     step = None
     if secret and code.isdigit() and len(code) == TOTP_DIGITS:
-        step = _matching_step(str(secret), code, when)
+        step = _matching_step(secret, code, when)
     if step is None or not repo.claim_totp_step(engine, user_id, step):
         _count_failure(engine, rules, user, client_addr, when, action="login.totp_failed",
                        reason="wrong or reused code")
         raise LoginRefused("that code is not valid; enter the current 6-digit code")
     if user["failed_logins"] or locked_until is not None:
         repo.set_failed_logins(engine, user_id, 0, None)
+    assert secret is not None  # a step matched
     if not user["totp_enrolled"]:
-        repo.set_totp(engine, user_id, str(secret), enrolled=True)
+        repo.set_sealed_totp(engine, user_id, seal_totp(instance_secret_for(engine), secret),
+                             enrolled=True)
         repo.claim_totp_step(engine, user_id, step)
         _event(engine, username, "login.totp_enrolled", client_addr)
+    elif not user["totp_sealed"]:
+        repo.reseal_totp(engine, user_id, seal_totp(instance_secret_for(engine), secret))
     return user
 
 

@@ -45,10 +45,30 @@ def add_failed_login(engine: Engine, user_id: int) -> int:
 
 
 def set_totp(engine: Engine, user_id: int, secret: str | None, enrolled: bool) -> None:
-    """Store (or clear) the user's TOTP secret and whether enrolment finished."""
+    """Store a plain TOTP secret (or clear the user's secret) and whether enrolment finished.
+
+    Sightline itself stores secrets sealed (:func:`set_sealed_totp`); a plain one is
+    what databases from before sealing hold, and is sealed at its next use.
+    """
     with engine.begin() as conn:
         conn.execute(update(users).where(users.c.id == user_id)
-                     .values(totp_secret=secret, totp_enrolled=enrolled, totp_last_step=None))
+                     .values(totp_secret=secret, totp_sealed=None, totp_enrolled=enrolled,
+                             totp_last_step=None))
+
+
+def set_sealed_totp(engine: Engine, user_id: int, sealed: str, enrolled: bool) -> None:
+    """Store the user's TOTP secret sealed with the instance key (no plain copy is kept)."""
+    with engine.begin() as conn:
+        conn.execute(update(users).where(users.c.id == user_id)
+                     .values(totp_secret=None, totp_sealed=sealed, totp_enrolled=enrolled,
+                             totp_last_step=None))
+
+
+def reseal_totp(engine: Engine, user_id: int, sealed: str) -> None:
+    """Replace a plain TOTP secret with its sealed form (the last used step stays)."""
+    with engine.begin() as conn:
+        conn.execute(update(users).where(users.c.id == user_id)
+                     .values(totp_secret=None, totp_sealed=sealed))
 
 
 def claim_totp_step(engine: Engine, user_id: int, step: int) -> bool:

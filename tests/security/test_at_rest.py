@@ -7,16 +7,21 @@ import stat
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pyotp
 import pytest
 from sqlalchemy import Engine
 
-from controller import audit
+from controller import audit, sealing
+from controller.accounts import sessions, users
 from controller.compliance import exports
-from controller.settings import Settings
+from controller.errors import ValidationError
+from controller.settings import SecuritySettings, Settings
+from controller.store import accounts as account_repo
+from controller.store import users as user_repo
 from controller.store.engine import make_engine
 from controller.store.images import ImageStore
 
@@ -91,3 +96,45 @@ def test_packages_and_anchors_are_owner_only(engine: Engine, settings: Settings,
     anchors = audit.anchor_dir(settings)
     assert mode(anchors) == 0o700 and mode(anchors / "audit-anchors.jsonl") == 0o600
     assert (folder / "audit-anchor.json").is_file()
+
+
+# --- TOTP secrets sealed with the instance key ------------------------------------------------
+
+def _officer(engine: Engine) -> dict[str, object]:
+    users.add_user(engine, SecuritySettings(), username="ann.lee", role="officer",
+                   password="Correct-Horse-Battery-9", actor="test")
+    return dict(user_repo.get(engine, "ann.lee"))
+
+
+def test_totp_secrets_are_stored_sealed(engine: Engine) -> None:
+    user = _officer(engine)
+    secret = sessions.begin_enrolment(engine, user)
+    row = dict(user_repo.get(engine, "ann.lee"))
+    assert row["totp_secret"] is None and sealing.is_sealed(str(row["totp_sealed"]))
+    assert secret not in str(row["totp_sealed"])
+    assert sessions.begin_enrolment(engine, row) == secret  # the same one until proven
+    sessions.check_totp(engine, int(row["id"]), pyotp.TOTP(secret).now(), None)
+    row = dict(user_repo.get(engine, "ann.lee"))
+    assert row["totp_enrolled"] is True and row["totp_secret"] is None
+    assert sessions.totp_secret(engine, row) == secret
+    assert "totp_sealed" not in users.list_users(engine)[0]
+
+
+def test_a_plain_secret_from_before_keeps_working_and_is_sealed(engine: Engine) -> None:
+    user = _officer(engine)
+    plain = pyotp.random_base32()
+    account_repo.set_totp(engine, int(user["id"]), plain, enrolled=True)  # as stored before
+    moment = datetime.now(UTC)
+    sessions.check_totp(engine, int(user["id"]), pyotp.TOTP(plain).at(moment), None, moment)
+    row = dict(user_repo.get(engine, "ann.lee"))
+    assert row["totp_secret"] is None and sealing.is_sealed(str(row["totp_sealed"]))
+    later = moment + timedelta(seconds=60)
+    sessions.check_totp(engine, int(user["id"]), pyotp.TOTP(plain).at(later), None, later)
+
+
+def test_a_secret_sealed_with_another_instance_key_is_a_clear_error(engine: Engine) -> None:
+    user = _officer(engine)
+    sessions.begin_enrolment(engine, user)
+    sealing.bind_instance_secret(engine, "another-instance-" + "k" * 32)
+    with pytest.raises(ValidationError, match="another instance key"):
+        sessions.totp_secret(engine, dict(user_repo.get(engine, "ann.lee")))

@@ -1,10 +1,15 @@
-"""Keyed audit chain: where the HMAC-chained rows begin.
+"""Security hardening (issue 15): where the keyed audit chain begins; sealed TOTP secrets.
 
 Rows written before this revision were chained with plain SHA-256; from here on
 each row's hash is HMAC-SHA256 with a key kept outside the database. The chain
 head records the first keyed row (``keyed_from``), so ``sightline audit verify``
 checks the older rows with the old rule and every later one with the key; each
 signed anchor repeats ``keyed_from``, so moving it in the database is detected.
+
+TOTP secrets are kept sealed with the instance key in ``users.totp_sealed`` (a
+Fernet token does not fit the 64 characters of ``totp_secret``). A secret stored
+in plain base32 before keeps working and is sealed, and the plain copy cleared,
+the next time its owner signs in with it (the migration has no instance key).
 
 Revision ID: 0004
 Revises: 0003
@@ -28,8 +33,12 @@ def upgrade() -> None:
         comment="first row chained with HMAC; rows before it were chained with SHA-256"))
     # Every row already written keeps its SHA-256 link; the next one is the first keyed.
     op.execute("UPDATE audit_head SET keyed_from = last_id + 1")
+    op.add_column("users", sa.Column(
+        "totp_sealed", sa.String(length=256), nullable=True,
+        comment="TOTP secret sealed with the instance key (Fernet)"))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("audit_head") as batch:
-        batch.drop_column("keyed_from")
+    # Plain DROP COLUMN (SQLite 3.35+): rebuilding ``users`` would trip its foreign keys.
+    op.drop_column("users", "totp_sealed")
+    op.drop_column("audit_head", "keyed_from")
