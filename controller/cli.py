@@ -18,7 +18,7 @@ from controller.commands.actor import cli_actor
 from controller.commands.compose import web_factory
 from controller.errors import ALL_ERRORS, ConfigError
 from controller.permissions import PRIVATE_UMASK, private_dir
-from controller.sealing import bind_instance_secret
+from controller.sealing import bind_instance_secret, process_instance_secret
 from controller.settings import Settings
 from controller.settings.loader import load_settings
 from controller.store.engine import make_engine
@@ -98,7 +98,9 @@ def main(ctx: click.Context, config: str | None, verbose: bool) -> None:
 def run(ctx: Context) -> None:
     """Run the controller and the web application until SIGINT/SIGTERM."""
     controller = Controller(ctx.settings, web=web_factory())
-    asyncio.run(controller.run_until_stopped())
+    # The controller's engine seals and keys the audit chain with this command's settings.
+    with process_instance_secret(instance_secret(ctx.settings.data_dir)):
+        asyncio.run(controller.run_until_stopped())
 
 
 @main.group()

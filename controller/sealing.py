@@ -13,6 +13,8 @@ import base64
 import hashlib
 import os
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -34,9 +36,24 @@ _BOUND: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 _DEFAULT_INPUTS = ("SIGHTLINE_SECRET_KEY", "SIGHTLINE_DATA_DIR", "SIGHTLINE_CONFIG")
 
 
+# The instance secret of a whole-process command (run, demo) for engines nobody bound.
+_PROCESS: list[str] = []
+
+
 def bind_instance_secret(engine: Engine, secret_key: str) -> None:
     """Seal and key what is stored through ``engine`` with ``secret_key``."""
     _BOUND[engine] = secret_key
+
+
+@contextmanager
+def process_instance_secret(secret_key: str) -> Iterator[None]:
+    """While the block runs, engines nobody bound use ``secret_key`` (``sightline run``
+    and the demo: the controller makes its engine from the command's settings)."""
+    _PROCESS.append(secret_key)
+    try:
+        yield
+    finally:
+        _PROCESS.pop()
 
 
 @lru_cache(maxsize=8)
@@ -50,13 +67,16 @@ def _default_secret(_inputs: tuple[str | None, ...]) -> str:
 def instance_secret_for(engine: Engine) -> str:
     """The instance secret for data stored through ``engine``.
 
-    The one bound to it (the command binds its settings'), else the process's:
+    The one bound to it (the command binds its settings'), else the running
+    command's (:func:`process_instance_secret`), else the process's:
     ``SIGHTLINE_SECRET_KEY``, or the owner-only key file in the data directory
-    of the settings the environment selects (as ``sightline run`` uses).
+    of the settings the environment selects.
     """
     bound = _BOUND.get(engine)
     if bound is not None:
         return bound
+    if _PROCESS:
+        return _PROCESS[-1]
     return _default_secret((*(os.environ.get(n) for n in _DEFAULT_INPUTS), os.getcwd()))
 
 
