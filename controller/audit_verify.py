@@ -75,8 +75,8 @@ def _walk(engine: Engine, key: bytes, start: int, wanted: set[int]) -> _Walk:
         expected = chain_hash(key, walk.last_hash, row) if keyed else legacy_hash(
             walk.last_hash, row)
         if not hmac.compare_digest(expected, str(row["hash"])):
-            rule = "keyed hash (HMAC)" if keyed else "SHA-256 (row from before the keyed chain)"
-            raise broken(row_id, f"content does not match its {rule}")
+            rule = "keyed HMAC" if keyed else "SHA-256, a row from before the keyed chain"
+            raise broken(row_id, f"content does not match its hash ({rule})")
         if prev_at is not None and row["at"] < prev_at:
             raise broken(row_id, f"time goes backwards: {row['at'].isoformat()} is before "
                                  f"row {row_id - 1} ({prev_at.isoformat()}): backdated")

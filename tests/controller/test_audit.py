@@ -93,7 +93,7 @@ def test_rehashed_forgery_without_the_key_is_named(engine: Engine) -> None:
     tamper(engine, f"UPDATE audit_events SET plate = 'FORGED1', hash = '{forged}' WHERE id = 2")
     report = audit.verify(engine)
     assert not report.ok and report.first_broken_id == 2
-    assert "keyed hash" in report.reason
+    assert "keyed HMAC" in report.reason
 
 
 def test_concurrent_writers_never_fork_the_chain(engine: Engine) -> None:

@@ -87,7 +87,7 @@ def test_edit_with_hashes_recomputed_is_found(engine: Engine, settings: Settings
     rechain_without_key(engine, {4: {"plate": "NOTME"}})
     report = audit.verify(engine, directory)
     assert not report.ok and report.first_broken_id == 4
-    assert "keyed hash" in report.reason
+    assert "keyed HMAC" in report.reason
 
 
 def test_edit_rehashed_with_a_wrong_key_is_found(engine: Engine) -> None:
@@ -99,7 +99,7 @@ def test_edit_rehashed_with_a_wrong_key_is_found(engine: Engine) -> None:
     tamper(engine, ["UPDATE audit_events SET plate = 'FORGED1', hash = :h WHERE id = 3"],
            {"h": forged})
     report = audit.verify(engine)
-    assert not report.ok and report.first_broken_id == 3 and "keyed hash" in report.reason
+    assert not report.ok and report.first_broken_id == 3 and "keyed HMAC" in report.reason
 
 
 def test_truncation_with_the_head_moved_is_found(engine: Engine, settings: Settings) -> None:
