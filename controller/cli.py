@@ -89,7 +89,8 @@ def main(ctx: click.Context, config: str | None, verbose: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
     # Everything this process writes (database, images, spool, exports, anchors) is
     # owner-only, whichever module writes it (DESIGN.md section 8, at rest).
-    os.umask(PRIVATE_UMASK)
+    previous = os.umask(PRIVATE_UMASK)
+    ctx.call_on_close(lambda: os.umask(previous))  # invoked in-process (tests): restore
     ctx.obj = Context(config)
 
 

@@ -86,6 +86,7 @@ def _fernet(secret_key: str, label: bytes = CAMERA_LABEL) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(digest))
 
 
+@lru_cache(maxsize=32)
 def derive_key(secret_key: str, label: bytes) -> bytes:
     """A 32-byte key for one purpose (``label``), derived from the instance secret (HKDF)."""
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
