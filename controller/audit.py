@@ -260,6 +260,12 @@ def write_anchor(engine: Engine, settings: Settings, *, actor: str = SYSTEM,
     return anchors.append_anchor(anchor_dir(settings), key, head)
 
 
+def first_anchor_due(engine: Engine, settings: Settings) -> bool:
+    """Tell whether the log holds rows but no anchor signs them yet (a database upgraded
+    from the unkeyed chain: its first anchor records where the keyed chain starts)."""
+    return repo.count(engine) > 0 and not anchors.read_anchors(anchor_dir(settings))
+
+
 # --- verifying ----------------------------------------------------------------------------------
 
 def verify(engine: Engine, anchor_directory: Path | None = None) -> ChainReport:

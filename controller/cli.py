@@ -116,6 +116,12 @@ def db_upgrade(ctx: Context) -> None:
     engine = ctx.engine(migrate=False)
     upgrade(engine)
     click.echo(f"database at the current schema: {engine.url.render_as_string()}")
+    if audit_log.first_anchor_due(engine, ctx.settings):
+        # Sign at once where the keyed chain starts (rows before it are SHA-256 only).
+        line = audit_log.write_anchor(engine, ctx.settings, actor=cli_actor(),
+                                      client_addr="local")
+        click.echo(f"first audit anchor written: row {line['row_id']}, keyed chain from "
+                   f"row {line['keyed_from']}")
 
 
 @main.group()

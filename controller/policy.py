@@ -78,8 +78,8 @@ def check_password(password: str, username: str, rules: SecuritySettings) -> lis
     if username and username.lower() in lowered:
         problems.append("password contains the username")
     if len(set(password)) < MIN_DISTINCT_CHARACTERS:
-        problems.append(f"password repeats too few characters: use at least "
-                        f"{MIN_DISTINCT_CHARACTERS} different ones")
+        problems.append(f"password has too few different characters: use at least "
+                        f"{MIN_DISTINCT_CHARACTERS} (not 'aaaaaaaa')")
     return problems
 
 

@@ -220,20 +220,20 @@ def test_widening_the_legacy_prefix_is_found(engine: Engine, settings: Settings)
     assert "keyed chain" in report.reason
 
 
+def old_row(seq: int, prev_hash: str, _prev_at: object) -> dict[str, object]:
+    """A row as Sightline chained it before the key (plain SHA-256)."""
+    row: dict[str, object] = {
+        "id": seq, "at": datetime.now(UTC), "actor": "old.hand", "action": "search.exact",
+        "outcome": "allowed", "plate": f"OLD{seq}", "data": {}, "purpose": "p",
+        "case_number": "1", "client_addr": None, "prev_hash": prev_hash}
+    row["hash"] = audit.legacy_hash(prev_hash, row)
+    return row
+
+
 def test_rows_from_before_the_keyed_chain_verify_with_the_old_rule(db_url: str) -> None:
     engine = make_engine(db_url, pool_size=2)
     try:
         upgrade(engine, "0003")
-
-        def old_row(seq: int, prev_hash: str, _prev_at: object) -> dict[str, object]:
-            row: dict[str, object] = {
-                "id": seq, "at": datetime.now(UTC), "actor": "old.hand",
-                "action": "search.exact", "outcome": "allowed", "plate": f"OLD{seq}",
-                "data": {}, "purpose": "p", "case_number": "1", "client_addr": None,
-                "prev_hash": prev_hash}
-            row["hash"] = audit.legacy_hash(prev_hash, row)
-            return row
-
         for _ in range(3):
             repo.append(engine, old_row)
         upgrade(engine)
@@ -273,5 +273,30 @@ def test_cli_names_the_truncation(cli_env: dict[str, str], settings: Settings) -
                                 check=False)
         assert broken.returncode == 1
         assert "BROKEN at anchor 1: anchor line 1: records row 4" in broken.stdout
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_a_legacy_log_anchors_where_the_keyed_chain_starts(
+        cli_env: dict[str, str], settings: Settings) -> None:
+    engine = make_engine(cli_env["SIGHTLINE_DATABASE_URL"], pool_size=2)
+    try:
+        upgrade(engine, "0003")
+        for _ in range(3):
+            repo.append(engine, old_row)
+        run = [sys.executable, "-m", "controller"]
+        upgraded = subprocess.run([*run, "db", "upgrade"], env=cli_env, capture_output=True,
+                                  text=True, timeout=60, check=False)
+        assert upgraded.returncode == 0, upgraded.stderr
+        assert "first audit anchor written: row 4, keyed chain from row 4" in upgraded.stdout
+        verified = subprocess.run([*run, "audit", "verify"], env=cli_env, capture_output=True,
+                                  text=True, timeout=60, check=False)
+        assert verified.returncode == 0, verified.stdout
+        assert "OK: 4 audit rows, 3 of them from before the keyed chain" in verified.stdout
+        # Claiming the keyed rows were legacy too is caught by that first anchor.
+        tamper(engine, ["UPDATE audit_head SET keyed_from = 9"])
+        broken = subprocess.run([*run, "audit", "verify"], env=cli_env, capture_output=True,
+                                text=True, timeout=60, check=False)
+        assert broken.returncode == 1 and "BROKEN at row 4" in broken.stdout
     finally:
         engine.dispose()

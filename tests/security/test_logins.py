@@ -102,9 +102,9 @@ def test_neutralised_text_is_bounded_and_printable(text: str, limit: int) -> Non
 
 
 @pytest.mark.parametrize(("password", "reason"), [
-    ("aaaaaaaa", "too few characters"),
-    ("a" * 20, "too few characters"),
-    ("abababababababababab", "too few characters"),
+    ("aaaaaaaa", "too few different characters"),
+    ("a" * 20, "too few different characters"),
+    ("abababababababababab", "too few different characters"),
     ("passwordpasswordpassword", "banned-password list"),
     ("Qwertyuiop!Qwertyuiop!", "banned-password list"),
     ("my-name-is-ann.lee-and-this-is-long", "contains the username"),
@@ -121,7 +121,7 @@ def test_good_passwords_pass(password: str) -> None:
 
 
 def test_add_user_names_the_rule(engine: Engine) -> None:
-    with pytest.raises(ValidationError, match="too few characters"):
+    with pytest.raises(ValidationError, match="too few different characters"):
         users.add_user(engine, RULES, username="bob.day", role="officer", password="a" * 24,
                        actor="test")
 
