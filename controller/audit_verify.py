@@ -96,9 +96,11 @@ def _check_anchor(key: bytes, line: anchors.AnchorLine, index: int, prev: Mappin
     fields = line.fields
     if fields is None or not anchors.signature_ok(key, fields):
         return None, "signature does not match (the line was edited or forged)"
-    if fields["seq"] != index or fields["prev"] != prev.get("mac", anchors.NO_ANCHOR):
-        return None, (f"anchor {index - 1} before it is missing or changed "
-                      "(anchor lines were deleted)")
+    if fields["seq"] != index:
+        return None, (f"holds anchor {fields['seq']} where anchor {index} belongs "
+                      "(anchor lines before it are missing: deleted)")
+    if fields["prev"] != prev.get("mac", anchors.NO_ANCHOR):
+        return None, "does not follow the anchor before it (anchor lines deleted or changed)"
     if prev and (fields["row_id"] < prev["row_id"] or fields["anchored_at"] < prev["anchored_at"]):
         return None, "goes backwards from the anchor before it"
     if fields["keyed_from"] != start:
