@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
 from datetime import UTC, datetime, timedelta
 
 import pyotp
@@ -12,15 +14,25 @@ from sqlalchemy import Engine
 
 from controller import audit, policy
 from controller.accounts import sessions, users
+from controller.bridge import Bridge
 from controller.errors import ValidationError
-from controller.settings import SecuritySettings
+from controller.metrics import Metrics
+from controller.settings import SecuritySettings, Settings
 from controller.store import accounts as account_repo
 from controller.store import audit as audit_repo
 from controller.store import users as user_repo
+from web import create_app
 
 RULES = SecuritySettings()
 PASSWORD = "Correct-Horse-Battery-9"
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+PAYLOAD_NAME = "=cmd|' /C calc'!A0"
+
+
+@pytest.fixture
+def app_settings(settings: Settings) -> Settings:
+    """The test settings (a name of its own: ``settings`` is hypothesis's decorator here)."""
+    return settings
 
 
 @pytest.fixture
@@ -130,3 +142,23 @@ def test_add_user_names_the_rule(engine: Engine) -> None:
 @given(st.text(alphabet="ab1", min_size=8, max_size=40))
 def test_passwords_of_few_characters_never_pass(password: str) -> None:
     assert policy.check_password(password, "ann.lee", RULES) != []
+
+
+@pytest.mark.parametrize("typed", ["n" * 100, PAYLOAD_NAME, "x\x00y" * 30])
+def test_login_form_answers_401_for_any_typed_name(engine: Engine, app_settings: Settings,
+                                                    typed: str) -> None:
+    loop = asyncio.new_event_loop()
+    try:
+        app = create_app(app_settings, Bridge(loop), engine=engine, metrics=Metrics(),
+                         secret_key="test-secret")
+        client = app.test_client()
+        page = client.get("/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert token is not None
+        answer = client.post("/login", data={"csrf_token": token.group(1), "username": typed,
+                                             "password": "x-wrong-1", "banner_ack": "yes"})
+        assert answer.status_code == 401  # not a 500 on PostgreSQL
+    finally:
+        loop.close()
+    row = audit_repo.search(engine, action="login.failed")[0]
+    assert len(row["actor"]) <= 64 and row["actor"].isprintable()
