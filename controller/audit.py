@@ -46,7 +46,7 @@ DATA_STRING_LIMIT = 4096
 
 Outcome = Literal["allowed", "denied"]
 
-# Keys bound to engines by processes that know their settings (the command line).
+# Keys given for one engine (use_key): a tool verifying with a key it was handed.
 _BOUND_KEYS: weakref.WeakKeyDictionary[Engine, bytes] = weakref.WeakKeyDictionary()
 
 
