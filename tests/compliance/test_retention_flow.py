@@ -18,11 +18,13 @@ from compliance_world import add_read, image_paths, make_world
 from sqlalchemy import Engine, func, select
 
 from controller import audit
+from controller.app import instance_secret
 from controller.compliance import holds, retention
 from controller.errors import PolicyViolation, ValidationError
 from controller.jobs import runner
 from controller.jobs import schedule as _registers_the_jobs  # noqa: F401
 from controller.jobs.scheduler import JobSpec, Scheduler
+from controller.sealing import bind_instance_secret
 from controller.settings import RetentionSettings, Settings
 from controller.store import audit as audit_repo
 from controller.store import retention as retention_repo
@@ -157,6 +159,8 @@ def test_cli_purge_refuses_until_both_approvals(cli_env: dict[str, str],
     engine = make_engine(cli_env["SIGHTLINE_DATABASE_URL"])
     upgrade(engine)
     data_dir = Path(cli_env["SIGHTLINE_DATA_DIR"])
+    # Rows written here and by the commands are chained with the same instance key.
+    bind_instance_secret(engine, instance_secret(data_dir))
     world = make_world(engine, settings)
     old = add_read(engine, data_dir, world, "7ABC123",
                    datetime.now(UTC) - timedelta(days=800), hit=True)
