@@ -13,12 +13,12 @@ import click
 
 from controller import audit as audit_log
 from controller.accounts import users
-from controller.app import Controller, instance_secret
+from controller.app import Controller
 from controller.commands.actor import cli_actor
 from controller.commands.compose import web_factory
 from controller.errors import ALL_ERRORS, ConfigError
 from controller.permissions import PRIVATE_UMASK, private_dir
-from controller.sealing import bind_instance_secret, process_instance_secret
+from controller.sealing import bind_instance_secret, instance_secret, process_instance_secret
 from controller.settings import Settings
 from controller.settings.loader import load_settings
 from controller.store.engine import make_engine

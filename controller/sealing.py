@@ -12,15 +12,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import secrets
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import Engine
 
 from controller.errors import ValidationError
 
@@ -31,7 +32,9 @@ FERNET_PREFIX = "gAAAAA"
 
 
 # Instance secrets bound to engines by processes that know their settings (the command).
-_BOUND: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
+# Keyed by the store's engine objects, held as opaque handles: this module sits below the
+# store (DESIGN.md section 4) and never looks inside them.
+_BOUND: weakref.WeakKeyDictionary[object, str] = weakref.WeakKeyDictionary()
 # What decides the default instance secret: the same environment gives the same one.
 _DEFAULT_INPUTS = ("SIGHTLINE_SECRET_KEY", "SIGHTLINE_DATA_DIR", "SIGHTLINE_CONFIG")
 
@@ -40,7 +43,7 @@ _DEFAULT_INPUTS = ("SIGHTLINE_SECRET_KEY", "SIGHTLINE_DATA_DIR", "SIGHTLINE_CONF
 _PROCESS: list[str] = []
 
 
-def bind_instance_secret(engine: Engine, secret_key: str) -> None:
+def bind_instance_secret(engine: object, secret_key: str) -> None:
     """Seal and key what is stored through ``engine`` with ``secret_key``."""
     _BOUND[engine] = secret_key
 
@@ -56,15 +59,33 @@ def process_instance_secret(secret_key: str) -> Iterator[None]:
         _PROCESS.pop()
 
 
+ENV_SECRET_KEY = "SIGHTLINE_SECRET_KEY"  # noqa: S105 (a variable name, not a secret)
+
+
+def instance_secret(data_dir: Path) -> str:
+    """Return the instance secret: SIGHTLINE_SECRET_KEY, else a key file kept in data_dir."""
+    if os.environ.get(ENV_SECRET_KEY):
+        return os.environ[ENV_SECRET_KEY]
+    path = data_dir / "secret.key"
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # Create with owner-only permissions from the start: never world-readable.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key)
+    return key
+
+
 @lru_cache(maxsize=8)
 def _default_secret(_inputs: tuple[str | None, ...]) -> str:
     # Imported here: the settings loader and the composition root import far more.
-    from controller.app import instance_secret
     from controller.settings.loader import load_settings
     return instance_secret(load_settings().data_dir)
 
 
-def instance_secret_for(engine: Engine) -> str:
+def instance_secret_for(engine: object) -> str:
     """The instance secret for data stored through ``engine``.
 
     The one bound to it (the command binds its settings'), else the running

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import click
 
-from controller.app import Controller, instance_secret
+from controller.app import Controller
 from controller.commands.compose import web_factory
 from controller.demo import world
 from controller.permissions import private_dir
-from controller.sealing import process_instance_secret
+from controller.sealing import instance_secret, process_instance_secret
 from controller.settings import Settings
 from controller.settings.loader import ENV_DATA_DIR, load_settings
 from controller.store import reads as read_repo

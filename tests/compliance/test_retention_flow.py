@@ -18,13 +18,12 @@ from compliance_world import add_read, image_paths, make_world
 from sqlalchemy import Engine, func, select
 
 from controller import audit
-from controller.app import instance_secret
 from controller.compliance import holds, retention
 from controller.errors import PolicyViolation, ValidationError
 from controller.jobs import runner
 from controller.jobs import schedule as _registers_the_jobs  # noqa: F401
 from controller.jobs.scheduler import JobSpec, Scheduler
-from controller.sealing import bind_instance_secret
+from controller.sealing import bind_instance_secret, instance_secret
 from controller.settings import RetentionSettings, Settings
 from controller.store import audit as audit_repo
 from controller.store import retention as retention_repo

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import Engine, select, text
 
 from controller import audit
-from controller.audit_anchors import anchor_file
+from controller.audit.anchors import anchor_file
 from controller.settings import Settings
 from controller.store import audit as repo
 from controller.store.engine import make_engine

@@ -25,8 +25,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from controller import audit_anchors as anchors
-from controller.audit import GENESIS, ChainReport, chain_hash, legacy_hash
+from controller.audit import GENESIS, ChainReport, anchors, chain_hash, legacy_hash
 from controller.store import audit as repo
 
 

@@ -8,7 +8,7 @@ after an edit. Rows written before the keyed chain (up to ``keyed_from``) keep
 their plain SHA-256 links and are checked with that rule.
 
 The chain head is signed and appended, at least daily and with every quarterly
-package, to an anchor file outside the database (:mod:`controller.audit_anchors`,
+package, to an anchor file outside the database (:mod:`controller.audit.anchors`,
 :func:`write_anchor`); :func:`verify` checks the chain against every anchor, so
 cutting rows from the end, reordering, backdating and wiping the log are found
 even where the head row in the database was moved to match.
@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from sqlalchemy import Engine
 
-from controller import audit_anchors as anchors
+from controller.audit import anchors
 from controller.errors import ConfigError
 from controller.sealing import derive_key, instance_secret_for
 from controller.settings import Settings
@@ -109,7 +109,7 @@ def key_from_settings(settings: Settings) -> bytes:
     session key is), so the demo and tests need no set-up.
     """
     # Imported here: the composition root imports nearly everything, audit included.
-    from controller.app import instance_secret
+    from controller.sealing import instance_secret
     return _key_from_environment() or derive_key(instance_secret(settings.data_dir),
                                                  AUDIT_KEY_LABEL)
 
@@ -274,5 +274,5 @@ def verify(engine: Engine, anchor_directory: Path | None = None) -> ChainReport:
     Without ``anchor_directory`` only the chain and the database's head are
     checked (what a copy of the database alone can prove).
     """
-    from controller.audit_verify import verify_chain
+    from controller.audit.verify import verify_chain
     return verify_chain(engine, key_for(engine), anchor_directory)
