@@ -28,6 +28,9 @@ from controller.store import users as user_repo
 from controller.store.engine import make_engine
 
 GOOD = "Tr1cky!Gnu-7"
+# In-process, the accounts the commands create can be hashed with small argon2 parameters
+# (tests/controller/test_users.py checks the production ones).
+pytestmark = pytest.mark.usefixtures("cheap_argon2")
 
 
 def test_user_lifecycle_and_audit_verify(cli_env: dict[str, str]) -> None:
