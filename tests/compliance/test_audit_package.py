@@ -6,13 +6,13 @@ import hashlib
 import json
 import shutil
 import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import cv2
 import pytest
+from cli_runner import sightline
 from compliance_world import add_read
 from sqlalchemy import Engine
 
@@ -189,10 +189,8 @@ def test_cli_export_writes_a_verifying_package_with_pdf_pages(
     search(engine, "ann.lee", Q3 + timedelta(days=3, hours=9), case="")
     engine.dispose()
     out = tmp_path / "out"
-    run = subprocess.run([sys.executable, "-m", "controller", "audit", "export", "--quarter",
-                          "2026Q3", "--out", str(out)], env=cli_env, capture_output=True,
-                         text=True, timeout=90, check=False)
-    assert run.returncode == 0, run.stderr
+    run = sightline(cli_env, "audit", "export", "--quarter", "2026Q3", "--out", str(out))
+    assert run.exit_code == 0, run.stderr
     folder = Path(run.stdout.strip().splitlines()[-1])
     assert folder == out / "audit-2026Q3" and manifest(folder) == rehash(folder)
     flags = json.loads((folder / "flags.json").read_text())
@@ -201,10 +199,8 @@ def test_cli_export_writes_a_verifying_package_with_pdf_pages(
     pages = tmp_path / "pages"
     pages.mkdir()
     assert pdf_pages_not_blank(folder / "summary.pdf", pages) >= 2
-    bad = subprocess.run([sys.executable, "-m", "controller", "audit", "export", "--quarter",
-                          "Q3-2026", "--out", str(out)], env=cli_env, capture_output=True,
-                         text=True, timeout=90, check=False)
-    assert bad.returncode == 1 and "quarter" in bad.stderr
+    bad = sightline(cli_env, "audit", "export", "--quarter", "Q3-2026", "--out", str(out))
+    assert bad.exit_code == 1 and "quarter" in bad.stderr
     shutil.rmtree(out)
 
 
