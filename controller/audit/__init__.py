@@ -31,7 +31,7 @@ from sqlalchemy import Engine
 
 from controller.audit import anchors
 from controller.errors import ConfigError
-from controller.sealing import derive_key, instance_secret_for
+from controller.sealing import derive_key, instance_secret, instance_secret_for
 from controller.settings import Settings
 from controller.store import audit as repo
 from controller.store.schema import audit_events
@@ -108,8 +108,6 @@ def key_from_settings(settings: Settings) -> bytes:
     controller keeps in the data directory (created on first use, as the web's
     session key is), so the demo and tests need no set-up.
     """
-    # Imported here: the composition root imports nearly everything, audit included.
-    from controller.sealing import instance_secret
     return _key_from_environment() or derive_key(instance_secret(settings.data_dir),
                                                  AUDIT_KEY_LABEL)
 
@@ -274,5 +272,5 @@ def verify(engine: Engine, anchor_directory: Path | None = None) -> ChainReport:
     Without ``anchor_directory`` only the chain and the database's head are
     checked (what a copy of the database alone can prove).
     """
-    from controller.audit.verify import verify_chain
+    from controller.audit.verification import verify_chain
     return verify_chain(engine, key_for(engine), anchor_directory)
