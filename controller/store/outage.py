@@ -23,11 +23,23 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from controller.errors import StoreUnavailable
 
+# PostgreSQL's SQLSTATE for a statement cancelled (statement_timeout, a cancel request).
+QUERY_CANCELED = "57014"
+
+
+def cancelled(original: BaseException | None) -> bool:
+    """Whether the driver's error is a statement stopped on purpose by its own deadline
+    (PostgreSQL's statement_timeout, SQLite's progress handler): the database is up,
+    and the caller that set the deadline reports it."""
+    if getattr(original, "sqlstate", None) == QUERY_CANCELED:
+        return True
+    return type(original).__module__ == "sqlite3" and str(original) == "interrupted"
+
 
 def _translate(context: ExceptionContext) -> BaseException | None:
     # Pre-ping must see the driver's own error: that is how the pool learns to
     # replace a dead connection with a fresh one instead of failing the checkout.
-    if context.is_pre_ping:
+    if context.is_pre_ping or cancelled(context.original_exception):
         return None
     error = context.sqlalchemy_exception
     if context.is_disconnect or isinstance(error, (OperationalError, InterfaceError)):

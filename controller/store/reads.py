@@ -26,6 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 
 from controller.errors import ValidationError
+from controller.store.outage import cancelled
 from controller.store.schema import cameras, hits, read_images, reads, sites
 from controller.store.types import UTCDateTime
 
@@ -134,8 +135,7 @@ def cost_ceiling(conn: Connection, timeout_ms: int | None = None) -> Iterator[No
     try:
         yield
     except OperationalError as exc:
-        message = str(exc.orig).lower()
-        if "interrupted" in message or "statement timeout" in message or "canceling" in message:
+        if cancelled(exc.orig):
             raise ValidationError("plate", f"this pattern took longer than {limit_ms / 1000:g} s; "
                                            "add known characters or narrow the time "
                                            "window") from None
