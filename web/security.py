@@ -113,7 +113,7 @@ def safe_next(target: str | None) -> str | None:
 def deny(reason: str, *, missing: list[users.Missing] | None = None) -> BaseResponse:
     """Refuse the request with 403 and write the refusal to the audit log."""
     audit.record(engine(), audit.AuditEvent(
-        actor=actor(), action="roles.denied", outcome="denied", client_addr=client_addr(),
+        actor=actor(), action="access.denied", outcome="denied", client_addr=client_addr(),
         data={"endpoint": request.endpoint, "path": request.path, "method": request.method,
               "reason": reason}))
     if missing:
@@ -146,7 +146,7 @@ def guard() -> BaseResponse | None:
         return None  # Flask answers 404 (or 405) itself
     if request.method not in SAFE_METHODS and not _csrf_ok():
         audit.record(engine(), audit.AuditEvent(
-            actor=actor(), action="roles.csrf", outcome="denied", client_addr=client_addr(),
+            actor=actor(), action="access.csrf", outcome="denied", client_addr=client_addr(),
             data={"path": request.path, "method": request.method}))
         abort(400, description="The form's security token is missing or out of date. "
                                "Reload the page and try again.")

@@ -115,7 +115,7 @@ def test_role_walk(app: Flask, auth: Any, engine: Engine, role: str, trained: bo
             assert "/login?next" not in (response.location or ""), where
         else:
             assert response.status_code == 403, where
-    denied = audit_repo.search(engine, action="roles.denied", limit=1000)
+    denied = audit_repo.search(engine, action="access.denied", limit=1000)
     assert all(row["outcome"] == "denied" for row in denied)
     expected_denials = sum(
         1 for rule, _m in routes(app)
