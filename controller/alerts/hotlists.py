@@ -25,6 +25,7 @@ from controller.errors import ValidationError
 from controller.settings.hotlists import FIELDS, HotlistSettings
 from controller.store import hotlists as repo
 from controller.store.schema import HOTLIST_CATEGORIES
+from inference.plates import normalise
 
 DELIMITERS = (",", ";", "\t", ":")
 PLATE = re.compile(r"^[A-Z0-9?*]{1,10}$")
@@ -118,13 +119,8 @@ def _date(value: str, column: str) -> datetime:
     raise ValueError(f"{column} '{value}' is not a date (YYYY-MM-DD or MM/DD/YYYY)")
 
 
-def normalise_plate(text: str) -> str:
-    """Upper-case a listed plate and drop spaces, dashes and dots."""
-    return re.sub(r"[\s\-.]", "", text).upper()
-
-
 def _row(cells: Mapping[str, str], rules: HotlistSettings, today: date) -> dict[str, Any]:
-    plate = normalise_plate(cells.get("plate", ""))
+    plate = normalise(cells.get("plate", ""), typed=True)
     if not plate:
         raise ValueError("plate is empty")
     if not PLATE.match(plate):
@@ -230,7 +226,7 @@ def add_partial_entry(engine: Engine, list_name: str, pattern: str, *, expires_a
                       reason: str, actor: str, state: str | None = None,
                       client_addr: str | None = None) -> int:
     """Enter a partial plate from a major incident (462.7(4)) with its expiry (audited)."""
-    plate = normalise_plate(pattern)
+    plate = normalise(pattern, typed=True)
     if not PLATE.match(plate) or not plate.strip("*?") or not ("?" in plate or "*" in plate):
         raise ValidationError("pattern", "a partial plate uses A-Z, 0-9 and at least one "
                                          "'?' (one character) or '*' (any run)")

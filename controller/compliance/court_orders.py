@@ -19,6 +19,7 @@ from controller import audit
 from controller.errors import NotFound, ValidationError
 from controller.jobs import runner
 from controller.store import compliance as repo
+from controller.validation import required_text
 
 log = logging.getLogger("sightline.court_orders")
 
@@ -30,20 +31,13 @@ def notify_cameras() -> None:
     runner.notify("cameras")
 
 
-def _text(field: str, value: str, limit: int) -> str:
-    value = value.strip()
-    if not value or len(value) > limit:
-        raise ValidationError(field, f"required, at most {limit} characters")
-    return value
-
-
 def lift_mask(engine: Engine, *, region_id: int, court_order: str, court: str,
               expires_at: datetime, actor: str, client_addr: str | None = None,
               now: datetime | None = None) -> int:
     """Lift one privacy mask under a court order until ``expires_at``; audited."""
     when = (now or datetime.now(UTC)).astimezone(UTC)
-    court_order = _text("court_order", court_order, 128)
-    court = _text("court", court, 200)
+    court_order = required_text("court_order", court_order, 128)
+    court = required_text("court", court, 200)
     if expires_at.tzinfo is None:
         raise ValidationError("expires_at", "give the expiry with its time zone (UTC)")
     if expires_at <= when:

@@ -23,15 +23,9 @@ from controller.settings import Settings
 from controller.store import compliance as repo
 from controller.store import compliance_reports as reports
 from controller.store.images import ImageStore
+from controller.validation import required_text
 
 MAX_READS = 10_000
-
-
-def _text(field: str, value: str, limit: int) -> str:
-    value = value.strip()
-    if not value or len(value) > limit:
-        raise ValidationError(field, f"required, at most {limit} characters")
-    return value
 
 
 def _read_ids(engine: Engine, read_uuids: Sequence[str]) -> list[int]:
@@ -61,8 +55,8 @@ def reads_of_search(engine: Engine, search_event_id: int, username: str) -> list
 def create_hold(engine: Engine, *, case_number: str, reason: str, read_uuids: Sequence[str],
                 actor: str, client_addr: str | None = None) -> int:
     """Place reads under an evidence hold for a case; audited."""
-    case_number = _text("case_number", case_number, 64)
-    reason = _text("reason", reason, 500)
+    case_number = required_text("case_number", case_number, 64)
+    reason = required_text("reason", reason, 500)
     read_ids = _read_ids(engine, read_uuids)
     hold_id = repo.create_hold(engine, case_number=case_number, reason=reason, actor=actor,
                                now=datetime.now(UTC))

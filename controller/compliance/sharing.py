@@ -26,6 +26,7 @@ from controller.compliance import exports, holds
 from controller.errors import NotFound, PolicyViolation, ValidationError
 from controller.settings import Settings
 from controller.store import compliance_reports as repo
+from controller.validation import required_text
 
 AGENCY_KINDS = ("law_enforcement", "prosecution", "federal", "other")
 ORI = re.compile(r"^[A-Z]{2}[A-Z0-9]{7}$")
@@ -75,13 +76,6 @@ def make_scope(plates: Sequence[str], since: datetime | None, until: datetime | 
     return Scope(clean, since, until, tuple(sorted(set(camera_ids))))
 
 
-def _text(field: str, value: str, limit: int) -> str:
-    value = value.strip()
-    if not value or len(value) > limit:
-        raise ValidationError(field, f"required, at most {limit} characters")
-    return value
-
-
 def _initial_status(settings: Settings, kind: str, state: str) -> tuple[str, str | None]:
     rules = settings.sharing
     if kind == "other":
@@ -101,13 +95,13 @@ def enter_request(engine: Engine, settings: Settings, *, agency: str, ori: str, 
                   client_addr: str | None = None) -> dict[str, Any]:
     """Record a written request; refuse or route it at once where the rules say so."""
     values = {
-        "agency": _text("agency", agency, 200),
+        "agency": required_text("agency", agency, 200),
         "ori": ori.strip().upper(),
         "agency_state": state.strip().upper(),
         "agency_kind": kind,
-        "requester_name": _text("requester_name", requester_name, 200),
-        "purpose": _text("purpose", purpose, 500),
-        "case_number": _text("case_number", case_number, 64),
+        "requester_name": required_text("requester_name", requester_name, 200),
+        "purpose": required_text("purpose", purpose, 500),
+        "case_number": required_text("case_number", case_number, 64),
     }
     if not ORI.match(values["ori"]):
         raise ValidationError("ori", "an ORI is 9 characters: the state's 2 letters, then 7 "
@@ -146,7 +140,7 @@ def get_request(engine: Engine, request_id: int) -> dict[str, Any]:
 def decide(engine: Engine, request_id: int, *, approve: bool, reason: str, actor: str,
            client_addr: str | None = None) -> dict[str, Any]:
     """The administrator approves or denies a pending request, with a reason; audited."""
-    reason = _text("reason", reason, 500)
+    reason = required_text("reason", reason, 500)
     request = get_request(engine, request_id)
     status = "approved" if approve else "denied"
     if request["status"] != "pending" or not repo.update_request(
