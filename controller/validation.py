@@ -6,6 +6,8 @@ required and bounded in length (DESIGN.md section 8); the error names the field.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
+
 from controller.errors import ValidationError
 
 
@@ -25,3 +27,33 @@ def optional_text(field: str, value: str, limit: int) -> str | None:
     if len(value) > limit:
         raise ValidationError(field, f"is longer than {limit} characters")
     return value or None
+
+
+def parse_time(field: str, value: str) -> datetime | None:
+    """A UTC time from ``YYYY-MM-DDTHH:MM`` (a naive time is UTC); empty gives None."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(field, "enter a date and time as YYYY-MM-DDTHH:MM (UTC)") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def parse_day(field: str, value: str) -> date | None:
+    """A date from ``YYYY-MM-DD``; empty gives None."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(field, "enter a date as YYYY-MM-DD") from None
+
+
+def day_window(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
+    """UTC bounds covering whole days: from ``since`` 00:00 to the end of ``until``."""
+    start = datetime.combine(since, time(), UTC) if since else None
+    end = datetime.combine(until, time(), UTC) + timedelta(days=1) if until else None
+    return start, end

@@ -21,7 +21,7 @@ from controller.store import compliance as repo
 from controller.store import compliance_reports as reports
 from controller.store import regions as region_repo
 from controller.store import sites as site_repo
-from web.search import parse_time
+from web.forms import parse_time
 from web.security import client_addr, engine, permission, settings
 
 bp = Blueprint("compliance", __name__, url_prefix="/compliance")

@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from controller import audit
 from controller.alerts import hotlists
 from controller.errors import NotFound, ValidationError
-from web.search import parse_time
+from web.forms import parse_time
 from web.security import client_addr, engine, permission, settings
 
 bp = Blueprint("hotlists", __name__)

@@ -29,7 +29,7 @@ from sqlalchemy import Engine
 from werkzeug.wrappers import Response as BaseResponse
 
 from controller import audit
-from controller.accounts import roles, sessions, users
+from controller.accounts import Caller, roles, sessions, users
 from controller.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -83,6 +83,21 @@ def actor() -> str:
     """The signed-in user's name for the audit log."""
     user = g.get("user")
     return str(user["username"]) if user else "(anonymous)"
+
+
+def caller() -> Caller:
+    """The signed-in user as the controller's use cases take them.
+
+    Whether their training gate is satisfied is worked out once per request (the
+    guard already did for routes behind the gate).
+    """
+    user = g.user
+    gate_ok = g.get("gate_ok")
+    if gate_ok is None:
+        gate_ok = not sessions.missing_for_access(engine(), settings().security, user)
+        g.gate_ok = gate_ok
+    return Caller(username=str(user["username"]), role=str(user["role"]),
+                  user_id=int(user["id"]), client_addr=client_addr(), gate_ok=gate_ok)
 
 
 def csrf_token() -> str:
@@ -161,6 +176,7 @@ def guard() -> BaseResponse | None:
         return deny(f"the {user['role']} role may not use this page")
     if roles.needs_training(perm):
         missing = sessions.missing_for_access(engine(), settings().security, user)
+        g.gate_ok = not missing
         if missing:
             return deny("training or policy acknowledgement missing: "
                         + ", ".join(m.code for m in missing), missing=missing)

@@ -12,7 +12,7 @@ from controller.compliance import sharing
 from controller.errors import ValidationError
 from controller.store import webviews
 from web.compliance import act, form_date, form_int, who
-from web.search import parse_time
+from web.forms import parse_time
 from web.security import engine, permission, settings
 
 bp = Blueprint("sharing", __name__, url_prefix="/compliance/sharing")

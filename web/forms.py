@@ -1,0 +1,72 @@
+"""Form helpers the blueprints share, and the page a view shows when a use case refuses.
+
+A view parses its form into the use case's inputs and renders what comes back;
+the use case raises ``ValidationError`` (400), ``PolicyViolation`` (403) or
+``NotFound`` (404), and the application's error handlers answer. A view whose
+form should come back with the message and the user's input names that page with
+``@on_error``; a view without one gets the plain error page (or JSON for JSON).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypeVar
+
+from flask import flash, g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+
+from controller.errors import SightlineError, ValidationError
+from controller.validation import parse_day, parse_time
+
+F = TypeVar("F", bound=Callable[..., Any])
+ErrorView = Callable[[SightlineError], ResponseReturnValue]
+
+__all__ = ["ErrorView", "back_to", "error_view", "form_date", "form_int", "on_error",
+           "parse_day", "parse_time"]
+
+
+def form_date(field: str) -> date:
+    """A required YYYY-MM-DD form field, or a ValidationError naming it."""
+    day = parse_day(field, request.form.get(field, ""))
+    if day is None:
+        raise ValidationError(field, "enter a date as YYYY-MM-DD")
+    return day
+
+
+def form_int(field: str) -> int:
+    """A whole-number form field, or a ValidationError naming it."""
+    try:
+        return int(request.form.get(field, "").strip())
+    except ValueError:
+        raise ValidationError(field, "a number is required") from None
+
+
+def on_error(render: ErrorView) -> Callable[[F], F]:
+    """Name the response a view gives when its use case refuses the input or the action.
+
+    ``render`` gets the error; a page it returns is sent with the error's status
+    (400 or 403), a redirect as it is.
+    """
+    def mark(view: F) -> F:
+        @functools.wraps(view)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            g.error_view = render
+            return view(*args, **kwargs)
+        return run  # type: ignore[return-value]
+    return mark
+
+
+def error_view() -> ErrorView | None:
+    """The response the current view named with ``@on_error``, if any."""
+    view: ErrorView | None = g.get("error_view")
+    return view
+
+
+def back_to(endpoint: str) -> ErrorView:
+    """Flash the error and go back (303) to ``endpoint`` with the view's own URL arguments."""
+    def render(exc: SightlineError) -> ResponseReturnValue:
+        flash(str(exc), "error")
+        return redirect(url_for(endpoint, **(request.view_args or {})), 303)
+    return render
