@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeVar
 
-from flask import flash, g, redirect, request, url_for
+from flask import flash, g, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 from controller.errors import SightlineError, ValidationError
@@ -23,7 +23,7 @@ from controller.validation import parse_day, parse_time
 F = TypeVar("F", bound=Callable[..., Any])
 ErrorView = Callable[[SightlineError], ResponseReturnValue]
 
-__all__ = ["ErrorView", "back_to", "error_view", "form_date", "form_int", "on_error",
+__all__ = ["ErrorView", "back_to", "error_view", "form_date", "form_int", "json_error", "on_error",
            "parse_day", "parse_time"]
 
 
@@ -70,3 +70,8 @@ def back_to(endpoint: str) -> ErrorView:
         flash(str(exc), "error")
         return redirect(url_for(endpoint, **(request.view_args or {})), 303)
     return render
+
+
+def json_error(exc: SightlineError) -> ResponseReturnValue:
+    """A refusal as JSON ``{error, field}`` for views a script calls."""
+    return jsonify(error=str(exc), field=getattr(exc, "field", None))
