@@ -57,3 +57,19 @@ def day_window(since: date | None, until: date | None) -> tuple[datetime | None,
     start = datetime.combine(since, time(), UTC) if since else None
     end = datetime.combine(until, time(), UTC) + timedelta(days=1) if until else None
     return start, end
+
+
+def required_day(field: str, value: str) -> date:
+    """A required date from ``YYYY-MM-DD``; raise ValidationError naming ``field``."""
+    day = parse_day(field, value)
+    if day is None:
+        raise ValidationError(field, "enter a date as YYYY-MM-DD")
+    return day
+
+
+def whole_number(field: str, value: str) -> int:
+    """A whole number typed in a field; raise ValidationError naming ``field``."""
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise ValidationError(field, "a number is required") from None

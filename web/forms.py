@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 from flask import flash, g, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
-from controller.errors import SightlineError, ValidationError
-from controller.validation import parse_day, parse_time
+from controller.errors import SightlineError
+from controller.validation import parse_day, parse_time, required_day, whole_number
 
 F = TypeVar("F", bound=Callable[..., Any])
 ErrorView = Callable[[SightlineError], ResponseReturnValue]
@@ -29,18 +29,12 @@ __all__ = ["ErrorView", "back_to", "error_view", "form_date", "form_int", "json_
 
 def form_date(field: str) -> date:
     """A required YYYY-MM-DD form field, or a ValidationError naming it."""
-    day = parse_day(field, request.form.get(field, ""))
-    if day is None:
-        raise ValidationError(field, "enter a date as YYYY-MM-DD")
-    return day
+    return required_day(field, request.form.get(field, ""))
 
 
 def form_int(field: str) -> int:
     """A whole-number form field, or a ValidationError naming it."""
-    try:
-        return int(request.form.get(field, "").strip())
-    except ValueError:
-        raise ValidationError(field, "a number is required") from None
+    return whole_number(field, request.form.get(field, ""))
 
 
 def on_error(render: ErrorView) -> Callable[[F], F]:

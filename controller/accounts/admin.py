@@ -20,7 +20,7 @@ from controller.settings import SecuritySettings
 from controller.store import accounts as account_repo
 from controller.store import audit as audit_repo
 from controller.store import users as user_repo
-from controller.validation import parse_day
+from controller.validation import required_day
 
 PERMISSION = "users.manage"
 ALERT_DAYS = 30
@@ -124,7 +124,7 @@ def record_training(engine: Engine, caller: Caller, username: str, *, course: st
     """Record a completed ALPR training: course, date (YYYY-MM-DD), trainer (462.4.1)."""
     _target(engine, caller, "training.record", username)
     return users.record_training(engine, username=username, course=course,
-                                 completed_on=_required_day("completed_on", completed_on),
+                                 completed_on=required_day("completed_on", completed_on),
                                  trainer=trainer, **caller.who())
 
 
@@ -133,12 +133,5 @@ def publish_policy(engine: Engine, caller: Caller, *, version: str, title: str,
     """Publish a policy version as text; every user acknowledges it before going on."""
     authorize(engine, caller, PERMISSION, "policy.publish", data={"version": version})
     return users.publish_policy(engine, version=version, title=title,
-                                adopted_on=_required_day("adopted_on", adopted_on),
+                                adopted_on=required_day("adopted_on", adopted_on),
                                 text=text, **caller.who())
-
-
-def _required_day(field: str, value: str) -> date:
-    day = parse_day(field, value)
-    if day is None:
-        raise ValidationError(field, "enter a date as YYYY-MM-DD")
-    return day
