@@ -60,3 +60,31 @@ def test_only_the_command_imports_web() -> None:
     )
     assert all(p == "controller/cli.py" or p.startswith("controller/commands/")
                for p in importers), importers
+
+
+def test_web_reaches_data_only_through_use_cases() -> None:
+    """DESIGN.md section 4: ``web`` never imports ``controller.store`` nor SQLAlchemy.
+
+    Every use case is a controller function that checks role, purpose and training
+    and writes the audit record; a blueprint that reached the store could skip all
+    three. ``from controller import store`` counts too.
+    """
+    forbidden = ("controller.store", "sqlalchemy")
+
+    def offends(module: str) -> bool:
+        return any(module == name or module.startswith(name + ".") for name in forbidden)
+
+    offenders: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "web").rglob("*.py")):
+        found = []
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                found += [a.name for a in node.names if offends(a.name)]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                module = node.module
+                found += [module] if offends(module) else []
+                found += [f"{module}.{a.name}" for a in node.names
+                          if offends(f"{module}.{a.name}")]
+        if found:
+            offenders[str(path.relative_to(ROOT))] = found
+    assert offenders == {}

@@ -9,7 +9,6 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import Engine, text
 from werkzeug.exceptions import HTTPException
 
 from controller.bridge import Bridge
@@ -17,6 +16,7 @@ from controller.errors import NotFound, PolicyViolation, SightlineError, Validat
 from controller.metrics import Metrics
 from controller.search.views import GrantCache
 from controller.settings import Settings
+from controller.system import Database, database_reachable
 from web import (
     audit,
     auth,
@@ -50,16 +50,6 @@ SECURITY_HEADERS = {
 BLUEPRINTS = (auth.bp, home.bp, users.bp, search.bp, reads.bp, audit.bp, hits.bp,
               hotlists.bp, cameras.bp, live.bp, compliance.bp, sharing.bp, holds.bp,
               transparency.bp)
-
-
-def database_reachable(engine: Engine) -> bool:
-    """Tell whether the database answers a trivial query."""
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception:  # any driver error means "not reachable" for health
-        return False
-    return True
 
 
 def _utc(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
@@ -104,7 +94,7 @@ def _register_errors(app: Flask) -> None:
         return _refused(exc, 403, "Not allowed")
 
 
-def _register_health(app: Flask, settings: Settings, bridge: Bridge, engine: Engine,
+def _register_health(app: Flask, settings: Settings, bridge: Bridge, engine: Database,
                      metrics: Metrics) -> None:
     @app.get("/healthz")
     @permission("public")
@@ -126,12 +116,12 @@ def _register_health(app: Flask, settings: Settings, bridge: Bridge, engine: Eng
         return Response(generate_latest(metrics.registry), mimetype=CONTENT_TYPE_LATEST)
 
 
-def create_app(settings: Settings, bridge: Bridge, *, engine: Engine, metrics: Metrics,
+def create_app(settings: Settings, bridge: Bridge, *, engine: Database, metrics: Metrics,
                secret_key: str | None = None) -> Flask:
     """Build the web application for one controller.
 
-    ``bridge`` is the only way into the controller loop; ``engine`` gives the
-    request threads the system of record through ``controller.store`` functions.
+    ``bridge`` is the only way into the controller loop; ``engine`` is the handle on
+    the system of record the views pass to the controller's use cases.
     """
     app = Flask(__name__)
     app.config.update(

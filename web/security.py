@@ -25,12 +25,12 @@ from flask import (
     session,
     url_for,
 )
-from sqlalchemy import Engine
 from werkzeug.wrappers import Response as BaseResponse
 
 from controller import audit
 from controller.accounts import Caller, roles, sessions, users
 from controller.settings import Settings
+from controller.system import Database
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -64,7 +64,7 @@ def permission_of(app: Flask, endpoint: str | None) -> str | None:
     return getattr(view, PERMISSION_ATTR, None)
 
 
-def engine() -> Engine:
+def engine() -> Database:
     """The engine of the application handling this request."""
     return current_app.extensions["sightline"]["engine"]  # type: ignore[no-any-return]
 
