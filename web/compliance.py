@@ -8,32 +8,17 @@ the policy with its reason (403), and nothing stored changes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from controller.compliance import admin, retention
-from controller.errors import SightlineError
-from web.forms import ErrorView, form_date, form_int, on_error
+from web.forms import done, form_date, form_int, on_error, shown_on
 from web.security import caller, engine, permission, settings
 
 bp = Blueprint("compliance", __name__, url_prefix="/compliance")
-
-
-def shown_on(page: Callable[..., str]) -> ErrorView:
-    """Show a refusal on ``page`` with the form as the user filled it."""
-    def render(exc: SightlineError) -> str:
-        return page(error=str(exc))
-    return render
-
-
-def done(message: str, back: str) -> ResponseReturnValue:
-    """Flash what was done and go back to ``back`` (303)."""
-    flash(message, "info")
-    return redirect(url_for(back), 303)
 
 
 @bp.get("")

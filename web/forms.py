@@ -18,14 +18,10 @@ from flask import flash, g, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 from controller.errors import SightlineError
-from controller.validation import parse_day, parse_time, required_day, whole_number
+from controller.validation import required_day, whole_number
 
 F = TypeVar("F", bound=Callable[..., Any])
 ErrorView = Callable[[SightlineError], ResponseReturnValue]
-
-__all__ = ["ErrorView", "back_to", "error_view", "form_date", "form_int", "json_error", "on_error",
-           "parse_day", "parse_time"]
-
 
 def form_date(field: str) -> date:
     """A required YYYY-MM-DD form field, or a ValidationError naming it."""
@@ -69,3 +65,16 @@ def back_to(endpoint: str) -> ErrorView:
 def json_error(exc: SightlineError) -> ResponseReturnValue:
     """A refusal as JSON ``{error, field}`` for views a script calls."""
     return jsonify(error=str(exc), field=getattr(exc, "field", None))
+
+
+def shown_on(page: Callable[..., str]) -> ErrorView:
+    """Show a refusal on ``page`` (as ``error``), with the form as the user filled it."""
+    def render(exc: SightlineError) -> str:
+        return page(error=str(exc))
+    return render
+
+
+def done(message: str, back: str) -> ResponseReturnValue:
+    """Flash what was done and go back to the page ``back`` (303)."""
+    flash(message, "info")
+    return redirect(url_for(back), 303)

@@ -8,8 +8,7 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from controller.compliance import holds
-from web.compliance import done, shown_on
-from web.forms import form_int, on_error
+from web.forms import done, form_int, on_error, shown_on
 from web.security import caller, engine, permission, settings
 
 bp = Blueprint("holds", __name__, url_prefix="/holds")

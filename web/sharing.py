@@ -9,8 +9,7 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from controller.compliance import sharing
-from web.compliance import done, shown_on
-from web.forms import form_int, on_error
+from web.forms import done, form_int, on_error, shown_on
 from web.security import caller, engine, permission, settings
 
 bp = Blueprint("sharing", __name__, url_prefix="/compliance/sharing")
