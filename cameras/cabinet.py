@@ -353,11 +353,6 @@ class CabinetMonitor:
         """Whether the presence loop saw a vehicle at the last poll (sample faster)."""
         return bool(self._last and self._last.inputs.get(VEHICLE_PRESENCE))
 
-    @property
-    def last_reading(self) -> CabinetReading | None:
-        """The most recent successful poll."""
-        return self._last
-
     def health(self) -> CabinetHealth:
         """The cabinet's health model for the controller, web UI and /metrics."""
         alarms: list[Alarm] = []

@@ -113,21 +113,6 @@ class CameraMasks:
     zones: tuple[RecognitionZone, ...] = field(default=())
 
 
-def point_in_polygon(x: float, y: float, polygon: Sequence[Point]) -> bool:
-    """Non-zero winding test: is ``(x, y)`` enclosed by ``polygon``?"""
-    winding = 0
-    count = len(polygon)
-    for i in range(count):
-        x0, y0 = polygon[i]
-        x1, y1 = polygon[(i + 1) % count]
-        cross = (x1 - x0) * (y - y0) - (x - x0) * (y1 - y0)
-        if y0 <= y < y1 and cross > 0:
-            winding += 1
-        elif y1 <= y < y0 and cross < 0:
-            winding -= 1
-    return winding != 0
-
-
 def rasterise(polygons: Sequence[Sequence[Point]], width: int, height: int) -> Image:
     """Return a ``height x width`` array: 0 inside any polygon (grown by a pixel), else 1."""
     covered: Image = np.zeros((height, width), dtype=np.uint8)
@@ -224,15 +209,6 @@ class FrameMasker:
         if x2 <= x1 or y2 <= y1:
             return False
         return bool((mult[y1:y2, x1:x2] == 0).any())
-
-    def box_in_zone(self, box: Box, width: int, height: int) -> bool:
-        """Whether the centre of a pixel box lies in a recognition zone (true if none set)."""
-        zones = self._config.zones
-        if not zones:
-            return True
-        cx = (box[0] + box[2]) / 2 / width
-        cy = (box[1] + box[3]) / 2 / height
-        return any(point_in_polygon(cx, cy, z.polygon) for z in zones)
 
 
 def _clip_box(box: Box, width: int, height: int) -> tuple[int, int, int, int]:

@@ -10,6 +10,7 @@ raised on purpose"::
     ├── ConfigError                     a settings or provisioning file is wrong
     ├── StoreError                      the database refused or is unreachable
     │   ├── StoreUnavailable            connection lost: spool and retry
+    │   ├── Conflict                    a row with the same key is already stored
     │   └── NotFound                    no such row
     ├── ValidationError                 bad input from outside, names the field/line
     ├── PolicyViolation                 an action the ALPR policy forbids
@@ -60,6 +61,11 @@ class StoreError(SightlineError):
 
 class StoreUnavailable(StoreError):
     """The database cannot be reached; callers spool and retry."""
+
+
+class Conflict(StoreError):
+    """A row with the same unique key is already stored (the store's translation of a
+    database integrity error, so that no caller outside the store sees SQLAlchemy)."""
 
 
 class NotFound(StoreError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TypeAlias
 
-from sqlalchemy import Engine
+from controller.store import Engine
 
 Database: TypeAlias = Engine
 

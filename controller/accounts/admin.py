@@ -11,12 +11,11 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
-
 from controller import policy
 from controller.accounts import Caller, authorize, users
 from controller.errors import ValidationError
 from controller.settings import SecuritySettings
+from controller.store import Engine
 from controller.store import accounts as account_repo
 from controller.store import audit as audit_repo
 from controller.store import users as user_repo

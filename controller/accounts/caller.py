@@ -14,11 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
-
 from controller import audit
 from controller.accounts import roles
 from controller.errors import AccessDenied
+from controller.store import Engine
 
 
 @dataclass(frozen=True)

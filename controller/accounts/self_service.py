@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
-
 from controller.accounts import Caller, authorize, users
 from controller.errors import NotFound, ValidationError
+from controller.store import Engine
 from controller.store import accounts as account_repo
 
 PERMISSION = "account"

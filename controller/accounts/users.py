@@ -11,10 +11,9 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 
 from controller import audit, policy
-from controller.errors import NotFound, ValidationError
+from controller.errors import Conflict, NotFound, ValidationError
 from controller.settings import SecuritySettings
 from controller.store import accounts as account_repo
 from controller.store import users as repo
@@ -264,7 +263,7 @@ def publish_policy(engine: Engine, *, version: str, title: str, adopted_on: date
             engine, version=version, title=title, adopted_on=adopted_on, content=body,
             content_type="text/plain; charset=utf-8", sha256=digest, published_by=actor,
             now=datetime.now(UTC))
-    except IntegrityError:
+    except Conflict:
         raise ValidationError("version", f"version '{version}' is already published") from None
     forget_training_state()
     _audit(engine, actor, "policy.publish", client_addr, version=version, sha256=digest)

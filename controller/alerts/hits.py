@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
-
 from controller.accounts import Caller, authorize, record
 from controller.alerts import dispatch
 from controller.errors import ValidationError
+from controller.store import Engine
 from controller.store import hits as hit_repo
 from controller.validation import day_window, optional_text, parse_day
 from inference.plates import normalise

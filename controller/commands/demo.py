@@ -9,16 +9,15 @@ import sys
 from pathlib import Path
 
 import click
-from sqlalchemy import func, select
 
 from controller.app import Controller
 from controller.commands.compose import web_factory
 from controller.demo import world
 from controller.settings import Settings
 from controller.settings.loader import ENV_DATA_DIR, load_settings
+from controller.store import reads as read_repo
 from controller.store.engine import make_engine
 from controller.store.migrate import upgrade
-from controller.store.schema import hits, reads
 
 DEMO_DATA_DIR = Path("demo-data")
 
@@ -34,12 +33,9 @@ def demo_settings(config: str | None) -> Settings:
 def _counts(settings: Settings) -> tuple[int, int]:
     engine = make_engine(settings.database_url())
     try:
-        with engine.connect() as conn:
-            n_reads = conn.execute(select(func.count()).select_from(reads)).scalar_one()
-            n_hits = conn.execute(select(func.count()).select_from(hits)).scalar_one()
+        return read_repo.count_reads_and_hits(engine)
     finally:
         engine.dispose()
-    return int(n_reads), int(n_hits)
 
 
 @click.command("demo")

@@ -12,15 +12,15 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
-
 from controller.accounts import Caller, authorize
 from controller.compliance import court_orders, exports, retention, transparency
 from controller.errors import ValidationError
 from controller.settings import Settings
-from controller.store import compliance as repo
-from controller.store import compliance_reports as reports
+from controller.store import Engine
+from controller.store import accounts as account_repo
+from controller.store import audit as audit_repo
 from controller.store import regions as region_repo
+from controller.store import retention as retention_repo
 from controller.store import sites as site_repo
 from controller.validation import parse_time, required_day, whole_number
 
@@ -31,8 +31,8 @@ OVERVIEW_ROWS = 5
 def overview(engine: Engine, caller: Caller) -> dict[str, Any]:
     """The newest purge proposals and audit reviews, and the masks lifted now."""
     authorize(engine, caller, PERMISSION, "compliance.view")
-    return {"proposals": repo.list_proposals(engine, OVERVIEW_ROWS),
-            "reviews": repo.list_reviews(engine)[:OVERVIEW_ROWS],
+    return {"proposals": retention_repo.list_proposals(engine, OVERVIEW_ROWS),
+            "reviews": audit_repo.list_reviews(engine)[:OVERVIEW_ROWS],
             "lifts": court_orders.active_lifts(engine)}
 
 
@@ -41,7 +41,7 @@ def overview(engine: Engine, caller: Caller) -> dict[str, Any]:
 def purge_proposals(engine: Engine, caller: Caller) -> list[dict[str, Any]]:
     """Purge proposals with their approvals, newest first."""
     authorize(engine, caller, PERMISSION, "retention.view")
-    return repo.list_proposals(engine)
+    return retention_repo.list_proposals(engine)
 
 
 def propose_purge(engine: Engine, settings: Settings, caller: Caller) -> dict[str, Any]:
@@ -83,7 +83,7 @@ def audit_packages(engine: Engine, settings: Settings, caller: Caller) -> dict[s
     folder = exports.audit_export_dir(settings)
     packages = sorted((p.name for p in folder.iterdir() if p.is_dir() and
                        not p.name.startswith(".")), reverse=True) if folder.exists() else []
-    return {"reviews": repo.list_reviews(engine), "packages": packages, "folder": folder,
+    return {"reviews": audit_repo.list_reviews(engine), "packages": packages, "folder": folder,
             "default_quarter": exports.previous_quarter(datetime.now(UTC).date())}
 
 
@@ -112,7 +112,7 @@ def court_orders_on_file(engine: Engine, caller: Caller) -> dict[str, Any]:
     cameras = site_repo.list_cameras(engine)
     masks = [dict(r, camera=c["name"]) for c in cameras
              for r in region_repo.with_lifts(engine, [c["id"]]) if r["kind"] == "privacy_mask"]
-    return {"masks": masks, "lifts": repo.suspensions(engine)}
+    return {"masks": masks, "lifts": region_repo.suspensions(engine)}
 
 
 def lift_mask(engine: Engine, caller: Caller, *, region_id: str, court_order: str, court: str,
@@ -136,7 +136,7 @@ def lift_mask(engine: Engine, caller: Caller, *, region_id: str, court_order: st
 def policy_versions(engine: Engine, caller: Caller) -> list[dict[str, Any]]:
     """Every published policy version, newest first."""
     authorize(engine, caller, PERMISSION, "policy.view")
-    return reports.policy_history(engine)
+    return account_repo.policy_history(engine)
 
 
 def publish_policy_document(engine: Engine, caller: Caller, *, version: str, title: str,

@@ -10,11 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
-
 from controller import audit
 from controller.accounts import Caller, authorize
 from controller.errors import ValidationError
+from controller.store import Engine
 from controller.store import audit as audit_repo
 from controller.validation import day_window, parse_day
 from inference.plates import normalise

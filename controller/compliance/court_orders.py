@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from controller import audit
 from controller.errors import NotFound, ValidationError
 from controller.jobs import runner
-from controller.store import compliance as repo
+from controller.store import regions as region_repo
 from controller.validation import required_text
 
 log = logging.getLogger("sightline.court_orders")
@@ -43,15 +43,15 @@ def lift_mask(engine: Engine, *, region_id: int, court_order: str, court: str,
     if expires_at <= when:
         raise ValidationError("expires_at", "the order's expiry must be in the future")
     try:
-        region = repo.get_region(engine, region_id)
+        region = region_repo.get_region(engine, region_id)
     except NotFound:
         raise ValidationError("region", f"no privacy mask {region_id}") from None
     if region["kind"] != "privacy_mask":
         raise ValidationError("region", f"region {region_id} is a recognition zone, "
                                         "not a privacy mask")
-    if any(s["region_id"] == region_id for s in repo.suspensions(engine, active_only=True)):
+    if any(s["region_id"] == region_id for s in region_repo.suspensions(engine, active_only=True)):
         raise ValidationError("region", f"mask {region_id} is already lifted under an order")
-    suspension_id = repo.add_suspension(engine, region_id=region_id, court_order=court_order,
+    suspension_id = region_repo.add_suspension(engine, region_id=region_id, court_order=court_order,
                                         court=court, actor=actor, now=when,
                                         expires_at=expires_at)
     audit.record(engine, audit.AuditEvent(
@@ -69,8 +69,8 @@ def restore_due(engine: Engine, now: datetime | None = None,
     """Mark every lift whose order has expired as restored; audit each; return them."""
     when = (now or datetime.now(UTC)).astimezone(UTC)
     restored = []
-    for lift in repo.due_restorations(engine, when):
-        if not repo.mark_restored(engine, int(lift["id"]), when):
+    for lift in region_repo.due_restorations(engine, when):
+        if not region_repo.mark_restored(engine, int(lift["id"]), when):
             continue  # another controller process restored it first
         audit.record(engine, audit.AuditEvent(
             actor=actor, action="mask.restore", case_number=lift["court_order"],
@@ -86,7 +86,7 @@ def restore_due(engine: Engine, now: datetime | None = None,
 
 def active_lifts(engine: Engine) -> list[dict[str, Any]]:
     """Masks currently lifted under a court order."""
-    return repo.suspensions(engine, active_only=True)
+    return region_repo.suspensions(engine, active_only=True)
 
 
 @runner.register("mask_restore")

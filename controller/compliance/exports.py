@@ -25,8 +25,9 @@ from controller.compliance import audit_flags, audit_render
 from controller.errors import ValidationError
 from controller.jobs import runner
 from controller.settings import Settings
-from controller.store import compliance as repo
-from controller.store import compliance_reports as reports
+from controller.store import accounts as account_repo
+from controller.store import audit as audit_repo
+from controller.store import hits as hit_repo
 
 log = logging.getLogger("sightline.exports")
 
@@ -156,10 +157,10 @@ def build_audit_package(engine: Engine, settings: Settings, quarter: str, out_di
     label, start, end = parse_quarter(quarter)
     name = f"audit-{label}"
     folder = new_package(out_dir, name)
-    events = list(reports.audit_between(engine, start, end))
-    roles = reports.user_roles_and_training(engine)
+    events = list(audit_repo.audit_between(engine, start, end))
+    roles = account_repo.user_roles_and_training(engine)
     flags = audit_flags.review_flags(events, roles, settings.security.training_valid_days)
-    hit_times = reports.hit_times(engine, start, end)
+    hit_times = hit_repo.hit_times(engine, start, end)
     charts = audit_flags.figures(events, hit_times, start.date(), end.date())
     chain = audit.verify(engine).as_dict()
     meta = {
@@ -208,9 +209,9 @@ def record_review(engine: Engine, *, quarter: str, reviewed_on: date, findings: 
         raise ValidationError("findings", "record the findings (write 'none' if none)")
     if not actions:
         raise ValidationError("actions", "record the actions taken (write 'none' if none)")
-    if any(r["quarter"] == label for r in repo.list_reviews(engine)):
+    if any(r["quarter"] == label for r in audit_repo.list_reviews(engine)):
         raise ValidationError("quarter", f"the review of {label} is already recorded")
-    review_id = repo.record_review(engine, quarter=label, reviewed_on=reviewed_on,
+    review_id = audit_repo.record_review(engine, quarter=label, reviewed_on=reviewed_on,
                                    findings=findings, actions=actions, actor=actor,
                                    now=datetime.now(UTC))
     audit.record(engine, audit.AuditEvent(
@@ -222,7 +223,7 @@ def record_review(engine: Engine, *, quarter: str, reviewed_on: date, findings: 
 
 def last_review_date(engine: Engine) -> date | None:
     """The date of the most recent completed review (for the transparency page)."""
-    reviews = repo.list_reviews(engine)
+    reviews = audit_repo.list_reviews(engine)
     return reviews[0]["reviewed_on"] if reviews else None
 
 

@@ -21,8 +21,10 @@ from controller.accounts import Caller, authorize
 from controller.compliance import exports
 from controller.errors import NotFound, ValidationError
 from controller.settings import Settings
-from controller.store import compliance as repo
-from controller.store import compliance_reports as reports
+from controller.store import audit as audit_repo
+from controller.store import hits as hit_repo
+from controller.store import holds as hold_repo
+from controller.store import reads as read_repo
 from controller.store.images import ImageStore
 from controller.validation import required_text, whole_number
 
@@ -35,7 +37,7 @@ def _read_ids(engine: Engine, read_uuids: Sequence[str]) -> list[int]:
         raise ValidationError("reads", "choose at least one read")
     if len(wanted) > MAX_READS:
         raise ValidationError("reads", f"at most {MAX_READS} reads per request")
-    found = repo.read_ids_for_uuids(engine, wanted)
+    found = hold_repo.read_ids_for_uuids(engine, wanted)
     unknown = [u for u in wanted if u not in found]
     if unknown:
         raise ValidationError("reads", f"no read {unknown[0]}")
@@ -44,12 +46,12 @@ def _read_ids(engine: Engine, read_uuids: Sequence[str]) -> list[int]:
 
 def reads_of_search(engine: Engine, search_event_id: int, username: str) -> list[str]:
     """The read uuids a user's own search returned (from its access-log entry)."""
-    event = reports.audit_event(engine, search_event_id)
+    event = audit_repo.audit_event(engine, search_event_id)
     if event is None or event["actor"] != username or event["outcome"] != "allowed" or \
             not str(event["action"]).startswith("search."):
         raise ValidationError("search_id", f"no search {search_event_id} of yours")
     ids = [int(i) for i in event["data"].get("read_ids", [])]
-    read_rows = reports.reads_by_ids(engine, ids) if ids else []
+    read_rows = read_repo.reads_by_ids(engine, ids) if ids else []
     return [str(r["uuid"]) for r in read_rows]
 
 
@@ -59,9 +61,9 @@ def create_hold(engine: Engine, *, case_number: str, reason: str, read_uuids: Se
     case_number = required_text("case_number", case_number, 64)
     reason = required_text("reason", reason, 500)
     read_ids = _read_ids(engine, read_uuids)
-    hold_id = repo.create_hold(engine, case_number=case_number, reason=reason, actor=actor,
+    hold_id = hold_repo.create_hold(engine, case_number=case_number, reason=reason, actor=actor,
                                now=datetime.now(UTC))
-    repo.add_hold_reads(engine, hold_id, read_ids)
+    hold_repo.add_hold_reads(engine, hold_id, read_ids)
     audit.record(engine, audit.AuditEvent(
         actor=actor, action="hold.create", client_addr=client_addr, case_number=case_number,
         data={"hold_id": hold_id, "reason": reason, "reads": len(read_ids),
@@ -72,10 +74,10 @@ def create_hold(engine: Engine, *, case_number: str, reason: str, read_uuids: Se
 def add_reads(engine: Engine, hold_id: int, read_uuids: Sequence[str], *, actor: str,
               client_addr: str | None = None) -> int:
     """Attach more reads to an open hold; audited; return how many were new."""
-    hold = repo.get_hold(engine, hold_id)
+    hold = hold_repo.get_hold(engine, hold_id)
     if hold["released_at"] is not None:
         raise ValidationError("hold", f"hold {hold_id} was released")
-    added = repo.add_hold_reads(engine, hold_id, _read_ids(engine, read_uuids))
+    added = hold_repo.add_hold_reads(engine, hold_id, _read_ids(engine, read_uuids))
     audit.record(engine, audit.AuditEvent(
         actor=actor, action="hold.add_reads", client_addr=client_addr,
         case_number=hold["case_number"], data={"hold_id": hold_id, "added": added}))
@@ -85,8 +87,8 @@ def add_reads(engine: Engine, hold_id: int, read_uuids: Sequence[str], *, actor:
 def release_hold(engine: Engine, hold_id: int, *, actor: str,
                  client_addr: str | None = None) -> None:
     """Release a hold: its reads fall back under the retention schedule; audited."""
-    hold = repo.get_hold(engine, hold_id)
-    if not repo.release_hold(engine, hold_id, actor, datetime.now(UTC)):
+    hold = hold_repo.get_hold(engine, hold_id)
+    if not hold_repo.release_hold(engine, hold_id, actor, datetime.now(UTC)):
         raise ValidationError("hold", f"hold {hold_id} was already released")
     audit.record(engine, audit.AuditEvent(
         actor=actor, action="hold.release", client_addr=client_addr,
@@ -95,13 +97,13 @@ def release_hold(engine: Engine, hold_id: int, *, actor: str,
 
 def list_holds(engine: Engine) -> list[dict[str, Any]]:
     """Every hold with its read count, newest first."""
-    return repo.list_holds(engine)
+    return hold_repo.list_holds(engine)
 
 
 def get_hold(engine: Engine, hold_id: int) -> dict[str, Any]:
     """One hold; a missing one is a ValidationError naming the hold."""
     try:
-        return repo.get_hold(engine, hold_id)
+        return hold_repo.get_hold(engine, hold_id)
     except NotFound:
         raise ValidationError("hold", f"no evidence hold {hold_id}") from None
 
@@ -113,9 +115,9 @@ def _dump(value: Any) -> str:
 def write_reads_package(engine: Engine, settings: Settings, folder: Path,
                         read_ids: Sequence[int]) -> dict[str, Any]:
     """Write reads.json, hits.json and the images of ``read_ids`` into ``folder``."""
-    rows = reports.reads_by_ids(engine, read_ids)
-    hits = reports.hits_for_reads(engine, read_ids)
-    images = reports.images_for_reads(engine, read_ids)
+    rows = read_repo.reads_by_ids(engine, read_ids)
+    hits = hit_repo.hits_for_reads(engine, read_ids)
+    images = read_repo.images_for_reads(engine, read_ids)
     store = ImageStore(settings.data_dir)
     copied, mismatched = [], []
     for image in images:
@@ -146,9 +148,9 @@ def export_evidence(engine: Engine, settings: Settings, hold_id: int, out_dir: P
     hold = get_hold(engine, hold_id)
     name = f"evidence-hold-{hold_id}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
     folder = exports.new_package(out_dir, name)
-    read_ids = repo.hold_read_ids(engine, hold_id)
+    read_ids = hold_repo.hold_read_ids(engine, hold_id)
     written = write_reads_package(engine, settings, folder, read_ids)
-    lines = reports.audit_lines_about(
+    lines = audit_repo.audit_lines_about(
         engine, plates=sorted({str(r["plate"]) for r in written["reads"]}),
         read_uuids=[str(r["uuid"]) for r in written["reads"]],
         case_number=str(hold["case_number"]))

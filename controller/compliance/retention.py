@@ -24,7 +24,7 @@ from controller import audit, policy
 from controller.errors import PolicyViolation, StoreError, ValidationError
 from controller.jobs import runner
 from controller.settings import POLICY_MINIMUM_DAYS, Settings
-from controller.store import compliance as repo
+from controller.store import retention as retention_repo
 from controller.store.images import ImageStore
 
 log = logging.getLogger("sightline.retention")
@@ -64,20 +64,20 @@ def propose(engine: Engine, settings: Settings, *, actor: str = SCHEDULER_ACTOR,
     """
     today = today or datetime.now(UTC).date()
     cutoff = cutoff_for(settings, today)
-    count, oldest, newest = repo.eligible_summary(engine, cutoff)
+    count, oldest, newest = retention_repo.eligible_summary(engine, cutoff)
     if skip_empty and count == 0:
         return None
-    proposal_id = repo.create_proposal(engine, cutoff=cutoff, count=count, oldest=oldest,
+    proposal_id = retention_repo.create_proposal(engine, cutoff=cutoff, count=count, oldest=oldest,
                                        newest=newest, now=datetime.now(UTC))
     audit.record(engine, audit.AuditEvent(
         actor=actor, action="retention.propose", client_addr=client_addr,
         data={"proposal_id": proposal_id, "cutoff": cutoff.isoformat(), "reads": count,
               "oldest": oldest, "newest": newest, "retention_days": settings.retention.days}))
-    return repo.get_proposal(engine, proposal_id)
+    return retention_repo.get_proposal(engine, proposal_id)
 
 
 def _open(engine: Engine, proposal_id: int) -> dict[str, Any]:
-    proposal = repo.get_proposal(engine, proposal_id)
+    proposal = retention_repo.get_proposal(engine, proposal_id)
     if proposal["status"] == "purged":
         raise ValidationError("proposal", f"proposal {proposal_id} was already purged")
     return proposal
@@ -106,14 +106,14 @@ def record_council(engine: Engine, proposal_id: int, *, meeting_on: date, resolu
     proposal = _open(engine, proposal_id)
     proposal.update(council_meeting_on=meeting_on, council_resolution=resolution,
                     council_recorded_by=actor)
-    repo.update_proposal(engine, proposal_id, council_meeting_on=meeting_on,
+    retention_repo.update_proposal(engine, proposal_id, council_meeting_on=meeting_on,
                          council_resolution=resolution, council_recorded_by=actor,
                          status=_status_after(proposal))
     audit.record(engine, audit.AuditEvent(
         actor=actor, action="retention.council", client_addr=client_addr,
         data={"proposal_id": proposal_id, "meeting_on": meeting_on.isoformat(),
               "resolution": resolution}))
-    return repo.get_proposal(engine, proposal_id)
+    return retention_repo.get_proposal(engine, proposal_id)
 
 
 def record_attorney(engine: Engine, proposal_id: int, *, name: str, permitted_on: date,
@@ -126,13 +126,14 @@ def record_attorney(engine: Engine, proposal_id: int, *, name: str, permitted_on
     _past("attorney_on", permitted_on, today or datetime.now(UTC).date())
     proposal = _open(engine, proposal_id)
     proposal.update(attorney_name=name, attorney_on=permitted_on, attorney_recorded_by=actor)
-    repo.update_proposal(engine, proposal_id, attorney_name=name, attorney_on=permitted_on,
-                         attorney_recorded_by=actor, status=_status_after(proposal))
+    retention_repo.update_proposal(engine, proposal_id, attorney_name=name,
+                                   attorney_on=permitted_on, attorney_recorded_by=actor,
+                                   status=_status_after(proposal))
     audit.record(engine, audit.AuditEvent(
         actor=actor, action="retention.attorney", client_addr=client_addr,
         data={"proposal_id": proposal_id, "attorney": name,
               "permitted_on": permitted_on.isoformat()}))
-    return repo.get_proposal(engine, proposal_id)
+    return retention_repo.get_proposal(engine, proposal_id)
 
 
 def missing_approvals(proposal: dict[str, Any]) -> list[str]:
@@ -182,7 +183,7 @@ def purge(engine: Engine, settings: Settings, proposal_id: int, *, actor: str,
     started = time.monotonic()
     total_reads = total_hits = total_files = 0
     while True:
-        count, hit_count, paths = repo.purge_batch(engine, proposal["cutoff"], batch)
+        count, hit_count, paths = retention_repo.purge_batch(engine, proposal["cutoff"], batch)
         if count == 0:
             break
         total_reads += count
@@ -191,8 +192,9 @@ def purge(engine: Engine, settings: Settings, proposal_id: int, *, actor: str,
         if pause_seconds:
             time.sleep(pause_seconds)
     seconds = time.monotonic() - started
-    repo.update_proposal(engine, proposal_id, status="purged", purged_at=datetime.now(UTC),
-                         purged_reads=total_reads, purged_files=total_files)
+    retention_repo.update_proposal(engine, proposal_id, status="purged",
+                                   purged_at=datetime.now(UTC), purged_reads=total_reads,
+                                   purged_files=total_files)
     report = PurgeReport(proposal_id, total_reads, total_hits, total_files, seconds)
     audit.record(engine, audit.AuditEvent(
         actor=actor, action="retention.purge", client_addr=client_addr,

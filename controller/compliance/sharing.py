@@ -26,8 +26,9 @@ from controller.accounts import Caller, authorize
 from controller.compliance import exports, holds
 from controller.errors import NotFound, PolicyViolation, ValidationError
 from controller.settings import Settings
-from controller.store import compliance_reports as repo
-from controller.store.webviews import camera_choices
+from controller.store import reads as read_repo
+from controller.store import sharing as sharing_repo
+from controller.store import sites as site_repo
 from controller.validation import parse_time, required_day, required_text, whole_number
 from inference.plates import normalise
 
@@ -117,7 +118,7 @@ def enter_request(engine: Engine, settings: Settings, *, agency: str, ori: str, 
         raise ValidationError("received_on", "the date received is in the future")
     status, reason = _initial_status(settings, kind, values["agency_state"])
     now = datetime.now(UTC)
-    request_id = repo.insert_request(engine, {
+    request_id = sharing_repo.insert_request(engine, {
         **values, "scope": scope.as_dict(), "received_on": received_on, "entered_by": actor,
         "entered_at": now, "status": status,
         **({"decided_by": "system:policy", "decided_at": now, "decision_reason": reason}
@@ -129,13 +130,13 @@ def enter_request(engine: Engine, settings: Settings, *, agency: str, ori: str, 
         data={"request_id": request_id, "agency": values["agency"], "ori": values["ori"],
               "state": values["agency_state"], "kind": kind, "status": status,
               "reason": reason, "scope": scope.as_dict()}))
-    return repo.get_request(engine, request_id)
+    return sharing_repo.get_request(engine, request_id)
 
 
 def get_request(engine: Engine, request_id: int) -> dict[str, Any]:
     """One request; a missing one is a ValidationError naming it."""
     try:
-        return repo.get_request(engine, request_id)
+        return sharing_repo.get_request(engine, request_id)
     except NotFound:
         raise ValidationError("request", f"no sharing request {request_id}") from None
 
@@ -146,7 +147,7 @@ def decide(engine: Engine, request_id: int, *, approve: bool, reason: str, actor
     reason = required_text("reason", reason, 500)
     request = get_request(engine, request_id)
     status = "approved" if approve else "denied"
-    if request["status"] != "pending" or not repo.update_request(
+    if request["status"] != "pending" or not sharing_repo.update_request(
             engine, request_id, expect_status="pending", status=status, decided_by=actor,
             decided_at=datetime.now(UTC), decision_reason=reason):
         raise ValidationError("request", f"request {request_id} is {request['status']}, "
@@ -171,7 +172,7 @@ def fulfil(engine: Engine, settings: Settings, request_id: int, out_dir: Path, *
                "records_release" else f"it is {request['status']}")
         raise PolicyViolation(f"policy 462.12: request {request_id} is not released: {why}")
     scope = Scope.from_dict(request["scope"])
-    rows = repo.reads_in_scope(engine, plates=scope.plates, since=scope.since,
+    rows = read_repo.reads_in_scope(engine, plates=scope.plates, since=scope.since,
                                until=scope.until, camera_ids=scope.camera_ids,
                                limit=MAX_RELEASE + 1)
     if len(rows) > MAX_RELEASE:
@@ -184,7 +185,7 @@ def fulfil(engine: Engine, settings: Settings, request_id: int, out_dir: Path, *
          "Official use only (DPPA, 18 U.S.C. 2721; Civil Code 1798.90.55)."},
         indent=1, default=exports.json_default), encoding="utf-8")
     final, manifest_hash = exports.seal_package(folder, name)
-    repo.update_request(engine, request_id, expect_status="approved", status="fulfilled",
+    sharing_repo.update_request(engine, request_id, expect_status="approved", status="fulfilled",
                         fulfilled_at=datetime.now(UTC), export_path=str(final))
     audit.record(engine, audit.AuditEvent(
         actor=actor, action="sharing.fulfil", client_addr=client_addr,
@@ -197,7 +198,7 @@ def fulfil(engine: Engine, settings: Settings, request_id: int, out_dir: Path, *
 
 def list_requests(engine: Engine) -> list[dict[str, Any]]:
     """Every request on file, newest first."""
-    return repo.list_requests(engine)
+    return sharing_repo.list_requests(engine)
 
 
 # --- use cases: what the web, the API and the CLI offer, role and training checked ---
@@ -226,7 +227,7 @@ class RequestForm:
 def requests_on_file(engine: Engine, caller: Caller) -> dict[str, Any]:
     """Every request on file, newest first, and the cameras a scope may name."""
     authorize(engine, caller, PERMISSION, "sharing.list")
-    return {"requests": list_requests(engine), "cameras": camera_choices(engine)}
+    return {"requests": list_requests(engine), "cameras": site_repo.camera_choices(engine)}
 
 
 def _scope(form: RequestForm) -> Scope:

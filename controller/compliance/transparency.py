@@ -13,15 +13,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 
 from controller import audit
 from controller.accounts import users
 from controller.compliance import exports, program
-from controller.errors import NotFound, ValidationError
+from controller.errors import Conflict, NotFound, ValidationError
 from controller.settings import Settings
 from controller.store import accounts as account_repo
-from controller.store import compliance_reports as repo
+from controller.store import program as program_repo
+from controller.store import sharing as sharing_repo
 
 MARKDOWN = "text/markdown; charset=utf-8"
 PDF = "application/pdf"
@@ -65,7 +65,7 @@ def publish_document(engine: Engine, *, version: str, title: str, adopted_on: da
             engine, version=version, title=title, adopted_on=adopted_on, content=data,
             content_type=content_type, sha256=digest, published_by=actor,
             now=datetime.now(UTC))
-    except IntegrityError:
+    except Conflict:
         raise ValidationError("version", f"version '{version}' is already published") from None
     users.forget_training_state()  # every user's gate must see the new version at once
     audit.record(engine, audit.AuditEvent(
@@ -78,7 +78,7 @@ def publish_document(engine: Engine, *, version: str, title: str, adopted_on: da
 def policy_document(engine: Engine, version_id: int) -> dict[str, Any]:
     """A published version with its content; unknown ids are a ValidationError."""
     try:
-        return repo.policy_document(engine, version_id)
+        return account_repo.policy_document(engine, version_id)
     except NotFound:
         raise ValidationError("version", f"no policy version {version_id}") from None
 
@@ -87,7 +87,7 @@ def transparency(engine: Engine, settings: Settings,
                  now: datetime | None = None) -> dict[str, Any]:
     """Everything the public page shows: policy, history, hearing, retention, figures."""
     when = (now or datetime.now(UTC)).astimezone(UTC)
-    history = repo.policy_history(engine)
+    history = account_repo.policy_history(engine)
     current = account_repo.current_policy(engine)
     state = program.status(engine, when.date())
     return {
@@ -97,8 +97,8 @@ def transparency(engine: Engine, settings: Settings,
         "adopted_on": state.adopted_on,
         "program_active": state.active,
         "retention_days": settings.retention.days,
-        "figures": repo.program_figures(engine, when - timedelta(days=30)),
-        "shared_with": repo.shared_agencies(engine),
+        "figures": program_repo.program_figures(engine, when - timedelta(days=30)),
+        "shared_with": sharing_repo.shared_agencies(engine),
         "last_review": exports.last_review_date(engine),
         "as_of": when,
     }
@@ -107,7 +107,7 @@ def transparency(engine: Engine, settings: Settings,
 def published_policy(engine: Engine, version_id: str) -> dict[str, Any]:
     """A published version as the public asks for it (no login: 462.9); NotFound if none."""
     try:
-        return repo.policy_document(engine, int(version_id))
+        return account_repo.policy_document(engine, int(version_id))
     except (ValueError, NotFound):
         raise NotFound("no such policy version") from None
 

@@ -29,7 +29,7 @@ from controller.settings import Settings
 from controller.store import regions as region_repo
 from controller.store import sites as site_repo
 from controller.store.regions import masks_from_rows
-from controller.store.tables import REGION_KINDS
+from controller.store.schema import REGION_KINDS
 
 MAX_POINTS = 64
 MAX_REGIONS = 32

@@ -15,18 +15,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine
-
 from controller.accounts import Caller, authorize, record
 from controller.bridge import Bridge
 from controller.capture import live
 from controller.errors import ControllerError, NotFound, ValidationError
 from controller.operations import cameras as ops
 from controller.settings import Settings
+from controller.store import Engine
 from controller.store import health as health_repo
 from controller.store import regions as region_repo
 from controller.store import sites as site_repo
-from controller.store import webviews
 
 VIEW = "cameras.view"
 MANAGE = "cameras.manage"
@@ -65,7 +63,7 @@ def sites(engine: Engine, caller: Caller) -> list[dict[str, Any]]:
     """Every site with its cameras and their health, by site code (``cameras.view``)."""
     authorize(engine, caller, VIEW, "camera.list")
     by_site: dict[str, dict[str, Any]] = {}
-    for site in webviews.list_sites(engine):
+    for site in site_repo.list_sites(engine):
         by_site[site["code"]] = {**site, "cameras": []}
     for camera in _with_health(engine, site_repo.list_cameras(engine)):
         entry = by_site.setdefault(camera["site_code"], {"code": camera["site_code"],

@@ -15,14 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
-
 from controller.accounts import Caller, authorize, record
 from controller.errors import ValidationError
 from controller.settings import Settings
+from controller.store import Engine
 from controller.store import reads as read_repo
 from controller.store import sites as site_repo
-from controller.store import webviews
 from controller.validation import parse_time
 from inference.plates import normalise
 
@@ -189,11 +187,11 @@ def search_reads(engine: Engine, config: Settings, caller: Caller,
                            "mode": req.mode, "since": req.since, "until": req.until,
                            "cameras": req.camera_ids, "place": req.place,
                            "results": len(rows), "read_ids": [int(r["id"]) for r in rows]})
-    cameras = webviews.camera_choices(engine)
-    return SearchResult(search_id, req, webviews.describe_reads(engine, rows,
+    cameras = site_repo.camera_choices(engine)
+    return SearchResult(search_id, req, read_repo.describe_reads(engine, rows,
                                                                 cameras_known=cameras), cameras)
 
 
 def camera_choices(engine: Engine) -> list[dict[str, Any]]:
     """Every camera with its site, for the canvass picker (no ALPR data: not audited)."""
-    return webviews.camera_choices(engine)
+    return site_repo.camera_choices(engine)

@@ -16,12 +16,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
-
 from controller.accounts import Caller, authorize, record
 from controller.errors import AccessDenied, NotFound
+from controller.store import Engine
+from controller.store import audit as audit_repo
 from controller.store import reads as read_repo
-from controller.store import webviews
 
 PERMISSION = "reads.view"
 KINDS = ("crop", "overview")
@@ -59,7 +58,7 @@ class GrantCache:
             if grant is not None:
                 self.grants.move_to_end(event_id)
                 return grant
-        event = webviews.audit_event(engine, event_id)
+        event = audit_repo.audit_event(engine, event_id)
         if event is None:
             return None
         grant = SearchGrant(
@@ -92,7 +91,7 @@ def _read(engine: Engine, read_uuid: str) -> dict[str, Any]:
     row = read_repo.get_by_uuid(engine, read_uuid)
     if row is None:
         raise NotFound(f"no read {read_uuid}")
-    return webviews.describe_reads(engine, [row])[0]
+    return read_repo.describe_reads(engine, [row])[0]
 
 
 def view_read(engine: Engine, caller: Caller, read_uuid: str) -> dict[str, Any]:
@@ -134,7 +133,7 @@ def thumbnail(engine: Engine, data_dir: Path, caller: Caller, grants: GrantCache
     """
     authorize(engine, caller, PERMISSION, "image.thumbnail", data={"read": read_uuid})
     _kind(kind)
-    read = webviews.read_image(engine, read_uuid, kind)
+    read = read_repo.read_image(engine, read_uuid, kind)
     if read is None:
         raise NotFound(f"no read {read_uuid}")
     try:

@@ -6,9 +6,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select, update
+from sqlalchemy.exc import IntegrityError
 
-from controller.errors import NotFound
-from controller.store.tables import (
+from controller.errors import Conflict, NotFound
+from controller.store.schema import (
     policy_acknowledgements,
     policy_versions,
     training_records,
@@ -79,14 +80,6 @@ def start_session(engine: Engine, session_id: str, user_id: int, now: datetime,
             id=session_id, user_id=user_id, created_at=now, last_seen_at=now,
             client_addr=client_addr))
     return int(ended)
-
-
-def get_session(engine: Engine, session_id: str) -> dict[str, Any] | None:
-    """Return one session row or None."""
-    with engine.connect() as conn:
-        row = conn.execute(select(user_sessions).where(user_sessions.c.id == session_id)
-                           ).mappings().first()
-    return dict(row) if row else None
 
 
 def session_and_user(engine: Engine, session_id: str
@@ -166,12 +159,15 @@ def latest_training_by_user(engine: Engine) -> dict[int, date]:
 def publish_policy(engine: Engine, *, version: str, title: str, adopted_on: date,
                    content: bytes, content_type: str, sha256: str, published_by: str,
                    now: datetime) -> int:
-    """Store a new policy version; return its id."""
-    with engine.begin() as conn:
-        return int(conn.execute(policy_versions.insert().values(
-            version=version, title=title, adopted_on=adopted_on, content=content,
-            content_type=content_type, sha256=sha256, published_by=published_by,
-            published_at=now).returning(policy_versions.c.id)).scalar_one())
+    """Store a new policy version; return its id (``Conflict`` if the version exists)."""
+    try:
+        with engine.begin() as conn:
+            return int(conn.execute(policy_versions.insert().values(
+                version=version, title=title, adopted_on=adopted_on, content=content,
+                content_type=content_type, sha256=sha256, published_by=published_by,
+                published_at=now).returning(policy_versions.c.id)).scalar_one())
+    except IntegrityError:
+        raise Conflict(f"policy version '{version}' is already published") from None
 
 
 def current_policy(engine: Engine) -> dict[str, Any] | None:
@@ -199,3 +195,34 @@ def acknowledge(engine: Engine, user_id: int, policy_id: int, now: datetime) -> 
     with engine.begin() as conn:
         conn.execute(policy_acknowledgements.insert().values(
             user_id=user_id, policy_version_id=policy_id, acknowledged_at=now))
+
+
+def user_roles_and_training(engine: Engine) -> dict[str, tuple[str, list[Any]]]:
+    """Username -> (role, completion dates of every training on record, newest first)."""
+    with engine.connect() as conn:
+        people = conn.execute(select(users.c.id, users.c.username, users.c.role)).all()
+        done = conn.execute(select(training_records.c.user_id, training_records.c.completed_on)
+                            .order_by(training_records.c.completed_on.desc())).all()
+    dates: dict[int, list[Any]] = {}
+    for row in done:
+        dates.setdefault(int(row.user_id), []).append(row.completed_on)
+    return {str(p.username): (str(p.role), dates.get(int(p.id), [])) for p in people}
+
+
+def policy_history(engine: Engine) -> list[dict[str, Any]]:
+    """Every published policy version without its content, newest adoption first."""
+    columns = [c for c in policy_versions.c if c.name != "content"]
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(select(*columns).order_by(
+            policy_versions.c.adopted_on.desc(), policy_versions.c.published_at.desc(),
+            policy_versions.c.id.desc())).mappings().all()]
+
+
+def policy_document(engine: Engine, version_id: int) -> dict[str, Any]:
+    """One policy version with its content (NotFound if there is none)."""
+    with engine.connect() as conn:
+        row = conn.execute(select(policy_versions).where(
+            policy_versions.c.id == version_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"no policy version {version_id}")
+    return dict(row)

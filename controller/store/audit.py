@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, select, update
+from sqlalchemy import Engine, and_, func, or_, select, update
 
+from controller.errors import NotFound
 from controller.store.engine import write_lock_options
-from controller.store.schema import audit_events, audit_head
+from controller.store.schema import (
+    audit_events,
+    audit_head,
+    audit_reviews,
+)
 
 RowBuilder = Callable[[int, str], Mapping[str, Any]]
 
@@ -96,3 +101,63 @@ def count(engine: Engine) -> int:
     """Return how many audit rows exist."""
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(audit_events)).scalar_one())
+
+
+def _one(engine: Engine, query: Any, what: str) -> dict[str, Any]:
+    with engine.connect() as conn:
+        row = conn.execute(query).mappings().first()
+    if row is None:
+        raise NotFound(what)
+    return dict(row)
+
+
+def record_review(engine: Engine, *, quarter: str, reviewed_on: date, findings: str,
+                  actions: str, actor: str, now: datetime) -> int:
+    """Store the administrator's review of a quarter; return its id."""
+    with engine.begin() as conn:
+        return int(conn.execute(audit_reviews.insert().values(
+            quarter=quarter, reviewed_on=reviewed_on, findings=findings, actions=actions,
+            reviewed_by=actor, recorded_at=now).returning(audit_reviews.c.id)).scalar_one())
+
+
+def list_reviews(engine: Engine) -> list[dict[str, Any]]:
+    """Recorded reviews, the most recently reviewed first."""
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(select(audit_reviews).order_by(
+            audit_reviews.c.reviewed_on.desc(), audit_reviews.c.id.desc())).mappings().all()]
+
+
+def audit_lines_about(engine: Engine, *, plates: Sequence[str], read_uuids: Sequence[str],
+                      case_number: str, limit: int = 10_000) -> list[dict[str, Any]]:
+    """Access-log rows about these plates, reads (by uuid) or this case number."""
+    conditions = [audit_events.c.case_number == case_number]
+    if plates:
+        conditions.append(audit_events.c.plate.in_(list(plates)))
+    conditions.extend(audit_events.c.data.like(f"%{u}%") for u in read_uuids[:500])
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(select(audit_events).where(or_(*conditions))
+                                              .order_by(audit_events.c.id).limit(limit))
+                .mappings().all()]
+
+
+def audit_between(engine: Engine, since: datetime, until: datetime,
+                  batch: int = 5000) -> Iterator[dict[str, Any]]:
+    """Every access-log row in ``[since, until)`` in sequence order, read in batches."""
+    last = 0
+    while True:
+        with engine.connect() as conn:
+            rows = conn.execute(select(audit_events).where(
+                audit_events.c.id > last, audit_events.c.at >= since, audit_events.c.at < until)
+                .order_by(audit_events.c.id).limit(batch)).mappings().all()
+        if not rows:
+            return
+        yield from (dict(r) for r in rows)
+        last = int(rows[-1]["id"])
+
+
+def audit_event(engine: Engine, event_id: int) -> dict[str, Any] | None:
+    """One access-log row by sequence number, or None."""
+    with engine.connect() as conn:
+        row = conn.execute(select(audit_events).where(
+            audit_events.c.id == event_id)).mappings().first()
+    return dict(row) if row else None

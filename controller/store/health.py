@@ -10,7 +10,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from controller.store.tables import camera_health, reads
+from controller.store.schema import camera_health, reads
 
 HEALTH_FIELDS = ("state", "connected", "fps", "clock_drift_seconds", "last_frame_at", "alarms")
 

@@ -148,3 +148,17 @@ def delivery_counts(engine: Engine) -> dict[str, int]:
         rows = conn.execute(select(deliveries.c.state, func.count())
                             .group_by(deliveries.c.state)).all()
     return {str(state): int(n) for state, n in rows}
+
+
+def hits_for_reads(engine: Engine, read_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Hits raised by these reads."""
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(select(hits).where(
+            hits.c.read_id.in_(list(read_ids))).order_by(hits.c.id)).mappings().all()]
+
+
+def hit_times(engine: Engine, since: datetime, until: datetime) -> list[datetime]:
+    """When each hit of the window was raised."""
+    with engine.connect() as conn:
+        return list(conn.execute(select(hits.c.created_at).where(
+            hits.c.created_at >= since, hits.c.created_at < until)).scalars())

@@ -5,9 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
-from controller.store.schema import program_activation
+from controller.store.schema import (
+    audit_events,
+    cameras,
+    hits,
+    program_activation,
+    reads,
+    sites,
+)
 
 
 def record(engine: Engine, *, hearing_on: date, adopted_on: date, resolution: str,
@@ -25,3 +32,22 @@ def latest(engine: Engine) -> dict[str, Any] | None:
         row = conn.execute(select(program_activation).order_by(
             program_activation.c.id.desc()).limit(1)).mappings().first()
     return dict(row) if row else None
+
+
+def program_figures(engine: Engine, since: datetime) -> dict[str, int]:
+    """Sites, enabled cameras, and reads, hits and searches since ``since``."""
+    with engine.connect() as conn:
+        def count(query: Any) -> int:
+            return int(conn.execute(query).scalar_one())
+        return {
+            "sites": count(select(func.count()).select_from(sites)),
+            "cameras": count(select(func.count()).select_from(cameras)
+                             .where(cameras.c.enabled.is_(True))),
+            "reads": count(select(func.count()).select_from(reads)
+                           .where(reads.c.seen_at >= since)),
+            "hits": count(select(func.count()).select_from(hits)
+                          .where(hits.c.created_at >= since)),
+            "searches": count(select(func.count()).select_from(audit_events).where(
+                audit_events.c.action.like("search.%"), audit_events.c.outcome == "allowed",
+                audit_events.c.at >= since)),
+        }

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import (
     Connection,
@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from controller.errors import ValidationError
-from controller.store.schema import reads
+from controller.store.schema import cameras, hits, read_images, reads, sites
 from controller.store.types import UTCDateTime
 
 PARTIAL = re.compile(r"^[A-Z0-9?*]{1,16}$")
@@ -337,3 +337,99 @@ def get_by_uuid(engine: Engine, read_uuid: str) -> dict[str, Any] | None:
     with engine.connect() as conn:
         row = conn.execute(select(reads).where(reads.c.uuid == read_uuid)).mappings().first()
     return dict(row) if row else None
+
+
+def reads_in_scope(engine: Engine, *, plates: Sequence[str], since: datetime,
+                   until: datetime, camera_ids: Sequence[int],
+                   limit: int) -> list[dict[str, Any]]:
+    """Reads inside a request's scope: the plates, the window, the cameras (if named)."""
+    query = select(reads).where(and_(reads.c.seen_at >= since, reads.c.seen_at < until))
+    if plates:
+        query = query.where(reads.c.plate.in_(list(plates)))
+    if camera_ids:
+        query = query.where(reads.c.camera_id.in_(list(camera_ids)))
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(query.order_by(reads.c.seen_at)
+                                              .limit(limit)).mappings().all()]
+
+
+def reads_by_ids(engine: Engine, read_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Reads with their camera and site names, oldest first."""
+    query = (select(reads, cameras.c.name.label("camera"), sites.c.code.label("site"))
+             .join(cameras, cameras.c.id == reads.c.camera_id)
+             .join(sites, sites.c.id == reads.c.site_id)
+             .where(reads.c.id.in_(list(read_ids))).order_by(reads.c.seen_at, reads.c.id))
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(query).mappings().all()]
+
+
+def images_for_reads(engine: Engine, read_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Image rows (relative path, SHA-256) of these reads."""
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(select(read_images).where(
+            read_images.c.read_id.in_(list(read_ids))).order_by(read_images.c.id))
+            .mappings().all()]
+
+
+class _Place(NamedTuple):
+    name: str
+    code: str
+    site_name: str
+
+
+def describe_reads(engine: Engine, rows: Sequence[dict[str, Any]], *,
+                   cameras_known: Sequence[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Add ``camera_name``, ``site_code``, ``site_name`` and ``images`` (by kind) to reads.
+
+    ``cameras_known`` (rows of ``camera_choices``) saves looking the cameras up again.
+    """
+    if not rows:
+        return []
+    camera_ids = sorted({int(r["camera_id"]) for r in rows})
+    read_ids = [int(r["id"]) for r in rows]
+    places: dict[int, Any] = {}
+    if cameras_known is not None:
+        places = {int(c["id"]): _Place(c["name"], c["code"], c["site_name"])
+                  for c in cameras_known}
+    with engine.connect() as conn:
+        if not set(camera_ids) <= set(places):
+            places.update({int(c.id): c for c in conn.execute(
+                select(cameras.c.id, cameras.c.name, sites.c.code,
+                       sites.c.name.label("site_name"))
+                .join(sites, sites.c.id == cameras.c.site_id)
+                .where(cameras.c.id.in_(camera_ids))).all()})
+        images: dict[int, dict[str, dict[str, Any]]] = {}
+        for image in conn.execute(select(read_images).where(
+                read_images.c.read_id.in_(read_ids))).mappings().all():
+            images.setdefault(int(image["read_id"]), {})[str(image["kind"])] = dict(image)
+    described = []
+    for row in rows:
+        place = places.get(int(row["camera_id"]))
+        described.append({
+            **row,
+            "camera_name": place.name if place else f"camera {row['camera_id']}",
+            "site_code": place.code if place else "",
+            "site_name": place.site_name if place else "",
+            "images": images.get(int(row["id"]), {}),
+        })
+    return described
+
+
+def read_image(engine: Engine, read_uuid: str, kind: str) -> dict[str, Any] | None:
+    """A read's id and its ``kind`` image row (``path`` None when it has none), in one
+    query; None when there is no such read. What a thumbnail needs, nothing more."""
+    query = (select(reads.c.id, read_images.c.path)
+             .select_from(reads.outerjoin(read_images, (read_images.c.read_id == reads.c.id)
+                                          & (read_images.c.kind == kind)))
+             .where(reads.c.uuid == read_uuid))
+    with engine.connect() as conn:
+        row = conn.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
+def count_reads_and_hits(engine: Engine) -> tuple[int, int]:
+    """How many reads and hits are stored (the demo's summary)."""
+    with engine.connect() as conn:
+        n_reads = conn.execute(select(func.count()).select_from(reads)).scalar_one()
+        n_hits = conn.execute(select(func.count()).select_from(hits)).scalar_one()
+    return int(n_reads), int(n_hits)

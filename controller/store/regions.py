@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Engine, delete, select, update
 
 from cameras.masking import CameraMasks, CourtOrderSuspension, PrivacyMask, RecognitionZone
-from controller.errors import ValidationError
-from controller.store.tables import camera_regions, mask_suspensions
+from controller.errors import NotFound, ValidationError
+from controller.store.schema import camera_regions, cameras, mask_suspensions
 
 REGION_FIELDS = ("id", "kind", "name", "polygon")
 
@@ -104,3 +104,56 @@ def masks_from_rows(camera: str, rows: list[dict[str, Any]]) -> CameraMasks:
         else:
             zones.append(RecognitionZone(str(row["id"]), polygon))
     return CameraMasks(camera, tuple(masks), tuple(zones))
+
+
+def _one(engine: Engine, query: Any, what: str) -> dict[str, Any]:
+    with engine.connect() as conn:
+        row = conn.execute(query).mappings().first()
+    if row is None:
+        raise NotFound(what)
+    return dict(row)
+
+
+def get_region(engine: Engine, region_id: int) -> dict[str, Any]:
+    """A privacy mask or zone with its camera's name (NotFound if there is none)."""
+    query = (select(camera_regions, cameras.c.name.label("camera"))
+             .join(cameras, cameras.c.id == camera_regions.c.camera_id)
+             .where(camera_regions.c.id == region_id))
+    return _one(engine, query, f"no mask {region_id}")
+
+
+def add_suspension(engine: Engine, *, region_id: int, court_order: str, court: str,
+                   actor: str, now: datetime, expires_at: datetime) -> int:
+    """Record a court-order lift of a mask; return its id."""
+    with engine.begin() as conn:
+        return int(conn.execute(mask_suspensions.insert().values(
+            region_id=region_id, court_order=court_order, court=court, lifted_by=actor,
+            lifted_at=now, expires_at=expires_at).returning(mask_suspensions.c.id)).scalar_one())
+
+
+def suspensions(engine: Engine, *, active_only: bool = False,
+                limit: int = 200) -> list[dict[str, Any]]:
+    """Court-order lifts, newest first, with the mask's and camera's names."""
+    query = (select(mask_suspensions, camera_regions.c.name.label("mask"),
+                    camera_regions.c.camera_id, cameras.c.name.label("camera"))
+             .join(camera_regions, camera_regions.c.id == mask_suspensions.c.region_id)
+             .join(cameras, cameras.c.id == camera_regions.c.camera_id)
+             .order_by(mask_suspensions.c.id.desc()).limit(limit))
+    if active_only:
+        query = query.where(mask_suspensions.c.restored_at.is_(None))
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(query).mappings().all()]
+
+
+def due_restorations(engine: Engine, now: datetime) -> list[dict[str, Any]]:
+    """Lifts whose order has expired and whose mask is not marked restored yet."""
+    return [s for s in suspensions(engine, active_only=True, limit=10_000)
+            if s["expires_at"] <= now]
+
+
+def mark_restored(engine: Engine, suspension_id: int, now: datetime) -> bool:
+    """Mark a lift restored; False if another process already did."""
+    with engine.begin() as conn:
+        return bool(conn.execute(update(mask_suspensions).where(
+            mask_suspensions.c.id == suspension_id, mask_suspensions.c.restored_at.is_(None))
+            .values(restored_at=now)).rowcount)

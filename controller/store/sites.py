@@ -120,3 +120,14 @@ def list_sites(engine: Engine, site_codes: tuple[str, ...] = ()) -> list[dict[st
         query = query.where(sites.c.code.in_(site_codes))
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(query).mappings().all()]
+
+
+def camera_choices(engine: Engine) -> list[dict[str, Any]]:
+    """Every camera with its site, for pickers (id, name, site code and name)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(cameras.c.id, cameras.c.name, cameras.c.enabled, sites.c.code,
+                   sites.c.name.label("site_name"))
+            .join(sites, sites.c.id == cameras.c.site_id)
+            .order_by(sites.c.code, cameras.c.name)).mappings().all()
+    return [dict(r) for r in rows]

@@ -16,7 +16,7 @@ from controller.compliance import sharing
 from controller.errors import PolicyViolation, ValidationError
 from controller.settings import Settings
 from controller.store import audit as audit_repo
-from controller.store import compliance as repo
+from controller.store import holds as hold_repo
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 SEARCH = {"mode": "exact", "plate": "7ABC123", "purpose": "Stolen vehicle investigation",
@@ -57,11 +57,11 @@ def test_hold_from_search_results_then_evidence_export(
     missing = auth.post("/holds", {"case_number": "", "reason": "x",
                                    "search_id": str(search_id)})
     assert missing.status_code == 400 and "case_number" in missing.get_data(as_text=True)
-    assert repo.list_holds(engine) == []
+    assert hold_repo.list_holds(engine) == []
     created = auth.post("/holds", {"case_number": "26-004512", "reason": "suspect vehicle",
                                    "search_id": str(search_id)}, follow_redirects=True)
     assert created.status_code == 200
-    hold = repo.list_holds(engine)[0]
+    hold = hold_repo.list_holds(engine)[0]
     assert hold["read_count"] == 2 and hold["created_by"] == "ann.lee"
     exported = auth.post("/holds/export", {"hold_id": str(hold["id"])}, follow_redirects=True)
     folder = package_from_flash(exported.get_data(as_text=True), "Evidence")
@@ -84,7 +84,7 @@ def test_hold_from_search_results_then_evidence_export(
     later = add_read(engine, settings.data_dir, world, "9OTHER9", T0 + timedelta(hours=2))
     assert auth.post("/holds/add", {"hold_id": str(hold["id"]),
                                     "read_uuids": later}).status_code == 303
-    assert repo.get_hold(engine, hold["id"])["read_count"] == 3
+    assert hold_repo.get_hold(engine, hold["id"])["read_count"] == 3
     assert auth.post("/holds/release", {"hold_id": str(hold["id"])}).status_code == 303
     closed = auth.post("/holds/add", {"hold_id": str(hold["id"]), "read_uuids": later})
     assert closed.status_code == 400 and "released" in closed.get_data(as_text=True)

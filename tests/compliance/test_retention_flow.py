@@ -24,7 +24,7 @@ from controller.jobs import runner
 from controller.jobs.scheduler import JobSpec, Scheduler
 from controller.settings import RetentionSettings, Settings
 from controller.store import audit as audit_repo
-from controller.store import compliance as repo
+from controller.store import retention as retention_repo
 from controller.store.engine import make_engine
 from controller.store.migrate import upgrade
 from controller.store.schema import hits, read_images, reads
@@ -103,7 +103,7 @@ def test_purge_refused_with_one_approval_then_deletes_reads_hits_and_files(
     outcomes = [(r["outcome"], r["data"].get("reads")) for r in
                 reversed(audit_repo.search(engine, action="retention.purge"))]
     assert outcomes == [("denied", None), ("denied", None), ("allowed", 2)]
-    assert repo.get_proposal(engine, pid)["status"] == "purged"
+    assert retention_repo.get_proposal(engine, pid)["status"] == "purged"
     with pytest.raises(ValidationError, match="already purged"):
         retention.purge(engine, settings, pid, actor="chief")
 
@@ -114,7 +114,7 @@ def test_future_approval_dates_are_refused(engine: Engine, settings: Settings) -
     with pytest.raises(ValidationError, match="council_meeting_on"):
         retention.record_council(engine, int(proposal["id"]), meeting_on=TODAY + timedelta(1),
                                  resolution="R-1", actor="chief", today=TODAY)
-    assert repo.get_proposal(engine, int(proposal["id"]))["council_resolution"] is None
+    assert retention_repo.get_proposal(engine, int(proposal["id"]))["council_resolution"] is None
 
 
 async def test_daily_job_missed_during_an_outage_runs_once(engine: Engine, settings: Settings,
@@ -129,17 +129,17 @@ async def test_daily_job_missed_during_an_outage_runs_once(engine: Engine, setti
     first.scheduler.modify_job("retention:propose",
                                next_run_time=dt.datetime.now(UTC) - timedelta(days=3))
     first.stop()
-    assert repo.list_proposals(engine) == []
+    assert retention_repo.list_proposals(engine) == []
     before = runner.runs.get("retention:propose", 0)
     second = Scheduler(engine, settings, [spec])
     second.start()
     try:
         for _ in range(100):
-            if repo.list_proposals(engine):
+            if retention_repo.list_proposals(engine):
                 break
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.5)  # a second (uncoalesced) run would show up now
-        assert [p["read_count"] for p in repo.list_proposals(engine)] == [1]
+        assert [p["read_count"] for p in retention_repo.list_proposals(engine)] == [1]
         assert runner.runs["retention:propose"] == before + 1
     finally:
         second.stop()

@@ -13,8 +13,10 @@ from sqlalchemy import Engine
 from controller import audit
 from controller.compliance import program
 from controller.settings import Settings
+from controller.store import accounts as account_repo
 from controller.store import audit as audit_repo
-from controller.store import compliance as repo
+from controller.store import holds as hold_repo
+from controller.store import retention as retention_repo
 
 
 def upload(auth: Any, version: str, name: str, body: bytes) -> Any:
@@ -79,9 +81,8 @@ def test_policy_versions_are_published_acknowledged_and_public(
 
 
 def repo_history(engine: Engine) -> list[dict[str, Any]]:
-    from controller.store import compliance_reports
 
-    return compliance_reports.policy_history(engine)
+    return account_repo.policy_history(engine)
 
 
 def test_public_page_shows_program_figures_and_last_review(
@@ -131,8 +132,8 @@ def test_web_audit_export_and_purge_need_both_approvals(
                       follow_redirects=True)
     assert built.status_code == 200 and "audit-2026Q3" in built.get_data(as_text=True)
     assert auth.post("/compliance/retention/propose").status_code == 303
-    pid = str(repo.list_proposals(engine)[0]["id"])
-    assert repo.list_proposals(engine)[0]["read_count"] == 1
+    pid = str(retention_repo.list_proposals(engine)[0]["id"])
+    assert retention_repo.list_proposals(engine)[0]["read_count"] == 1
     assert auth.post("/compliance/retention/council", {
         "proposal_id": pid, "council_meeting_on": "2026-11-10",
         "council_resolution": "2026-141"}).status_code == 303
@@ -149,7 +150,7 @@ def test_web_audit_export_and_purge_need_both_approvals(
     purged = auth.post("/compliance/retention/purge", {"proposal_id": pid},
                        follow_redirects=True)
     assert "1 reads, 1 hits, 2 image files" in purged.get_data(as_text=True)
-    assert repo.read_ids_for_uuids(engine, [old]) == {}
+    assert hold_repo.read_ids_for_uuids(engine, [old]) == {}
     for path, shows in (("/compliance", "#" + pid), ("/compliance/retention", "Purged"),
                         ("/compliance/audits", "audit-2026Q3")):
         page = auth.client.get(path)

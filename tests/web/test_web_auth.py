@@ -13,8 +13,8 @@ from controller import audit
 from controller.accounts import users
 from controller.store import audit as audit_repo
 from controller.store import users as user_repo
-from controller.store.tables import user_sessions
-from controller.store.tables import users as users_table
+from controller.store.schema import user_sessions
+from controller.store.schema import users as users_table
 
 PW = "Correct-Horse-Battery-9"
 

@@ -21,7 +21,7 @@ from controller.settings import SearchSettings, Settings
 from controller.store import audit as audit_repo
 from controller.store import reads as read_repo
 from controller.store import sites as site_repo
-from controller.store.tables import read_images
+from controller.store.schema import read_images
 from web import create_app
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)

@@ -1,12 +1,28 @@
-"""Every table of the schema, importable from one place."""
+"""Every table of the schema: the one import path for them (`controller.store.schema`).
+
+The tables are defined in `core` (sites, cameras, reads, hits, hotlists, accounts) and
+`compliance` (audit, holds, purges, sharing, scheduler jobs); nothing outside this
+package imports those modules.
+"""
 
 from __future__ import annotations
 
-from controller.store.tables import (
+from controller.store.schema.compliance import (
+    apscheduler_jobs,
+    audit_events,
+    audit_head,
+    audit_reviews,
+    evidence_hold_reads,
+    evidence_holds,
+    purge_proposals,
+    sharing_requests,
+)
+from controller.store.schema.core import (
     HOTLIST_CATEGORIES,
     REGION_KINDS,
     ROLES,
     VERIFICATION_OUTCOMES,
+    camera_health,
     camera_regions,
     cameras,
     deliveries,
@@ -27,16 +43,6 @@ from controller.store.tables import (
     user_sessions,
     users,
 )
-from controller.store.tables_compliance import (
-    apscheduler_jobs,
-    audit_events,
-    audit_head,
-    audit_reviews,
-    evidence_hold_reads,
-    evidence_holds,
-    purge_proposals,
-    sharing_requests,
-)
 
 __all__ = [
     "HOTLIST_CATEGORIES",
@@ -47,6 +53,7 @@ __all__ = [
     "audit_events",
     "audit_head",
     "audit_reviews",
+    "camera_health",
     "camera_regions",
     "cameras",
     "deliveries",

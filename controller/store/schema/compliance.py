@@ -15,7 +15,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from controller.store.tables import metadata
+from controller.store.schema.core import metadata
 from controller.store.types import JSONText, UTCDateTime
 
 evidence_holds = Table(

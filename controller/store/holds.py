@@ -1,0 +1,92 @@
+"""Evidence holds (462.8, 462.10): reads kept out of any purge under a case number."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select, update
+
+from controller.errors import NotFound
+from controller.store.engine import write_lock_options
+from controller.store.schema import (
+    evidence_hold_reads,
+    evidence_holds,
+    reads,
+)
+
+
+def _one(engine: Engine, query: Any, what: str) -> dict[str, Any]:
+    with engine.connect() as conn:
+        row = conn.execute(query).mappings().first()
+    if row is None:
+        raise NotFound(what)
+    return dict(row)
+
+
+def create_hold(engine: Engine, *, case_number: str, reason: str, actor: str,
+                now: datetime) -> int:
+    """Open an evidence hold; return its id."""
+    with engine.begin() as conn:
+        return int(conn.execute(evidence_holds.insert().values(
+            case_number=case_number, reason=reason, created_by=actor, created_at=now)
+            .returning(evidence_holds.c.id)).scalar_one())
+
+
+def add_hold_reads(engine: Engine, hold_id: int, read_ids: Sequence[int]) -> int:
+    """Attach reads to a hold (ones already attached are skipped); return how many were new."""
+    with engine.connect().execution_options(**write_lock_options(engine)) as conn, \
+            conn.begin():
+        have = set(conn.execute(select(evidence_hold_reads.c.read_id).where(
+            evidence_hold_reads.c.hold_id == hold_id)).scalars())
+        new = sorted(set(read_ids) - have)
+        if new:
+            conn.execute(evidence_hold_reads.insert(),
+                         [{"hold_id": hold_id, "read_id": r} for r in new])
+    return len(new)
+
+
+def get_hold(engine: Engine, hold_id: int) -> dict[str, Any]:
+    """One evidence hold with its read count (NotFound if there is none)."""
+    hold = _one(engine, select(evidence_holds).where(evidence_holds.c.id == hold_id),
+                f"no evidence hold {hold_id}")
+    with engine.connect() as conn:
+        hold["read_count"] = int(conn.execute(select(func.count()).where(
+            evidence_hold_reads.c.hold_id == hold_id)).scalar_one())
+    return hold
+
+
+def list_holds(engine: Engine, limit: int = 200) -> list[dict[str, Any]]:
+    """Evidence holds, newest first, with their read counts."""
+    counts = (select(evidence_hold_reads.c.hold_id, func.count().label("read_count"))
+              .group_by(evidence_hold_reads.c.hold_id).subquery())
+    query = (select(evidence_holds, func.coalesce(counts.c.read_count, 0).label("read_count"))
+             .outerjoin(counts, counts.c.hold_id == evidence_holds.c.id)
+             .order_by(evidence_holds.c.id.desc()).limit(limit))
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(query).mappings().all()]
+
+
+def release_hold(engine: Engine, hold_id: int, actor: str, now: datetime) -> bool:
+    """Release a hold; return False if it was already released."""
+    with engine.begin() as conn:
+        return bool(conn.execute(update(evidence_holds).where(
+            evidence_holds.c.id == hold_id, evidence_holds.c.released_at.is_(None))
+            .values(released_by=actor, released_at=now)).rowcount)
+
+
+def hold_read_ids(engine: Engine, hold_id: int) -> list[int]:
+    """The ids of the reads attached to a hold."""
+    with engine.connect() as conn:
+        return [int(r) for r in conn.execute(select(evidence_hold_reads.c.read_id).where(
+            evidence_hold_reads.c.hold_id == hold_id).order_by(
+            evidence_hold_reads.c.read_id)).scalars()]
+
+
+def read_ids_for_uuids(engine: Engine, uuids: Sequence[str]) -> dict[str, int]:
+    """Map read uuids to ids (unknown uuids are absent)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(reads.c.uuid, reads.c.id).where(
+            reads.c.uuid.in_(list(uuids)))).all()
+    return {str(r.uuid): int(r.id) for r in rows}
