@@ -23,6 +23,7 @@ from controller.validation import required_day, whole_number
 F = TypeVar("F", bound=Callable[..., Any])
 ErrorView = Callable[[SightlineError], ResponseReturnValue]
 
+
 def form_date(field: str) -> date:
     """A required YYYY-MM-DD form field, or a ValidationError naming it."""
     return required_day(field, request.form.get(field, ""))
