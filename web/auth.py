@@ -89,6 +89,19 @@ def login() -> ResponseReturnValue:
     return redirect(url_for("auth.enrol" if step == "enrol" else "auth.totp"))
 
 
+def _code_step(user: dict[str, Any], template: str, **context: Any) -> ResponseReturnValue:
+    """Show a second-factor page, or check its posted code and finish the login."""
+    if request.method != "POST":
+        return render_template(template, user=user, **context)
+    try:
+        sessions.check_totp(engine(), int(user["id"]), request.form.get("code", ""),
+                            client_addr())
+    except sessions.LoginRefused as exc:
+        flash(str(exc), "error")
+        return render_template(template, user=user, **context), 401
+    return _finish_login(user)
+
+
 @bp.route("/login/code", methods=["GET", "POST"])
 @permission("public")
 def totp() -> ResponseReturnValue:
@@ -96,15 +109,7 @@ def totp() -> ResponseReturnValue:
     user = _pending_user()
     if user is None or sessions.second_factor(user) != "verify":
         return redirect(url_for("auth.login"))
-    if request.method == "POST":
-        try:
-            sessions.check_totp(engine(), int(user["id"]), request.form.get("code", ""),
-                                client_addr())
-        except sessions.LoginRefused as exc:
-            flash(str(exc), "error")
-            return render_template("auth/totp.html", user=user), 401
-        return _finish_login(user)
-    return render_template("auth/totp.html", user=user)
+    return _code_step(user, "auth/totp.html")
 
 
 @bp.route("/login/enrol", methods=["GET", "POST"])
@@ -117,16 +122,7 @@ def enrol() -> ResponseReturnValue:
     secret = sessions.begin_enrolment(engine(), user)
     uri = sessions.provisioning_uri(secret, str(user["username"]), settings().security.totp_issuer)
     grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
-    if request.method == "POST":
-        try:
-            sessions.check_totp(engine(), int(user["id"]), request.form.get("code", ""),
-                                client_addr())
-        except sessions.LoginRefused as exc:
-            flash(str(exc), "error")
-            return render_template("auth/enrol.html", user=user, secret=grouped,
-                                   uri=uri), 401
-        return _finish_login(user)
-    return render_template("auth/enrol.html", user=user, secret=grouped, uri=uri)
+    return _code_step(user, "auth/enrol.html", secret=grouped, uri=uri)
 
 
 @bp.post("/logout")
