@@ -27,7 +27,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
-from controller import audit
+from controller import accounts
 from controller.accounts import Caller, roles, sessions, users
 from controller.settings import Settings
 from controller.system import Database
@@ -85,6 +85,17 @@ def actor() -> str:
     return str(user["username"]) if user else "(anonymous)"
 
 
+def requester() -> Caller:
+    """Whoever sent this request, signed in or not, as the audit log names them.
+
+    Unlike ``caller`` it works out no training gate: the guard's own refusals
+    need only the name and the address.
+    """
+    user = g.get("user")
+    return Caller(username=actor(), role=str(user["role"]) if user else roles.ANONYMOUS,
+                  user_id=int(user["id"]) if user else None, client_addr=client_addr())
+
+
 def caller() -> Caller:
     """The signed-in user as the controller's use cases take them.
 
@@ -127,10 +138,9 @@ def safe_next(target: str | None) -> str | None:
 
 def deny(reason: str, *, missing: list[users.Missing] | None = None) -> BaseResponse:
     """Refuse the request with 403 and write the refusal to the audit log."""
-    audit.record(engine(), audit.AuditEvent(
-        actor=actor(), action="access.denied", outcome="denied", client_addr=client_addr(),
-        data={"endpoint": request.endpoint, "path": request.path, "method": request.method,
-              "reason": reason}))
+    accounts.record(engine(), requester(), "access.denied", outcome="denied",
+                    data={"endpoint": request.endpoint, "path": request.path,
+                          "method": request.method, "reason": reason})
     if missing:
         body = render_template("auth/gate.html", missing=missing, refused=True)
     else:
@@ -160,9 +170,8 @@ def guard() -> BaseResponse | None:
     if request.endpoint is None:
         return None  # Flask answers 404 (or 405) itself
     if request.method not in SAFE_METHODS and not _csrf_ok():
-        audit.record(engine(), audit.AuditEvent(
-            actor=actor(), action="access.csrf", outcome="denied", client_addr=client_addr(),
-            data={"path": request.path, "method": request.method}))
+        accounts.record(engine(), requester(), "access.csrf", outcome="denied",
+                        data={"path": request.path, "method": request.method})
         abort(400, description="The form's security token is missing or out of date. "
                                "Reload the page and try again.")
     if perm == "public":
