@@ -90,7 +90,7 @@ def audit_packages(engine: Engine, settings: Settings, caller: Caller) -> dict[s
 def export_audit_package(engine: Engine, settings: Settings, caller: Caller,
                          quarter: str) -> Path:
     """Build a quarter's audit package now (audited); return its folder."""
-    authorize(engine, caller, PERMISSION, "audit.export", data={"quarter": quarter})
+    authorize(engine, caller, PERMISSION, "export.audit", data={"quarter": quarter})
     out = exports.audit_export_dir(settings)
     out.mkdir(parents=True, exist_ok=True)
     return exports.build_audit_package(engine, settings, quarter, out, **caller.who())
