@@ -15,7 +15,7 @@ from typing import Protocol
 
 from sqlalchemy import Engine
 
-from controller.bridge import Bridge
+from controller.bridge import Bridge, ChangeNotifier
 from controller.errors import ControllerError
 from controller.metrics import Metrics
 from controller.runtime import Runtime
@@ -186,7 +186,8 @@ class Controller:
             settings.database_url(), pool_size=settings.database.pool_size,
             busy_timeout_ms=settings.database.busy_timeout_ms)
         await asyncio.to_thread(upgrade, self.engine)
-        self.runtime = Runtime(settings, self.engine, self.metrics)
+        self.runtime = Runtime(settings, self.engine, self.metrics,
+                               ChangeNotifier(asyncio.get_running_loop()))
 
     def _rt(self, method: Callable[[Runtime], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
         async def call() -> None:
@@ -207,7 +208,10 @@ class Controller:
             self.engine.dispose()
 
     async def _start_bridge(self) -> None:
-        self.bridge = Bridge(asyncio.get_running_loop())
+        assert self.runtime is not None
+        # The bridge carries the runtime's change notifier: a web thread's notice
+        # reaches the same subscribers as a job's.
+        self.bridge = Bridge(asyncio.get_running_loop(), self.runtime.changes)
 
     async def _start_web(self) -> None:
         if self._web_factory is None:

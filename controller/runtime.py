@@ -15,61 +15,100 @@ from cameras.health import CameraHealth
 from cameras.stream import StreamOptions
 from controller.alerts import dispatch
 from controller.alerts.matching import HotlistMatcher
+from controller.bridge import ChangeNotifier
 from controller.capture.cabinets import Cabinets
 from controller.capture.pipeline import CameraPipeline, CameraSpec, PipelineOptions, ReadObserver
-from controller.capture.supervisor import PipelineManager
+from controller.capture.records import EntryDetails
+from controller.capture.supervisor import PipelineManager, ProgramGate
 from controller.capture.writer import ReadWriter
+from controller.compliance import program
 from controller.jobs.scheduler import Scheduler
 from controller.metrics import Metrics
 from controller.settings import CameraSettings, InferenceSettings, Settings
 from controller.store import health as health_repo
 from controller.store import hotlists as hotlist_repo
 from controller.store.images import ImageStore
+from controller.store.outage import OutageLog
 from inference.pipeline import Recognizer, RecognizerConfig
 
 log = logging.getLogger("sightline.runtime")
 
 
 class HotlistIndex:
-    """The active hotlists as a matcher, rebuilt whenever any list changes (any process)."""
+    """The active hotlists in memory: a matcher and each entry's particulars.
+
+    Rebuilt whenever any list changes (in any process). The pipelines match and
+    build their hits from it alone, so a database outage only delays the next
+    rebuild: the last loaded lists keep matching.
+    """
 
     def __init__(self, engine: Engine, poll_seconds: float = 10.0) -> None:
         self._engine = engine
         self._poll = poll_seconds
         self._signature: tuple[tuple[int, int, int], ...] | None = None
         self.matcher = HotlistMatcher(())
+        self.details: dict[int, EntryDetails] = {}
+        self._outage = OutageLog(log, "hotlist refresh",
+                                 "matching goes on with the hotlists loaded before")
 
     def current(self) -> HotlistMatcher:
         """The matcher to use for the next read."""
         return self.matcher
 
+    def entries(self, ids: list[int]) -> dict[int, EntryDetails]:
+        """The particulars of the given entries that the loaded lists hold."""
+        found = ((i, self.details.get(i)) for i in ids)
+        return {i: d for i, d in found if d is not None}
+
     async def refresh(self) -> bool:
-        """Rebuild the matcher if a list changed; return whether it did."""
+        """Rebuild the index if a list changed; return whether it did."""
         signature = await asyncio.to_thread(hotlist_repo.signature, self._engine)
         if signature == self._signature:
             return False
-        entries = await asyncio.to_thread(
-            lambda: list(hotlist_repo.active_entries(self._engine)))
-        self.matcher = await asyncio.to_thread(HotlistMatcher, entries)
+        matcher, details = await asyncio.to_thread(_load_index, self._engine)
+        # Both swapped in one step on the loop: a read never sees one without the other.
+        self.matcher, self.details = matcher, details
         self._signature = signature
         log.info("hotlists loaded: %d active entries", len(self.matcher))
         return True
 
     async def refresh_quietly(self) -> None:
-        """Refresh now, logging rather than raising (called from jobs)."""
+        """Refresh now; a failure keeps the previous index, logged once per outage."""
         try:
             await self.refresh()
-        except Exception:
-            log.exception("hotlist refresh failed; keeping the previous index")
+        except Exception as exc:
+            self._outage.failed(exc)
+        else:
+            self._outage.succeeded()
 
     async def run(self) -> None:
         """Poll for changes until cancelled."""
         while True:
             await asyncio.sleep(self._poll)
-            try:
-                await self.refresh()
-            except Exception:  # keep matching with the last good index
-                log.exception("hotlist refresh failed; keeping the previous index")
+            await self.refresh_quietly()
+
+
+def _load_index(engine: Engine) -> tuple[HotlistMatcher, dict[int, EntryDetails]]:
+    entries = list(hotlist_repo.active_entries(engine))
+    # Lists repeat the same category, agency, state and reason on most entries: keep
+    # one copy of each string, so the particulars cost little beside the matcher.
+    pool: dict[str, str] = {}
+
+    def same(value: str | None) -> str | None:
+        return None if value is None else pool.setdefault(value, value)
+
+    details = {int(e["id"]): EntryDetails(
+        category=same(e.get("category")), reason=same(e.get("reason")),
+        ncic_number=e.get("ncic_number"), ori=same(e.get("ori")),
+        plate_state=same(e.get("plate_state")), alert_note=same(e.get("alert_note")),
+        expires_at=e.get("expires_at")) for e in entries}
+    return HotlistMatcher(entries), details
+
+
+def program_gate(engine: Engine) -> ProgramGate:
+    """The program status as capture obeys it (policy 462.9)."""
+    status = program.status(engine)
+    return ProgramGate(status.active, status.reason)
 
 
 def recognizer_config(settings: InferenceSettings) -> RecognizerConfig:
@@ -107,10 +146,15 @@ def pipeline_options(settings: Settings) -> PipelineOptions:
 class Runtime:
     """Builds and runs the services; the controller's start steps call these in order."""
 
-    def __init__(self, settings: Settings, engine: Engine, metrics: Metrics) -> None:
+    def __init__(self, settings: Settings, engine: Engine, metrics: Metrics,
+                 changes: ChangeNotifier) -> None:
         self.settings = settings
         self.engine = engine
         self.metrics = metrics
+        # The one change notifier of this controller: web threads reach it through the
+        # bridge, jobs through their context; notices run ``changed`` on the loop.
+        self.changes = changes
+        changes.subscribe(self.changed)
         self.hotlists = HotlistIndex(engine)
         self.dispatcher: dispatch.Dispatcher | None = None
         self.writer: ReadWriter | None = None
@@ -180,19 +224,20 @@ class Runtime:
         options = pipeline_options(self.settings)
         images = ImageStore(self.settings.data_dir)
         engine = self.engine
+        hotlists = self.hotlists
 
         def make(spec: CameraSpec) -> CameraPipeline:
             assert self.pipelines is not None
             return CameraPipeline(
                 spec, recognizer=recognizer, options=options, submit=writer.submit,
-                matcher=self.hotlists.current,
-                entries=lambda ids: hotlist_repo.entries_by_id(engine, ids),
+                matcher=hotlists.current, entries=hotlists.entries,
                 program_active=self.pipelines.program_active, images=images,
                 boost=lambda: self.cabinets.present(spec.site_code),
                 observer=self.read_observer)
 
         self.pipelines = PipelineManager(
-            engine, make, site_codes=self.settings.node.sites,
+            engine, make, program=lambda: program_gate(engine),
+            site_codes=self.settings.node.sites,
             backoff_cap=self.settings.cameras.backoff_cap_seconds)
         await self.pipelines.reconcile()
         self._spawn("pipelines", self.pipelines.run())
@@ -204,6 +249,8 @@ class Runtime:
         """Write each camera's health for the web UI (which may run in another process)."""
         assert self.pipelines is not None
         cameras = self.settings.cameras
+        outage = OutageLog(log, "camera health write",
+                           "health is kept in memory and written again when it works")
         while True:
             await asyncio.sleep(every)
             # Gathered on the loop, which owns the pipelines; only the writes go to a thread.
@@ -211,8 +258,10 @@ class Runtime:
                 cameras.clock_drift_warning_seconds, self.settings.inference.sample_fps))
             try:
                 await asyncio.to_thread(self._write_health, rows, datetime.now(UTC))
-            except Exception:  # the database may be away; health is written again soon
-                log.warning("camera health not stored this time", exc_info=True)
+            except Exception as exc:  # the database may be away; written again soon
+                outage.failed(exc)
+            else:
+                outage.succeeded()
 
     def _health_rows(self, health: list[tuple[int, CameraHealth]]
                      ) -> list[tuple[int, dict[str, Any]]]:
@@ -237,7 +286,7 @@ class Runtime:
             health_repo.upsert_health(self.engine, camera_id, values, now)
 
     def changed(self, what: str) -> None:
-        """Something a job or another process changed: pick it up now."""
+        """Something a job or a web request changed: pick it up now (runs on the loop)."""
         if what == "hotlists":
             self._spawn("hotlists-now", self.hotlists.refresh_quietly())
         elif what == "cameras" and self.pipelines is not None:
@@ -256,13 +305,8 @@ class Runtime:
         """Start the persistent job scheduler (hotlist refreshes, retention, audits)."""
         from controller.jobs.schedule import job_specs
 
-        loop = asyncio.get_running_loop()
-
-        def on_change(what: str) -> None:
-            loop.call_soon_threadsafe(self.changed, what)
-
         self.scheduler = Scheduler(self.engine, self.settings, job_specs(self.settings),
-                                   on_change=on_change)
+                                   on_change=self.changes.notify)
         self.scheduler.start()
 
     async def stop_pipelines(self) -> None:

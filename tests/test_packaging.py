@@ -62,6 +62,86 @@ def test_only_the_command_imports_web() -> None:
                for p in importers), importers
 
 
+# Inside controller/, lower tiers may be imported by higher ones, never the other way;
+# within a tier only the pairs in CONTROLLER_SIDEWAYS. DESIGN.md section 4.
+CONTROLLER_TIERS: tuple[frozenset[str], ...] = (
+    frozenset({"errors"}),
+    frozenset({"settings", "bridge", "metrics", "sealing", "policy", "validation"}),
+    frozenset({"store"}),
+    frozenset({"audit", "system"}),
+    frozenset({"accounts"}),
+    frozenset({"operations", "alerts", "compliance", "search"}),  # none of them uses another
+    frozenset({"capture"}),
+    frozenset({"jobs"}),
+    frozenset({"runtime", "app"}),
+    frozenset({"demo"}),
+    frozenset({"cli", "__main__", "commands"}),
+)
+CONTROLLER_SIDEWAYS = frozenset({
+    ("policy", "settings"),  # the policy's rules read the retention settings
+    ("app", "runtime"),      # the composition root runs the runtime's services
+    ("__main__", "cli"),
+    ("cli", "commands"),
+})
+# Capture sits above operations and compliance but uses neither: it uses alerts (hotlist
+# matching), and the program status (compliance) is injected into it by the runtime.
+CONTROLLER_BARRED = frozenset({("capture", "operations"), ("capture", "compliance")})
+
+
+def controller_unit(module: str) -> str | None:
+    """The unit of ``controller`` a dotted module name belongs to (None: outside it)."""
+    parts = module.split(".")
+    return parts[1] if parts[0] == "controller" and len(parts) > 1 else None
+
+
+def controller_imports(path: Path) -> list[tuple[int, str]]:
+    """(line, module) of every import of a ``controller`` module in ``path``, at any depth."""
+    relative = path.relative_to(ROOT).with_suffix("")
+    package = list(relative.parts[:-1])
+    tree = ast.parse(path.read_text(), str(path))
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):  # function-level and TYPE_CHECKING imports count too
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package[:len(package) - node.level + 1] if node.level else []
+            module = ".".join([*base, *([node.module] if node.module else [])])
+            # ``from controller import audit`` imports the unit audit.
+            found += [(node.lineno, f"{module}.{alias.name}") for alias in node.names]
+    return [(line, name) for line, name in found if name.split(".")[0] == "controller"]
+
+
+def test_controller_layers_point_one_way() -> None:
+    tier = {unit: rank for rank, units in enumerate(CONTROLLER_TIERS) for unit in units}
+    offences: list[str] = []
+    for path in sorted((ROOT / "controller").rglob("*.py")):
+        mine = controller_unit(".".join(path.relative_to(ROOT).with_suffix("").parts))
+        if mine is None or mine == "__init__":
+            continue  # the package's own __init__ imports nothing
+        if mine not in tier:
+            offences.append(f"{path.relative_to(ROOT)}: unit {mine!r} is in no tier")
+            continue
+        for line, module in controller_imports(path):
+            other = controller_unit(module)
+            if other is None or other == mine:
+                continue
+            where = f"{path.relative_to(ROOT)}:{line} imports {module}"
+            if other not in tier:
+                # ``from controller.x import name`` names a unit only through x.
+                other = controller_unit(module.rsplit(".", 1)[0]) or other
+            if other == mine:
+                continue
+            if other not in tier:
+                offences.append(f"{where}: unit {other!r} is in no tier")
+            elif (mine, other) in CONTROLLER_BARRED:
+                offences.append(f"{where}: {mine} may not use {other}")
+            elif tier[other] > tier[mine] or (
+                    tier[other] == tier[mine] and (mine, other) not in CONTROLLER_SIDEWAYS):
+                offences.append(f"{where}: {mine} (tier {tier[mine]}) may not import "
+                                f"{other} (tier {tier[other]})")
+    assert offences == [], "\n".join(offences)
+
+
 def test_web_reaches_data_only_through_use_cases() -> None:
     """DESIGN.md section 4: ``web`` never imports ``controller.store`` nor SQLAlchemy.
 

@@ -15,6 +15,7 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from controller.compliance import admin, retention
+from web.cameras import bridge
 from web.forms import done, form_date, form_int, on_error, shown_on
 from web.security import caller, engine, permission, settings
 
@@ -152,7 +153,7 @@ def lift() -> ResponseReturnValue:
     region_id, expires = admin.lift_mask(
         engine(), caller(), region_id=form.get("region_id", ""),
         court_order=form.get("court_order", ""), court=form.get("court", ""),
-        expires_at=form.get("expires_at", ""))
+        expires_at=form.get("expires_at", ""), notify=bridge().notify)
     return done(f"Mask {region_id} lifted until {expires:%Y-%m-%d %H:%M} UTC.",
                 "compliance.court_orders_page")
 

@@ -1,6 +1,6 @@
 """Live view (WebRTC): the page and the offer/answer exchange through the bridge.
 
-The browser sends its SDP offer; ``controller.operations.fleet.answer_live``
+The browser sends its SDP offer; ``controller.capture.viewing.answer_live``
 checks the caller and has the controller loop answer with the camera's video,
 privacy masks burned into every frame.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 
+from controller.capture import viewing
 from controller.errors import ControllerError
-from controller.operations import fleet
 from web.cameras import bridge, instance_secret
 from web.forms import json_error, on_error
 from web.security import caller, engine, permission
@@ -26,7 +26,7 @@ ANSWER_TIMEOUT_SECONDS = 20.0
 def view(camera_id: int) -> str:
     """The live player page."""
     return render_template("live/view.html",
-                           camera=fleet.live_camera(engine(), caller(), camera_id))
+                           camera=viewing.live_camera(engine(), caller(), camera_id))
 
 
 @bp.post("/live/<int:camera_id>/offer")
@@ -35,7 +35,7 @@ def view(camera_id: int) -> str:
 def offer(camera_id: int) -> ResponseReturnValue:
     """Answer the browser's SDP offer (JSON ``{sdp, type}`` in and out)."""
     try:
-        answer = fleet.answer_live(engine(), bridge(), instance_secret(), caller(), camera_id,
+        answer = viewing.answer_live(engine(), bridge(), instance_secret(), caller(), camera_id,
                                    offer=request.get_json(silent=True),
                                    timeout=ANSWER_TIMEOUT_SECONDS)
     except ControllerError as exc:

@@ -12,12 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from controller import audit
 from controller.accounts import roles
 from controller.errors import AccessDenied
 from controller.store import Engine
+
+
+class Who(TypedDict):
+    """How the audited controller functions name who acted and from where."""
+
+    actor: str
+    client_addr: str | None
 
 
 @dataclass(frozen=True)
@@ -37,7 +44,7 @@ class Caller:
     client_name: str | None = None
     owner: str | None = None
 
-    def who(self) -> dict[str, Any]:
+    def who(self) -> Who:
         """The ``actor`` and ``client_addr`` keywords the audited controller functions take."""
         return {"actor": self.username, "client_addr": self.client_addr}
 

@@ -31,6 +31,7 @@ from controller.errors import DispatchError, ValidationError
 from controller.metrics import Metrics
 from controller.settings import DispatchSettings, MqttSink, WebhookSink
 from controller.store import hits as repo
+from controller.store.outage import OutageLog
 
 log = logging.getLogger("sightline.dispatch")
 
@@ -199,6 +200,7 @@ class Dispatcher:
         self._poll = poll_seconds
         self._wake = asyncio.Event()
         self._rng = random.Random()  # noqa: S311 - retry jitter, not cryptography
+        self._outage = OutageLog(log, "dispatch pass", "the outbox keeps the hits; retrying")
 
     @property
     def sink_names(self) -> list[str]:
@@ -214,8 +216,10 @@ class Dispatcher:
         while True:
             try:
                 await self.deliver_due()
-            except Exception:  # a database outage must not end the task
-                log.exception("dispatch pass failed; retrying")
+            except Exception as exc:  # a database outage must not end the task
+                self._outage.failed(exc)  # once per outage, not every poll
+            else:
+                self._outage.succeeded()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll)
             self._wake.clear()

@@ -11,13 +11,12 @@ import asyncio
 import logging
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic import ValidationError as PydanticError
 from sqlalchemy import Engine
 
-from cameras.cabinet import CabinetEvent, CabinetEventKind, CabinetMonitor, CabinetPointMap
+from cameras.cabinet import CabinetEvent, CabinetEventKind, CabinetMonitor
 from controller import audit
 from controller.errors import ValidationError
+from controller.settings.cabinet import parse_cabinet
 from controller.store import sites as site_repo
 
 log = logging.getLogger("sightline.cabinets")
@@ -28,26 +27,6 @@ AUDITED = {
     CabinetEventKind.CONNECTION_LOST: "cabinet.connection_lost",
     CabinetEventKind.CONNECTION_RESTORED: "cabinet.connection_restored",
 }
-
-
-class CabinetConfig(BaseModel):
-    """How to reach a site's cabinet and what its points are (stored on the site)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    host: str = Field(min_length=1, title="Host", description="Modbus TCP address.")
-    port: int = Field(default=502, ge=1, le=65535, title="Port", description="Modbus port.")
-    points: CabinetPointMap = Field(title="Point map", description="Named signals.")
-
-
-def parse_cabinet(raw: Any) -> CabinetConfig:
-    """Validate a cabinet configuration; errors name the field."""
-    try:
-        return CabinetConfig.model_validate(raw)
-    except PydanticError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "cabinet"
-        raise ValidationError(f"cabinet.{where}", first["msg"]) from None
 
 
 def configure_cabinet(engine: Engine, code: str, raw: Any, *, actor: str,

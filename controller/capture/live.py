@@ -259,9 +259,3 @@ async def close_hub() -> None:
     hub = _HUBS.pop(asyncio.get_running_loop(), None)
     if hub is not None:
         await hub.close()
-
-
-async def viewer_count(camera_id: int) -> int:
-    """Bridge entry point: how many peers watch a camera."""
-    hub = _HUBS.get(asyncio.get_running_loop())
-    return hub.viewers(camera_id) if hub else 0

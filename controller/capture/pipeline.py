@@ -1,11 +1,16 @@
 """One camera's pipeline: ingest -> privacy masks -> recognition -> consensus -> stored read.
 
-The controller runs one ``CameraPipeline`` per enabled camera (``pipeline_manager``).
+The controller runs one ``CameraPipeline`` per enabled camera (``supervisor``).
 Frames are masked in the decode thread before anything else sees them; recognition
 runs in a worker thread so the loop stays free; a read whose plate lies in a
 privacy mask is dropped; no read is recorded while the program is not active
 (policy 462.9); every read is matched against the hotlists and handed to the
 journaled writer together with its hits.
+
+Nothing here touches the database: the program status, the masks, the hotlist
+index and the entries' particulars are held in memory and refreshed by the
+supervisor and the runtime, and the writer journals before it stores, so a camera
+keeps reading through a database outage.
 """
 
 from __future__ import annotations
@@ -17,7 +22,6 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import cv2
 import numpy as np
@@ -25,6 +29,7 @@ import numpy as np
 from cameras.masking import CameraMasks, FrameMasker
 from cameras.stream import CameraStream, Frame, StreamOptions
 from controller.alerts.matching import HotlistMatcher, Match
+from controller.capture.records import EntryDetails, HitRecord, ReadRecord, WriterItem
 from controller.store.images import ImageStore
 from inference.camera import CameraRecognition
 from inference.pipeline import Recognizer
@@ -80,10 +85,11 @@ class PipelineState:
     last_read_at: datetime | None = None
 
 
-Submit = Callable[[Mapping[str, Any]], Awaitable[None]]
+Submit = Callable[[WriterItem], Awaitable[None]]
 # (read uuid, monotonic time of the passage's last sighting, of the frame that decided it)
 ReadObserver = Callable[[str, float, float], None]
-EntryLookup = Callable[[list[int]], Mapping[int, Mapping[str, Any]]]
+# The particulars of hotlist entries by id, from memory (``runtime.HotlistIndex``).
+EntryLookup = Callable[[list[int]], Mapping[int, EntryDetails]]
 
 
 class CameraPipeline:
@@ -204,10 +210,10 @@ class CameraPipeline:
                                        self._overview_at(best.t))
         await self._submit(item)
         if self._observer is not None and self._clock is not None:
-            self._observer(item["read"]["uuid"], read.last_seen, self._clock[0])
+            self._observer(item.read.uuid, read.last_seen, self._clock[0])
         self.state.reads += 1
-        self.state.hits += len(item["hits"])
-        self.state.last_read_at = item["read"]["seen_at"]
+        self.state.hits += len(item.hits)
+        self.state.last_read_at = item.read.seen_at
 
     def _repeat(self, read: VehicleRead) -> bool:
         window = self._options.repeat_window_s
@@ -217,37 +223,34 @@ class CameraPipeline:
         return read.corrects is None and any(similar(plate, read.plate) for plate in recent)
 
     def _build(self, read: VehicleRead, seen_at: datetime,
-               overview: np.ndarray | None) -> dict[str, Any]:
+               overview: np.ndarray | None) -> WriterItem:
         read_uuid = str(uuid.uuid4())
-        images = [self._images.write(read_uuid, "crop", read.best.crop, seen_at).as_row()]
+        images = [self._images.write(read_uuid, "crop", read.best.crop, seen_at)]
         if overview is not None:
-            images.append(self._images.write(read_uuid, "overview", overview, seen_at).as_row())
+            images.append(self._images.write(read_uuid, "overview", overview, seen_at))
         now = datetime.now(UTC)
         matches = self._matcher().match(read.plate, now)
         details = self._entries([m.entry_id for m in matches]) if matches else {}
         spec = self.spec
-        return {
-            "read": {"uuid": read_uuid, "plate": read.plate, "raw_text": read.best.plate,
-                     "confidence": round(read.confidence, 4),
-                     "char_confidences": [round(c, 4) for c in read.char_confidences],
-                     "camera_id": spec.camera_id, "site_id": spec.site_id, "seen_at": seen_at,
-                     "direction": read.direction, "box": list(read.best.box),
-                     "latitude": spec.latitude, "longitude": spec.longitude,
-                     "created_at": now},
-            "images": images,
-            "hits": [hit_row(m, details.get(m.entry_id), read.margin) for m in matches],
-        }
+        return WriterItem(
+            read=ReadRecord(
+                uuid=read_uuid, plate=read.plate, raw_text=read.best.plate,
+                confidence=round(read.confidence, 4),
+                char_confidences=tuple(round(c, 4) for c in read.char_confidences),
+                camera_id=spec.camera_id, site_id=spec.site_id, seen_at=seen_at,
+                created_at=now, direction=read.direction, box=tuple(read.best.box),
+                latitude=spec.latitude, longitude=spec.longitude),
+            images=tuple(images),
+            hits=tuple(hit_record(m, details.get(m.entry_id), read.margin) for m in matches))
 
 
-def hit_row(match: Match, entry: Mapping[str, Any] | None, margin: float) -> dict[str, Any]:
-    """A hit for the writer, carrying a copy of the entry as matched."""
-    snapshot: dict[str, Any] = {"list": match.list_name, "plate": match.listed_plate,
-                                "match": match.kind, "vote_margin": round(margin, 3)}
-    if entry is not None:
-        for key in ("category", "reason", "ncic_number", "ori", "plate_state", "alert_note"):
-            snapshot[key] = entry.get(key)
-        expires = entry.get("expires_at")
-        snapshot["expires_at"] = expires.isoformat() if expires else None
-    return {"uuid": str(uuid.uuid4()),
-            "hotlist_entry_id": match.entry_id if entry is not None else None,
-            "entry": snapshot}
+def hit_record(match: Match, entry: EntryDetails | None, margin: float) -> HitRecord:
+    """A hit for the writer, carrying a copy of the entry as matched.
+
+    An entry the index no longer knows (its list was replaced since the match) is not
+    linked: the snapshot keeps what the match itself says.
+    """
+    return HitRecord(uuid=str(uuid.uuid4()),
+                     hotlist_entry_id=match.entry_id if entry is not None else None,
+                     list_name=match.list_name, listed_plate=match.listed_plate,
+                     match=match.kind, vote_margin=round(margin, 3), details=entry)

@@ -1,4 +1,11 @@
-"""Runs one pipeline per enabled camera, restarts failed ones, follows camera changes."""
+"""Runs one pipeline per enabled camera, restarts failed ones, follows camera changes.
+
+The supervisor is what reads the database for capture, never the pipelines: each
+reconcile loads the cameras, their masks and the program status and hands them to
+the running pipelines in memory. When the database is away a reconcile fails, the
+pipelines keep the last known values and keep reading, and the failure is logged
+once for the outage (and the recovery once), not at every refresh.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +21,9 @@ from sqlalchemy import Engine
 
 from cameras.health import Alarm, CameraHealth, HealthState, Severity, camera_health
 from controller.capture.pipeline import CameraPipeline, CameraSpec
-from controller.compliance import program
 from controller.store import regions as region_repo
 from controller.store import sites as site_repo
+from controller.store.outage import OutageLog
 from controller.store.regions import masks_from_rows
 
 log = logging.getLogger("sightline.pipelines")
@@ -38,6 +45,18 @@ def load_specs(engine: Engine, site_codes: tuple[str, ...]) -> list[CameraSpec]:
     return specs
 
 
+@dataclass(frozen=True)
+class ProgramGate:
+    """Whether cameras may record reads now, and why not when they may not (policy 462.9).
+
+    The runtime supplies it (from ``compliance.program``): capture does not decide the
+    policy, it only obeys the last known answer.
+    """
+
+    active: bool
+    reason: str
+
+
 @dataclass
 class Supervised:
     """A pipeline and the task that keeps it running."""
@@ -53,20 +72,24 @@ class PipelineManager:
     """Reconciles running pipelines with the enabled cameras in the database."""
 
     def __init__(self, engine: Engine, make: Callable[[CameraSpec], CameraPipeline], *,
-                 site_codes: tuple[str, ...] = (), refresh_seconds: float = 5.0,
-                 backoff_cap: float = 30.0) -> None:
+                 program: Callable[[], ProgramGate], site_codes: tuple[str, ...] = (),
+                 refresh_seconds: float = 5.0, backoff_cap: float = 30.0) -> None:
         self._engine = engine
         self._make = make
+        self._load_program = program  # blocking: runs in a worker thread
         self._sites = site_codes
         self._refresh = refresh_seconds
         self._backoff_cap = backoff_cap
         self._running: dict[int, Supervised] = {}
         self._wake = asyncio.Event()
         self._rng = random.Random()  # noqa: S311 - restart jitter, not cryptography
-        self.program = program.ProgramStatus(False, "not checked yet")
+        self.program = ProgramGate(False, "not checked yet")
+        self._outage = OutageLog(log, "camera reconcile",
+                                 "the cameras keep running with the last known cameras, "
+                                 "masks and program status")
 
     def program_active(self) -> bool:
-        """Whether reads may be recorded now (refreshed with every reconcile)."""
+        """Whether reads may be recorded now (from memory; refreshed with every reconcile)."""
         return self.program.active
 
     def notify(self) -> None:
@@ -79,8 +102,10 @@ class PipelineManager:
             while True:
                 try:
                     await self.reconcile()
-                except Exception:  # a database outage must not stop running cameras
-                    log.exception("camera reconcile failed; keeping the running pipelines")
+                except Exception as exc:  # a database outage must not stop running cameras
+                    self._outage.failed(exc)
+                else:
+                    self._outage.succeeded()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._refresh)
                 self._wake.clear()
@@ -89,7 +114,7 @@ class PipelineManager:
 
     async def reconcile(self) -> None:
         """Start new cameras, stop removed or disabled ones, apply changed masks."""
-        status = await asyncio.to_thread(program.status, self._engine)
+        status = await asyncio.to_thread(self._load_program)
         if status.active != self.program.active or not self.program.reason:
             log.log(logging.INFO if status.active else logging.WARNING, "program: %s",
                     status.reason)

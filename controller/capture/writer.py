@@ -7,6 +7,11 @@ crash (the journal is replayed at start) and a database outage (the writer keeps
 journaling and replays in order when the database answers again). Replays are
 idempotent because reads are unique by uuid and a read's hits are written in its
 transaction.
+
+An outage is the store's ``StoreUnavailable`` (a lost or refused connection): the
+batch stays journaled and is retried. Any other database error is the database
+refusing a row: the rows are retried one by one and the refused one is set aside
+in ``rejected.jsonl`` with the reason, so it cannot hold up the rest.
 """
 
 from __future__ import annotations
@@ -16,39 +21,21 @@ import contextlib
 import json
 import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
 
+from controller.capture.records import WriterItem
+from controller.errors import StoreUnavailable
 from controller.metrics import Metrics
 from controller.store import hits as repo
+from controller.store.outage import cause, refused
 
 log = logging.getLogger("sightline.writer")
 
-TIME_FIELDS = ("seen_at", "created_at")
 
-
-def _encode(item: Mapping[str, Any]) -> str:
-    read = {k: (v.isoformat() if k in TIME_FIELDS else v) for k, v in item["read"].items()}
-    return json.dumps({**item, "read": read}, sort_keys=True, separators=(",", ":"))
-
-
-def _decode(line: str) -> dict[str, Any]:
-    item: dict[str, Any] = json.loads(line)
-    item["read"] = {k: (datetime.fromisoformat(v) if k in TIME_FIELDS else v)
-                    for k, v in item["read"].items()}
-    return item
-
-
-def _outage(exc: BaseException) -> bool:
-    """Tell a lost database (retry later) from a row the database refuses (never retry)."""
-    return isinstance(exc, DBAPIError) and (
-        exc.connection_invalidated or type(exc.orig).__name__ in (
-            "OperationalError", "InterfaceError"))
 
 
 class Journal:
@@ -103,14 +90,15 @@ class ReadWriter:
         self._retry_seconds = retry_seconds
         self._pending: list[tuple[str, asyncio.Future[None]]] = []
         self._kick = asyncio.Event()
+        self._unreadable: set[str] = set()  # journal lines already set aside
         self.database_ok = True
 
-    async def submit(self, item: Mapping[str, Any]) -> None:
+    async def submit(self, item: WriterItem) -> None:
         """Hand over a read; returns once it is journaled (accepted)."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.append((_encode(item), future))
+        self._pending.append((item.to_json(), future))
         # A hit goes out at once; plain reads wait for the batch to fill or the timer.
-        if item.get("hits") or len(self._pending) >= self._batch_max:
+        if item.hits or len(self._pending) >= self._batch_max:
             self._kick.set()
         await future
 
@@ -149,10 +137,14 @@ class ReadWriter:
             return
         try:
             created = await asyncio.to_thread(self._commit, lines)
-        except DBAPIError as exc:
-            if self.database_ok:
-                log.error("database unavailable; spooling reads to %s (%s)",
-                          self._journal.path, exc.orig)
+        except Exception as exc:  # whatever it is, the journal keeps the batch for a retry
+            if self.database_ok:  # once per outage, with its cause
+                # An outage needs no traceback; anything else (a pool timeout, a bug)
+                # gets one. Neither ends the writer: that would hang every camera.
+                outage = isinstance(exc, StoreUnavailable)
+                reason = str(exc) if outage else f"writing reads failed ({cause(exc)})"
+                log.error("%s; spooling reads to %s", reason, self._journal.path,
+                          exc_info=None if outage else exc)
             self.database_ok = False
             self._metrics.reads_spooled.inc(len(lines))
             return
@@ -160,36 +152,54 @@ class ReadWriter:
             log.warning("database back; replayed %d spooled reads", len(lines))
         self.database_ok = True
         await asyncio.to_thread(self._journal.clear)
+        self._unreadable.clear()
         self._metrics.reads_stored.inc(len(lines))
         if created:
             self._metrics.hits_created.inc(len(created))
             self._on_hits(created)
 
+    def _rows(self, lines: list[str]) -> list[tuple[str, dict[str, object]]]:
+        """Journal lines with the store's rows: the records become rows only here."""
+        rows = []
+        for line in lines:
+            try:
+                rows.append((line, WriterItem.from_json(line).row()))
+            except (ValueError, KeyError, TypeError) as exc:
+                # Retrying cannot mend it, and kept in the batch it would stop the rest.
+                if line not in self._unreadable:  # once, though outages retry the batch
+                    self._unreadable.add(line)
+                    log.error("unreadable journal line kept aside in %s: %s",
+                              self._journal.rejected, exc)
+                    self._journal.reject(line, f"unreadable: {exc!r}")
+        return rows
+
     def _commit(self, lines: list[str]) -> list[str]:
-        items = [_decode(line) for line in lines]
+        rows = self._rows(lines)
         now = datetime.now(UTC)
         created: list[str] = []
         try:
-            for start in range(0, len(items), 500):
-                created += repo.write_reads(self._engine, items[start:start + 500],
+            for start in range(0, len(rows), 500):
+                created += repo.write_reads(self._engine,
+                                            [row for _, row in rows[start:start + 500]],
                                             sinks=self._sinks(), now=now)
-        except DBAPIError as exc:
-            if _outage(exc):
-                raise
+        except Exception as exc:
+            if not refused(exc):
+                raise  # an outage (StoreUnavailable) or a bug: keep the journal
             # One bad row must not hold up the rest: retry singly, set the bad one aside.
-            return self._commit_one_by_one(lines, now)
+            return self._commit_one_by_one(rows, now)
         return created
 
-    def _commit_one_by_one(self, lines: list[str], now: datetime) -> list[str]:
+    def _commit_one_by_one(self, rows: list[tuple[str, dict[str, object]]],
+                           now: datetime) -> list[str]:
         created: list[str] = []
-        for line in lines:
+        for line, row in rows:
             try:
-                created += repo.write_reads(self._engine, [_decode(line)],
-                                            sinks=self._sinks(), now=now)
-            except DBAPIError as exc:
-                if _outage(exc):
+                created += repo.write_reads(self._engine, [row], sinks=self._sinks(), now=now)
+            except Exception as exc:
+                if not refused(exc):
                     raise
+                reason = str(getattr(exc, "orig", exc))
                 log.error("database refused a read; kept aside in %s: %s",
-                          self._journal.rejected, exc.orig)
-                self._journal.reject(line, str(exc.orig))
+                          self._journal.rejected, reason)
+                self._journal.reject(line, reason)
         return created

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from controller.bridge import ignore_change
 from controller.commands.actor import cli_actor
 from controller.compliance import court_orders, holds
 
@@ -69,7 +70,8 @@ def mask_lift(obj: Any, region_id: int, court_order: str, court: str,
     """Lift a privacy mask until the order expires (restored automatically)."""
     suspension_id = court_orders.lift_mask(
         obj.engine(), region_id=region_id, court_order=court_order, court=court,
-        expires_at=expires.replace(tzinfo=UTC), actor=cli_actor(), client_addr="local")
+        expires_at=expires.replace(tzinfo=UTC), actor=cli_actor(), client_addr="local",
+        notify=ignore_change)  # no controller in this process: others read it at refresh
     click.echo(f"mask {region_id} lifted under order {court_order} until "
                f"{expires:%Y-%m-%d %H:%M} UTC (lift {suspension_id})")
 
@@ -78,7 +80,8 @@ def mask_lift(obj: Any, region_id: int, court_order: str, court: str,
 @click.pass_obj
 def mask_restore_due(obj: Any) -> None:
     """Restore now every mask whose court order has expired."""
-    for lift in court_orders.restore_due(obj.engine(), actor=cli_actor()):
+    for lift in court_orders.restore_due(obj.engine(), actor=cli_actor(),
+                                             notify=ignore_change):
         click.echo(f"mask {lift['region_id']} restored (order {lift['court_order']})")
 
 

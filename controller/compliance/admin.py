@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from controller.accounts import Caller, authorize
+from controller.bridge import ChangeNotice
 from controller.compliance import court_orders, exports, retention, transparency
 from controller.errors import ValidationError
 from controller.settings import Settings
@@ -116,10 +117,11 @@ def court_orders_on_file(engine: Engine, caller: Caller) -> dict[str, Any]:
 
 
 def lift_mask(engine: Engine, caller: Caller, *, region_id: str, court_order: str, court: str,
-              expires_at: str) -> tuple[int, datetime]:
+              expires_at: str, notify: ChangeNotice) -> tuple[int, datetime]:
     """Lift a privacy mask under a court order until its expiry (audited).
 
-    Return the mask's id and the expiry, as read from the typed fields.
+    ``notify`` tells the controller that masks changed (the bridge's, from a web
+    thread). Return the mask's id and the expiry, as read from the typed fields.
     """
     authorize(engine, caller, PERMISSION, "mask.lift", data={"region_id": region_id})
     expires = parse_time("expires_at", expires_at)
@@ -127,7 +129,7 @@ def lift_mask(engine: Engine, caller: Caller, *, region_id: str, court_order: st
         raise ValidationError("expires_at", "the order's expiry is required")
     region = whole_number("region_id", region_id)
     court_orders.lift_mask(engine, region_id=region, court_order=court_order, court=court,
-                           expires_at=expires, **caller.who())
+                           expires_at=expires, notify=notify, **caller.who())
     return region, expires
 
 

@@ -1,14 +1,14 @@
 """Court orders (policy 462.7.1(1)): lift a privacy mask until an expiry, then restore it.
 
-The lift is stored and this process's pipelines are told at once; other
-controller processes pick it up within their pipeline manager's refresh. The
+The lift is stored and this process's pipelines are told at once through the
+controller's change notifier (``notify``, safe from any thread); other controller
+processes pick it up within their pipeline manager's refresh. The
 masker itself skips a lifted mask only until the order's expiry, so a mask is
 back on the frames at the expiry even before the restore job marks it.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from controller import audit
+from controller.bridge import ChangeNotice
 from controller.errors import NotFound, ValidationError
-from controller.jobs import runner
 from controller.store import regions as region_repo
 from controller.validation import required_text
 
@@ -26,15 +26,16 @@ log = logging.getLogger("sightline.court_orders")
 SCHEDULER_ACTOR = "system:scheduler"
 
 
-def notify_cameras() -> None:
-    """Tell this process's running pipelines that masks changed (no-op without a controller)."""
-    runner.notify("cameras")
 
 
 def lift_mask(engine: Engine, *, region_id: int, court_order: str, court: str,
-              expires_at: datetime, actor: str, client_addr: str | None = None,
-              now: datetime | None = None) -> int:
-    """Lift one privacy mask under a court order until ``expires_at``; audited."""
+              expires_at: datetime, actor: str, notify: ChangeNotice,
+              client_addr: str | None = None, now: datetime | None = None) -> int:
+    """Lift one privacy mask under a court order until ``expires_at``; audited.
+
+    ``notify`` tells this process's controller that masks changed (the bridge's
+    ``notify`` from a web thread, ``ignore_change`` in a process without one).
+    """
     when = (now or datetime.now(UTC)).astimezone(UTC)
     court_order = required_text("court_order", court_order, 128)
     court = required_text("court", court, 200)
@@ -60,13 +61,16 @@ def lift_mask(engine: Engine, *, region_id: int, court_order: str, court: str,
               "mask": region["name"], "camera_id": region["camera_id"],
               "camera": region["camera"], "court_order": court_order, "court": court,
               "expires_at": expires_at.astimezone(UTC).isoformat()}))
-    notify_cameras()
+    notify("cameras")
     return suspension_id
 
 
-def restore_due(engine: Engine, now: datetime | None = None,
+def restore_due(engine: Engine, *, notify: ChangeNotice, now: datetime | None = None,
                 actor: str = SCHEDULER_ACTOR) -> list[dict[str, Any]]:
-    """Mark every lift whose order has expired as restored; audit each; return them."""
+    """Mark every lift whose order has expired as restored; audit each; return them.
+
+    ``notify`` is told "cameras" when any mask came back (see ``lift_mask``).
+    """
     when = (now or datetime.now(UTC)).astimezone(UTC)
     restored = []
     for lift in region_repo.due_restorations(engine, when):
@@ -80,19 +84,10 @@ def restore_due(engine: Engine, now: datetime | None = None,
                   "expires_at": lift["expires_at"].isoformat()}))
         restored.append(lift)
     if restored:
-        notify_cameras()
+        notify("cameras")
     return restored
 
 
 def active_lifts(engine: Engine) -> list[dict[str, Any]]:
     """Masks currently lifted under a court order."""
     return region_repo.suspensions(engine, active_only=True)
-
-
-@runner.register("mask_restore")
-async def mask_restore_job(context: runner.JobContext, job_id: str) -> None:
-    """Every minute: restore masks whose court order expired."""
-    restored = await asyncio.to_thread(restore_due, context.engine)
-    for lift in restored:
-        log.info("job %s: mask %s on %s restored (order %s expired)", job_id, lift["mask"],
-                 lift["camera"], lift["court_order"])

@@ -7,7 +7,6 @@ with ``MANIFEST.sha256`` in ``sha256sum`` format covering every other file, so
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import hashlib
 import json
@@ -23,7 +22,6 @@ from sqlalchemy import Engine
 from controller import audit
 from controller.compliance import audit_flags, audit_render
 from controller.errors import ValidationError
-from controller.jobs import runner
 from controller.settings import Settings
 from controller.store import accounts as account_repo
 from controller.store import audit as audit_repo
@@ -35,7 +33,6 @@ MANIFEST = "MANIFEST.sha256"
 QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 LOG_FIELDS = ("id", "at", "actor", "action", "outcome", "plate", "purpose", "case_number",
               "client_addr", "data", "prev_hash", "hash")
-SCHEDULER_ACTOR = "system:scheduler"
 
 
 # --- manifests ---------------------------------------------------------------------------------
@@ -225,17 +222,3 @@ def last_review_date(engine: Engine) -> date | None:
     """The date of the most recent completed review (for the transparency page)."""
     reviews = audit_repo.list_reviews(engine)
     return reviews[0]["reviewed_on"] if reviews else None
-
-
-@runner.register("audit_quarterly")
-async def audit_quarterly_job(context: runner.JobContext, job_id: str) -> None:
-    """First day of each quarter: build the package of the quarter that just ended."""
-    quarter = previous_quarter(datetime.now(UTC).date())
-    out = audit_export_dir(context.settings)
-    if (out / f"audit-{quarter}").exists():
-        log.info("job %s: the %s package exists already", job_id, quarter)
-        return
-    out.mkdir(parents=True, exist_ok=True)
-    path = await asyncio.to_thread(build_audit_package, context.engine, context.settings,
-                                   quarter, out, actor=SCHEDULER_ACTOR)
-    log.info("job %s: audit package %s written to %s", job_id, quarter, path)

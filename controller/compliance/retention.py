@@ -9,7 +9,6 @@ every image file it removed is gone.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -22,7 +21,6 @@ from sqlalchemy import Engine
 
 from controller import audit, policy
 from controller.errors import PolicyViolation, StoreError, ValidationError
-from controller.jobs import runner
 from controller.settings import POLICY_MINIMUM_DAYS, Settings
 from controller.store import retention as retention_repo
 from controller.store.images import ImageStore
@@ -204,15 +202,3 @@ def purge(engine: Engine, settings: Settings, proposal_id: int, *, actor: str,
     log.info("purge %d: %d reads, %d hits, %d files in %.1f s", proposal_id, total_reads,
              total_hits, total_files, seconds)
     return report
-
-
-@runner.register("retention_propose")
-async def retention_propose_job(context: runner.JobContext, job_id: str) -> None:
-    """Daily: record what is eligible for purging (nothing is deleted)."""
-    proposal = await asyncio.to_thread(propose, context.engine, context.settings,
-                                       skip_empty=True)
-    if proposal is None:
-        log.info("job %s: no read is past retention", job_id)
-        return
-    log.info("job %s: purge proposal %d lists %d reads", job_id, proposal["id"],
-             proposal["read_count"])

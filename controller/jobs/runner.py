@@ -14,7 +14,10 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from controller.bridge import ChangeNotice
+from controller.errors import StoreUnavailable
 from controller.settings import Settings
+from controller.store.outage import OutageLog
 
 log = logging.getLogger("sightline.jobs")
 
@@ -27,28 +30,20 @@ class JobContext:
 
     engine: Engine
     settings: Settings
-    on_change: Callable[[str], None]
+    # The controller's change notifier (``Bridge.notify``): safe from the job's threads.
+    on_change: ChangeNotice
 
 
 _context: JobContext | None = None
 _registry: dict[str, JobFunction] = {}
 runs: dict[str, int] = {}
+_outages: dict[str, OutageLog] = {}
 
 
 def set_context(context: JobContext | None) -> None:
     """Install (or clear) the context the jobs of this process run with."""
     global _context  # noqa: PLW0603 - one scheduler per process owns it
     _context = context
-
-
-def notify(what: str) -> None:
-    """Tell this process's controller that ``what`` changed ("cameras", "hotlists").
-
-    A no-op in a process without a running controller (a CLI command): other
-    processes pick the change up from the database on their next refresh.
-    """
-    if _context is not None:
-        _context.on_change(what)
 
 
 def register(kind: str) -> Callable[[JobFunction], JobFunction]:
@@ -105,17 +100,29 @@ async def run_job(kind: str, job_id: str) -> None:
     if function is None:
         log.error("job %s: unknown kind %s; skipped", job_id, kind)
         return
+    outage = _outages.setdefault(job_id, OutageLog(
+        log, f"job {job_id}", "it runs again at its next time"))
     lock = _pg_lock if context.engine.dialect.name == "postgresql" else _sqlite_lock
     guard = lock(context, job_id)
-    got = await asyncio.to_thread(guard.__enter__)
+    try:
+        got = await asyncio.to_thread(guard.__enter__)
+    except StoreUnavailable as exc:  # once per outage, not a traceback at every firing
+        outage.failed(exc)
+        return
     try:
         if not got:
             log.info("job %s is running in another process; skipped here", job_id)
             return
         runs[job_id] = runs.get(job_id, 0) + 1
         await function(context, job_id)
+    except StoreUnavailable as exc:
+        outage.failed(exc)
+    else:
+        outage.succeeded()
     finally:
-        await asyncio.to_thread(guard.__exit__, None, None, None)
+        # A lost connection took its advisory lock with it: nothing left to release.
+        with contextlib.suppress(StoreUnavailable):
+            await asyncio.to_thread(guard.__exit__, None, None, None)
 
 
 def job_args(kind: str, job_id: str) -> list[Any]:

@@ -1,12 +1,17 @@
 """What the scheduler runs, and when: hotlist refreshes and the policy's scheduled paperwork
 (daily purge proposals, quarterly audits, mask restores); each job is registered by name
-in ``controller.jobs.runner``."""
+in ``controller.jobs.runner``.
+
+The jobs are thin wrappers here, above ``compliance`` and ``alerts``: those packages hold
+the work and know nothing of the scheduler (the dependencies inside ``controller`` point
+one way, see ``tests/test_packaging.py``)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import ssl
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -76,9 +81,40 @@ async def hotlist_refresh(context: JobContext, job_id: str) -> None:
     context.on_change("hotlists")
 
 
-# The implementations named by the specs below (imported for their registration).
-KINDS = (retention.retention_propose_job, exports.audit_quarterly_job,
-         court_orders.mask_restore_job)
+@register("retention_propose")
+async def retention_propose_job(context: JobContext, job_id: str) -> None:
+    """Daily: record what is eligible for purging (nothing is deleted)."""
+    proposal = await asyncio.to_thread(retention.propose, context.engine, context.settings,
+                                       skip_empty=True)
+    if proposal is None:
+        log.info("job %s: no read is past retention", job_id)
+        return
+    log.info("job %s: purge proposal %d lists %d reads", job_id, proposal["id"],
+             proposal["read_count"])
+
+
+@register("audit_quarterly")
+async def audit_quarterly_job(context: JobContext, job_id: str) -> None:
+    """First day of each quarter: build the package of the quarter that just ended."""
+    quarter = exports.previous_quarter(datetime.now(UTC).date())
+    out = exports.audit_export_dir(context.settings)
+    if (out / f"audit-{quarter}").exists():
+        log.info("job %s: the %s package exists already", job_id, quarter)
+        return
+    out.mkdir(parents=True, exist_ok=True)
+    path = await asyncio.to_thread(exports.build_audit_package, context.engine,
+                                   context.settings, quarter, out, actor=SCHEDULER_ACTOR)
+    log.info("job %s: audit package %s written to %s", job_id, quarter, path)
+
+
+@register("mask_restore")
+async def mask_restore_job(context: JobContext, job_id: str) -> None:
+    """Every minute: restore masks whose court order expired."""
+    restored = await asyncio.to_thread(court_orders.restore_due, context.engine,
+                                       notify=context.on_change)
+    for lift in restored:
+        log.info("job %s: mask %s on %s restored (order %s expired)", job_id, lift["mask"],
+                 lift["camera"], lift["court_order"])
 
 
 def compliance_specs(settings: Settings) -> list[JobSpec]:

@@ -16,6 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import Engine
 
+from controller.bridge import ChangeNotice, ignore_change
 from controller.jobs import runner
 from controller.settings import Settings
 
@@ -36,10 +37,10 @@ class Scheduler:
     """Owns the APScheduler instance of one controller process."""
 
     def __init__(self, engine: Engine, settings: Settings, specs: list[JobSpec],
-                 on_change: Any = None) -> None:
+                 on_change: ChangeNotice = ignore_change) -> None:
         self._engine = engine
         self._specs = specs
-        self._context = runner.JobContext(engine, settings, on_change or (lambda _kind: None))
+        self._context = runner.JobContext(engine, settings, on_change)
         self.scheduler = AsyncIOScheduler(
             jobstores={"default": SQLAlchemyJobStore(engine=engine,
                                                      tablename="apscheduler_jobs")},

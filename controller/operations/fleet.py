@@ -2,9 +2,9 @@
 
 Seeing cameras and their health needs ``cameras.view`` (every role); changing
 them (sites, adoption, edits, masks and zones, snapshots) ``cameras.manage``
-(administrators and vendors); the live view ``live.view``. Each function checks
-role and training first and audits what it changes (through
-``controller.operations.cameras``). Talking to cameras runs on the controller
+(administrators and vendors). Each function checks role and training first and
+audits what it changes (through ``controller.operations.cameras``); the live view
+is ``controller.capture.viewing``. Talking to cameras runs on the controller
 loop through the bridge; a bridge that cannot answer raises ``ControllerError``.
 """
 
@@ -17,7 +17,6 @@ from typing import Any
 
 from controller.accounts import Caller, authorize, record
 from controller.bridge import Bridge
-from controller.capture import live
 from controller.errors import ControllerError, NotFound, ValidationError
 from controller.operations import cameras as ops
 from controller.settings import Settings
@@ -28,7 +27,6 @@ from controller.store import sites as site_repo
 
 VIEW = "cameras.view"
 MANAGE = "cameras.manage"
-LIVE = "live.view"
 STALE_SECONDS = 120
 
 
@@ -162,19 +160,3 @@ def snapshot(engine: Engine, settings: Settings, bridge: Bridge, instance_secret
                        settings.cameras.onvif_timeout_seconds + 5)
     record(engine, caller, "camera.snapshot", data={"camera_id": camera_id})
     return data
-
-
-def live_camera(engine: Engine, caller: Caller, camera_id: int) -> dict[str, Any]:
-    """The camera a live player shows (``live.view``)."""
-    authorize(engine, caller, LIVE, "live.view", data={"camera_id": camera_id})
-    return ops.get_camera(engine, camera_id)
-
-
-def answer_live(engine: Engine, bridge: Bridge, instance_secret: str, caller: Caller,
-                camera_id: int, *, offer: Any, timeout: float) -> dict[str, str]:
-    """Answer a browser's WebRTC offer ``{sdp, type}`` (``live.view``); audited by the hub."""
-    live_camera(engine, caller, camera_id)
-    if not isinstance(offer, dict) or not isinstance(offer.get("sdp"), str):
-        raise ValidationError("sdp", "send the browser's offer as JSON {sdp, type}")
-    return bridge.call(live.answer_offer(engine, instance_secret, camera_id, offer["sdp"],
-                                         str(offer.get("type", "")), **caller.who()), timeout)

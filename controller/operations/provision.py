@@ -16,9 +16,9 @@ from pydantic import ValidationError as PydanticError
 from sqlalchemy import Engine
 
 from controller import audit
-from controller.capture.cabinets import CabinetConfig
 from controller.errors import ValidationError
 from controller.sealing import seal
+from controller.settings.cabinet import CabinetConfig
 from controller.store import sites as repo
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, func, or_, select, update
 
-from controller.errors import NotFound
 from controller.store.engine import write_lock_options
 from controller.store.schema import (
     audit_events,
@@ -101,14 +100,6 @@ def count(engine: Engine) -> int:
     """Return how many audit rows exist."""
     with engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(audit_events)).scalar_one())
-
-
-def _one(engine: Engine, query: Any, what: str) -> dict[str, Any]:
-    with engine.connect() as conn:
-        row = conn.execute(query).mappings().first()
-    if row is None:
-        raise NotFound(what)
-    return dict(row)
 
 
 def record_review(engine: Engine, *, quarter: str, reviewed_on: date, findings: str,

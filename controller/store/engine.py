@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 
+from controller.store.outage import translate_outages
+
 # Execution option naming how a SQLite transaction begins. Writers that must not
 # interleave (the audit chain) ask for IMMEDIATE, which takes the write lock at
 # BEGIN; everything else stays DEFERRED so readers never queue behind writers.
@@ -24,6 +26,7 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, pool_size: int) -> Engine:
         # which the web threads did on every request under load.
         kwargs.update(pool_size=pool_size, max_overflow=pool_size)
     engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
+    translate_outages(engine)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -52,13 +55,15 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30_000,
     """Create the engine for ``url`` with Sightline's connection settings."""
     if url.startswith("sqlite"):
         return _sqlite_engine(url, busy_timeout_ms, pool_size)
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
         connect_args=connect_args or {},
     )
+    translate_outages(engine)
+    return engine
 
 
 def is_sqlite(engine: Engine) -> bool:

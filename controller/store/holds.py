@@ -8,21 +8,13 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select, update
 
-from controller.errors import NotFound
 from controller.store.engine import write_lock_options
+from controller.store.rows import one
 from controller.store.schema import (
     evidence_hold_reads,
     evidence_holds,
     reads,
 )
-
-
-def _one(engine: Engine, query: Any, what: str) -> dict[str, Any]:
-    with engine.connect() as conn:
-        row = conn.execute(query).mappings().first()
-    if row is None:
-        raise NotFound(what)
-    return dict(row)
 
 
 def create_hold(engine: Engine, *, case_number: str, reason: str, actor: str,
@@ -49,7 +41,7 @@ def add_hold_reads(engine: Engine, hold_id: int, read_ids: Sequence[int]) -> int
 
 def get_hold(engine: Engine, hold_id: int) -> dict[str, Any]:
     """One evidence hold with its read count (NotFound if there is none)."""
-    hold = _one(engine, select(evidence_holds).where(evidence_holds.c.id == hold_id),
+    hold = one(engine, select(evidence_holds).where(evidence_holds.c.id == hold_id),
                 f"no evidence hold {hold_id}")
     with engine.connect() as conn:
         hold["read_count"] = int(conn.execute(select(func.count()).where(

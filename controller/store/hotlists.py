@@ -107,17 +107,6 @@ def count_active(engine: Engine) -> int:
             .where(hotlist_entries.c.version == hotlists.c.active_version)).scalar_one())
 
 
-def entries_by_id(engine: Engine, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
-    """Entries (with their list name) by id, for the hits a read raised."""
-    if not ids:
-        return {}
-    query = (select(hotlist_entries, hotlists.c.name.label("list_name"))
-             .join(hotlists, hotlists.c.id == hotlist_entries.c.hotlist_id)
-             .where(hotlist_entries.c.id.in_(list(ids))))
-    with engine.connect() as conn:
-        return {int(r["id"]): dict(r) for r in conn.execute(query).mappings().all()}
-
-
 def signature(engine: Engine) -> tuple[tuple[int, int, int], ...]:
     """What changes whenever any list changes (id, active version, entry count)."""
     with engine.connect() as conn:

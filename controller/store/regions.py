@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import Engine, delete, select, update
 
 from cameras.masking import CameraMasks, CourtOrderSuspension, PrivacyMask, RecognitionZone
-from controller.errors import NotFound, ValidationError
+from controller.errors import ValidationError
+from controller.store.rows import one
 from controller.store.schema import camera_regions, cameras, mask_suspensions
 
 REGION_FIELDS = ("id", "kind", "name", "polygon")
@@ -106,20 +107,12 @@ def masks_from_rows(camera: str, rows: list[dict[str, Any]]) -> CameraMasks:
     return CameraMasks(camera, tuple(masks), tuple(zones))
 
 
-def _one(engine: Engine, query: Any, what: str) -> dict[str, Any]:
-    with engine.connect() as conn:
-        row = conn.execute(query).mappings().first()
-    if row is None:
-        raise NotFound(what)
-    return dict(row)
-
-
 def get_region(engine: Engine, region_id: int) -> dict[str, Any]:
     """A privacy mask or zone with its camera's name (NotFound if there is none)."""
     query = (select(camera_regions, cameras.c.name.label("camera"))
              .join(cameras, cameras.c.id == camera_regions.c.camera_id)
              .where(camera_regions.c.id == region_id))
-    return _one(engine, query, f"no mask {region_id}")
+    return one(engine, query, f"no mask {region_id}")
 
 
 def add_suspension(engine: Engine, *, region_id: int, court_order: str, court: str,

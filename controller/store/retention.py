@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, delete, func, select, update
 
-from controller.errors import NotFound
 from controller.store.engine import write_lock_options
+from controller.store.rows import one
 from controller.store.schema import (
     deliveries,
     evidence_hold_reads,
@@ -18,14 +18,6 @@ from controller.store.schema import (
     read_images,
     reads,
 )
-
-
-def _one(engine: Engine, query: Any, what: str) -> dict[str, Any]:
-    with engine.connect() as conn:
-        row = conn.execute(query).mappings().first()
-    if row is None:
-        raise NotFound(what)
-    return dict(row)
 
 
 def _held_ids() -> Any:
@@ -60,7 +52,7 @@ def create_proposal(engine: Engine, *, cutoff: datetime, count: int, oldest: dat
 
 def get_proposal(engine: Engine, proposal_id: int) -> dict[str, Any]:
     """One purge proposal (NotFound if there is none)."""
-    return _one(engine, select(purge_proposals).where(purge_proposals.c.id == proposal_id),
+    return one(engine, select(purge_proposals).where(purge_proposals.c.id == proposal_id),
                 f"no purge proposal {proposal_id}")
 
 

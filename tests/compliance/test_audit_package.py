@@ -21,6 +21,7 @@ from controller.accounts import users
 from controller.compliance import audit_flags, exports
 from controller.errors import ValidationError
 from controller.jobs import runner
+from controller.jobs import schedule as _registers_the_jobs  # noqa: F401
 from controller.settings import Settings
 from controller.store import audit as audit_repo
 from controller.store.engine import make_engine

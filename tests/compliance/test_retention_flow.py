@@ -21,6 +21,7 @@ from controller import audit
 from controller.compliance import holds, retention
 from controller.errors import PolicyViolation, ValidationError
 from controller.jobs import runner
+from controller.jobs import schedule as _registers_the_jobs  # noqa: F401
 from controller.jobs.scheduler import JobSpec, Scheduler
 from controller.settings import RetentionSettings, Settings
 from controller.store import audit as audit_repo

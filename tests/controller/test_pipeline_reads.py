@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from cameras.masking import CameraMasks, PrivacyMask
 from controller.alerts.matching import HotlistMatcher
 from controller.capture.pipeline import CameraPipeline, CameraSpec, PipelineOptions
+from controller.capture.records import EntryDetails, WriterItem
 from controller.store.images import ImageStore
 from inference.tracker import Sighting, VehicleRead
 
@@ -25,17 +24,19 @@ def passage(plate: str, x: int, t: float) -> VehicleRead:
     return VehicleRead(plate, 0.9, (0.9,) * len(plate), 0.5, "approaching", t - 1, t, 4, best)
 
 
-def pipeline(tmp_path: Path, submitted: list[Mapping[str, Any]],
-             active: bool = True) -> CameraPipeline:
-    async def submit(item: Mapping[str, Any]) -> None:
+def pipeline(tmp_path: Path, submitted: list[WriterItem], active: bool = True,
+             known: dict[int, EntryDetails] | None = None) -> CameraPipeline:
+    async def submit(item: WriterItem) -> None:
         submitted.append(item)
+
+    details = {3: EntryDetails("stolen_vehicle", ncic_number="V1")} if known is None else known
 
     spec = CameraSpec(7, "NB 1", 1, "S1", "rtsp://127.0.0.1:1/x", 32.9, -115.6,
                       CameraMasks("7", (MASK,)))
     matcher = HotlistMatcher([{"id": 3, "plate": "5DEF678", "list_name": "svs"}])
     p = CameraPipeline(spec, recognizer=None, options=PipelineOptions(),  # type: ignore[arg-type]
                        submit=submit, matcher=lambda: matcher,
-                       entries=lambda ids: {3: {"category": "stolen_vehicle"}},
+                       entries=lambda ids: {i: details[i] for i in ids if i in details},
                        program_active=lambda: active, images=ImageStore(tmp_path))
     # As after recognising one full-size frame (overviews are kept scaled down).
     p._size = (1920, 1080)
@@ -44,20 +45,20 @@ def pipeline(tmp_path: Path, submitted: list[Mapping[str, Any]],
 
 
 async def test_plate_in_a_privacy_mask_is_never_recorded(tmp_path: Path) -> None:
-    submitted: list[Mapping[str, Any]] = []
+    submitted: list[WriterItem] = []
     p = pipeline(tmp_path, submitted)
     await p._emit(passage("7ABC123", 400, 99.0))    # overlaps the mask (x < 480)
     await p._emit(passage("5DEF678", 1500, 99.5))   # in public view
     assert p.state.dropped_masked == 1
     (item,) = submitted
-    assert item["read"]["plate"] == "5DEF678"
-    assert item["read"]["seen_at"] == datetime(2026, 6, 1, 11, 59, 59, 500000, tzinfo=UTC)
-    assert [h["entry"]["category"] for h in item["hits"]] == ["stolen_vehicle"]
-    assert (tmp_path / item["images"][0]["path"]).exists()
+    assert item.read.plate == "5DEF678"
+    assert item.read.seen_at == datetime(2026, 6, 1, 11, 59, 59, 500000, tzinfo=UTC)
+    assert [h.entry()["category"] for h in item.hits] == ["stolen_vehicle"]
+    assert (tmp_path / item.images[0].path).exists()
 
 
 async def test_nothing_recorded_while_inactive_and_repeats_merged(tmp_path: Path) -> None:
-    submitted: list[Mapping[str, Any]] = []
+    submitted: list[WriterItem] = []
     inactive = pipeline(tmp_path, submitted, active=False)
     await inactive._emit(passage("5DEF678", 1500, 99.0))
     assert submitted == [] and inactive.state.dropped_inactive == 1
@@ -68,14 +69,14 @@ async def test_nothing_recorded_while_inactive_and_repeats_merged(tmp_path: Path
 
 
 async def test_a_correction_of_an_early_read_is_not_merged_as_a_repeat(tmp_path: Path) -> None:
-    submitted: list[Mapping[str, Any]] = []
+    submitted: list[WriterItem] = []
     p = pipeline(tmp_path, submitted)
     await p._emit(passage("5DEF67B", 1500, 99.0))  # read out early: a listed look-alike
     final = passage("5DEF678", 1500, 99.8)
     await p._emit(VehicleRead(**{**final.__dict__, "corrects": "5DEF67B"}))
-    assert [i["read"]["plate"] for i in submitted] == ["5DEF67B", "5DEF678"]
+    assert [i.read.plate for i in submitted] == ["5DEF67B", "5DEF678"]
     assert p.state.dropped_repeat == 0
-    assert [h["entry"]["category"] for h in submitted[1]["hits"]] == ["stolen_vehicle"]
+    assert [h.entry()["category"] for h in submitted[1].hits] == ["stolen_vehicle"]
 
 
 async def test_a_listed_plate_is_read_out_before_its_passage_ends(tmp_path: Path) -> None:
@@ -90,3 +91,28 @@ async def test_a_listed_plate_is_read_out_before_its_passage_ends(tmp_path: Path
     # Both passages have enough sightings; the pipeline's own test of "listed" picks the
     # hotlisted plate, and only it.
     assert [r.plate for r in tracker.early(p._listed)] == ["5DEF678"]
+
+
+async def test_a_hit_carries_the_entry_from_memory_and_is_journaled_as_before(
+        tmp_path: Path) -> None:
+    submitted: list[WriterItem] = []
+    p = pipeline(tmp_path, submitted)
+    await p._emit(passage("5DEF678", 1500, 99.5))
+    (item,) = submitted
+    (hit,) = item.hits
+    assert hit.hotlist_entry_id == 3
+    assert hit.to_dict()["entry"] == {
+        "list": "svs", "plate": "5DEF678", "match": "exact", "vote_margin": 0.5,
+        "category": "stolen_vehicle", "reason": None, "ncic_number": "V1", "ori": None,
+        "plate_state": None, "alert_note": None, "expires_at": None}
+    assert WriterItem.from_json(item.to_json()) == item
+
+
+async def test_an_entry_gone_from_the_index_is_not_linked(tmp_path: Path) -> None:
+    submitted: list[WriterItem] = []
+    p = pipeline(tmp_path, submitted, known={})  # the list was replaced since the match
+    await p._emit(passage("5DEF678", 1500, 99.5))
+    (hit,) = submitted[0].hits
+    assert hit.hotlist_entry_id is None
+    assert hit.to_dict()["entry"] == {"list": "svs", "plate": "5DEF678", "match": "exact",
+                                      "vote_margin": 0.5}

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine
 
 from cameras.masking import CameraMasks
 from controller.capture.pipeline import CameraSpec
-from controller.capture.supervisor import PipelineManager
+from controller.capture.supervisor import PipelineManager, ProgramGate
+from controller.errors import StoreUnavailable
 from controller.store import sites
 from controller.store.regions import masks_from_rows
 
@@ -41,7 +44,8 @@ async def test_failed_pipeline_is_restarted_and_reported(engine: Engine) -> None
     await asyncio.to_thread(sites.create_camera, engine, site, {
         "name": "c", "host": "127.0.0.1", "stream_uri": "rtsp://127.0.0.1:1/x"})
     Breaking.runs = 0
-    manager = PipelineManager(engine, Breaking, backoff_cap=0.2)  # type: ignore[arg-type]
+    manager = PipelineManager(engine, Breaking, program=lambda: ProgramGate(True, "active"),  # type: ignore[arg-type]
+                              backoff_cap=0.2)
     await manager.reconcile()
     try:
         for _ in range(50):
@@ -68,3 +72,48 @@ def test_masks_from_rows_keeps_court_order_lifts() -> None:
     assert masks.masks[0].suspension is not None
     assert masks.masks[0].suspension.expires_at == until
     assert [z.zone_id for z in masks.zones] == ["2"]
+
+
+async def test_a_database_outage_keeps_the_cameras_and_is_logged_once(
+        engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    """Reconciles fail while the database is away: the pipeline runs on with the last known
+    program status, and the log has one line for the outage and one for its end."""
+    site = await asyncio.to_thread(sites.create_site, engine, code="S1", name="s")
+    await asyncio.to_thread(sites.create_camera, engine, site, {
+        "name": "c", "host": "127.0.0.1", "stream_uri": "rtsp://127.0.0.1:1/x"})
+    Breaking.runs = 2  # runs at once, never breaks
+    answers: list[ProgramGate | Exception] = [ProgramGate(True, "program active")]
+    answers += [StoreUnavailable("database unavailable (OperationalError: refused)")] * 5
+    answers += [ProgramGate(True, "program active")]
+    calls = 0
+
+    def program() -> ProgramGate:
+        nonlocal calls
+        answer = answers[min(calls, len(answers) - 1)]
+        calls += 1
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    manager = PipelineManager(engine, Breaking, program=program,  # type: ignore[arg-type]
+                              refresh_seconds=0.01)
+    caplog.set_level(logging.INFO, "sightline.pipelines")
+    task = asyncio.create_task(manager.run())
+    try:
+        for _ in range(500):
+            if calls >= len(answers) + 1:
+                break
+            await asyncio.sleep(0.01)
+        assert calls >= len(answers) + 1
+        assert manager.program_active()  # the last known answer held through the outage
+        (holder,) = manager._running.values()
+        assert holder.restarts == 0 and holder.state == "running" and Breaking.runs == 3
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    failed = [r for r in caplog.records if "camera reconcile failed" in r.getMessage()]
+    back = [r for r in caplog.records if "camera reconcile works again" in r.getMessage()]
+    assert len(failed) == 1 and len(back) == 1
+    assert "database unavailable (OperationalError: refused)" in failed[0].getMessage()
+    assert failed[0].exc_info is None  # the cause, not a traceback
+    assert "5 failed attempts" in back[0].getMessage()

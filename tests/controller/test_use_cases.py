@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from controller.accounts import Caller, admin
 from controller.alerts import hits, hotlists
+from controller.bridge import ignore_change
 from controller.compliance import admin as compliance_admin
 from controller.errors import AccessDenied, ValidationError
 from controller.search import queries, views
@@ -185,7 +186,8 @@ def test_only_an_administrator_adds_users(engine: Engine, settings: Settings) ->
 
 
 def test_mask_lift_is_the_administrators_and_needs_an_expiry(engine: Engine) -> None:
-    order = {"region_id": "1", "court_order": "CR-1", "court": "Superior Court"}
+    order = {"region_id": "1", "court_order": "CR-1", "court": "Superior Court",
+             "notify": ignore_change}
     with pytest.raises(AccessDenied):
         compliance_admin.lift_mask(engine, who("officer"), expires_at="2099-01-01T00:00",
                                    **order)

@@ -9,12 +9,14 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pg_cluster import Cluster, can_run
 from sqlalchemy import Engine, func, select
 
-from controller.capture.writer import ReadWriter, _encode
+from controller.capture.records import HitRecord, ReadRecord, WriterItem
+from controller.capture.writer import ReadWriter
 from controller.metrics import Metrics
 from controller.store import hits as hit_repo
 from controller.store import sites
@@ -28,15 +30,16 @@ def count(engine: Engine, table: object) -> int:
         return int(conn.execute(select(func.count()).select_from(table)).scalar_one())  # type: ignore[arg-type]
 
 
-def make_item(camera: int, site: int, n: int, *, hit: bool) -> dict[str, object]:
+def make_item(camera: int, site: int, n: int, *, hit: bool) -> WriterItem:
     now = datetime.now(UTC)
     plate = f"7AB{n:04d}"
-    return {"read": {"uuid": str(uuid.uuid4()), "plate": plate, "raw_text": plate,
-                     "confidence": 0.9, "char_confidences": [], "camera_id": camera,
-                     "site_id": site, "seen_at": now, "created_at": now},
-            "images": [],
-            "hits": [{"uuid": str(uuid.uuid4()), "hotlist_entry_id": None,
-                      "entry": {"plate": plate}}] if hit else []}
+    return WriterItem(
+        read=ReadRecord(uuid=str(uuid.uuid4()), plate=plate, raw_text=plate, confidence=0.9,
+                        char_confidences=(), camera_id=camera, site_id=site, seen_at=now,
+                        created_at=now),
+        hits=(HitRecord(uuid=str(uuid.uuid4()), hotlist_entry_id=None, list_name="svs",
+                        listed_plate=plate, match="exact", vote_margin=0.5,
+                        details=None),) if hit else ())
 
 
 def setup_camera(engine: Engine) -> tuple[int, int]:
@@ -86,11 +89,12 @@ async def test_accepted_reads_are_stored_with_hits_and_outbox(engine: Engine,
 async def test_journal_left_by_a_crash_is_replayed_once(engine: Engine, tmp_path: Path) -> None:
     site, camera = setup_camera(engine)
     items = [make_item(camera, site, n, hit=True) for n in range(6)]
-    hit_repo.write_reads(engine, items[:2], sinks=["webhook:cad"], now=datetime.now(UTC))
+    hit_repo.write_reads(engine, [i.row() for i in items[:2]], sinks=["webhook:cad"],
+                         now=datetime.now(UTC))
     spool = tmp_path / "spool"
     spool.mkdir()
     # The crash came after journaling all six and committing two, mid-way through a line.
-    lines = "".join(_encode(i) + "\n" for i in items) + '{"read": {"uuid": "torn'
+    lines = "".join(i.to_json() + "\n" for i in items) + '{"read": {"uuid": "torn'
     (spool / "journal.jsonl").write_text(lines)
     async with running(writer_for(engine, spool, [])):
         await wait_for(lambda: count(engine, reads) == 6)
@@ -106,6 +110,60 @@ async def test_a_row_the_database_refuses_is_set_aside(engine: Engine, tmp_path:
         await wait_for(lambda: count(engine, reads) == 2)
     rejected = (tmp_path / "spool" / "rejected.jsonl").read_text().splitlines()
     assert len(rejected) == 1 and "7AB0002" in json.loads(rejected[0])["item"]
+
+
+async def test_an_unreadable_journal_line_is_set_aside_once(engine: Engine,
+                                                          tmp_path: Path) -> None:
+    site, camera = setup_camera(engine)
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    good = [make_item(camera, site, n, hit=False) for n in range(2)]
+    # A whole line (not torn) that no version of the writer wrote: no plate.
+    broken = '{"hits":[],"images":[],"read":{"uuid":"x"}}'
+    (spool / "journal.jsonl").write_text(
+        "\n".join([good[0].to_json(), broken, good[1].to_json()]) + "\n")
+    async with running(writer_for(engine, spool, [])):
+        await wait_for(lambda: count(engine, reads) == 2)
+    rejected = (spool / "rejected.jsonl").read_text().splitlines()
+    assert [json.loads(r)["item"] for r in rejected] == [broken]
+    assert (spool / "journal.jsonl").read_text() == ""
+
+
+def old_encode(item: dict[str, Any]) -> str:
+    """How the writer journaled before the typed records (kept here as the format's oracle)."""
+    read = {k: (v.isoformat() if k in ("seen_at", "created_at") else v)
+            for k, v in item["read"].items()}
+    return json.dumps({**item, "read": read}, sort_keys=True, separators=(",", ":"))
+
+
+async def test_a_journal_written_before_the_typed_records_still_replays(
+        engine: Engine, tmp_path: Path) -> None:
+    site, camera = setup_camera(engine)
+    now = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+    read_uuid, hit_uuid = str(uuid.uuid4()), str(uuid.uuid4())
+    # An item exactly as the pipeline built it then: dicts, the entry's particulars copied.
+    old = {"read": {"uuid": read_uuid, "plate": "5DEF678", "raw_text": "5DEF67B",
+                    "confidence": 0.91, "char_confidences": [0.9, 0.95], "camera_id": camera,
+                    "site_id": site, "seen_at": now, "direction": "approaching",
+                    "box": [10, 20, 120, 40], "latitude": 32.9, "longitude": -115.6,
+                    "created_at": now},
+           "images": [],
+           "hits": [{"uuid": hit_uuid, "hotlist_entry_id": None,
+                     "entry": {"list": "svs", "plate": "5DEF678", "match": "confusion",
+                               "vote_margin": 0.25, "category": "stolen_vehicle",
+                               "reason": "stolen", "ncic_number": "V1", "ori": "CA0130000",
+                               "plate_state": "CA", "alert_note": None,
+                               "expires_at": "2026-12-31T00:00:00+00:00"}}]}
+    line = old_encode(old)
+    assert WriterItem.from_json(line).to_json() == line  # the same bytes both ways
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    (spool / "journal.jsonl").write_text(line + "\n")
+    async with running(writer_for(engine, spool, [])):
+        await wait_for(lambda: count(engine, hits) == 1)
+    stored = hit_repo.get_hit(engine, hit_uuid)
+    assert stored["read_uuid"] == read_uuid and stored["raw_text"] == "5DEF67B"
+    assert stored["entry"] == old["hits"][0]["entry"]  # type: ignore[index]
 
 
 @pytest.mark.skipif(can_run() is not None, reason=str(can_run()))
