@@ -5,12 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import secrets
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import Engine
@@ -19,6 +16,7 @@ from controller.bridge import Bridge, ChangeNotifier
 from controller.errors import ControllerError
 from controller.metrics import Metrics
 from controller.runtime import Runtime
+from controller.sealing import instance_secret
 from controller.settings import Settings
 from controller.store.engine import make_engine
 from controller.store.migrate import upgrade
@@ -26,7 +24,6 @@ from controller.store.migrate import upgrade
 log = logging.getLogger("sightline.controller")
 
 STOP_DEADLINE_SECONDS = 10.0
-ENV_SECRET_KEY = "SIGHTLINE_SECRET_KEY"  # noqa: S105 (a variable name, not a secret)
 
 
 class WebService(Protocol):
@@ -55,22 +52,6 @@ class Step:
     name: str
     start: Callable[[], Awaitable[None]]
     stop: Callable[[], Awaitable[None]] | None = None
-
-
-def instance_secret(data_dir: Path) -> str:
-    """Return the instance secret: SIGHTLINE_SECRET_KEY, else a key file kept in data_dir."""
-    if os.environ.get(ENV_SECRET_KEY):
-        return os.environ[ENV_SECRET_KEY]
-    path = data_dir / "secret.key"
-    if path.exists():
-        return path.read_text(encoding="ascii").strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    # Create with owner-only permissions from the start: never world-readable.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(key)
-    return key
 
 
 class Controller:

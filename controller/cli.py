@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 from typing import Any
 
@@ -16,6 +17,8 @@ from controller.app import Controller
 from controller.commands.actor import cli_actor
 from controller.commands.compose import web_factory
 from controller.errors import ALL_ERRORS, ConfigError
+from controller.permissions import PRIVATE_UMASK, private_dir
+from controller.sealing import bind_instance_secret, instance_secret, process_instance_secret
 from controller.settings import Settings
 from controller.settings.loader import load_settings
 from controller.store.engine import make_engine
@@ -39,11 +42,14 @@ class Context:
     def engine(self, migrate: bool = True) -> Any:
         """An engine on the configured database, migrated to the current schema."""
         settings = self.settings
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.data_dir, enforce=True)
         engine = make_engine(settings.database_url(), pool_size=settings.database.pool_size,
                              busy_timeout_ms=settings.database.busy_timeout_ms)
         # Closed when the command ends, also when it is invoked in-process (tests).
         click.get_current_context().call_on_close(engine.dispose)
+        # Seal secrets and key the audit chain with the instance secret of this command's
+        # settings (--config included), not those the environment alone would select.
+        bind_instance_secret(engine, instance_secret(settings.data_dir))
         if migrate:
             upgrade(engine)
         return engine
@@ -81,6 +87,10 @@ def main(ctx: click.Context, config: str | None, verbose: bool) -> None:
     # One line per HTTP request or migration context is noise; failures are still logged.
     for noisy in ("httpx", "httpcore", "alembic"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
+    # Everything this process writes (database, images, spool, exports, anchors) is
+    # owner-only, whichever module writes it (DESIGN.md section 8, at rest).
+    previous = os.umask(PRIVATE_UMASK)
+    ctx.call_on_close(lambda: os.umask(previous))  # invoked in-process (tests): restore
     ctx.obj = Context(config)
 
 
@@ -89,7 +99,9 @@ def main(ctx: click.Context, config: str | None, verbose: bool) -> None:
 def run(ctx: Context) -> None:
     """Run the controller and the web application until SIGINT/SIGTERM."""
     controller = Controller(ctx.settings, web=web_factory())
-    asyncio.run(controller.run_until_stopped())
+    # The controller's engine seals and keys the audit chain with this command's settings.
+    with process_instance_secret(instance_secret(ctx.settings.data_dir)):
+        asyncio.run(controller.run_until_stopped())
 
 
 @main.group()
@@ -104,6 +116,12 @@ def db_upgrade(ctx: Context) -> None:
     engine = ctx.engine(migrate=False)
     upgrade(engine)
     click.echo(f"database at the current schema: {engine.url.render_as_string()}")
+    if audit_log.first_anchor_due(engine, ctx.settings):
+        # Sign at once where the keyed chain starts (rows before it are SHA-256 only).
+        line = audit_log.write_anchor(engine, ctx.settings, actor=cli_actor(),
+                                      client_addr="local")
+        click.echo(f"first audit anchor written: row {line['row_id']}, keyed chain from "
+                   f"row {line['keyed_from']}")
 
 
 @main.group()
@@ -164,16 +182,30 @@ def audit() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @pass_ctx
 def audit_verify(ctx: Context, as_json: bool) -> None:
-    """Verify the audit log's hash chain; exit 1 naming the first broken row."""
-    report = audit_log.verify(ctx.engine())
+    """Verify the audit log's keyed chain and every anchor; exit 1 naming the first fault."""
+    report = audit_log.verify(ctx.engine(), audit_log.anchor_dir(ctx.settings))
     if as_json:
         click.echo(json.dumps(report.as_dict()))
     elif report.ok:
-        click.echo(f"OK: {report.rows} audit rows, hash chain intact")
+        legacy = (f", {report.legacy_rows} of them from before the keyed chain"
+                  if report.legacy_rows else "")
+        click.echo(f"OK: {report.rows} audit rows{legacy}, hash chain intact, "
+                   f"{report.anchors} anchors match")
     else:
-        click.echo(f"BROKEN at row {report.first_broken_id}: {report.reason} "
-                   f"({report.rows} rows read)")
+        where = (f"row {report.first_broken_id}" if report.first_bad_anchor is None
+                 else f"anchor {report.first_bad_anchor}")
+        click.echo(f"BROKEN at {where}: {report.reason} ({report.rows} rows read)")
     sys.exit(0 if report.ok else 1)
+
+
+@audit.command("anchor")
+@pass_ctx
+def audit_anchor(ctx: Context) -> None:
+    """Sign the chain head and append it to the anchor file (run at least daily)."""
+    line = audit_log.write_anchor(ctx.engine(), ctx.settings, actor=cli_actor(),
+                                  client_addr="local")
+    click.echo(f"anchor {line['seq']}: row {line['row_id']} written to "
+               f"{audit_log.anchor_dir(ctx.settings)}")
 
 
 @main.group("config")

@@ -43,16 +43,24 @@ def check_username(username: str) -> list[str]:
     return []
 
 
-def check_password(password: str, username: str, rules: SecuritySettings) -> list[str]:
-    """Return every CJIS password rule ``password`` breaks (empty when it passes).
+# NIST SP 800-63B 5.1.1.2: refuse repetitive passwords ("aaaaaaaa"), whatever the length.
+MIN_DISTINCT_CHARACTERS = 5
 
-    A passphrase of ``rules.passphrase_length`` characters or more needs nothing
-    else; a shorter password needs ``rules.password_min_length`` characters, must
-    not be on the banned list (also with trailing digits and symbols removed) and
-    must not contain the username.
+
+def _strip_tail(text: str) -> str:
+    # "Password123!" is "password" with digits and symbols added at the end.
+    return re.sub(r"[\d\W_]+$", "", text)
+
+
+def check_password(password: str, username: str, rules: SecuritySettings) -> list[str]:
+    """Return every CJIS / NIST 800-63B password rule ``password`` breaks (empty when it passes).
+
+    Every password, a long passphrase too: at least ``rules.password_min_length``
+    characters, not on the banned list (also with trailing digits and symbols
+    removed, or typed several times over), not containing the username, and at
+    least ``MIN_DISTINCT_CHARACTERS`` different characters. There are no
+    character-class rules, as NIST advises.
     """
-    if len(password) >= rules.passphrase_length:
-        return []
     problems: list[str] = []
     if len(password) < rules.password_min_length:
         problems.append(
@@ -60,12 +68,18 @@ def check_password(password: str, username: str, rules: SecuritySettings) -> lis
             f"(or use a passphrase of {rules.passphrase_length} or more)"
         )
     lowered = password.lower()
-    stripped = re.sub(r"[\d\W_]+$", "", lowered)
+    # "passwordpassword..." is a banned word however many times it is typed.
+    period = (lowered + lowered).find(lowered, 1)
+    unit = lowered[:period] if period < len(lowered) else lowered
     banned = banned_passwords()
-    if lowered in banned or (stripped and stripped in banned):
+    if any(text in banned for text in {lowered, unit} | {_strip_tail(lowered), _strip_tail(unit)}
+           if text):
         problems.append("password is on the banned-password list (too common)")
     if username and username.lower() in lowered:
         problems.append("password contains the username")
+    if len(set(password)) < MIN_DISTINCT_CHARACTERS:
+        problems.append(f"password has too few different characters: use at least "
+                        f"{MIN_DISTINCT_CHARACTERS} (not 'aaaaaaaa')")
     return problems
 
 

@@ -20,6 +20,9 @@ from controller.settings.loader import settings_from_mapping
 from controller.store.engine import make_engine
 from controller.store.migrate import upgrade
 
+# The web application's fixtures (app, client, auth), shared by tests/web and tests/compliance.
+pytest_plugins = ["web_fixtures"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 PG_ENV = "SIGHTLINE_TEST_DATABASE_URL"

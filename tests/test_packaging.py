@@ -66,7 +66,8 @@ def test_only_the_command_imports_web() -> None:
 # within a tier only the pairs in CONTROLLER_SIDEWAYS. DESIGN.md section 4.
 CONTROLLER_TIERS: tuple[frozenset[str], ...] = (
     frozenset({"errors"}),
-    frozenset({"settings", "bridge", "metrics", "sealing", "policy", "validation"}),
+    frozenset({"settings", "bridge", "metrics", "sealing", "policy", "permissions", "csvsafe",
+               "validation"}),
     frozenset({"store"}),
     frozenset({"audit", "system"}),
     frozenset({"accounts"}),
@@ -79,6 +80,7 @@ CONTROLLER_TIERS: tuple[frozenset[str], ...] = (
 )
 CONTROLLER_SIDEWAYS = frozenset({
     ("policy", "settings"),  # the policy's rules read the retention settings
+    ("sealing", "settings"),  # the instance secret of the settings the environment selects
     ("app", "runtime"),      # the composition root runs the runtime's services
     ("__main__", "cli"),
     ("cli", "commands"),

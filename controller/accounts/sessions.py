@@ -17,15 +17,18 @@ from typing import Any
 import pyotp
 from sqlalchemy import Engine
 
-from controller import audit
+from controller import audit, policy
 from controller.accounts import users
 from controller.accounts.users import Missing
 from controller.errors import AccessDenied, NotFound, ValidationError
+from controller.sealing import instance_secret_for, seal_totp, unseal_totp
 from controller.settings import SecuritySettings
 from controller.store import accounts as repo
 from controller.store import users as user_repo
 
 TOTP_DIGITS = 6
+# Longest unknown username kept in the audit log (the actor column's width).
+UNKNOWN_NAME_LIMIT = 64
 
 
 class LoginRefused(AccessDenied):
@@ -57,11 +60,16 @@ def check_password(engine: Engine, rules: SecuritySettings, username: str, passw
     """
     when = _now(now)
     try:
+        # A name no account can have (too long, NUL bytes...) is not looked up at all.
+        if not policy.USERNAME.match(username):
+            raise NotFound(username[:UNKNOWN_NAME_LIMIT])
         user = dict(user_repo.get(engine, username))
     except NotFound:
         users.verify_password(_dummy_hash(), password)
-        _event(engine, username or "(blank)", "login.failed", client_addr, "denied",
-               reason="unknown user")
+        # What was typed is untrusted: bounded and escaped before it becomes the actor.
+        _event(engine, audit.neutralise(username, UNKNOWN_NAME_LIMIT) or "(blank)",
+               "login.failed", client_addr, "denied", reason="unknown user",
+               typed_length=len(username))
         raise LoginRefused("wrong username or password") from None
     locked_until = user["locked_until"]
     if locked_until is not None and locked_until > when:
@@ -75,44 +83,60 @@ def check_password(engine: Engine, rules: SecuritySettings, username: str, passw
     if user["disabled"]:
         _event(engine, username, "login.failed", client_addr, "denied", reason="disabled")
         raise LoginRefused("this account is disabled; ask the ALPR administrator")
-    if user["failed_logins"] or locked_until is not None:
+    if locked_until is not None or (user["failed_logins"] and second_factor(user) is None):
+        # The count starts again once the whole login succeeds: with a second factor to
+        # come, failed codes keep adding to failed passwords (a lock served clears it).
         repo.set_failed_logins(engine, int(user["id"]), 0, None)
+        user.update(failed_logins=0, locked_until=None)
     _event(engine, username, "login.password", client_addr)
     return user
 
 
 def _count_failure(engine: Engine, rules: SecuritySettings, user: dict[str, Any],
-                   client_addr: str | None, when: datetime) -> None:
-    # An expired lock starts a fresh count.
-    failed = 1 if user["locked_until"] is not None else int(user["failed_logins"]) + 1
+                   client_addr: str | None, when: datetime, *,
+                   action: str = "login.failed", reason: str = "wrong password") -> None:
+    user_id = int(user["id"])
+    if user["locked_until"] is not None:  # an expired lock starts a fresh count
+        failed = 1
+        repo.set_failed_logins(engine, user_id, failed, None)
+    else:
+        failed = repo.add_failed_login(engine, user_id)
     username = str(user["username"])
     if failed >= rules.lockout_attempts:
         until = when + timedelta(minutes=rules.lockout_minutes)
-        repo.set_failed_logins(engine, int(user["id"]), 0, until)
-        _event(engine, username, "login.failed", client_addr, "denied",
-               reason="wrong password", attempt=failed)
+        repo.set_failed_logins(engine, user_id, 0, until)
+        _event(engine, username, action, client_addr, "denied", reason=reason, attempt=failed)
         _event(engine, username, "login.lockout", client_addr, "denied",
                locked_until=until.isoformat(), attempts=failed)
         return
-    repo.set_failed_logins(engine, int(user["id"]), failed, None)
-    _event(engine, username, "login.failed", client_addr, "denied", reason="wrong password",
-           attempt=failed)
+    _event(engine, username, action, client_addr, "denied", reason=reason, attempt=failed)
 
 
 def second_factor(user: dict[str, Any]) -> str | None:
     """Say what the second step is: ``"enrol"``, ``"verify"`` or None (exempted)."""
     if user["totp_exempt"]:
         return None
-    return "verify" if user["totp_enrolled"] and user["totp_secret"] else "enrol"
+    has_secret = user["totp_sealed"] or user["totp_secret"]
+    return "verify" if user["totp_enrolled"] and has_secret else "enrol"
+
+
+def totp_secret(engine: Engine, user: dict[str, Any]) -> str | None:
+    """The user's TOTP secret in clear (it is stored sealed with the instance key)."""
+    if user["totp_sealed"]:
+        return unseal_totp(instance_secret_for(engine), str(user["totp_sealed"]))
+    # Stored in plain base32 before secrets were sealed: sealed at its next use.
+    return str(user["totp_secret"]) if user["totp_secret"] else None
 
 
 def begin_enrolment(engine: Engine, user: dict[str, Any]) -> str:
-    """Give the user a fresh TOTP secret (kept until the first code proves it)."""
+    """Give the user a fresh TOTP secret (kept, sealed, until the first code proves it)."""
     if user["totp_enrolled"]:
         raise ValidationError("totp", "the second factor is already enrolled")
-    secret = str(user["totp_secret"] or "") or pyotp.random_base32()
-    if not user["totp_secret"]:
-        repo.set_totp(engine, int(user["id"]), secret, enrolled=False)
+    secret = totp_secret(engine, user)
+    if secret is None:
+        secret = pyotp.random_base32()
+        repo.set_sealed_totp(engine, int(user["id"]),
+                             seal_totp(instance_secret_for(engine), secret), enrolled=False)
     return secret
 
 
@@ -132,23 +156,43 @@ def _matching_step(secret: str, code: str, when: datetime) -> int | None:
 
 
 def check_totp(engine: Engine, user_id: int, code: str, client_addr: str | None,
-               now: datetime | None = None) -> dict[str, Any]:
-    """Second login step: accept a current, never-used code; finish enrolment if pending."""
+               now: datetime | None = None, *,
+               rules: SecuritySettings | None = None) -> dict[str, Any]:
+    """Second login step: accept a current, never-used code; finish enrolment if pending.
+
+    A wrong or reused code is a failed login: it counts toward the lockout like
+    a wrong password (``rules``, default the CJIS limits: 5 attempts, 10
+    minutes), and a locked account is refused even the right code.
+    """
+    rules = rules or SecuritySettings()
+    when = _now(now)
     user = repo.get_user_by_id(engine, user_id)
     username = str(user["username"])
+    locked_until = user["locked_until"]
+    if locked_until is not None and locked_until > when:
+        _event(engine, username, "login.totp_failed", client_addr, "denied",
+               reason="account locked", locked_until=locked_until.isoformat())
+        raise LoginRefused(f"account locked after {rules.lockout_attempts} failed attempts; "
+                           f"try again after {locked_until:%H:%M} UTC")
     code = code.strip().replace(" ", "")
-    secret = user["totp_secret"]
+    secret = totp_secret(engine, user)
     step = None
     if secret and code.isdigit() and len(code) == TOTP_DIGITS:
-        step = _matching_step(str(secret), code, _now(now))
+        step = _matching_step(secret, code, when)
     if step is None or not repo.claim_totp_step(engine, user_id, step):
-        _event(engine, username, "login.totp_failed", client_addr, "denied",
-               reason="wrong or reused code")
+        _count_failure(engine, rules, user, client_addr, when, action="login.totp_failed",
+                       reason="wrong or reused code")
         raise LoginRefused("that code is not valid; enter the current 6-digit code")
+    if user["failed_logins"] or locked_until is not None:
+        repo.set_failed_logins(engine, user_id, 0, None)
+    assert secret is not None  # a step matched
     if not user["totp_enrolled"]:
-        repo.set_totp(engine, user_id, str(secret), enrolled=True)
+        repo.set_sealed_totp(engine, user_id, seal_totp(instance_secret_for(engine), secret),
+                             enrolled=True)
         repo.claim_totp_step(engine, user_id, step)
         _event(engine, username, "login.totp_enrolled", client_addr)
+    elif not user["totp_sealed"]:
+        repo.reseal_totp(engine, user_id, seal_totp(instance_secret_for(engine), secret))
     return user
 
 

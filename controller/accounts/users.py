@@ -79,7 +79,7 @@ def disable_user(engine: Engine, *, username: str, actor: str,
 
 def list_users(engine: Engine) -> list[Mapping[str, Any]]:
     """Return every user (without secrets)."""
-    secret = {"password_hash", "totp_secret"}
+    secret = {"password_hash", "totp_secret", "totp_sealed"}
     return [{k: v for k, v in row.items() if k not in secret} for row in repo.list_all(engine)]
 
 

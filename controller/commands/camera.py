@@ -163,9 +163,9 @@ if __name__ == "__main__":
 def adopt(ctx: click.Context, *, host: str, site_code: str, name: str, username: str,
           password: str, profile_token: str | None) -> None:
     """Probe HOST[:PORT] and store it at a site; a running controller starts it within seconds."""
-    from controller.app import instance_secret
     from controller.commands.actor import cli_actor
     from controller.operations.cameras import adopt_camera
+    from controller.sealing import instance_secret
 
     root = ctx.find_root().obj
     settings = root.settings

@@ -13,6 +13,8 @@ import click
 from controller.app import Controller
 from controller.commands.compose import web_factory
 from controller.demo import world
+from controller.permissions import private_dir
+from controller.sealing import instance_secret, process_instance_secret
 from controller.settings import Settings
 from controller.settings.loader import ENV_DATA_DIR, load_settings
 from controller.store import reads as read_repo
@@ -46,7 +48,14 @@ def _counts(settings: Settings) -> tuple[int, int]:
 def command(ctx: click.Context, seconds: float | None, as_json: bool) -> None:
     """Run Sightline on this machine: a virtual camera, SQLite, the web UI, dispatch."""
     settings = demo_settings(ctx.obj.config)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir, enforce=True)
+    # The demo's own key (demo-data/secret.key, owner-only, made on first run) seals the
+    # secrets and keys the audit chain of every engine this process opens.
+    with process_instance_secret(instance_secret(settings.data_dir)):
+        _run_demo(settings, seconds, as_json)
+
+
+def _run_demo(settings: Settings, seconds: float | None, as_json: bool) -> None:
     engine = make_engine(settings.database_url())
     peers = world.start_peers()
     try:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from controller.app import instance_secret
 from controller.commands.actor import cli_actor
 from controller.operations.provision import provision
+from controller.sealing import instance_secret
 
 
 @click.command("import")

@@ -7,7 +7,6 @@ with ``MANIFEST.sha256`` in ``sha256sum`` format covering every other file, so
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import logging
@@ -19,9 +18,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from controller import audit
+from controller import audit, csvsafe
 from controller.compliance import audit_flags, audit_render
 from controller.errors import ValidationError
+from controller.permissions import private_dir, private_tree
 from controller.settings import Settings
 from controller.store import accounts as account_repo
 from controller.store import audit as audit_repo
@@ -81,13 +81,15 @@ def new_package(parent: Path, name: str) -> Path:
         raise ValidationError("out", f"{final} already exists; choose another folder")
     temporary = parent / f".{name}.partial"
     shutil.rmtree(temporary, ignore_errors=True)
-    temporary.mkdir(parents=True)
+    private_dir(temporary)
     return temporary
 
 
 def seal_package(temporary: Path, name: str) -> tuple[Path, str]:
     """Write the manifest and give the package its final name; return (path, manifest hash)."""
     manifest_hash = write_manifest(temporary)
+    # A package holds the access log or evidence: owner-only, whoever copies it on.
+    private_tree(temporary)
     final = temporary.parent / name
     temporary.rename(final)
     return final, manifest_hash
@@ -126,7 +128,7 @@ def previous_quarter(today: date) -> str:
 
 def _write_log(folder: Path, events: list[dict[str, Any]]) -> None:
     with (folder / "access-log.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        writer = csvsafe.writer(handle)
         writer.writerow(LOG_FIELDS)
         for event in events:
             writer.writerow([
@@ -143,7 +145,8 @@ def _write_flags(folder: Path, flags: list[audit_flags.Flag]) -> None:
     rows = [f.as_dict() for f in flags]
     (folder / "flags.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
     with (folder / "flags.csv").open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, ["event_id", "at", "actor", "kind", "title", "detail"])
+        writer = csvsafe.dict_writer(handle, ["event_id", "at", "actor", "kind", "title",
+                                             "detail"])
         writer.writeheader()
         writer.writerows(rows)
 
@@ -159,7 +162,9 @@ def build_audit_package(engine: Engine, settings: Settings, quarter: str, out_di
     flags = audit_flags.review_flags(events, roles, settings.security.training_valid_days)
     hit_times = hit_repo.hit_times(engine, start, end)
     charts = audit_flags.figures(events, hit_times, start.date(), end.date())
-    chain = audit.verify(engine).as_dict()
+    # Anchor the chain head outside the database, and carry the anchor in the package.
+    anchor = audit.write_anchor(engine, settings, actor=actor, client_addr=client_addr)
+    chain = audit.verify(engine, audit.anchor_dir(settings)).as_dict()
     meta = {
         "quarter": label, "start": start.date().isoformat(), "end": end.date().isoformat(),
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"), "built_by": actor,
@@ -171,6 +176,8 @@ def build_audit_package(engine: Engine, settings: Settings, quarter: str, out_di
     _write_flags(folder, flags)
     (folder / "chain-verification.json").write_text(json.dumps(chain, indent=1),
                                                     encoding="utf-8")
+    (folder / "audit-anchor.json").write_text(json.dumps(anchor, indent=1, sort_keys=True),
+                                              encoding="utf-8")
     (folder / "summary.json").write_text(json.dumps({**meta, "charts": charts}, indent=1),
                                          encoding="utf-8")
     (folder / "summary.html").write_text(audit_render.summary_html(meta, charts, flags),

@@ -19,6 +19,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
+from controller import audit
 from controller.alerts import hotlists
 from controller.compliance import court_orders, exports, retention
 from controller.errors import ValidationError
@@ -117,6 +118,15 @@ async def mask_restore_job(context: JobContext, job_id: str) -> None:
                  lift["camera"], lift["court_order"])
 
 
+@register("audit_anchor")
+async def audit_anchor_job(context: JobContext, job_id: str) -> None:
+    """Daily: sign the audit chain's head into the anchor file outside the database."""
+    line = await asyncio.to_thread(audit.write_anchor, context.engine, context.settings,
+                                   actor=SCHEDULER_ACTOR)
+    log.info("job %s: audit anchor %s written (chain head row %s)", job_id, line.get("seq"),
+             line.get("row_id"))
+
+
 def compliance_specs(settings: Settings) -> list[JobSpec]:
     """The compliance jobs this configuration schedules."""
     return [
@@ -129,6 +139,9 @@ def compliance_specs(settings: Settings) -> list[JobSpec]:
                 "build the audit package of the quarter that ended (462.6)"),
         JobSpec("masks:restore", "mask_restore", IntervalTrigger(minutes=1, timezone="UTC"),
                 "restore privacy masks whose court order expired (462.7.1(1))"),
+        JobSpec("audit:anchor", "audit_anchor",
+                CronTrigger(hour=0, minute=5, timezone="UTC"),
+                "sign the audit chain head into the anchor file outside the database (462.5)"),
     ]
 
 

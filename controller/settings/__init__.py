@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from controller.settings.audit import AuditSettings
 from controller.settings.base import Section
 from controller.settings.cameras import CameraSettings
 from controller.settings.database import DatabaseSettings
@@ -67,6 +68,10 @@ class Settings(Section):
     node: NodeSettings = Field(
         default_factory=NodeSettings, title="Node", description="This controller node."
     )
+    audit: AuditSettings = Field(
+        default_factory=AuditSettings, title="Audit log",
+        description="Where the audit chain is anchored outside the database.",
+    )
 
     def database_url(self) -> str:
         """Return the effective database URL (embedded SQLite when none is set)."""
@@ -77,6 +82,7 @@ class Settings(Section):
 
 __all__ = [
     "POLICY_MINIMUM_DAYS",
+    "AuditSettings",
     "CameraSettings",
     "DatabaseSettings",
     "DispatchSettings",

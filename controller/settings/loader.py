@@ -17,6 +17,52 @@ DEFAULT_CONFIG = Path("config/sightline.yaml")
 ENV_CONFIG = "SIGHTLINE_CONFIG"
 ENV_DATA_DIR = "SIGHTLINE_DATA_DIR"
 ENV_DATABASE_URL = "SIGHTLINE_DATABASE_URL"
+# A settings file is a few kilobytes; these bounds keep a hostile one (an alias bomb,
+# "billion laughs") from taking minutes and gigabytes before validation can refuse it.
+MAX_FILE_BYTES = 1 << 20
+MAX_EXPANDED_NODES = 100_000
+
+
+class YamlTooLarge(yaml.YAMLError):
+    """The document would expand past MAX_EXPANDED_NODES (or refers to itself)."""
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int], open_nodes: set[int]) -> int:
+    # Each node is sized once (memoised), so the walk is linear in the file, while the
+    # size counts every repetition an alias makes.
+    key = id(node)
+    if key in sizes:
+        return sizes[key]
+    if key in open_nodes:
+        raise YamlTooLarge("an alias refers to the node that contains it")
+    open_nodes.add(key)
+    size = 1
+    if isinstance(node, yaml.MappingNode):
+        size += sum(_expanded_size(k, sizes, open_nodes) + _expanded_size(v, sizes, open_nodes)
+                    for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        size += sum(_expanded_size(item, sizes, open_nodes) for item in node.value)
+    open_nodes.discard(key)
+    if size > MAX_EXPANDED_NODES:
+        raise YamlTooLarge(f"aliases expand the document past {MAX_EXPANDED_NODES} values")
+    sizes[key] = size
+    return size
+
+
+class BoundedSafeLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses documents whose aliases expand past a bound."""
+
+    def compose_document(self) -> yaml.Node | None:
+        """Compose as usual, then measure the document with every alias expanded."""
+        node: yaml.Node | None = super().compose_document()
+        if node is not None:
+            _expanded_size(node, {}, set())
+        return node
+
+
+def load_yaml_bounded(text: str) -> Any:
+    """Parse one YAML document safely, with alias expansion bounded."""
+    return yaml.load(text, Loader=BoundedSafeLoader)  # noqa: S506 (a SafeLoader subclass)
 
 
 def config_path(explicit: str | Path | None, env: Mapping[str, str] | None = None) -> Path | None:
@@ -60,13 +106,20 @@ def _format_errors(source: str, exc: pydantic.ValidationError) -> str:
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ConfigError(f"{path}: larger than {MAX_FILE_BYTES // 1024} KiB; "
+                              "this is not a settings file")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     try:
-        raw = yaml.safe_load(text)
+        raw = load_yaml_bounded(text)
+    except YamlTooLarge as exc:
+        raise ConfigError(f"{path}: refused: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: refused: nested too deeply") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

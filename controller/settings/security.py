@@ -16,7 +16,8 @@ class SecuritySettings(Section):
     )
     passphrase_length: int = Field(
         default=20, ge=20, title="Passphrase length",
-        description="Passwords at least this long skip the other rules (CJIS: 20).",
+        description=("Passphrase length suggested to users (CJIS: 20). Passphrases are "
+                     "checked like every password: banned list, username, repeats."),
     )
     password_history: int = Field(
         default=10, ge=10, title="Password history",

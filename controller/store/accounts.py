@@ -35,11 +35,40 @@ def set_failed_logins(engine: Engine, user_id: int, failed: int,
                      .values(failed_logins=failed, locked_until=locked_until))
 
 
-def set_totp(engine: Engine, user_id: int, secret: str | None, enrolled: bool) -> None:
-    """Store (or clear) the user's TOTP secret and whether enrolment finished."""
+def add_failed_login(engine: Engine, user_id: int) -> int:
+    """Add one failed attempt in the database itself (parallel guesses all count); return it."""
     with engine.begin() as conn:
         conn.execute(update(users).where(users.c.id == user_id)
-                     .values(totp_secret=secret, totp_enrolled=enrolled, totp_last_step=None))
+                     .values(failed_logins=users.c.failed_logins + 1))
+        return int(conn.execute(select(users.c.failed_logins)
+                                .where(users.c.id == user_id)).scalar_one())
+
+
+def set_totp(engine: Engine, user_id: int, secret: str | None, enrolled: bool) -> None:
+    """Store a plain TOTP secret (or clear the user's secret) and whether enrolment finished.
+
+    Sightline itself stores secrets sealed (:func:`set_sealed_totp`); a plain one is
+    what databases from before sealing hold, and is sealed at its next use.
+    """
+    with engine.begin() as conn:
+        conn.execute(update(users).where(users.c.id == user_id)
+                     .values(totp_secret=secret, totp_sealed=None, totp_enrolled=enrolled,
+                             totp_last_step=None))
+
+
+def set_sealed_totp(engine: Engine, user_id: int, sealed: str, enrolled: bool) -> None:
+    """Store the user's TOTP secret sealed with the instance key (no plain copy is kept)."""
+    with engine.begin() as conn:
+        conn.execute(update(users).where(users.c.id == user_id)
+                     .values(totp_secret=None, totp_sealed=sealed, totp_enrolled=enrolled,
+                             totp_last_step=None))
+
+
+def reseal_totp(engine: Engine, user_id: int, sealed: str) -> None:
+    """Replace a plain TOTP secret with its sealed form (the last used step stays)."""
+    with engine.begin() as conn:
+        conn.execute(update(users).where(users.c.id == user_id)
+                     .values(totp_secret=None, totp_sealed=sealed))
 
 
 def claim_totp_step(engine: Engine, user_id: int, step: int) -> bool:

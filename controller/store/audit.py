@@ -15,11 +15,14 @@ from controller.store.schema import (
     audit_reviews,
 )
 
-RowBuilder = Callable[[int, str], Mapping[str, Any]]
+RowBuilder = Callable[[int, str, datetime | None], Mapping[str, Any]]
 
 
 def append(engine: Engine, build_row: RowBuilder) -> Mapping[str, Any]:
-    """Append one chained row; ``build_row(seq, prev_hash)`` returns its columns.
+    """Append one chained row; ``build_row(seq, prev_hash, prev_at)`` returns its columns.
+
+    ``prev_at`` is the time of the row before (None for the first), read under
+    the same lock, so the builder can keep the log's times in order.
 
     The chain head is locked for the whole transaction (``SELECT ... FOR UPDATE``
     on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so concurrent writers in any
@@ -32,7 +35,9 @@ def append(engine: Engine, build_row: RowBuilder) -> Mapping[str, Any]:
             .where(audit_head.c.id == 1)
             .with_for_update()
         ).one()
-        row = dict(build_row(head.last_id + 1, head.last_hash))
+        prev_at = conn.execute(select(audit_events.c.at).where(
+            audit_events.c.id == head.last_id)).scalar_one_or_none()
+        row = dict(build_row(head.last_id + 1, head.last_hash, prev_at))
         conn.execute(audit_events.insert().values(**row))
         conn.execute(
             update(audit_head)
@@ -49,6 +54,13 @@ def head(engine: Engine) -> tuple[int, str]:
             select(audit_head.c.last_id, audit_head.c.last_hash).where(audit_head.c.id == 1)
         ).one()
     return int(row.last_id), str(row.last_hash)
+
+
+def keyed_from(engine: Engine) -> int:
+    """The first sequence number chained with the keyed hash (earlier rows: plain SHA-256)."""
+    with engine.connect() as conn:
+        return int(conn.execute(
+            select(audit_head.c.keyed_from).where(audit_head.c.id == 1)).scalar_one())
 
 
 def scan(engine: Engine, batch: int = 5000) -> Iterator[Mapping[str, Any]]:

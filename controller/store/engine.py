@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
 
+from controller.permissions import private_dir, private_file
 from controller.store.outage import translate_outages
 
 # Execution option naming how a SQLite transaction begins. Writers that must not
@@ -19,8 +21,10 @@ SQLITE_BEGIN = "sqlite_begin"
 def _sqlite_engine(url: str, busy_timeout_ms: int, pool_size: int) -> Engine:
     parsed = make_url(url)
     kwargs: dict[str, Any] = {}
+    database_file: Path | None = None
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        database_file = Path(parsed.database)
+        private_dir(database_file.parent)
         # Keep as many connections as PostgreSQL's pool would: past the pool, every
         # checkout opened a connection (PRAGMAs, schema parse) and closed it again,
         # which the web threads did on every request under load.
@@ -39,6 +43,13 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, pool_size: int) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.close()
+        if database_file is not None:
+            # Owner-only, also for a database created before this rule (the WAL and
+            # shared-memory files take the database file's mode when SQLite makes them).
+            # A file this user does not own (or not there yet) is left as it is.
+            for suffix in ("", "-wal", "-shm"):
+                with contextlib.suppress(OSError):
+                    private_file(database_file.with_name(database_file.name + suffix))
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:

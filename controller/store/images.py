@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from controller.errors import ValidationError
+from controller.permissions import private_dir, write_private
 
 JPEG_QUALITY = 90
 
@@ -45,9 +46,10 @@ class ImageStore:
         data = buffer.tobytes()
         relative = Path(seen_at.strftime("%Y/%m/%d")) / f"{read_uuid}-{kind}.jpg"
         target = self.root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
+        # Plates and cars are personal data: owner-only from the first byte (0700/0600).
+        private_dir(target.parent)
         partial = target.with_suffix(".part")
-        partial.write_bytes(data)
+        write_private(partial, data)
         partial.replace(target)
         return StoredImage(kind, str(Path("images") / relative), hashlib.sha256(data).hexdigest(),
                            int(image.shape[1]), int(image.shape[0]))

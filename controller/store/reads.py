@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
@@ -21,12 +23,20 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
 
 from controller.errors import ValidationError
 from controller.store.schema import cameras, hits, read_images, reads, sites
 from controller.store.types import UTCDateTime
 
 PARTIAL = re.compile(r"^[A-Z0-9?*]{1,16}$")
+# Cost ceiling (issue 15, L6): every '*' lets LIKE/GLOB backtrack over the plate, so a
+# pattern such as *A*B*C*D*E*F*G*H took 5.75 s on 500 k reads. Three runs of '*' cover
+# every real partial plate (*AB*12*); the statement timeout bounds whatever is left.
+MAX_STAR_RUNS = 3
+PARTIAL_TIMEOUT_MS = 5_000
+# How many SQLite virtual-machine steps pass between two looks at the clock.
+SQLITE_PROGRESS_STEPS = 10_000
 READ_COLUMNS = frozenset(c.name for c in reads.columns) - {"id"}
 # Made by migration 0003: SQLite's FTS5 trigram table of '^PLATE$' (PostgreSQL has a
 # pg_trgm GIN index on reads.plate instead); and two indexes of migration 0001.
@@ -99,7 +109,40 @@ def check_partial(pattern: str) -> str:
             "plate", "a partial plate uses A-Z, 0-9, '?' for one character and '*' for any run")
     if pattern.replace("*", "").replace("?", "") == "":
         raise ValidationError("plate", "a partial plate needs at least one known character")
+    if len(re.findall(r"\*+", pattern)) > MAX_STAR_RUNS:
+        raise ValidationError("plate", f"a partial plate may use '*' at most {MAX_STAR_RUNS} "
+                                       "times; use '?' for single unknown characters")
     return pattern
+
+
+@contextmanager
+def cost_ceiling(conn: Connection, timeout_ms: int | None = None) -> Iterator[None]:
+    """Stop a search that runs past ``timeout_ms`` with a clear error (not a stuck worker).
+
+    PostgreSQL: ``statement_timeout`` for this transaction. SQLite: a progress
+    handler that interrupts the statement once the time is up.
+    """
+    limit_ms = PARTIAL_TIMEOUT_MS if timeout_ms is None else timeout_ms
+    sqlite = conn.dialect.name == "sqlite"
+    raw: Any = conn.connection.driver_connection if sqlite else None
+    if sqlite:
+        deadline = time.monotonic() + limit_ms / 1000
+        raw.set_progress_handler(lambda: int(time.monotonic() > deadline),
+                                 SQLITE_PROGRESS_STEPS)
+    else:
+        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(limit_ms)}")
+    try:
+        yield
+    except OperationalError as exc:
+        message = str(exc.orig).lower()
+        if "interrupted" in message or "statement timeout" in message or "canceling" in message:
+            raise ValidationError("plate", f"this pattern took longer than {limit_ms / 1000:g} s; "
+                                           "add known characters or narrow the time "
+                                           "window") from None
+        raise
+    finally:
+        if sqlite:
+            raw.set_progress_handler(None, 0)
 
 
 def anchored_runs(pattern: str) -> list[str]:
@@ -272,7 +315,7 @@ def search_partial(engine: Engine, pattern: str, *, since: datetime | None = Non
     which applies.
     """
     check_partial(pattern)
-    with engine.connect() as conn:
+    with engine.connect() as conn, cost_ceiling(conn):
         if conn.dialect.name == "sqlite":
             ids = _sqlite_partial_ids(conn, pattern, since, until, limit)
             if not ids:

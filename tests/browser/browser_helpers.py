@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pyotp
 from playwright.sync_api import Page
 from sqlalchemy import Engine
+from totp_codes import next_code
 
 from controller.accounts import users
 from controller.settings import Settings
@@ -29,7 +30,6 @@ class Site:
     settings: Settings
     db: str
     secrets: dict[str, str] = field(default_factory=dict)
-    offsets: dict[str, int] = field(default_factory=dict)
 
     def user(self, username: str, role: str, *, trained: bool = True) -> None:
         """Create a user with TOTP enrolled (and training unless told otherwise)."""
@@ -45,11 +45,8 @@ class Site:
         self.secrets[username] = secret
 
     def code(self, username: str) -> str:
-        """A TOTP code not used yet for this user."""
-        offset = self.offsets.get(username, -1)
-        self.offsets[username] = offset + 1
-        moment = datetime.now(UTC) + timedelta(seconds=30 * offset)
-        return str(pyotp.TOTP(self.secrets[username]).at(moment))
+        """A TOTP code for this user that the server accepts now and has not seen used."""
+        return next_code(self.engine, username, self.secrets[username])
 
     def login(self, page: Page, username: str, password: str = PASSWORD) -> None:
         """Sign in through the banner, password and code pages."""

@@ -14,7 +14,7 @@ and deletes afterwards.
   thread, not a process, and threads started from it (the decode threads)
   inherit it, so sockets, PyAV's RTSP client and httpx (ONVIF) all land in
   the namespace while the rest of the test process stays where it is. The
-  CLI tests instead run the command itself under ``ip netns exec``.
+  CLI tests run the command in-process the same way (``call_in_netns``).
 """
 
 from __future__ import annotations
@@ -75,14 +75,14 @@ def _enter(ns: str) -> None:
         os.close(fd)
 
 
-def in_netns(ns: str, main: Callable[[], Coroutine[Any, Any, T]], timeout: float = 90) -> T:
-    """Run ``asyncio.run(main())`` in a thread inside namespace ``ns``; return its result."""
+def call_in_netns(ns: str, function: Callable[[], T], timeout: float = 90) -> T:
+    """Call ``function()`` in a thread inside namespace ``ns``; return its result."""
     box: dict[str, Any] = {}
 
     def body() -> None:
         try:
             _enter(ns)
-            box["result"] = asyncio.run(main())
+            box["result"] = function()
         except BaseException as exc:
             box["error"] = exc
 
@@ -94,6 +94,11 @@ def in_netns(ns: str, main: Callable[[], Coroutine[Any, Any, T]], timeout: float
     if "error" in box:
         raise box["error"]
     return box["result"]  # type: ignore[no-any-return]
+
+
+def in_netns(ns: str, main: Callable[[], Coroutine[Any, Any, T]], timeout: float = 90) -> T:
+    """Run ``asyncio.run(main())`` in a thread inside namespace ``ns``; return its result."""
+    return call_in_netns(ns, lambda: asyncio.run(main()), timeout)
 
 
 @dataclass

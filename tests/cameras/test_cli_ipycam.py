@@ -1,33 +1,28 @@
-"""The three camera commands against ipycam, each run as a process inside the namespace."""
+"""The three camera commands against ipycam, each run in-process inside the namespace."""
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
-from camera_peers import TestCamera
+from camera_peers import TestCamera, call_in_netns
+from cli_runner import sightline
+from click.testing import Result
 
 pytestmark = pytest.mark.netns
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_cli(ns: str, *args: str, env: dict[str, str] | None = None,
-            timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """``ip netns exec NS sightline ARGS`` (as ``python -m controller``) from the repo root."""
-    return subprocess.run(
-        ["ip", "netns", "exec", ns, sys.executable, "-m", "controller", *args],
-        check=False, capture_output=True, text=True, timeout=timeout, cwd=ROOT,
-        env={**os.environ, **(env or {})},
-    )
+            timeout: float = 60) -> Result:
+    """``sightline ARGS`` in-process, on a thread inside namespace ``ns`` (its sockets too)."""
+    environment = {**os.environ, **(env or {})}
+    return call_in_netns(ns, lambda: sightline(environment, *args), timeout)
 
 
-def last_json(result: subprocess.CompletedProcess[str]) -> Any:
-    assert result.returncode == 0, result.stderr
+def last_json(result: Result) -> Any:
+    assert result.exit_code == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -40,7 +35,7 @@ def test_discover_json(camera: TestCamera) -> None:
 
 def test_discover_refuses_a_bad_range(netns: str) -> None:
     result = run_cli(netns, "discover", "--cidr", "300.1.2.0/24", "--timeout", "0.2")
-    assert result.returncode == 2 and "300.1.2.0/24" in result.stderr
+    assert result.exit_code == 2 and "300.1.2.0/24" in result.stderr
 
 
 def test_probe_json_and_failures(camera: TestCamera) -> None:
@@ -55,11 +50,11 @@ def test_probe_json_and_failures(camera: TestCamera) -> None:
 
     wrong = run_cli(camera.ns, "camera", "probe", camera.host, "--username", camera.username,
                     "--password", "wrong")
-    assert wrong.returncode != 0
+    assert wrong.exit_code != 0
     assert "credentials refused" in wrong.stderr and camera.host in wrong.stderr
     nobody = run_cli(camera.ns, "camera", "probe", "127.0.0.1:9", "--username", "u",
                      "--password", "p")
-    assert nobody.returncode != 0 and "127.0.0.1:9" in nobody.stderr
+    assert nobody.exit_code != 0 and "127.0.0.1:9" in nobody.stderr
 
 
 def test_watch_json(camera: TestCamera) -> None:
@@ -73,4 +68,4 @@ def test_watch_json(camera: TestCamera) -> None:
 
     missing = run_cli(camera.ns, "camera", "watch", camera.rtsp_url.replace("main", "nope"),
                       "--seconds", "1", "--wait", "2")
-    assert missing.returncode != 0 and "404" in missing.stderr
+    assert missing.exit_code != 0 and "404" in missing.stderr

@@ -6,13 +6,13 @@ import hashlib
 import json
 import shutil
 import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import cv2
 import pytest
+from cli_runner import sightline
 from compliance_world import add_read
 from sqlalchemy import Engine
 
@@ -41,16 +41,8 @@ def search(engine: Engine, actor: str, at: datetime, plate: str = "7ABC123", *,
 
 def seed_quarter(engine: Engine, settings: Settings, world: dict[str, Any]) -> dict[str, int]:
     """A quarter with one example of each flag and clean searches that must not be flagged."""
-    rules = settings.security
-    for name, role in (("ann.lee", "officer"), ("bob.day", "analyst"),
-                       ("vic.vendor", "vendor"), ("old.hand", "officer")):
-        users.add_user(engine, rules, username=name, role=role, password=PASSWORD, actor="t")
-    users.record_training(engine, username="ann.lee", course="ALPR", trainer="Sgt",
-                          completed_on=date(2026, 6, 1), actor="t")
-    users.record_training(engine, username="bob.day", course="ALPR", trainer="Sgt",
-                          completed_on=date(2026, 6, 1), actor="t")
-    users.record_training(engine, username="old.hand", course="ALPR", trainer="Sgt",
-                          completed_on=date(2024, 1, 5), actor="t")
+    # The log is in time order: the past quarter's searches first, today's accounts after.
+    search(engine, "ann.lee", Q3 - timedelta(days=1), purpose="x", case="")  # Q2: not included
     ids: dict[str, int] = {}
     # ann: daytime searches on many days (her usual hours), all clean, distinct plates.
     for day in range(10):
@@ -75,7 +67,16 @@ def seed_quarter(engine: Engine, settings: Settings, world: dict[str, Any]) -> d
         at=Q3 + timedelta(days=51, hours=9))
     ids["lapsed"] = search(engine, "old.hand", Q3 + timedelta(days=52, hours=11),
                            plate="7GGG777")
-    search(engine, "ann.lee", Q3 - timedelta(days=1), purpose="x", case="")  # Q2: not included
+    rules = settings.security
+    for name, role in (("ann.lee", "officer"), ("bob.day", "analyst"),
+                       ("vic.vendor", "vendor"), ("old.hand", "officer")):
+        users.add_user(engine, rules, username=name, role=role, password=PASSWORD, actor="t")
+    users.record_training(engine, username="ann.lee", course="ALPR", trainer="Sgt",
+                          completed_on=date(2026, 6, 1), actor="t")
+    users.record_training(engine, username="bob.day", course="ALPR", trainer="Sgt",
+                          completed_on=date(2026, 6, 1), actor="t")
+    users.record_training(engine, username="old.hand", course="ALPR", trainer="Sgt",
+                          completed_on=date(2024, 1, 5), actor="t")
     for week in range(3):
         add_read(engine, settings.data_dir, world, "7ABC123", Q3 + timedelta(days=7 * week + 1),
                  hit=True)
@@ -188,10 +189,8 @@ def test_cli_export_writes_a_verifying_package_with_pdf_pages(
     search(engine, "ann.lee", Q3 + timedelta(days=3, hours=9), case="")
     engine.dispose()
     out = tmp_path / "out"
-    run = subprocess.run([sys.executable, "-m", "controller", "audit", "export", "--quarter",
-                          "2026Q3", "--out", str(out)], env=cli_env, capture_output=True,
-                         text=True, timeout=90, check=False)
-    assert run.returncode == 0, run.stderr
+    run = sightline(cli_env, "audit", "export", "--quarter", "2026Q3", "--out", str(out))
+    assert run.exit_code == 0, run.stderr
     folder = Path(run.stdout.strip().splitlines()[-1])
     assert folder == out / "audit-2026Q3" and manifest(folder) == rehash(folder)
     flags = json.loads((folder / "flags.json").read_text())
@@ -200,10 +199,8 @@ def test_cli_export_writes_a_verifying_package_with_pdf_pages(
     pages = tmp_path / "pages"
     pages.mkdir()
     assert pdf_pages_not_blank(folder / "summary.pdf", pages) >= 2
-    bad = subprocess.run([sys.executable, "-m", "controller", "audit", "export", "--quarter",
-                          "Q3-2026", "--out", str(out)], env=cli_env, capture_output=True,
-                         text=True, timeout=90, check=False)
-    assert bad.returncode == 1 and "quarter" in bad.stderr
+    bad = sightline(cli_env, "audit", "export", "--quarter", "Q3-2026", "--out", str(out))
+    assert bad.exit_code == 1 and "quarter" in bad.stderr
     shutil.rmtree(out)
 
 

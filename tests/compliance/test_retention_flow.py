@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ from typing import Any
 import pydantic
 import pytest
 from apscheduler.triggers.cron import CronTrigger
+from cli_runner import sightline
 from compliance_world import add_read, image_paths, make_world
 from sqlalchemy import Engine, func, select
 
@@ -23,6 +22,7 @@ from controller.errors import PolicyViolation, ValidationError
 from controller.jobs import runner
 from controller.jobs import schedule as _registers_the_jobs  # noqa: F401
 from controller.jobs.scheduler import JobSpec, Scheduler
+from controller.sealing import bind_instance_secret, instance_secret
 from controller.settings import RetentionSettings, Settings
 from controller.store import audit as audit_repo
 from controller.store import retention as retention_repo
@@ -147,38 +147,35 @@ async def test_daily_job_missed_during_an_outage_runs_once(engine: Engine, setti
         runner.set_context(None)
 
 
-def sightline(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "controller", *args], env=env,
-                          capture_output=True, text=True, timeout=90, check=False)
-
-
 def test_cli_purge_refuses_until_both_approvals(cli_env: dict[str, str],
                                                 settings: Settings) -> None:
     engine = make_engine(cli_env["SIGHTLINE_DATABASE_URL"])
     upgrade(engine)
     data_dir = Path(cli_env["SIGHTLINE_DATA_DIR"])
+    # Rows written here and by the commands are chained with the same instance key.
+    bind_instance_secret(engine, instance_secret(data_dir))
     world = make_world(engine, settings)
     old = add_read(engine, data_dir, world, "7ABC123",
                    datetime.now(UTC) - timedelta(days=800), hit=True)
     add_read(engine, data_dir, world, "7ABC123", datetime.now(UTC) - timedelta(days=3))
     files = [data_dir / p for p in image_paths(engine, old)]
     proposed = sightline(cli_env, "retention", "propose")
-    assert proposed.returncode == 0, proposed.stderr
+    assert proposed.exit_code == 0, proposed.stderr
     pid = proposed.stdout.strip()
     assert pid.isdigit() and "1 reads" in proposed.stderr
     council = sightline(cli_env, "retention", "approve", pid, "--council", "2026-11-10:2026-141")
-    assert council.returncode == 0, council.stderr
+    assert council.exit_code == 0, council.stderr
     assert "still missing: City Attorney" in council.stdout
     refused = sightline(cli_env, "retention", "purge", pid)
-    assert refused.returncode != 0 and "City Attorney permission" in refused.stderr
+    assert refused.exit_code != 0 and "City Attorney permission" in refused.stderr
     assert all(p.exists() for p in files)
     bad = sightline(cli_env, "retention", "approve", pid, "--attorney", "12/11/2026:Dana")
-    assert bad.returncode == 2 and "--attorney" in bad.stderr
+    assert bad.exit_code == 2 and "--attorney" in bad.stderr
     attorney = sightline(cli_env, "retention", "approve", pid, "--attorney",
                          "2026-11-12:Dana Whitfield")
-    assert attorney.returncode == 0, attorney.stderr
+    assert attorney.exit_code == 0, attorney.stderr
     purged = sightline(cli_env, "retention", "purge", pid, "--json")
-    assert purged.returncode == 0, purged.stderr
+    assert purged.exit_code == 0, purged.stderr
     report = json.loads(purged.stdout.splitlines()[-1])
     assert (report["reads"], report["hits"], report["files"]) == (1, 1, 2)
     assert not any(p.exists() for p in files)

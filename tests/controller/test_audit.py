@@ -85,14 +85,15 @@ def test_rows_cut_from_the_end_are_found(engine: Engine) -> None:
     assert not report.ok and report.first_broken_id == 5
 
 
-def test_rehashed_forgery_still_breaks_the_next_link(engine: Engine) -> None:
+def test_rehashed_forgery_without_the_key_is_named(engine: Engine) -> None:
     fill(engine, 4)
     row = dict(next(r for r in repo.scan(engine) if r["id"] == 2))
     row["plate"] = "FORGED1"
-    forged = audit.chain_hash(row["prev_hash"], row)
+    forged = audit.legacy_hash(row["prev_hash"], row)
     tamper(engine, f"UPDATE audit_events SET plate = 'FORGED1', hash = '{forged}' WHERE id = 2")
     report = audit.verify(engine)
-    assert not report.ok and report.first_broken_id == 3
+    assert not report.ok and report.first_broken_id == 2
+    assert "keyed HMAC" in report.reason
 
 
 def test_concurrent_writers_never_fork_the_chain(engine: Engine) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import signal
 import subprocess
@@ -85,15 +84,19 @@ def test_sigterm_stops_run_gracefully(tmp_path: Path, cli_env: dict[str, str]) -
             proc.stderr.close()
 
 
-def test_health_is_json(settings: Settings) -> None:
-    async def go() -> dict[str, object]:
-        controller = Controller(settings, web=web_factory())
-        await controller.start()
-        try:
-            async with httpx.AsyncClient() as client:
-                response = await client.get(f"http://127.0.0.1:{controller.web_port}/healthz")
-            return dict(json.loads(response.text))
-        finally:
-            await controller.stop()
-
-    assert asyncio.run(go())["status"] == "ok"
+async def test_health_is_json(settings: Settings) -> None:
+    # What /healthz promises a load balancer or monitor (web/app.py): 200 and a JSON
+    # body naming the state of the database and of this node's controller.
+    controller = Controller(settings, web=web_factory())
+    await controller.start()
+    try:
+        async with httpx.AsyncClient() as client:
+            response = await client.get(f"http://127.0.0.1:{controller.web_port}/healthz")
+    finally:
+        await controller.stop()
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    assert json.loads(response.text) == {
+        "status": "ok", "database": {"reachable": True},
+        "controller": {"running": True, "node": settings.node.name},
+    }

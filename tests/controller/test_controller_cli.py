@@ -1,42 +1,53 @@
-"""The ``sightline`` command end to end, as an operator runs it."""
+"""The ``sightline`` command end to end, as an operator runs it.
+
+The commands run in-process (tests/cli_runner.py); one test starts the installed
+console script as a real process, to show that it starts and exits as documented.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import text
+import pytest
+from cli_runner import sightline
+from sqlalchemy import Engine, text
 
+from controller.app import Controller
+from controller.commands import demo as demo_command
+from controller.demo import world
+from controller.errors import ControllerError
 from controller.store import accounts as account_repo
+from controller.store import reads as read_repo
 from controller.store import users as user_repo
 from controller.store.engine import make_engine
 
 GOOD = "Tr1cky!Gnu-7"
-
-
-def sightline(env: dict[str, str], *args: str, stdin: str = "",
-              timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "controller", *args], env=env, input=stdin,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+# In-process, the accounts the commands create can be hashed with small argon2 parameters
+# (tests/controller/test_users.py checks the production ones).
+pytestmark = pytest.mark.usefixtures("cheap_argon2")
 
 
 def test_user_lifecycle_and_audit_verify(cli_env: dict[str, str]) -> None:
-    assert sightline(cli_env, "db", "upgrade").returncode == 0
+    assert sightline(cli_env, "db", "upgrade").exit_code == 0
     added = sightline(cli_env, "user", "add", "officer.lee", "--role", "officer",
                       "--password-stdin", stdin=GOOD + "\n")
-    assert added.returncode == 0, added.stderr
+    assert added.exit_code == 0, added.stderr
     weak = sightline(cli_env, "user", "add", "officer.kim", "--role", "officer",
                      "--password-stdin", stdin="password1\n")
-    assert weak.returncode == 1
+    assert weak.exit_code == 1
     assert "banned-password list" in weak.stderr
-    assert sightline(cli_env, "user", "disable", "officer.lee").returncode == 0
+    assert sightline(cli_env, "user", "disable", "officer.lee").exit_code == 0
     listed = json.loads(sightline(cli_env, "user", "list", "--json").stdout.splitlines()[-1])
     assert listed == [{"username": "officer.lee", "role": "officer", "disabled": True,
                        "full_name": ""}]
     verify = sightline(cli_env, "audit", "verify", "--json")
-    assert verify.returncode == 0
+    assert verify.exit_code == 0
     report = json.loads(verify.stdout.splitlines()[-1])
     assert report["ok"] is True and report["rows"] == 3  # add, denied add, disable
 
@@ -44,7 +55,7 @@ def test_user_lifecycle_and_audit_verify(cli_env: dict[str, str]) -> None:
 def test_audit_verify_finds_a_row_edited_in_the_database(cli_env: dict[str, str]) -> None:
     for name in ("analyst.a", "analyst.b", "analyst.c"):
         assert sightline(cli_env, "user", "add", name, "--role", "analyst", "--password-stdin",
-                         stdin=GOOD + "\n").returncode == 0
+                         stdin=GOOD + "\n").exit_code == 0
     assert "OK: 3 audit rows" in sightline(cli_env, "audit", "verify").stdout
     engine = make_engine(cli_env["SIGHTLINE_DATABASE_URL"])
     with engine.begin() as conn:
@@ -55,33 +66,100 @@ def test_audit_verify_finds_a_row_edited_in_the_database(cli_env: dict[str, str]
         conn.execute(text("UPDATE audit_events SET actor = 'someone.else' WHERE id = 2"))
     engine.dispose()
     broken = sightline(cli_env, "audit", "verify")
-    assert broken.returncode == 1
+    assert broken.exit_code == 1
     assert "BROKEN at row 2" in broken.stdout
 
 
-def test_bad_config_gives_one_clear_message(cli_env: dict[str, str], tmp_path: Path) -> None:
+def test_installed_command_starts_and_gives_one_clear_message_for_a_bad_config(
+        cli_env: dict[str, str], tmp_path: Path) -> None:
+    # A real process through the installed console script (the other tests run the
+    # command in-process): it starts, and an expected error is one line and exit 2.
     bad = tmp_path / "bad.yaml"
     bad.write_text("web:\n  port: lots\n")
-    result = sightline(cli_env, "--config", str(bad), "config", "check")
+    script = Path(sys.executable).with_name("sightline")
+    result = subprocess.run([str(script), "--config", str(bad), "config", "check"],
+                            env=cli_env, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 2
     assert f"{bad}: web.port: Input should be a valid integer" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_demo_reads_plates_and_delivers_every_hit(cli_env: dict[str, str],
-                                                  tmp_path: Path) -> None:
+async def _request_stop(controller: Controller) -> None:
+    controller.request_stop()
+
+
+class _DemoRun:
+    """Stops an in-process ``sightline demo`` as soon as what the test needs has happened.
+
+    The demo runs on the test's main thread, as on an operator's terminal. This
+    watcher, on a thread of its own, waits for the controller to run, then for at
+    least ``reads`` reads and a hit in the database and every stored hit at the
+    demo's receiver, and then asks the controller to stop as Ctrl-C would. The
+    demo's ``--for`` only bounds a run that never gets there.
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, database_url: str, reads: int) -> None:
+        self.database_url, self.reads = database_url, reads
+        self.controller: Controller | None = None
+        self.peers: world.DemoPeers | None = None
+        self.seen: tuple[int, int, int] | None = None  # reads, hits, hits delivered
+        self.finished = threading.Event()
+        run, start_peers = self, world.start_peers
+
+        class Watched(Controller):
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                run.controller = self
+
+        def watched_peers() -> world.DemoPeers:
+            run.peers = start_peers()
+            return run.peers
+
+        monkeypatch.setattr(demo_command, "Controller", Watched)
+        monkeypatch.setattr(world, "start_peers", watched_peers)
+        self.thread = threading.Thread(target=self._watch, name="demo-watcher")
+
+    def _done(self, engine: Engine, peers: world.DemoPeers) -> bool:
+        n_reads, n_hits = read_repo.count_reads_and_hits(engine)
+        self.seen = (n_reads, n_hits, len(peers.receiver.received.hits))
+        return n_reads >= self.reads and n_hits >= 1 and self.seen[2] == n_hits
+
+    def _watch(self) -> None:
+        engine = make_engine(self.database_url)
+        try:
+            while not self.finished.wait(0.2):  # until the command returns, polling
+                controller, peers = self.controller, self.peers
+                bridge = controller.bridge if controller is not None else None
+                if (controller is None or peers is None or bridge is None
+                        or not bridge.running() or not self._done(engine, peers)):
+                    continue
+                with contextlib.suppress(ControllerError):  # it stopped by itself meanwhile
+                    bridge.call(_request_stop(controller))
+                return
+        finally:
+            engine.dispose()
+
+
+def test_demo_reads_plates_and_delivers_every_hit(cli_env: dict[str, str], tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     config = tmp_path / "demo.yaml"
     config.write_text("web:\n  port: 0\n")
-    result = sightline(cli_env, "--config", str(config), "demo", "--for", "40", "--json",
-                       timeout=120)
-    assert result.returncode == 0, result.stderr
+    run = _DemoRun(monkeypatch, cli_env["SIGHTLINE_DATABASE_URL"], reads=4)
+    run.thread.start()
+    try:
+        result = sightline(cli_env, "--config", str(config), "demo", "--for", "100", "--json")
+    finally:
+        run.finished.set()
+        run.thread.join()
+    assert result.exit_code == 0, result.stderr
     assert "administrator: demo.chief" in result.stdout
     password = next(line.split()[-1] for line in result.stdout.splitlines()
                     if "password:" in line)
     assert len(password) >= 20
     summary = json.loads(result.stdout.splitlines()[-1])
-    assert summary["reads"] >= 4, summary
-    assert summary["hits"] >= 1 and summary["hits_delivered"] == summary["hits"], summary
+    assert summary["reads"] >= 4, (summary, run.seen)
+    assert summary["hits"] >= 1 and summary["hits_delivered"] == summary["hits"], (summary,
+                                                                                   run.seen)
     assert "DISPATCH RECEIVED HIT" in result.stdout
     # The demo administrator can sign in without an authenticator app, trained,
     # with a published policy to acknowledge.
@@ -103,8 +181,8 @@ def test_demo_without_ffmpeg_says_what_to_install(cli_env: dict[str, str], tmp_p
     empty = tmp_path / "bin"
     empty.mkdir()
     env = {**cli_env, "PATH": str(empty)}
-    result = sightline(env, "--config", str(config), "demo", "--for", "5", timeout=60)
-    assert result.returncode != 0
+    result = sightline(env, "--config", str(config), "demo", "--for", "5")
+    assert result.exit_code != 0
     assert "ffmpeg, which is not installed" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -113,11 +191,11 @@ def test_hotlist_import_reports_lines_and_json(cli_env: dict[str, str], tmp_path
     good = tmp_path / "svs.txt"
     good.write_text("PLATE;STATE;TYPE\n7ABC123;CA;STOLEN\n7AB$;CA;STOLEN\n")
     result = sightline(cli_env, "hotlist", "import", str(good), "--list", "svs", "--json")
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     assert f"{good}:3: plate '7AB$'" in result.stderr
     report = json.loads(result.stdout.splitlines()[-1])
     assert (report["imported"], report["refused"], report["version"]) == (1, False, 1)
     empty = tmp_path / "empty.csv"
     empty.write_text("plate\n")
     refused = sightline(cli_env, "hotlist", "import", str(empty), "--list", "svs")
-    assert refused.returncode == 1 and "refused" in refused.stdout
+    assert refused.exit_code == 1 and "refused" in refused.stdout

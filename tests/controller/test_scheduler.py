@@ -176,3 +176,21 @@ async def test_scheduled_https_refresh_replaces_the_list(
     assert plates == ["5DEF678", "8GHJ234"]
 
 
+
+
+async def test_the_daily_anchor_job_signs_the_chain_head_outside_the_database(
+        engine: Engine, settings: Settings) -> None:
+    from controller import audit
+    from controller.audit.anchors import read_anchors
+
+    spec = next(s for s in schedule.job_specs(settings) if s.job_id == "audit:anchor")
+    fire = spec.trigger.get_next_fire_time(None, dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC))
+    assert fire is not None and fire.date() == dt.date(2026, 3, 2)  # once a day
+    audit.record(engine, audit.AuditEvent(actor="officer.kim", action="search.exact",
+                                          plate="7ABC123"))
+    context = runner.JobContext(engine, settings, lambda _w: None)
+    await schedule.audit_anchor_job(context, spec.job_id)
+    await schedule.audit_anchor_job(context, spec.job_id)
+    anchors = read_anchors(audit.anchor_dir(settings))
+    assert [a.fields["seq"] for a in anchors if a.fields] == [1, 2]
+    assert audit.verify(engine, audit.anchor_dir(settings)).ok

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from inference.plates import (
@@ -64,12 +64,33 @@ def test_every_generated_plate_fits_its_state(pair: tuple[str, str]) -> None:
     assert pattern_of(plate) in STATE_FORMATS[state]
 
 
-@given(st.text(alphabet=ALPHABET, min_size=2, max_size=8))
+def fits_by_the_rule(plate: str) -> bool:
+    """The rule as inference/plates.py states it, written out independently of the code.
+
+    A plate fits when its letters and digits follow, slot by slot, one of the
+    passenger formats some state issues (the reviewed table), or when it is digits
+    alone, 3 to 7 of them (low-number, county and specialty series).
+    """
+    slots = "".join("D" if c in DIGITS else "L" for c in plate)
+    if any(slots in formats for formats in STATE_FORMATS.values()):
+        return True
+    return all(c in DIGITS for c in plate) and 3 <= len(plate) <= 7
+
+
+@example("00000000")  # eight digits: longer than any numeric series
+@example("000")
+@example("00")
+@given(st.text(alphabet=ALPHABET, min_size=2, max_size=8)
+       | st.text(alphabet=DIGITS, min_size=2, max_size=8))
 def test_pattern_has_one_slot_per_character(plate: str) -> None:
     pattern = pattern_of(plate)
     assert len(pattern) == len(plate)
     assert all((s == "D") == c.isdigit() for s, c in zip(pattern, plate, strict=True))
-    assert fits_format(plate) == (pattern in ALL_FORMATS or (plate.isdigit() and len(plate) >= 3))
+    assert fits_format(plate) == fits_by_the_rule(plate)
+
+
+def test_digits_alone_fit_from_three_to_seven() -> None:
+    assert [n for n in range(1, 10) if fits_format("7" * n)] == [3, 4, 5, 6, 7]
 
 
 @settings(max_examples=60)

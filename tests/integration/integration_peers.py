@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from controller.demo.world import free_port
 
+CAMERA_FPS = 10  # frames per second the camera peer sends
+
 
 @dataclass(frozen=True)
 class CameraPeer:
@@ -26,6 +28,7 @@ def camera_peer(plates: list[str], *, once: bool = False, lead_in: float = 6.0,
     onvif, rtsp = free_port(), free_port()
     args = [sys.executable, "-m", "controller.demo.camera", "--onvif-port", str(onvif),
             "--rtsp-port", str(rtsp), "--plates", ",".join(plates), "--lead-in", str(lead_in),
+            "--fps", str(CAMERA_FPS),
             "--username", username, "--password", password]
     proc = subprocess.Popen([*args, "--once"] if once else args, stdout=subprocess.PIPE,
                             stderr=subprocess.DEVNULL, text=True)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
+from cli_runner import sightline
 from integration_peers import camera_peer
 from sqlalchemy import Engine
 
@@ -12,26 +10,21 @@ from controller.store import audit as audit_repo
 from controller.store import sites
 
 
-def sightline(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "controller", *args], env=env,
-                          capture_output=True, text=True, timeout=90, check=False)
-
-
 def test_adopt_stores_the_probed_camera_and_refuses_a_wrong_password(
         engine: Engine, cli_env: dict[str, str]) -> None:
     with camera_peer(["7ABC123"], username="installer", password="Cam-Pass-1") as peer:
         added = sightline(cli_env, "site", "add", "HWY99-N", "--name", "Hwy 99 north",
                           "--lat", "32.95", "--lon", "-115.62")
-        assert added.returncode == 0, added.stderr
+        assert added.exit_code == 0, added.stderr
         host = f"127.0.0.1:{peer.onvif_port}"
         wrong = sightline(cli_env, "camera", "adopt", host, "--site", "HWY99-N", "--name",
                           "NB 1", "--username", "installer", "--password", "guess")
-        assert wrong.returncode != 0
+        assert wrong.exit_code != 0
         assert "camera 127.0.0.1" in wrong.stderr and "auth" in wrong.stderr.lower()
         assert sites.list_cameras(engine) == []
         ok = sightline(cli_env, "camera", "adopt", host, "--site", "HWY99-N", "--name", "NB 1",
                        "--username", "installer", "--password", "Cam-Pass-1")
-        assert ok.returncode == 0, ok.stderr
+        assert ok.exit_code == 0, ok.stderr
     (camera,) = sites.list_cameras(engine)
     assert camera["stream_uri"].startswith("rtsp://127.0.0.1:")
     assert camera["manufacturer"] == "PythonCam" and camera["site_code"] == "HWY99-N"

@@ -6,12 +6,13 @@ import asyncio
 from collections.abc import Callable
 from datetime import date
 
-from integration_peers import demo_camera
+from integration_peers import CAMERA_FPS, demo_camera
 from prometheus_client import generate_latest
 from sqlalchemy import Engine
 
 from controller.app import Controller
 from controller.compliance import program
+from controller.demo.camera import GAP_SECONDS, PASSAGE_SECONDS
 from controller.settings import Settings
 from controller.store import health as health_repo
 from controller.store import reads as read_repo
@@ -63,7 +64,14 @@ async def test_cameras_follow_the_database_and_nothing_is_read_before_activation
                                     adopted_on=date(2026, 2, 1), resolution="R", actor="t")
             manager.notify()
             assert await until(manager.program_active, 10)
-            await asyncio.sleep(8)
+            # Wait, in the camera's own time (frames the pipeline has taken and recognised,
+            # one after the other), for a whole passage and the close of its track: some
+            # vehicle that the unmasked view would read passes the masked view meanwhile
+            # (passages start at most 2 gaps apart), however slowly this machine runs.
+            start = pipeline.state.frames
+            span = (2 * PASSAGE_SECONDS + 2 * GAP_SECONDS
+                    + settings.inference.track_timeout_s) * CAMERA_FPS
+            assert await until(lambda: pipeline.state.frames > start + span, 60)
             assert pipeline.state.reads == 0
             # Disabled: the pipeline stops.
             await asyncio.to_thread(sites.update_camera, engine, camera, {"enabled": False})

@@ -1,53 +1,10 @@
-"""Web fixtures in the style of Flask's tutorial: ``app``, ``client`` and ``auth``."""
+"""Web tests: the shared fixtures ``app``, ``client`` and ``auth`` are in tests/web_fixtures.py."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
-
 import pytest
-from argon2 import PasswordHasher
-from flask import Flask
-from flask.testing import FlaskClient
-from sqlalchemy import Engine
-from tests_web_helpers import Auth
-
-from controller.accounts import users
-from controller.bridge import Bridge
-from controller.metrics import Metrics
-from controller.settings import Settings
-from web import create_app
 
 
 @pytest.fixture(autouse=True)
-def _cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
-    """argon2id with small parameters: the tests hash hundreds of passwords on 2 cores.
-
-    Hashes carry their own parameters, so verification is the production code path;
-    tests/controller/test_users.py checks the production parameters.
-    """
-    monkeypatch.setattr(users, "HASHER", PasswordHasher(time_cost=1, memory_cost=1024,
-                                                        parallelism=1))
-
-
-@pytest.fixture
-def app(settings: Settings, engine: Engine) -> Iterator[Flask]:
-    """The application on the test database; its bridge's loop never runs."""
-    loop = asyncio.new_event_loop()
-    application = create_app(settings, Bridge(loop), engine=engine, metrics=Metrics(),
-                             secret_key="test-secret")
-    application.config["TESTING"] = True
-    yield application
-    loop.close()
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    """A test client (keeps cookies between requests)."""
-    return app.test_client()
-
-
-@pytest.fixture
-def auth(app: Flask, client: FlaskClient, engine: Engine) -> Auth:
-    """Sign-in helper bound to ``client``."""
-    return Auth(app, client, engine)
+def _cheap_argon2(cheap_argon2: None) -> None:
+    """Every web test hashes passwords with small argon2 parameters (see cheap_argon2)."""

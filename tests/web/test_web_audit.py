@@ -10,7 +10,6 @@ from controller import audit
 
 
 def test_filters_and_chain_status(auth, client, engine: Engine) -> None:
-    auth.make_user("chief.ray", "administrator")
     audit.record(engine, audit.AuditEvent(actor="ann.lee", action="search.exact",
                                           plate="7ABC123", purpose="Missing person",
                                           case_number="26-1"),
@@ -18,6 +17,7 @@ def test_filters_and_chain_status(auth, client, engine: Engine) -> None:
     audit.record(engine, audit.AuditEvent(actor="bob.ray", action="search.exact",
                                           plate="8XYZ999", purpose="Missing person"),
                  at=datetime(2026, 3, 5, 10, 0, tzinfo=UTC))
+    auth.make_user("chief.ray", "administrator")  # after March: the log is in time order
     auth.login("chief.ray")
     page = client.get("/audit").get_data(as_text=True)
     assert "Hash chain intact" in page and "7ABC123" in page and "8XYZ999" in page

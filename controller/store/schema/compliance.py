@@ -13,6 +13,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from controller.store.schema.core import metadata
@@ -100,6 +101,8 @@ audit_head = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("last_id", Integer, nullable=False),
     Column("last_hash", String(64), nullable=False),
+    Column("keyed_from", Integer, nullable=False, server_default=text("1"),
+           comment="first row chained with HMAC; rows before it were chained with SHA-256"),
 )
 
 audit_reviews = Table(

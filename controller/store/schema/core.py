@@ -252,6 +252,8 @@ users = Table(
     Column("password_changed_at", UTCDateTime, nullable=False),
     Column("must_change_password", Boolean, nullable=False, default=False),
     Column("totp_secret", String(64)),
+    Column("totp_sealed", String(256),
+           comment="TOTP secret sealed with the instance key (Fernet)"),
     Column("totp_enrolled", Boolean, nullable=False, default=False),
     Column("totp_exempt", Boolean, nullable=False, default=False),
     Column("totp_last_step", BigInteger, comment="last TOTP step accepted (no replay)"),

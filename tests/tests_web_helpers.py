@@ -1,15 +1,16 @@
-"""Helpers shared by the web tests (not fixtures)."""
+"""Helpers shared by the web and compliance tests (not fixtures: tests/web_fixtures.py)."""
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pyotp
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
+from totp_codes import next_code
 
 from controller.accounts import users
 from controller.store import accounts as account_repo
@@ -31,7 +32,6 @@ class Auth:
     def __init__(self, app: Flask, client: FlaskClient, engine: Engine) -> None:
         self.app, self.client, self.engine = app, client, engine
         self.secrets: dict[str, str] = {}
-        self._offsets: dict[str, int] = {}
 
     def make_user(self, username: str, role: str, *, trained: bool = True,
                   enrolled: bool = True, password: str = PASSWORD) -> dict[str, Any]:
@@ -61,11 +61,8 @@ class Auth:
         return str(token)
 
     def code(self, username: str) -> str:
-        """A TOTP code not used yet for this user (steps -1, 0, +1 in turn)."""
-        offset = self._offsets.get(username, -1)
-        self._offsets[username] = offset + 1
-        moment = datetime.now(UTC) + timedelta(seconds=30 * offset)
-        return str(pyotp.TOTP(self.secrets[username]).at(moment))
+        """A TOTP code for this user that the server accepts now and has not seen used."""
+        return next_code(self.engine, username, self.secrets[username])
 
     def post(self, path: str, data: dict[str, Any] | None = None, **kw: Any) -> Any:
         """POST a form with the CSRF token."""

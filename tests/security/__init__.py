@@ -1,0 +1,1 @@
+"""Security tests: the issue-15 probe campaign's findings, kept as regression tests."""
