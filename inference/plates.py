@@ -179,11 +179,20 @@ ALL_FORMATS: frozenset[str] = frozenset(f for fs in STATE_FORMATS.values() for f
 # What the formats in the state table or the numeric series allow.
 KNOWN_FORMATS: frozenset[str] = ALL_FORMATS | NUMERIC_FORMATS
 _NOT_PLATE = re.compile(r"[^A-Z0-9]")
+# What people, printers and OCR put between a plate's characters.
+_SEPARATORS = re.compile(r"[\s.\-\u00b7]")
 
 
-def normalise(text: str) -> str:
-    """Uppercase and keep only A-Z and 0-9 (spaces, dashes and dots are not part of a plate)."""
-    return _NOT_PLATE.sub("", text.upper())
+def normalise(text: str, *, typed: bool = False) -> str:
+    """The one plate rule: uppercase, separators (spaces, dashes, dots) dropped.
+
+    Text read from an image keeps only A-Z and 0-9. Text a person typed (a search,
+    a hotlist line, a filter: ``typed=True``) keeps every other character, so that
+    the caller reads ``?`` and ``*`` as wildcards and refuses anything else with a
+    clear error instead of silently searching for another plate.
+    """
+    plate = _SEPARATORS.sub("", text).upper()
+    return plate if typed else _NOT_PLATE.sub("", plate)
 
 
 def pattern_of(plate: str) -> str:

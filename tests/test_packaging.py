@@ -66,11 +66,12 @@ def test_only_the_command_imports_web() -> None:
 # within a tier only the pairs in CONTROLLER_SIDEWAYS. DESIGN.md section 4.
 CONTROLLER_TIERS: tuple[frozenset[str], ...] = (
     frozenset({"errors"}),
-    frozenset({"settings", "bridge", "metrics", "sealing", "policy", "permissions", "csvsafe"}),
+    frozenset({"settings", "bridge", "metrics", "sealing", "policy", "permissions", "csvsafe",
+               "validation"}),
     frozenset({"store"}),
-    frozenset({"audit"}),
+    frozenset({"audit", "system"}),
     frozenset({"accounts"}),
-    frozenset({"operations", "alerts", "compliance"}),  # none of them uses another
+    frozenset({"operations", "alerts", "compliance", "search"}),  # none of them uses another
     frozenset({"capture"}),
     frozenset({"jobs"}),
     frozenset({"runtime", "app"}),
@@ -141,3 +142,31 @@ def test_controller_layers_point_one_way() -> None:
                 offences.append(f"{where}: {mine} (tier {tier[mine]}) may not import "
                                 f"{other} (tier {tier[other]})")
     assert offences == [], "\n".join(offences)
+
+
+def test_web_reaches_data_only_through_use_cases() -> None:
+    """DESIGN.md section 4: ``web`` never imports ``controller.store`` nor SQLAlchemy.
+
+    Every use case is a controller function that checks role, purpose and training
+    and writes the audit record; a blueprint that reached the store could skip all
+    three. ``from controller import store`` counts too.
+    """
+    forbidden = ("controller.store", "sqlalchemy")
+
+    def offends(module: str) -> bool:
+        return any(module == name or module.startswith(name + ".") for name in forbidden)
+
+    offenders: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "web").rglob("*.py")):
+        found = []
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                found += [a.name for a in node.names if offends(a.name)]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                module = node.module
+                found += [module] if offends(module) else []
+                found += [f"{module}.{a.name}" for a in node.names
+                          if offends(f"{module}.{a.name}")]
+        if found:
+            offenders[str(path.relative_to(ROOT))] = found
+    assert offenders == {}

@@ -6,14 +6,17 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, make_response, render_template, request
+from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import Engine, text
 from werkzeug.exceptions import HTTPException
 
 from controller.bridge import Bridge
+from controller.errors import NotFound, PolicyViolation, SightlineError, ValidationError
 from controller.metrics import Metrics
+from controller.search.views import GrantCache
 from controller.settings import Settings
+from controller.system import Database, database_reachable
 from web import (
     audit,
     auth,
@@ -30,6 +33,7 @@ from web import (
     transparency,
     users,
 )
+from web.forms import error_view
 from web.security import can, csrf_token, guard, permission
 
 SECURITY_HEADERS = {
@@ -48,18 +52,24 @@ BLUEPRINTS = (auth.bp, home.bp, users.bp, search.bp, reads.bp, audit.bp, hits.bp
               transparency.bp)
 
 
-def database_reachable(engine: Engine) -> bool:
-    """Tell whether the database answers a trivial query."""
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception:  # any driver error means "not reachable" for health
-        return False
-    return True
-
-
 def _utc(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     return "" if value is None else value.strftime(fmt) + " UTC"
+
+
+def _refused(exc: SightlineError, status: int, title: str) -> ResponseReturnValue:
+    """The answer to a use case's refusal: the view's own page, JSON, or the error page."""
+    view = error_view()
+    if view is not None:
+        response = make_response(view(exc))
+        if response.status_code == 200:
+            response.status_code = status
+        return response
+    if request.is_json:
+        body = {"error": str(exc)}
+        if isinstance(exc, ValidationError):
+            body["field"] = exc.field
+        return jsonify(body), status
+    return render_template("error.html", code=status, title=title, message=str(exc)), status
 
 
 def _register_errors(app: Flask) -> None:
@@ -69,8 +79,22 @@ def _register_errors(app: Flask) -> None:
         return render_template("error.html", code=code, title=exc.name,
                                message=exc.description), code
 
+    @app.errorhandler(NotFound)
+    def _not_found(exc: NotFound) -> tuple[str, int]:
+        return render_template("error.html", code=404, title="Not Found",
+                               message=str(exc)), 404
 
-def _register_health(app: Flask, settings: Settings, bridge: Bridge, engine: Engine,
+    @app.errorhandler(ValidationError)
+    def _invalid(exc: ValidationError) -> ResponseReturnValue:
+        return _refused(exc, 400, "Bad Request")
+
+    # AccessDenied included; the use case wrote the refusal to the audit log.
+    @app.errorhandler(PolicyViolation)
+    def _forbidden(exc: PolicyViolation) -> ResponseReturnValue:
+        return _refused(exc, 403, "Not allowed")
+
+
+def _register_health(app: Flask, settings: Settings, bridge: Bridge, engine: Database,
                      metrics: Metrics) -> None:
     @app.get("/healthz")
     @permission("public")
@@ -92,12 +116,12 @@ def _register_health(app: Flask, settings: Settings, bridge: Bridge, engine: Eng
         return Response(generate_latest(metrics.registry), mimetype=CONTENT_TYPE_LATEST)
 
 
-def create_app(settings: Settings, bridge: Bridge, *, engine: Engine, metrics: Metrics,
+def create_app(settings: Settings, bridge: Bridge, *, engine: Database, metrics: Metrics,
                secret_key: str | None = None) -> Flask:
     """Build the web application for one controller.
 
-    ``bridge`` is the only way into the controller loop; ``engine`` gives the
-    request threads the system of record through ``controller.store`` functions.
+    ``bridge`` is the only way into the controller loop; ``engine`` is the handle on
+    the system of record the views pass to the controller's use cases.
     """
     app = Flask(__name__)
     app.config.update(
@@ -110,7 +134,7 @@ def create_app(settings: Settings, bridge: Bridge, *, engine: Engine, metrics: M
         SIGHTLINE_SETTINGS=settings,
     )
     app.extensions["sightline"] = {"bridge": bridge, "engine": engine, "metrics": metrics,
-                                   "search_grants": reads.GrantCache()}
+                                   "search_grants": GrantCache()}
     app.jinja_env.globals.update(csrf_token=csrf_token, can=can)
     app.jinja_env.filters["utc"] = _utc
     app.before_request(guard)

@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    abort,
     flash,
     g,
     redirect,
@@ -19,10 +18,18 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response as BaseResponse
 
-from controller.accounts import sessions, users
-from controller.errors import ValidationError
-from controller.store import accounts as account_repo
-from web.security import client_addr, csrf_token, engine, permission, safe_next, settings
+from controller.accounts import self_service, sessions
+from controller.errors import SightlineError, ValidationError
+from web.forms import on_error
+from web.security import (
+    caller,
+    client_addr,
+    csrf_token,
+    engine,
+    permission,
+    safe_next,
+    settings,
+)
 
 bp = Blueprint("auth", __name__)
 
@@ -37,7 +44,7 @@ def _pending_user() -> dict[str, Any] | None:
     if datetime.now(UTC) - started > timedelta(minutes=PENDING_MINUTES):
         session.pop("pending", None)
         return None
-    return account_repo.get_user_by_id(engine(), int(pending["uid"]))
+    return self_service.signing_in(engine(), int(pending["uid"]))
 
 
 def _finish_login(user: dict[str, Any]) -> BaseResponse:
@@ -82,6 +89,19 @@ def login() -> ResponseReturnValue:
     return redirect(url_for("auth.enrol" if step == "enrol" else "auth.totp"))
 
 
+def _code_step(user: dict[str, Any], template: str, **context: Any) -> ResponseReturnValue:
+    """Show a second-factor page, or check its posted code and finish the login."""
+    if request.method != "POST":
+        return render_template(template, user=user, **context)
+    try:
+        sessions.check_totp(engine(), int(user["id"]), request.form.get("code", ""),
+                            client_addr())
+    except sessions.LoginRefused as exc:
+        flash(str(exc), "error")
+        return render_template(template, user=user, **context), 401
+    return _finish_login(user)
+
+
 @bp.route("/login/code", methods=["GET", "POST"])
 @permission("public")
 def totp() -> ResponseReturnValue:
@@ -89,15 +109,7 @@ def totp() -> ResponseReturnValue:
     user = _pending_user()
     if user is None or sessions.second_factor(user) != "verify":
         return redirect(url_for("auth.login"))
-    if request.method == "POST":
-        try:
-            sessions.check_totp(engine(), int(user["id"]), request.form.get("code", ""),
-                                client_addr())
-        except sessions.LoginRefused as exc:
-            flash(str(exc), "error")
-            return render_template("auth/totp.html", user=user), 401
-        return _finish_login(user)
-    return render_template("auth/totp.html", user=user)
+    return _code_step(user, "auth/totp.html")
 
 
 @bp.route("/login/enrol", methods=["GET", "POST"])
@@ -110,16 +122,7 @@ def enrol() -> ResponseReturnValue:
     secret = sessions.begin_enrolment(engine(), user)
     uri = sessions.provisioning_uri(secret, str(user["username"]), settings().security.totp_issuer)
     grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
-    if request.method == "POST":
-        try:
-            sessions.check_totp(engine(), int(user["id"]), request.form.get("code", ""),
-                                client_addr())
-        except sessions.LoginRefused as exc:
-            flash(str(exc), "error")
-            return render_template("auth/enrol.html", user=user, secret=grouped,
-                                   uri=uri), 401
-        return _finish_login(user)
-    return render_template("auth/enrol.html", user=user, secret=grouped, uri=uri)
+    return _code_step(user, "auth/enrol.html", secret=grouped, uri=uri)
 
 
 @bp.post("/logout")
@@ -146,47 +149,40 @@ def gate() -> str:
 @permission("account")
 def policy() -> ResponseReturnValue:
     """Read the current policy version and acknowledge it."""
-    current = account_repo.current_policy(engine())
     if request.method == "POST":
-        try:
-            users.acknowledge_policy(engine(), user=g.user,
-                                     policy_id=int(request.form.get("policy_id", "0")),
-                                     client_addr=client_addr())
-        except (ValueError, ValidationError) as exc:
-            abort(400, description=f"policy: {exc}")
+        self_service.acknowledge_policy(engine(), caller(), request.form.get("policy_id", ""))
         flash("Policy acknowledged.", "info")
         return redirect(url_for("auth.gate"))
-    done = current is not None and account_repo.acknowledged(engine(), int(g.user["id"]),
-                                                             int(current["id"]))
-    # A PDF version is linked (served by the transparency page), not shown as text.
-    text = current["content"].decode("utf-8", "replace") if current and \
-        current["content_type"] != "application/pdf" else ""
-    return render_template("auth/policy.html", policy=current, text=text, done=done)
+    view = self_service.policy_to_read(engine(), caller())
+    return render_template("auth/policy.html", policy=view.current, text=view.text,
+                           done=view.done)
 
 
 @bp.get("/account")
 @permission("account")
 def account() -> str:
     """One's own account: training on record, second factor, password age."""
-    records = account_repo.list_training(engine(), int(g.user["id"]))
-    return render_template("auth/account.html", records=records)
+    return render_template("auth/account.html",
+                           records=self_service.own_training(engine(), caller()))
+
+
+def _password_refused(exc: SightlineError) -> str:
+    flash(str(exc), "error")
+    return render_template("auth/password.html")
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @permission("account")
+@on_error(_password_refused)
 def change_password() -> ResponseReturnValue:
     """Change one's own password (CJIS rules, none of the last 10)."""
     if request.method == "POST":
         form = request.form
-        try:
-            if form.get("new_password", "") != form.get("confirm_password", ""):
-                raise ValidationError("confirm_password", "the two new passwords differ")
-            sessions.change_password(engine(), settings().security, g.user,
-                                     form.get("current_password", ""),
-                                     form.get("new_password", ""), client_addr=client_addr())
-        except ValidationError as exc:
-            flash(str(exc), "error")
-            return render_template("auth/password.html"), 400
+        if form.get("new_password", "") != form.get("confirm_password", ""):
+            raise ValidationError("confirm_password", "the two new passwords differ")
+        sessions.change_password(engine(), settings().security, g.user,
+                                 form.get("current_password", ""),
+                                 form.get("new_password", ""), client_addr=client_addr())
         flash("Password changed.", "info")
         return redirect(url_for("auth.account"))
     return render_template("auth/password.html")

@@ -1,82 +1,39 @@
 """The administrator's paperwork (462.3.1): purges, audit reviews, court orders, policy.
 
-Every form posts ids in its fields (no ids in URLs); every action is audited by
-the controller function it calls; bad input re-renders the page with the
-message naming the field, and nothing stored changes.
+Every form posts ids in its fields (no ids in URLs); every action is a use case
+of ``controller.compliance.admin``, which checks the caller and is audited; bad
+input re-renders the page with the message naming the field (400), a refusal by
+the policy with its reason (403), and nothing stored changes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, date, datetime
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
-from controller.compliance import court_orders, exports, retention, transparency
-from controller.errors import PolicyViolation, ValidationError
-from controller.store import accounts as account_repo
-from controller.store import audit as audit_repo
-from controller.store import regions as region_repo
-from controller.store import retention as retention_repo
-from controller.store import sites as site_repo
+from controller.compliance import admin, retention
 from web.cameras import bridge
-from web.search import parse_time
-from web.security import client_addr, engine, permission, settings
+from web.forms import done, form_date, form_int, on_error, shown_on
+from web.security import caller, engine, permission, settings
 
 bp = Blueprint("compliance", __name__, url_prefix="/compliance")
-
-
-def who() -> dict[str, Any]:
-    """The actor and client address every controller call records."""
-    return {"actor": str(g.user["username"]), "client_addr": client_addr()}
-
-
-def form_date(field: str) -> date:
-    """A YYYY-MM-DD form field, or a ValidationError naming it."""
-    try:
-        return date.fromisoformat(request.form.get(field, "").strip())
-    except ValueError:
-        raise ValidationError(field, "enter a date as YYYY-MM-DD") from None
-
-
-def form_int(field: str) -> int:
-    """A whole-number form field, or a ValidationError naming it."""
-    try:
-        return int(request.form.get(field, "").strip())
-    except ValueError:
-        raise ValidationError(field, "a number is required") from None
-
-
-def act(action: Callable[[], str], page: Callable[..., str], back: str) -> ResponseReturnValue:
-    """Run a form action: flash its message and go back, or show the error (400/403)."""
-    try:
-        message = action()
-    except ValidationError as exc:
-        return page(error=str(exc)), 400
-    except PolicyViolation as exc:
-        return page(error=str(exc)), 403
-    flash(message, "info")
-    return redirect(url_for(back), 303)
 
 
 @bp.get("")
 @permission("compliance.manage")
 def index() -> str:
     """The administrator's overview of every compliance area."""
-    return render_template("compliance/index.html",
-                           proposals=retention_repo.list_proposals(engine(), 5),
-                           reviews=audit_repo.list_reviews(engine())[:5],
-                           lifts=court_orders.active_lifts(engine()))
+    return render_template("compliance/index.html", **admin.overview(engine(), caller()))
 
 
 # --- retention ------------------------------------------------------------
 
 def _retention_page(**context: Any) -> str:
     return render_template("compliance/retention.html",
-                           proposals=retention_repo.list_proposals(engine()),
+                           proposals=admin.purge_proposals(engine(), caller()),
                            retention_days=settings().retention.days,
                            missing=retention.missing_approvals, form=request.form, **context)
 
@@ -90,62 +47,56 @@ def retention_page() -> str:
 
 @bp.post("/retention/propose")
 @permission("compliance.manage")
+@on_error(shown_on(_retention_page))
 def retention_propose() -> ResponseReturnValue:
     """Record a proposal for what is eligible now."""
-    def go() -> str:
-        proposal = retention.propose(engine(), settings(), **who())
-        assert proposal is not None
-        return f"Proposal {proposal['id']} lists {proposal['read_count']} reads."
-    return act(go, _retention_page, "compliance.retention_page")
+    proposal = admin.propose_purge(engine(), settings(), caller())
+    return done(f"Proposal {proposal['id']} lists {proposal['read_count']} reads.",
+                "compliance.retention_page")
 
 
 @bp.post("/retention/council")
 @permission("compliance.manage")
+@on_error(shown_on(_retention_page))
 def retention_council() -> ResponseReturnValue:
     """Record the City Council's approval of a proposal."""
-    def go() -> str:
-        proposal_id = form_int("proposal_id")
-        retention.record_council(engine(), proposal_id,
-                                 meeting_on=form_date("council_meeting_on"),
-                                 resolution=request.form.get("council_resolution", ""), **who())
-        return f"City Council approval recorded for proposal {proposal_id}."
-    return act(go, _retention_page, "compliance.retention_page")
+    proposal_id = form_int("proposal_id")
+    admin.record_council_approval(engine(), caller(), proposal_id,
+                                  meeting_on=form_date("council_meeting_on"),
+                                  resolution=request.form.get("council_resolution", ""))
+    return done(f"City Council approval recorded for proposal {proposal_id}.",
+                "compliance.retention_page")
 
 
 @bp.post("/retention/attorney")
 @permission("compliance.manage")
+@on_error(shown_on(_retention_page))
 def retention_attorney() -> ResponseReturnValue:
     """Record the City Attorney's permission for a proposal."""
-    def go() -> str:
-        proposal_id = form_int("proposal_id")
-        retention.record_attorney(engine(), proposal_id,
-                                  name=request.form.get("attorney_name", ""),
-                                  permitted_on=form_date("attorney_on"), **who())
-        return f"City Attorney permission recorded for proposal {proposal_id}."
-    return act(go, _retention_page, "compliance.retention_page")
+    proposal_id = form_int("proposal_id")
+    admin.record_attorney_permission(engine(), caller(), proposal_id,
+                                     name=request.form.get("attorney_name", ""),
+                                     permitted_on=form_date("attorney_on"))
+    return done(f"City Attorney permission recorded for proposal {proposal_id}.",
+                "compliance.retention_page")
 
 
 @bp.post("/retention/purge")
 @permission("compliance.manage")
+@on_error(shown_on(_retention_page))
 def retention_purge() -> ResponseReturnValue:
     """Purge an approved proposal (refused while an approval is missing)."""
-    def go() -> str:
-        report = retention.purge(engine(), settings(), form_int("proposal_id"), **who())
-        return (f"Purged proposal {report.proposal_id}: {report.reads} reads, {report.hits} "
-                f"hits, {report.files} image files (verified gone).")
-    return act(go, _retention_page, "compliance.retention_page")
+    report = admin.purge_approved(engine(), settings(), caller(), form_int("proposal_id"))
+    return done(f"Purged proposal {report.proposal_id}: {report.reads} reads, {report.hits} "
+                f"hits, {report.files} image files (verified gone).",
+                "compliance.retention_page")
 
 
 # --- quarterly audit ------------------------------------------------------------
 
 def _audits_page(**context: Any) -> str:
-    folder = exports.audit_export_dir(settings())
-    packages = sorted((p.name for p in folder.iterdir() if p.is_dir() and
-                       not p.name.startswith(".")), reverse=True) if folder.exists() else []
-    return render_template("compliance/audits.html", reviews=audit_repo.list_reviews(engine()),
-                           packages=packages, folder=folder, form=request.form,
-                           default_quarter=exports.previous_quarter(datetime.now(UTC).date()),
-                           **context)
+    return render_template("compliance/audits.html", form=request.form,
+                           **admin.audit_packages(engine(), settings(), caller()), **context)
 
 
 @bp.get("/audits")
@@ -157,39 +108,33 @@ def audits() -> str:
 
 @bp.post("/audits/export")
 @permission("compliance.manage")
+@on_error(shown_on(_audits_page))
 def audit_export() -> ResponseReturnValue:
     """Build a quarter's audit package now."""
-    def go() -> str:
-        out = exports.audit_export_dir(settings())
-        out.mkdir(parents=True, exist_ok=True)
-        path = exports.build_audit_package(engine(), settings(),
-                                           request.form.get("quarter", ""), out, **who())
-        return f"Audit package written to {path}."
-    return act(go, _audits_page, "compliance.audits")
+    path = admin.export_audit_package(engine(), settings(), caller(),
+                                      request.form.get("quarter", ""))
+    return done(f"Audit package written to {path}.", "compliance.audits")
 
 
 @bp.post("/audits/review")
 @permission("compliance.manage")
+@on_error(shown_on(_audits_page))
 def audit_review() -> ResponseReturnValue:
     """Record the review of a quarter: date, findings, actions."""
-    def go() -> str:
-        quarter = request.form.get("quarter", "")
-        exports.record_review(engine(), quarter=quarter, reviewed_on=form_date("reviewed_on"),
+    quarter = request.form.get("quarter", "")
+    admin.record_audit_review(engine(), caller(), quarter=quarter,
+                              reviewed_on=form_date("reviewed_on"),
                               findings=request.form.get("findings", ""),
-                              actions=request.form.get("actions", ""), **who())
-        return f"Review of {quarter.upper()} recorded."
-    return act(go, _audits_page, "compliance.audits")
+                              actions=request.form.get("actions", ""))
+    return done(f"Review of {quarter.upper()} recorded.", "compliance.audits")
 
 
 # --- court orders ------------------------------------------------------------
 
 def _orders_page(**context: Any) -> str:
-    cameras = site_repo.list_cameras(engine())
-    masks = [dict(r, camera=c["name"]) for c in cameras
-             for r in region_repo.with_lifts(engine(), [c["id"]]) if r["kind"] == "privacy_mask"]
-    return render_template("compliance/court_orders.html", masks=masks,
-                           lifts=region_repo.suspensions(engine()), now=datetime.now(UTC),
-                           form=request.form, **context)
+    return render_template("compliance/court_orders.html", form=request.form,
+                           now=datetime.now(UTC), **admin.court_orders_on_file(engine(), caller()),
+                           **context)
 
 
 @bp.get("/court-orders")
@@ -201,26 +146,23 @@ def court_orders_page() -> str:
 
 @bp.post("/court-orders")
 @permission("compliance.manage")
+@on_error(shown_on(_orders_page))
 def lift() -> ResponseReturnValue:
     """Lift a privacy mask under a court order until its expiry."""
-    def go() -> str:
-        expires = parse_time("expires_at", request.form.get("expires_at", ""))
-        if expires is None:
-            raise ValidationError("expires_at", "the order's expiry is required")
-        region_id = form_int("region_id")
-        court_orders.lift_mask(engine(), region_id=region_id,
-                               court_order=request.form.get("court_order", ""),
-                               court=request.form.get("court", ""), expires_at=expires,
-                               notify=bridge().notify, **who())
-        return f"Mask {region_id} lifted until {expires:%Y-%m-%d %H:%M} UTC."
-    return act(go, _orders_page, "compliance.court_orders_page")
+    form = request.form
+    region_id, expires = admin.lift_mask(
+        engine(), caller(), region_id=form.get("region_id", ""),
+        court_order=form.get("court_order", ""), court=form.get("court", ""),
+        expires_at=form.get("expires_at", ""), notify=bridge().notify)
+    return done(f"Mask {region_id} lifted until {expires:%Y-%m-%d %H:%M} UTC.",
+                "compliance.court_orders_page")
 
 
 # --- policy publication ------------------------------------------------------------
 
 def _policy_page(**context: Any) -> str:
     return render_template("compliance/policy.html",
-                           history=account_repo.policy_history(engine()),
+                           history=admin.policy_versions(engine(), caller()),
                            form=request.form, **context)
 
 
@@ -233,16 +175,16 @@ def policy_page() -> str:
 
 @bp.post("/policy")
 @permission("compliance.manage")
+@on_error(shown_on(_policy_page))
 def policy_upload() -> ResponseReturnValue:
     """Publish a policy version from a Markdown or PDF file."""
-    def go() -> str:
-        file = request.files.get("file")
-        if file is None or not file.filename:
-            raise ValidationError("file", "choose the policy file to upload")
-        version = request.form.get("version", "")
-        transparency.publish_document(
-            engine(), version=version, title=request.form.get("title", ""),
-            adopted_on=form_date("adopted_on"), filename=Path(file.filename).name,
-            data=file.read(), **who())
-        return f"Policy version {version.strip()} published; every user acknowledges it."
-    return act(go, _policy_page, "compliance.policy_page")
+    file = request.files.get("file")
+    chosen = file is not None and bool(file.filename)
+    version = request.form.get("version", "")
+    admin.publish_policy_document(
+        engine(), caller(), version=version, title=request.form.get("title", ""),
+        adopted_on=request.form.get("adopted_on", ""),
+        filename=str(file.filename) if file is not None and chosen else "",
+        data=file.read() if file is not None and chosen else None)
+    return done(f"Policy version {version.strip()} published; every user acknowledges it.",
+                "compliance.policy_page")

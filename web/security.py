@@ -25,12 +25,12 @@ from flask import (
     session,
     url_for,
 )
-from sqlalchemy import Engine
 from werkzeug.wrappers import Response as BaseResponse
 
-from controller import audit
-from controller.accounts import roles, sessions, users
+from controller import accounts
+from controller.accounts import Caller, roles, sessions, users
 from controller.settings import Settings
+from controller.system import Database
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -64,7 +64,7 @@ def permission_of(app: Flask, endpoint: str | None) -> str | None:
     return getattr(view, PERMISSION_ATTR, None)
 
 
-def engine() -> Engine:
+def engine() -> Database:
     """The engine of the application handling this request."""
     return current_app.extensions["sightline"]["engine"]  # type: ignore[no-any-return]
 
@@ -83,6 +83,32 @@ def actor() -> str:
     """The signed-in user's name for the audit log."""
     user = g.get("user")
     return str(user["username"]) if user else "(anonymous)"
+
+
+def requester() -> Caller:
+    """Whoever sent this request, signed in or not, as the audit log names them.
+
+    Unlike ``caller`` it works out no training gate: the guard's own refusals
+    need only the name and the address.
+    """
+    user = g.get("user")
+    return Caller(username=actor(), role=str(user["role"]) if user else roles.ANONYMOUS,
+                  user_id=int(user["id"]) if user else None, client_addr=client_addr())
+
+
+def caller() -> Caller:
+    """The signed-in user as the controller's use cases take them.
+
+    Whether their training gate is satisfied is worked out once per request (the
+    guard already did for routes behind the gate).
+    """
+    user = g.user
+    gate_ok = g.get("gate_ok")
+    if gate_ok is None:
+        gate_ok = not sessions.missing_for_access(engine(), settings().security, user)
+        g.gate_ok = gate_ok
+    return Caller(username=str(user["username"]), role=str(user["role"]),
+                  user_id=int(user["id"]), client_addr=client_addr(), gate_ok=gate_ok)
 
 
 def csrf_token() -> str:
@@ -112,10 +138,9 @@ def safe_next(target: str | None) -> str | None:
 
 def deny(reason: str, *, missing: list[users.Missing] | None = None) -> BaseResponse:
     """Refuse the request with 403 and write the refusal to the audit log."""
-    audit.record(engine(), audit.AuditEvent(
-        actor=actor(), action="access.denied", outcome="denied", client_addr=client_addr(),
-        data={"endpoint": request.endpoint, "path": request.path, "method": request.method,
-              "reason": reason}))
+    accounts.record(engine(), requester(), "access.denied", outcome="denied",
+                    data={"endpoint": request.endpoint, "path": request.path,
+                          "method": request.method, "reason": reason})
     if missing:
         body = render_template("auth/gate.html", missing=missing, refused=True)
     else:
@@ -145,9 +170,8 @@ def guard() -> BaseResponse | None:
     if request.endpoint is None:
         return None  # Flask answers 404 (or 405) itself
     if request.method not in SAFE_METHODS and not _csrf_ok():
-        audit.record(engine(), audit.AuditEvent(
-            actor=actor(), action="access.csrf", outcome="denied", client_addr=client_addr(),
-            data={"path": request.path, "method": request.method}))
+        accounts.record(engine(), requester(), "access.csrf", outcome="denied",
+                        data={"path": request.path, "method": request.method})
         abort(400, description="The form's security token is missing or out of date. "
                                "Reload the page and try again.")
     if perm == "public":
@@ -161,6 +185,7 @@ def guard() -> BaseResponse | None:
         return deny(f"the {user['role']} role may not use this page")
     if roles.needs_training(perm):
         missing = sessions.missing_for_access(engine(), settings().security, user)
+        g.gate_ok = not missing
         if missing:
             return deny("training or policy acknowledgement missing: "
                         + ", ".join(m.code for m in missing), missing=missing)

@@ -7,7 +7,6 @@ import threading
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import Engine
 from waitress.server import create_server
 
 from controller.bridge import Bridge
@@ -15,6 +14,7 @@ from controller.capture import live
 from controller.errors import ControllerError
 from controller.metrics import Metrics
 from controller.settings import Settings
+from controller.system import Database
 from web.app import create_app
 
 
@@ -60,7 +60,7 @@ class WebServer:
             close_all()
         server.task_dispatcher.shutdown()
 
-def make_web_service(settings: Settings, bridge: Bridge, engine: Engine, metrics: Metrics,
+def make_web_service(settings: Settings, bridge: Bridge, engine: Database, metrics: Metrics,
                      secret_key: str) -> WebServer:
     """Build the application and its server for the controller's ``web`` start step."""
     app = create_app(settings, bridge, engine=engine, metrics=metrics, secret_key=secret_key)

@@ -9,39 +9,17 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from controller.compliance import sharing
-from controller.errors import ValidationError
-from controller.store import sites as site_repo
-from web.compliance import act, form_date, form_int, who
-from web.search import parse_time
-from web.security import engine, permission, settings
+from web.forms import done, form_int, on_error, shown_on
+from web.security import caller, engine, permission, settings
 
 bp = Blueprint("sharing", __name__, url_prefix="/compliance/sharing")
 
 
-def export_dir() -> Any:
-    """Where sharing packages are written."""
-    return settings().data_dir / "exports" / "sharing"
-
-
 def _page(**context: Any) -> str:
-    return render_template("compliance/sharing.html", requests=sharing.list_requests(engine()),
-                           kinds=sharing.AGENCY_KINDS, rules=settings().sharing,
-                           cameras=site_repo.camera_choices(engine()), form=request.form,
-                           today=datetime.now(UTC).date(), **context)
-
-
-def parse_scope() -> sharing.Scope:
-    """The scope fields of the request form."""
-    form = request.form
-    camera_ids = []
-    for value in form.getlist("cameras"):
-        try:
-            camera_ids.append(int(value))
-        except ValueError:
-            raise ValidationError("cameras", f"{value!r} is not a camera") from None
-    plates = form.get("plates", "").replace(",", " ").split()
-    return sharing.make_scope(plates, parse_time("since", form.get("since", "")),
-                              parse_time("until", form.get("until", "")), camera_ids)
+    return render_template("compliance/sharing.html", kinds=sharing.AGENCY_KINDS,
+                           rules=settings().sharing, form=request.form,
+                           today=datetime.now(UTC).date(),
+                           **sharing.requests_on_file(engine(), caller()), **context)
 
 
 @bp.get("")
@@ -53,42 +31,38 @@ def index() -> str:
 
 @bp.post("")
 @permission("compliance.manage")
+@on_error(shown_on(_page))
 def enter() -> ResponseReturnValue:
     """Enter a written request; refused or routed at once where the rules say so."""
-    def go() -> str:
-        form = request.form
-        row = sharing.enter_request(
-            engine(), settings(), agency=form.get("agency", ""), ori=form.get("ori", ""),
-            state=form.get("state", ""), kind=form.get("kind", ""),
-            requester_name=form.get("requester_name", ""), purpose=form.get("purpose", ""),
-            case_number=form.get("case_number", ""), scope=parse_scope(),
-            received_on=form_date("received_on"), **who())
-        reason = f": {row['decision_reason']}" if row["decision_reason"] else ""
-        return f"Request {row['id']} from {row['agency']} recorded as {row['status']}{reason}."
-    return act(go, _page, "sharing.index")
+    form = request.form
+    row = sharing.submit_request(engine(), settings(), caller(), sharing.RequestForm(
+        agency=form.get("agency", ""), ori=form.get("ori", ""), state=form.get("state", ""),
+        kind=form.get("kind", ""), requester_name=form.get("requester_name", ""),
+        purpose=form.get("purpose", ""), case_number=form.get("case_number", ""),
+        plates=form.get("plates", ""), since=form.get("since", ""),
+        until=form.get("until", ""), cameras=form.getlist("cameras"),
+        received_on=form.get("received_on", "")))
+    reason = f": {row['decision_reason']}" if row["decision_reason"] else ""
+    return done(f"Request {row['id']} from {row['agency']} recorded as {row['status']}{reason}.",
+                "sharing.index")
 
 
 @bp.post("/decide")
 @permission("compliance.manage")
+@on_error(shown_on(_page))
 def decide() -> ResponseReturnValue:
     """Approve or deny a pending request, with a reason."""
-    def go() -> str:
-        decision = request.form.get("decision", "")
-        if decision not in ("approve", "deny"):
-            raise ValidationError("decision", "approve or deny")
-        row = sharing.decide(engine(), form_int("request_id"), approve=decision == "approve",
-                             reason=request.form.get("reason", ""), **who())
-        return f"Request {row['id']} {row['status']}."
-    return act(go, _page, "sharing.index")
+    row = sharing.decide_request(engine(), caller(),
+                                 request_id=request.form.get("request_id", ""),
+                                 decision=request.form.get("decision", ""),
+                                 reason=request.form.get("reason", ""))
+    return done(f"Request {row['id']} {row['status']}.", "sharing.index")
 
 
 @bp.post("/fulfil")
 @permission("compliance.manage")
+@on_error(shown_on(_page))
 def fulfil() -> ResponseReturnValue:
     """Build the export package of an approved request."""
-    def go() -> str:
-        out = export_dir()
-        out.mkdir(parents=True, exist_ok=True)
-        path = sharing.fulfil(engine(), settings(), form_int("request_id"), out, **who())
-        return f"Export package written to {path}."
-    return act(go, _page, "sharing.index")
+    path = sharing.fulfil_request(engine(), settings(), caller(), form_int("request_id"))
+    return done(f"Export package written to {path}.", "sharing.index")

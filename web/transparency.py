@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, render_template, request
 
 from controller.compliance import transparency
-from controller.errors import ValidationError
 from web.security import engine, permission, settings
 
 bp = Blueprint("transparency", __name__, url_prefix="/transparency")
@@ -23,12 +22,8 @@ bp = Blueprint("transparency", __name__, url_prefix="/transparency")
 def index() -> str:
     """The program's public facts and the current policy."""
     facts = transparency.transparency(engine(), settings())
-    text = None
-    current = facts["current"]
-    if current is not None and current["content_type"] != transparency.PDF:
-        text = transparency.policy_document(engine(), int(current["id"]))["content"].decode(
-            "utf-8", "replace")
-    return render_template("transparency/index.html", facts=facts, text=text,
+    return render_template("transparency/index.html", facts=facts,
+                           text=transparency.policy_text(engine(), facts["current"]),
                            pdf=transparency.PDF)
 
 
@@ -36,10 +31,7 @@ def index() -> str:
 @permission("public")
 def document() -> Response:
     """One published policy version as it was adopted (Markdown or PDF)."""
-    try:
-        row = transparency.policy_document(engine(), int(request.args.get("version", "")))
-    except (ValueError, ValidationError):
-        abort(404, description="no such policy version")
+    row = transparency.published_policy(engine(), request.args.get("version", ""))
     label = re.sub(r"[^A-Za-z0-9._-]", "_", str(row["version"]))
     extension = "pdf" if row["content_type"] == transparency.PDF else "md"
     return Response(bytes(row["content"]), content_type=str(row["content_type"]), headers={

@@ -1,1 +1,5 @@
-"""Users, passwords, sessions, the training gate and the role table."""
+"""Users, passwords, sessions, the training gate, the role table and the calling user."""
+
+from controller.accounts.caller import Caller, authorize, record
+
+__all__ = ["Caller", "authorize", "record"]

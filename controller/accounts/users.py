@@ -17,6 +17,7 @@ from controller.errors import Conflict, NotFound, ValidationError
 from controller.settings import SecuritySettings
 from controller.store import accounts as account_repo
 from controller.store import users as repo
+from controller.validation import required_text
 
 
 @dataclass(frozen=True)
@@ -121,15 +122,6 @@ def _audit(engine: Engine, actor: str, action: str, client_addr: str | None,
                                           client_addr=client_addr, data=data))
 
 
-def _text(field: str, value: str, limit: int) -> str:
-    value = value.strip()
-    if not value:
-        raise ValidationError(field, "is required")
-    if len(value) > limit:
-        raise ValidationError(field, f"is longer than {limit} characters")
-    return value
-
-
 def set_role(engine: Engine, *, username: str, role: str, actor: str,
              client_addr: str | None = None) -> None:
     """Change a user's role."""
@@ -174,7 +166,7 @@ def reset_totp(engine: Engine, *, username: str, actor: str,
 def set_totp_exempt(engine: Engine, *, username: str, exempt: bool, reason: str, actor: str,
                     client_addr: str | None = None) -> None:
     """Exempt one user from the second factor (or end the exemption), with a reason."""
-    reason = _text("reason", reason, 300)
+    reason = required_text("reason", reason, 300)
     user = repo.get(engine, username)
     account_repo.set_user_flags(engine, int(user["id"]), totp_exempt=exempt)
     _audit(engine, actor, "user.totp_exempt", client_addr, username=username,
@@ -185,8 +177,8 @@ def record_training(engine: Engine, *, username: str, course: str, completed_on:
                     trainer: str, actor: str, client_addr: str | None = None,
                     today: date | None = None) -> int:
     """Record an ALPR training (462.4.1): course, completion date, trainer."""
-    course = _text("course", course, 200)
-    trainer = _text("trainer", trainer, 200)
+    course = required_text("course", course, 200)
+    trainer = required_text("trainer", trainer, 200)
     if completed_on > (today or datetime.now(UTC).date()):
         raise ValidationError("completed_on", "the completion date is in the future")
     user = repo.get(engine, username)
@@ -262,9 +254,9 @@ def acknowledge_policy(engine: Engine, *, user: Mapping[str, Any], policy_id: in
 def publish_policy(engine: Engine, *, version: str, title: str, adopted_on: date,
                    text: str, actor: str, client_addr: str | None = None) -> int:
     """Publish a new policy version; every user must acknowledge it (462.9, 462.13)."""
-    version = _text("version", version, 32)
-    title = _text("title", title, 200)
-    body = _text("text", text, 1_000_000).encode("utf-8")
+    version = required_text("version", version, 32)
+    title = required_text("title", title, 200)
+    body = required_text("text", text, 1_000_000).encode("utf-8")
     digest = hashlib.sha256(body).hexdigest()
     try:
         policy_id = account_repo.publish_policy(

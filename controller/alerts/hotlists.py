@@ -21,10 +21,13 @@ from typing import Any
 from sqlalchemy import Engine
 
 from controller import audit
+from controller.accounts import Caller, authorize, record
 from controller.errors import ValidationError
 from controller.settings.hotlists import FIELDS, HotlistSettings
 from controller.store import hotlists as repo
 from controller.store.schema import HOTLIST_CATEGORIES
+from controller.validation import parse_time
+from inference.plates import normalise
 
 DELIMITERS = (",", ";", "\t", ":")
 PLATE = re.compile(r"^[A-Z0-9?*]{1,10}$")
@@ -118,13 +121,8 @@ def _date(value: str, column: str) -> datetime:
     raise ValueError(f"{column} '{value}' is not a date (YYYY-MM-DD or MM/DD/YYYY)")
 
 
-def normalise_plate(text: str) -> str:
-    """Upper-case a listed plate and drop spaces, dashes and dots."""
-    return re.sub(r"[\s\-.]", "", text).upper()
-
-
 def _row(cells: Mapping[str, str], rules: HotlistSettings, today: date) -> dict[str, Any]:
-    plate = normalise_plate(cells.get("plate", ""))
+    plate = normalise(cells.get("plate", ""), typed=True)
     if not plate:
         raise ValueError("plate is empty")
     if not PLATE.match(plate):
@@ -230,7 +228,7 @@ def add_partial_entry(engine: Engine, list_name: str, pattern: str, *, expires_a
                       reason: str, actor: str, state: str | None = None,
                       client_addr: str | None = None) -> int:
     """Enter a partial plate from a major incident (462.7(4)) with its expiry (audited)."""
-    plate = normalise_plate(pattern)
+    plate = normalise(pattern, typed=True)
     if not PLATE.match(plate) or not plate.strip("*?") or not ("?" in plate or "*" in plate):
         raise ValidationError("pattern", "a partial plate uses A-Z, 0-9 and at least one "
                                          "'?' (one character) or '*' (any run)")
@@ -251,3 +249,47 @@ def add_partial_entry(engine: Engine, list_name: str, pattern: str, *, expires_a
 
 list_hotlists = repo.list_hotlists
 list_entries = repo.list_entries
+
+
+# --- use cases: what the web, the API and the CLI offer, role and training checked ---
+
+VIEW = "hotlists.view"
+MANAGE = "hotlists.manage"
+
+
+def overview(engine: Engine, caller: Caller) -> list[dict[str, Any]]:
+    """Every list with its size and last update (``hotlists.view``)."""
+    authorize(engine, caller, VIEW, "hotlist.list")
+    return list_hotlists(engine)
+
+
+def view_list(engine: Engine, caller: Caller, list_name: str,
+              limit: int) -> list[dict[str, Any]]:
+    """The active entries of one list (``hotlists.view``); audited as ``hotlist.view``."""
+    authorize(engine, caller, VIEW, "hotlist.view", data={"list": list_name})
+    rows = list_entries(engine, list_name, limit)
+    record(engine, caller, "hotlist.view", data={"list": list_name, "entries_shown": len(rows)})
+    return rows
+
+
+def upload_list(engine: Engine, rules: HotlistSettings, caller: Caller, list_name: str,
+                data: bytes | None) -> ImportReport:
+    """Import an uploaded file as the new active version of a list (``hotlists.manage``)."""
+    authorize(engine, caller, MANAGE, "hotlist.import", data={"list": list_name})
+    if data is None:
+        raise ValidationError("file", "choose a hotlist file to upload")
+    return import_hotlist(engine, rules, data, list_name.strip(), **caller.who())
+
+
+def enter_partial(engine: Engine, caller: Caller, *, list_name: str, pattern: str,
+                  expires_at: str, reason: str, state: str = "") -> int:
+    """Enter a partial plate from a major incident with its expiry (``hotlists.manage``)."""
+    authorize(engine, caller, MANAGE, "hotlist.partial.add", data={"list": list_name})
+    expires = parse_time("expires_at", expires_at)
+    if expires is None:
+        raise ValidationError("expires_at", "a partial plate needs an expiry")
+    if not list_name.strip():
+        raise ValidationError("list_name", "name the list the entry goes on")
+    return add_partial_entry(engine, list_name.strip(), pattern, expires_at=expires,
+                             reason=reason, state=state.strip().upper() or None,
+                             **caller.who())

@@ -19,17 +19,13 @@ from controller import audit
 from controller.bridge import ChangeNotice
 from controller.errors import NotFound, ValidationError
 from controller.store import regions as region_repo
+from controller.validation import required_text
 
 log = logging.getLogger("sightline.court_orders")
 
 SCHEDULER_ACTOR = "system:scheduler"
 
 
-def _text(field: str, value: str, limit: int) -> str:
-    value = value.strip()
-    if not value or len(value) > limit:
-        raise ValidationError(field, f"required, at most {limit} characters")
-    return value
 
 
 def lift_mask(engine: Engine, *, region_id: int, court_order: str, court: str,
@@ -41,8 +37,8 @@ def lift_mask(engine: Engine, *, region_id: int, court_order: str, court: str,
     ``notify`` from a web thread, ``ignore_change`` in a process without one).
     """
     when = (now or datetime.now(UTC)).astimezone(UTC)
-    court_order = _text("court_order", court_order, 128)
-    court = _text("court", court, 200)
+    court_order = required_text("court_order", court_order, 128)
+    court = required_text("court", court, 200)
     if expires_at.tzinfo is None:
         raise ValidationError("expires_at", "give the expiry with its time zone (UTC)")
     if expires_at <= when:

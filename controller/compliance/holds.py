@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from controller import audit
+from controller.accounts import Caller, authorize
 from controller.compliance import exports
 from controller.errors import NotFound, ValidationError
 from controller.settings import Settings
@@ -25,15 +26,9 @@ from controller.store import hits as hit_repo
 from controller.store import holds as hold_repo
 from controller.store import reads as read_repo
 from controller.store.images import ImageStore
+from controller.validation import required_text, whole_number
 
 MAX_READS = 10_000
-
-
-def _text(field: str, value: str, limit: int) -> str:
-    value = value.strip()
-    if not value or len(value) > limit:
-        raise ValidationError(field, f"required, at most {limit} characters")
-    return value
 
 
 def _read_ids(engine: Engine, read_uuids: Sequence[str]) -> list[int]:
@@ -63,8 +58,8 @@ def reads_of_search(engine: Engine, search_event_id: int, username: str) -> list
 def create_hold(engine: Engine, *, case_number: str, reason: str, read_uuids: Sequence[str],
                 actor: str, client_addr: str | None = None) -> int:
     """Place reads under an evidence hold for a case; audited."""
-    case_number = _text("case_number", case_number, 64)
-    reason = _text("reason", reason, 500)
+    case_number = required_text("case_number", case_number, 64)
+    reason = required_text("reason", reason, 500)
     read_ids = _read_ids(engine, read_uuids)
     hold_id = hold_repo.create_hold(engine, case_number=case_number, reason=reason, actor=actor,
                                now=datetime.now(UTC))
@@ -174,3 +169,54 @@ def export_evidence(engine: Engine, settings: Settings, hold_id: int, out_dir: P
               "image_problems": written["image_problems"], "access_log_lines": len(lines),
               "manifest_sha256": manifest_hash}))
     return final
+
+
+# --- use cases: what the web, the API and the CLI offer, role and training checked ---
+
+PERMISSION = "holds.manage"
+
+
+def holds_on_file(engine: Engine, caller: Caller) -> list[dict[str, Any]]:
+    """Every hold with its read count, newest first (``holds.manage``)."""
+    authorize(engine, caller, PERMISSION, "hold.list")
+    return list_holds(engine)
+
+
+def _chosen(engine: Engine, caller: Caller, read_uuids: Sequence[str],
+            search_id: str) -> list[str]:
+    # Reads are chosen one by one, pasted, or taken whole from one of the caller's searches.
+    uuids = list(read_uuids)
+    if search_id.strip():
+        uuids += reads_of_search(engine, whole_number("search_id", search_id), caller.username)
+    return uuids
+
+
+def place_hold(engine: Engine, caller: Caller, *, case_number: str, reason: str,
+               read_uuids: Sequence[str], search_id: str = "") -> int:
+    """Place reads (chosen, pasted, or all results of one's search) under a new hold."""
+    authorize(engine, caller, PERMISSION, "hold.create")
+    uuids = _chosen(engine, caller, read_uuids, search_id)
+    return create_hold(engine, case_number=case_number, reason=reason, read_uuids=uuids,
+                       **caller.who())
+
+
+def attach_reads(engine: Engine, caller: Caller, hold_id: int, *, read_uuids: Sequence[str],
+                 search_id: str = "") -> int:
+    """Attach more reads to an open hold; return how many were new."""
+    authorize(engine, caller, PERMISSION, "hold.add_reads", data={"hold_id": hold_id})
+    return add_reads(engine, hold_id, _chosen(engine, caller, read_uuids, search_id),
+                     **caller.who())
+
+
+def release(engine: Engine, caller: Caller, hold_id: int) -> None:
+    """Release a hold (its reads return to the retention schedule)."""
+    authorize(engine, caller, PERMISSION, "hold.release", data={"hold_id": hold_id})
+    release_hold(engine, hold_id, **caller.who())
+
+
+def export_hold(engine: Engine, settings: Settings, caller: Caller, hold_id: int) -> Path:
+    """Write the evidence package of a hold for booking into evidence; return its folder."""
+    authorize(engine, caller, PERMISSION, "export.evidence", data={"hold_id": hold_id})
+    out = settings.data_dir / "exports" / "evidence"
+    out.mkdir(parents=True, exist_ok=True)
+    return export_evidence(engine, settings, hold_id, out, **caller.who())

@@ -22,11 +22,15 @@ from typing import Any
 from sqlalchemy import Engine
 
 from controller import audit
+from controller.accounts import Caller, authorize
 from controller.compliance import exports, holds
 from controller.errors import NotFound, PolicyViolation, ValidationError
 from controller.settings import Settings
 from controller.store import reads as read_repo
 from controller.store import sharing as sharing_repo
+from controller.store import sites as site_repo
+from controller.validation import parse_time, required_day, required_text, whole_number
+from inference.plates import normalise
 
 AGENCY_KINDS = ("law_enforcement", "prosecution", "federal", "other")
 ORI = re.compile(r"^[A-Z]{2}[A-Z0-9]{7}$")
@@ -60,7 +64,7 @@ class Scope:
 def make_scope(plates: Sequence[str], since: datetime | None, until: datetime | None,
                camera_ids: Sequence[int]) -> Scope:
     """Validate a request's scope; a plate list or a camera list narrows the window."""
-    clean = tuple(sorted({re.sub(r"[\s-]", "", p).upper() for p in plates if p.strip()}))
+    clean = tuple(sorted({normalise(p, typed=True) for p in plates if p.strip()}))
     for plate in clean:
         if not PLATE.match(plate):
             raise ValidationError("plates", f"{plate!r} is not a plate (A-Z, 0-9)")
@@ -74,13 +78,6 @@ def make_scope(plates: Sequence[str], since: datetime | None, until: datetime | 
         raise ValidationError("plates", "name plates or cameras: a request for everything "
                                         "is not a scope")
     return Scope(clean, since, until, tuple(sorted(set(camera_ids))))
-
-
-def _text(field: str, value: str, limit: int) -> str:
-    value = value.strip()
-    if not value or len(value) > limit:
-        raise ValidationError(field, f"required, at most {limit} characters")
-    return value
 
 
 def _initial_status(settings: Settings, kind: str, state: str) -> tuple[str, str | None]:
@@ -102,13 +99,13 @@ def enter_request(engine: Engine, settings: Settings, *, agency: str, ori: str, 
                   client_addr: str | None = None) -> dict[str, Any]:
     """Record a written request; refuse or route it at once where the rules say so."""
     values = {
-        "agency": _text("agency", agency, 200),
+        "agency": required_text("agency", agency, 200),
         "ori": ori.strip().upper(),
         "agency_state": state.strip().upper(),
         "agency_kind": kind,
-        "requester_name": _text("requester_name", requester_name, 200),
-        "purpose": _text("purpose", purpose, 500),
-        "case_number": _text("case_number", case_number, 64),
+        "requester_name": required_text("requester_name", requester_name, 200),
+        "purpose": required_text("purpose", purpose, 500),
+        "case_number": required_text("case_number", case_number, 64),
     }
     if not ORI.match(values["ori"]):
         raise ValidationError("ori", "an ORI is 9 characters: the state's 2 letters, then 7 "
@@ -147,7 +144,7 @@ def get_request(engine: Engine, request_id: int) -> dict[str, Any]:
 def decide(engine: Engine, request_id: int, *, approve: bool, reason: str, actor: str,
            client_addr: str | None = None) -> dict[str, Any]:
     """The administrator approves or denies a pending request, with a reason; audited."""
-    reason = _text("reason", reason, 500)
+    reason = required_text("reason", reason, 500)
     request = get_request(engine, request_id)
     status = "approved" if approve else "denied"
     if request["status"] != "pending" or not sharing_repo.update_request(
@@ -202,3 +199,73 @@ def fulfil(engine: Engine, settings: Settings, request_id: int, out_dir: Path, *
 def list_requests(engine: Engine) -> list[dict[str, Any]]:
     """Every request on file, newest first."""
     return sharing_repo.list_requests(engine)
+
+
+# --- use cases: what the web, the API and the CLI offer, role and training checked ---
+
+PERMISSION = "compliance.manage"
+
+
+@dataclass(frozen=True)
+class RequestForm:
+    """Another agency's written request as typed; the scope's lists as given."""
+
+    agency: str
+    ori: str
+    state: str
+    kind: str
+    requester_name: str
+    purpose: str
+    case_number: str
+    plates: str
+    since: str
+    until: str
+    cameras: Sequence[str]
+    received_on: str
+
+
+def requests_on_file(engine: Engine, caller: Caller) -> dict[str, Any]:
+    """Every request on file, newest first, and the cameras a scope may name."""
+    authorize(engine, caller, PERMISSION, "sharing.list")
+    return {"requests": list_requests(engine), "cameras": site_repo.camera_choices(engine)}
+
+
+def _scope(form: RequestForm) -> Scope:
+    camera_ids = []
+    for value in form.cameras:
+        try:
+            camera_ids.append(int(value))
+        except ValueError:
+            raise ValidationError("cameras", f"{value!r} is not a camera") from None
+    return make_scope(form.plates.replace(",", " ").split(), parse_time("since", form.since),
+                      parse_time("until", form.until), camera_ids)
+
+
+def submit_request(engine: Engine, settings: Settings, caller: Caller,
+                   form: RequestForm) -> dict[str, Any]:
+    """Enter a written request; refused or routed at once where the rules say so (audited)."""
+    authorize(engine, caller, PERMISSION, "sharing.request", data={"agency": form.agency})
+    scope = _scope(form)
+    return enter_request(engine, settings, agency=form.agency, ori=form.ori, state=form.state,
+                         kind=form.kind, requester_name=form.requester_name,
+                         purpose=form.purpose, case_number=form.case_number, scope=scope,
+                         received_on=required_day("received_on", form.received_on),
+                         **caller.who())
+
+
+def decide_request(engine: Engine, caller: Caller, *, request_id: str, decision: str,
+                   reason: str) -> dict[str, Any]:
+    """Approve or deny a pending request, with a reason (audited)."""
+    authorize(engine, caller, PERMISSION, "sharing.decide", data={"request_id": request_id})
+    if decision not in ("approve", "deny"):
+        raise ValidationError("decision", "approve or deny")
+    return decide(engine, whole_number("request_id", request_id), approve=decision == "approve",
+                  reason=reason, **caller.who())
+
+
+def fulfil_request(engine: Engine, settings: Settings, caller: Caller, request_id: int) -> Path:
+    """Build the export package of an approved request (audited); return its folder."""
+    authorize(engine, caller, PERMISSION, "sharing.fulfil", data={"request_id": request_id})
+    out = settings.data_dir / "exports" / "sharing"
+    out.mkdir(parents=True, exist_ok=True)
+    return fulfil(engine, settings, request_id, out, **caller.who())

@@ -8,6 +8,7 @@ acknowledge the new version before using the system again (462.13).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -101,3 +102,19 @@ def transparency(engine: Engine, settings: Settings,
         "last_review": exports.last_review_date(engine),
         "as_of": when,
     }
+
+
+def published_policy(engine: Engine, version_id: str) -> dict[str, Any]:
+    """A published version as the public asks for it (no login: 462.9); NotFound if none."""
+    try:
+        return account_repo.policy_document(engine, int(version_id))
+    except (ValueError, NotFound):
+        raise NotFound("no such policy version") from None
+
+
+def policy_text(engine: Engine, version: Mapping[str, Any] | None) -> str | None:
+    """The text of a Markdown version for the public page (None for a PDF or no version)."""
+    if version is None or version["content_type"] == PDF:
+        return None
+    return bytes(policy_document(engine, int(version["id"]))["content"]).decode("utf-8",
+                                                                               "replace")

@@ -1,0 +1,79 @@
+"""Hits as dispatch and officers see them (462.5, 462.7(7)): the queue, history, one hit, CLETS.
+
+Each function takes the ``Caller`` and checks role and training first; opening a
+hit is audited (``hit.view``), and recording the verification outcome is audited
+by ``dispatch.record_verification`` (``hit.verify``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from controller.accounts import Caller, authorize, record
+from controller.alerts import dispatch
+from controller.errors import ValidationError
+from controller.store import Engine
+from controller.store import hits as hit_repo
+from controller.validation import day_window, optional_text, parse_day
+from inference.plates import normalise
+
+VIEW = "hits.view"
+VERIFY = "hits.verify"
+OUTCOME_LABELS = {
+    "pending": "Unverified",
+    "confirmed": "Confirmed through CLETS",
+    "not_confirmed": "Not confirmed",
+    "not_practicable": "Verification not practicable",
+}
+QUEUE_LIMIT = 100
+HISTORY_LIMIT = 200
+NOTE_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class HitFilters:
+    """The history filter as typed: outcome, plate, first and last day (YYYY-MM-DD)."""
+
+    verification: str = ""
+    plate: str = ""
+    since: str = ""
+    until: str = ""
+
+
+def unverified(engine: Engine, caller: Caller) -> list[dict[str, Any]]:
+    """The queue of hits not yet verified through CLETS, newest first (``hits.view``)."""
+    authorize(engine, caller, VIEW, "hit.queue")
+    return hit_repo.list_hits(engine, verification="pending", limit=QUEUE_LIMIT)
+
+
+def history(engine: Engine, caller: Caller, filters: HitFilters) -> list[dict[str, Any]]:
+    """Hits matching the filter, newest first (``hits.view``); a bad field is named."""
+    authorize(engine, caller, VIEW, "hit.history")
+    outcome = filters.verification.strip()
+    if outcome and outcome not in OUTCOME_LABELS:
+        raise ValidationError("verification", "not a verification outcome")
+    since, until = day_window(parse_day("since", filters.since),
+                              parse_day("until", filters.until))
+    return hit_repo.list_hits(engine, verification=outcome or None, since=since, until=until,
+                              plate=normalise(filters.plate, typed=True) or None,
+                              limit=HISTORY_LIMIT)
+
+
+def view_hit(engine: Engine, caller: Caller, hit_uuid: str) -> dict[str, Any]:
+    """One hit with its read and the hotlist entry as matched (``hits.view``); audited."""
+    authorize(engine, caller, VIEW, "hit.view", data={"hit": hit_uuid})
+    hit = hit_repo.get_hit(engine, hit_uuid)
+    record(engine, caller, "hit.view", plate=str(hit["plate"]),
+           data={"hit": hit_uuid, "read": hit["read_uuid"]})
+    return hit
+
+
+def verify_hit(engine: Engine, caller: Caller, hit_uuid: str, outcome: str,
+               note: str = "") -> str:
+    """Record dispatch's CLETS outcome for a hit (``hits.verify``); audited. Return its label."""
+    authorize(engine, caller, VERIFY, "hit.verify", data={"hit": hit_uuid})
+    hit_repo.get_hit(engine, hit_uuid)  # NotFound before anything is checked or written
+    dispatch.record_verification(engine, hit_uuid, outcome,
+                                 note=optional_text("note", note, NOTE_LIMIT), **caller.who())
+    return OUTCOME_LABELS[outcome]

@@ -1,0 +1,40 @@
+"""The live view as a use case (462.4): who may watch a camera, and the WebRTC answer.
+
+``live.view`` belongs to administrators, vendors and officers with current
+training; the hub in ``controller.capture.live`` burns the privacy masks into
+every frame and audits each viewer (``live.view``). The answer comes from the
+controller loop through the bridge.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from controller.accounts import Caller, authorize
+from controller.bridge import Bridge
+from controller.capture import live
+from controller.errors import NotFound, ValidationError
+from controller.store import Engine
+from controller.store import sites as site_repo
+
+PERMISSION = "live.view"
+
+
+def live_camera(engine: Engine, caller: Caller, camera_id: int) -> dict[str, Any]:
+    """The camera a live player shows (``live.view``); NotFound for an unknown one."""
+    authorize(engine, caller, PERMISSION, "live.view", data={"camera_id": camera_id})
+    camera = next((c for c in site_repo.list_cameras(engine) if int(c["id"]) == camera_id),
+                  None)
+    if camera is None:
+        raise NotFound(f"no camera with id {camera_id}")
+    return camera
+
+
+def answer_live(engine: Engine, bridge: Bridge, instance_secret: str, caller: Caller,
+                camera_id: int, *, offer: Any, timeout: float) -> dict[str, str]:
+    """Answer a browser's WebRTC offer ``{sdp, type}`` (``live.view``); audited by the hub."""
+    live_camera(engine, caller, camera_id)
+    if not isinstance(offer, dict) or not isinstance(offer.get("sdp"), str):
+        raise ValidationError("sdp", "send the browser's offer as JSON {sdp, type}")
+    return bridge.call(live.answer_offer(engine, instance_secret, camera_id, offer["sdp"],
+                                         str(offer.get("type", "")), **caller.who()), timeout)

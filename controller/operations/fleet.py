@@ -1,0 +1,162 @@
+"""Sites and cameras as operations staff use them (462.4, 462.7.1(1)): the use cases.
+
+Seeing cameras and their health needs ``cameras.view`` (every role); changing
+them (sites, adoption, edits, masks and zones, snapshots) ``cameras.manage``
+(administrators and vendors). Each function checks role and training first and
+audits what it changes (through ``controller.operations.cameras``); the live view
+is ``controller.capture.viewing``. Talking to cameras runs on the controller
+loop through the bridge; a bridge that cannot answer raises ``ControllerError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from controller.accounts import Caller, authorize, record
+from controller.bridge import Bridge
+from controller.errors import ControllerError, NotFound, ValidationError
+from controller.operations import cameras as ops
+from controller.settings import Settings
+from controller.store import Engine
+from controller.store import health as health_repo
+from controller.store import regions as region_repo
+from controller.store import sites as site_repo
+
+VIEW = "cameras.view"
+MANAGE = "cameras.manage"
+STALE_SECONDS = 120
+
+
+@dataclass(frozen=True)
+class AdoptForm:
+    """A camera to adopt as typed: site, name, address, port and ONVIF credentials."""
+
+    site_code: str
+    name: str
+    host: str
+    port: str
+    username: str = ""
+    password: str = ""
+
+
+def _with_health(engine: Engine, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    health = health_repo.health_by_camera(engine)
+    last = health_repo.last_reads(engine, [int(r["id"]) for r in rows])
+    now = datetime.now(UTC)
+    out = []
+    for row in rows:
+        state = health.get(int(row["id"]))
+        out.append({**row, "health": state, "last_read": last.get(int(row["id"])),
+                    "state": (state["state"] if state else "unknown") if row["enabled"]
+                    else "disabled",
+                    "stale": state is not None
+                    and (now - state["updated_at"]).total_seconds() > STALE_SECONDS})
+    return out
+
+
+def sites(engine: Engine, caller: Caller) -> list[dict[str, Any]]:
+    """Every site with its cameras and their health, by site code (``cameras.view``)."""
+    authorize(engine, caller, VIEW, "camera.list")
+    by_site: dict[str, dict[str, Any]] = {}
+    for site in site_repo.list_sites(engine):
+        by_site[site["code"]] = {**site, "cameras": []}
+    for camera in _with_health(engine, site_repo.list_cameras(engine)):
+        entry = by_site.setdefault(camera["site_code"], {"code": camera["site_code"],
+                                                         "name": camera["site_code"],
+                                                         "cameras": []})
+        entry["cameras"].append(camera)
+    return sorted(by_site.values(), key=lambda s: str(s["code"]))
+
+
+def camera(engine: Engine, caller: Caller, camera_id: int) -> dict[str, Any]:
+    """One camera with its health and its masks and zones (``cameras.view``)."""
+    authorize(engine, caller, VIEW, "camera.view", data={"camera_id": camera_id})
+    found = _with_health(engine, [ops.get_camera(engine, camera_id)])[0]
+    return {**found, "regions": region_repo.list_regions(engine, camera_id)}
+
+
+def regions(engine: Engine, caller: Caller, camera_id: int) -> tuple[dict[str, Any],
+                                                                      list[dict[str, Any]]]:
+    """A camera and its regions (id, kind, name, polygon) for the editor (``cameras.manage``)."""
+    authorize(engine, caller, MANAGE, "camera.regions", data={"camera_id": camera_id})
+    found = ops.get_camera(engine, camera_id)
+    rows = region_repo.list_regions(engine, camera_id)
+    return found, [{k: r[k] for k in ("id", "kind", "name", "polygon")} for r in rows]
+
+
+def create_site(engine: Engine, caller: Caller, form: Mapping[str, str]) -> str:
+    """Create a site from its form (code, name, latitude, longitude, address); return the code."""
+    authorize(engine, caller, MANAGE, "site.add", data={"site": form.get("code", "")})
+    code = form.get("code", "").strip().lower()
+    if not code.replace("-", "").replace("_", "").isalnum():
+        raise ValidationError("code", "1-64 letters, digits, '-' or '_'")
+    ops.add_site(engine, code=code, name=form.get("name", "").strip()[:200],
+                 latitude=ops.coordinate(dict(form), "latitude", 90),
+                 longitude=ops.coordinate(dict(form), "longitude", 180),
+                 address=form.get("address", "").strip()[:300] or None, **caller.who())
+    return code
+
+
+def discover(engine: Engine, settings: Settings, bridge: Bridge,
+             caller: Caller) -> list[dict[str, Any]]:
+    """Find ONVIF cameras by WS-Discovery (``cameras.manage``); audited with the count."""
+    authorize(engine, caller, MANAGE, "camera.discover")
+    timeout = settings.cameras.discovery_timeout_seconds + 10
+    try:
+        found = bridge.call(ops.discover_cameras(settings), timeout)
+    except (ControllerError, OSError, ValueError) as exc:
+        raise ControllerError(f"discovery failed: {exc}") from exc
+    record(engine, caller, "camera.discover", data={"found": len(found)})
+    return found
+
+
+def adopt(engine: Engine, settings: Settings, bridge: Bridge, instance_secret: str,
+          caller: Caller, *, form: AdoptForm) -> int:
+    """Probe a camera with its credentials and store it at a site (``cameras.manage``)."""
+    authorize(engine, caller, MANAGE, "camera.adopt", data={"host": form.host})
+    host = form.host.strip()
+    if not host:
+        raise ValidationError("host", "enter the camera's address")
+    try:
+        port = int(form.port or "80")
+    except ValueError:
+        raise ValidationError("port", "enter a port number") from None
+    if not 0 < port < 65536:
+        raise ValidationError("port", "between 1 and 65535")
+    coro = ops.probe_and_adopt(engine, settings, instance_secret, site_code=form.site_code,
+                               name=form.name, host=host, port=port, username=form.username,
+                               password=form.password, **caller.who())
+    try:
+        return bridge.call(coro, settings.cameras.onvif_timeout_seconds + 10)
+    except NotFound as exc:
+        raise ValidationError("site_code", str(exc)) from None
+
+
+def edit(engine: Engine, caller: Caller, camera_id: int, form: Mapping[str, str]) -> None:
+    """Change a camera's name, enabled state, heading and position (audited before/after)."""
+    authorize(engine, caller, MANAGE, "camera.edit", data={"camera_id": camera_id})
+    ops.edit_camera(engine, camera_id, dict(form), **caller.who())
+
+
+def save_regions(engine: Engine, caller: Caller, camera_id: int,
+                 payload: Any) -> list[dict[str, Any]]:
+    """Replace a camera's masks and zones (``cameras.manage``); audited before and after."""
+    authorize(engine, caller, MANAGE, "camera.regions", data={"camera_id": camera_id})
+    if not isinstance(payload, dict) or "regions" not in payload:
+        ops.get_camera(engine, camera_id)  # an unknown camera is 404 whatever was sent
+        raise ValidationError("regions", 'send JSON: {"regions": [...]}')
+    return ops.save_regions(engine, camera_id, payload["regions"], **caller.who())
+
+
+def snapshot(engine: Engine, settings: Settings, bridge: Bridge, instance_secret: str,
+             caller: Caller, *, camera_id: int) -> bytes:
+    """A still with the privacy masks burned in, for the editor (``cameras.manage``); audited."""
+    authorize(engine, caller, MANAGE, "camera.snapshot", data={"camera_id": camera_id})
+    ops.get_camera(engine, camera_id)
+    data = bridge.call(ops.snapshot(engine, settings, instance_secret, camera_id),
+                       settings.cameras.onvif_timeout_seconds + 5)
+    record(engine, caller, "camera.snapshot", data={"camera_id": camera_id})
+    return data

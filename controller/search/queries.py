@@ -1,0 +1,197 @@
+"""Searches (462.7): exact, partial and canvass, each with purpose, case number and attestation.
+
+A search runs only when it states a purpose from the configured list, a case
+number (unless the settings waive it) and the attestation of official
+law-enforcement use (462.7.1(2)(3)). Every search, refused or run, is written to
+the audit log with the plate or pattern, purpose, case number and result count
+(462.5); the entry's number then authorises the result thumbnails.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from controller.accounts import Caller, authorize, record
+from controller.errors import ValidationError
+from controller.settings import Settings
+from controller.store import Engine
+from controller.store import reads as read_repo
+from controller.store import sites as site_repo
+from controller.validation import parse_time
+from inference.plates import normalise
+
+PERMISSION = "search"
+MODES = ("exact", "partial", "canvass")
+EXACT = re.compile(r"^[A-Z0-9]{1,16}$")
+CASE_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./_-]{0,63}$")
+MAX_RADIUS_M = 50_000.0
+
+
+@dataclass(frozen=True)
+class SearchForm:
+    """A search as the searcher typed it: every field a string, nothing checked yet."""
+
+    mode: str = "exact"
+    purpose: str = ""
+    case_number: str = ""
+    attest: str = ""
+    plate: str = ""
+    since: str = ""
+    until: str = ""
+    camera_ids: Sequence[str] = ()
+    latitude: str = ""
+    longitude: str = ""
+    radius_m: str = ""
+
+
+@dataclass
+class SearchRequest:
+    """A validated search."""
+
+    mode: str
+    purpose: str
+    case_number: str | None
+    plate: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    camera_ids: list[int] = field(default_factory=list)
+    place: dict[str, float] | None = None
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """What a search returned: its audit entry's number, the request and the reads."""
+
+    search_id: int
+    request: SearchRequest
+    reads: list[dict[str, Any]]
+    cameras: list[dict[str, Any]]
+
+
+def _number(name: str, value: str, low: float, high: float) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValidationError(name, "enter a number") from None
+    if not low <= number <= high:
+        raise ValidationError(name, f"must be between {low:g} and {high:g}")
+    return number
+
+
+def _justification(form: SearchForm, config: Settings) -> tuple[str, str | None]:
+    purpose = form.purpose.strip()
+    if purpose not in config.search.purposes:
+        raise ValidationError("purpose", "choose the purpose of this search from the list")
+    case = form.case_number.strip()
+    if case and not CASE_NUMBER.match(case):
+        raise ValidationError("case_number", "use letters, digits, spaces and . / _ - only "
+                                             "(64 at most)")
+    if not case and config.search.case_number_required:
+        raise ValidationError("case_number", "a case number is required for every search")
+    if form.attest != "yes":
+        raise ValidationError("attest", "attest that this search is for official "
+                                        "law-enforcement use")
+    return purpose, case or None
+
+
+def _canvass_cameras(engine: Engine, form: SearchForm, req: SearchRequest) -> None:
+    if form.camera_ids:
+        try:
+            req.camera_ids = sorted({int(c) for c in form.camera_ids})
+        except ValueError:
+            raise ValidationError("camera_ids", "not a camera") from None
+        return
+    if not form.latitude and not form.longitude:
+        raise ValidationError("camera_ids", "choose cameras, or give a point and radius")
+    req.place = {"latitude": _number("latitude", form.latitude, -90, 90),
+                 "longitude": _number("longitude", form.longitude, -180, 180),
+                 "radius_m": _number("radius_m", form.radius_m, 1, MAX_RADIUS_M)}
+    req.camera_ids = site_repo.cameras_near(engine, req.place["latitude"],
+                                            req.place["longitude"], req.place["radius_m"])
+
+
+def validate(engine: Engine, config: Settings, form: SearchForm) -> SearchRequest:
+    """Check the search; raise ValidationError naming the first bad field."""
+    if form.mode not in MODES:
+        raise ValidationError("mode", "choose exact, partial or canvass")
+    purpose, case = _justification(form, config)
+    req = SearchRequest(mode=form.mode, purpose=purpose, case_number=case,
+                        since=parse_time("since", form.since),
+                        until=parse_time("until", form.until))
+    if req.since and req.until and req.until <= req.since:
+        raise ValidationError("until", "the window must end after it starts")
+    if form.mode == "canvass":
+        if req.since is None or req.until is None:
+            raise ValidationError("since", "a canvass needs a start and an end time")
+        _canvass_cameras(engine, form, req)
+        return req
+    plate = normalise(form.plate, typed=True)
+    if not plate:
+        raise ValidationError("plate", "enter a plate")
+    if form.mode == "exact" and not EXACT.match(plate):
+        raise ValidationError("plate", "a plate is 1-16 letters and digits (use partial "
+                                       "search for ? and *)")
+    if form.mode == "partial":
+        read_repo.check_partial(plate)
+    req.plate = plate
+    return req
+
+
+def _run(engine: Engine, req: SearchRequest, limit: int) -> list[dict[str, Any]]:
+    if req.mode == "exact":
+        assert req.plate is not None
+        return read_repo.search_exact(engine, req.plate, since=req.since, until=req.until,
+                                      limit=limit)
+    if req.mode == "partial":
+        assert req.plate is not None
+        return read_repo.search_partial(engine, req.plate, since=req.since, until=req.until,
+                                        limit=limit)
+    if not req.camera_ids:
+        return []  # no camera within the radius: nothing to read, still audited
+    assert req.since is not None and req.until is not None
+    return read_repo.search_canvass(engine, req.camera_ids, req.since, req.until, limit=limit)
+
+
+def _action(form: SearchForm) -> str:
+    return f"search.{form.mode if form.mode in MODES else 'exact'}"
+
+
+def _typed_plate(form: SearchForm) -> str | None:
+    return normalise(form.plate, typed=True)[:16] or None
+
+
+def search_reads(engine: Engine, config: Settings, caller: Caller,
+                 form: SearchForm) -> SearchResult:
+    """Validate, audit and run a search (permission ``search``).
+
+    A refused search (role, training or a bad field) is audited as denied with
+    what was typed, then raised; a search that runs is audited with its plate or
+    pattern, purpose, case number, window, cameras and the ids of the reads returned.
+    """
+    authorize(engine, caller, PERMISSION, _action(form), plate=_typed_plate(form))
+    try:
+        req = validate(engine, config, form)
+    except ValidationError as exc:
+        record(engine, caller, _action(form), outcome="denied", plate=_typed_plate(form),
+               purpose=form.purpose.strip()[:300] or None,
+               case_number=form.case_number.strip()[:64] or None,
+               data={"reason": str(exc), "field": exc.field})
+        raise
+    rows = _run(engine, req, config.search.max_results)
+    search_id = record(engine, caller, _action(form), plate=req.plate, purpose=req.purpose,
+                       case_number=req.case_number, data={
+                           "mode": req.mode, "since": req.since, "until": req.until,
+                           "cameras": req.camera_ids, "place": req.place,
+                           "results": len(rows), "read_ids": [int(r["id"]) for r in rows]})
+    cameras = site_repo.camera_choices(engine)
+    return SearchResult(search_id, req, read_repo.describe_reads(engine, rows,
+                                                                cameras_known=cameras), cameras)
+
+
+def camera_choices(engine: Engine) -> list[dict[str, Any]]:
+    """Every camera with its site, for the canvass picker (no ALPR data: not audited)."""
+    return site_repo.camera_choices(engine)

@@ -1,0 +1,75 @@
+"""Checks on text that comes from outside (forms, the CLI, the API), one rule each.
+
+Every free-text field the policy keeps (a case number, a court, a reason) is
+required and bounded in length (DESIGN.md section 8); the error names the field.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from controller.errors import ValidationError
+
+
+def required_text(field: str, value: str, limit: int) -> str:
+    """Return ``value`` stripped; raise ValidationError naming ``field`` if empty or too long."""
+    value = value.strip()
+    if not value:
+        raise ValidationError(field, "is required")
+    if len(value) > limit:
+        raise ValidationError(field, f"is longer than {limit} characters")
+    return value
+
+
+def optional_text(field: str, value: str, limit: int) -> str | None:
+    """Return ``value`` stripped, or None when empty; raise ValidationError if too long."""
+    value = value.strip()
+    if len(value) > limit:
+        raise ValidationError(field, f"is longer than {limit} characters")
+    return value or None
+
+
+def parse_time(field: str, value: str) -> datetime | None:
+    """A UTC time from ``YYYY-MM-DDTHH:MM`` (a naive time is UTC); empty gives None."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(field, "enter a date and time as YYYY-MM-DDTHH:MM (UTC)") from None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def parse_day(field: str, value: str) -> date | None:
+    """A date from ``YYYY-MM-DD``; empty gives None."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(field, "enter a date as YYYY-MM-DD") from None
+
+
+def day_window(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
+    """UTC bounds covering whole days: from ``since`` 00:00 to the end of ``until``."""
+    start = datetime.combine(since, time(), UTC) if since else None
+    end = datetime.combine(until, time(), UTC) + timedelta(days=1) if until else None
+    return start, end
+
+
+def required_day(field: str, value: str) -> date:
+    """A required date from ``YYYY-MM-DD``; raise ValidationError naming ``field``."""
+    day = parse_day(field, value)
+    if day is None:
+        raise ValidationError(field, "enter a date as YYYY-MM-DD")
+    return day
+
+
+def whole_number(field: str, value: str) -> int:
+    """A whole number typed in a field; raise ValidationError naming ``field``."""
+    try:
+        return int(value.strip())
+    except ValueError:
+        raise ValidationError(field, "a number is required") from None

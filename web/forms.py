@@ -1,0 +1,81 @@
+"""Form helpers the blueprints share, and the page a view shows when a use case refuses.
+
+A view parses its form into the use case's inputs and renders what comes back;
+the use case raises ``ValidationError`` (400), ``PolicyViolation`` (403) or
+``NotFound`` (404), and the application's error handlers answer. A view whose
+form should come back with the message and the user's input names that page with
+``@on_error``; a view without one gets the plain error page (or JSON for JSON).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypeVar
+
+from flask import flash, g, jsonify, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+
+from controller.errors import SightlineError
+from controller.validation import required_day, whole_number
+
+F = TypeVar("F", bound=Callable[..., Any])
+ErrorView = Callable[[SightlineError], ResponseReturnValue]
+
+
+def form_date(field: str) -> date:
+    """A required YYYY-MM-DD form field, or a ValidationError naming it."""
+    return required_day(field, request.form.get(field, ""))
+
+
+def form_int(field: str) -> int:
+    """A whole-number form field, or a ValidationError naming it."""
+    return whole_number(field, request.form.get(field, ""))
+
+
+def on_error(render: ErrorView) -> Callable[[F], F]:
+    """Name the response a view gives when its use case refuses the input or the action.
+
+    ``render`` gets the error; a page it returns is sent with the error's status
+    (400 or 403), a redirect as it is.
+    """
+    def mark(view: F) -> F:
+        @functools.wraps(view)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            g.error_view = render
+            return view(*args, **kwargs)
+        return run  # type: ignore[return-value]
+    return mark
+
+
+def error_view() -> ErrorView | None:
+    """The response the current view named with ``@on_error``, if any."""
+    view: ErrorView | None = g.get("error_view")
+    return view
+
+
+def back_to(endpoint: str) -> ErrorView:
+    """Flash the error and go back (303) to ``endpoint`` with the view's own URL arguments."""
+    def render(exc: SightlineError) -> ResponseReturnValue:
+        flash(str(exc), "error")
+        return redirect(url_for(endpoint, **(request.view_args or {})), 303)
+    return render
+
+
+def json_error(exc: SightlineError) -> ResponseReturnValue:
+    """A refusal as JSON ``{error, field}`` for views a script calls."""
+    return jsonify(error=str(exc), field=getattr(exc, "field", None))
+
+
+def shown_on(page: Callable[..., str]) -> ErrorView:
+    """Show a refusal on ``page`` (as ``error``), with the form as the user filled it."""
+    def render(exc: SightlineError) -> str:
+        return page(error=str(exc))
+    return render
+
+
+def done(message: str, back: str) -> ResponseReturnValue:
+    """Flash what was done and go back to the page ``back`` (303)."""
+    flash(message, "info")
+    return redirect(url_for(back), 303)
