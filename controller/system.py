@@ -10,15 +10,11 @@ from __future__ import annotations
 from typing import TypeAlias
 
 from controller.store import Engine
+from controller.store.engine import ping
 
 Database: TypeAlias = Engine
 
 
 def database_reachable(database: Database) -> bool:
     """Tell whether the database answers a trivial query (for /healthz)."""
-    try:
-        with database.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
-    except Exception:  # any driver error means "not reachable" for health
-        return False
-    return True
+    return ping(database)

@@ -29,7 +29,7 @@ from sqlalchemy import Engine
 
 from cameras.masking import FrameMasker
 from controller import audit
-from controller.errors import NotFound, ValidationError
+from controller.errors import ValidationError
 from controller.sealing import unseal
 from controller.store import regions as region_repo
 from controller.store import sites as site_repo
@@ -145,10 +145,7 @@ class LiveHub:
     async def _source(self, camera_id: int) -> _Source:
         if camera_id in self._sources:
             return self._sources[camera_id]
-        camera = next((c for c in await asyncio.to_thread(site_repo.list_cameras, self._engine)
-                       if int(c["id"]) == camera_id), None)
-        if camera is None:
-            raise NotFound(f"no camera with id {camera_id}")
+        camera = await asyncio.to_thread(site_repo.get_camera, self._engine, camera_id)
         url = stream_url(camera, self._secret)
         is_file = "://" not in url
         options = {} if is_file else {"rtsp_transport": "tcp"}

@@ -13,7 +13,7 @@ from typing import Any
 from controller.accounts import Caller, authorize
 from controller.bridge import Bridge
 from controller.capture import live
-from controller.errors import NotFound, ValidationError
+from controller.errors import ValidationError
 from controller.store import Engine
 from controller.store import sites as site_repo
 
@@ -23,11 +23,7 @@ PERMISSION = "live.view"
 def live_camera(engine: Engine, caller: Caller, camera_id: int) -> dict[str, Any]:
     """The camera a live player shows (``live.view``); NotFound for an unknown one."""
     authorize(engine, caller, PERMISSION, "live.view", data={"camera_id": camera_id})
-    camera = next((c for c in site_repo.list_cameras(engine) if int(c["id"]) == camera_id),
-                  None)
-    if camera is None:
-        raise NotFound(f"no camera with id {camera_id}")
-    return camera
+    return site_repo.get_camera(engine, camera_id)
 
 
 def answer_live(engine: Engine, bridge: Bridge, instance_secret: str, caller: Caller,

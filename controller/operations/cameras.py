@@ -43,14 +43,6 @@ def _audit(engine: Engine, actor: str, action: str, client_addr: str | None,
                                           client_addr=client_addr, data=data))
 
 
-def get_camera(engine: Engine, camera_id: int) -> dict[str, Any]:
-    """One camera with its site code, or NotFound."""
-    for row in site_repo.list_cameras(engine):
-        if int(row["id"]) == camera_id:
-            return row
-    raise NotFound(f"no camera with id {camera_id}")
-
-
 # --- masks and zones -------------------------------------------------------------------------
 
 def _polygon(value: Any, where: str) -> list[list[float]]:
@@ -95,7 +87,7 @@ def validate_regions(payload: Any) -> list[dict[str, Any]]:
 def save_regions(engine: Engine, camera_id: int, payload: Any, *, actor: str,
                  client_addr: str | None) -> list[dict[str, Any]]:
     """Replace a camera's masks and zones; audit before and after (refusals too)."""
-    get_camera(engine, camera_id)
+    site_repo.get_camera(engine, camera_id)
     try:
         wanted = validate_regions(payload)
         before, after = region_repo.replace_regions(engine, camera_id, wanted)
@@ -127,7 +119,7 @@ def coordinate(form: dict[str, str], name: str, limit: float) -> float | None:
 def edit_camera(engine: Engine, camera_id: int, form: dict[str, str], *, actor: str,
                 client_addr: str | None) -> None:
     """Change name, enabled, heading and position of a camera; audit before and after."""
-    camera = get_camera(engine, camera_id)
+    camera = site_repo.get_camera(engine, camera_id)
     name = form.get("name", "").strip()
     if not name or len(name) > 200:
         raise ValidationError("name", "a name of 1-200 characters")
@@ -190,7 +182,7 @@ def burn_masks(engine: Engine, camera_id: int, jpeg: bytes) -> bytes:
 async def snapshot(engine: Engine, settings: Settings, instance_secret: str,
                    camera_id: int) -> bytes:
     """A still from the camera's ONVIF snapshot URI with privacy masks burned in."""
-    camera = await asyncio.to_thread(get_camera, engine, camera_id)
+    camera = await asyncio.to_thread(site_repo.get_camera, engine, camera_id)
     uri = camera["snapshot_uri"]
     if not uri:
         raise ValidationError("snapshot", "this camera reported no snapshot URI")

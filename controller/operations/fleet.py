@@ -74,7 +74,7 @@ def sites(engine: Engine, caller: Caller) -> list[dict[str, Any]]:
 def camera(engine: Engine, caller: Caller, camera_id: int) -> dict[str, Any]:
     """One camera with its health and its masks and zones (``cameras.view``)."""
     authorize(engine, caller, VIEW, "camera.view", data={"camera_id": camera_id})
-    found = _with_health(engine, [ops.get_camera(engine, camera_id)])[0]
+    found = _with_health(engine, [site_repo.get_camera(engine, camera_id)])[0]
     return {**found, "regions": region_repo.list_regions(engine, camera_id)}
 
 
@@ -82,7 +82,7 @@ def regions(engine: Engine, caller: Caller, camera_id: int) -> tuple[dict[str, A
                                                                       list[dict[str, Any]]]:
     """A camera and its regions (id, kind, name, polygon) for the editor (``cameras.manage``)."""
     authorize(engine, caller, MANAGE, "camera.regions", data={"camera_id": camera_id})
-    found = ops.get_camera(engine, camera_id)
+    found = site_repo.get_camera(engine, camera_id)
     rows = region_repo.list_regions(engine, camera_id)
     return found, [{k: r[k] for k in ("id", "kind", "name", "polygon")} for r in rows]
 
@@ -146,7 +146,7 @@ def save_regions(engine: Engine, caller: Caller, camera_id: int,
     """Replace a camera's masks and zones (``cameras.manage``); audited before and after."""
     authorize(engine, caller, MANAGE, "camera.regions", data={"camera_id": camera_id})
     if not isinstance(payload, dict) or "regions" not in payload:
-        ops.get_camera(engine, camera_id)  # an unknown camera is 404 whatever was sent
+        site_repo.get_camera(engine, camera_id)  # an unknown camera is 404 whatever was sent
         raise ValidationError("regions", 'send JSON: {"regions": [...]}')
     return ops.save_regions(engine, camera_id, payload["regions"], **caller.who())
 
@@ -155,7 +155,7 @@ def snapshot(engine: Engine, settings: Settings, bridge: Bridge, instance_secret
              caller: Caller, *, camera_id: int) -> bytes:
     """A still with the privacy masks burned in, for the editor (``cameras.manage``); audited."""
     authorize(engine, caller, MANAGE, "camera.snapshot", data={"camera_id": camera_id})
-    ops.get_camera(engine, camera_id)
+    site_repo.get_camera(engine, camera_id)
     data = bridge.call(ops.snapshot(engine, settings, instance_secret, camera_id),
                        settings.cameras.onvif_timeout_seconds + 5)
     record(engine, caller, "camera.snapshot", data={"camera_id": camera_id})

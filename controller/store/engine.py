@@ -85,3 +85,13 @@ def is_sqlite(engine: Engine) -> bool:
 def write_lock_options(engine: Engine) -> dict[str, str]:
     """Execution options that make a transaction take the write lock at its start."""
     return {SQLITE_BEGIN: "IMMEDIATE"} if is_sqlite(engine) else {}
+
+
+def ping(engine: Engine) -> bool:
+    """Tell whether the database answers a trivial query (health checks)."""
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except Exception:  # any failure at all means "not reachable" to a health check
+        return False
+    return True

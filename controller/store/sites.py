@@ -66,6 +66,17 @@ def update_camera(engine: Engine, camera_id: int, values: Mapping[str, Any]) -> 
         raise NotFound(f"no camera with id {camera_id}")
 
 
+def get_camera(engine: Engine, camera_id: int) -> dict[str, Any]:
+    """One camera with its site code; ``NotFound`` for an unknown id."""
+    query = (select(cameras, sites.c.code.label("site_code"))
+             .join(sites, sites.c.id == cameras.c.site_id).where(cameras.c.id == camera_id))
+    with engine.connect() as conn:
+        row = conn.execute(query).mappings().first()
+    if row is None:
+        raise NotFound(f"no camera with id {camera_id}")
+    return dict(row)
+
+
 def list_cameras(engine: Engine, *, enabled_only: bool = False,
                  site_codes: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """Return cameras with their site code, optionally only enabled or at given sites."""
