@@ -10,14 +10,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import Engine
-
 from controller.bridge import Bridge, ChangeNotifier
 from controller.errors import ControllerError
 from controller.metrics import Metrics
 from controller.runtime import Runtime
 from controller.sealing import instance_secret
 from controller.settings import Settings
+from controller.store import Engine
 from controller.store.engine import make_engine
 from controller.store.migrate import upgrade
 

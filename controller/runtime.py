@@ -9,8 +9,6 @@ from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine
-
 from cameras.health import CameraHealth
 from cameras.stream import StreamOptions
 from controller.alerts import dispatch
@@ -25,6 +23,7 @@ from controller.compliance import program
 from controller.jobs.scheduler import Scheduler
 from controller.metrics import Metrics
 from controller.settings import CameraSettings, InferenceSettings, Settings
+from controller.store import Engine
 from controller.store import health as health_repo
 from controller.store import hotlists as hotlist_repo
 from controller.store.images import ImageStore

@@ -170,3 +170,44 @@ def test_web_reaches_data_only_through_use_cases() -> None:
         if found:
             offenders[str(path.relative_to(ROOT))] = found
     assert offenders == {}
+
+
+def _imports(path: Path) -> list[str]:
+    """Every module ``path`` imports (absolute imports, at any depth), with ``from x import
+    y`` also counted as ``x.y`` (``from controller.store import schema``)."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found += [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+    return found
+
+
+def test_only_the_store_imports_sqlalchemy() -> None:
+    """DESIGN.md section 4 and 8: all SQL lives in ``controller/store``, which translates
+    database errors; no other module of the four packages imports SQLAlchemy (the rest
+    of the controller types its engine handle as ``controller.store.Engine``)."""
+    store = ROOT / "controller" / "store"
+    offenders = {
+        str(path.relative_to(ROOT)): sorted({m for m in _imports(path)
+                                             if m.split(".")[0] == "sqlalchemy"})
+        for package in ("controller", "cameras", "inference", "web")
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if store not in path.parents
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_the_schema_has_one_import_path() -> None:
+    """Tables are imported from ``controller.store.schema`` only; its ``core`` and
+    ``compliance`` modules, where they are defined, are private to the package."""
+    schema = ROOT / "controller" / "store" / "schema"
+    private = ("controller.store.schema.core", "controller.store.schema.compliance")
+    offenders = {
+        str(path.relative_to(ROOT)): sorted({m for m in _imports(path) if m in private})
+        for top in ("controller", "web", "tests", "bench", "training")
+        for path in sorted((ROOT / top).rglob("*.py"))
+        if schema not in path.parents
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}

@@ -15,7 +15,6 @@ from functools import lru_cache
 from typing import Any
 
 import pyotp
-from sqlalchemy import Engine
 
 from controller import audit, policy
 from controller.accounts import users
@@ -23,6 +22,7 @@ from controller.accounts.users import Missing
 from controller.errors import AccessDenied, NotFound, ValidationError
 from controller.sealing import instance_secret_for, seal_totp, unseal_totp
 from controller.settings import SecuritySettings
+from controller.store import Engine
 from controller.store import accounts as repo
 from controller.store import users as user_repo
 

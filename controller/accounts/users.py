@@ -10,11 +10,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from argon2 import PasswordHasher
-from sqlalchemy import Engine
 
 from controller import audit, policy
 from controller.errors import Conflict, NotFound, ValidationError
 from controller.settings import SecuritySettings
+from controller.store import Engine
 from controller.store import accounts as account_repo
 from controller.store import users as repo
 from controller.validation import required_text

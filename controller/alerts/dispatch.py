@@ -24,12 +24,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import httpx
-from sqlalchemy import Engine
 
 from controller import audit
 from controller.errors import DispatchError, ValidationError
 from controller.metrics import Metrics
 from controller.settings import DispatchSettings, MqttSink, WebhookSink
+from controller.store import Engine
 from controller.store import hits as repo
 from controller.store.outage import OutageLog
 

@@ -18,12 +18,11 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
-
 from controller import audit
 from controller.accounts import Caller, authorize, record
 from controller.errors import ValidationError
 from controller.settings.hotlists import FIELDS, HotlistSettings
+from controller.store import Engine
 from controller.store import hotlists as repo
 from controller.store.schema import HOTLIST_CATEGORIES
 from controller.validation import parse_time

@@ -27,12 +27,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Engine
-
 from controller.audit import anchors
 from controller.errors import ConfigError
 from controller.sealing import derive_key, instance_secret, instance_secret_for
 from controller.settings import Settings
+from controller.store import Engine
 from controller.store import audit as repo
 from controller.store.schema import audit_events
 

@@ -23,9 +23,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
-
 from controller.audit import GENESIS, ChainReport, anchors, chain_hash, legacy_hash
+from controller.store import Engine
 from controller.store import audit as repo
 
 

@@ -11,12 +11,11 @@ import asyncio
 import logging
 from typing import Any
 
-from sqlalchemy import Engine
-
 from cameras.cabinet import CabinetEvent, CabinetEventKind, CabinetMonitor
 from controller import audit
 from controller.errors import ValidationError
 from controller.settings.cabinet import parse_cabinet
+from controller.store import Engine
 from controller.store import sites as site_repo
 
 log = logging.getLogger("sightline.cabinets")

@@ -25,12 +25,12 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaPlayer, MediaRelay
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import VideoFrame
-from sqlalchemy import Engine
 
 from cameras.masking import FrameMasker
 from controller import audit
 from controller.errors import ValidationError
 from controller.sealing import unseal
+from controller.store import Engine
 from controller.store import regions as region_repo
 from controller.store import sites as site_repo
 from controller.store.regions import masks_from_rows

@@ -17,10 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sqlalchemy import Engine
-
 from cameras.health import Alarm, CameraHealth, HealthState, Severity, camera_health
 from controller.capture.pipeline import CameraPipeline, CameraSpec
+from controller.store import Engine
 from controller.store import regions as region_repo
 from controller.store import sites as site_repo
 from controller.store.outage import OutageLog

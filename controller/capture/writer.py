@@ -25,11 +25,10 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine
-
 from controller.capture.records import WriterItem
 from controller.errors import StoreUnavailable
 from controller.metrics import Metrics
+from controller.store import Engine
 from controller.store import hits as repo
 from controller.store.outage import cause, refused
 

@@ -13,11 +13,10 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine
-
 from controller import audit
 from controller.bridge import ChangeNotice
 from controller.errors import NotFound, ValidationError
+from controller.store import Engine
 from controller.store import regions as region_repo
 from controller.validation import required_text
 

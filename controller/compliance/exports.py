@@ -16,13 +16,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
-
 from controller import audit, csvsafe
 from controller.compliance import audit_flags, audit_render
 from controller.errors import ValidationError
 from controller.permissions import private_dir, private_tree
 from controller.settings import Settings
+from controller.store import Engine
 from controller.store import accounts as account_repo
 from controller.store import audit as audit_repo
 from controller.store import hits as hit_repo

@@ -14,13 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
-
 from controller import audit
 from controller.accounts import Caller, authorize
 from controller.compliance import exports
 from controller.errors import NotFound, ValidationError
 from controller.settings import Settings
+from controller.store import Engine
 from controller.store import audit as audit_repo
 from controller.store import hits as hit_repo
 from controller.store import holds as hold_repo

@@ -6,10 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Engine
-
 from controller import audit
 from controller.errors import ValidationError
+from controller.store import Engine
 from controller.store import program as repo
 
 

@@ -17,11 +17,10 @@ from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
-
 from controller import audit, policy
 from controller.errors import PolicyViolation, StoreError, ValidationError
 from controller.settings import POLICY_MINIMUM_DAYS, Settings
+from controller.store import Engine
 from controller.store import retention as retention_repo
 from controller.store.images import ImageStore
 

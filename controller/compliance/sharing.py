@@ -19,13 +19,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
-
 from controller import audit
 from controller.accounts import Caller, authorize
 from controller.compliance import exports, holds
 from controller.errors import NotFound, PolicyViolation, ValidationError
 from controller.settings import Settings
+from controller.store import Engine
 from controller.store import reads as read_repo
 from controller.store import sharing as sharing_repo
 from controller.store import sites as site_repo

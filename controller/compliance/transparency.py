@@ -12,13 +12,12 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
-
 from controller import audit
 from controller.accounts import users
 from controller.compliance import exports, program
 from controller.errors import Conflict, NotFound, ValidationError
 from controller.settings import Settings
+from controller.store import Engine
 from controller.store import accounts as account_repo
 from controller.store import program as program_repo
 from controller.store import sharing as sharing_repo

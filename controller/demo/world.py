@@ -15,8 +15,6 @@ from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
-from sqlalchemy import Engine
-
 from controller import policy
 from controller.accounts import users
 from controller.alerts import hotlists
@@ -25,9 +23,9 @@ from controller.demo.receiver import HitReceiver
 from controller.errors import ControllerError, NotFound
 from controller.settings import HotlistSettings, Settings
 from controller.settings.loader import settings_from_mapping
+from controller.store import Engine, sites
 from controller.store import accounts as account_repo
 from controller.store import hotlists as hotlist_repo
-from controller.store import sites
 from controller.store import users as user_repo
 
 log = logging.getLogger("sightline.demo")

@@ -12,11 +12,12 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, text
-
 from controller.bridge import ChangeNotice
 from controller.errors import StoreUnavailable
 from controller.settings import Settings
+from controller.store import Engine
+from controller.store.engine import is_sqlite
+from controller.store.locks import advisory_lock
 from controller.store.outage import OutageLog
 
 log = logging.getLogger("sightline.jobs")
@@ -71,20 +72,6 @@ def _sqlite_lock(context: JobContext, job_id: str) -> Iterator[bool]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-@contextlib.contextmanager
-def _pg_lock(context: JobContext, job_id: str) -> Iterator[bool]:
-    key = int.from_bytes(hashlib.sha256(job_id.encode()).digest()[:8], "big", signed=True)
-    with context.engine.connect() as conn:
-        got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
-        conn.commit()
-        try:
-            yield got
-        finally:
-            if got:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-                conn.commit()
-
-
 async def run_job(kind: str, job_id: str) -> None:
     """Entry point the job store records: run ``kind`` unless another process is running it.
 
@@ -102,8 +89,8 @@ async def run_job(kind: str, job_id: str) -> None:
         return
     outage = _outages.setdefault(job_id, OutageLog(
         log, f"job {job_id}", "it runs again at its next time"))
-    lock = _pg_lock if context.engine.dialect.name == "postgresql" else _sqlite_lock
-    guard = lock(context, job_id)
+    guard = (_sqlite_lock(context, job_id) if is_sqlite(context.engine)
+             else advisory_lock(context.engine, job_id))
     try:
         got = await asyncio.to_thread(guard.__enter__)
     except StoreUnavailable as exc:  # once per outage, not a traceback at every firing

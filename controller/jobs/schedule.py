@@ -17,7 +17,6 @@ from pathlib import Path
 import httpx
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import Engine
 
 from controller import audit
 from controller.alerts import hotlists
@@ -26,6 +25,7 @@ from controller.errors import ValidationError
 from controller.jobs.runner import JobContext, register
 from controller.jobs.scheduler import JobSpec
 from controller.settings import HotlistSettings, HotlistSource, Settings
+from controller.store import Engine
 
 log = logging.getLogger("sightline.jobs")
 

@@ -14,11 +14,11 @@ from typing import Any
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
-from sqlalchemy import Engine
 
 from controller.bridge import ChangeNotice, ignore_change
 from controller.jobs import runner
 from controller.settings import Settings
+from controller.store import Engine
 
 log = logging.getLogger("sightline.scheduler")
 

@@ -15,7 +15,6 @@ from typing import Any
 import cv2
 import httpx
 import numpy as np
-from sqlalchemy import Engine
 
 from cameras.errors import CameraError
 from cameras.masking import FrameMasker
@@ -26,6 +25,7 @@ from controller import audit
 from controller.errors import NotFound, ValidationError
 from controller.sealing import seal, unseal
 from controller.settings import Settings
+from controller.store import Engine
 from controller.store import regions as region_repo
 from controller.store import sites as site_repo
 from controller.store.regions import masks_from_rows

@@ -13,12 +13,12 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticError
-from sqlalchemy import Engine
 
 from controller import audit
 from controller.errors import ValidationError
 from controller.sealing import seal
 from controller.settings.cabinet import CabinetConfig
+from controller.store import Engine
 from controller.store import sites as repo
 
 
