@@ -13,7 +13,7 @@ from controller.capture import live
 from controller.errors import ControllerError, NotFound, ValidationError
 from web.cameras import bridge
 from web.cameras import camera_or_404 as load_camera
-from web.security import client_addr, engine, permission
+from web.security import client_addr, engine, permission, settings
 
 bp = Blueprint("live", __name__)
 
@@ -40,7 +40,8 @@ def offer(camera_id: int) -> ResponseReturnValue:
         answer = bridge().call(live.answer_offer(
             engine(), current_app.config["SECRET_KEY"], camera_id, body["sdp"],
             str(body.get("type", "")), actor=str(g.user["username"]),
-            client_addr=client_addr()), ANSWER_TIMEOUT_SECONDS)
+            client_addr=client_addr(),
+            connect_timeout=settings().web.live_connect_seconds), ANSWER_TIMEOUT_SECONDS)
     except NotFound:
         abort(404, description=f"no camera with id {camera_id}")
     except ValidationError as exc:

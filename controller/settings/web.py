@@ -33,6 +33,12 @@ class WebSettings(Section):
         description="Mark session cookies Secure (set true behind HTTPS).",
     )
 
+    live_connect_seconds: float = Field(
+        default=10.0, gt=0, le=120, title="Live view connect deadline",
+        description="Seconds an answered live-view offer may take to connect before its "
+                    "viewer slot is freed.",
+    )
+
     @field_validator("host")
     @classmethod
     def _host_is_ip(cls, value: str) -> str:
