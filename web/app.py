@@ -31,6 +31,7 @@ from web import (
     users,
 )
 from web.security import can, csrf_token, guard, permission
+from web.transport import hsts_value, trust_proxies
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -105,7 +106,7 @@ def create_app(settings: Settings, bridge: Bridge, *, engine: Engine, metrics: M
         SESSION_COOKIE_NAME="sightline_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
-        SESSION_COOKIE_SECURE=settings.web.secure_cookies,
+        SESSION_COOKIE_SECURE=settings.web.secure_cookies or settings.web.tls,
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,
         SIGHTLINE_SETTINGS=settings,
     )
@@ -114,11 +115,17 @@ def create_app(settings: Settings, bridge: Bridge, *, engine: Engine, metrics: M
     app.jinja_env.globals.update(csrf_token=csrf_token, can=can)
     app.jinja_env.filters["utc"] = _utc
     app.before_request(guard)
+    # Every server hands the application forwarding headers untouched; here they are
+    # believed from the configured proxies only, and dropped from everyone else.
+    app.wsgi_app = trust_proxies(app.wsgi_app, settings.web.trusted_proxy)  # type: ignore[method-assign,assignment]
 
     @app.after_request
     def _headers(response: Response) -> Response:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if request.is_secure and settings.web.hsts_seconds:
+            # Only over HTTPS: a browser ignores it on http, and it must not pin a plain site.
+            response.headers["Strict-Transport-Security"] = hsts_value(settings.web.hsts_seconds)
         endpoint = request.endpoint or "unknown"
         metrics.http_requests.labels(endpoint=endpoint, status=str(response.status_code)).inc()
         return response
