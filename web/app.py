@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
+import os
 import secrets
 from datetime import datetime
+from ipaddress import ip_address
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, render_template, request
+from flask import Flask, Response, abort, g, jsonify, render_template, request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine, text
 from werkzeug.exceptions import HTTPException
@@ -59,6 +62,26 @@ def database_reachable(engine: Engine) -> bool:
     return True
 
 
+METRICS_ENV = "SIGHTLINE_METRICS_TOKEN"
+
+
+def metrics_allowed(token: str | None) -> bool:
+    """Whether this request may read ``/metrics``: from loopback, or with the bearer token.
+
+    The peer is the one waitress saw, or the client a trusted proxy named
+    (web.transport): a reverse proxy on this host must be in ``web.trusted_proxy``,
+    or everything it forwards would look local.
+    """
+    given = request.headers.get("Authorization", "")
+    if token and given.startswith("Bearer "):
+        # Constant time: the comparison must not tell how much of a guess was right.
+        return hmac.compare_digest(given[len("Bearer "):].encode(), token.encode())
+    try:
+        return ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
+
+
 def _utc(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
     return "" if value is None else value.strftime(fmt) + " UTC"
 
@@ -87,9 +110,19 @@ def _register_health(app: Flask, settings: Settings, bridge: Bridge, engine: Eng
         g.health = body
         return jsonify(body), 200 if db_ok and running else 503
 
+    # Camera and site names, failed-login counts and cabinet doors are not public:
+    # a scraper on this machine, or one holding the token from the environment.
+    token = os.environ.get(METRICS_ENV) or None
+
     @app.get("/metrics")
     @permission("public")
     def metrics_endpoint() -> Response:
+        if not metrics_allowed(token):
+            if token is None:
+                abort(404)  # nothing to authenticate with: the endpoint is not offered
+            denied = Response("bearer token required\n", 401, mimetype="text/plain")
+            denied.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
+            return denied
         return Response(generate_latest(metrics.registry), mimetype=CONTENT_TYPE_LATEST)
 
 
