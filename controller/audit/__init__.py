@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import importlib
 import json
 import os
 import weakref
@@ -276,3 +277,15 @@ def verify(engine: Engine, anchor_directory: Path | None = None) -> ChainReport:
     """
     from controller.audit.verify import verify_chain
     return verify_chain(engine, key_for(engine), anchor_directory)
+
+
+def _keep_verify_function() -> None:
+    # Importing a submodule binds its name on the package: the first verify() call
+    # (which imports controller.audit.verify) replaced this function with the module,
+    # so a second call in one process failed. Loaded once here, the function is put back.
+    function = verify
+    importlib.import_module("controller.audit.verify")
+    globals()["verify"] = function
+
+
+_keep_verify_function()
