@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, case, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from controller.errors import Conflict, NotFound
 from controller.store.schema import (
+    login_throttle,
     policy_acknowledgements,
     policy_versions,
     training_records,
@@ -42,6 +45,52 @@ def add_failed_login(engine: Engine, user_id: int) -> int:
                      .values(failed_logins=users.c.failed_logins + 1))
         return int(conn.execute(select(users.c.failed_logins)
                                 .where(users.c.id == user_id)).scalar_one())
+
+
+def throttle_lock(engine: Engine, name: str, sources: tuple[str, ...],
+                  now: datetime) -> datetime | None:
+    """The latest lock still running on ``name`` for any of ``sources``, or None."""
+    t = login_throttle
+    with engine.connect() as conn:
+        until = conn.execute(select(func.max(t.c.locked_until)).where(
+            t.c.name == name, t.c.source.in_(sources), t.c.locked_until > now)).scalar()
+    return until if isinstance(until, datetime) else None
+
+
+def throttle_failure(engine: Engine, name: str, source: str, now: datetime, *,
+                     limit: int, lock_until: datetime) -> tuple[int, datetime | None]:
+    """Count one failure of ``name`` from ``source``; lock at ``limit``.
+
+    Counted in the database itself, so parallel guesses all count. A lock that has
+    run out starts a fresh count. Returns the count and the new lock, if this
+    failure set one.
+    """
+    t = login_throttle
+    key = (t.c.name == name, t.c.source == source)
+    dialect_insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    with engine.begin() as conn:
+        conn.execute(dialect_insert(t).values(
+            name=name, source=source, failures=0, locked_until=None, last_failure_at=now,
+        ).on_conflict_do_nothing(index_elements=["name", "source"]))
+        conn.execute(update(t).where(*key).values(
+            # An expired lock (the caller refused any running one) starts again at 1.
+            failures=case((t.c.locked_until.is_not(None), 1), else_=t.c.failures + 1),
+            locked_until=None, last_failure_at=now))
+        failures = int(conn.execute(select(t.c.failures).where(*key)).scalar_one())
+        if failures < limit:
+            return failures, None
+        conn.execute(update(t).where(*key).values(failures=0, locked_until=lock_until))
+    return failures, lock_until
+
+
+def throttle_clear(engine: Engine, name: str, sources: tuple[str, ...] | None = None) -> None:
+    """Forget the failures of ``name`` from ``sources`` (every source when None)."""
+    t = login_throttle
+    with engine.begin() as conn:
+        if sources is None:
+            conn.execute(delete(t).where(t.c.name == name))
+        else:
+            conn.execute(delete(t).where(t.c.name == name, t.c.source.in_(sources)))
 
 
 def set_totp(engine: Engine, user_id: int, secret: str | None, enrolled: bool) -> None:
