@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, case, delete, func, select, update
+from sqlalchemy import Engine, case, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +19,9 @@ from controller.store.schema import (
     user_sessions,
     users,
 )
+
+# How long a name's failures from one source are remembered without a new one.
+THROTTLE_MEMORY = timedelta(days=1)
 
 
 def get_user_by_id(engine: Engine, user_id: int) -> dict[str, Any]:
@@ -68,14 +71,22 @@ def throttle_failure(engine: Engine, name: str, source: str, now: datetime, *,
     t = login_throttle
     key = (t.c.name == name, t.c.source == source)
     dialect_insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    expired = t.c.locked_until <= now
     with engine.begin() as conn:
-        conn.execute(dialect_insert(t).values(
+        made = conn.execute(dialect_insert(t).values(
             name=name, source=source, failures=0, locked_until=None, last_failure_at=now,
         ).on_conflict_do_nothing(index_elements=["name", "source"]))
+        if made.rowcount:
+            # Typed names are anyone's to invent: rows quiet for a day go, so the table
+            # holds at most a day of failures (each one cost its sender a password hash).
+            conn.execute(delete(t).where(t.c.last_failure_at < now - THROTTLE_MEMORY,
+                                         or_(t.c.locked_until.is_(None), expired)))
         conn.execute(update(t).where(*key).values(
-            # An expired lock (the caller refused any running one) starts again at 1.
-            failures=case((t.c.locked_until.is_not(None), 1), else_=t.c.failures + 1),
-            locked_until=None, last_failure_at=now))
+            # An expired lock starts a fresh count; a running one (set by a parallel
+            # request since the caller looked) is kept, never cleared by a guess.
+            failures=case((expired, 1), else_=t.c.failures + 1),
+            locked_until=case((expired, None), else_=t.c.locked_until),
+            last_failure_at=now))
         failures = int(conn.execute(select(t.c.failures).where(*key)).scalar_one())
         if failures < limit:
             return failures, None

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from argon2 import PasswordHasher
 from click.testing import CliRunner
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from controller.accounts import sessions, users
 from controller.cli import main
@@ -23,6 +23,7 @@ from controller.store import audit as audit_repo
 from controller.store import users as user_repo
 from controller.store.engine import make_engine
 from controller.store.migrate import upgrade
+from controller.store.schema import login_throttle
 
 RULES = SecuritySettings()
 PASSWORD = "Correct-Horse-Battery-9"
@@ -149,3 +150,26 @@ def test_unlock_from_the_command_line_is_audited(cli_env: dict[str, str]) -> Non
         assert missing.exit_code != 0
     finally:
         engine.dispose()
+
+
+def test_a_guess_racing_a_lock_keeps_it_and_quiet_rows_fade(engine: Engine) -> None:
+    until = NOW + timedelta(minutes=RULES.lockout_minutes)
+
+    def fail(name: str, source: str, when: datetime) -> tuple[int, datetime | None]:
+        return account_repo.throttle_failure(engine, name, source, when,
+                                             limit=RULES.lockout_attempts, lock_until=until)
+
+    results = [fail("ann.admin", "203.0.113.5", NOW) for _ in range(RULES.lockout_attempts)]
+    assert results[-1] == (RULES.lockout_attempts, until)
+    # A request that looked before the lock was set still counts, and the lock stays.
+    fail("ann.admin", "203.0.113.5", NOW + timedelta(minutes=1))
+    assert account_repo.throttle_lock(engine, "ann.admin", ("203.0.113.5",),
+                                      NOW + timedelta(minutes=1)) == until
+    # Once it has run out, the count starts again at one.
+    assert fail("ann.admin", "203.0.113.5", until + timedelta(seconds=1)) == (1, None)
+
+    fail("made.up.name", "198.51.100.7", NOW - timedelta(days=2))
+    fail("another.name", "198.51.100.8", NOW)
+    with engine.connect() as conn:
+        names = set(conn.execute(select(login_throttle.c.name)).scalars())
+    assert names == {"ann.admin", "another.name"}
