@@ -7,6 +7,8 @@ all verify a password hash; an administrator unlocks from the command line.
 
 from __future__ import annotations
 
+import asyncio
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -16,14 +18,17 @@ from click.testing import CliRunner
 from sqlalchemy import Engine, select
 
 from controller.accounts import sessions, users
+from controller.bridge import Bridge
 from controller.cli import main
-from controller.settings import SecuritySettings
+from controller.metrics import Metrics
+from controller.settings import SecuritySettings, Settings
 from controller.store import accounts as account_repo
 from controller.store import audit as audit_repo
 from controller.store import users as user_repo
 from controller.store.engine import make_engine
 from controller.store.migrate import upgrade
 from controller.store.schema import login_throttle
+from web import create_app
 
 RULES = SecuritySettings()
 PASSWORD = "Correct-Horse-Battery-9"
@@ -173,3 +178,42 @@ def test_a_guess_racing_a_lock_keeps_it_and_quiet_rows_fade(engine: Engine) -> N
     with engine.connect() as conn:
         names = set(conn.execute(select(login_throttle.c.name)).scalars())
     assert names == {"ann.admin", "another.name"}
+
+
+def test_the_login_form_answers_a_locked_and_an_unknown_name_alike(
+        engine: Engine, settings: Settings) -> None:
+    _add(engine)
+    loop = asyncio.new_event_loop()
+    try:
+        app = create_app(settings, Bridge(loop), engine=engine, metrics=Metrics(),
+                         secret_key="test-secret")
+
+        def flashes(name: str, password: str, source: str) -> list[tuple[int, str]]:
+            client = app.test_client()
+            page = client.get("/login").get_data(as_text=True)
+            token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+            assert token is not None
+            seen = []
+            for _ in range(RULES.lockout_attempts + 1):
+                answer = client.post("/login", environ_base={"REMOTE_ADDR": source}, data={
+                    "csrf_token": token.group(1), "username": name, "password": password,
+                    "banner_ack": "yes"})
+                flash = re.search(r'class="flash flash-error"[^>]*>([^<]*)<',
+                                  answer.get_data(as_text=True))
+                # The lock's end (HH:MM) may fall in the next minute for the second name.
+                text = re.sub(r"\d\d:\d\d", "HH:MM", flash.group(1)) if flash else ""
+                seen.append((answer.status_code, text))
+                if answer.status_code == 302:  # signed in: nothing more to try
+                    break
+            return seen
+
+        real = flashes("ann.admin", "wrong-password-1", "203.0.113.5")
+        unknown = flashes("no.such.admin", "wrong-password-1", "203.0.113.5")
+        # The owner, elsewhere, is not locked out by the stranger.
+        owner = flashes("ann.admin", PASSWORD, OWNER)
+    finally:
+        loop.close()
+    assert real == unknown
+    assert {status for status, _ in real} == {401}
+    assert "account locked" in real[-1][1] and "wrong username" in real[0][1]
+    assert owner == [(302, "")]
