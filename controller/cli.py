@@ -173,6 +173,15 @@ def user_disable(ctx: Context, name: str) -> None:
     click.echo(f"user {name} disabled")
 
 
+@user.command("unlock")
+@click.argument("name")
+@pass_ctx
+def user_unlock(ctx: Context, name: str) -> None:
+    """Lift a login lockout (every address's and the account's) before it expires."""
+    users.unlock(ctx.engine(), username=name, actor=cli_actor(), client_addr="local")
+    click.echo(f"user {name} unlocked")
+
+
 @main.group()
 def audit() -> None:
     """The record of access (policy 462.5)."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
+import os
 import secrets
 from datetime import datetime
+from ipaddress import ip_address
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, make_response, render_template, request
+from flask import Flask, Response, abort, g, jsonify, make_response, render_template, request
 from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.exceptions import HTTPException
@@ -35,6 +38,7 @@ from web import (
 )
 from web.forms import error_view
 from web.security import can, csrf_token, guard, permission
+from web.transport import hsts_value, trust_proxies
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -50,6 +54,26 @@ SECURITY_HEADERS = {
 BLUEPRINTS = (auth.bp, home.bp, users.bp, search.bp, reads.bp, audit.bp, hits.bp,
               hotlists.bp, cameras.bp, live.bp, compliance.bp, sharing.bp, holds.bp,
               transparency.bp)
+
+
+METRICS_ENV = "SIGHTLINE_METRICS_TOKEN"
+
+
+def metrics_allowed(token: str | None) -> bool:
+    """Whether this request may read ``/metrics``: from loopback, or with the bearer token.
+
+    The peer is the one waitress saw, or the client a trusted proxy named
+    (web.transport): a reverse proxy on this host must be in ``web.trusted_proxy``,
+    or everything it forwards would look local.
+    """
+    given = request.headers.get("Authorization", "")
+    if token and given.startswith("Bearer "):
+        # Constant time: the comparison must not tell how much of a guess was right.
+        return hmac.compare_digest(given[len("Bearer "):].encode(), token.encode())
+    try:
+        return ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
 
 
 def _utc(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
@@ -110,9 +134,19 @@ def _register_health(app: Flask, settings: Settings, bridge: Bridge, engine: Dat
         g.health = body
         return jsonify(body), 200 if db_ok and running else 503
 
+    # Camera and site names, failed-login counts and cabinet doors are not public:
+    # a scraper on this machine, or one holding the token from the environment.
+    token = os.environ.get(METRICS_ENV) or None
+
     @app.get("/metrics")
     @permission("public")
     def metrics_endpoint() -> Response:
+        if not metrics_allowed(token):
+            if token is None:
+                abort(404)  # nothing to authenticate with: the endpoint is not offered
+            denied = Response("bearer token required\n", 401, mimetype="text/plain")
+            denied.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
+            return denied
         return Response(generate_latest(metrics.registry), mimetype=CONTENT_TYPE_LATEST)
 
 
@@ -129,7 +163,7 @@ def create_app(settings: Settings, bridge: Bridge, *, engine: Database, metrics:
         SESSION_COOKIE_NAME="sightline_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
-        SESSION_COOKIE_SECURE=settings.web.secure_cookies,
+        SESSION_COOKIE_SECURE=settings.web.secure_cookies or settings.web.tls,
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,
         SIGHTLINE_SETTINGS=settings,
     )
@@ -138,11 +172,17 @@ def create_app(settings: Settings, bridge: Bridge, *, engine: Database, metrics:
     app.jinja_env.globals.update(csrf_token=csrf_token, can=can)
     app.jinja_env.filters["utc"] = _utc
     app.before_request(guard)
+    # Every server hands the application forwarding headers untouched; here they are
+    # believed from the configured proxies only, and dropped from everyone else.
+    app.wsgi_app = trust_proxies(app.wsgi_app, settings.web.trusted_proxy)  # type: ignore[method-assign,assignment]
 
     @app.after_request
     def _headers(response: Response) -> Response:
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if request.is_secure and settings.web.hsts_seconds:
+            # Only over HTTPS: a browser ignores it on http, and it must not pin a plain site.
+            response.headers["Strict-Transport-Security"] = hsts_value(settings.web.hsts_seconds)
         endpoint = request.endpoint or "unknown"
         metrics.http_requests.labels(endpoint=endpoint, status=str(response.status_code)).inc()
         return response

@@ -14,7 +14,7 @@ from controller.capture import viewing
 from controller.errors import ControllerError
 from web.cameras import bridge, instance_secret
 from web.forms import json_error, on_error
-from web.security import caller, engine, permission
+from web.security import caller, engine, permission, settings
 
 bp = Blueprint("live", __name__)
 
@@ -37,7 +37,8 @@ def offer(camera_id: int) -> ResponseReturnValue:
     try:
         answer = viewing.answer_live(engine(), bridge(), instance_secret(), caller(), camera_id,
                                    offer=request.get_json(silent=True),
-                                   timeout=ANSWER_TIMEOUT_SECONDS)
+                                   timeout=ANSWER_TIMEOUT_SECONDS,
+                                   connect_timeout=settings().web.live_connect_seconds)
     except ControllerError as exc:
         return jsonify(error=str(exc), field="controller"), 503
     return jsonify(answer)

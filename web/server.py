@@ -16,28 +16,40 @@ from controller.metrics import Metrics
 from controller.settings import Settings
 from controller.system import Database
 from web.app import create_app
+from web.transport import TlsServer
 
 
 class WebServer:
     """A waitress server that can be started and stopped from the controller."""
 
     def __init__(self, app: Flask, host: str, port: int, threads: int,
-                 bridge: Bridge | None = None) -> None:
+                 bridge: Bridge | None = None, *, tls: tuple[str, str] | None = None) -> None:
         self._bridge = bridge
-        self._server: Any = create_server(
+        # With a (certificate, key) pair, HTTPS through cheroot (waitress has no TLS).
+        self._tls = (TlsServer(app, host, port, threads=threads, certificate=tls[0], key=tls[1])
+                     if tls else None)
+        # Forwarding headers reach the application, which believes them only from the
+        # configured proxies (web.transport.trust_proxies, installed by create_app).
+        self._server: Any = None if self._tls else create_server(
             app, host=host, port=port, threads=threads, asyncore_loop_timeout=0.5,
-            ident="Sightline", clear_untrusted_proxy_headers=True,
+            ident="Sightline", clear_untrusted_proxy_headers=False,
         )
-        self._thread = threading.Thread(target=self._server.run, name="web", daemon=True)
+        self._thread = threading.Thread(target=self._server.run if self._server else None,
+                                        name="web", daemon=True)
 
     @property
     def port(self) -> int:
         """The port actually bound (useful when 0 was asked for)."""
+        if self._tls is not None:
+            return self._tls.port
         return int(self._server.effective_port)
 
     def start(self) -> None:
         """Start serving on a background thread."""
-        self._thread.start()
+        if self._tls is not None:
+            self._tls.start()
+        else:
+            self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Close live peers, every socket, the worker threads; wait for the loop to end."""
@@ -46,6 +58,9 @@ class WebServer:
             # Live-view peers and decodes live on the controller loop; end them first.
             with contextlib.suppress(ControllerError):
                 self._bridge.call(live.close_hub(), timeout)
+        if self._tls is not None:
+            self._tls.stop(timeout)
+            return
 
         def close_all() -> None:
             # Runs on waitress's own loop thread (through its trigger), so no socket is
@@ -64,4 +79,6 @@ def make_web_service(settings: Settings, bridge: Bridge, engine: Database, metri
                      secret_key: str) -> WebServer:
     """Build the application and its server for the controller's ``web`` start step."""
     app = create_app(settings, bridge, engine=engine, metrics=metrics, secret_key=secret_key)
-    return WebServer(app, settings.web.host, settings.web.port, settings.web.threads, bridge)
+    web = settings.web
+    tls = (str(web.tls_certificate), str(web.tls_key)) if web.tls else None
+    return WebServer(app, web.host, web.port, web.threads, bridge, tls=tls)

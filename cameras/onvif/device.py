@@ -72,7 +72,9 @@ def translate_error(camera: str, operation: str, exc: BaseException) -> CameraEr
             return translate_error(camera, operation, cause)
         return CameraError(camera, what)
     if isinstance(exc, aiohttp.ClientError):
-        return CameraMalformedReply(camera, what)
+        # No HTTP at all (a bad status line, a cut-off body): whatever listens there is
+        # not a web service, so for ONVIF nothing answered; the detail echoes its banner.
+        return CameraUnreachable(camera, what)
     return CameraError(camera, what)
 
 

@@ -7,6 +7,7 @@ changes and compromise reports.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import secrets
@@ -29,6 +30,10 @@ from controller.store import users as user_repo
 TOTP_DIGITS = 6
 # Longest unknown username kept in the audit log (the actor column's width).
 UNKNOWN_NAME_LIMIT = 64
+# Throttle keys: the failures of a name from every address together, and from no address.
+ALL_SOURCES = "*"
+NO_SOURCE = "(none)"
+SOURCE_LIMIT = 64
 
 
 class LoginRefused(AccessDenied):
@@ -51,65 +56,86 @@ def _event(engine: Engine, actor: str, action: str, client_addr: str | None,
                                           client_addr=client_addr, data=data))
 
 
+def _source(client_addr: str | None) -> str:
+    return (client_addr or NO_SOURCE)[:SOURCE_LIMIT]
+
+
+def _locked_message(rules: SecuritySettings, until: datetime) -> str:
+    # One wording for every lock, of a real account or of a name nobody has.
+    return (f"account locked after {rules.lockout_attempts} failed attempts; "
+            f"try again after {until:%H:%M} UTC")
+
+
 def check_password(engine: Engine, rules: SecuritySettings, username: str, password: str,
                    *, client_addr: str | None, now: datetime | None = None) -> dict[str, Any]:
     """First login step: return the user if the password is right and the account usable.
 
-    Five failures in a row lock the account for ``rules.lockout_minutes``; while
-    locked even the right password is refused.
+    Failures are counted per typed name and client address: ``rules.lockout_attempts``
+    in a row lock the name for that address (``rules.lockout_minutes``), so a stranger
+    elsewhere cannot lock its owner out; ``rules.lockout_ceiling`` from all addresses
+    together lock it for everyone. Unknown names are counted the same way, and the
+    password hash is verified on every path, so a locked account, an unknown name and
+    a wrong password cannot be told apart by their answer or its time.
     """
     when = _now(now)
-    try:
-        # A name no account can have (too long, NUL bytes...) is not looked up at all.
-        if not policy.USERNAME.match(username):
-            raise NotFound(username[:UNKNOWN_NAME_LIMIT])
-        user = dict(user_repo.get(engine, username))
-    except NotFound:
-        users.verify_password(_dummy_hash(), password)
-        # What was typed is untrusted: bounded and escaped before it becomes the actor.
-        _event(engine, audit.neutralise(username, UNKNOWN_NAME_LIMIT) or "(blank)",
-               "login.failed", client_addr, "denied", reason="unknown user",
-               typed_length=len(username))
-        raise LoginRefused("wrong username or password") from None
-    locked_until = user["locked_until"]
-    if locked_until is not None and locked_until > when:
-        _event(engine, username, "login.failed", client_addr, "denied",
-               reason="account locked", locked_until=locked_until.isoformat())
-        raise LoginRefused(f"account locked after {rules.lockout_attempts} failed attempts; "
-                           f"try again after {locked_until:%H:%M} UTC")
-    if not users.verify_password(user["password_hash"], password):
-        _count_failure(engine, rules, user, client_addr, when)
+    known = bool(policy.USERNAME.match(username))
+    # What was typed is untrusted: bounded and escaped before it is a key or the actor.
+    name = username if known else (audit.neutralise(username, UNKNOWN_NAME_LIMIT) or "(blank)")
+    user = None
+    if known:  # a name no account can have (too long, NUL bytes...) is not looked up
+        with contextlib.suppress(NotFound):
+            user = dict(user_repo.get(engine, username))
+    right = users.verify_password(user["password_hash"] if user else _dummy_hash(), password)
+    locked = repo.throttle_lock(engine, name, (_source(client_addr), ALL_SOURCES), when)
+    if locked is not None:
+        _event(engine, name, "login.failed", client_addr, "denied", reason="locked",
+               locked_until=locked.isoformat(), known=user is not None)
+        raise LoginRefused(_locked_message(rules, locked))
+    if user is None or not right:
+        extra: dict[str, Any] = {} if user else {"typed_length": len(username)}
+        _count_failure(engine, rules, name, user=user, client_addr=client_addr, when=when,
+                       reason="wrong password" if user else "unknown user", **extra)
         raise LoginRefused("wrong username or password")
     if user["disabled"]:
         _event(engine, username, "login.failed", client_addr, "denied", reason="disabled")
         raise LoginRefused("this account is disabled; ask the ALPR administrator")
-    if locked_until is not None or (user["failed_logins"] and second_factor(user) is None):
-        # The count starts again once the whole login succeeds: with a second factor to
-        # come, failed codes keep adding to failed passwords (a lock served clears it).
-        repo.set_failed_logins(engine, int(user["id"]), 0, None)
-        user.update(failed_logins=0, locked_until=None)
+    if second_factor(user) is None:
+        # The whole login succeeded; with a second factor to come, failed codes keep
+        # adding to failed passwords until a code is right (check_totp clears then).
+        _clear_failures(engine, user, client_addr)
     _event(engine, username, "login.password", client_addr)
     return user
 
 
-def _count_failure(engine: Engine, rules: SecuritySettings, user: dict[str, Any],
-                   client_addr: str | None, when: datetime, *,
-                   action: str = "login.failed", reason: str = "wrong password") -> None:
-    user_id = int(user["id"])
-    if user["locked_until"] is not None:  # an expired lock starts a fresh count
-        failed = 1
-        repo.set_failed_logins(engine, user_id, failed, None)
-    else:
-        failed = repo.add_failed_login(engine, user_id)
-    username = str(user["username"])
-    if failed >= rules.lockout_attempts:
-        until = when + timedelta(minutes=rules.lockout_minutes)
-        repo.set_failed_logins(engine, user_id, 0, until)
-        _event(engine, username, action, client_addr, "denied", reason=reason, attempt=failed)
-        _event(engine, username, "login.lockout", client_addr, "denied",
-               locked_until=until.isoformat(), attempts=failed)
-        return
-    _event(engine, username, action, client_addr, "denied", reason=reason, attempt=failed)
+def _clear_failures(engine: Engine, user: dict[str, Any], client_addr: str | None) -> None:
+    """A whole login succeeded: this address's count and the account-wide count restart."""
+    repo.throttle_clear(engine, str(user["username"]), (_source(client_addr), ALL_SOURCES))
+    if user["failed_logins"] or user["locked_until"] is not None:
+        repo.set_failed_logins(engine, int(user["id"]), 0, None)
+        user.update(failed_logins=0, locked_until=None)
+
+
+def _count_failure(engine: Engine, rules: SecuritySettings, name: str, *,
+                   user: dict[str, Any] | None, client_addr: str | None, when: datetime,
+                   action: str = "login.failed", reason: str = "wrong password",
+                   **data: Any) -> None:
+    """Count one failure for this address and for the account; lock at either limit."""
+    until = when + timedelta(minutes=rules.lockout_minutes)
+    attempt, source_lock = repo.throttle_failure(
+        engine, name, _source(client_addr), when, limit=rules.lockout_attempts, lock_until=until)
+    total, account_lock = repo.throttle_failure(
+        engine, name, ALL_SOURCES, when, limit=rules.lockout_ceiling, lock_until=until)
+    if user is not None:
+        # Shown to administrators on the user's page: the account-wide count and lock.
+        repo.set_failed_logins(engine, int(user["id"]), 0 if account_lock else total,
+                               account_lock)
+    _event(engine, name, action, client_addr, "denied", reason=reason, attempt=attempt,
+           **data)
+    for scope, lock, attempts in (("address", source_lock, attempt),
+                                  ("account", account_lock, total)):
+        if lock is not None:
+            _event(engine, name, "login.lockout", client_addr, "denied", scope=scope,
+                   locked_until=lock.isoformat(), attempts=attempts)
 
 
 def second_factor(user: dict[str, Any]) -> str | None:
@@ -168,23 +194,21 @@ def check_totp(engine: Engine, user_id: int, code: str, client_addr: str | None,
     when = _now(now)
     user = repo.get_user_by_id(engine, user_id)
     username = str(user["username"])
-    locked_until = user["locked_until"]
-    if locked_until is not None and locked_until > when:
+    locked = repo.throttle_lock(engine, username, (_source(client_addr), ALL_SOURCES), when)
+    if locked is not None:
         _event(engine, username, "login.totp_failed", client_addr, "denied",
-               reason="account locked", locked_until=locked_until.isoformat())
-        raise LoginRefused(f"account locked after {rules.lockout_attempts} failed attempts; "
-                           f"try again after {locked_until:%H:%M} UTC")
+               reason="account locked", locked_until=locked.isoformat())
+        raise LoginRefused(_locked_message(rules, locked))
     code = code.strip().replace(" ", "")
     secret = totp_secret(engine, user)
     step = None
     if secret and code.isdigit() and len(code) == TOTP_DIGITS:
         step = _matching_step(secret, code, when)
     if step is None or not repo.claim_totp_step(engine, user_id, step):
-        _count_failure(engine, rules, user, client_addr, when, action="login.totp_failed",
-                       reason="wrong or reused code")
+        _count_failure(engine, rules, username, user=user, client_addr=client_addr, when=when,
+                       action="login.totp_failed", reason="wrong or reused code")
         raise LoginRefused("that code is not valid; enter the current 6-digit code")
-    if user["failed_logins"] or locked_until is not None:
-        repo.set_failed_logins(engine, user_id, 0, None)
+    _clear_failures(engine, user, client_addr)
     assert secret is not None  # a step matched
     if not user["totp_enrolled"]:
         repo.set_sealed_totp(engine, user_id, seal_totp(instance_secret_for(engine), secret),

@@ -147,9 +147,10 @@ def set_enabled(engine: Engine, *, username: str, enabled: bool, actor: str,
 
 
 def unlock(engine: Engine, *, username: str, actor: str, client_addr: str | None = None) -> None:
-    """Lift a lockout before it expires."""
+    """Lift every lockout of the account before it expires: each address's and the ceiling's."""
     user = repo.get(engine, username)
     account_repo.set_failed_logins(engine, int(user["id"]), 0, None)
+    account_repo.throttle_clear(engine, str(user["username"]))
     _audit(engine, actor, "user.unlock", client_addr, username=username)
 
 

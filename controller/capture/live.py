@@ -40,6 +40,9 @@ log = logging.getLogger("sightline.live")
 MASK_REFRESH_SECONDS = 2.0
 MAX_VIEWERS_PER_CAMERA = 8
 OPEN_TIMEOUT_SECONDS = 10
+# An answered offer whose peer has not connected by then gives its viewer slot back;
+# a browser on a working network connects in well under a second.
+CONNECT_TIMEOUT_SECONDS = 10.0
 
 
 def stream_url(camera: dict[str, Any], instance_secret: str) -> str:
@@ -130,11 +133,15 @@ def _add_loopback_candidates(pc: RTCPeerConnection) -> list[Any]:
 class LiveHub:
     """Every live peer of one controller, and one shared decode per watched camera."""
 
-    def __init__(self, engine: Engine, instance_secret: str) -> None:
+    def __init__(self, engine: Engine, instance_secret: str,
+                 connect_timeout: float = CONNECT_TIMEOUT_SECONDS) -> None:
         self._engine = engine
         self._secret = instance_secret
+        self._connect_timeout = connect_timeout
         self._sources: dict[int, _Source] = {}
         self._stopping: set[asyncio.Task[None]] = set()
+        self._expiries: dict[RTCPeerConnection, asyncio.Task[None]] = {}
+        self._timers: set[asyncio.Task[None]] = set()  # expiries, also those now dropping
         self._lock = asyncio.Lock()
 
     def viewers(self, camera_id: int) -> int:
@@ -176,7 +183,9 @@ class LiveHub:
 
         @pc.on("connectionstatechange")
         async def _state() -> None:
-            if pc.connectionState in ("failed", "closed"):
+            if pc.connectionState == "connected":
+                self._cancel_expiry(pc)
+            elif pc.connectionState in ("failed", "closed"):
                 await self._drop(camera_id, pc)
 
         try:
@@ -188,13 +197,35 @@ class LiveHub:
         except Exception:
             await self._drop(camera_id, pc)
             raise
+        if pc.connectionState != "connected":
+            # Without this an offer that never connects holds its slot until ICE gives
+            # up (minutes), and eight such offers lock every viewer out of the camera.
+            task = asyncio.create_task(self._expire(camera_id, pc), name="live-expiry")
+            self._expiries[pc] = task
+            self._timers.add(task)
+            task.add_done_callback(self._timers.discard)
         await asyncio.to_thread(audit.record, self._engine, audit.AuditEvent(
             actor=actor, action="live.view", client_addr=client_addr,
             data={"camera_id": camera_id, "viewers": len(source.viewers)}))
         local = pc.localDescription
         return {"sdp": local.sdp, "type": local.type}
 
+    async def _expire(self, camera_id: int, pc: RTCPeerConnection) -> None:
+        await asyncio.sleep(self._connect_timeout)
+        # Removed first, so _drop's own cancel of the expiry does not cancel this task.
+        self._expiries.pop(pc, None)
+        if pc.connectionState != "connected":
+            log.info("live view of camera %s: offer not connected within %.0f s, slot freed",
+                     camera_id, self._connect_timeout)
+            await self._drop(camera_id, pc)
+
+    def _cancel_expiry(self, pc: RTCPeerConnection) -> None:
+        task = self._expiries.pop(pc, None)
+        if task is not None:
+            task.cancel()
+
     async def _drop(self, camera_id: int, pc: RTCPeerConnection) -> None:
+        self._cancel_expiry(pc)
         async with self._lock:
             source = self._sources.get(camera_id)
             if source is not None:
@@ -235,19 +266,27 @@ class LiveHub:
         for source in list(self._sources.values()):
             self._schedule_stop(source)
         self._sources.clear()
-        await asyncio.gather(*list(self._stopping), return_exceptions=True)
+        for task in list(self._timers):
+            task.cancel()
+        await asyncio.gather(*list(self._timers), *list(self._stopping),
+                             return_exceptions=True)
 
 
 _HUBS: dict[asyncio.AbstractEventLoop, LiveHub] = {}
 
 
 async def answer_offer(engine: Engine, instance_secret: str, camera_id: int, sdp: str,
-                       kind: str, *, actor: str, client_addr: str | None) -> dict[str, str]:
-    """Bridge entry point: the hub of the running loop answers the offer."""
+                       kind: str, *, actor: str, client_addr: str | None,
+                       connect_timeout: float = CONNECT_TIMEOUT_SECONDS) -> dict[str, str]:
+    """Bridge entry point: the hub of the running loop answers the offer.
+
+    ``connect_timeout`` (the web settings' ``live_connect_seconds``) applies from the
+    hub's first offer on; settings do not change while the controller runs.
+    """
     loop = asyncio.get_running_loop()
     hub = _HUBS.get(loop)
     if hub is None:
-        hub = _HUBS[loop] = LiveHub(engine, instance_secret)
+        hub = _HUBS[loop] = LiveHub(engine, instance_secret, connect_timeout)
     return await hub.answer(camera_id, sdp, kind, actor=actor, client_addr=client_addr)
 
 

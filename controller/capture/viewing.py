@@ -27,10 +27,15 @@ def live_camera(engine: Engine, caller: Caller, camera_id: int) -> dict[str, Any
 
 
 def answer_live(engine: Engine, bridge: Bridge, instance_secret: str, caller: Caller,
-                camera_id: int, *, offer: Any, timeout: float) -> dict[str, str]:
-    """Answer a browser's WebRTC offer ``{sdp, type}`` (``live.view``); audited by the hub."""
+                camera_id: int, *, offer: Any, timeout: float,
+                connect_timeout: float) -> dict[str, str]:
+    """Answer a browser's WebRTC offer ``{sdp, type}`` (``live.view``); audited by the hub.
+
+    An answered offer that has not connected within ``connect_timeout`` seconds is
+    dropped, freeing its viewer slot."""
     live_camera(engine, caller, camera_id)
     if not isinstance(offer, dict) or not isinstance(offer.get("sdp"), str):
         raise ValidationError("sdp", "send the browser's offer as JSON {sdp, type}")
     return bridge.call(live.answer_offer(engine, instance_secret, camera_id, offer["sdp"],
-                                         str(offer.get("type", "")), **caller.who()), timeout)
+                                         str(offer.get("type", "")), **caller.who(),
+                                         connect_timeout=connect_timeout), timeout)

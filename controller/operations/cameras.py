@@ -8,6 +8,7 @@ unsealed by ``controller.sealing``.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 from datetime import UTC, datetime
 from typing import Any
@@ -16,7 +17,7 @@ import cv2
 import httpx
 import numpy as np
 
-from cameras.errors import CameraError
+from cameras.errors import CameraError, CameraUnreachable
 from cameras.masking import FrameMasker
 from cameras.onvif.device import probe_camera
 from cameras.onvif.discovery import discover
@@ -31,10 +32,14 @@ from controller.store import sites as site_repo
 from controller.store.regions import masks_from_rows
 from controller.store.schema import REGION_KINDS
 
+log = logging.getLogger("sightline.cameras")
+
 MAX_POINTS = 64
 MAX_REGIONS = 32
 SNAPSHOT_BYTES = 10 * 1024 * 1024
 EDITABLE = ("name", "enabled", "heading", "latitude", "longitude")
+# What adoption says for every connection-level failure (see probe_and_adopt).
+NO_ANSWER = "no ONVIF answer (check the address, the port and that the camera is on)"
 
 
 def _audit(engine: Engine, actor: str, action: str, client_addr: str | None,
@@ -152,7 +157,15 @@ async def probe_and_adopt(engine: Engine, settings: Settings, instance_secret: s
         probe = await probe_camera(host, port, username, password,
                                    timeout=settings.cameras.onvif_timeout_seconds,
                                    drift_limit_seconds=settings.cameras.clock_drift_warning_seconds)
+    except CameraUnreachable as exc:
+        # Refused, reset, hung up, silent or not speaking HTTP: one answer for all, or
+        # adoption would tell whoever may adopt which ports are open. Detail: server log.
+        log.warning("camera adoption: %s:%s did not answer over ONVIF: %s", host, port, exc)
+        await asyncio.to_thread(_audit, engine, actor, "camera.adopt", client_addr, "denied",
+                                host=host, port=port, reason=NO_ANSWER)
+        raise ValidationError("host", f"{host}:{port}: {NO_ANSWER}") from exc
     except CameraError as exc:
+        # A device answered: wrong credentials or not ONVIF are worth telling apart.
         await asyncio.to_thread(_audit, engine, actor, "camera.adopt", client_addr, "denied",
                                 host=host, port=port, reason=str(exc))
         raise ValidationError("host", str(exc)) from exc

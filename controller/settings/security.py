@@ -29,11 +29,20 @@ class SecuritySettings(Section):
     )
     lockout_attempts: int = Field(
         default=5, ge=1, le=5, title="Lockout attempts",
-        description="Failed logins in a row that lock the account (CJIS: at most 5).",
+        description=("Failed logins in a row from one client address that lock the account "
+                     "for that address (CJIS: at most 5)."),
     )
     lockout_minutes: int = Field(
         default=10, ge=10, title="Lockout duration",
         description="Minutes an account stays locked (CJIS: at least 10).",
+    )
+    lockout_ceiling: int = Field(
+        # 50 = ten addresses' worth of CJIS lockouts: a stranger needs ten addresses
+        # before the owner is locked out, and a guesser spread over any number of
+        # addresses still gets at most 50 passwords per lockout period (then the TOTP).
+        default=50, ge=5, le=500, title="Account lockout ceiling",
+        description=("Failed logins from all addresses together that lock the account for "
+                     "everyone (lockout_minutes); a successful login restarts the count."),
     )
     idle_timeout_minutes: int = Field(
         default=30, ge=1, le=30, title="Idle session lock",

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, case, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from controller.errors import Conflict, NotFound
 from controller.store.schema import (
+    login_throttle,
     policy_acknowledgements,
     policy_versions,
     training_records,
     user_sessions,
     users,
 )
+
+# How long a name's failures from one source are remembered without a new one.
+THROTTLE_MEMORY = timedelta(days=1)
 
 
 def get_user_by_id(engine: Engine, user_id: int) -> dict[str, Any]:
@@ -42,6 +48,60 @@ def add_failed_login(engine: Engine, user_id: int) -> int:
                      .values(failed_logins=users.c.failed_logins + 1))
         return int(conn.execute(select(users.c.failed_logins)
                                 .where(users.c.id == user_id)).scalar_one())
+
+
+def throttle_lock(engine: Engine, name: str, sources: tuple[str, ...],
+                  now: datetime) -> datetime | None:
+    """The latest lock still running on ``name`` for any of ``sources``, or None."""
+    t = login_throttle
+    with engine.connect() as conn:
+        until = conn.execute(select(func.max(t.c.locked_until)).where(
+            t.c.name == name, t.c.source.in_(sources), t.c.locked_until > now)).scalar()
+    return until if isinstance(until, datetime) else None
+
+
+def throttle_failure(engine: Engine, name: str, source: str, now: datetime, *,
+                     limit: int, lock_until: datetime) -> tuple[int, datetime | None]:
+    """Count one failure of ``name`` from ``source``; lock at ``limit``.
+
+    Counted in the database itself, so parallel guesses all count. A lock that has
+    run out starts a fresh count. Returns the count and the new lock, if this
+    failure set one.
+    """
+    t = login_throttle
+    key = (t.c.name == name, t.c.source == source)
+    dialect_insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    expired = t.c.locked_until <= now
+    with engine.begin() as conn:
+        made = conn.execute(dialect_insert(t).values(
+            name=name, source=source, failures=0, locked_until=None, last_failure_at=now,
+        ).on_conflict_do_nothing(index_elements=["name", "source"]))
+        if made.rowcount:
+            # Typed names are anyone's to invent: rows quiet for a day go, so the table
+            # holds at most a day of failures (each one cost its sender a password hash).
+            conn.execute(delete(t).where(t.c.last_failure_at < now - THROTTLE_MEMORY,
+                                         or_(t.c.locked_until.is_(None), expired)))
+        conn.execute(update(t).where(*key).values(
+            # An expired lock starts a fresh count; a running one (set by a parallel
+            # request since the caller looked) is kept, never cleared by a guess.
+            failures=case((expired, 1), else_=t.c.failures + 1),
+            locked_until=case((expired, None), else_=t.c.locked_until),
+            last_failure_at=now))
+        failures = int(conn.execute(select(t.c.failures).where(*key)).scalar_one())
+        if failures < limit:
+            return failures, None
+        conn.execute(update(t).where(*key).values(failures=0, locked_until=lock_until))
+    return failures, lock_until
+
+
+def throttle_clear(engine: Engine, name: str, sources: tuple[str, ...] | None = None) -> None:
+    """Forget the failures of ``name`` from ``sources`` (every source when None)."""
+    t = login_throttle
+    with engine.begin() as conn:
+        if sources is None:
+            conn.execute(delete(t).where(t.c.name == name))
+        else:
+            conn.execute(delete(t).where(t.c.name == name, t.c.source.in_(sources)))
 
 
 def set_totp(engine: Engine, user_id: int, secret: str | None, enrolled: bool) -> None:

@@ -11,9 +11,10 @@ from tests_web_helpers import Auth, actions
 
 from controller import audit
 from controller.accounts import sessions, users
+from controller.store import accounts as account_repo
 from controller.store import audit as audit_repo
 from controller.store import users as user_repo
-from controller.store.schema import user_sessions
+from controller.store.schema import login_throttle, user_sessions
 from controller.store.schema import users as users_table
 
 PW = "Correct-Horse-Battery-9"
@@ -99,14 +100,17 @@ def test_lockout_after_five_failures(auth, engine: Engine) -> None:
     locked = auth.post("/login", {"username": "ann.lee", "password": PW, "banner_ack": "yes"})
     assert locked.status_code == 401 and "account locked" in locked.get_data(as_text=True)
     assert actions(engine, "login.lockout") == ["denied"]
-    until = user_repo.get(engine, "ann.lee")["locked_until"]
+    # Locked for the address the guesses came from (the test client's).
+    until = account_repo.throttle_lock(engine, "ann.lee", ("127.0.0.1",), datetime.now(UTC))
+    assert until is not None
     assert timedelta(minutes=9) < until - datetime.now(UTC) <= timedelta(minutes=10)
     # Ten minutes later the right password works again.
     with engine.begin() as conn:
-        conn.execute(update(users_table).values(locked_until=datetime.now(UTC)
-                                                - timedelta(seconds=1)))
+        conn.execute(update(login_throttle).values(locked_until=datetime.now(UTC)
+                                                   - timedelta(seconds=1)))
     assert auth.login("ann.lee").status_code == 302
-    assert user_repo.get(engine, "ann.lee")["locked_until"] is None
+    assert account_repo.throttle_lock(engine, "ann.lee", ("127.0.0.1", "*"),
+                                      datetime.now(UTC) - timedelta(hours=1)) is None
 
 
 def test_unknown_user_refused_and_audited(auth, engine: Engine) -> None:

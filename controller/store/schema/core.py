@@ -283,6 +283,17 @@ user_sessions = Table(
     Column("client_addr", String(64)),
 )
 
+login_throttle = Table(
+    "login_throttle", metadata,
+    Column("name", String(64), primary_key=True,
+           comment="username as typed (bounded); unknown names are throttled alike"),
+    Column("source", String(64), primary_key=True,
+           comment="client address, or '*' for the count over every source"),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("locked_until", UTCDateTime),
+    Column("last_failure_at", UTCDateTime, nullable=False),
+)
+
 training_records = Table(
     "training_records", metadata,
     Column("id", Integer, primary_key=True),
