@@ -1,8 +1,8 @@
-"""OpenVINO runtime: model resolution, start-time failures, sync and async inference."""
+"""OpenVINO runtime: model resolution, start-time failures, inference from several threads."""
 
 from __future__ import annotations
 
-import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -61,19 +61,22 @@ def test_reader_alphabet_covers_plates(recognizer: Recognizer) -> None:
     assert set(PLATE_ALPHABET) <= set(chars)
 
 
-def test_async_requests_give_the_sync_answer_and_run_concurrently(
-    recognizer: Recognizer,
-) -> None:
+@pytest.mark.parametrize("hint", ["LATENCY", "THROUGHPUT"])
+def test_threads_sharing_one_model_get_each_their_own_answer(hint: str) -> None:
+    model = CompiledModel(resolve_model(None, DETECTOR_FILE), hint=hint, requests=2)
     rng = np.random.default_rng(0)
-    tensors = [rng.normal(0, 1, (1, 3, 64, 96)).astype(np.float32) for _ in range(3)]
-    expected = [recognizer.detector.infer(t) for t in tensors]
-
-    async def main() -> list[np.ndarray]:
-        return list(await asyncio.gather(*(recognizer.detector.infer_async(t) for t in tensors)))
-
-    got = asyncio.run(main())
+    tensors = [rng.normal(0, 1, (1, 3, 64, 96)).astype(np.float32) for _ in range(6)]
+    expected = [model.infer(t) for t in tensors]
+    # More threads than requests: some wait for a request, none gets another's output.
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        got = list(pool.map(model.infer, tensors))
     for e, g in zip(expected, got, strict=True):
         np.testing.assert_allclose(e, g, rtol=1e-4, atol=1e-5)
+
+
+def test_unknown_performance_hint_is_refused() -> None:
+    with pytest.raises(InferenceError, match="unknown OpenVINO performance hint"):
+        CompiledModel(resolve_model(None, DETECTOR_FILE), hint="FAST")
 
 
 def test_a_reader_without_an_alphabet_is_refused_at_start() -> None:
