@@ -12,6 +12,10 @@ Per frame, what it costs depends on what is in view:
   readers except those of plates whose passage is already read with
   confidence (the reading budget, see ``inference.tracker``): those are only
   followed, and read again when they have grown enough to give a better look.
+  While every plate in view is followed, the detector makes its quick effort
+  (one pass instead of two for PP-OCR's): enough to find plates it already
+  knows, and a new plate it finds is read and then detected in full until
+  its own vote is confident.
 """
 
 from __future__ import annotations
@@ -45,7 +49,8 @@ class CameraStats:
     """Counters and cumulative seconds per stage, for health pages and bench/.
 
     ``read_calls`` counts the frames whose lines went to the readers and ``lines_read``
-    the lines they read; ``followed`` counts the plates followed without a read.
+    the lines they read; ``followed`` counts the plates followed without a read, and
+    ``quick`` the detections made with the detector's quick effort.
     ``last`` holds the seconds per stage of the latest frame alone.
     """
 
@@ -55,6 +60,7 @@ class CameraStats:
     read_calls: int = 0
     lines_read: int = 0
     followed: int = 0
+    quick: int = 0
     reads: int = 0
     seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
     last: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
@@ -169,8 +175,10 @@ class CameraRecognition:
             stats.gated += 1
             return self._consensus(t, [], {})
         t0 = time.perf_counter()
-        lines = self.recognizer.text_lines(frame, self._region(frame))
+        quick = self.budget and self.tracker.all_settled()
+        lines = self.recognizer.text_lines(frame, self._region(frame), quick=quick)
         stats.detected += 1
+        stats.quick += quick
         to_read, followed = self._plan(t, frame, lines)
         stats.add("detect", time.perf_counter() - t0)
         reads: list[PlateRead] = []

@@ -283,6 +283,12 @@ class Tracker:
             track.add(s)
         return self._close(lambda tr: t - tr.last_seen.t > self.timeout_s)
 
+    def all_settled(self) -> bool:
+        """Whether some passage is open and every open one is confident (then the caller
+        only follows plates already read, unless a new one appears)."""
+        return bool(self._tracks) and all(
+            tr.confident(self.settle_reads) for tr in self._tracks)
+
     def followable(self, t: float) -> list[Follow]:
         """Open tracks whose vote is confident, with the box each should have at time t:
         the caller may follow them instead of reading them (the reading budget)."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -41,13 +42,13 @@ class Counting:
         self.reads = 0
         detect, read = recognizer.text_lines, recognizer.read_lines
 
-        def text_lines(*args: Any) -> list[TextBox]:
+        def text_lines(*args: Any, **kwargs: Any) -> list[TextBox]:
             self.detections += 1
-            return detect(*args)
+            return detect(*args, **kwargs)
 
-        def read_lines(*args: Any) -> list[PlateRead]:
+        def read_lines(*args: Any, **kwargs: Any) -> list[PlateRead]:
             self.reads += 1
-            return read(*args)
+            return read(*args, **kwargs)
 
         monkeypatch.setattr(recognizer, "text_lines", text_lines)
         monkeypatch.setattr(recognizer, "read_lines", read_lines)
@@ -168,9 +169,13 @@ class Scripted:
         self.box_at = box_at
         self.frame = -1
         self.read_frames: list[int] = []
+        self.quick_frames: list[int] = []
 
-    def text_lines(self, frame: np.ndarray, region: object = None) -> list[TextBox]:
+    def text_lines(self, frame: np.ndarray, region: object = None, *,
+                   quick: bool = False) -> list[TextBox]:
         self.frame += 1
+        if quick:
+            self.quick_frames.append(self.frame)
         x, y, w, h = self.box_at(self.frame)
         quad = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], dtype=np.float32)
         return [TextBox(quad=quad, score=0.9)]
@@ -201,6 +206,8 @@ def test_a_plate_crossing_at_one_size_is_read_only_until_confident() -> None:
     scripted = Scripted("XYZ482", lambda i: (100 + 25 * i, 400, 120, 30))
     (read,) = run_scripted(scripted, 30)
     assert scripted.read_frames == list(range(SETTLE_READS))
+    # Once it is the only plate and settled, the detector makes its quick effort.
+    assert scripted.quick_frames == list(range(SETTLE_READS, 30))
     assert (read.plate, read.reads, read.frames, read.direction) == ("XYZ482", SETTLE_READS,
                                                                       30, "right")
 
@@ -229,7 +236,39 @@ def test_without_the_budget_every_frame_is_read() -> None:
     for i in range(10):
         camera.process(i * 0.1, frame)
     assert scripted.read_frames == list(range(10))
+    assert scripted.quick_frames == []
     assert camera.stats.read_calls == 10 and camera.stats.followed == 0
+
+
+def test_a_new_plate_beside_a_followed_one_is_read_and_detected_in_full() -> None:
+    """Two plates: the second enters while the first is followed; it is read until its
+    own vote settles, with full detection meanwhile, and both come out once."""
+
+    class Two(Scripted):
+        def text_lines(self, frame: np.ndarray, region: object = None, *,
+                       quick: bool = False) -> list[TextBox]:
+            lines = super().text_lines(frame, region, quick=quick)
+            if self.frame >= 8:  # a second vehicle from frame 8 on, far to the right
+                x = 1000 - 10 * (self.frame - 8)
+                quad = np.array([[x, 200], [x + 100, 200], [x + 100, 225], [x, 225]],
+                                dtype=np.float32)
+                lines.append(TextBox(quad=quad, score=0.9))
+            return lines
+
+        def read_lines(self, frame: np.ndarray, boxes: list[TextBox]) -> list[PlateRead]:
+            reads = super().read_lines(frame, boxes)
+            return [r if r.line_box[0] < 700 else replace(r, plate="HB6L2Z", raw="HB6L2Z",
+                                                          char_confidences=(0.9,) * 6)
+                    for r in reads]
+
+    two = Two("XYZ482", lambda i: (100 + 25 * i, 400, 120, 30))
+    reads = run_scripted(two, 20)
+    assert sorted(r.plate for r in reads) == ["HB6L2Z", "XYZ482"]
+    # Read: the first plate on frames 0-2, the second on 8-10 (with the first followed).
+    assert two.read_frames == [0, 1, 2, 8, 9, 10]
+    # Frame 8 was detected quickly (nothing new was known yet) and still found it; the
+    # next two in full, while its vote was open.
+    assert two.quick_frames == [3, 4, 5, 6, 7, 8, *range(11, 20)]
 
 
 # --- the budget on rendered clips with the real models ------------------------------------
