@@ -265,12 +265,14 @@ class Tracker:
         self.settle_reads = max(SETTLE_READS, min_frames)
         self._tracks: list[Track] = []
         self._ids = itertools.count(1)
+        self._last_t = float("-inf")  # time of the last frame given to update()
 
     def update(self, t: float, sightings: list[Sighting],
                followed: Mapping[int, Followed] | None = None) -> list[VehicleRead]:
         """Add one frame's sightings (possibly none) and the confident tracks it followed
         without reading (by ident, from :meth:`followable`); return the passages that
         just ended."""
+        self._last_t = t
         for open_track in self._tracks:
             seen = (followed or {}).get(open_track.ident)
             if seen is not None:
@@ -284,10 +286,14 @@ class Tracker:
         return self._close(lambda tr: t - tr.last_seen.t > self.timeout_s)
 
     def all_settled(self) -> bool:
-        """Whether some passage is open and every open one is confident (then the caller
-        only follows plates already read, unless a new one appears)."""
+        """Whether some passage is open, every open one is confident and every one was
+        seen in the last frame (then the caller only follows plates already read, unless
+        a new one appears).  A plate the last frame missed is looked for in full again:
+        a quick look that keeps missing it would let its passage time out while it is
+        still in view, and it would be read a second time when found again."""
         return bool(self._tracks) and all(
-            tr.confident(self.settle_reads) for tr in self._tracks)
+            tr.confident(self.settle_reads) and tr.last_seen.t >= self._last_t
+            for tr in self._tracks)
 
     def followable(self, t: float) -> list[Follow]:
         """Open tracks whose vote is confident, with the box each should have at time t:

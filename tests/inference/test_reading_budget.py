@@ -228,6 +228,24 @@ def test_an_approaching_plate_is_read_again_each_time_it_has_grown_enough() -> N
     assert read.direction == "approaching"
 
 
+def test_a_plate_the_quick_detection_misses_is_looked_for_in_full_and_stays_one_passage(
+) -> None:
+    class FullOnly(Scripted):
+        """A plate only the detector's full effort finds (far away, small)."""
+
+        def text_lines(self, frame: np.ndarray, region: object = None, *,
+                       quick: bool = False) -> list[TextBox]:
+            lines = super().text_lines(frame, region, quick=quick)
+            return [] if quick else lines
+
+    far = FullOnly("XYZ482", lambda i: (100 + 10 * i, 400, 120, 30))
+    (read,) = run_scripted(far, 30)  # 3 s in view: six times the 0.5 s timeout
+    assert far.read_frames == [0, 1, 2]
+    # Quick, missed; full, followed; quick, missed...: never unseen for two frames.
+    assert far.quick_frames == list(range(3, 30, 2))
+    assert (read.reads, read.frames) == (3, 3 + len(range(4, 30, 2)))
+
+
 def test_without_the_budget_every_frame_is_read() -> None:
     scripted = Scripted("XYZ482", lambda i: (100 + 25 * i, 400, 120, 30))
     camera = CameraRecognition(scripted, motion_threshold=0.0,  # type: ignore[arg-type]
