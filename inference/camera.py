@@ -1,8 +1,21 @@
-"""One camera's recognition: motion gate, shared recognizer, multi-frame consensus.
+"""One camera's recognition: motion gate, shared recognizer, reading budget, consensus.
 
 The controller creates one ``CameraRecognition`` per camera and feeds it the
-camera's masked frames with their timestamps; the ``Recognizer`` (the
-compiled models) is shared by all cameras.
+camera's masked frames with their timestamps, each camera from its own worker
+thread; the ``Recognizer`` (the compiled models) is shared by all cameras.
+
+Per frame, what it costs depends on what is in view:
+
+* nothing moved in the recognition zones: the motion gate alone (a small grey
+  copy compared with the last one; no detector, no reader);
+* something moved: the detector runs over the moving area; its lines go to the
+  readers except those of plates whose passage is already read with
+  confidence (the reading budget, see ``inference.tracker``): those are only
+  followed, and read again when they have grown enough to give a better look.
+  While every plate in view is followed, the detector makes its quick effort
+  (one pass instead of two for PP-OCR's): enough to find plates it already
+  knows, and a new plate it finds is read and then detected in full until
+  its own vote is confident.
 """
 
 from __future__ import annotations
@@ -14,26 +27,48 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from inference.detector import TextBox
 from inference.motion import MotionGate
-from inference.pipeline import PlateRead, Recognizer
-from inference.tracker import Sighting, Tracker, VehicleRead
+from inference.pipeline import PlateRead, Recognizer, plate_box
+from inference.tracker import REREAD_GROWTH, Follow, Followed, Sighting, Tracker, VehicleRead
 
 # Margin around the moving area, as a fraction of the frame's size.
 REGION_MARGIN = 0.12
 # A moving area larger than this fraction of the frame is detected as the whole frame.
 WHOLE_FRAME_FRACTION = 0.6
+# A line belongs to a followed plate when its centre lies in the plate's predicted box
+# grown by this fraction of the box on each side: the state name, a slogan or a dealer
+# frame's text lie inside the plate, and the prediction is off by the plate's change of
+# speed between two frames; another vehicle's plate is never that close.
+FOLLOW_MARGIN = 0.25
+STAGES = ("gate", "detect", "read", "consensus")
 
 
 @dataclass
 class CameraStats:
-    """Counters and cumulative seconds per stage, for health pages and bench/."""
+    """Counters and cumulative seconds per stage, for health pages and bench/.
+
+    ``read_calls`` counts the frames whose lines went to the readers and ``lines_read``
+    the lines they read; ``followed`` counts the plates followed without a read, and
+    ``quick`` the detections made with the detector's quick effort.
+    ``last`` holds the seconds per stage of the latest frame alone.
+    """
 
     frames: int = 0
     gated: int = 0
+    detected: int = 0
+    read_calls: int = 0
+    lines_read: int = 0
+    followed: int = 0
+    quick: int = 0
     reads: int = 0
-    seconds: dict[str, float] = field(
-        default_factory=lambda: {"gate": 0.0, "detect": 0.0, "read": 0.0, "consensus": 0.0}
-    )
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+    last: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
+
+    def add(self, stage: str, seconds: float) -> None:
+        """Count seconds spent in one stage on the current frame."""
+        self.seconds[stage] += seconds
+        self.last[stage] += seconds
 
 
 class CameraRecognition:
@@ -48,8 +83,12 @@ class CameraRecognition:
         track_timeout_s: float = 1.5,
         min_track_frames: int = 2,
         min_confidence: float = 0.0,
+        budget: bool = True,
     ) -> None:
         self.recognizer = recognizer
+        # False reads every line of every frame that moved (the pipeline before the
+        # budget; bench/ compares the two).
+        self.budget = budget
         self.zones = [np.asarray(z, dtype=np.float32) for z in zones] if zones else []
         self.gate = MotionGate(motion_threshold, self.zones)
         self.tracker = Tracker(track_timeout_s, min_track_frames)
@@ -89,40 +128,75 @@ class CameraRecognition:
         ]
         return [Sighting(t, r.plate, r.char_confidences, r.box, r.crop) for r in kept]
 
-    def _step(self, t: float, frame: np.ndarray) -> bool:
-        """Run the gate; count the frame; return whether recognition should run."""
-        self.stats.frames += 1
-        t0 = time.perf_counter()
-        moving = self.gate.changed(frame)
-        self.stats.seconds["gate"] += time.perf_counter() - t0
-        if not moving:
-            self.stats.gated += 1
-        return moving
-
-    def _consensus(self, t: float, sightings: list[Sighting]) -> list[VehicleRead]:
-        t0 = time.perf_counter()
-        out = self.tracker.update(t, sightings)
-        self.stats.seconds["consensus"] += time.perf_counter() - t0
-        self.stats.reads += len(out)
-        return out
+    def _plan(self, t: float, frame: np.ndarray,
+              lines: list[TextBox]) -> tuple[list[TextBox], dict[int, Followed]]:
+        """The reading budget: which lines to read, and which confident plates are only
+        followed this frame (by track ident)."""
+        follows = self.tracker.followable(t) if self.budget else []
+        if not follows:
+            return lines, {}
+        owned: dict[int, list[TextBox]] = {}
+        to_read: list[TextBox] = []
+        for line in lines:
+            owner = _owner(line, follows)
+            if owner is None:
+                to_read.append(line)
+            else:
+                owned.setdefault(owner.ident, []).append(line)
+        followed: dict[int, Followed] = {}
+        for f in follows:
+            mine = owned.get(f.ident)
+            if not mine:
+                continue  # not detected this frame: its passage waits, as when unread
+            # The plate's box from its registration line: the line whose plate box is
+            # most like the predicted one (not the state name above it).
+            box = max((plate_box(b.bbox(), frame.shape) for b in mine),
+                      key=lambda pb: _iou(pb, f.box))
+            grown = box[2] >= REREAD_GROWTH * f.read_width
+            if grown:
+                to_read.extend(mine)
+            followed[f.ident] = Followed(box, reread=grown)
+        self.stats.followed += sum(not f.reread for f in followed.values())
+        return to_read, followed
 
     def process(self, t: float, frame: np.ndarray) -> list[VehicleRead]:
-        """Feed one frame; return the passages that ended with it."""
-        if not self._step(t, frame):
-            return self._consensus(t, [])
-        reads = self.recognizer.read_frame(frame, self._region(frame))
-        self.stats.seconds["detect"] += self.recognizer.times.detect
-        self.stats.seconds["read"] += self.recognizer.times.read
-        return self._consensus(t, self._sightings(t, frame, reads))
+        """Feed one frame; return the passages that ended with it.
 
-    async def process_async(self, t: float, frame: np.ndarray) -> list[VehicleRead]:
-        """As :meth:`process`, on async infer requests (call from the event loop)."""
-        if not self._step(t, frame):
-            return self._consensus(t, [])
+        Runs in the caller's thread (the controller: a worker thread per frame); the
+        compiled models are shared with the other cameras' threads.
+        """
+        stats = self.stats
+        stats.frames += 1
+        stats.last = dict.fromkeys(STAGES, 0.0)
         t0 = time.perf_counter()
-        reads = await self.recognizer.read_frame_async(frame, self._region(frame))
-        self.stats.seconds["detect"] += time.perf_counter() - t0
-        return self._consensus(t, self._sightings(t, frame, reads))
+        moving = self.gate.changed(frame)
+        stats.add("gate", time.perf_counter() - t0)
+        if not moving:
+            stats.gated += 1
+            return self._consensus(t, [], {})
+        t0 = time.perf_counter()
+        quick = self.budget and self.tracker.all_settled()
+        lines = self.recognizer.text_lines(frame, self._region(frame), quick=quick)
+        stats.detected += 1
+        stats.quick += quick
+        to_read, followed = self._plan(t, frame, lines)
+        stats.add("detect", time.perf_counter() - t0)
+        reads: list[PlateRead] = []
+        if to_read:
+            t0 = time.perf_counter()
+            reads = self.recognizer.read_lines(frame, to_read)
+            stats.read_calls += 1
+            stats.lines_read += len(to_read)
+            stats.add("read", time.perf_counter() - t0)
+        return self._consensus(t, self._sightings(t, frame, reads), followed)
+
+    def _consensus(self, t: float, sightings: list[Sighting],
+                   followed: dict[int, Followed]) -> list[VehicleRead]:
+        t0 = time.perf_counter()
+        out = self.tracker.update(t, sightings, followed)
+        self.stats.add("consensus", time.perf_counter() - t0)
+        self.stats.reads += len(out)
+        return out
 
     def early(self, wanted: Callable[[str], bool]) -> list[VehicleRead]:
         """Reads of passages still in view whose plate ``wanted`` accepts (a hotlist
@@ -136,6 +210,30 @@ class CameraRecognition:
         out = self.tracker.flush()
         self.stats.reads += len(out)
         return out
+
+
+def _owner(line: TextBox, follows: list[Follow]) -> Follow | None:
+    """The followed plate a line lies on (its centre inside the plate's predicted box,
+    grown by FOLLOW_MARGIN), the nearest if several; None for a line of no such plate."""
+    cx, cy = line.center
+    best: Follow | None = None
+    best_d = float("inf")
+    for f in follows:
+        x, y, w, h = f.box
+        mx, my = FOLLOW_MARGIN * w, FOLLOW_MARGIN * h
+        if x - mx <= cx <= x + w + mx and y - my <= cy <= y + h + my:
+            d = float(np.hypot(cx - (x + w / 2), cy - (y + h / 2)))
+            if d < best_d:
+                best, best_d = f, d
+    return best
+
+
+def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """Intersection over union of two (x, y, w, h) boxes."""
+    iw = max(0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    ih = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    return inter / max(1, a[2] * a[3] + b[2] * b[3] - inter)
 
 
 def _cut_by_frame(box: tuple[int, int, int, int], shape: tuple[int, ...]) -> bool:

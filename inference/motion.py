@@ -3,6 +3,14 @@
 A fixed camera mostly watches an empty road.  Comparing a small grey copy of
 each sampled frame with the previous one costs well under a millisecond and
 spares detection and reading when no vehicle moves in a zone.
+
+The copy is made in two steps: a bilinear resize to a quarter, which at an
+exact factor of 4 averages one 2x2 block of every 4x4 (a sixteenth of the
+pixels, read once), then an area resize by 2 on that small image.  One area
+resize by 8 averages every pixel but reads the whole frame through a slower
+kernel: 1.6 ms per 720p frame and 2.3 ms per 1080p frame on the 2-core
+machine, against 0.2 and 0.4 ms this way.  Sixteen pixels averaged still cut
+sensor and compression noise by 4, far below PIXEL_DELTA.
 """
 
 from __future__ import annotations
@@ -45,7 +53,9 @@ class MotionGate:
     def changed(self, frame: np.ndarray) -> bool:
         """Whether enough zone pixels changed since the previous frame (the first one counts)."""
         h, w = frame.shape[:2]
-        small = cv2.resize(frame, (max(1, w // DOWNSCALE), max(1, h // DOWNSCALE)),
+        quarter = cv2.resize(frame, (max(1, 2 * w // DOWNSCALE), max(1, 2 * h // DOWNSCALE)),
+                             interpolation=cv2.INTER_LINEAR)
+        small = cv2.resize(quarter, (max(1, w // DOWNSCALE), max(1, h // DOWNSCALE)),
                            interpolation=cv2.INTER_AREA)
         grey = cv2.GaussianBlur(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), (3, 3), 0)
         previous, self._previous = self._previous, grey

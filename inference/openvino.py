@@ -1,10 +1,12 @@
 """OpenVINO runtime: models compiled once, shared by every camera.
 
-A :class:`CompiledModel` wraps one compiled network and a small pool of infer
-requests.  ``infer`` runs synchronously (evaluation, benchmarks, worker
-threads); ``infer_async`` starts an async infer request and awaits its
-completion callback, so several cameras share one model without blocking the
-event loop.  Model files come from the repository (``inference/models``), from
+A :class:`CompiledModel` wraps one compiled network and a pool of infer
+requests.  There is one way to run it, ``infer``: synchronous, called from the
+worker thread that processes a camera's frame (the controller runs each
+camera's recognition in a worker thread; evaluation and benchmarks call it
+directly).  OpenVINO releases the GIL while a request computes, so cameras in
+several threads share one compiled model and, with the THROUGHPUT hint, run on
+its parallel streams at once.  Model files come from the repository (``inference/models``), from
 the installed ``rapidocr`` wheel (PP-OCR ONNX) or from a path the user
 configures.  Anything missing or unusable is a :class:`ModelError` raised when
 the model is loaded, never at the first frame.
@@ -12,7 +14,6 @@ the model is loaded, never at the first frame.
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import queue
 from collections.abc import Sequence
@@ -26,6 +27,14 @@ from inference.errors import InferenceError, ModelError
 
 SHIPPED_DIR = Path(__file__).resolve().parent / "models"
 DEVICES = ("CPU", "GPU", "NPU", "AUTO")
+HINTS = ("LATENCY", "THROUGHPUT")
+# The CPU plugin keeps the kernels it built for each input shape it has seen, up to
+# 5000 entries by default.  The detector sees a new shape for nearly every moving region,
+# so a camera's process grew without bound for hours (683 MB after 150 region shapes of
+# the detector alone, measured).  200 entries hold every layer of several shapes per
+# model: two shapes alternating (the detector's two passes) cost the same CPU as with the
+# default (47 ms per inference both), and 150 shapes end at 403 MB.
+CPU_CACHE_ENTRIES = 200
 
 _core: ov.Core | None = None
 
@@ -78,22 +87,31 @@ def read_model(path: Path) -> ov.Model:
 class CompiledModel:
     """One network compiled for one device, with a pool of reusable infer requests."""
 
-    def __init__(self, path: Path, device: str = "CPU", requests: int = 4) -> None:
+    def __init__(self, path: Path, device: str = "CPU", requests: int = 4,
+                 hint: str = "LATENCY") -> None:
         if device not in DEVICES:
             raise InferenceError(f"unknown OpenVINO device {device!r}; use one of {DEVICES}")
+        if hint not in HINTS:
+            raise InferenceError(f"unknown OpenVINO performance hint {hint!r}; use one of {HINTS}")
         self.path = path
         self.device = device
+        self.hint = hint
         self.model = read_model(path)
         if len(self.model.inputs) != 1:
             raise ModelError(str(path), "expected a network with exactly one input")
-        # LATENCY keeps each request on all cores: right for a handful of cameras on 2 cores.
-        config = {"PERFORMANCE_HINT": "LATENCY"}
+        # LATENCY: one stream, each request on all cores.  THROUGHPUT: several streams,
+        # requests from several cameras' threads compute side by side.  bench/ measures both.
+        config: dict[str, str | int] = {"PERFORMANCE_HINT": hint}
+        if device == "CPU":
+            config["CPU_RUNTIME_CACHE_CAPACITY"] = CPU_CACHE_ENTRIES
         try:
             self.compiled = core().compile_model(self.model, device, config)
         except Exception as exc:
             raise ModelError(str(path), f"cannot compile for {device}: {exc}") from exc
+        # At least as many requests as the device runs at once, or a stream would sit idle.
+        optimal = int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
         self._idle: queue.SimpleQueue[ov.InferRequest] = queue.SimpleQueue()
-        for _ in range(max(1, requests)):
+        for _ in range(max(1, requests, optimal)):
             self._idle.put(self.compiled.create_infer_request())
 
     @property
@@ -102,39 +120,17 @@ class CompiledModel:
         return list(self.model.inputs[0].get_partial_shape())
 
     def infer(self, tensor: np.ndarray) -> np.ndarray:
-        """Run one request synchronously and return a copy of the first output."""
+        """Run one request synchronously and return a copy of the first output.
+
+        Safe from several threads at once: each call takes its own request from the pool
+        (waiting, without the GIL, when all are busy).
+        """
         request = self._idle.get()
         try:
             request.infer({0: np.ascontiguousarray(tensor, dtype=np.float32)})
             return np.array(request.get_output_tensor(0).data, copy=True)
         finally:
             self._idle.put(request)
-
-    async def infer_async(self, tensor: np.ndarray) -> np.ndarray:
-        """Run one async infer request; the event loop stays free while it computes."""
-        loop = asyncio.get_running_loop()
-        try:
-            request = self._idle.get_nowait()
-        except queue.Empty:
-            # All requests busy: wait for one in a worker thread, never on the loop.
-            request = await asyncio.to_thread(self._idle.get)
-        future: asyncio.Future[np.ndarray] = loop.create_future()
-
-        def done(_: Any) -> None:
-            # Runs on an OpenVINO thread: copy the output, then hand it to the loop.
-            output = np.array(request.get_output_tensor(0).data, copy=True)
-            self._idle.put(request)
-            loop.call_soon_threadsafe(_resolve, future, output)
-
-        request.set_callback(done, None)
-        request.start_async({0: np.ascontiguousarray(tensor, dtype=np.float32)})
-        return await future
-
-
-def _resolve(future: asyncio.Future[np.ndarray], value: np.ndarray) -> None:
-    """Set a future's result unless the awaiting task was cancelled meanwhile."""
-    if not future.done():
-        future.set_result(value)
 
 
 def character_list(model: CompiledModel) -> list[str]:

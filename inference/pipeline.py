@@ -2,17 +2,28 @@
 
 No network I/O and no database: the caller (the controller) hands in frames
 that privacy masks have already blacked out, as BGR numpy arrays with their
-timestamps, and stores what comes back.  ``Recognizer.read_frame`` is the
-synchronous path (evaluation, benchmarks, worker threads);
-``Recognizer.read_frame_async`` runs the same stages on async infer requests.
+timestamps, and stores what comes back.
+
+Two stages, each one method, one path for every caller (the controller's
+per-camera worker threads, evaluation, benchmarks, training):
+
+* detection, ``Recognizer.text_lines``: a :class:`LineDetector` finds the
+  lines that may be registrations, over the frame or a region of it; the
+  PP-OCR text detector (:class:`TextLineDetector`) is the default, and any
+  detector with the same ``detect`` method can take its place;
+* reading, ``Recognizer.read_lines``: the readers read those lines and the
+  most plate-like reads come out.
+
+``Recognizer.read_frame`` is the two in a row.  ``inference.camera`` calls them
+separately, so that a plate already read with confidence is followed by
+detection alone (the reading budget).
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -35,7 +46,6 @@ from inference.stacked import without_stacked
 
 Region = tuple[int, int, int, int]  # x, y, w, h in frame pixels
 DetInput = tuple[np.ndarray, float, float, int, int]  # tensor, x/y scale, x/y offset
-DetMap = tuple[np.ndarray, float, float, int, int]  # probability map, x/y scale, x/y offset
 
 DETECTOR_FILE = "PP-OCRv6_det_small.onnx"
 READER_FILE = "PP-OCRv6_rec_small.onnx"
@@ -66,6 +76,13 @@ class RecognizerConfig:
     detector_extra_sides: tuple[int, ...] = (832,)
     detector_max_side: int = 1600
     detector_max_upscale: float = 2.0
+    # OpenVINO's performance hint for every model (see inference.openvino).  THROUGHPUT:
+    # two streams on 2 cores, one request each, so two cameras' threads compute at once.
+    # bench/bench_recognition.py, 720p, 2 cores, same runs: 4 cameras 4.82 frames/s
+    # against 3.42 with LATENCY (4.49 vs 3.14 in another run), 8 cameras 5.31 vs 4.29, and
+    # 10-16% less CPU per passage; but 1 camera 2.53 vs 3.53 (one request uses one core)
+    # and about 440 MB more resident memory (a second stream's buffers and kernels).
+    performance_hint: str = "THROUGHPUT"
 
 
 @dataclass(frozen=True)
@@ -83,53 +100,62 @@ class PlateRead:
     crop: np.ndarray = field(repr=False, compare=False)
 
 
-@dataclass
-class StageTimes:
-    """Seconds spent per stage for the last frame (for bench/)."""
+class LineDetector(Protocol):
+    """The detection stage: where the lines that may be registrations are.
 
-    detect: float = 0.0
-    read: float = 0.0
+    A line is a :class:`TextBox` in frame pixels around a plate's characters; the
+    readers rectify and read it.  A plate detector that finds registrations directly
+    fits behind this interface as well as the PP-OCR text detector does.
+    """
+
+    def detect(self, frame: np.ndarray, region: Region | None = None, *,
+               quick: bool = False) -> list[TextBox]:
+        """Lines in the frame (or in one region of it, in frame pixels).
+
+        ``quick`` asks for the detector's cheapest effort that still finds plates it
+        is known to be looking at (the camera only follows plates already read); a
+        detector with a single effort ignores it.
+        """
+        ...
 
 
-class Recognizer:
-    """Detector and reader compiled once; shared by every camera."""
+class TextLineDetector:
+    """PP-OCR's DB text detector, at one or more sizes, kept to plate-like lines."""
 
-    def __init__(self, config: RecognizerConfig | None = None) -> None:
-        self.config = config or RecognizerConfig()
-        det_path = resolve_model(self.config.detector_model, DETECTOR_FILE)
-        rec_path = resolve_model(self.config.reader_model, READER_FILE)
-        self.detector = CompiledModel(det_path, self.config.device)
-        self.reader, self.decoder = _load_reader(rec_path, self.config.device)
-        self.times = StageTimes()
-        self.plate_reader: CompiledModel | None = None
-        self.plate_decoder = self.decoder
-        if self.config.plate_reader:
-            path = resolve_model(self.config.plate_reader_model, PLATE_READER_FILE)
-            self.plate_reader, self.plate_decoder = _load_reader(path, self.config.device)
-        # Shape problems surface now, not at the first frame: one blank frame end to end.
-        try:
-            self.read_frame(np.zeros((96, 160, 3), dtype=np.uint8))
-        except Exception as exc:
-            raise ModelError(str(rec_path), f"does not run: {exc}") from exc
+    def __init__(self, config: RecognizerConfig) -> None:
+        self.config = config
+        path = resolve_model(config.detector_model, DETECTOR_FILE)
+        self.model = CompiledModel(path, config.device, hint=config.performance_hint)
 
-    def _det_inputs(self, frame: np.ndarray, region: Region | None) -> list[DetInput]:
-        """Detector tensors for each pass, over the whole frame or one region of it."""
+    def _inputs(self, frame: np.ndarray, region: Region | None,
+                quick: bool) -> list[DetInput]:
+        """Detector tensors for each pass (the first alone when quick), over the whole
+        frame or one region of it."""
         cfg = self.config
         x0, y0, w, h = region or (0, 0, frame.shape[1], frame.shape[0])
         sub = frame[y0 : y0 + h, x0 : x0 + w]
         out = []
-        for side in (cfg.detector_min_side, *cfg.detector_extra_sides):
+        sides = (cfg.detector_min_side,) if quick else (cfg.detector_min_side,
+                                                        *cfg.detector_extra_sides)
+        for side in sides:
             # A region is detected at the whole frame's scale: plates look the same size.
             ratio = scale_for(frame.shape, side, cfg.detector_max_side, cfg.detector_max_upscale)
             tensor, sx, sy = prepare(sub, side, cfg.detector_max_side, ratio=ratio)
             out.append((tensor, sx, sy, x0, y0))
         return out
 
-    def _lines(self, frame: np.ndarray, maps: list[DetMap]) -> list[TextBox]:
-        """Plate-like lines from every detector pass, joined halves added, duplicates dropped,
-        stacked characters at their ends cut off."""
+    def detect(self, frame: np.ndarray, region: Region | None = None, *,
+               quick: bool = False) -> list[TextBox]:
+        """Plate-like lines from every detector pass, joined halves added, duplicates
+        dropped, stacked characters at their ends cut off.
+
+        ``quick`` runs the first pass alone: the extra sizes find plates the first one
+        misses or splits, which matters for reading a plate, not for following one
+        already read (the first pass costs 1/2.7 of both at 640 and 832 px).
+        """
         found: list[TextBox] = []
-        for prob, sx, sy, ox, oy in maps:
+        for tensor, sx, sy, ox, oy in self._inputs(frame, region, quick):
+            prob = self.model.infer(tensor)[0, 0]
             shifted = [
                 TextBox(quad=b.quad + np.array([ox, oy], dtype=np.float32), score=b.score)
                 for b in boxes_from_map(prob, sx, sy)
@@ -141,6 +167,29 @@ class Recognizer:
             if all(_iou(box, k) < DUPLICATE_IOU for k in kept):
                 kept.append(box)
         return [without_stacked(frame, box) for box in kept]
+
+
+class Recognizer:
+    """Detector and reader compiled once; shared by every camera."""
+
+    def __init__(self, config: RecognizerConfig | None = None,
+                 detector: LineDetector | None = None) -> None:
+        self.config = config or RecognizerConfig()
+        cfg = self.config
+        rec_path = resolve_model(cfg.reader_model, READER_FILE)
+        self.detector: LineDetector = detector or TextLineDetector(cfg)
+        self.reader, self.decoder = _load_reader(rec_path, cfg.device, cfg.performance_hint)
+        self.plate_reader: CompiledModel | None = None
+        self.plate_decoder = self.decoder
+        if cfg.plate_reader:
+            path = resolve_model(cfg.plate_reader_model, PLATE_READER_FILE)
+            self.plate_reader, self.plate_decoder = _load_reader(path, cfg.device,
+                                                                 cfg.performance_hint)
+        # Shape problems surface now, not at the first frame: one blank frame end to end.
+        try:
+            self.read_frame(np.zeros((96, 160, 3), dtype=np.uint8))
+        except Exception as exc:
+            raise ModelError(str(rec_path), f"does not run: {exc}") from exc
 
     def _candidates(
         self, frame: np.ndarray, boxes: list[TextBox], probs: list[np.ndarray]
@@ -193,64 +242,33 @@ class Recognizer:
                 probs[i] = p
         return probs
 
-    async def _read_async(self, frame: np.ndarray, boxes: list[TextBox],
-                          model: CompiledModel | None = None) -> list[np.ndarray]:
-        """As :meth:`_read` on async infer requests."""
-        model = model or self.reader
-        crops = [crop_line(frame, b.quad) for b in boxes]
-        probs: list[np.ndarray] = [np.empty(0)] * len(crops)
-        for idx in _chunks(crops):
-            out = await model.infer_async(batch_tensor([crops[i] for i in idx]))
-            for i, p in zip(idx, out, strict=True):
-                probs[i] = p
-        return probs
+    def text_lines(self, frame: np.ndarray, region: Region | None = None, *,
+                   quick: bool = False) -> list[TextBox]:
+        """The detection stage: every plate-like line the detector finds (training data
+        uses these too); ``quick``: see :meth:`LineDetector.detect`."""
+        return self.detector.detect(frame, region, quick=quick)
 
-    def text_lines(self, frame: np.ndarray, region: Region | None = None) -> list[TextBox]:
-        """Every plate-like text line the detector finds (training data uses these too)."""
-        maps = [
-            (self.detector.infer(x)[0, 0], sx, sy, ox, oy)
-            for x, sx, sy, ox, oy in self._det_inputs(frame, region)
-        ]
-        return self._lines(frame, maps)
-
-    def read_frame(self, frame: np.ndarray, region: Region | None = None) -> list[PlateRead]:
-        """All plate reads in one frame (or one region of it), most plate-like first."""
-        t0 = time.perf_counter()
-        boxes = self.text_lines(frame, region)
-        t1 = time.perf_counter()
+    def read_lines(self, frame: np.ndarray, boxes: list[TextBox]) -> list[PlateRead]:
+        """The reading stage: plate reads from these lines of the frame, most plate-like
+        first (none without lines, and then no reader runs)."""
+        if not boxes:
+            return []
         first = self._candidates(frame, boxes, self._read(frame, boxes))
         variants = variant_boxes(first)
         general = self._read(frame, variants)
         plate = (self._read(frame, [c.box for c in first] + variants, self.plate_reader)
                  if self.plate_reader is not None else [])
-        reads = self._finish(frame, first, general, plate)
-        self.times = StageTimes(detect=t1 - t0, read=time.perf_counter() - t1)
-        return reads
-
-    async def read_frame_async(
-        self, frame: np.ndarray, region: Region | None = None
-    ) -> list[PlateRead]:
-        """Same as :meth:`read_frame` on async infer requests (the event loop stays free)."""
-        maps = [
-            ((await self.detector.infer_async(x))[0, 0], sx, sy, ox, oy)
-            for x, sx, sy, ox, oy in self._det_inputs(frame, region)
-        ]
-        # Box geometry and the stacked-character analysis (crops, thresholds, components)
-        # are CPU work: off the event loop, like the inference itself.
-        boxes = await asyncio.to_thread(self._lines, frame, maps)
-        first = self._candidates(frame, boxes, await self._read_async(frame, boxes))
-        variants = variant_boxes(first)
-        general = await self._read_async(frame, variants)
-        plate = (await self._read_async(frame, [c.box for c in first] + variants,
-                                        self.plate_reader)
-                 if self.plate_reader is not None else [])
         return self._finish(frame, first, general, plate)
 
+    def read_frame(self, frame: np.ndarray, region: Region | None = None) -> list[PlateRead]:
+        """All plate reads in one frame (or one region of it), most plate-like first."""
+        return self.read_lines(frame, self.text_lines(frame, region))
 
-def _load_reader(path: Path, device: str) -> tuple[CompiledModel, PlateDecoder]:
+
+def _load_reader(path: Path, device: str, hint: str) -> tuple[CompiledModel, PlateDecoder]:
     """Compile a reader and its decoder; a reader must take a (N, 3, 48, W) strip and give
     (N, T, classes) over its alphabet, which is checked now rather than at the first frame."""
-    model = CompiledModel(path, device)
+    model = CompiledModel(path, device, hint=hint)
     chars = character_list(model)
     try:
         decoder = PlateDecoder(chars)

@@ -4,13 +4,20 @@ A fixed camera sees each plate in several frames.  Sightings are grouped into
 tracks by position (a plate moves little between sampled frames) and by text;
 when a track has been unseen for ``timeout_s`` it is closed and its reads are
 voted character by character, each vote weighted by the reader's confidence.
+
+Reading budget: a track whose vote is confident (:meth:`Track.confident`) need
+not be read again.  The caller then only *follows* it: it tells the tracker
+where the plate's line was detected (:class:`Followed`), which keeps the
+passage open and its path (prediction, direction) up to date at the cost of
+detection alone; it reads the plate again only when the plate has grown
+enough to give the readers a better look (``REREAD_GROWTH``).
 """
 
 from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -19,6 +26,26 @@ import numpy as np
 SCALE_CHANGE = 1.15
 # A centre that moves this many plate widths moves across the view.
 LATERAL_WIDTHS = 0.75
+
+# When a passage's vote is confident (the reading budget: read no more until it grows).
+# Three reads in a row, not two: consecutive frames share blur, angle and glare, so two
+# agreeing reads can share one mistake; a third adds a frame the plate moved in since.
+SETTLE_READS = 3
+# Each of those reads' weakest character has more than half of the reader's probability:
+# the reader's choice outweighs every alternative together (a property of the number, not
+# a value fitted to any data set).
+SETTLE_QUALITY = 0.5
+# And the whole vote is not contested: at every character the winner leads the runner-up
+# by half of all the weight cast (with two alternatives, three times the runner-up's
+# weight), so earlier reads that disagreed are outvoted, not merely outnumbered.
+SETTLE_MARGIN = 0.5
+# A confident plate is read again once its box is this much wider than at its last read:
+# 1.3 times the pixels per character in each direction (1.7 times the pixels), the step
+# at which the readers' 48 px strips gain real detail.  An approaching plate that doubles
+# in width over its passage is re-read two or three times, not on every frame.
+REREAD_GROWTH = 1.3
+
+Box = tuple[int, int, int, int]  # x, y, w, h in frame pixels
 
 
 @dataclass(frozen=True)
@@ -44,6 +71,42 @@ class Sighting:
 
 
 @dataclass(frozen=True)
+class Seen:
+    """One frame a plate was seen in, read or only followed: when and where."""
+
+    t: float
+    box: Box
+
+    @property
+    def center(self) -> tuple[float, float]:
+        """Box centre in pixels."""
+        x, y, w, h = self.box
+        return x + w / 2, y + h / 2
+
+
+@dataclass(frozen=True)
+class Followed:
+    """A confident track seen again without being read, or with a re-read asked for.
+
+    ``reread`` says the caller gave its lines to the readers this frame (the plate had
+    grown): the width this was decided at becomes the one the next re-read waits to grow
+    from, whether or not the re-read gave a sighting.
+    """
+
+    box: Box
+    reread: bool = False
+
+
+@dataclass(frozen=True)
+class Follow:
+    """A confident track the caller may follow instead of reading: where it should be."""
+
+    ident: int
+    box: Box  # predicted for the frame being processed
+    read_width: float  # plate width at its last read (or re-read attempt)
+
+
+@dataclass(frozen=True)
 class VehicleRead:
     """The consensus read of one vehicle passage."""
 
@@ -54,25 +117,47 @@ class VehicleRead:
     direction: str  # approaching, receding, left, right or unknown
     first_seen: float
     last_seen: float
-    frames: int
+    frames: int  # frames the plate was seen in, read or followed
     best: Sighting
     # The plate this passage was read out as early (a hotlist match) when its final vote
     # differs from it: this read corrects that one.
     corrects: str | None = None
+    reads: int = 0  # frames whose reads voted (the rest were followed: the reading budget)
 
 
 @dataclass
 class Track:
-    """Sightings believed to be the same plate."""
+    """Sightings believed to be the same plate, and every frame it was seen in."""
 
     ident: int
     sightings: list[Sighting] = field(default_factory=list)
+    path: list[Seen] = field(default_factory=list)  # reads and follows, oldest first
     early: str | None = None  # the plate already read out early for this passage, if any
+    read_width: float = 0.0  # plate width at the last read or re-read attempt
 
     @property
     def last(self) -> Sighting:
-        """The most recent sighting."""
+        """The most recent sighting (read)."""
         return self.sightings[-1]
+
+    @property
+    def last_seen(self) -> Seen:
+        """The most recent frame the plate was seen in, read or followed."""
+        return self.path[-1]
+
+    def add(self, s: Sighting) -> None:
+        """Add a read; it replaces a follow of the same frame in the path."""
+        self.sightings.append(s)
+        if self.path and self.path[-1].t == s.t:
+            self.path.pop()
+        self.path.append(Seen(s.t, s.box))
+        self.read_width = max(self.read_width, float(s.box[2]))
+
+    def follow(self, t: float, followed: Followed) -> None:
+        """Record a frame the plate was seen in without a read."""
+        self.path.append(Seen(t, followed.box))
+        if followed.reread:
+            self.read_width = float(followed.box[2])
 
     def usual_plate(self) -> str:
         """The plate this track was read as most often (latest on a tie)."""
@@ -83,16 +168,33 @@ class Track:
 
     def predict(self, t: float) -> tuple[float, float]:
         """Where the plate's centre should be at time t, moving as it last moved."""
-        last = self.sightings[-1]
-        if len(self.sightings) < 2:
+        last = self.path[-1]
+        if len(self.path) < 2:
             return last.center
-        prev = self.sightings[-2]
+        prev = self.path[-2]
         dt = last.t - prev.t
         if dt <= 0:
             return last.center
         vx = (last.center[0] - prev.center[0]) / dt
         vy = (last.center[1] - prev.center[1]) / dt
         return last.center[0] + vx * (t - last.t), last.center[1] + vy * (t - last.t)
+
+    def predicted_box(self, t: float) -> Box:
+        """The plate's box expected at time t: its last box, moved as it last moved."""
+        cx, cy = self.predict(t)
+        _, _, w, h = self.path[-1].box
+        return round(cx - w / 2), round(cy - h / 2), w, h
+
+    def confident(self, reads: int = SETTLE_READS) -> bool:
+        """Whether the vote is settled: the last ``reads`` reads all say the voted plate,
+        each with its weakest character above SETTLE_QUALITY, and the vote's margin is at
+        least SETTLE_MARGIN at every character."""
+        if len(self.sightings) < reads:
+            return False
+        plate, _, margin = vote(self.sightings)
+        recent = self.sightings[-reads:]
+        return margin >= SETTLE_MARGIN and all(
+            s.plate == plate and s.quality > SETTLE_QUALITY for s in recent)
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -133,12 +235,12 @@ def vote(sightings: list[Sighting]) -> tuple[str, tuple[float, ...], float]:
     return "".join(chars), tuple(support), margin
 
 
-def direction(sightings: list[Sighting]) -> str:
+def direction(seen: Sequence[Sighting | Seen]) -> str:
     """Direction of travel from the boxes at the start and at the end of a passage."""
     # Medians over the first and last thirds: one odd box (a line merged with the
     # state name, a partial plate at the frame's edge) does not flip the answer.
-    k = max(1, len(sightings) // 3)
-    head, tail = sightings[:k], sightings[-k:]
+    k = max(1, len(seen) // 3)
+    head, tail = seen[:k], seen[-k:]
     w0 = float(np.median([s.box[2] for s in head]))
     w1 = float(np.median([s.box[2] for s in tail]))
     dx = float(np.median([s.center[0] for s in tail]) - np.median([s.center[0] for s in head]))
@@ -159,18 +261,45 @@ class Tracker:
         self.timeout_s = timeout_s
         self.min_frames = min_frames
         self.max_jump = max_jump  # plate widths a plate may move between two sightings
+        # A passage must reach min_frames reads anyway, so it settles no sooner.
+        self.settle_reads = max(SETTLE_READS, min_frames)
         self._tracks: list[Track] = []
         self._ids = itertools.count(1)
+        self._last_t = float("-inf")  # time of the last frame given to update()
 
-    def update(self, t: float, sightings: list[Sighting]) -> list[VehicleRead]:
-        """Add one frame's sightings (possibly none); return the passages that just ended."""
+    def update(self, t: float, sightings: list[Sighting],
+               followed: Mapping[int, Followed] | None = None) -> list[VehicleRead]:
+        """Add one frame's sightings (possibly none) and the confident tracks it followed
+        without reading (by ident, from :meth:`followable`); return the passages that
+        just ended."""
+        self._last_t = t
+        for open_track in self._tracks:
+            seen = (followed or {}).get(open_track.ident)
+            if seen is not None:
+                open_track.follow(t, seen)
         for s in sorted(sightings, key=lambda s: -s.quality):
             track = self._match(s)
             if track is None:
                 track = Track(next(self._ids))
                 self._tracks.append(track)
-            track.sightings.append(s)
-        return self._close(lambda tr: t - tr.last.t > self.timeout_s)
+            track.add(s)
+        return self._close(lambda tr: t - tr.last_seen.t > self.timeout_s)
+
+    def all_settled(self) -> bool:
+        """Whether some passage is open, every open one is confident and every one was
+        seen in the last frame (then the caller only follows plates already read, unless
+        a new one appears).  A plate the last frame missed is looked for in full again:
+        a quick look that keeps missing it would let its passage time out while it is
+        still in view, and it would be read a second time when found again."""
+        return bool(self._tracks) and all(
+            tr.confident(self.settle_reads) and tr.last_seen.t >= self._last_t
+            for tr in self._tracks)
+
+    def followable(self, t: float) -> list[Follow]:
+        """Open tracks whose vote is confident, with the box each should have at time t:
+        the caller may follow them instead of reading them (the reading budget)."""
+        return [Follow(tr.ident, tr.predicted_box(t), tr.read_width)
+                for tr in self._tracks if tr.confident(self.settle_reads)]
 
     def early(self, wanted: Callable[[str], bool]) -> list[VehicleRead]:
         """Open passages whose consensus so far is a plate the caller wants at once.
@@ -201,10 +330,10 @@ class Tracker:
         best_d = float("inf")
         for track in self._tracks:
             if track.last.t >= s.t:
-                continue  # one sighting per track per frame
+                continue  # one sighting per track per frame (a follow of this frame may be)
             px, py = track.predict(s.t)
             d = float(np.hypot(s.center[0] - px, s.center[1] - py))
-            near = d <= self.max_jump * max(s.box[2], track.last.box[2])
+            near = d <= self.max_jump * max(s.box[2], track.last_seen.box[2])
             # Compare with the track's usual text: one odd read (a plate half hidden by
             # another car) must not decide where the next sighting belongs.
             usual = track.usual_plate()
@@ -230,7 +359,8 @@ class Tracker:
 
 
 def _consensus(track: Track) -> VehicleRead:
-    """The vote over a closed track."""
+    """The vote over a track's reads; its direction and times from every frame it was
+    seen in (a followed plate keeps moving between reads)."""
     sightings = track.sightings
     plate, support, margin = vote(sightings)
     agreeing = [s for s in sightings if s.plate == plate] or sightings
@@ -240,9 +370,10 @@ def _consensus(track: Track) -> VehicleRead:
         confidence=min(support) if support else 0.0,
         char_confidences=support,
         margin=margin,
-        direction=direction(sightings),
-        first_seen=sightings[0].t,
-        last_seen=sightings[-1].t,
-        frames=len(sightings),
+        direction=direction(track.path),
+        first_seen=track.path[0].t,
+        last_seen=track.path[-1].t,
+        frames=len(track.path),
         best=best,
+        reads=len(sightings),
     )

@@ -1,12 +1,9 @@
-"""OpenVINO runtime: model resolution, start-time failures, sync and async inference."""
+"""OpenVINO runtime: model resolution, start-time failures, inference from several threads."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -64,61 +61,22 @@ def test_reader_alphabet_covers_plates(recognizer: Recognizer) -> None:
     assert set(PLATE_ALPHABET) <= set(chars)
 
 
-class _HeldRequest:
-    """An OpenVINO infer request that logs when it starts and when it finishes.
-
-    Its completion callback is held until every request of the test has started, so
-    a caller that waits for one request to finish before it starts the next cannot
-    pass (its request waits for a start that never comes, and the log shows it).
-    """
-
-    def __init__(self, request: Any, name: int, log: list[tuple[str, int, bool]],
-                 all_started: threading.Event, expected: int) -> None:
-        self._request, self._name, self._log = request, name, log
-        self._all_started, self._expected = all_started, expected
-
-    def start_async(self, inputs: Any) -> None:
-        self._log.append(("start", self._name, True))
-        self._request.start_async(inputs)
-        if sum(kind == "start" for kind, _, _ in self._log) == self._expected:
-            self._all_started.set()
-
-    def set_callback(self, callback: Callable[[Any], None], userdata: Any) -> None:
-        def held(data: Any) -> None:
-            in_time = self._all_started.wait(30)  # a bound for a failing test, never reached
-            self._log.append(("finish", self._name, in_time))
-            callback(data)
-
-        self._request.set_callback(held, userdata)
-
-    def get_output_tensor(self, index: int) -> Any:
-        return self._request.get_output_tensor(index)
-
-
-def test_async_requests_give_the_sync_answer_and_run_concurrently(
-    recognizer: Recognizer,
-) -> None:
+@pytest.mark.parametrize("hint", ["LATENCY", "THROUGHPUT"])
+def test_threads_sharing_one_model_get_each_their_own_answer(hint: str) -> None:
+    model = CompiledModel(resolve_model(None, DETECTOR_FILE), hint=hint, requests=2)
     rng = np.random.default_rng(0)
-    tensors = [rng.normal(0, 1, (1, 3, 64, 96)).astype(np.float32) for _ in range(3)]
-    expected = [recognizer.detector.infer(t) for t in tensors]
-    # A model of its own (the session's recognizer stays untouched), one request per call.
-    model = CompiledModel(resolve_model(None, DETECTOR_FILE), requests=len(tensors))
-    log: list[tuple[str, int, bool]] = []
-    all_started = threading.Event()
-    requests = [model._idle.get() for _ in tensors]
-    for i, request in enumerate(requests):
-        model._idle.put(_HeldRequest(request, i, log, all_started, len(tensors)))  # type: ignore[arg-type]
-
-    async def main() -> list[np.ndarray]:
-        return list(await asyncio.gather(*(model.infer_async(t) for t in tensors)))
-
-    got = asyncio.run(main())
+    tensors = [rng.normal(0, 1, (1, 3, 64, 96)).astype(np.float32) for _ in range(6)]
+    expected = [model.infer(t) for t in tensors]
+    # More threads than requests: some wait for a request, none gets another's output.
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        got = list(pool.map(model.infer, tensors))
     for e, g in zip(expected, got, strict=True):
         np.testing.assert_allclose(e, g, rtol=1e-4, atol=1e-5)
-    # Every request was in flight at once: all three started before the first finished.
-    assert [kind for kind, _, _ in log] == ["start"] * 3 + ["finish"] * 3, log
-    assert all(in_time for _, _, in_time in log), log
-    assert sorted(name for kind, name, _ in log if kind == "finish") == [0, 1, 2]
+
+
+def test_unknown_performance_hint_is_refused() -> None:
+    with pytest.raises(InferenceError, match="unknown OpenVINO performance hint"):
+        CompiledModel(resolve_model(None, DETECTOR_FILE), hint="FAST")
 
 
 def test_a_reader_without_an_alphabet_is_refused_at_start() -> None:
