@@ -218,12 +218,6 @@ def is_plate_word(text: str) -> bool:
     return len(p) >= 4 and any(word in p for word in PLATE_WORDS if len(word) >= 4)
 
 
-def is_plausible(plate: str) -> bool:
-    """A plate has 2-8 characters and at least one letter or digit is not repeated endlessly."""
-    p = normalise(plate)
-    return MIN_LENGTH <= len(p) <= MAX_LENGTH and len(set(p)) > 1
-
-
 @dataclass(frozen=True)
 class Priors:
     """How far format decoding may overrule a reader: its look-alikes and its priors.
