@@ -4,7 +4,9 @@ Every error Sightline raises on purpose derives from one of three roots. The
 leaf packages ``cameras`` and ``inference`` may not import ``controller``
 (DESIGN.md section 4), so their roots live in those packages and are
 re-exported here; ``ALL_ERRORS`` is the tuple to catch "anything Sightline
-raised on purpose"::
+raised on purpose". A broken audit chain is not among them: verifying the chain
+gives a report naming the first bad row or anchor (``controller.audit.ChainReport``),
+which the command turns into its exit status::
 
     SightlineError                      controller/errors.py
     ├── ConfigError                     a settings or provisioning file is wrong
@@ -15,7 +17,6 @@ raised on purpose"::
     ├── ValidationError                 bad input from outside, names the field/line
     ├── PolicyViolation                 an action the ALPR policy forbids
     │   └── AccessDenied                role or training does not allow it
-    ├── AuditChainBroken                the hash chain does not verify
     ├── DispatchError                   a hit could not be delivered to a sink
     └── ControllerError                 start/stop of the controller failed
 
@@ -89,10 +90,6 @@ class AccessDenied(PolicyViolation):
     """The user's role, training or acknowledgement does not allow the action."""
 
 
-class AuditChainBroken(SightlineError):
-    """The audit log's hash chain does not verify."""
-
-
 class DispatchError(SightlineError):
     """A hit could not be delivered to a dispatch sink."""
 
@@ -106,7 +103,6 @@ ALL_ERRORS: tuple[type[Exception], ...] = (SightlineError, HardwareError, Infere
 __all__ = [
     "ALL_ERRORS",
     "AccessDenied",
-    "AuditChainBroken",
     "CabinetError",
     "CameraAuthError",
     "CameraError",
