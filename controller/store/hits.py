@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine, and_, func, select, update
 
 from controller.errors import NotFound
 from controller.store.reads import insert_new
+from controller.store.records import HitRow
 from controller.store.schema import (
     VERIFICATION_OUTCOMES,
     cameras,
@@ -70,18 +71,18 @@ def _hit_query() -> Any:
             .join(sites, sites.c.id == reads.c.site_id))
 
 
-def get_hit(engine: Engine, hit_uuid: str) -> dict[str, Any]:
+def get_hit(engine: Engine, hit_uuid: str) -> HitRow:
     """One hit with its read, camera and site, or NotFound."""
     with engine.connect() as conn:
         row = conn.execute(_hit_query().where(hits.c.uuid == hit_uuid)).mappings().first()
     if row is None:
         raise NotFound(f"no hit {hit_uuid}")
-    return dict(row)
+    return cast("HitRow", dict(row))
 
 
 def list_hits(engine: Engine, *, verification: str | None = None, since: datetime | None = None,
               until: datetime | None = None, plate: str | None = None,
-              limit: int = 200) -> list[dict[str, Any]]:
+              limit: int = 200) -> list[HitRow]:
     """Hits, newest first, filtered by outcome, time and plate."""
     query = _hit_query().order_by(hits.c.created_at.desc(), hits.c.id.desc()).limit(limit)
     if verification:
@@ -93,7 +94,7 @@ def list_hits(engine: Engine, *, verification: str | None = None, since: datetim
     if plate:
         query = query.where(reads.c.plate == plate)
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(query).mappings().all()]
+        return [cast("HitRow", dict(r)) for r in conn.execute(query).mappings().all()]
 
 
 def set_verification(engine: Engine, hit_uuid: str, outcome: str, *, actor: str,

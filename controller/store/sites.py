@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
 from controller.errors import NotFound, ValidationError
+from controller.store.records import CameraChoice
 from controller.store.schema import cameras, sites
 
 EARTH_RADIUS_M = 6_371_000.0
@@ -133,7 +134,7 @@ def list_sites(engine: Engine, site_codes: tuple[str, ...] = ()) -> list[dict[st
         return [dict(r) for r in conn.execute(query).mappings().all()]
 
 
-def camera_choices(engine: Engine) -> list[dict[str, Any]]:
+def camera_choices(engine: Engine) -> list[CameraChoice]:
     """Every camera with its site, for pickers (id, name, site code and name)."""
     with engine.connect() as conn:
         rows = conn.execute(
@@ -141,4 +142,4 @@ def camera_choices(engine: Engine) -> list[dict[str, Any]]:
                    sites.c.name.label("site_name"))
             .join(sites, sites.c.id == cameras.c.site_id)
             .order_by(sites.c.code, cameras.c.name)).mappings().all()
-    return [dict(r) for r in rows]
+    return [cast("CameraChoice", dict(r)) for r in rows]

@@ -1,0 +1,138 @@
+"""The rows the store hands up, typed: a read, a described read, a hit, a camera.
+
+Each is a ``TypedDict``, so at run time the rows stay the plain dicts templates,
+JSON and the tests see, while ``mypy --strict`` checks every field name the use
+cases and blueprints use. The keys are those of the select statements in
+``controller.store.reads``, ``.hits`` and ``.sites`` over the tables of
+``controller.store.schema.core``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import NotRequired, TypedDict
+
+
+class ReadRow(TypedDict):
+    """One row of ``reads`` (``select(reads)``)."""
+
+    id: int
+    uuid: str
+    plate: str
+    raw_text: str
+    confidence: float
+    char_confidences: list[float]
+    plate_state: str | None
+    camera_id: int
+    site_id: int
+    seen_at: datetime
+    direction: str | None
+    box: list[int] | None
+    latitude: float | None
+    longitude: float | None
+    created_at: datetime
+
+
+class ImageRow(TypedDict):
+    """One row of ``read_images``: an image of a read, path relative to the data directory."""
+
+    id: int
+    read_id: int
+    kind: str
+    path: str
+    sha256: str
+    width: int
+    height: int
+
+
+class DescribedRead(ReadRow):
+    """A read with what ``describe_reads`` adds: its camera, site and images by kind."""
+
+    camera_name: str
+    site_code: str
+    site_name: str
+    images: dict[str, ImageRow]
+
+
+class HitEntry(TypedDict):
+    """The hotlist entry as a hit matched it (``hits.entry``, see ``HitRecord.entry``).
+
+    The particulars are there when the entry had them (a hit raised without the
+    entry's details has only the first four keys).
+    """
+
+    list: str | None
+    plate: str | None
+    match: str | None
+    vote_margin: float | None
+    category: NotRequired[str | None]
+    reason: NotRequired[str | None]
+    ncic_number: NotRequired[str | None]
+    ori: NotRequired[str | None]
+    plate_state: NotRequired[str | None]
+    alert_note: NotRequired[str | None]
+    expires_at: NotRequired[str | None]
+
+
+class HitRow(TypedDict):
+    """A hit with its read, camera and site (``store.hits.HIT_COLUMNS``)."""
+
+    uuid: str
+    created_at: datetime
+    entry: HitEntry
+    verification: str
+    verified_by: str | None
+    verified_at: datetime | None
+    verification_note: str | None
+    read_uuid: str
+    plate: str
+    raw_text: str
+    confidence: float
+    seen_at: datetime
+    direction: str | None
+    box: list[int] | None
+    latitude: float | None
+    longitude: float | None
+    plate_state: str | None
+    camera_id: int
+    camera: str
+    site: str
+    site_name: str
+
+
+class CameraRow(TypedDict):
+    """One row of ``cameras`` with its site's code (``get_camera``, ``list_cameras``)."""
+
+    id: int
+    site_id: int
+    name: str
+    host: str
+    port: int
+    username: str | None
+    secret: str | None
+    xaddr: str | None
+    stream_uri: str | None
+    snapshot_uri: str | None
+    profile_token: str | None
+    manufacturer: str | None
+    model: str | None
+    firmware: str | None
+    serial: str | None
+    latitude: float | None
+    longitude: float | None
+    heading: str | None
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
+    site_code: str
+
+
+class CameraChoice(TypedDict):
+    """A camera as pickers show it (``camera_choices``): id, name, state, site code and name."""
+
+    id: int
+    name: str
+    enabled: bool
+    code: str
+    site_name: str
+
