@@ -10,7 +10,7 @@ cases and blueprints use. The keys are those of the select statements in
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NotRequired, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 
 class ReadRow(TypedDict):
@@ -125,6 +125,17 @@ class CameraRow(TypedDict):
     created_at: datetime
     updated_at: datetime
     site_code: str
+
+
+class CameraStatus(CameraRow):
+    """A camera with its health (``controller.operations.fleet``): the stored health row,
+    its newest read's time, its state (``disabled`` or the health state, ``unknown``
+    without one) and whether the health is stale."""
+
+    health: dict[str, Any] | None
+    last_read: datetime | None
+    state: str
+    stale: bool
 
 
 class CameraChoice(TypedDict):

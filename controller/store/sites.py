@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
 from controller.errors import NotFound, ValidationError
-from controller.store.records import CameraChoice
+from controller.store.records import CameraChoice, CameraRow
 from controller.store.schema import cameras, sites
 
 EARTH_RADIUS_M = 6_371_000.0
@@ -67,7 +67,7 @@ def update_camera(engine: Engine, camera_id: int, values: Mapping[str, Any]) -> 
         raise NotFound(f"no camera with id {camera_id}")
 
 
-def get_camera(engine: Engine, camera_id: int) -> dict[str, Any]:
+def get_camera(engine: Engine, camera_id: int) -> CameraRow:
     """One camera with its site code; ``NotFound`` for an unknown id."""
     query = (select(cameras, sites.c.code.label("site_code"))
              .join(sites, sites.c.id == cameras.c.site_id).where(cameras.c.id == camera_id))
@@ -75,11 +75,11 @@ def get_camera(engine: Engine, camera_id: int) -> dict[str, Any]:
         row = conn.execute(query).mappings().first()
     if row is None:
         raise NotFound(f"no camera with id {camera_id}")
-    return dict(row)
+    return cast("CameraRow", dict(row))
 
 
 def list_cameras(engine: Engine, *, enabled_only: bool = False,
-                 site_codes: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+                 site_codes: tuple[str, ...] = ()) -> list[CameraRow]:
     """Return cameras with their site code, optionally only enabled or at given sites."""
     query = (select(cameras, sites.c.code.label("site_code"))
              .join(sites, sites.c.id == cameras.c.site_id).order_by(cameras.c.id))
@@ -88,7 +88,7 @@ def list_cameras(engine: Engine, *, enabled_only: bool = False,
     if site_codes:
         query = query.where(sites.c.code.in_(site_codes))
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(query).mappings().all()]
+        return [cast("CameraRow", dict(r)) for r in conn.execute(query).mappings().all()]
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
