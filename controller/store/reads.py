@@ -27,7 +27,14 @@ from sqlalchemy.exc import OperationalError
 
 from controller.errors import ValidationError
 from controller.store.outage import cancelled
-from controller.store.records import CameraChoice, DescribedRead, ImageRow, ReadRow
+from controller.store.records import (
+    CameraChoice,
+    DescribedRead,
+    ImageOfRead,
+    ImageRow,
+    PlacedRead,
+    ReadRow,
+)
 from controller.store.schema import cameras, hits, read_images, reads, sites
 from controller.store.types import UTCDateTime
 
@@ -386,7 +393,7 @@ def get_by_uuid(engine: Engine, read_uuid: str) -> ReadRow | None:
 
 def reads_in_scope(engine: Engine, *, plates: Sequence[str], since: datetime,
                    until: datetime, camera_ids: Sequence[int],
-                   limit: int) -> list[dict[str, Any]]:
+                   limit: int) -> list[ReadRow]:
     """Reads inside a request's scope: the plates, the window, the cameras (if named)."""
     query = select(reads).where(and_(reads.c.seen_at >= since, reads.c.seen_at < until))
     if plates:
@@ -394,24 +401,24 @@ def reads_in_scope(engine: Engine, *, plates: Sequence[str], since: datetime,
     if camera_ids:
         query = query.where(reads.c.camera_id.in_(list(camera_ids)))
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(query.order_by(reads.c.seen_at)
-                                              .limit(limit)).mappings().all()]
+        return [cast("ReadRow", dict(r)) for r in conn.execute(query.order_by(reads.c.seen_at)
+                                                               .limit(limit)).mappings().all()]
 
 
-def reads_by_ids(engine: Engine, read_ids: Sequence[int]) -> list[dict[str, Any]]:
+def reads_by_ids(engine: Engine, read_ids: Sequence[int]) -> list[PlacedRead]:
     """Reads with their camera and site names, oldest first."""
     query = (select(reads, cameras.c.name.label("camera"), sites.c.code.label("site"))
              .join(cameras, cameras.c.id == reads.c.camera_id)
              .join(sites, sites.c.id == reads.c.site_id)
              .where(reads.c.id.in_(list(read_ids))).order_by(reads.c.seen_at, reads.c.id))
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(query).mappings().all()]
+        return [cast("PlacedRead", dict(r)) for r in conn.execute(query).mappings().all()]
 
 
-def images_for_reads(engine: Engine, read_ids: Sequence[int]) -> list[dict[str, Any]]:
+def images_for_reads(engine: Engine, read_ids: Sequence[int]) -> list[ImageRow]:
     """Image rows (relative path, SHA-256) of these reads."""
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(select(read_images).where(
+        return [cast("ImageRow", dict(r)) for r in conn.execute(select(read_images).where(
             read_images.c.read_id.in_(list(read_ids))).order_by(read_images.c.id))
             .mappings().all()]
 
@@ -461,7 +468,7 @@ def describe_reads(engine: Engine, rows: Sequence[ReadRow], *,
     return described
 
 
-def read_image(engine: Engine, read_uuid: str, kind: str) -> dict[str, Any] | None:
+def read_image(engine: Engine, read_uuid: str, kind: str) -> ImageOfRead | None:
     """A read's id and its ``kind`` image row (``path`` None when it has none), in one
     query; None when there is no such read. What a thumbnail needs, nothing more."""
     query = (select(reads.c.id, read_images.c.path)
@@ -470,7 +477,7 @@ def read_image(engine: Engine, read_uuid: str, kind: str) -> dict[str, Any] | No
              .where(reads.c.uuid == read_uuid))
     with engine.connect() as conn:
         row = conn.execute(query).mappings().first()
-    return dict(row) if row else None
+    return cast("ImageOfRead", dict(row)) if row else None
 
 
 def count_reads_and_hits(engine: Engine) -> tuple[int, int]:

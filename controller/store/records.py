@@ -33,6 +33,13 @@ class ReadRow(TypedDict):
     created_at: datetime
 
 
+class PlacedRead(ReadRow):
+    """A read with its camera's name and its site's code (``reads_by_ids``)."""
+
+    camera: str
+    site: str
+
+
 class ImageRow(TypedDict):
     """One row of ``read_images``: an image of a read, path relative to the data directory."""
 
@@ -43,6 +50,13 @@ class ImageRow(TypedDict):
     sha256: str
     width: int
     height: int
+
+
+class ImageOfRead(TypedDict):
+    """A read's id and the path of one of its images, None without one (``read_image``)."""
+
+    id: int
+    path: str | None
 
 
 class DescribedRead(ReadRow):
@@ -98,6 +112,43 @@ class HitRow(TypedDict):
     camera: str
     site: str
     site_name: str
+
+
+class DueDelivery(HitRow):
+    """A pending delivery of a hit to a sink, with the hit (``due_deliveries``)."""
+
+    delivery_id: int
+    sink: str
+    idempotency_key: str
+    attempts: int
+
+
+class StoredHit(TypedDict):
+    """One row of ``hits`` (``hits_for_reads``)."""
+
+    id: int
+    uuid: str
+    read_id: int
+    hotlist_entry_id: int | None
+    entry: HitEntry
+    created_at: datetime
+    verification: str
+    verified_by: str | None
+    verified_at: datetime | None
+    verification_note: str | None
+
+
+class SiteRow(TypedDict):
+    """One row of ``sites``; ``cabinet`` is the Modbus connection and point map, if any."""
+
+    id: int
+    code: str
+    name: str
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+    cabinet: dict[str, Any] | None
+    created_at: datetime
 
 
 class CameraRow(TypedDict):

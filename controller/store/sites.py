@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
 from controller.errors import NotFound, ValidationError
-from controller.store.records import CameraChoice, CameraRow
+from controller.store.records import CameraChoice, CameraRow, SiteRow
 from controller.store.schema import cameras, sites
 
 EARTH_RADIUS_M = 6_371_000.0
@@ -30,13 +30,13 @@ def create_site(engine: Engine, *, code: str, name: str, latitude: float | None 
         raise ValidationError("code", f"site '{code}' already exists") from None
 
 
-def get_site(engine: Engine, code: str) -> dict[str, Any]:
+def get_site(engine: Engine, code: str) -> SiteRow:
     """Return one site by code or raise NotFound."""
     with engine.connect() as conn:
         row = conn.execute(select(sites).where(sites.c.code == code)).mappings().first()
     if row is None:
         raise NotFound(f"no site '{code}'")
-    return dict(row)
+    return cast("SiteRow", dict(row))
 
 
 def create_camera(engine: Engine, site_id: int, values: Mapping[str, Any]) -> int:
@@ -125,13 +125,13 @@ def set_cabinet(engine: Engine, code: str, cabinet: dict[str, Any] | None) -> No
         raise NotFound(f"no site '{code}'")
 
 
-def list_sites(engine: Engine, site_codes: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+def list_sites(engine: Engine, site_codes: tuple[str, ...] = ()) -> list[SiteRow]:
     """Sites (optionally only these codes), ordered by code."""
     query = select(sites).order_by(sites.c.code)
     if site_codes:
         query = query.where(sites.c.code.in_(site_codes))
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(query).mappings().all()]
+        return [cast("SiteRow", dict(r)) for r in conn.execute(query).mappings().all()]
 
 
 def camera_choices(engine: Engine) -> list[CameraChoice]:
