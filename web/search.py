@@ -47,7 +47,13 @@ def search_form(form: MultiDict[str, str]) -> queries.SearchForm:
         longitude=form.get("longitude", ""), radius_m=form.get("radius_m", ""))
 
 
-def with_links(reads: list[DescribedRead], search_id: int) -> list[dict[str, Any]]:
+class ResultRow(DescribedRead):
+    """A read in the result list: its detail and thumbnail URLs added (``with_links``)."""
+
+    links: dict[str, str]
+
+
+def with_links(reads: list[DescribedRead], search_id: int) -> list[ResultRow]:
     """Give each result row its detail and thumbnail URLs (``links``).
 
     The URLs are built once per page with a slot for the uuid: url_for three times
@@ -57,8 +63,8 @@ def with_links(reads: list[DescribedRead], search_id: int) -> list[dict[str, Any
     for kind in ("crop", "overview"):
         patterns[kind] = url_for("reads.thumb", read_uuid=READ_SLOT, kind=kind,
                                  search=search_id)
-    # The same dicts, given a key the stored read does not have.
-    rows = cast("list[dict[str, Any]]", reads)
+    # The same dicts, each given its links below.
+    rows = cast("list[ResultRow]", reads)
     for row in rows:
         read_uuid = quote(str(row["uuid"]), safe="")
         row["links"] = {name: pattern.replace(READ_SLOT, read_uuid)

@@ -72,7 +72,13 @@ def sites(engine: Engine, caller: Caller) -> list[dict[str, Any]]:
     return sorted(by_site.values(), key=lambda s: str(s["code"]))
 
 
-def camera(engine: Engine, caller: Caller, camera_id: int) -> dict[str, Any]:
+class CameraDetail(CameraStatus):
+    """A camera with its health and its masks and zones (rows of ``camera_regions``)."""
+
+    regions: list[dict[str, Any]]
+
+
+def camera(engine: Engine, caller: Caller, camera_id: int) -> CameraDetail:
     """One camera with its health and its masks and zones (``cameras.view``)."""
     authorize(engine, caller, VIEW, "camera.view", data={"camera_id": camera_id})
     found = _with_health(engine, [site_repo.get_camera(engine, camera_id)])[0]
