@@ -184,16 +184,22 @@ def procedural_background(rng: np.random.Generator, h: int, w: int) -> np.ndarra
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-def scene_background(src: Sources, rng: np.random.Generator, h: int,
-                     w: int) -> tuple[np.ndarray, list[tuple[Box, float]]]:
+def scene_background(src: Sources, rng: np.random.Generator, h: int, w: int,
+                     swap: float = 0.0) -> tuple[np.ndarray, list[tuple[Box, float]]]:
     """A real scene scaled so its plate has a random width, cut to h x w; its plate boxes
-    cut to the tile, each with its area before the cut) come back with it."""
+    (cut to the tile, each with its area before the cut) come back with it.
+
+    With probability ``swap`` each European or Brazilian plate is covered by a US-shaped
+    one (a us-plate-crops image or a rendering, 2:1) as wide as it: a real car around a
+    plate of the proportions the runtime meets most."""
     scene = src.scenes[int(rng.integers(len(src.scenes)))]
     target = _plate_width(rng)
     s = target / max(b[2] for b in scene.boxes)
     img = cv2.resize(scene.image, None, fx=s, fy=s,
                      interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
     boxes = [(x * s, y * s, bw * s, bh * s) for x, y, bw, bh in scene.boxes]
+    if swap > 0:
+        boxes = [_swap_plate(src, rng, img, b) if rng.random() < swap else b for b in boxes]
     ih, iw = img.shape[:2]
     canvas = procedural_background(rng, h, w)
     if iw <= w or ih <= h:
@@ -220,6 +226,23 @@ def scene_background(src: Sources, rng: np.random.Generator, h: int,
         clip = (0, 0, w, h)
     shifted = [(x + ox, y + oy, bw, bh) for x, y, bw, bh in boxes]
     return canvas, [(_clip_box(b, clip), b[2] * b[3]) for b in shifted]
+
+
+def _swap_plate(src: Sources, rng: np.random.Generator, img: np.ndarray, box: Box) -> Box:
+    """Cover the plate in box by a US-shaped plate at least as wide; return the new box."""
+    plate = synthetic_plate(src, rng)
+    x, y, bw, bh = box
+    pw = bw * rng.uniform(1.0, 1.1)
+    ph = pw * plate.shape[0] / plate.shape[1]
+    x0, y0 = round(x + bw / 2 - pw / 2), round(y + bh / 2 - ph / 2)
+    x1, y1 = round(x0 + pw), round(y0 + ph)
+    cx0, cy0 = max(0, x0), max(0, y0)
+    cx1, cy1 = min(img.shape[1], x1), min(img.shape[0], y1)
+    if cx1 - cx0 < 4 or cy1 - cy0 < 2:
+        return box
+    small = cv2.resize(plate, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
+    img[cy0:cy1, cx0:cx1] = small[cy0 - y0 : cy1 - y0, cx0 - x0 : cx1 - x0]
+    return (float(cx0), float(cy0), float(cx1 - cx0), float(cy1 - cy0))
 
 
 def _clip_box(box: Box, region: tuple[int, int, int, int]) -> Box:
@@ -411,14 +434,16 @@ def camera(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 # ------------------------------------------------------------------------------- tiles
 
 
-def tile(src: Sources, seed: int, size: int = TILE) -> tuple[np.ndarray, list[Box], list[Box]]:
-    """One training tile (BGR uint8), its plate boxes, and boxes to ignore (cut plates)."""
+def tile(src: Sources, seed: int, size: int = TILE,
+         swap: float = 0.0) -> tuple[np.ndarray, list[Box], list[Box]]:
+    """One training tile (BGR uint8), its plate boxes, and boxes to ignore (cut plates);
+    ``swap`` is the chance that a real scene's plate is replaced by a US-shaped one."""
     rng = np.random.default_rng(seed)
     boxes: list[Box] = []
     ignore: list[Box] = []
     roll = rng.random()
     if roll < 0.45:
-        canvas, found = scene_background(src, rng, size, size)
+        canvas, found = scene_background(src, rng, size, size, swap)
         for b, full in found:
             if b[2] <= 0:
                 continue

@@ -38,9 +38,10 @@ from training.detector.model import STRIDE, PlateNet, export_onnx, normalise  # 
 class Tiles(IterableDataset):  # type: ignore[type-arg]
     """Endless batches of tiles with their targets; seeds never repeat within a run."""
 
-    def __init__(self, batch: int, seed: int) -> None:
+    def __init__(self, batch: int, seed: int, swap: float) -> None:
         self.batch = batch
         self.seed = seed
+        self.swap = swap
 
     def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
         cv2.setNumThreads(1)
@@ -49,7 +50,7 @@ class Tiles(IterableDataset):  # type: ignore[type-arg]
         while True:
             images, targets = [], []
             for _ in range(self.batch):
-                img, boxes, ignore = data.tile(src, n)
+                img, boxes, ignore = data.tile(src, n, swap=self.swap)
                 n += 1
                 images.append(img)
                 targets.append(targets_for(boxes, ignore, data.TILE // STRIDE))
@@ -150,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--eval-every", type=int, default=500)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--resume", type=Path, default=None, help="a state_dict to start from")
+    ap.add_argument("--swap", type=float, default=0.0,
+                    help="chance that a real eu/br plate is covered by a US-shaped one")
     args = ap.parse_args(argv)
 
     torch.manual_seed(args.seed)
@@ -164,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     _, held = data.split(data.read_labels(data.DATA / "eu-scenes")
                          + data.read_labels(data.DATA / "br-scenes"))
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
-    loader = DataLoader(Tiles(args.batch, args.seed), batch_size=None,
+    loader = DataLoader(Tiles(args.batch, args.seed, args.swap), batch_size=None,
                         num_workers=args.workers, prefetch_factor=4 if args.workers else None)
     start = time.monotonic()
     limit = args.minutes * 60 if args.minutes > 0 else math.inf
