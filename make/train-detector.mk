@@ -4,14 +4,19 @@
 # 1. training/detector/train.py draws 256 x 256 tiles at the network's scale from the eu/br
 #    scenes (every 8th held out), us-plate-crops and synthetic plates composited onto real and
 #    procedural backgrounds, and trains a CenterNet-style network on this CPU (one thread for
-#    the network, one worker drawing tiles). DETECTOR_MINUTES caps the run (the learning-rate
-#    schedule follows whichever of steps or minutes ends first). us-scenes-dev is never read.
+#    the network, one worker drawing tiles). A second, shorter phase goes on from the first at
+#    a lower learning rate with half of the real eu/br plates covered by US-shaped ones
+#    (--swap). Each phase ends after its steps or its minutes, whichever comes first, and its
+#    learning-rate schedule follows that end; the shipped model's phases ended on minutes on a
+#    2-core machine shared with other work (see README). us-scenes-dev is never read.
 # 2. training/detector/quantize.py calibrates INT8 on training scenes and synthetic frames.
 # 3. Both models are copied into inference/models, then scored (held-out eu/br scenes and
 #    us-scenes-dev, for the record only) and timed on a 720p frame.
 DETECTOR_DIR ?= .train/detector
 DETECTOR_STEPS ?= 20000
 DETECTOR_MINUTES ?= 62
+DETECTOR_SWAP_STEPS ?= 20000
+DETECTOR_SWAP_MINUTES ?= 35
 DETECTOR_SCENES ?= ../shared/data/us-scenes-dev
 DETECTOR_DEBS := fonts-dejavu-core:/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf \
 	fonts-dejavu-extra:/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf
@@ -23,6 +28,9 @@ train-detector: $(VENV)/.installed-base
 	@$(MAKE) --no-print-directory opencv
 	$(BIN)/python training/detector/train.py --out $(DETECTOR_DIR) \
 		--steps $(DETECTOR_STEPS) --minutes $(DETECTOR_MINUTES)
+	$(BIN)/python training/detector/train.py --out $(DETECTOR_DIR) \
+		--resume $(DETECTOR_DIR)/plate_detector.pt --swap 0.5 --lr 1e-3 --seed 2 \
+		--steps $(DETECTOR_SWAP_STEPS) --minutes $(DETECTOR_SWAP_MINUTES)
 	$(BIN)/python training/detector/quantize.py --model $(DETECTOR_DIR)/plate_detector.onnx \
 		--out $(DETECTOR_DIR)/plate_detector_int8.xml
 	cp $(DETECTOR_DIR)/plate_detector.onnx inference/models/plate_detector.onnx
