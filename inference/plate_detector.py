@@ -82,12 +82,14 @@ def letterbox(
     frame: np.ndarray,
     region: Region | None = None,
     size: tuple[int, int] = (INPUT_W, INPUT_H),
+    fast: bool = False,
 ) -> tuple[np.ndarray, Letterbox]:
     """The network's input for a BGR frame: (1, 3, H, W) float32 0-255, top-left aligned.
 
     The frame is scaled to fit ``size`` (width, height) keeping its proportions; the
     rest is black.  A ``region`` is cut out at the whole frame's scale, so plates in it
-    look as large to the network as they do in the whole frame.
+    look as large to the network as they do in the whole frame.  ``fast`` shrinks in two
+    cheaper steps (about 3 ms less per 720p frame; see ``PlateDetector``).
     """
     if frame.ndim != 3 or frame.shape[2] != 3:
         raise ValueError(f"expected a BGR frame (H, W, 3), got {frame.shape}")
@@ -101,8 +103,16 @@ def letterbox(
         raise ValueError(f"region {region} is outside the {fw} x {fh} frame")
     sub = frame[y0 : y0 + rh, x0 : x0 + rw]
     nw, nh = min(in_w, max(1, round(rw * scale))), min(in_h, max(1, round(rh * scale)))
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    resized = cv2.resize(sub, (nw, nh), interpolation=interp)
+    factor = int(1 / scale)
+    if fast and factor >= 2:
+        # Area averaging by a whole factor, then linear to the size: 0.3 ms for 720p where
+        # one area resize by 2.5 costs 2.8 ms, but not quite what the network trained on.
+        sub = cv2.resize(sub, (max(1, rw // factor), max(1, rh // factor)),
+                         interpolation=cv2.INTER_AREA)
+        resized = cv2.resize(sub, (nw, nh), interpolation=cv2.INTER_LINEAR)
+    else:
+        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        resized = cv2.resize(sub, (nw, nh), interpolation=interp)
     canvas = np.zeros((in_h, in_w, 3), dtype=np.float32)
     canvas[:nh, :nw] = resized
     tensor = np.ascontiguousarray(canvas.transpose(2, 0, 1)[None])
@@ -158,6 +168,8 @@ class PlateDetector:
     ``detect`` runs one frame; ``tensor_for`` / ``boxes_from`` split preparation and
     decoding so that the caller can batch frames of several cameras in one inference
     through ``self.model`` (a shared :class:`CompiledModel`, sync or async).
+    ``fast_resize`` trades a little recall for about 3 ms per 720p frame (measured on
+    us-scenes-dev: recall at IoU 0.5 84.3% -> 82.4%, detect 9.6 -> 5.3 ms median).
     """
 
     def __init__(
@@ -166,11 +178,13 @@ class PlateDetector:
         device: str = "CPU",
         threshold: float = THRESHOLD,
         requests: int = 4,
+        fast_resize: bool = False,
     ) -> None:
         resolved = resolve_model(path, PLATE_DETECTOR_FILE)
         self.model = CompiledModel(resolved, device, requests)
         self.path = resolved
         self.threshold = threshold
+        self.fast_resize = fast_resize
         self.input_size, self.stride = _check_shapes(self.model)
 
     def tensor_for(
@@ -178,7 +192,7 @@ class PlateDetector:
     ) -> tuple[np.ndarray, Letterbox]:
         """The network input (1, 3, H, W) for a BGR frame, or a region of it at the
         frame's scale, and how it was placed (for ``boxes_from``)."""
-        return letterbox(frame, region, self.input_size)
+        return letterbox(frame, region, self.input_size, self.fast_resize)
 
     def boxes_from(self, output: np.ndarray, meta: Letterbox) -> list[PlateBox]:
         """Plates, best first, from one frame's output ((5, h, w) or (1, 5, h, w))."""

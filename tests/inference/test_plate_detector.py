@@ -218,3 +218,13 @@ def test_the_int8_model_finds_the_same_plates_as_the_float_one(
         peaks = a[0, 0] >= 0.5
         assert np.abs(a[0, 3:, peaks] - b[0, 3:, peaks]).max(initial=0.0) < 0.1
     assert compared >= 8
+
+
+def test_fast_resize_finds_the_same_plate(detector: PlateDetector) -> None:
+    fast = PlateDetector(fast_resize=True)
+    frame = synthetic.background(720, 1280, seed=41)
+    truth = tilted_plate(frame, "9HJK321", 7, 500, 400, 110, angle=3.0)
+    tensor, _ = fast.tensor_for(frame)
+    exact, _ = detector.tensor_for(frame)
+    assert tensor.shape == exact.shape
+    assert best_iou(truth, fast.detect(frame)) >= 0.5
