@@ -228,3 +228,23 @@ def test_fast_resize_finds_the_same_plate(detector: PlateDetector) -> None:
     exact, _ = detector.tensor_for(frame)
     assert tensor.shape == exact.shape
     assert best_iou(truth, fast.detect(frame)) >= 0.5
+
+
+def test_training_tiles_are_reproducible_and_never_hold_held_out_scenes() -> None:
+    from training.detector import data
+
+    src = data.Sources()
+    scenes = data.read_labels(data.DATA / "eu-scenes") + data.read_labels(data.DATA / "br-scenes")
+    _, held = data.split(scenes)
+    assert len(held) == len(scenes) // data.HELD_OUT_EVERY
+    trained = {s.name for s in src.scenes}
+    assert trained and not trained & {path.stem for path, _ in held}
+    assert all("us-scenes" not in str(path) for path, _ in scenes)
+    for seed in range(6):
+        image, boxes, _ = data.tile(src, seed, swap=0.5)
+        again, same, _ = data.tile(src, seed, swap=0.5)
+        np.testing.assert_array_equal(image, again)
+        assert boxes == same
+        assert image.shape == (data.TILE, data.TILE, 3)
+        for x, y, w, h in boxes:
+            assert x >= 0 and y >= 0 and x + w <= data.TILE + 1 and y + h <= data.TILE + 1
