@@ -9,7 +9,7 @@ centre's offset within the cell and the plate's log width and height.
 
 Use ``PlateDetector.detect(frame)`` for one frame.  To batch frames of several
 cameras into one inference, call ``tensor_for`` on each, stack the tensors
-(``np.concatenate``), run ``model.infer`` (or ``infer_async``) once, and hand each
+(``np.concatenate``), run ``model.infer`` once, and hand each
 row of the output to ``boxes_from`` with that frame's ``Letterbox``.
 
 A missing model file, or a model whose input or output is not what this decoder
@@ -167,7 +167,7 @@ class PlateDetector:
 
     ``detect`` runs one frame; ``tensor_for`` / ``boxes_from`` split preparation and
     decoding so that the caller can batch frames of several cameras in one inference
-    through ``self.model`` (a shared :class:`CompiledModel`, sync or async).
+    through ``self.model`` (a shared :class:`CompiledModel`).
     ``fast_resize`` trades a little recall for about 3 ms per 720p frame (measured on
     us-scenes-dev: recall at IoU 0.5 84.3% -> 82.4%, detect 9.6 -> 5.3 ms median).
     """
@@ -213,13 +213,6 @@ class PlateDetector:
         prepared = [self.tensor_for(f, r) for f, r in zip(frames, chosen, strict=True)]
         out = self.model.infer(np.concatenate([t for t, _ in prepared]))
         return [self.boxes_from(out[i], meta) for i, (_, meta) in enumerate(prepared)]
-
-    async def detect_async(
-        self, frame: np.ndarray, region: Region | None = None
-    ) -> list[PlateBox]:
-        """``detect`` through an async infer request: the event loop stays free."""
-        tensor, meta = self.tensor_for(frame, region)
-        return self.boxes_from(await self.model.infer_async(tensor), meta)
 
 
 def _check_shapes(model: CompiledModel) -> tuple[tuple[int, int], float]:

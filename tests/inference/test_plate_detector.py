@@ -137,13 +137,6 @@ def test_batched_frames_give_the_same_plates_as_one_by_one(detector: PlateDetect
             assert a.iou(b) > 0.99 and a.score == pytest.approx(b.score, abs=1e-3)
 
 
-async def test_async_detection_matches_sync(detector: PlateDetector) -> None:
-    frame = synthetic.background(720, 1280, seed=31)
-    truth = tilted_plate(frame, "3DFG456", 6, 640, 360, 120)
-    found = await detector.detect_async(frame)
-    assert best_iou(truth, found) >= 0.5
-
-
 def test_decoder_reads_the_documented_map_layout() -> None:
     # One peak at cell (x=10, y=20): centre offset (0.5, 0.25) cells, 8 x 4 cells, score 0.9.
     maps = np.zeros((5, 72, 128), dtype=np.float32)
