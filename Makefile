@@ -27,7 +27,7 @@ define ensure_debs
 	fi
 endef
 
-.PHONY: demo test lint bench debs demo-debs venv venv-test opencv clean help
+.PHONY: demo test lint bench debs demo-debs venv venv-test opencv clean help train
 .DEFAULT_GOAL := help
 
 help:
@@ -36,6 +36,8 @@ help:
 	@echo "make lint   - ruff and mypy"
 	@echo "make bench  - run the benchmarks (JSON on stdout)"
 	@echo "make train-ocr - retrain the plate reader (inference/models/plate_reader.onnx)"
+	@echo "make train-detector - retrain the plate detector (inference/models/plate_detector*)"
+	@echo "make train  - retrain every shipped model (train-ocr, then train-detector)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -85,6 +87,9 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	@for b in bench/bench_*.py; do echo "# $$b" >&2; $(BIN)/python $$b || exit 1; done
+
+# Every shipped model, one after the other (each is a make/*.mk target).
+train: train-ocr train-detector
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo-data

@@ -6,8 +6,6 @@ dispatcher's browser never holds one of the server's worker threads open.
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
@@ -27,7 +25,7 @@ def _filters() -> use.HitFilters:
                           until=args.get("until", ""))
 
 
-def _page(history: list[dict[str, Any]], error: SightlineError | None = None) -> str:
+def _page(history: list[use.HitRow], error: SightlineError | None = None) -> str:
     return render_template("hits/index.html", queue=use.unverified(engine(), caller()),
                            history=history, error=error, args=request.args,
                            labels=use.OUTCOME_LABELS)

@@ -7,7 +7,7 @@ renders the results, whose thumbnails the entry's number then authorises.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from flask import Blueprint, render_template, request, url_for
@@ -15,7 +15,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
 from controller.errors import SightlineError
-from controller.search import queries
+from controller.search import CameraChoice, DescribedRead, queries
 from web.forms import on_error
 from web.security import caller, engine, permission, settings
 
@@ -25,7 +25,7 @@ bp = Blueprint("search", __name__)
 READ_SLOT = "READ-UUID-SLOT"
 
 
-def _page(cameras: list[dict[str, Any]] | None = None, **context: Any) -> str:
+def _page(cameras: list[CameraChoice] | None = None, **context: Any) -> str:
     config = settings()
     return render_template("search/index.html", purposes=config.search.purposes,
                            case_required=config.search.case_number_required,
@@ -47,7 +47,13 @@ def search_form(form: MultiDict[str, str]) -> queries.SearchForm:
         longitude=form.get("longitude", ""), radius_m=form.get("radius_m", ""))
 
 
-def with_links(rows: list[dict[str, Any]], search_id: int) -> list[dict[str, Any]]:
+class ResultRow(DescribedRead):
+    """A read in the result list: its detail and thumbnail URLs added (``with_links``)."""
+
+    links: dict[str, str]
+
+
+def with_links(reads: list[DescribedRead], search_id: int) -> list[ResultRow]:
     """Give each result row its detail and thumbnail URLs (``links``).
 
     The URLs are built once per page with a slot for the uuid: url_for three times
@@ -57,6 +63,8 @@ def with_links(rows: list[dict[str, Any]], search_id: int) -> list[dict[str, Any
     for kind in ("crop", "overview"):
         patterns[kind] = url_for("reads.thumb", read_uuid=READ_SLOT, kind=kind,
                                  search=search_id)
+    # The same dicts, each given its links below.
+    rows = cast("list[ResultRow]", reads)
     for row in rows:
         read_uuid = quote(str(row["uuid"]), safe="")
         row["links"] = {name: pattern.replace(READ_SLOT, read_uuid)

@@ -8,15 +8,19 @@ by ``dispatch.record_verification`` (``hit.verify``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from controller.accounts import Caller, authorize, record
 from controller.alerts import dispatch
 from controller.errors import ValidationError
 from controller.store import Engine
 from controller.store import hits as hit_repo
+from controller.store.records import HitRow
 from controller.validation import day_window, optional_text, parse_day
 from inference.plates import normalise
+
+# HitRow is re-exported: the web names the rows it shows without importing the store.
+__all__ = ["HISTORY_LIMIT", "NOTE_LIMIT", "OUTCOME_LABELS", "QUEUE_LIMIT", "VERIFY", "VIEW",
+           "HitFilters", "HitRow", "history", "unverified", "verify_hit", "view_hit"]
 
 VIEW = "hits.view"
 VERIFY = "hits.verify"
@@ -41,13 +45,13 @@ class HitFilters:
     until: str = ""
 
 
-def unverified(engine: Engine, caller: Caller) -> list[dict[str, Any]]:
+def unverified(engine: Engine, caller: Caller) -> list[HitRow]:
     """The queue of hits not yet verified through CLETS, newest first (``hits.view``)."""
     authorize(engine, caller, VIEW, "hit.queue")
     return hit_repo.list_hits(engine, verification="pending", limit=QUEUE_LIMIT)
 
 
-def history(engine: Engine, caller: Caller, filters: HitFilters) -> list[dict[str, Any]]:
+def history(engine: Engine, caller: Caller, filters: HitFilters) -> list[HitRow]:
     """Hits matching the filter, newest first (``hits.view``); a bad field is named."""
     authorize(engine, caller, VIEW, "hit.history")
     outcome = filters.verification.strip()
@@ -60,7 +64,7 @@ def history(engine: Engine, caller: Caller, filters: HitFilters) -> list[dict[st
                               limit=HISTORY_LIMIT)
 
 
-def view_hit(engine: Engine, caller: Caller, hit_uuid: str) -> dict[str, Any]:
+def view_hit(engine: Engine, caller: Caller, hit_uuid: str) -> HitRow:
     """One hit with its read and the hotlist entry as matched (``hits.view``); audited."""
     authorize(engine, caller, VIEW, "hit.view", data={"hit": hit_uuid})
     hit = hit_repo.get_hit(engine, hit_uuid)

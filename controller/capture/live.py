@@ -33,6 +33,7 @@ from controller.sealing import unseal
 from controller.store import Engine
 from controller.store import regions as region_repo
 from controller.store import sites as site_repo
+from controller.store.records import CameraRow
 from controller.store.regions import masks_from_rows
 
 log = logging.getLogger("sightline.live")
@@ -45,7 +46,7 @@ OPEN_TIMEOUT_SECONDS = 10
 CONNECT_TIMEOUT_SECONDS = 10.0
 
 
-def stream_url(camera: dict[str, Any], instance_secret: str) -> str:
+def stream_url(camera: CameraRow, instance_secret: str) -> str:
     """The camera's stream URI with its stored credentials (RTSP needs them)."""
     uri = str(camera["stream_uri"] or "")
     if not uri:

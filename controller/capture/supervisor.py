@@ -35,10 +35,11 @@ def load_specs(engine: Engine, site_codes: tuple[str, ...]) -> list[CameraSpec]:
     regions = region_repo.with_lifts(engine, [r["id"] for r in rows]) if rows else []
     specs = []
     for row in rows:
+        # Every row has a stream URI (the filter above); ``or ""`` says so to the type checker.
         own = [g for g in regions if g["camera_id"] == row["id"]]
         specs.append(CameraSpec(
             camera_id=row["id"], name=row["name"], site_id=row["site_id"],
-            site_code=row["site_code"], stream_uri=row["stream_uri"],
+            site_code=row["site_code"], stream_uri=row["stream_uri"] or "",
             latitude=row["latitude"], longitude=row["longitude"],
             masks=masks_from_rows(str(row["id"]), own)))
     return specs

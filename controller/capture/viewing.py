@@ -16,11 +16,12 @@ from controller.capture import live
 from controller.errors import ValidationError
 from controller.store import Engine
 from controller.store import sites as site_repo
+from controller.store.records import CameraRow
 
 PERMISSION = "live.view"
 
 
-def live_camera(engine: Engine, caller: Caller, camera_id: int) -> dict[str, Any]:
+def live_camera(engine: Engine, caller: Caller, camera_id: int) -> CameraRow:
     """The camera a live player shows (``live.view``); NotFound for an unknown one."""
     authorize(engine, caller, PERMISSION, "live.view", data={"camera_id": camera_id})
     return site_repo.get_camera(engine, camera_id)

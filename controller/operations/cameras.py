@@ -11,7 +11,7 @@ import asyncio
 import logging
 import math
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import cv2
 import httpx
@@ -37,7 +37,8 @@ log = logging.getLogger("sightline.cameras")
 MAX_POINTS = 64
 MAX_REGIONS = 32
 SNAPSHOT_BYTES = 10 * 1024 * 1024
-EDITABLE = ("name", "enabled", "heading", "latitude", "longitude")
+EDITABLE: tuple[Literal["name", "enabled", "heading", "latitude", "longitude"], ...] = (
+    "name", "enabled", "heading", "latitude", "longitude")
 # What adoption says for every connection-level failure (see probe_and_adopt).
 NO_ANSWER = "no ONVIF answer (check the address, the port and that the camera is on)"
 

@@ -24,6 +24,7 @@ from controller.store import Engine
 from controller.store import health as health_repo
 from controller.store import regions as region_repo
 from controller.store import sites as site_repo
+from controller.store.records import CameraRow, CameraStatus
 
 VIEW = "cameras.view"
 MANAGE = "cameras.manage"
@@ -42,11 +43,11 @@ class AdoptForm:
     password: str = ""
 
 
-def _with_health(engine: Engine, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _with_health(engine: Engine, rows: list[CameraRow]) -> list[CameraStatus]:
     health = health_repo.health_by_camera(engine)
     last = health_repo.last_reads(engine, [int(r["id"]) for r in rows])
     now = datetime.now(UTC)
-    out = []
+    out: list[CameraStatus] = []
     for row in rows:
         state = health.get(int(row["id"]))
         out.append({**row, "health": state, "last_read": last.get(int(row["id"])),
@@ -71,14 +72,20 @@ def sites(engine: Engine, caller: Caller) -> list[dict[str, Any]]:
     return sorted(by_site.values(), key=lambda s: str(s["code"]))
 
 
-def camera(engine: Engine, caller: Caller, camera_id: int) -> dict[str, Any]:
+class CameraDetail(CameraStatus):
+    """A camera with its health and its masks and zones (rows of ``camera_regions``)."""
+
+    regions: list[dict[str, Any]]
+
+
+def camera(engine: Engine, caller: Caller, camera_id: int) -> CameraDetail:
     """One camera with its health and its masks and zones (``cameras.view``)."""
     authorize(engine, caller, VIEW, "camera.view", data={"camera_id": camera_id})
     found = _with_health(engine, [site_repo.get_camera(engine, camera_id)])[0]
     return {**found, "regions": region_repo.list_regions(engine, camera_id)}
 
 
-def regions(engine: Engine, caller: Caller, camera_id: int) -> tuple[dict[str, Any],
+def regions(engine: Engine, caller: Caller, camera_id: int) -> tuple[CameraRow,
                                                                       list[dict[str, Any]]]:
     """A camera and its regions (id, kind, name, polygon) for the editor (``cameras.manage``)."""
     authorize(engine, caller, MANAGE, "camera.regions", data={"camera_id": camera_id})

@@ -13,7 +13,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from controller.accounts import Caller, authorize, record
 from controller.errors import ValidationError
@@ -21,6 +20,7 @@ from controller.settings import Settings
 from controller.store import Engine
 from controller.store import reads as read_repo
 from controller.store import sites as site_repo
+from controller.store.records import CameraChoice, DescribedRead, ReadRow
 from controller.validation import parse_time
 from inference.plates import normalise
 
@@ -68,8 +68,8 @@ class SearchResult:
 
     search_id: int
     request: SearchRequest
-    reads: list[dict[str, Any]]
-    cameras: list[dict[str, Any]]
+    reads: list[DescribedRead]
+    cameras: list[CameraChoice]
 
 
 def _number(name: str, value: str, low: float, high: float) -> float:
@@ -141,7 +141,7 @@ def validate(engine: Engine, config: Settings, form: SearchForm) -> SearchReques
     return req
 
 
-def _run(engine: Engine, req: SearchRequest, limit: int) -> list[dict[str, Any]]:
+def _run(engine: Engine, req: SearchRequest, limit: int) -> list[ReadRow]:
     if req.mode == "exact":
         assert req.plate is not None
         return read_repo.search_exact(engine, req.plate, since=req.since, until=req.until,
@@ -192,6 +192,6 @@ def search_reads(engine: Engine, config: Settings, caller: Caller,
                                                                 cameras_known=cameras), cameras)
 
 
-def camera_choices(engine: Engine) -> list[dict[str, Any]]:
+def camera_choices(engine: Engine) -> list[CameraChoice]:
     """Every camera with its site, for the canvass picker (no ALPR data: not audited)."""
     return site_repo.camera_choices(engine)

@@ -14,13 +14,13 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from controller.accounts import Caller, authorize, record
 from controller.errors import AccessDenied, NotFound
 from controller.store import Engine
 from controller.store import audit as audit_repo
 from controller.store import reads as read_repo
+from controller.store.records import DescribedRead
 
 PERMISSION = "reads.view"
 KINDS = ("crop", "overview")
@@ -87,14 +87,14 @@ def _kind(kind: str) -> None:
         raise NotFound("no such image kind")
 
 
-def _read(engine: Engine, read_uuid: str) -> dict[str, Any]:
+def _read(engine: Engine, read_uuid: str) -> DescribedRead:
     row = read_repo.get_by_uuid(engine, read_uuid)
     if row is None:
         raise NotFound(f"no read {read_uuid}")
     return read_repo.describe_reads(engine, [row])[0]
 
 
-def view_read(engine: Engine, caller: Caller, read_uuid: str) -> dict[str, Any]:
+def view_read(engine: Engine, caller: Caller, read_uuid: str) -> DescribedRead:
     """One read with its camera, site and images (``reads.view``); audited as ``read.view``."""
     authorize(engine, caller, PERMISSION, "read.view", data={"read": read_uuid})
     read = _read(engine, read_uuid)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine, and_, func, select, update
 
 from controller.errors import NotFound
 from controller.store.reads import insert_new
+from controller.store.records import DueDelivery, HitRow, StoredHit
 from controller.store.schema import (
     VERIFICATION_OUTCOMES,
     cameras,
@@ -70,18 +71,18 @@ def _hit_query() -> Any:
             .join(sites, sites.c.id == reads.c.site_id))
 
 
-def get_hit(engine: Engine, hit_uuid: str) -> dict[str, Any]:
+def get_hit(engine: Engine, hit_uuid: str) -> HitRow:
     """One hit with its read, camera and site, or NotFound."""
     with engine.connect() as conn:
         row = conn.execute(_hit_query().where(hits.c.uuid == hit_uuid)).mappings().first()
     if row is None:
         raise NotFound(f"no hit {hit_uuid}")
-    return dict(row)
+    return cast("HitRow", dict(row))
 
 
 def list_hits(engine: Engine, *, verification: str | None = None, since: datetime | None = None,
               until: datetime | None = None, plate: str | None = None,
-              limit: int = 200) -> list[dict[str, Any]]:
+              limit: int = 200) -> list[HitRow]:
     """Hits, newest first, filtered by outcome, time and plate."""
     query = _hit_query().order_by(hits.c.created_at.desc(), hits.c.id.desc()).limit(limit)
     if verification:
@@ -93,7 +94,7 @@ def list_hits(engine: Engine, *, verification: str | None = None, since: datetim
     if plate:
         query = query.where(reads.c.plate == plate)
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(query).mappings().all()]
+        return [cast("HitRow", dict(r)) for r in conn.execute(query).mappings().all()]
 
 
 def set_verification(engine: Engine, hit_uuid: str, outcome: str, *, actor: str,
@@ -108,7 +109,7 @@ def set_verification(engine: Engine, hit_uuid: str, outcome: str, *, actor: str,
         raise NotFound(f"no hit {hit_uuid}")
 
 
-def due_deliveries(engine: Engine, now: datetime, limit: int = 50) -> list[dict[str, Any]]:
+def due_deliveries(engine: Engine, now: datetime, limit: int = 50) -> list[DueDelivery]:
     """Pending deliveries whose time has come, oldest first, with their hit."""
     query = (select(deliveries.c.id.label("delivery_id"), deliveries.c.sink,
                     deliveries.c.idempotency_key, deliveries.c.attempts, *HIT_COLUMNS)
@@ -119,7 +120,7 @@ def due_deliveries(engine: Engine, now: datetime, limit: int = 50) -> list[dict[
              .where(and_(deliveries.c.state == "pending", deliveries.c.next_attempt_at <= now))
              .order_by(deliveries.c.next_attempt_at, deliveries.c.id).limit(limit))
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(query).mappings().all()]
+        return [cast("DueDelivery", dict(r)) for r in conn.execute(query).mappings().all()]
 
 
 def mark_delivered(engine: Engine, delivery_id: int, now: datetime) -> None:
@@ -150,10 +151,10 @@ def delivery_counts(engine: Engine) -> dict[str, int]:
     return {str(state): int(n) for state, n in rows}
 
 
-def hits_for_reads(engine: Engine, read_ids: Sequence[int]) -> list[dict[str, Any]]:
+def hits_for_reads(engine: Engine, read_ids: Sequence[int]) -> list[StoredHit]:
     """Hits raised by these reads."""
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(select(hits).where(
+        return [cast("StoredHit", dict(r)) for r in conn.execute(select(hits).where(
             hits.c.read_id.in_(list(read_ids))).order_by(hits.c.id)).mappings().all()]
 
 

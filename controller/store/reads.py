@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, cast
 
 from sqlalchemy import (
     Connection,
@@ -27,6 +27,14 @@ from sqlalchemy.exc import OperationalError
 
 from controller.errors import ValidationError
 from controller.store.outage import cancelled
+from controller.store.records import (
+    CameraChoice,
+    DescribedRead,
+    ImageOfRead,
+    ImageRow,
+    PlacedRead,
+    ReadRow,
+)
 from controller.store.schema import cameras, hits, read_images, reads, sites
 from controller.store.types import UTCDateTime
 
@@ -91,13 +99,14 @@ def _newest_first(query: Select[Any]) -> Select[Any]:
     return query.order_by(reads.c.seen_at.desc(), reads.c.id.desc())
 
 
-def _run(engine: Engine, query: Select[Any], limit: int) -> list[dict[str, Any]]:
+def _run(engine: Engine, query: Select[Any], limit: int) -> list[ReadRow]:
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(_newest_first(query).limit(limit)).mappings().all()]
+        return [cast("ReadRow", dict(r))
+                for r in conn.execute(_newest_first(query).limit(limit)).mappings().all()]
 
 
 def search_exact(engine: Engine, plate: str, *, since: datetime | None = None,
-                 until: datetime | None = None, limit: int = 500) -> list[dict[str, Any]]:
+                 until: datetime | None = None, limit: int = 500) -> list[ReadRow]:
     """Reads of exactly ``plate`` (normalised), newest first."""
     return _run(engine, _window(select(reads).where(reads.c.plate == plate), since, until),
                 limit)
@@ -305,7 +314,7 @@ def _sqlite_partial_ids(conn: Connection, pattern: str, since: datetime | None,
 
 
 def search_partial(engine: Engine, pattern: str, *, since: datetime | None = None,
-                   until: datetime | None = None, limit: int = 500) -> list[dict[str, Any]]:
+                   until: datetime | None = None, limit: int = 500) -> list[ReadRow]:
     """Reads whose plate matches ``pattern`` (``?`` one character, ``*`` any run), newest first.
 
     SQLite asks the FTS5 trigram table when the pattern has a run of three known
@@ -324,7 +333,7 @@ def search_partial(engine: Engine, pattern: str, *, since: datetime | None = Non
             rows = conn.execute(_newest_first(query).limit(limit)).mappings().all()
         else:
             rows = _pg_partial(conn, pattern, since, until, limit)
-        return [dict(r) for r in rows]
+        return [cast("ReadRow", dict(r)) for r in rows]
 
 
 def _pg_partial(conn: Connection, pattern: str, since: datetime | None, until: datetime | None,
@@ -364,7 +373,7 @@ def _pg_partial(conn: Connection, pattern: str, since: datetime | None, until: d
 
 
 def search_canvass(engine: Engine, camera_ids: Sequence[int], since: datetime, until: datetime,
-                   *, limit: int = 500) -> list[dict[str, Any]]:
+                   *, limit: int = 500) -> list[ReadRow]:
     """Reads at the chosen cameras inside a time window (policy 462.7(4)), newest first."""
     if not camera_ids:
         raise ValidationError("cameras", "choose at least one camera or a place and radius")
@@ -375,16 +384,16 @@ def search_canvass(engine: Engine, camera_ids: Sequence[int], since: datetime, u
     return _run(engine, query, limit)
 
 
-def get_by_uuid(engine: Engine, read_uuid: str) -> dict[str, Any] | None:
+def get_by_uuid(engine: Engine, read_uuid: str) -> ReadRow | None:
     """Return one read by uuid, or None."""
     with engine.connect() as conn:
         row = conn.execute(select(reads).where(reads.c.uuid == read_uuid)).mappings().first()
-    return dict(row) if row else None
+    return cast("ReadRow", dict(row)) if row else None
 
 
 def reads_in_scope(engine: Engine, *, plates: Sequence[str], since: datetime,
                    until: datetime, camera_ids: Sequence[int],
-                   limit: int) -> list[dict[str, Any]]:
+                   limit: int) -> list[ReadRow]:
     """Reads inside a request's scope: the plates, the window, the cameras (if named)."""
     query = select(reads).where(and_(reads.c.seen_at >= since, reads.c.seen_at < until))
     if plates:
@@ -392,24 +401,24 @@ def reads_in_scope(engine: Engine, *, plates: Sequence[str], since: datetime,
     if camera_ids:
         query = query.where(reads.c.camera_id.in_(list(camera_ids)))
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(query.order_by(reads.c.seen_at)
-                                              .limit(limit)).mappings().all()]
+        return [cast("ReadRow", dict(r)) for r in conn.execute(query.order_by(reads.c.seen_at)
+                                                               .limit(limit)).mappings().all()]
 
 
-def reads_by_ids(engine: Engine, read_ids: Sequence[int]) -> list[dict[str, Any]]:
+def reads_by_ids(engine: Engine, read_ids: Sequence[int]) -> list[PlacedRead]:
     """Reads with their camera and site names, oldest first."""
     query = (select(reads, cameras.c.name.label("camera"), sites.c.code.label("site"))
              .join(cameras, cameras.c.id == reads.c.camera_id)
              .join(sites, sites.c.id == reads.c.site_id)
              .where(reads.c.id.in_(list(read_ids))).order_by(reads.c.seen_at, reads.c.id))
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(query).mappings().all()]
+        return [cast("PlacedRead", dict(r)) for r in conn.execute(query).mappings().all()]
 
 
-def images_for_reads(engine: Engine, read_ids: Sequence[int]) -> list[dict[str, Any]]:
+def images_for_reads(engine: Engine, read_ids: Sequence[int]) -> list[ImageRow]:
     """Image rows (relative path, SHA-256) of these reads."""
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(select(read_images).where(
+        return [cast("ImageRow", dict(r)) for r in conn.execute(select(read_images).where(
             read_images.c.read_id.in_(list(read_ids))).order_by(read_images.c.id))
             .mappings().all()]
 
@@ -420,8 +429,8 @@ class _Place(NamedTuple):
     site_name: str
 
 
-def describe_reads(engine: Engine, rows: Sequence[dict[str, Any]], *,
-                   cameras_known: Sequence[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+def describe_reads(engine: Engine, rows: Sequence[ReadRow], *,
+                   cameras_known: Sequence[CameraChoice] | None = None) -> list[DescribedRead]:
     """Add ``camera_name``, ``site_code``, ``site_name`` and ``images`` (by kind) to reads.
 
     ``cameras_known`` (rows of ``camera_choices``) saves looking the cameras up again.
@@ -430,22 +439,23 @@ def describe_reads(engine: Engine, rows: Sequence[dict[str, Any]], *,
         return []
     camera_ids = sorted({int(r["camera_id"]) for r in rows})
     read_ids = [int(r["id"]) for r in rows]
-    places: dict[int, Any] = {}
+    places: dict[int, _Place] = {}
     if cameras_known is not None:
         places = {int(c["id"]): _Place(c["name"], c["code"], c["site_name"])
                   for c in cameras_known}
     with engine.connect() as conn:
         if not set(camera_ids) <= set(places):
-            places.update({int(c.id): c for c in conn.execute(
+            places.update({int(c.id): _Place(c.name, c.code, c.site_name) for c in conn.execute(
                 select(cameras.c.id, cameras.c.name, sites.c.code,
                        sites.c.name.label("site_name"))
                 .join(sites, sites.c.id == cameras.c.site_id)
                 .where(cameras.c.id.in_(camera_ids))).all()})
-        images: dict[int, dict[str, dict[str, Any]]] = {}
+        images: dict[int, dict[str, ImageRow]] = {}
         for image in conn.execute(select(read_images).where(
                 read_images.c.read_id.in_(read_ids))).mappings().all():
-            images.setdefault(int(image["read_id"]), {})[str(image["kind"])] = dict(image)
-    described = []
+            images.setdefault(int(image["read_id"]), {})[str(image["kind"])] = cast(
+                "ImageRow", dict(image))
+    described: list[DescribedRead] = []
     for row in rows:
         place = places.get(int(row["camera_id"]))
         described.append({
@@ -458,7 +468,7 @@ def describe_reads(engine: Engine, rows: Sequence[dict[str, Any]], *,
     return described
 
 
-def read_image(engine: Engine, read_uuid: str, kind: str) -> dict[str, Any] | None:
+def read_image(engine: Engine, read_uuid: str, kind: str) -> ImageOfRead | None:
     """A read's id and its ``kind`` image row (``path`` None when it has none), in one
     query; None when there is no such read. What a thumbnail needs, nothing more."""
     query = (select(reads.c.id, read_images.c.path)
@@ -467,7 +477,7 @@ def read_image(engine: Engine, read_uuid: str, kind: str) -> dict[str, Any] | No
              .where(reads.c.uuid == read_uuid))
     with engine.connect() as conn:
         row = conn.execute(query).mappings().first()
-    return dict(row) if row else None
+    return cast("ImageOfRead", dict(row)) if row else None
 
 
 def count_reads_and_hits(engine: Engine) -> tuple[int, int]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
 from controller.errors import NotFound, ValidationError
+from controller.store.records import CameraChoice, CameraRow, SiteRow
 from controller.store.schema import cameras, sites
 
 EARTH_RADIUS_M = 6_371_000.0
@@ -29,13 +30,13 @@ def create_site(engine: Engine, *, code: str, name: str, latitude: float | None 
         raise ValidationError("code", f"site '{code}' already exists") from None
 
 
-def get_site(engine: Engine, code: str) -> dict[str, Any]:
+def get_site(engine: Engine, code: str) -> SiteRow:
     """Return one site by code or raise NotFound."""
     with engine.connect() as conn:
         row = conn.execute(select(sites).where(sites.c.code == code)).mappings().first()
     if row is None:
         raise NotFound(f"no site '{code}'")
-    return dict(row)
+    return cast("SiteRow", dict(row))
 
 
 def create_camera(engine: Engine, site_id: int, values: Mapping[str, Any]) -> int:
@@ -66,7 +67,7 @@ def update_camera(engine: Engine, camera_id: int, values: Mapping[str, Any]) -> 
         raise NotFound(f"no camera with id {camera_id}")
 
 
-def get_camera(engine: Engine, camera_id: int) -> dict[str, Any]:
+def get_camera(engine: Engine, camera_id: int) -> CameraRow:
     """One camera with its site code; ``NotFound`` for an unknown id."""
     query = (select(cameras, sites.c.code.label("site_code"))
              .join(sites, sites.c.id == cameras.c.site_id).where(cameras.c.id == camera_id))
@@ -74,11 +75,11 @@ def get_camera(engine: Engine, camera_id: int) -> dict[str, Any]:
         row = conn.execute(query).mappings().first()
     if row is None:
         raise NotFound(f"no camera with id {camera_id}")
-    return dict(row)
+    return cast("CameraRow", dict(row))
 
 
 def list_cameras(engine: Engine, *, enabled_only: bool = False,
-                 site_codes: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+                 site_codes: tuple[str, ...] = ()) -> list[CameraRow]:
     """Return cameras with their site code, optionally only enabled or at given sites."""
     query = (select(cameras, sites.c.code.label("site_code"))
              .join(sites, sites.c.id == cameras.c.site_id).order_by(cameras.c.id))
@@ -87,7 +88,7 @@ def list_cameras(engine: Engine, *, enabled_only: bool = False,
     if site_codes:
         query = query.where(sites.c.code.in_(site_codes))
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(query).mappings().all()]
+        return [cast("CameraRow", dict(r)) for r in conn.execute(query).mappings().all()]
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -124,16 +125,16 @@ def set_cabinet(engine: Engine, code: str, cabinet: dict[str, Any] | None) -> No
         raise NotFound(f"no site '{code}'")
 
 
-def list_sites(engine: Engine, site_codes: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+def list_sites(engine: Engine, site_codes: tuple[str, ...] = ()) -> list[SiteRow]:
     """Sites (optionally only these codes), ordered by code."""
     query = select(sites).order_by(sites.c.code)
     if site_codes:
         query = query.where(sites.c.code.in_(site_codes))
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(query).mappings().all()]
+        return [cast("SiteRow", dict(r)) for r in conn.execute(query).mappings().all()]
 
 
-def camera_choices(engine: Engine) -> list[dict[str, Any]]:
+def camera_choices(engine: Engine) -> list[CameraChoice]:
     """Every camera with its site, for pickers (id, name, site code and name)."""
     with engine.connect() as conn:
         rows = conn.execute(
@@ -141,4 +142,4 @@ def camera_choices(engine: Engine) -> list[dict[str, Any]]:
                    sites.c.name.label("site_name"))
             .join(sites, sites.c.id == cameras.c.site_id)
             .order_by(sites.c.code, cameras.c.name)).mappings().all()
-    return [dict(r) for r in rows]
+    return [cast("CameraChoice", dict(r)) for r in rows]

@@ -1,0 +1,200 @@
+"""The rows the store hands up, typed: a read, a described read, a hit, a camera.
+
+Each is a ``TypedDict``, so at run time the rows stay the plain dicts templates,
+JSON and the tests see, while ``mypy --strict`` checks every field name the use
+cases and blueprints use. The keys are those of the select statements in
+``controller.store.reads``, ``.hits`` and ``.sites`` over the tables of
+``controller.store.schema.core``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, NotRequired, TypedDict
+
+
+class ReadRow(TypedDict):
+    """One row of ``reads`` (``select(reads)``)."""
+
+    id: int
+    uuid: str
+    plate: str
+    raw_text: str
+    confidence: float
+    char_confidences: list[float]
+    plate_state: str | None
+    camera_id: int
+    site_id: int
+    seen_at: datetime
+    direction: str | None
+    box: list[int] | None
+    latitude: float | None
+    longitude: float | None
+    created_at: datetime
+
+
+class PlacedRead(ReadRow):
+    """A read with its camera's name and its site's code (``reads_by_ids``)."""
+
+    camera: str
+    site: str
+
+
+class ImageRow(TypedDict):
+    """One row of ``read_images``: an image of a read, path relative to the data directory."""
+
+    id: int
+    read_id: int
+    kind: str
+    path: str
+    sha256: str
+    width: int
+    height: int
+
+
+class ImageOfRead(TypedDict):
+    """A read's id and the path of one of its images, None without one (``read_image``)."""
+
+    id: int
+    path: str | None
+
+
+class DescribedRead(ReadRow):
+    """A read with what ``describe_reads`` adds: its camera, site and images by kind."""
+
+    camera_name: str
+    site_code: str
+    site_name: str
+    images: dict[str, ImageRow]
+
+
+class HitEntry(TypedDict):
+    """The hotlist entry as a hit matched it (``hits.entry``, see ``HitRecord.entry``).
+
+    The particulars are there when the entry had them (a hit raised without the
+    entry's details has only the first four keys).
+    """
+
+    list: str | None
+    plate: str | None
+    match: str | None
+    vote_margin: float | None
+    category: NotRequired[str | None]
+    reason: NotRequired[str | None]
+    ncic_number: NotRequired[str | None]
+    ori: NotRequired[str | None]
+    plate_state: NotRequired[str | None]
+    alert_note: NotRequired[str | None]
+    expires_at: NotRequired[str | None]
+
+
+class HitRow(TypedDict):
+    """A hit with its read, camera and site (``store.hits.HIT_COLUMNS``)."""
+
+    uuid: str
+    created_at: datetime
+    entry: HitEntry
+    verification: str
+    verified_by: str | None
+    verified_at: datetime | None
+    verification_note: str | None
+    read_uuid: str
+    plate: str
+    raw_text: str
+    confidence: float
+    seen_at: datetime
+    direction: str | None
+    box: list[int] | None
+    latitude: float | None
+    longitude: float | None
+    plate_state: str | None
+    camera_id: int
+    camera: str
+    site: str
+    site_name: str
+
+
+class DueDelivery(HitRow):
+    """A pending delivery of a hit to a sink, with the hit (``due_deliveries``)."""
+
+    delivery_id: int
+    sink: str
+    idempotency_key: str
+    attempts: int
+
+
+class StoredHit(TypedDict):
+    """One row of ``hits`` (``hits_for_reads``)."""
+
+    id: int
+    uuid: str
+    read_id: int
+    hotlist_entry_id: int | None
+    entry: HitEntry
+    created_at: datetime
+    verification: str
+    verified_by: str | None
+    verified_at: datetime | None
+    verification_note: str | None
+
+
+class SiteRow(TypedDict):
+    """One row of ``sites``; ``cabinet`` is the Modbus connection and point map, if any."""
+
+    id: int
+    code: str
+    name: str
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+    cabinet: dict[str, Any] | None
+    created_at: datetime
+
+
+class CameraRow(TypedDict):
+    """One row of ``cameras`` with its site's code (``get_camera``, ``list_cameras``)."""
+
+    id: int
+    site_id: int
+    name: str
+    host: str
+    port: int
+    username: str | None
+    secret: str | None
+    xaddr: str | None
+    stream_uri: str | None
+    snapshot_uri: str | None
+    profile_token: str | None
+    manufacturer: str | None
+    model: str | None
+    firmware: str | None
+    serial: str | None
+    latitude: float | None
+    longitude: float | None
+    heading: str | None
+    enabled: bool
+    created_at: datetime
+    updated_at: datetime
+    site_code: str
+
+
+class CameraStatus(CameraRow):
+    """A camera with its health (``controller.operations.fleet``): the stored health row,
+    its newest read's time, its state (``disabled`` or the health state, ``unknown``
+    without one) and whether the health is stale."""
+
+    health: dict[str, Any] | None
+    last_read: datetime | None
+    state: str
+    stale: bool
+
+
+class CameraChoice(TypedDict):
+    """A camera as pickers show it (``camera_choices``): id, name, state, site code and name."""
+
+    id: int
+    name: str
+    enabled: bool
+    code: str
+    site_name: str
+
