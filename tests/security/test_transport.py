@@ -6,8 +6,6 @@ Each test runs the real web server on loopback and speaks to it with httpx.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import ipaddress
 import re
 import ssl
 from collections.abc import Iterator
@@ -18,10 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from argon2 import PasswordHasher
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from certs import self_signed
 from sqlalchemy import Engine
 
 from controller.accounts import sessions, users
@@ -94,29 +89,9 @@ def test_forwarded_headers_from_anyone_else_are_ignored(settings: Settings,
     assert _last_failed_login_address(engine) == "127.0.0.1"
 
 
-def _self_signed(directory: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=1))
-            .not_valid_after(now + dt.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
-    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_file, key_file
-
-
 def test_https_served_directly_with_hsts_and_secure_cookies(settings: Settings, engine: Engine,
                                                             tmp_path: Path) -> None:
-    cert, key = _self_signed(tmp_path)
+    cert, key = self_signed(tmp_path)
     trust = ssl.create_default_context(cafile=str(cert))
     with serving(settings, engine, tls_certificate=cert, tls_key=key) as (base, _):
         assert base.startswith("https://")
