@@ -36,7 +36,7 @@ bp = Blueprint("auth", __name__)
 PENDING_MINUTES = 5
 
 
-def _pending_user() -> dict[str, Any] | None:
+def _pending_user() -> sessions.UserRow | None:
     pending = session.get("pending")
     if not isinstance(pending, dict):
         return None
@@ -47,7 +47,7 @@ def _pending_user() -> dict[str, Any] | None:
     return self_service.signing_in(engine(), int(pending["uid"]))
 
 
-def _finish_login(user: dict[str, Any]) -> BaseResponse:
+def _finish_login(user: sessions.UserRow) -> BaseResponse:
     target = safe_next(session.get("pending", {}).get("next"))
     token = sessions.open_session(engine(), user, client_addr())
     # A fresh cookie after login: nothing from the anonymous session carries over.
@@ -89,7 +89,7 @@ def login() -> ResponseReturnValue:
     return redirect(url_for("auth.enrol" if step == "enrol" else "auth.totp"))
 
 
-def _code_step(user: dict[str, Any], template: str, **context: Any) -> ResponseReturnValue:
+def _code_step(user: sessions.UserRow, template: str, **context: Any) -> ResponseReturnValue:
     """Show a second-factor page, or check its posted code and finish the login."""
     if request.method != "POST":
         return render_template(template, user=user, **context)

@@ -7,7 +7,6 @@ themselves are audited by ``controller.accounts.users``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -19,6 +18,7 @@ from controller.store import Engine
 from controller.store import accounts as account_repo
 from controller.store import audit as audit_repo
 from controller.store import users as user_repo
+from controller.store.records import UserRow
 from controller.validation import required_day
 
 PERMISSION = "users.manage"
@@ -55,14 +55,14 @@ def account(engine: Engine, rules: SecuritySettings, caller: Caller,
             username: str) -> dict[str, Any]:
     """One account: the user, training records and state, their latest audit entries."""
     authorize(engine, caller, PERMISSION, "user.view", data={"username": username})
-    user = dict(user_repo.get(engine, username))
+    user = user_repo.get(engine, username).copy()
     records = account_repo.list_training(engine, int(user["id"]))
     state = training_state(rules, records[0]["completed_on"] if records else None)
     return {"user": user, "records": records, "state": state,
             "events": audit_repo.search(engine, actor=username, limit=15)}
 
 
-def _target(engine: Engine, caller: Caller, action: str, username: str) -> Mapping[str, Any]:
+def _target(engine: Engine, caller: Caller, action: str, username: str) -> UserRow:
     authorize(engine, caller, PERMISSION, action, data={"username": username})
     return user_repo.get(engine, username)  # NotFound before any field is checked
 

@@ -8,12 +8,12 @@ an untrained user sees what is missing). The sign-in steps themselves live in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from controller.accounts import Caller, authorize, users
 from controller.errors import NotFound, ValidationError
 from controller.store import Engine
 from controller.store import accounts as account_repo
+from controller.store.records import PolicyVersion, TrainingRecord, UserRow
 
 PERMISSION = "account"
 PDF = "application/pdf"
@@ -23,12 +23,12 @@ PDF = "application/pdf"
 class PolicyToRead:
     """The current policy version, its text (empty for a PDF) and whether it is acknowledged."""
 
-    current: dict[str, Any] | None
+    current: PolicyVersion | None
     text: str
     done: bool
 
 
-def signing_in(engine: Engine, user_id: int) -> dict[str, Any] | None:
+def signing_in(engine: Engine, user_id: int) -> UserRow | None:
     """The user between password and second factor, or None if the account is gone."""
     try:
         return account_repo.get_user_by_id(engine, user_id)
@@ -59,7 +59,7 @@ def acknowledge_policy(engine: Engine, caller: Caller, policy_id: str) -> None:
                              policy_id=wanted, client_addr=caller.client_addr)
 
 
-def own_training(engine: Engine, caller: Caller) -> list[dict[str, Any]]:
+def own_training(engine: Engine, caller: Caller) -> list[TrainingRecord]:
     """The caller's training records, newest first."""
     authorize(engine, caller, PERMISSION, "training.own")
     if caller.user_id is None:

@@ -26,6 +26,14 @@ from controller.settings import SecuritySettings
 from controller.store import Engine
 from controller.store import accounts as repo
 from controller.store import users as user_repo
+from controller.store.records import UserRow
+
+# UserRow is re-exported: the web names the user it signs in without importing the store.
+__all__ = ["ALL_SOURCES", "NO_SOURCE", "SOURCE_LIMIT", "TOTP_DIGITS", "UNKNOWN_NAME_LIMIT",
+           "LoginRefused", "UserRow", "begin_enrolment", "change_password", "check_password",
+           "check_totp", "logout", "missing_for_access", "open_session", "provisioning_uri",
+           "report_compromised", "resume_session", "second_factor", "session_id",
+           "totp_secret"]
 
 TOTP_DIGITS = 6
 # Longest unknown username kept in the audit log (the actor column's width).
@@ -67,7 +75,7 @@ def _locked_message(rules: SecuritySettings, until: datetime) -> str:
 
 
 def check_password(engine: Engine, rules: SecuritySettings, username: str, password: str,
-                   *, client_addr: str | None, now: datetime | None = None) -> dict[str, Any]:
+                   *, client_addr: str | None, now: datetime | None = None) -> UserRow:
     """First login step: return the user if the password is right and the account usable.
 
     Failures are counted per typed name and client address: ``rules.lockout_attempts``
@@ -84,7 +92,7 @@ def check_password(engine: Engine, rules: SecuritySettings, username: str, passw
     user = None
     if known:  # a name no account can have (too long, NUL bytes...) is not looked up
         with contextlib.suppress(NotFound):
-            user = dict(user_repo.get(engine, username))
+            user = user_repo.get(engine, username).copy()
     right = users.verify_password(user["password_hash"] if user else _dummy_hash(), password)
     locked = repo.throttle_lock(engine, name, (_source(client_addr), ALL_SOURCES), when)
     if locked is not None:
@@ -107,16 +115,16 @@ def check_password(engine: Engine, rules: SecuritySettings, username: str, passw
     return user
 
 
-def _clear_failures(engine: Engine, user: dict[str, Any], client_addr: str | None) -> None:
+def _clear_failures(engine: Engine, user: UserRow, client_addr: str | None) -> None:
     """A whole login succeeded: this address's count and the account-wide count restart."""
     repo.throttle_clear(engine, str(user["username"]), (_source(client_addr), ALL_SOURCES))
     if user["failed_logins"] or user["locked_until"] is not None:
         repo.set_failed_logins(engine, int(user["id"]), 0, None)
-        user.update(failed_logins=0, locked_until=None)
+        user.update({"failed_logins": 0, "locked_until": None})
 
 
 def _count_failure(engine: Engine, rules: SecuritySettings, name: str, *,
-                   user: dict[str, Any] | None, client_addr: str | None, when: datetime,
+                   user: UserRow | None, client_addr: str | None, when: datetime,
                    action: str = "login.failed", reason: str = "wrong password",
                    **data: Any) -> None:
     """Count one failure for this address and for the account; lock at either limit."""
@@ -138,7 +146,7 @@ def _count_failure(engine: Engine, rules: SecuritySettings, name: str, *,
                    locked_until=lock.isoformat(), attempts=attempts)
 
 
-def second_factor(user: dict[str, Any]) -> str | None:
+def second_factor(user: UserRow) -> str | None:
     """Say what the second step is: ``"enrol"``, ``"verify"`` or None (exempted)."""
     if user["totp_exempt"]:
         return None
@@ -146,7 +154,7 @@ def second_factor(user: dict[str, Any]) -> str | None:
     return "verify" if user["totp_enrolled"] and has_secret else "enrol"
 
 
-def totp_secret(engine: Engine, user: dict[str, Any]) -> str | None:
+def totp_secret(engine: Engine, user: UserRow) -> str | None:
     """The user's TOTP secret in clear (it is stored sealed with the instance key)."""
     if user["totp_sealed"]:
         return unseal_totp(instance_secret_for(engine), str(user["totp_sealed"]))
@@ -154,7 +162,7 @@ def totp_secret(engine: Engine, user: dict[str, Any]) -> str | None:
     return str(user["totp_secret"]) if user["totp_secret"] else None
 
 
-def begin_enrolment(engine: Engine, user: dict[str, Any]) -> str:
+def begin_enrolment(engine: Engine, user: UserRow) -> str:
     """Give the user a fresh TOTP secret (kept, sealed, until the first code proves it)."""
     if user["totp_enrolled"]:
         raise ValidationError("totp", "the second factor is already enrolled")
@@ -183,7 +191,7 @@ def _matching_step(secret: str, code: str, when: datetime) -> int | None:
 
 def check_totp(engine: Engine, user_id: int, code: str, client_addr: str | None,
                now: datetime | None = None, *,
-               rules: SecuritySettings | None = None) -> dict[str, Any]:
+               rules: SecuritySettings | None = None) -> UserRow:
     """Second login step: accept a current, never-used code; finish enrolment if pending.
 
     A wrong or reused code is a failed login: it counts toward the lockout like
@@ -225,7 +233,7 @@ def session_id(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
-def open_session(engine: Engine, user: dict[str, Any], client_addr: str | None,
+def open_session(engine: Engine, user: UserRow, client_addr: str | None,
                  now: datetime | None = None) -> str:
     """Open the user's one session (ending any other) and return its token."""
     token = secrets.token_urlsafe(32)
@@ -242,7 +250,7 @@ def open_session(engine: Engine, user: dict[str, Any], client_addr: str | None,
 
 def resume_session(engine: Engine, rules: SecuritySettings, token: str,
                    client_addr: str | None, now: datetime | None = None
-                   ) -> tuple[dict[str, Any] | None, str]:
+                   ) -> tuple[UserRow | None, str]:
     """Return ``(user, "")`` for a live session, else ``(None, why it is not)``.
 
     A session idle for ``rules.idle_timeout_minutes`` is locked (ended, audited).
@@ -275,7 +283,7 @@ def logout(engine: Engine, token: str, username: str, client_addr: str | None) -
         _event(engine, username, "logout", client_addr)
 
 
-def change_password(engine: Engine, rules: SecuritySettings, user: dict[str, Any],
+def change_password(engine: Engine, rules: SecuritySettings, user: UserRow,
                     current: str, new: str, *, client_addr: str | None) -> None:
     """Change one's own password after proving the current one (history rules apply)."""
     username = str(user["username"])
@@ -287,7 +295,7 @@ def change_password(engine: Engine, rules: SecuritySettings, user: dict[str, Any
                          client_addr=client_addr)
 
 
-def report_compromised(engine: Engine, user: dict[str, Any], client_addr: str | None) -> int:
+def report_compromised(engine: Engine, user: UserRow, client_addr: str | None) -> int:
     """The user believes the password is known to someone (462.5.2(2)).
 
     Forces a password change, ends every session of the user and alerts the
@@ -301,7 +309,7 @@ def report_compromised(engine: Engine, user: dict[str, Any], client_addr: str | 
     return ended
 
 
-def missing_for_access(engine: Engine, rules: SecuritySettings, user: dict[str, Any],
+def missing_for_access(engine: Engine, rules: SecuritySettings, user: UserRow,
                        now: datetime | None = None) -> list[Missing]:
     """What keeps the user from data and control routes (empty when nothing does)."""
     when = _now(now)

@@ -23,6 +23,7 @@ from controller.store import audit as audit_repo
 from controller.store import regions as region_repo
 from controller.store import retention as retention_repo
 from controller.store import sites as site_repo
+from controller.store.records import PolicySummary
 from controller.validation import parse_time, required_day, whole_number
 
 PERMISSION = "compliance.manage"
@@ -135,7 +136,7 @@ def lift_mask(engine: Engine, caller: Caller, *, region_id: str, court_order: st
 
 # --- policy publication (462.9) -----------------------------------------------------------
 
-def policy_versions(engine: Engine, caller: Caller) -> list[dict[str, Any]]:
+def policy_versions(engine: Engine, caller: Caller) -> list[PolicySummary]:
     """Every published policy version, newest first."""
     authorize(engine, caller, PERMISSION, "policy.view")
     return account_repo.policy_history(engine)

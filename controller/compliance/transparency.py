@@ -21,6 +21,7 @@ from controller.store import Engine
 from controller.store import accounts as account_repo
 from controller.store import program as program_repo
 from controller.store import sharing as sharing_repo
+from controller.store.records import PolicyVersion
 
 MARKDOWN = "text/markdown; charset=utf-8"
 PDF = "application/pdf"
@@ -74,7 +75,7 @@ def publish_document(engine: Engine, *, version: str, title: str, adopted_on: da
     return policy_id
 
 
-def policy_document(engine: Engine, version_id: int) -> dict[str, Any]:
+def policy_document(engine: Engine, version_id: int) -> PolicyVersion:
     """A published version with its content; unknown ids are a ValidationError."""
     try:
         return account_repo.policy_document(engine, version_id)
@@ -103,7 +104,7 @@ def transparency(engine: Engine, settings: Settings,
     }
 
 
-def published_policy(engine: Engine, version_id: str) -> dict[str, Any]:
+def published_policy(engine: Engine, version_id: str) -> PolicyVersion:
     """A published version as the public asks for it (no login: 462.9); NotFound if none."""
     try:
         return account_repo.policy_document(engine, int(version_id))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine, case, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -11,6 +11,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from controller.errors import Conflict, NotFound
+from controller.store.records import (
+    PolicySummary,
+    PolicyVersion,
+    SessionState,
+    TrainingRecord,
+    UserRow,
+)
 from controller.store.schema import (
     login_throttle,
     policy_acknowledgements,
@@ -24,13 +31,13 @@ from controller.store.schema import (
 THROTTLE_MEMORY = timedelta(days=1)
 
 
-def get_user_by_id(engine: Engine, user_id: int) -> dict[str, Any]:
+def get_user_by_id(engine: Engine, user_id: int) -> UserRow:
     """Return one user by id or raise NotFound."""
     with engine.connect() as conn:
         row = conn.execute(select(users).where(users.c.id == user_id)).mappings().first()
     if row is None:
         raise NotFound(f"no user with id {user_id}")
-    return dict(row)
+    return cast("UserRow", dict(row))
 
 
 def set_failed_logins(engine: Engine, user_id: int, failed: int,
@@ -172,7 +179,7 @@ def start_session(engine: Engine, session_id: str, user_id: int, now: datetime,
 
 
 def session_and_user(engine: Engine, session_id: str
-                     ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+                     ) -> tuple[SessionState, UserRow] | None:
     """Return a session row and its user's row in one query, or None."""
     with engine.connect() as conn:
         row = conn.execute(
@@ -184,7 +191,7 @@ def session_and_user(engine: Engine, session_id: str
         return None
     data = dict(row)
     session = {k: data.pop(k) for k in ("ended_at", "end_reason", "last_seen_at")}
-    return session, data
+    return cast("SessionState", session), cast("UserRow", data)
 
 
 def touch_session(engine: Engine, session_id: str, now: datetime) -> None:
@@ -226,14 +233,14 @@ def add_training(engine: Engine, *, user_id: int, course: str, completed_on: dat
         ).scalar_one())
 
 
-def list_training(engine: Engine, user_id: int) -> list[dict[str, Any]]:
+def list_training(engine: Engine, user_id: int) -> list[TrainingRecord]:
     """Return a user's training records, newest completion first."""
     with engine.connect() as conn:
         rows = conn.execute(select(training_records)
                             .where(training_records.c.user_id == user_id)
                             .order_by(training_records.c.completed_on.desc(),
                                       training_records.c.id.desc())).mappings().all()
-    return [dict(r) for r in rows]
+    return [cast("TrainingRecord", dict(r)) for r in rows]
 
 
 def latest_training_by_user(engine: Engine) -> dict[int, date]:
@@ -259,13 +266,13 @@ def publish_policy(engine: Engine, *, version: str, title: str, adopted_on: date
         raise Conflict(f"policy version '{version}' is already published") from None
 
 
-def current_policy(engine: Engine) -> dict[str, Any] | None:
+def current_policy(engine: Engine) -> PolicyVersion | None:
     """Return the newest policy version (by adoption, then publication), or None."""
     with engine.connect() as conn:
         row = conn.execute(select(policy_versions).order_by(
             policy_versions.c.adopted_on.desc(), policy_versions.c.published_at.desc(),
             policy_versions.c.id.desc()).limit(1)).mappings().first()
-    return dict(row) if row else None
+    return cast("PolicyVersion", dict(row)) if row else None
 
 
 def acknowledged(engine: Engine, user_id: int, policy_id: int) -> bool:
@@ -298,20 +305,20 @@ def user_roles_and_training(engine: Engine) -> dict[str, tuple[str, list[Any]]]:
     return {str(p.username): (str(p.role), dates.get(int(p.id), [])) for p in people}
 
 
-def policy_history(engine: Engine) -> list[dict[str, Any]]:
+def policy_history(engine: Engine) -> list[PolicySummary]:
     """Every published policy version without its content, newest adoption first."""
     columns = [c for c in policy_versions.c if c.name != "content"]
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(select(*columns).order_by(
+        return [cast("PolicySummary", dict(r)) for r in conn.execute(select(*columns).order_by(
             policy_versions.c.adopted_on.desc(), policy_versions.c.published_at.desc(),
             policy_versions.c.id.desc())).mappings().all()]
 
 
-def policy_document(engine: Engine, version_id: int) -> dict[str, Any]:
+def policy_document(engine: Engine, version_id: int) -> PolicyVersion:
     """One policy version with its content (NotFound if there is none)."""
     with engine.connect() as conn:
         row = conn.execute(select(policy_versions).where(
             policy_versions.c.id == version_id)).mappings().first()
     if row is None:
         raise NotFound(f"no policy version {version_id}")
-    return dict(row)
+    return cast("PolicyVersion", dict(row))

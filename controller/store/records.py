@@ -9,7 +9,7 @@ cases and blueprints use. The keys are those of the select statements in
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NotRequired, TypedDict
 
 
@@ -198,3 +198,64 @@ class CameraChoice(TypedDict):
     code: str
     site_name: str
 
+
+
+class UserRow(TypedDict):
+    """One row of ``users`` (``store.users.get``, ``list_all``, ``accounts.get_user_by_id``)."""
+
+    id: int
+    username: str
+    full_name: str
+    role: str
+    password_hash: str
+    password_changed_at: datetime
+    must_change_password: bool
+    totp_secret: str | None
+    totp_sealed: str | None
+    totp_enrolled: bool
+    totp_exempt: bool
+    totp_last_step: int | None
+    failed_logins: int
+    locked_until: datetime | None
+    disabled: bool
+    created_at: datetime
+    created_by: str
+
+
+class SessionState(TypedDict):
+    """What ``session_and_user`` reads of a ``user_sessions`` row beside its user."""
+
+    ended_at: datetime | None
+    end_reason: str | None
+    last_seen_at: datetime
+
+
+class TrainingRecord(TypedDict):
+    """One row of ``training_records`` (``list_training``)."""
+
+    id: int
+    user_id: int
+    course: str
+    completed_on: date
+    trainer: str
+    recorded_by: str
+    recorded_at: datetime
+
+
+class PolicySummary(TypedDict):
+    """A row of ``policy_versions`` without its content (``policy_history``)."""
+
+    id: int
+    version: str
+    title: str
+    adopted_on: date
+    content_type: str
+    sha256: str
+    published_by: str
+    published_at: datetime
+
+
+class PolicyVersion(PolicySummary):
+    """One whole row of ``policy_versions`` (``current_policy``, ``policy_document``)."""
+
+    content: bytes

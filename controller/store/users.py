@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import cast
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
 from controller.errors import NotFound, ValidationError
+from controller.store.records import UserRow
 from controller.store.schema import password_history, users
 
 
@@ -33,20 +33,20 @@ def create(engine: Engine, *, username: str, role: str, password_hash: str, full
     return int(user_id)
 
 
-def get(engine: Engine, username: str) -> Mapping[str, Any]:
+def get(engine: Engine, username: str) -> UserRow:
     """Return one user by name or raise NotFound."""
     with engine.connect() as conn:
         row = conn.execute(select(users).where(users.c.username == username)).mappings().first()
     if row is None:
         raise NotFound(f"no user named '{username}'")
-    return dict(row)
+    return cast("UserRow", dict(row))
 
 
-def list_all(engine: Engine) -> list[Mapping[str, Any]]:
+def list_all(engine: Engine) -> list[UserRow]:
     """Return every user, ordered by name."""
     with engine.connect() as conn:
         rows = conn.execute(select(users).order_by(users.c.username)).mappings().all()
-    return [dict(r) for r in rows]
+    return [cast("UserRow", dict(r)) for r in rows]
 
 
 def set_disabled(engine: Engine, username: str, disabled: bool) -> bool:
