@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any
 
 from controller import audit
 from controller.bridge import ChangeNotice
 from controller.errors import NotFound, ValidationError
 from controller.store import Engine
 from controller.store import regions as region_repo
+from controller.store.records import SuspensionRow
 from controller.validation import required_text
 
 log = logging.getLogger("sightline.court_orders")
@@ -65,7 +65,7 @@ def lift_mask(engine: Engine, *, region_id: int, court_order: str, court: str,
 
 
 def restore_due(engine: Engine, *, notify: ChangeNotice, now: datetime | None = None,
-                actor: str = SCHEDULER_ACTOR) -> list[dict[str, Any]]:
+                actor: str = SCHEDULER_ACTOR) -> list[SuspensionRow]:
     """Mark every lift whose order has expired as restored; audit each; return them.
 
     ``notify`` is told "cameras" when any mask came back (see ``lift_mask``).
@@ -87,6 +87,6 @@ def restore_due(engine: Engine, *, notify: ChangeNotice, now: datetime | None = 
     return restored
 
 
-def active_lifts(engine: Engine) -> list[dict[str, Any]]:
+def active_lifts(engine: Engine) -> list[SuspensionRow]:
     """Masks currently lifted under a court order."""
     return region_repo.suspensions(engine, active_only=True)

@@ -29,6 +29,7 @@ from controller.settings import Settings
 from controller.store import Engine
 from controller.store import regions as region_repo
 from controller.store import sites as site_repo
+from controller.store.records import PlainRegion
 from controller.store.regions import masks_from_rows
 from controller.store.schema import REGION_KINDS
 
@@ -91,7 +92,7 @@ def validate_regions(payload: Any) -> list[dict[str, Any]]:
 
 
 def save_regions(engine: Engine, camera_id: int, payload: Any, *, actor: str,
-                 client_addr: str | None) -> list[dict[str, Any]]:
+                 client_addr: str | None) -> list[PlainRegion]:
     """Replace a camera's masks and zones; audit before and after (refusals too)."""
     site_repo.get_camera(engine, camera_id)
     try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from controller.accounts import Caller, authorize, record
 from controller.bridge import Bridge
@@ -24,7 +24,7 @@ from controller.store import Engine
 from controller.store import health as health_repo
 from controller.store import regions as region_repo
 from controller.store import sites as site_repo
-from controller.store.records import CameraRow, CameraStatus
+from controller.store.records import CameraRow, CameraStatus, PlainRegion, RegionRow
 
 VIEW = "cameras.view"
 MANAGE = "cameras.manage"
@@ -75,7 +75,7 @@ def sites(engine: Engine, caller: Caller) -> list[dict[str, Any]]:
 class CameraDetail(CameraStatus):
     """A camera with its health and its masks and zones (rows of ``camera_regions``)."""
 
-    regions: list[dict[str, Any]]
+    regions: list[RegionRow]
 
 
 def camera(engine: Engine, caller: Caller, camera_id: int) -> CameraDetail:
@@ -86,12 +86,13 @@ def camera(engine: Engine, caller: Caller, camera_id: int) -> CameraDetail:
 
 
 def regions(engine: Engine, caller: Caller, camera_id: int) -> tuple[CameraRow,
-                                                                      list[dict[str, Any]]]:
+                                                                      list[PlainRegion]]:
     """A camera and its regions (id, kind, name, polygon) for the editor (``cameras.manage``)."""
     authorize(engine, caller, MANAGE, "camera.regions", data={"camera_id": camera_id})
     found = site_repo.get_camera(engine, camera_id)
     rows = region_repo.list_regions(engine, camera_id)
-    return found, [{k: r[k] for k in ("id", "kind", "name", "polygon")} for r in rows]
+    return found, [cast("PlainRegion", {k: r[k] for k in ("id", "kind", "name", "polygon")})
+                   for r in rows]
 
 
 def create_site(engine: Engine, caller: Caller, form: Mapping[str, str]) -> str:
@@ -149,7 +150,7 @@ def edit(engine: Engine, caller: Caller, camera_id: int, form: Mapping[str, str]
 
 
 def save_regions(engine: Engine, caller: Caller, camera_id: int,
-                 payload: Any) -> list[dict[str, Any]]:
+                 payload: Any) -> list[PlainRegion]:
     """Replace a camera's masks and zones (``cameras.manage``); audited before and after."""
     authorize(engine, caller, MANAGE, "camera.regions", data={"camera_id": camera_id})
     if not isinstance(payload, dict) or "regions" not in payload:

@@ -259,3 +259,57 @@ class PolicyVersion(PolicySummary):
     """One whole row of ``policy_versions`` (``current_policy``, ``policy_document``)."""
 
     content: bytes
+
+
+class RegionRow(TypedDict):
+    """One row of ``camera_regions``: a privacy mask or recognition zone (``list_regions``)."""
+
+    id: int
+    camera_id: int
+    kind: str
+    name: str
+    polygon: list[list[float]]
+    created_at: datetime
+    updated_at: datetime
+
+
+class PlainRegion(TypedDict):
+    """A region as ``replace_regions`` reports it before and after (``REGION_FIELDS``)."""
+
+    id: int
+    kind: str
+    name: str
+    polygon: list[list[float]]
+
+
+class PlacedRegion(RegionRow):
+    """A region with its camera's name (``get_region``)."""
+
+    camera: str
+
+
+class MaskSuspensionRow(TypedDict):
+    """One row of ``mask_suspensions``: a court-order lift of a privacy mask."""
+
+    id: int
+    region_id: int
+    court_order: str
+    court: str
+    lifted_by: str
+    lifted_at: datetime
+    expires_at: datetime
+    restored_at: datetime | None
+
+
+class RegionWithLift(RegionRow):
+    """A region with its latest unrestored court-order lift, None without one (``with_lifts``)."""
+
+    suspension: MaskSuspensionRow | None
+
+
+class SuspensionRow(MaskSuspensionRow):
+    """A lift with its mask's name, camera id and camera's name (``suspensions``)."""
+
+    mask: str
+    camera_id: int
+    camera: str

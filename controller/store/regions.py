@@ -4,32 +4,40 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine, delete, select, update
 
 from cameras.masking import CameraMasks, CourtOrderSuspension, PrivacyMask, RecognitionZone
 from controller.errors import ValidationError
+from controller.store.records import (
+    MaskSuspensionRow,
+    PlacedRegion,
+    PlainRegion,
+    RegionRow,
+    RegionWithLift,
+    SuspensionRow,
+)
 from controller.store.rows import one
 from controller.store.schema import camera_regions, cameras, mask_suspensions
 
 REGION_FIELDS = ("id", "kind", "name", "polygon")
 
 
-def list_regions(engine: Engine, camera_id: int) -> list[dict[str, Any]]:
+def list_regions(engine: Engine, camera_id: int) -> list[RegionRow]:
     """A camera's masks and zones, in creation order."""
     with engine.connect() as conn:
         rows = conn.execute(select(camera_regions).where(camera_regions.c.camera_id == camera_id)
                             .order_by(camera_regions.c.id)).mappings().all()
-    return [dict(r) for r in rows]
+    return [cast("RegionRow", dict(r)) for r in rows]
 
 
-def _plain(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{k: r[k] for k in REGION_FIELDS} for r in rows]
+def _plain(rows: Sequence[dict[str, Any]]) -> list[PlainRegion]:
+    return [cast("PlainRegion", {k: r[k] for k in REGION_FIELDS}) for r in rows]
 
 
 def replace_regions(engine: Engine, camera_id: int, wanted: Sequence[dict[str, Any]]
-                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+                    ) -> tuple[list[PlainRegion], list[PlainRegion]]:
     """Make the camera's regions exactly ``wanted``; return (before, after).
 
     A region with an ``id`` is updated in place (so a court-order lift recorded
@@ -65,10 +73,10 @@ def replace_regions(engine: Engine, camera_id: int, wanted: Sequence[dict[str, A
     return _plain(before), _plain(after)
 
 
-def with_lifts(engine: Engine, camera_ids: list[int]) -> list[dict[str, Any]]:
+def with_lifts(engine: Engine, camera_ids: list[int]) -> list[RegionWithLift]:
     """Masks and zones of the cameras, each with its latest unrestored court-order lift."""
     with engine.connect() as conn:
-        rows = [dict(r) for r in conn.execute(
+        rows = [cast("RegionWithLift", dict(r)) for r in conn.execute(
             select(camera_regions).where(camera_regions.c.camera_id.in_(camera_ids))
             .order_by(camera_regions.c.id)).mappings().all()]
         lifts = conn.execute(
@@ -76,7 +84,7 @@ def with_lifts(engine: Engine, camera_ids: list[int]) -> list[dict[str, Any]]:
                 mask_suspensions.c.region_id.in_([r["id"] for r in rows]),
                 mask_suspensions.c.restored_at.is_(None))
             .order_by(mask_suspensions.c.id)).mappings().all()
-    latest = {lift["region_id"]: dict(lift) for lift in lifts}
+    latest = {lift["region_id"]: cast("MaskSuspensionRow", dict(lift)) for lift in lifts}
     for row in rows:
         row["suspension"] = latest.get(row["id"])
     return rows
@@ -92,7 +100,7 @@ def add_region(engine: Engine, camera_id: int, kind: str, name: str,
             updated_at=now).returning(camera_regions.c.id)).scalar_one())
 
 
-def masks_from_rows(camera: str, rows: list[dict[str, Any]]) -> CameraMasks:
+def masks_from_rows(camera: str, rows: Sequence[RegionWithLift]) -> CameraMasks:
     """Turn stored regions (with any court-order lift) into the masker's configuration."""
     masks, zones = [], []
     for row in rows:
@@ -107,12 +115,12 @@ def masks_from_rows(camera: str, rows: list[dict[str, Any]]) -> CameraMasks:
     return CameraMasks(camera, tuple(masks), tuple(zones))
 
 
-def get_region(engine: Engine, region_id: int) -> dict[str, Any]:
+def get_region(engine: Engine, region_id: int) -> PlacedRegion:
     """A privacy mask or zone with its camera's name (NotFound if there is none)."""
     query = (select(camera_regions, cameras.c.name.label("camera"))
              .join(cameras, cameras.c.id == camera_regions.c.camera_id)
              .where(camera_regions.c.id == region_id))
-    return one(engine, query, f"no mask {region_id}")
+    return cast("PlacedRegion", one(engine, query, f"no mask {region_id}"))
 
 
 def add_suspension(engine: Engine, *, region_id: int, court_order: str, court: str,
@@ -125,7 +133,7 @@ def add_suspension(engine: Engine, *, region_id: int, court_order: str, court: s
 
 
 def suspensions(engine: Engine, *, active_only: bool = False,
-                limit: int = 200) -> list[dict[str, Any]]:
+                limit: int = 200) -> list[SuspensionRow]:
     """Court-order lifts, newest first, with the mask's and camera's names."""
     query = (select(mask_suspensions, camera_regions.c.name.label("mask"),
                     camera_regions.c.camera_id, cameras.c.name.label("camera"))
@@ -135,10 +143,10 @@ def suspensions(engine: Engine, *, active_only: bool = False,
     if active_only:
         query = query.where(mask_suspensions.c.restored_at.is_(None))
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(query).mappings().all()]
+        return [cast("SuspensionRow", dict(r)) for r in conn.execute(query).mappings().all()]
 
 
-def due_restorations(engine: Engine, now: datetime) -> list[dict[str, Any]]:
+def due_restorations(engine: Engine, now: datetime) -> list[SuspensionRow]:
     """Lifts whose order has expired and whose mask is not marked restored yet."""
     return [s for s in suspensions(engine, active_only=True, limit=10_000)
             if s["expires_at"] <= now]
