@@ -10,6 +10,7 @@ import click
 
 from controller.commands.actor import cli_actor
 from controller.compliance import retention
+from controller.store.records import PurgeProposal
 
 
 @click.group("retention")
@@ -17,7 +18,7 @@ def command() -> None:
     """Retention: nothing is purged without the City Council and the City Attorney."""
 
 
-def _show(proposal: dict[str, Any]) -> str:
+def _show(proposal: PurgeProposal) -> str:
     span = ""
     if proposal["oldest"] is not None:
         span = f" seen {proposal['oldest']:%Y-%m-%d} to {proposal['newest']:%Y-%m-%d}"

@@ -23,7 +23,7 @@ from controller.store import audit as audit_repo
 from controller.store import regions as region_repo
 from controller.store import retention as retention_repo
 from controller.store import sites as site_repo
-from controller.store.records import PolicySummary
+from controller.store.records import PolicySummary, PurgeProposal
 from controller.validation import parse_time, required_day, whole_number
 
 PERMISSION = "compliance.manage"
@@ -40,13 +40,13 @@ def overview(engine: Engine, caller: Caller) -> dict[str, Any]:
 
 # --- retention (462.8, 462.10) ------------------------------------------------------
 
-def purge_proposals(engine: Engine, caller: Caller) -> list[dict[str, Any]]:
+def purge_proposals(engine: Engine, caller: Caller) -> list[PurgeProposal]:
     """Purge proposals with their approvals, newest first."""
     authorize(engine, caller, PERMISSION, "retention.view")
     return retention_repo.list_proposals(engine)
 
 
-def propose_purge(engine: Engine, settings: Settings, caller: Caller) -> dict[str, Any]:
+def propose_purge(engine: Engine, settings: Settings, caller: Caller) -> PurgeProposal:
     """Record a proposal listing what is eligible for purging now (audited)."""
     authorize(engine, caller, PERMISSION, "retention.propose")
     proposal = retention.propose(engine, settings, **caller.who())

@@ -25,6 +25,7 @@ from controller.store import hits as hit_repo
 from controller.store import holds as hold_repo
 from controller.store import reads as read_repo
 from controller.store.images import ImageStore
+from controller.store.records import HoldRow
 from controller.validation import required_text, whole_number
 
 MAX_READS = 10_000
@@ -94,12 +95,12 @@ def release_hold(engine: Engine, hold_id: int, *, actor: str,
         case_number=hold["case_number"], data={"hold_id": hold_id}))
 
 
-def list_holds(engine: Engine) -> list[dict[str, Any]]:
+def list_holds(engine: Engine) -> list[HoldRow]:
     """Every hold with its read count, newest first."""
     return hold_repo.list_holds(engine)
 
 
-def get_hold(engine: Engine, hold_id: int) -> dict[str, Any]:
+def get_hold(engine: Engine, hold_id: int) -> HoldRow:
     """One hold; a missing one is a ValidationError naming the hold."""
     try:
         return hold_repo.get_hold(engine, hold_id)
@@ -175,7 +176,7 @@ def export_evidence(engine: Engine, settings: Settings, hold_id: int, out_dir: P
 PERMISSION = "holds.manage"
 
 
-def holds_on_file(engine: Engine, caller: Caller) -> list[dict[str, Any]]:
+def holds_on_file(engine: Engine, caller: Caller) -> list[HoldRow]:
     """Every hold with its read count, newest first (``holds.manage``)."""
     authorize(engine, caller, PERMISSION, "hold.list")
     return list_holds(engine)

@@ -23,6 +23,7 @@ from controller.settings import POLICY_MINIMUM_DAYS, Settings
 from controller.store import Engine
 from controller.store import retention as retention_repo
 from controller.store.images import ImageStore
+from controller.store.records import PurgeProposal
 
 log = logging.getLogger("sightline.retention")
 
@@ -54,7 +55,7 @@ def cutoff_for(settings: Settings, today: date) -> datetime:
 
 def propose(engine: Engine, settings: Settings, *, actor: str = SCHEDULER_ACTOR,
             today: date | None = None, client_addr: str | None = None,
-            skip_empty: bool = False) -> dict[str, Any] | None:
+            skip_empty: bool = False) -> PurgeProposal | None:
     """Record a purge proposal for what is eligible today; return it (audited).
 
     With ``skip_empty`` (the daily job) nothing is recorded when no read is eligible.
@@ -73,14 +74,14 @@ def propose(engine: Engine, settings: Settings, *, actor: str = SCHEDULER_ACTOR,
     return retention_repo.get_proposal(engine, proposal_id)
 
 
-def _open(engine: Engine, proposal_id: int) -> dict[str, Any]:
+def _open(engine: Engine, proposal_id: int) -> PurgeProposal:
     proposal = retention_repo.get_proposal(engine, proposal_id)
     if proposal["status"] == "purged":
         raise ValidationError("proposal", f"proposal {proposal_id} was already purged")
     return proposal
 
 
-def _status_after(proposal: dict[str, Any]) -> str:
+def _status_after(proposal: PurgeProposal) -> str:
     both = proposal["council_resolution"] and proposal["attorney_name"]
     return "approved" if both else "proposed"
 
@@ -93,7 +94,7 @@ def _past(field: str, value: date, today: date) -> date:
 
 def record_council(engine: Engine, proposal_id: int, *, meeting_on: date, resolution: str,
                    actor: str, client_addr: str | None = None,
-                   today: date | None = None) -> dict[str, Any]:
+                   today: date | None = None) -> PurgeProposal:
     """Record the City Council's approval (meeting date, resolution number); audited."""
     resolution = resolution.strip()
     if not resolution or len(resolution) > 64:
@@ -101,8 +102,8 @@ def record_council(engine: Engine, proposal_id: int, *, meeting_on: date, resolu
                                                     "is required")
     _past("council_meeting_on", meeting_on, today or datetime.now(UTC).date())
     proposal = _open(engine, proposal_id)
-    proposal.update(council_meeting_on=meeting_on, council_resolution=resolution,
-                    council_recorded_by=actor)
+    proposal.update({"council_meeting_on": meeting_on, "council_resolution": resolution,
+                     "council_recorded_by": actor})
     retention_repo.update_proposal(engine, proposal_id, council_meeting_on=meeting_on,
                          council_resolution=resolution, council_recorded_by=actor,
                          status=_status_after(proposal))
@@ -115,14 +116,15 @@ def record_council(engine: Engine, proposal_id: int, *, meeting_on: date, resolu
 
 def record_attorney(engine: Engine, proposal_id: int, *, name: str, permitted_on: date,
                     actor: str, client_addr: str | None = None,
-                    today: date | None = None) -> dict[str, Any]:
+                    today: date | None = None) -> PurgeProposal:
     """Record the City Attorney's permission (name, date); audited."""
     name = name.strip()
     if not name or len(name) > 200:
         raise ValidationError("attorney_name", "the City Attorney's name is required")
     _past("attorney_on", permitted_on, today or datetime.now(UTC).date())
     proposal = _open(engine, proposal_id)
-    proposal.update(attorney_name=name, attorney_on=permitted_on, attorney_recorded_by=actor)
+    proposal.update({"attorney_name": name, "attorney_on": permitted_on,
+                     "attorney_recorded_by": actor})
     retention_repo.update_proposal(engine, proposal_id, attorney_name=name,
                                    attorney_on=permitted_on, attorney_recorded_by=actor,
                                    status=_status_after(proposal))
@@ -133,7 +135,7 @@ def record_attorney(engine: Engine, proposal_id: int, *, name: str, permitted_on
     return retention_repo.get_proposal(engine, proposal_id)
 
 
-def missing_approvals(proposal: dict[str, Any]) -> list[str]:
+def missing_approvals(proposal: PurgeProposal) -> list[str]:
     """The approvals policy 462.8 still needs before this proposal may be purged."""
     missing = []
     if not proposal["council_resolution"]:

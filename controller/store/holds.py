@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import cast
 
 from sqlalchemy import Engine, func, select, update
 
 from controller.store.engine import write_lock_options
+from controller.store.records import HoldRow
 from controller.store.rows import one
 from controller.store.schema import (
     evidence_hold_reads,
@@ -39,17 +40,17 @@ def add_hold_reads(engine: Engine, hold_id: int, read_ids: Sequence[int]) -> int
     return len(new)
 
 
-def get_hold(engine: Engine, hold_id: int) -> dict[str, Any]:
+def get_hold(engine: Engine, hold_id: int) -> HoldRow:
     """One evidence hold with its read count (NotFound if there is none)."""
     hold = one(engine, select(evidence_holds).where(evidence_holds.c.id == hold_id),
                 f"no evidence hold {hold_id}")
     with engine.connect() as conn:
         hold["read_count"] = int(conn.execute(select(func.count()).where(
             evidence_hold_reads.c.hold_id == hold_id)).scalar_one())
-    return hold
+    return cast("HoldRow", hold)
 
 
-def list_holds(engine: Engine, limit: int = 200) -> list[dict[str, Any]]:
+def list_holds(engine: Engine, limit: int = 200) -> list[HoldRow]:
     """Evidence holds, newest first, with their read counts."""
     counts = (select(evidence_hold_reads.c.hold_id, func.count().label("read_count"))
               .group_by(evidence_hold_reads.c.hold_id).subquery())
@@ -57,7 +58,7 @@ def list_holds(engine: Engine, limit: int = 200) -> list[dict[str, Any]]:
              .outerjoin(counts, counts.c.hold_id == evidence_holds.c.id)
              .order_by(evidence_holds.c.id.desc()).limit(limit))
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(query).mappings().all()]
+        return [cast("HoldRow", dict(r)) for r in conn.execute(query).mappings().all()]
 
 
 def release_hold(engine: Engine, hold_id: int, actor: str, now: datetime) -> bool:

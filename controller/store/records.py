@@ -313,3 +313,37 @@ class SuspensionRow(MaskSuspensionRow):
     mask: str
     camera_id: int
     camera: str
+
+
+class PurgeProposal(TypedDict):
+    """One row of ``purge_proposals`` (``store.retention.get_proposal``, ``list_proposals``)."""
+
+    id: int
+    created_at: datetime
+    cutoff: datetime
+    read_count: int
+    oldest: datetime | None
+    newest: datetime | None
+    status: str
+    council_meeting_on: date | None
+    council_resolution: str | None
+    council_recorded_by: str | None
+    attorney_name: str | None
+    attorney_on: date | None
+    attorney_recorded_by: str | None
+    purged_at: datetime | None
+    purged_reads: int | None
+    purged_files: int | None
+
+
+class HoldRow(TypedDict):
+    """One row of ``evidence_holds`` with how many reads it holds (``get_hold``, ``list_holds``)."""
+
+    id: int
+    case_number: str
+    reason: str
+    created_by: str
+    created_at: datetime
+    released_by: str | None
+    released_at: datetime | None
+    read_count: int

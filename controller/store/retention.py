@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine, and_, delete, func, select, update
 
 from controller.store.engine import write_lock_options
+from controller.store.records import PurgeProposal
 from controller.store.rows import one
 from controller.store.schema import (
     deliveries,
@@ -50,17 +51,19 @@ def create_proposal(engine: Engine, *, cutoff: datetime, count: int, oldest: dat
             status="proposed").returning(purge_proposals.c.id)).scalar_one())
 
 
-def get_proposal(engine: Engine, proposal_id: int) -> dict[str, Any]:
+def get_proposal(engine: Engine, proposal_id: int) -> PurgeProposal:
     """One purge proposal (NotFound if there is none)."""
-    return one(engine, select(purge_proposals).where(purge_proposals.c.id == proposal_id),
-                f"no purge proposal {proposal_id}")
+    return cast("PurgeProposal", one(
+        engine, select(purge_proposals).where(purge_proposals.c.id == proposal_id),
+        f"no purge proposal {proposal_id}"))
 
 
-def list_proposals(engine: Engine, limit: int = 50) -> list[dict[str, Any]]:
+def list_proposals(engine: Engine, limit: int = 50) -> list[PurgeProposal]:
     """The newest purge proposals first."""
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(select(purge_proposals).order_by(
-            purge_proposals.c.id.desc()).limit(limit)).mappings().all()]
+        return [cast("PurgeProposal", dict(r)) for r in conn.execute(
+            select(purge_proposals).order_by(
+                purge_proposals.c.id.desc()).limit(limit)).mappings().all()]
 
 
 def update_proposal(engine: Engine, proposal_id: int, **values: Any) -> None:
