@@ -28,6 +28,7 @@ from controller.store import Engine
 from controller.store import reads as read_repo
 from controller.store import sharing as sharing_repo
 from controller.store import sites as site_repo
+from controller.store.records import SharingRequest
 from controller.validation import parse_time, required_day, required_text, whole_number
 from inference.plates import normalise
 
@@ -95,7 +96,7 @@ def _initial_status(settings: Settings, kind: str, state: str) -> tuple[str, str
 def enter_request(engine: Engine, settings: Settings, *, agency: str, ori: str, state: str,
                   kind: str, requester_name: str, purpose: str, case_number: str,
                   scope: Scope, received_on: date, actor: str,
-                  client_addr: str | None = None) -> dict[str, Any]:
+                  client_addr: str | None = None) -> SharingRequest:
     """Record a written request; refuse or route it at once where the rules say so."""
     values = {
         "agency": required_text("agency", agency, 200),
@@ -132,7 +133,7 @@ def enter_request(engine: Engine, settings: Settings, *, agency: str, ori: str, 
     return sharing_repo.get_request(engine, request_id)
 
 
-def get_request(engine: Engine, request_id: int) -> dict[str, Any]:
+def get_request(engine: Engine, request_id: int) -> SharingRequest:
     """One request; a missing one is a ValidationError naming it."""
     try:
         return sharing_repo.get_request(engine, request_id)
@@ -141,7 +142,7 @@ def get_request(engine: Engine, request_id: int) -> dict[str, Any]:
 
 
 def decide(engine: Engine, request_id: int, *, approve: bool, reason: str, actor: str,
-           client_addr: str | None = None) -> dict[str, Any]:
+           client_addr: str | None = None) -> SharingRequest:
     """The administrator approves or denies a pending request, with a reason; audited."""
     reason = required_text("reason", reason, 500)
     request = get_request(engine, request_id)
@@ -195,7 +196,7 @@ def fulfil(engine: Engine, settings: Settings, request_id: int, out_dir: Path, *
     return final
 
 
-def list_requests(engine: Engine) -> list[dict[str, Any]]:
+def list_requests(engine: Engine) -> list[SharingRequest]:
     """Every request on file, newest first."""
     return sharing_repo.list_requests(engine)
 
@@ -241,7 +242,7 @@ def _scope(form: RequestForm) -> Scope:
 
 
 def submit_request(engine: Engine, settings: Settings, caller: Caller,
-                   form: RequestForm) -> dict[str, Any]:
+                   form: RequestForm) -> SharingRequest:
     """Enter a written request; refused or routed at once where the rules say so (audited)."""
     authorize(engine, caller, PERMISSION, "sharing.request", data={"agency": form.agency})
     scope = _scope(form)
@@ -253,7 +254,7 @@ def submit_request(engine: Engine, settings: Settings, caller: Caller,
 
 
 def decide_request(engine: Engine, caller: Caller, *, request_id: str, decision: str,
-                   reason: str) -> dict[str, Any]:
+                   reason: str) -> SharingRequest:
     """Approve or deny a pending request, with a reason (audited)."""
     authorize(engine, caller, PERMISSION, "sharing.decide", data={"request_id": request_id})
     if decision not in ("approve", "deny"):

@@ -347,3 +347,27 @@ class HoldRow(TypedDict):
     released_by: str | None
     released_at: datetime | None
     read_count: int
+
+
+class SharingRequest(TypedDict):
+    """One row of ``sharing_requests`` (``store.sharing.get_request``, ``list_requests``);
+    ``scope`` is the stored JSON of the request's plates, time range and cameras."""
+
+    id: int
+    agency: str
+    ori: str
+    agency_state: str
+    agency_kind: str
+    requester_name: str
+    purpose: str
+    case_number: str
+    scope: dict[str, Any]
+    received_on: date
+    entered_by: str
+    entered_at: datetime
+    status: str
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_reason: str | None
+    fulfilled_at: datetime | None
+    export_path: str | None

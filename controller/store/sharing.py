@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine, select, update
 
 from controller.errors import NotFound
+from controller.store.records import SharingRequest
 from controller.store.schema import (
     sharing_requests,
 )
@@ -20,21 +21,22 @@ def insert_request(engine: Engine, values: Mapping[str, Any]) -> int:
                                 .returning(sharing_requests.c.id)).scalar_one())
 
 
-def get_request(engine: Engine, request_id: int) -> dict[str, Any]:
+def get_request(engine: Engine, request_id: int) -> SharingRequest:
     """One sharing request (NotFound if there is none)."""
     with engine.connect() as conn:
         row = conn.execute(select(sharing_requests).where(
             sharing_requests.c.id == request_id)).mappings().first()
     if row is None:
         raise NotFound(f"no sharing request {request_id}")
-    return dict(row)
+    return cast("SharingRequest", dict(row))
 
 
-def list_requests(engine: Engine, limit: int = 200) -> list[dict[str, Any]]:
+def list_requests(engine: Engine, limit: int = 200) -> list[SharingRequest]:
     """Sharing requests, newest first."""
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(select(sharing_requests).order_by(
-            sharing_requests.c.id.desc()).limit(limit)).mappings().all()]
+        return [cast("SharingRequest", dict(r)) for r in conn.execute(
+            select(sharing_requests).order_by(
+                sharing_requests.c.id.desc()).limit(limit)).mappings().all()]
 
 
 def update_request(engine: Engine, request_id: int, *, expect_status: str,
