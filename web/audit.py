@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from flask import Blueprint, render_template, request
 
 from controller.compliance import audit_log
@@ -15,7 +12,7 @@ from web.security import caller, engine, permission
 bp = Blueprint("audit", __name__)
 
 
-def _page(rows: list[Mapping[str, Any]], error: SightlineError | None = None) -> str:
+def _page(rows: list[audit_log.AuditRow], error: SightlineError | None = None) -> str:
     return render_template("audit/index.html", rows=rows,
                            report=audit_log.verify_log(engine(), caller()), error=error,
                            args=request.args, page_size=audit_log.PAGE_SIZE)

@@ -6,17 +6,19 @@ a refusal is audited as ``audit.view`` denied.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from controller import audit
 from controller.accounts import Caller, authorize
 from controller.errors import ValidationError
 from controller.store import Engine
 from controller.store import audit as audit_repo
+from controller.store.records import AuditRow
 from controller.validation import day_window, parse_day
 from inference.plates import normalise
+
+# AuditRow is re-exported: the web names the rows it shows without importing the store.
+__all__ = ["PAGE_SIZE", "PERMISSION", "AuditFilters", "AuditRow", "search_log", "verify_log"]
 
 PERMISSION = "audit.view"
 PAGE_SIZE = 200
@@ -34,7 +36,7 @@ class AuditFilters:
 
 
 def search_log(engine: Engine, caller: Caller, filters: AuditFilters,
-               limit: int = PAGE_SIZE) -> list[Mapping[str, Any]]:
+               limit: int = PAGE_SIZE) -> list[AuditRow]:
     """The newest entries matching the filter (``audit.view``); a bad field is named."""
     authorize(engine, caller, PERMISSION, "audit.view")
     first, last = parse_day("since", filters.since), parse_day("until", filters.until)

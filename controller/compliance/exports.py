@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import shutil
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -125,7 +126,7 @@ def previous_quarter(today: date) -> str:
 
 # --- the quarterly audit package ------------------------------------------------------------------
 
-def _write_log(folder: Path, events: list[dict[str, Any]]) -> None:
+def _write_log(folder: Path, events: Sequence[Mapping[str, Any]]) -> None:
     with (folder / "access-log.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csvsafe.writer(handle)
         writer.writerow(LOG_FIELDS)

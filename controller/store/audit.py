@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine, and_, func, or_, select, update
 
 from controller.store.engine import write_lock_options
+from controller.store.records import AuditReview, AuditRow
 from controller.store.schema import (
     audit_events,
     audit_head,
@@ -63,7 +64,7 @@ def keyed_from(engine: Engine) -> int:
             select(audit_head.c.keyed_from).where(audit_head.c.id == 1)).scalar_one())
 
 
-def scan(engine: Engine, batch: int = 5000) -> Iterator[Mapping[str, Any]]:
+def scan(engine: Engine, batch: int = 5000) -> Iterator[AuditRow]:
     """Yield every audit row in sequence order, reading in batches."""
     last = 0
     while True:
@@ -75,7 +76,7 @@ def scan(engine: Engine, batch: int = 5000) -> Iterator[Mapping[str, Any]]:
         if not rows:
             return
         for row in rows:
-            yield dict(row)
+            yield cast("AuditRow", dict(row))
         last = int(rows[-1]["id"])
 
 
@@ -88,7 +89,7 @@ def search(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = 200,
-) -> list[Mapping[str, Any]]:
+) -> list[AuditRow]:
     """Return the newest audit rows matching the filters (all optional)."""
     conditions = []
     if actor:
@@ -105,7 +106,7 @@ def search(
     if conditions:
         query = query.where(and_(*conditions))
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(query).mappings().all()]
+        return [cast("AuditRow", dict(r)) for r in conn.execute(query).mappings().all()]
 
 
 def count(engine: Engine) -> int:
@@ -123,28 +124,28 @@ def record_review(engine: Engine, *, quarter: str, reviewed_on: date, findings: 
             reviewed_by=actor, recorded_at=now).returning(audit_reviews.c.id)).scalar_one())
 
 
-def list_reviews(engine: Engine) -> list[dict[str, Any]]:
+def list_reviews(engine: Engine) -> list[AuditReview]:
     """Recorded reviews, the most recently reviewed first."""
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(select(audit_reviews).order_by(
+        return [cast("AuditReview", dict(r)) for r in conn.execute(select(audit_reviews).order_by(
             audit_reviews.c.reviewed_on.desc(), audit_reviews.c.id.desc())).mappings().all()]
 
 
 def audit_lines_about(engine: Engine, *, plates: Sequence[str], read_uuids: Sequence[str],
-                      case_number: str, limit: int = 10_000) -> list[dict[str, Any]]:
+                      case_number: str, limit: int = 10_000) -> list[AuditRow]:
     """Access-log rows about these plates, reads (by uuid) or this case number."""
     conditions = [audit_events.c.case_number == case_number]
     if plates:
         conditions.append(audit_events.c.plate.in_(list(plates)))
     conditions.extend(audit_events.c.data.like(f"%{u}%") for u in read_uuids[:500])
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(select(audit_events).where(or_(*conditions))
-                                              .order_by(audit_events.c.id).limit(limit))
-                .mappings().all()]
+        return [cast("AuditRow", dict(r)) for r in conn.execute(
+            select(audit_events).where(or_(*conditions))
+            .order_by(audit_events.c.id).limit(limit)).mappings().all()]
 
 
 def audit_between(engine: Engine, since: datetime, until: datetime,
-                  batch: int = 5000) -> Iterator[dict[str, Any]]:
+                  batch: int = 5000) -> Iterator[AuditRow]:
     """Every access-log row in ``[since, until)`` in sequence order, read in batches."""
     last = 0
     while True:
@@ -154,13 +155,13 @@ def audit_between(engine: Engine, since: datetime, until: datetime,
                 .order_by(audit_events.c.id).limit(batch)).mappings().all()
         if not rows:
             return
-        yield from (dict(r) for r in rows)
+        yield from (cast("AuditRow", dict(r)) for r in rows)
         last = int(rows[-1]["id"])
 
 
-def audit_event(engine: Engine, event_id: int) -> dict[str, Any] | None:
+def audit_event(engine: Engine, event_id: int) -> AuditRow | None:
     """One access-log row by sequence number, or None."""
     with engine.connect() as conn:
         row = conn.execute(select(audit_events).where(
             audit_events.c.id == event_id)).mappings().first()
-    return dict(row) if row else None
+    return cast("AuditRow", dict(row)) if row else None

@@ -371,3 +371,33 @@ class SharingRequest(TypedDict):
     decision_reason: str | None
     fulfilled_at: datetime | None
     export_path: str | None
+
+
+class AuditRow(TypedDict):
+    """One row of ``audit_events``, the hash-chained access log (``store.audit.search``,
+    ``scan``, ``audit_between``, ``audit_lines_about``, ``audit_event``)."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    outcome: str
+    plate: str | None
+    data: dict[str, Any]
+    purpose: str | None
+    case_number: str | None
+    client_addr: str | None
+    prev_hash: str
+    hash: str
+
+
+class AuditReview(TypedDict):
+    """One row of ``audit_reviews``: an administrator's quarterly review (``list_reviews``)."""
+
+    id: int
+    quarter: str
+    reviewed_on: date
+    findings: str
+    actions: str
+    reviewed_by: str
+    recorded_at: datetime
