@@ -24,6 +24,7 @@ from controller.errors import ValidationError
 from controller.settings.hotlists import FIELDS, HotlistSettings
 from controller.store import Engine
 from controller.store import hotlists as repo
+from controller.store.records import HotlistEntryRow, HotlistRow
 from controller.store.schema import HOTLIST_CATEGORIES
 from controller.validation import parse_time
 from inference.plates import normalise
@@ -256,14 +257,14 @@ VIEW = "hotlists.view"
 MANAGE = "hotlists.manage"
 
 
-def overview(engine: Engine, caller: Caller) -> list[dict[str, Any]]:
+def overview(engine: Engine, caller: Caller) -> list[HotlistRow]:
     """Every list with its size and last update (``hotlists.view``)."""
     authorize(engine, caller, VIEW, "hotlist.list")
     return list_hotlists(engine)
 
 
 def view_list(engine: Engine, caller: Caller, list_name: str,
-              limit: int) -> list[dict[str, Any]]:
+              limit: int) -> list[HotlistEntryRow]:
     """The active entries of one list (``hotlists.view``); audited as ``hotlist.view``."""
     authorize(engine, caller, VIEW, "hotlist.view", data={"list": list_name})
     rows = list_entries(engine, list_name, limit)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine, delete, func, select, update
 
 from controller.errors import NotFound
+from controller.store.records import ActiveEntry, HotlistEntryRow, HotlistRow
 from controller.store.schema import hotlist_entries, hotlists
 
 BATCH = 5000
@@ -65,25 +66,25 @@ def add_entry(engine: Engine, name: str, entry: Mapping[str, Any], *, actor: str
     return int(entry_id)
 
 
-def active_entries(engine: Engine) -> Iterator[dict[str, Any]]:
+def active_entries(engine: Engine) -> Iterator[ActiveEntry]:
     """Yield every entry of every list's active version, with the list name."""
     query = (select(hotlist_entries, hotlists.c.name.label("list_name"))
              .join(hotlists, hotlists.c.id == hotlist_entries.c.hotlist_id)
              .where(hotlist_entries.c.version == hotlists.c.active_version))
     with engine.connect() as conn:
         for row in conn.execution_options(yield_per=BATCH).execute(query).mappings():
-            yield dict(row)
+            yield cast("ActiveEntry", dict(row))
 
 
-def list_hotlists(engine: Engine) -> list[dict[str, Any]]:
+def list_hotlists(engine: Engine) -> list[HotlistRow]:
     """Every hotlist with its entry count and last update."""
     with engine.connect() as conn:
         rows = conn.execute(select(hotlists).order_by(hotlists.c.name)).mappings().all()
-    return [dict(r) for r in rows]
+    return [cast("HotlistRow", dict(r)) for r in rows]
 
 
 def list_entries(engine: Engine, name: str, limit: int = 500,
-                 partial_only: bool = False) -> list[dict[str, Any]]:
+                 partial_only: bool = False) -> list[HotlistEntryRow]:
     """Entries of the active version of list ``name``."""
     with engine.connect() as conn:
         row = conn.execute(select(hotlists).where(hotlists.c.name == name)).mappings().first()
@@ -95,7 +96,7 @@ def list_entries(engine: Engine, name: str, limit: int = 500,
             hotlist_entries.c.plate).limit(limit)
         if partial_only:
             query = query.where(hotlist_entries.c.is_partial.is_(True))
-        return [dict(r) for r in conn.execute(query).mappings().all()]
+        return [cast("HotlistEntryRow", dict(r)) for r in conn.execute(query).mappings().all()]
 
 
 def count_active(engine: Engine) -> int:

@@ -401,3 +401,39 @@ class AuditReview(TypedDict):
     actions: str
     reviewed_by: str
     recorded_at: datetime
+
+
+class HotlistRow(TypedDict):
+    """One row of ``hotlists``: a list with its active version and size (``list_hotlists``)."""
+
+    id: int
+    name: str
+    source: str | None
+    active_version: int
+    entry_count: int
+    updated_at: datetime
+    updated_by: str
+
+
+class HotlistEntryRow(TypedDict):
+    """One row of ``hotlist_entries`` (``list_entries``)."""
+
+    id: int
+    hotlist_id: int
+    version: int
+    plate: str
+    is_partial: bool
+    plate_state: str | None
+    category: str
+    reason: str | None
+    ncic_number: str | None
+    ori: str | None
+    entered_at: datetime | None
+    expires_at: datetime | None
+    alert_note: str | None
+
+
+class ActiveEntry(HotlistEntryRow):
+    """An entry of a list's active version with the list's name (``active_entries``)."""
+
+    list_name: str
