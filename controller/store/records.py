@@ -1,10 +1,13 @@
-"""The rows the store hands up, typed: a read, a described read, a hit, a camera.
+"""The rows the store hands up, typed: reads, hits, cameras, accounts, masks, the
+compliance records (purge proposals, holds, sharing requests, the access log) and
+hotlists.
 
 Each is a ``TypedDict``, so at run time the rows stay the plain dicts templates,
 JSON and the tests see, while ``mypy --strict`` checks every field name the use
 cases and blueprints use. The keys are those of the select statements in
-``controller.store.reads``, ``.hits`` and ``.sites`` over the tables of
-``controller.store.schema.core``.
+``controller.store.reads``, ``.hits``, ``.sites``, ``.users``, ``.accounts``,
+``.regions``, ``.retention``, ``.holds``, ``.sharing``, ``.audit`` and ``.hotlists``
+over the tables of ``controller.store.schema.core`` and ``.compliance``.
 """
 
 from __future__ import annotations
