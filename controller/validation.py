@@ -73,3 +73,20 @@ def whole_number(field: str, value: str) -> int:
         return int(value.strip())
     except ValueError:
         raise ValidationError(field, "a number is required") from None
+
+
+# Every table's key is an INTEGER (BIGINT for reads and hit rows, which no form names):
+# an id outside 1..2^31-1 names no row, and the database driver refuses to bind it.
+MAX_ID = 2**31 - 1
+
+
+def record_id(field: str, value: str) -> int:
+    """The id of a stored row typed in ``field``; raise ValidationError naming it.
+
+    Bounded to the database's INTEGER keys, so that 10^23 or -1 is refused here
+    rather than overflowing the driver (a 500) when the query binds it.
+    """
+    number = whole_number(field, value)
+    if not 1 <= number <= MAX_ID:
+        raise ValidationError(field, f"not an id (1 to {MAX_ID})")
+    return number

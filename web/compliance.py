@@ -16,7 +16,7 @@ from flask.typing import ResponseReturnValue
 
 from controller.compliance import admin, retention
 from web.cameras import bridge
-from web.forms import done, form_date, form_int, on_error, shown_on
+from web.forms import done, form_date, form_id, on_error, shown_on
 from web.security import caller, engine, permission, settings
 
 bp = Blueprint("compliance", __name__, url_prefix="/compliance")
@@ -60,7 +60,7 @@ def retention_propose() -> ResponseReturnValue:
 @on_error(shown_on(_retention_page))
 def retention_council() -> ResponseReturnValue:
     """Record the City Council's approval of a proposal."""
-    proposal_id = form_int("proposal_id")
+    proposal_id = form_id("proposal_id")
     admin.record_council_approval(engine(), caller(), proposal_id,
                                   meeting_on=form_date("council_meeting_on"),
                                   resolution=request.form.get("council_resolution", ""))
@@ -73,7 +73,7 @@ def retention_council() -> ResponseReturnValue:
 @on_error(shown_on(_retention_page))
 def retention_attorney() -> ResponseReturnValue:
     """Record the City Attorney's permission for a proposal."""
-    proposal_id = form_int("proposal_id")
+    proposal_id = form_id("proposal_id")
     admin.record_attorney_permission(engine(), caller(), proposal_id,
                                      name=request.form.get("attorney_name", ""),
                                      permitted_on=form_date("attorney_on"))
@@ -86,7 +86,7 @@ def retention_attorney() -> ResponseReturnValue:
 @on_error(shown_on(_retention_page))
 def retention_purge() -> ResponseReturnValue:
     """Purge an approved proposal (refused while an approval is missing)."""
-    report = admin.purge_approved(engine(), settings(), caller(), form_int("proposal_id"))
+    report = admin.purge_approved(engine(), settings(), caller(), form_id("proposal_id"))
     return done(f"Purged proposal {report.proposal_id}: {report.reads} reads, {report.hits} "
                 f"hits, {report.files} image files (verified gone).",
                 "compliance.retention_page")

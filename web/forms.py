@@ -18,7 +18,7 @@ from flask import flash, g, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 from controller.errors import SightlineError
-from controller.validation import required_day, whole_number
+from controller.validation import record_id, required_day
 
 F = TypeVar("F", bound=Callable[..., Any])
 ErrorView = Callable[[SightlineError], ResponseReturnValue]
@@ -29,9 +29,9 @@ def form_date(field: str) -> date:
     return required_day(field, request.form.get(field, ""))
 
 
-def form_int(field: str) -> int:
-    """A whole-number form field, or a ValidationError naming it."""
-    return whole_number(field, request.form.get(field, ""))
+def form_id(field: str) -> int:
+    """A form field naming a stored row by id (1..2^31-1), or a ValidationError naming it."""
+    return record_id(field, request.form.get(field, ""))
 
 
 def on_error(render: ErrorView) -> Callable[[F], F]:

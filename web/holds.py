@@ -8,7 +8,7 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from controller.compliance import holds
-from web.forms import done, form_int, on_error, shown_on
+from web.forms import done, form_id, on_error, shown_on
 from web.security import caller, engine, permission, settings
 
 bp = Blueprint("holds", __name__, url_prefix="/holds")
@@ -48,7 +48,7 @@ def create() -> ResponseReturnValue:
 @on_error(shown_on(_page))
 def add() -> ResponseReturnValue:
     """Attach more reads (chosen, pasted, or one's search results) to an open hold."""
-    hold_id = form_int("hold_id")
+    hold_id = form_id("hold_id")
     added = holds.attach_reads(engine(), caller(), hold_id, read_uuids=_uuids(),
                                search_id=request.form.get("search_id", ""))
     return done(f"{added} reads added to hold {hold_id}.", "holds.index")
@@ -59,7 +59,7 @@ def add() -> ResponseReturnValue:
 @on_error(shown_on(_page))
 def release() -> ResponseReturnValue:
     """Release a hold (its reads return to the retention schedule)."""
-    hold_id = form_int("hold_id")
+    hold_id = form_id("hold_id")
     holds.release(engine(), caller(), hold_id)
     return done(f"Hold {hold_id} released.", "holds.index")
 
@@ -69,5 +69,5 @@ def release() -> ResponseReturnValue:
 @on_error(shown_on(_page))
 def export() -> ResponseReturnValue:
     """Write the evidence package of a hold for booking into evidence."""
-    path = holds.export_hold(engine(), settings(), caller(), form_int("hold_id"))
+    path = holds.export_hold(engine(), settings(), caller(), form_id("hold_id"))
     return done(f"Evidence package written to {path}.", "holds.index")

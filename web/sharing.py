@@ -9,7 +9,7 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from controller.compliance import sharing
-from web.forms import done, form_int, on_error, shown_on
+from web.forms import done, form_id, on_error, shown_on
 from web.security import caller, engine, permission, settings
 
 bp = Blueprint("sharing", __name__, url_prefix="/compliance/sharing")
@@ -64,5 +64,5 @@ def decide() -> ResponseReturnValue:
 @on_error(shown_on(_page))
 def fulfil() -> ResponseReturnValue:
     """Build the export package of an approved request."""
-    path = sharing.fulfil_request(engine(), settings(), caller(), form_int("request_id"))
+    path = sharing.fulfil_request(engine(), settings(), caller(), form_id("request_id"))
     return done(f"Export package written to {path}.", "sharing.index")

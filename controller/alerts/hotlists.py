@@ -26,13 +26,19 @@ from controller.store import Engine
 from controller.store import hotlists as repo
 from controller.store.records import HotlistEntryRow, HotlistRow
 from controller.store.schema import HOTLIST_CATEGORIES
-from controller.validation import parse_time
+from controller.validation import parse_time, required_text
 from inference.plates import normalise
 
 DELIMITERS = (",", ";", "\t", ":")
 PLATE = re.compile(r"^[A-Z0-9?*]{1,10}$")
 STATE = re.compile(r"^[A-Z]{2}$")
 MAX_BYTES = 256 * 1024 * 1024
+# A row of every field at its bound is under 1 KiB; a longer line is refused before
+# the csv module (whose own 128 KiB field limit raised a 500) reads it.
+MAX_LINE = 4096
+# The stored width of each free-text field (controller/store/schema/core.py).
+FIELD_LIMITS = {"reason": 300, "ncic_number": 32, "ori": 16, "alert_note": 500}
+LIST_NAME_LIMIT = 128
 
 HEADER_SYNONYMS: dict[str, str] = {
     **{name: name for name in FIELDS},
@@ -149,13 +155,14 @@ def _row(cells: Mapping[str, str], rules: HotlistSettings, today: date) -> dict[
         if expires is None:
             raise ValueError("a partial plate (major incident) needs an expiry date")
         category = "partial_plate"
-    reason = cells.get("reason", "").strip() or None
+    text = {name: cells.get(name, "").strip() for name in FIELD_LIMITS}
+    for name, limit in FIELD_LIMITS.items():
+        if len(text[name]) > limit:
+            raise ValueError(f"{name} is longer than {limit} characters")
     return {"plate": plate, "is_partial": partial, "plate_state": state, "category": category,
-            "reason": reason and reason[:300],
-            "ncic_number": (cells.get("ncic_number", "").strip() or None),
-            "ori": (cells.get("ori", "").strip().upper() or None),
-            "entered_at": entered, "expires_at": expires,
-            "alert_note": (cells.get("alert_note", "").strip()[:500] or None)}
+            "reason": text["reason"] or None, "ncic_number": text["ncic_number"] or None,
+            "ori": text["ori"].upper() or None, "entered_at": entered, "expires_at": expires,
+            "alert_note": text["alert_note"] or None}
 
 
 def parse_hotlist(data: bytes | str, rules: HotlistSettings, *,
@@ -177,7 +184,15 @@ def parse_hotlist(data: bytes | str, rules: HotlistSettings, *,
         if "\x00" in line:
             result.rejected.append((number, "contains a NUL byte"))
             continue
-        cells = next(csv.reader(io.StringIO(line), delimiter=delimiter)) if delimiter else [line]
+        if len(line) > MAX_LINE:
+            result.rejected.append((number, f"longer than {MAX_LINE} characters"))
+            continue
+        try:
+            cells = (next(csv.reader(io.StringIO(line), delimiter=delimiter)) if delimiter
+                     else [line])
+        except csv.Error as exc:
+            result.rejected.append((number, f"not a CSV row ({exc})"))
+            continue
         if columns is None:
             names = [HEADER_SYNONYMS.get(_key(c), "") for c in cells]
             if "plate" in names:
@@ -199,8 +214,9 @@ def parse_hotlist(data: bytes | str, rules: HotlistSettings, *,
 def import_hotlist(engine: Engine, rules: HotlistSettings, source: bytes | Path, list_name: str,
                    *, actor: str, client_addr: str | None = None) -> ImportReport:
     """Parse ``source`` and make it the active version of ``list_name`` (audited)."""
-    if not list_name.strip() or len(list_name) > 128:
-        raise ValidationError("list", "a list name of 1-128 characters is required")
+    if not list_name.strip() or len(list_name) > LIST_NAME_LIMIT:
+        raise ValidationError("list_name", f"a list name of 1-{LIST_NAME_LIMIT} characters "
+                                           "is required")
     origin = str(source) if isinstance(source, Path) else None
     data = source.read_bytes() if isinstance(source, Path) else source
     if len(data) > MAX_BYTES:
@@ -236,14 +252,20 @@ def add_partial_entry(engine: Engine, list_name: str, pattern: str, *, expires_a
         raise ValidationError("expires_at", "the expiry must be in the future")
     if not reason.strip():
         raise ValidationError("reason", "say which incident the partial plate belongs to")
+    reason = required_text("reason", reason, FIELD_LIMITS["reason"])
+    if not list_name.strip() or len(list_name) > LIST_NAME_LIMIT:
+        raise ValidationError("list_name", f"a list name of 1-{LIST_NAME_LIMIT} characters "
+                                           "is required")
+    if state is not None and not STATE.match(state):
+        raise ValidationError("state", "a state is a two-letter code")
     entry_id = repo.add_entry(engine, list_name, {
         "plate": plate, "is_partial": True, "plate_state": state, "category": "partial_plate",
-        "reason": reason.strip()[:300], "expires_at": expires_at, "entered_at": datetime.now(UTC),
+        "reason": reason, "expires_at": expires_at, "entered_at": datetime.now(UTC),
     }, actor=actor, now=datetime.now(UTC))
     audit.record(engine, audit.AuditEvent(
         actor=actor, action="hotlist.partial.add", plate=plate, client_addr=client_addr,
         data={"list": list_name, "entry_id": entry_id, "expires_at": expires_at.isoformat(),
-              "reason": reason.strip()[:300]}))
+              "reason": reason}))
     return entry_id
 
 

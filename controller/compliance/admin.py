@@ -24,7 +24,7 @@ from controller.store import regions as region_repo
 from controller.store import retention as retention_repo
 from controller.store import sites as site_repo
 from controller.store.records import PolicySummary, PurgeProposal
-from controller.validation import parse_time, required_day, whole_number
+from controller.validation import parse_time, record_id, required_day
 
 PERMISSION = "compliance.manage"
 OVERVIEW_ROWS = 5
@@ -128,7 +128,7 @@ def lift_mask(engine: Engine, caller: Caller, *, region_id: str, court_order: st
     expires = parse_time("expires_at", expires_at)
     if expires is None:
         raise ValidationError("expires_at", "the order's expiry is required")
-    region = whole_number("region_id", region_id)
+    region = record_id("region_id", region_id)
     court_orders.lift_mask(engine, region_id=region, court_order=court_order, court=court,
                            expires_at=expires, notify=notify, **caller.who())
     return region, expires

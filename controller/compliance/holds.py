@@ -26,7 +26,7 @@ from controller.store import holds as hold_repo
 from controller.store import reads as read_repo
 from controller.store.images import ImageStore
 from controller.store.records import HoldRow
-from controller.validation import required_text, whole_number
+from controller.validation import record_id, required_text
 
 MAX_READS = 10_000
 
@@ -187,7 +187,7 @@ def _chosen(engine: Engine, caller: Caller, read_uuids: Sequence[str],
     # Reads are chosen one by one, pasted, or taken whole from one of the caller's searches.
     uuids = list(read_uuids)
     if search_id.strip():
-        uuids += reads_of_search(engine, whole_number("search_id", search_id), caller.username)
+        uuids += reads_of_search(engine, record_id("search_id", search_id), caller.username)
     return uuids
 
 

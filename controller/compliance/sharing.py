@@ -29,7 +29,7 @@ from controller.store import reads as read_repo
 from controller.store import sharing as sharing_repo
 from controller.store import sites as site_repo
 from controller.store.records import SharingRequest
-from controller.validation import parse_time, required_day, required_text, whole_number
+from controller.validation import parse_time, record_id, required_day, required_text
 from inference.plates import normalise
 
 AGENCY_KINDS = ("law_enforcement", "prosecution", "federal", "other")
@@ -231,12 +231,7 @@ def requests_on_file(engine: Engine, caller: Caller) -> dict[str, Any]:
 
 
 def _scope(form: RequestForm) -> Scope:
-    camera_ids = []
-    for value in form.cameras:
-        try:
-            camera_ids.append(int(value))
-        except ValueError:
-            raise ValidationError("cameras", f"{value!r} is not a camera") from None
+    camera_ids = [record_id("cameras", value) for value in form.cameras]
     return make_scope(form.plates.replace(",", " ").split(), parse_time("since", form.since),
                       parse_time("until", form.until), camera_ids)
 
@@ -259,7 +254,7 @@ def decide_request(engine: Engine, caller: Caller, *, request_id: str, decision:
     authorize(engine, caller, PERMISSION, "sharing.decide", data={"request_id": request_id})
     if decision not in ("approve", "deny"):
         raise ValidationError("decision", "approve or deny")
-    return decide(engine, whole_number("request_id", request_id), approve=decision == "approve",
+    return decide(engine, record_id("request_id", request_id), approve=decision == "approve",
                   reason=reason, **caller.who())
 
 

@@ -21,7 +21,7 @@ from controller.store import Engine
 from controller.store import reads as read_repo
 from controller.store import sites as site_repo
 from controller.store.records import CameraChoice, DescribedRead, ReadRow
-from controller.validation import parse_time
+from controller.validation import parse_time, record_id
 from inference.plates import normalise
 
 PERMISSION = "search"
@@ -100,10 +100,7 @@ def _justification(form: SearchForm, config: Settings) -> tuple[str, str | None]
 
 def _canvass_cameras(engine: Engine, form: SearchForm, req: SearchRequest) -> None:
     if form.camera_ids:
-        try:
-            req.camera_ids = sorted({int(c) for c in form.camera_ids})
-        except ValueError:
-            raise ValidationError("camera_ids", "not a camera") from None
+        req.camera_ids = sorted({record_id("camera_ids", c) for c in form.camera_ids})
         return
     if not form.latitude and not form.longitude:
         raise ValidationError("camera_ids", "choose cameras, or give a point and radius")
