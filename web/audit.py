@@ -7,14 +7,14 @@ from flask import Blueprint, render_template, request
 from controller.compliance import audit_log
 from controller.errors import SightlineError
 from web.forms import on_error
-from web.security import caller, engine, permission
+from web.security import caller, engine, permission, settings
 
 bp = Blueprint("audit", __name__)
 
 
 def _page(rows: list[audit_log.AuditRow], error: SightlineError | None = None) -> str:
     return render_template("audit/index.html", rows=rows,
-                           report=audit_log.verify_log(engine(), caller()), error=error,
+                           report=audit_log.verify_log(engine(), caller(), settings()), error=error,
                            args=request.args, page_size=audit_log.PAGE_SIZE)
 
 

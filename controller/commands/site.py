@@ -49,12 +49,11 @@ def site_list(obj: object) -> None:
 @click.pass_obj
 def site_cabinet(obj: object, code: str, config_file: str) -> None:
     """Set a site's cabinet from a YAML file: host, port and the Modbus point map."""
-    import yaml
-
     from controller.capture.cabinets import configure_cabinet
+    from controller.settings.loader import load_yaml_bounded
 
     with open(config_file, encoding="utf-8") as handle:
-        raw = yaml.safe_load(handle)
+        raw = load_yaml_bounded(handle.read())
     configure_cabinet(obj.engine(), code, raw, actor=cli_actor(),  # type: ignore[attr-defined]
                       client_addr="local")
     click.echo(f"cabinet of site {code} configured; running controllers pick it up at restart")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from controller import audit
 from controller.accounts import Caller, authorize
 from controller.errors import ValidationError
+from controller.settings import Settings
 from controller.store import Engine
 from controller.store import audit as audit_repo
 from controller.store.records import AuditRow
@@ -49,7 +50,8 @@ def search_log(engine: Engine, caller: Caller, filters: AuditFilters,
                              since=since, until=until, limit=limit)
 
 
-def verify_log(engine: Engine, caller: Caller) -> audit.ChainReport:
-    """Walk the whole hash chain and report the first entry that does not verify."""
+def verify_log(engine: Engine, caller: Caller, settings: Settings) -> audit.ChainReport:
+    """Walk the whole keyed chain and check it against every anchor outside the database;
+    report the first entry or anchor that does not verify."""
     authorize(engine, caller, PERMISSION, "audit.view")
-    return audit.verify(engine)
+    return audit.verify(engine, audit.anchor_dir(settings))

@@ -18,6 +18,7 @@ from controller import audit
 from controller.errors import ValidationError
 from controller.sealing import seal
 from controller.settings.cabinet import CabinetConfig
+from controller.settings.loader import YamlTooLarge, load_yaml_bounded
 from controller.store import Engine
 from controller.store import sites as repo
 
@@ -78,7 +79,9 @@ class ProvisionFile(_Entry):
 def parse(text: str, source: str) -> ProvisionFile:
     """Validate a provisioning file; the first problem is raised, naming its place."""
     try:
-        raw: Any = yaml.safe_load(text)
+        raw: Any = load_yaml_bounded(text)
+    except YamlTooLarge as exc:
+        raise ValidationError(f"{source}: file", f"refused: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "file"

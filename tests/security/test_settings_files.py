@@ -94,3 +94,12 @@ def test_expansion_is_bounded_whatever_the_shape(levels: int, fan: int) -> None:
     else:
         assert expanded <= MAX_EXPANDED_NODES
     assert time.monotonic() - started < 1.0
+
+
+def test_a_provisioning_file_alias_bomb_is_refused_naming_the_file() -> None:
+    from controller.errors import ValidationError
+    from controller.operations import provision
+
+    with pytest.raises(ValidationError, match=r"sites\.yaml") as info:
+        provision.parse(bomb(9, 9), "sites.yaml")
+    assert "expand" in str(info.value)

@@ -45,3 +45,21 @@ def test_broken_chain_is_shown(auth, client, engine: Engine) -> None:
         conn.execute(text("UPDATE audit_events SET plate = '0THER00' WHERE plate = '7ABC123'"))
     page = client.get("/audit").get_data(as_text=True)
     assert "Hash chain BROKEN" in page and "content does not match its hash" in page
+
+
+def test_a_missing_anchor_is_shown_on_the_page(app, auth, client, engine: Engine) -> None:
+    from controller.audit.anchors import anchor_file
+
+    settings = app.config["SIGHTLINE_SETTINGS"]
+    auth.make_user("chief.ray", "administrator")
+    auth.login("chief.ray")
+    audit.write_anchor(engine, settings)
+    audit.write_anchor(engine, settings)
+    assert "Hash chain intact" in client.get("/audit").get_data(as_text=True)
+    # An insider cuts the last anchor line: the database alone would still verify.
+    path = anchor_file(audit.anchor_dir(settings))
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text("".join(lines[:-1]))
+    assert audit.verify(engine).ok
+    page = client.get("/audit").get_data(as_text=True)
+    assert "Hash chain BROKEN" in page
