@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from datetime import time as dtime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from controller import audit, policy
 from controller.errors import PolicyViolation, StoreError, ValidationError
@@ -86,6 +86,18 @@ def _status_after(proposal: PurgeProposal) -> str:
     return "approved" if both else "proposed"
 
 
+def _record_approval(engine: Engine, proposal_id: int, values: dict[str, Any], *, action: str,
+                     actor: str, client_addr: str | None,
+                     data: dict[str, Any]) -> PurgeProposal:
+    """Store one of the two approvals on an open proposal, move its status, audit it."""
+    proposal = _open(engine, proposal_id)
+    status = _status_after(cast(PurgeProposal, {**proposal, **values}))
+    retention_repo.update_proposal(engine, proposal_id, **values, status=status)
+    audit.record(engine, audit.AuditEvent(actor=actor, action=action, client_addr=client_addr,
+                                          data={"proposal_id": proposal_id, **data}))
+    return retention_repo.get_proposal(engine, proposal_id)
+
+
 def _past(field: str, value: date, today: date) -> date:
     if value > today:
         raise ValidationError(field, "the date is in the future")
@@ -101,17 +113,11 @@ def record_council(engine: Engine, proposal_id: int, *, meeting_on: date, resolu
         raise ValidationError("council_resolution", "the resolution number (1-64 characters) "
                                                     "is required")
     _past("council_meeting_on", meeting_on, today or datetime.now(UTC).date())
-    proposal = _open(engine, proposal_id)
-    proposal.update({"council_meeting_on": meeting_on, "council_resolution": resolution,
-                     "council_recorded_by": actor})
-    retention_repo.update_proposal(engine, proposal_id, council_meeting_on=meeting_on,
-                         council_resolution=resolution, council_recorded_by=actor,
-                         status=_status_after(proposal))
-    audit.record(engine, audit.AuditEvent(
-        actor=actor, action="retention.council", client_addr=client_addr,
-        data={"proposal_id": proposal_id, "meeting_on": meeting_on.isoformat(),
-              "resolution": resolution}))
-    return retention_repo.get_proposal(engine, proposal_id)
+    return _record_approval(
+        engine, proposal_id, {"council_meeting_on": meeting_on, "council_resolution": resolution,
+                              "council_recorded_by": actor},
+        action="retention.council", actor=actor, client_addr=client_addr,
+        data={"meeting_on": meeting_on.isoformat(), "resolution": resolution})
 
 
 def record_attorney(engine: Engine, proposal_id: int, *, name: str, permitted_on: date,
@@ -122,17 +128,11 @@ def record_attorney(engine: Engine, proposal_id: int, *, name: str, permitted_on
     if not name or len(name) > 200:
         raise ValidationError("attorney_name", "the City Attorney's name is required")
     _past("attorney_on", permitted_on, today or datetime.now(UTC).date())
-    proposal = _open(engine, proposal_id)
-    proposal.update({"attorney_name": name, "attorney_on": permitted_on,
-                     "attorney_recorded_by": actor})
-    retention_repo.update_proposal(engine, proposal_id, attorney_name=name,
-                                   attorney_on=permitted_on, attorney_recorded_by=actor,
-                                   status=_status_after(proposal))
-    audit.record(engine, audit.AuditEvent(
-        actor=actor, action="retention.attorney", client_addr=client_addr,
-        data={"proposal_id": proposal_id, "attorney": name,
-              "permitted_on": permitted_on.isoformat()}))
-    return retention_repo.get_proposal(engine, proposal_id)
+    return _record_approval(
+        engine, proposal_id, {"attorney_name": name, "attorney_on": permitted_on,
+                              "attorney_recorded_by": actor},
+        action="retention.attorney", actor=actor, client_addr=client_addr,
+        data={"attorney": name, "permitted_on": permitted_on.isoformat()})
 
 
 def missing_approvals(proposal: PurgeProposal) -> list[str]:
