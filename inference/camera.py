@@ -41,6 +41,11 @@ WHOLE_FRAME_FRACTION = 0.6
 # frame's text lie inside the plate, and the prediction is off by the plate's change of
 # speed between two frames; another vehicle's plate is never that close.
 FOLLOW_MARGIN = 0.25
+# A followed plate's box may change its width by at most this factor from the box it
+# was last seen with: a larger change is another object in the predicted place (a
+# following vehicle's plate, a line of text) after the plate has left, and following it
+# would keep the passage open on what it never read. Such lines are read instead.
+FOLLOW_SIZE_CHANGE = 1.25
 STAGES = ("gate", "detect", "read", "consensus")
 
 
@@ -152,6 +157,9 @@ class CameraRecognition:
             # most like the predicted one (not the state name above it).
             box = max((plate_box(b.bbox(), frame.shape) for b in mine),
                       key=lambda pb: _iou(pb, f.box))
+            if not 1 / FOLLOW_SIZE_CHANGE <= box[2] / max(1, f.box[2]) <= FOLLOW_SIZE_CHANGE:
+                to_read.extend(mine)
+                continue
             grown = box[2] >= REREAD_GROWTH * f.read_width
             if grown:
                 to_read.extend(mine)

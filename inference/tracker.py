@@ -16,11 +16,14 @@ enough to give the readers a better look (``REREAD_GROWTH``).
 from __future__ import annotations
 
 import itertools
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+
+log = logging.getLogger("sightline.tracker")
 
 # A box that grows or shrinks by this much over a passage moves along the road.
 SCALE_CHANGE = 1.15
@@ -236,22 +239,49 @@ def vote(sightings: list[Sighting]) -> tuple[str, tuple[float, ...], float]:
 
 
 def direction(seen: Sequence[Sighting | Seen]) -> str:
-    """Direction of travel from the boxes at the start and at the end of a passage."""
-    # Medians over the first and last thirds: one odd box (a line merged with the
-    # state name, a partial plate at the frame's edge) does not flip the answer.
-    k = max(1, len(seen) // 3)
-    head, tail = seen[:k], seen[-k:]
-    w0 = float(np.median([s.box[2] for s in head]))
-    w1 = float(np.median([s.box[2] for s in tail]))
-    dx = float(np.median([s.center[0] for s in tail]) - np.median([s.center[0] for s in head]))
-    growth = w1 / max(1.0, w0)
+    """Direction of travel from how the plate's box changed over a passage.
+
+    The change is a robust trend (Theil-Sen: the median of the slopes between every two
+    frames) of the box's log width and of its centre over time, carried over the
+    passage's span: one odd box (the state name taken for the plate, a partial plate at
+    the frame's edge), even the last one, does not flip the answer, and frames far apart
+    in time (a busy machine) count for what they show.
+    """
+    points = _spread(seen)
+    span = points[-1].t - points[0].t
+    if span <= 0:
+        return "unknown"
+    times = [s.t for s in points]
+    growth = float(np.exp(_trend(times, [np.log(max(1, s.box[2])) for s in points]) * span))
+    dx = _trend(times, [s.center[0] for s in points]) * span
+    width = float(np.median([s.box[2] for s in points]))
     if growth >= SCALE_CHANGE:
         return "approaching"
     if growth <= 1 / SCALE_CHANGE:
         return "receding"
-    if abs(dx) >= LATERAL_WIDTHS * (w0 + w1) / 2:
+    if abs(dx) >= LATERAL_WIDTHS * width:
         return "right" if dx > 0 else "left"
     return "unknown"
+
+
+# At most this many frames of a passage go into its direction (evenly spread over it):
+# the trend compares every two of them.
+TREND_FRAMES = 40
+
+
+def _spread(seen: Sequence[Sighting | Seen]) -> Sequence[Sighting | Seen]:
+    if len(seen) <= TREND_FRAMES:
+        return seen
+    picks = np.linspace(0, len(seen) - 1, TREND_FRAMES).round().astype(int)
+    return [seen[i] for i in picks]
+
+
+def _trend(times: Sequence[float], values: Sequence[float]) -> float:
+    """Theil-Sen slope of values over times: the median slope between every two points."""
+    slopes = [(values[j] - values[i]) / (times[j] - times[i])
+              for i in range(len(times)) for j in range(i + 1, len(times))
+              if times[j] > times[i]]
+    return float(np.median(slopes)) if slopes else 0.0
 
 
 class Tracker:
@@ -348,8 +378,15 @@ class Tracker:
         for track in self._tracks:
             if not done(track):
                 keep.append(track)
-            elif len(track.sightings) >= self.min_frames:
+            elif len(track.sightings) < self.min_frames:
+                log.debug("passage %s: %s dropped, %d read(s) < %d", track.ident,
+                          track.usual_plate(), len(track.sightings), self.min_frames)
+            else:
                 read = _consensus(track)
+                log.debug("passage %s: %s read %d times in %d frames over %.2f s, %s, widths %s",
+                          track.ident, read.plate, read.reads, read.frames,
+                          read.last_seen - read.first_seen, read.direction,
+                          [round(s.box[2]) for s in track.path])
                 if track.early is None:
                     out.append(read)
                 elif read.plate != track.early:

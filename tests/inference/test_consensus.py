@@ -37,14 +37,19 @@ def test_vote_ignores_reads_of_a_minority_length() -> None:
 
 
 def test_direction_from_box_growth_and_lateral_motion() -> None:
-    grow = [sighting(t, "A1", 0.9, (100, 100, int(40 + 40 * t), 20)) for t in np.linspace(0, 1, 6)]
+    times = np.linspace(0, 1, 6)
+
+    def backwards(seen: list[Sighting]) -> list[Sighting]:
+        """The same boxes in reverse order, at the same times (the vehicle going back)."""
+        return [sighting(t, "A1", 0.9, s.box) for t, s in zip(times, seen[::-1], strict=True)]
+
+    grow = [sighting(t, "A1", 0.9, (100, 100, int(40 + 40 * t), 20)) for t in times]
     assert direction(grow) == "approaching"
-    assert direction(grow[::-1]) == "receding"
-    across = [sighting(t, "A1", 0.9, (int(100 + 400 * t), 100, 60, 30))
-              for t in np.linspace(0, 1, 6)]
+    assert direction(backwards(grow)) == "receding"
+    across = [sighting(t, "A1", 0.9, (int(100 + 400 * t), 100, 60, 30)) for t in times]
     assert direction(across) == "right"
-    assert direction(across[::-1]) == "left"
-    still = [sighting(t, "A1", 0.9, (100, 100, 60, 30)) for t in np.linspace(0, 1, 6)]
+    assert direction(backwards(across)) == "left"
+    still = [sighting(t, "A1", 0.9, (100, 100, 60, 30)) for t in times]
     assert direction(still) == "unknown"
 
 
