@@ -78,8 +78,10 @@ demo-debs:
 demo: $(VENV)/.installed-base demo-debs
 	$(BIN)/sightline demo
 
+# One worker per CPU, four at most (TEST_WORKERS=0 runs the suite in this process).
+TEST_WORKERS ?= auto
 test: $(VENV)/.installed-test debs
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --maxprocesses=4 $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

@@ -68,6 +68,31 @@ def _pg_schema_url(base: str, schema: str) -> str:
     return f"{base}{sep}options=-csearch_path%3D{schema}"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _pg_trgm_in_public() -> None:
+    """pg_trgm (migration 0003) is one per database. Migrated alone, each test's schema
+    would create it in itself (its search path is that schema), and dropping that schema
+    after the test would drop it, with the indexes of the tests running beside it (xdist
+    workers). So it lives in ``public`` for the whole run, created or moved there once,
+    under an advisory lock that the workers take in turn."""
+    base = os.environ.get(PG_ENV)
+    if not base:
+        return
+    admin = make_engine(base, pool_size=1)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(4620003)"))
+            where = conn.execute(text(
+                "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
+                "ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'")).scalar()
+            if where is None:
+                conn.execute(text("CREATE EXTENSION pg_trgm SCHEMA public"))
+            elif where != "public":
+                conn.execute(text("ALTER EXTENSION pg_trgm SET SCHEMA public"))
+    finally:
+        admin.dispose()
+
+
 @pytest.fixture(
     params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
 )
