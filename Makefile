@@ -78,10 +78,11 @@ demo-debs:
 demo: $(VENV)/.installed-base demo-debs
 	$(BIN)/sightline demo
 
-# One worker per CPU, four at most (TEST_WORKERS=0 runs the suite in this process).
+# One worker per CPU, four at most (TEST_WORKERS=0 runs the suite in this process); the
+# real-time tests share one worker (tests/conftest.py, REAL_TIME).
 TEST_WORKERS ?= auto
 test: $(VENV)/.installed-test debs
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --maxprocesses=4 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --maxprocesses=4 --dist loadgroup $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

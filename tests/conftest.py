@@ -27,6 +27,26 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 PG_ENV = "SIGHTLINE_TEST_DATABASE_URL"
 
+# Tests that run a camera streaming in real time (a clip of passages at 10 frames/s)
+# against a whole controller: under `make test`'s workers they run one after the other
+# on one worker (xdist's loadgroup), never two at once, so that each keeps the machine's
+# other core for itself and the camera's clock, not the load, decides what is seen.
+REAL_TIME = (
+    "tests/integration/test_end_to_end.py",
+    "tests/integration/test_camera_changes.py",
+    "tests/integration/test_crash_recovery.py",
+    "tests/integration/test_database_outage.py",
+    "tests/cameras/test_stream_ipycam.py",
+    "tests/controller/test_controller_cli.py::test_demo_",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.nodeid.startswith(REAL_TIME):
+            item.add_marker(pytest.mark.xdist_group("real-time"))
+
+
 # Threads that belong to the interpreter or libraries for the whole session.
 _LONG_LIVED = ("MainThread", "pydevd", "asyncio_", "ThreadPoolExecutor")
 
