@@ -246,3 +246,14 @@ def test_the_form_refuses_bad_input_and_strange_next(auth: Auth, client: Any,
     assert auth.post("/purpose/end").status_code == 303
     assert newest(engine, "purpose.end")["purpose"] == WORK[0]
     assert 'id="purpose-chip"' not in client.get("/purpose").get_data(as_text=True)
+
+
+def test_a_script_gets_a_json_answer_not_the_form(auth: Auth, client: Any, engine: Engine,
+                                                  world: dict[str, str]) -> None:
+    auth.make_user("ann.lee", "officer")
+    auth.login("ann.lee")
+    answer = client.get(f"/reads/{world['read']}", json={})
+    assert answer.status_code == 403
+    assert answer.get_json() == {"error": "state the purpose and case number of this work "
+                                          "first (policy 462.5)", "purpose_required": True}
+    assert count(engine, "read.view") == 0
