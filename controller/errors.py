@@ -16,7 +16,8 @@ which the command turns into its exit status::
     │   └── NotFound                    no such row
     ├── ValidationError                 bad input from outside, names the field/line
     ├── PolicyViolation                 an action the ALPR policy forbids
-    │   └── AccessDenied                role or training does not allow it
+    │   ├── AccessDenied                role or training does not allow it
+    │   └── PurposeRequired             plate data without a stated purpose (462.5)
     ├── DispatchError                   a hit could not be delivered to a sink
     └── ControllerError                 start/stop of the controller failed
 
@@ -90,6 +91,11 @@ class AccessDenied(PolicyViolation):
     """The user's role, training or acknowledgement does not allow the action."""
 
 
+class PurposeRequired(PolicyViolation):
+    """Plate data was asked for with no purpose window open: state a purpose and case
+    number first (462.5). Not a refusal of the user: the front end asks for the purpose."""
+
+
 class DispatchError(SightlineError):
     """A hit could not be delivered to a dispatch sink."""
 
@@ -117,6 +123,7 @@ __all__ = [
     "ModelError",
     "NotFound",
     "PolicyViolation",
+    "PurposeRequired",
     "SightlineError",
     "StoreError",
     "StoreUnavailable",

@@ -76,6 +76,12 @@ class Auth:
             return response
         return self.post("/login/code", {"code": self.code(username)})
 
+    def state_purpose(self, purpose: str = "Stolen vehicle investigation",
+                      case_number: str = "26-004512", **extra: str) -> Any:
+        """State the purpose and case number that cover the user's views (462.5)."""
+        return self.post("/purpose", {"purpose": purpose, "case_number": case_number,
+                                      "attest": "yes", **extra})
+
     def logout(self) -> Any:
         """Sign out."""
         return self.post("/logout")

@@ -30,6 +30,7 @@ from web import (
     home,
     hotlists,
     live,
+    purpose,
     reads,
     search,
     sharing,
@@ -53,7 +54,7 @@ SECURITY_HEADERS = {
 }
 BLUEPRINTS = (auth.bp, home.bp, users.bp, search.bp, reads.bp, audit.bp, hits.bp,
               hotlists.bp, cameras.bp, live.bp, compliance.bp, sharing.bp, holds.bp,
-              transparency.bp)
+              transparency.bp, purpose.bp)
 
 
 METRICS_ENV = "SIGHTLINE_METRICS_TOKEN"

@@ -2,7 +2,9 @@
 
 The use case checks purpose, case number and attestation and writes the audit
 entry (refused or run); this blueprint turns the form into a ``SearchForm`` and
-renders the results, whose thumbnails the entry's number then authorises.
+renders the results, whose thumbnails the entry's number then authorises. The form
+comes filled with the user's open purpose window, so a search under it asks nothing
+again; changing the purpose or case number states a new one (with the attestation).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
+from controller.accounts import purpose
 from controller.errors import SightlineError
 from controller.search import CameraChoice, DescribedRead, queries
 from web.forms import on_error
@@ -29,6 +32,7 @@ def _page(cameras: list[CameraChoice] | None = None, **context: Any) -> str:
     config = settings()
     return render_template("search/index.html", purposes=config.search.purposes,
                            case_required=config.search.case_number_required,
+                           window=purpose.current(engine(), caller()),
                            cameras=cameras if cameras is not None
                            else queries.camera_choices(engine()), **context)
 

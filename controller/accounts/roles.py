@@ -25,6 +25,8 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     # Signed in and trained: the start page (its tiles follow the role).
     "home": _ALL,
     "search": frozenset({"administrator", "officer", "analyst"}),
+    # Stating or ending the purpose window that covers one's views of plate data (462.5).
+    "purpose": _DATA,
     "reads.view": _DATA,
     "hits.view": _DATA,
     "hits.verify": frozenset({"administrator", "dispatcher"}),

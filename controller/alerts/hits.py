@@ -1,15 +1,18 @@
 """Hits as dispatch and officers see them (462.5, 462.7(7)): the queue, history, one hit, CLETS.
 
-Each function takes the ``Caller`` and checks role and training first; opening a
-hit is audited (``hit.view``), and recording the verification outcome is audited
-by ``dispatch.record_verification`` (``hit.verify``).
+Each function takes the ``Caller`` and checks role and training first. Showing
+hits needs the caller's open purpose window (``controller.accounts.purpose``) and is
+audited with its purpose and case number: the queue (``hit.queue``, once per window
+and content, not on every refresh), the history with its filter (``hit.history``)
+and one hit (``hit.view``). Recording the verification outcome is audited by
+``dispatch.record_verification`` (``hit.verify``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from controller.accounts import Caller, authorize, record
+from controller.accounts import Caller, authorize, purpose
 from controller.alerts import dispatch
 from controller.errors import ValidationError
 from controller.store import Engine
@@ -33,6 +36,7 @@ OUTCOME_LABELS = {
 QUEUE_LIMIT = 100
 HISTORY_LIMIT = 200
 NOTE_LIMIT = 500
+PLATE_LIMIT = 16
 
 
 @dataclass(frozen=True)
@@ -48,28 +52,41 @@ class HitFilters:
 def unverified(engine: Engine, caller: Caller) -> list[HitRow]:
     """The queue of hits not yet verified through CLETS, newest first (``hits.view``)."""
     authorize(engine, caller, VIEW, "hit.queue")
-    return hit_repo.list_hits(engine, verification="pending", limit=QUEUE_LIMIT)
+    window = purpose.require(engine, caller)
+    rows = hit_repo.list_hits(engine, verification="pending", limit=QUEUE_LIMIT)
+    purpose.record_shown(engine, caller, window, "hit.queue",
+                         shown=[str(h["uuid"]) for h in rows],
+                         plates=[str(h["plate"]) for h in rows])
+    return rows
 
 
 def history(engine: Engine, caller: Caller, filters: HitFilters) -> list[HitRow]:
     """Hits matching the filter, newest first (``hits.view``); a bad field is named."""
     authorize(engine, caller, VIEW, "hit.history")
+    window = purpose.require(engine, caller)
     outcome = filters.verification.strip()
     if outcome and outcome not in OUTCOME_LABELS:
         raise ValidationError("verification", "not a verification outcome")
     since, until = day_window(parse_day("since", filters.since),
                               parse_day("until", filters.until))
-    return hit_repo.list_hits(engine, verification=outcome or None, since=since, until=until,
-                              plate=normalise(filters.plate, typed=True) or None,
-                              limit=HISTORY_LIMIT)
+    plate = normalise(filters.plate, typed=True) or None
+    if plate and len(plate) > PLATE_LIMIT:
+        raise ValidationError("plate", f"a plate is at most {PLATE_LIMIT} letters and digits")
+    rows = hit_repo.list_hits(engine, verification=outcome or None, since=since, until=until,
+                              plate=plate, limit=HISTORY_LIMIT)
+    purpose.record_view(engine, caller, window, "hit.history", plate=plate, results=len(rows),
+                        data={"verification": outcome or None, "since": since, "until": until,
+                              "plates": sorted({str(h["plate"]) for h in rows})})
+    return rows
 
 
 def view_hit(engine: Engine, caller: Caller, hit_uuid: str) -> HitRow:
     """One hit with its read and the hotlist entry as matched (``hits.view``); audited."""
     authorize(engine, caller, VIEW, "hit.view", data={"hit": hit_uuid})
+    window = purpose.require(engine, caller)
     hit = hit_repo.get_hit(engine, hit_uuid)
-    record(engine, caller, "hit.view", plate=str(hit["plate"]),
-           data={"hit": hit_uuid, "read": hit["read_uuid"]})
+    purpose.record_view(engine, caller, window, "hit.view", plate=str(hit["plate"]), results=1,
+                        data={"hit": hit_uuid, "read": hit["read_uuid"]})
     return hit
 
 

@@ -1,7 +1,9 @@
 """The administrator's view of the record of access (462.5, 462.6): filter it, verify it.
 
 Both use cases need ``audit.view`` (administrators only) and current training;
-a refusal is audited as ``audit.view`` denied.
+a refusal is audited as ``audit.view`` denied. The log names plates, so reading it
+needs an open purpose window like any view of plate data, and each page is itself
+audited (``audit.view``: the filter, the rows shown, the window's purpose and case).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from controller import audit
-from controller.accounts import Caller, authorize
+from controller.accounts import Caller, authorize, purpose
 from controller.errors import ValidationError
 from controller.settings import Settings
 from controller.store import Engine
@@ -23,6 +25,7 @@ __all__ = ["PAGE_SIZE", "PERMISSION", "AuditFilters", "AuditRow", "search_log", 
 
 PERMISSION = "audit.view"
 PAGE_SIZE = 200
+PLATE_LIMIT = 16
 
 
 @dataclass(frozen=True)
@@ -40,14 +43,21 @@ def search_log(engine: Engine, caller: Caller, filters: AuditFilters,
                limit: int = PAGE_SIZE) -> list[AuditRow]:
     """The newest entries matching the filter (``audit.view``); a bad field is named."""
     authorize(engine, caller, PERMISSION, "audit.view")
+    window = purpose.require(engine, caller)
     first, last = parse_day("since", filters.since), parse_day("until", filters.until)
     if first and last and last < first:
         raise ValidationError("until", "the last day is before the first")
     since, until = day_window(first, last)
-    return audit_repo.search(engine, actor=filters.actor.strip() or None,
-                             action=filters.action.strip() or None,
-                             plate=normalise(filters.plate, typed=True) or None,
-                             since=since, until=until, limit=limit)
+    plate = normalise(filters.plate, typed=True) or None
+    if plate and len(plate) > PLATE_LIMIT:
+        raise ValidationError("plate", f"a plate is at most {PLATE_LIMIT} letters and digits")
+    actor, action = filters.actor.strip()[:64] or None, filters.action.strip()[:64] or None
+    rows = audit_repo.search(engine, actor=actor, action=action, plate=plate, since=since,
+                             until=until, limit=limit)
+    purpose.record_view(engine, caller, window, "audit.view", plate=plate, results=len(rows),
+                        data={"actor": actor, "action": action, "since": since,
+                              "until": until})
+    return rows
 
 
 def verify_log(engine: Engine, caller: Caller, settings: Settings) -> audit.ChainReport:

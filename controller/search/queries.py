@@ -1,10 +1,13 @@
-"""Searches (462.7): exact, partial and canvass, each with purpose, case number and attestation.
+"""Searches (462.7): exact, partial and canvass, each under a stated purpose and case number.
 
-A search runs only when it states a purpose from the configured list, a case
-number (unless the settings waive it) and the attestation of official
-law-enforcement use (462.7.1(2)(3)). Every search, refused or run, is written to
-the audit log with the plate or pattern, purpose, case number and result count
-(462.5); the entry's number then authorises the result thumbnails.
+A search runs only under a purpose from the configured list, a case number (unless
+the settings waive it) and the attestation of official law-enforcement use
+(462.7.1(2)(3)). These are stated once per piece of work: a search that leaves them
+blank, or repeats those of the searcher's open purpose window
+(``controller.accounts.purpose``), runs under that window; one that states new ones
+opens a new window (audited) once the whole search validates. Every search, refused
+or run, is written to the audit log with the plate or pattern, purpose, case number
+and result count (462.5); the entry's number then authorises the result thumbnails.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from controller.accounts import Caller, authorize, record
+from controller.accounts import Caller, authorize, purpose, record
+from controller.accounts.purpose import Window
 from controller.errors import ValidationError
 from controller.settings import Settings
 from controller.store import Engine
@@ -27,7 +31,7 @@ from inference.plates import normalise
 PERMISSION = "search"
 MODES = ("exact", "partial", "canvass")
 EXACT = re.compile(r"^[A-Z0-9]{1,16}$")
-CASE_NUMBER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ./_-]{0,63}$")
+CASE_NUMBER = purpose.CASE_NUMBER
 MAX_RADIUS_M = 50_000.0
 
 
@@ -50,11 +54,13 @@ class SearchForm:
 
 @dataclass
 class SearchRequest:
-    """A validated search."""
+    """A validated search; ``window`` is the open purpose window it runs under (None: the
+    search states a new purpose, and a window is opened for it before it runs)."""
 
     mode: str
     purpose: str
     case_number: str | None
+    window: Window | None = None
     plate: str | None = None
     since: datetime | None = None
     until: datetime | None = None
@@ -82,20 +88,14 @@ def _number(name: str, value: str, low: float, high: float) -> float:
     return number
 
 
-def _justification(form: SearchForm, config: Settings) -> tuple[str, str | None]:
-    purpose = form.purpose.strip()
-    if purpose not in config.search.purposes:
-        raise ValidationError("purpose", "choose the purpose of this search from the list")
-    case = form.case_number.strip()
-    if case and not CASE_NUMBER.match(case):
-        raise ValidationError("case_number", "use letters, digits, spaces and . / _ - only "
-                                             "(64 at most)")
-    if not case and config.search.case_number_required:
-        raise ValidationError("case_number", "a case number is required for every search")
-    if form.attest != "yes":
-        raise ValidationError("attest", "attest that this search is for official "
-                                        "law-enforcement use")
-    return purpose, case or None
+def _justification(config: Settings, form: SearchForm,
+                   window: Window | None) -> tuple[str, str | None, bool]:
+    """Purpose and case number, and whether they are the open window's (no new statement)."""
+    typed = (form.purpose.strip(), form.case_number.strip())
+    if window is not None and typed in {("", ""), (window.purpose, window.case_number or "")}:
+        return window.purpose, window.case_number, True
+    stated, case = purpose.check(config, purpose.PurposeForm(*typed, attest=form.attest))
+    return stated, case, False
 
 
 def _canvass_cameras(engine: Engine, form: SearchForm, req: SearchRequest) -> None:
@@ -111,12 +111,15 @@ def _canvass_cameras(engine: Engine, form: SearchForm, req: SearchRequest) -> No
                                             req.place["longitude"], req.place["radius_m"])
 
 
-def validate(engine: Engine, config: Settings, form: SearchForm) -> SearchRequest:
-    """Check the search; raise ValidationError naming the first bad field."""
+def validate(engine: Engine, config: Settings, form: SearchForm,
+             window: Window | None = None) -> SearchRequest:
+    """Check the search (under the caller's open ``window``, if any); raise ValidationError
+    naming the first bad field."""
     if form.mode not in MODES:
         raise ValidationError("mode", "choose exact, partial or canvass")
-    purpose, case = _justification(form, config)
-    req = SearchRequest(mode=form.mode, purpose=purpose, case_number=case,
+    stated, case, covered = _justification(config, form, window)
+    req = SearchRequest(mode=form.mode, purpose=stated, case_number=case,
+                        window=window if covered else None,
                         since=parse_time("since", form.since),
                         until=parse_time("until", form.until))
     if req.since and req.until and req.until <= req.since:
@@ -168,22 +171,26 @@ def search_reads(engine: Engine, config: Settings, caller: Caller,
     A refused search (role, training or a bad field) is audited as denied with
     what was typed, then raised; a search that runs is audited with its plate or
     pattern, purpose, case number, window, cameras and the ids of the reads returned.
+    A search stating a purpose other than the open window's opens a new window first.
     """
     authorize(engine, caller, PERMISSION, _action(form), plate=_typed_plate(form))
     try:
-        req = validate(engine, config, form)
+        req = validate(engine, config, form, purpose.current(engine, caller))
     except ValidationError as exc:
         record(engine, caller, _action(form), outcome="denied", plate=_typed_plate(form),
                purpose=form.purpose.strip()[:300] or None,
                case_number=form.case_number.strip()[:64] or None,
                data={"reason": str(exc), "field": exc.field})
         raise
+    window = req.window or purpose.state(engine, config, caller, purpose.PurposeForm(
+        req.purpose, req.case_number or "", attest=form.attest))
+    req.window = window
     rows = _run(engine, req, config.search.max_results)
-    search_id = record(engine, caller, _action(form), plate=req.plate, purpose=req.purpose,
-                       case_number=req.case_number, data={
-                           "mode": req.mode, "since": req.since, "until": req.until,
-                           "cameras": req.camera_ids, "place": req.place,
-                           "results": len(rows), "read_ids": [int(r["id"]) for r in rows]})
+    search_id = purpose.record_view(
+        engine, caller, window, _action(form), plate=req.plate, results=len(rows), data={
+            "mode": req.mode, "since": req.since, "until": req.until,
+            "cameras": req.camera_ids, "place": req.place,
+            "read_ids": [int(r["id"]) for r in rows]})
     cameras = site_repo.camera_choices(engine)
     return SearchResult(search_id, req, read_repo.describe_reads(engine, rows,
                                                                 cameras_known=cameras), cameras)

@@ -1,10 +1,13 @@
 """Opening a read and its images (462.5): every opening is audited; files are checked paths only.
 
-Images live under the data directory; the stored relative path is resolved and
-must stay inside ``data_dir/images``, so neither a stored path nor anything in a
-URL can reach another file. Thumbnails in a result list are covered by the
-search's own audit entry: the caller names that entry, and the read must be one
-the search returned to the same user within ``THUMB_GRANT``.
+Each opening needs the caller's open purpose window (``controller.accounts.purpose``)
+and its audit entry names the window's purpose and case number. Images live under
+the data directory; the stored relative path is resolved and must stay inside
+``data_dir/images``, so neither a stored path nor anything in a URL can reach
+another file. Thumbnails in a result list are authorised by the search's own audit
+entry: the caller names that entry, and the read must be one the search returned to
+the same user within ``THUMB_GRANT``; the first thumbnail of each kind a search's
+page loads in a window writes one entry for the page (``image.thumbnails``).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from controller.accounts import Caller, authorize, record
+from controller.accounts import Caller, authorize, purpose, record
 from controller.errors import AccessDenied, NotFound
 from controller.store import Engine
 from controller.store import audit as audit_repo
@@ -36,6 +39,7 @@ class SearchGrant:
     at: datetime
     is_search: bool
     read_ids: frozenset[int]
+    plate: str | None = None
 
 
 class GrantCache:
@@ -49,6 +53,8 @@ class GrantCache:
     def __init__(self, size: int = GRANTS_KEPT) -> None:
         self.size = size
         self.grants: OrderedDict[int, SearchGrant] = OrderedDict()
+        # (search entry, kind, window) whose thumbnails have been audited in this process.
+        self.logged: OrderedDict[tuple[int, str, int], None] = OrderedDict()
         self.lock = threading.Lock()
 
     def get(self, engine: Engine, event_id: int) -> SearchGrant | None:
@@ -65,12 +71,25 @@ class GrantCache:
             actor=str(event["actor"]), at=event["at"],
             is_search=str(event["action"]).startswith("search.")
             and event["outcome"] == "allowed",
-            read_ids=frozenset(int(i) for i in (event["data"] or {}).get("read_ids", [])))
+            read_ids=frozenset(int(i) for i in (event["data"] or {}).get("read_ids", [])),
+            plate=event["plate"])
         with self.lock:
             self.grants[event_id] = grant
             while len(self.grants) > self.size:
                 self.grants.popitem(last=False)
         return grant
+
+    def first_view(self, event_id: int, kind: str, window_id: int) -> bool:
+        """Tell whether this is the first thumbnail of this kind of this search in this
+        window (in this process: after a restart a page is logged once more, never less)."""
+        key = (event_id, kind, window_id)
+        with self.lock:
+            if key in self.logged:
+                return False
+            self.logged[key] = None
+            while len(self.logged) > self.size:
+                self.logged.popitem(last=False)
+        return True
 
 
 def image_path(data_dir: Path, relative: str) -> Path:
@@ -95,10 +114,13 @@ def _read(engine: Engine, read_uuid: str) -> DescribedRead:
 
 
 def view_read(engine: Engine, caller: Caller, read_uuid: str) -> DescribedRead:
-    """One read with its camera, site and images (``reads.view``); audited as ``read.view``."""
+    """One read with its camera, site and images (``reads.view``, an open purpose window);
+    audited as ``read.view`` with the window's purpose and case number."""
     authorize(engine, caller, PERMISSION, "read.view", data={"read": read_uuid})
+    window = purpose.require(engine, caller)
     read = _read(engine, read_uuid)
-    record(engine, caller, "read.view", plate=str(read["plate"]), data={"read": read["uuid"]})
+    purpose.record_view(engine, caller, window, "read.view", plate=str(read["plate"]),
+                        results=1, data={"read": read["uuid"]})
     return read
 
 
@@ -107,13 +129,14 @@ def read_image(engine: Engine, data_dir: Path, caller: Caller, read_uuid: str,
     """The file of a read's full-size image (``reads.view``); audited as ``image.view``."""
     authorize(engine, caller, PERMISSION, "image.view", data={"read": read_uuid, "kind": kind})
     _kind(kind)
+    window = purpose.require(engine, caller)
     read = _read(engine, read_uuid)
     stored = read["images"].get(kind)
     if stored is None:
         raise NotFound(f"read {read_uuid} has no {kind} image")
     path = image_path(data_dir, str(stored["path"]))
-    record(engine, caller, "image.view", plate=str(read["plate"]),
-           data={"read": read["uuid"], "kind": kind})
+    purpose.record_view(engine, caller, window, "image.view", plate=str(read["plate"]),
+                        results=1, data={"read": read["uuid"], "kind": kind})
     return path
 
 
@@ -128,11 +151,14 @@ def thumbnail(engine: Engine, data_dir: Path, caller: Caller, grants: GrantCache
               read_uuid: str, kind: str, search_id: str) -> Path:
     """A thumbnail in a result list, authorised by the caller's own recent search.
 
-    The search's audit entry covers the view (it lists the reads it returned), so
-    an allowed thumbnail writes no entry of its own; a refused one is audited.
+    Needs an open purpose window. The search's audit entry lists the reads it
+    returned; the first thumbnail of each kind the result page loads in a window
+    writes one ``image.thumbnails`` entry (the search's plate or pattern, its rows,
+    the window's purpose and case number), not one per image; a refused one is audited.
     """
     authorize(engine, caller, PERMISSION, "image.thumbnail", data={"read": read_uuid})
     _kind(kind)
+    window = purpose.require(engine, caller)
     read = read_repo.read_image(engine, read_uuid, kind)
     if read is None:
         raise NotFound(f"no read {read_uuid}")
@@ -142,11 +168,15 @@ def thumbnail(engine: Engine, data_dir: Path, caller: Caller, grants: GrantCache
         raise _refuse(engine, caller, read_uuid,
                       "thumbnail without the search that returned it") from None
     grant = grants.get(engine, event_id)
-    fresh = grant is not None and datetime.now(UTC) - grant.at < THUMB_GRANT
-    if not (grant and fresh and grant.is_search and grant.actor == caller.username
-            and int(read["id"]) in grant.read_ids):
+    if grant is None or not (datetime.now(UTC) - grant.at < THUMB_GRANT and grant.is_search
+                             and grant.actor == caller.username
+                             and int(read["id"]) in grant.read_ids):
         raise _refuse(engine, caller, read_uuid,
                       "thumbnail not part of one of your recent searches")
     if read["path"] is None:
         raise NotFound(f"read {read_uuid} has no {kind} image")
-    return image_path(data_dir, str(read["path"]))
+    path = image_path(data_dir, str(read["path"]))
+    if grants.first_view(event_id, kind, window.id):
+        purpose.record_view(engine, caller, window, "image.thumbnails", plate=grant.plate,
+                            results=len(grant.read_ids), data={"search": event_id, "kind": kind})
+    return path

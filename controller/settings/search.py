@@ -1,4 +1,4 @@
-"""Search settings: the purposes a search may state (462.3, 462.7.1)."""
+"""Search settings: the purposes one may state, and how long a statement covers (462.3, 462.5)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,10 @@ DEFAULT_PURPOSES = (
     "Stolen property recovery",
     "Major incident canvass",
     "Criminal investigation follow-up",
+    # 462.7(7): a hit is verified through CLETS before enforcement; dispatch opens it.
+    "Hit verification through CLETS (462.7(7))",
+    # 462.6: the administrator's quarterly audit reads the access log, which names plates.
+    "Audit of system use (462.6)",
 )
 
 
@@ -33,4 +37,12 @@ class SearchSettings(Section):
     max_results: int = Field(
         default=500, ge=1, le=10_000, title="Result limit",
         description="Most reads one search returns.",
+    )
+    purpose_window_minutes: int = Field(
+        # A piece of work, not a shift: long enough to work a case or the hit queue, short
+        # enough that one statement does not quietly cover the rest of the day (462.5).
+        default=30, ge=1, le=480, title="Purpose window",
+        description=("Minutes a stated purpose and case number cover the user's views of "
+                     "plate data (reads, images, hits, searches, the audit log) before "
+                     "they are asked again."),
     )

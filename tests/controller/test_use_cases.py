@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from controller.accounts import Caller, admin
+from controller.accounts import Caller, admin, purpose
 from controller.alerts import hits, hotlists
 from controller.bridge import ignore_change
 from controller.compliance import admin as compliance_admin
@@ -28,6 +28,7 @@ from controller.store import audit as audit_repo
 from controller.store import hits as hit_repo
 from controller.store import reads as read_repo
 from controller.store import sites as site_repo
+from controller.store import users as user_repo
 
 SEEN = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 SEARCH = queries.SearchForm(mode="exact", plate="7abc 123",
@@ -39,6 +40,22 @@ def who(role: str, *, trained: bool = True, name: str | None = None) -> Caller:
     """A caller as a front end would build it after signing them in."""
     return Caller(username=name or f"{role}.one", role=role, user_id=1,
                   client_addr="192.0.2.7", gate_ok=trained)
+
+
+def person(engine: Engine, role: str, *, name: str | None = None) -> Caller:
+    """A stored user as a signed-in caller (a purpose window belongs to a real user)."""
+    username = name or f"{role}.one"
+    user_id = user_repo.create(engine, username=username, role=role, password_hash="x",
+                               full_name="", created_by="test", now=SEEN)
+    return Caller(username=username, role=role, user_id=user_id, client_addr="192.0.2.7",
+                  gate_ok=True)
+
+
+def at_work(engine: Engine, settings: Settings, caller: Caller,
+            stated: str = "Stolen vehicle investigation", case: str = "26-004512") -> Caller:
+    """The caller with a purpose window open (``purpose.state``)."""
+    purpose.state(engine, settings, caller, purpose.PurposeForm(stated, case, "yes"))
+    return caller
 
 
 def last(engine: Engine, action: str) -> dict[str, Any]:
@@ -117,7 +134,7 @@ def test_search_without_justification_names_the_field(engine: Engine, settings: 
 def test_allowed_search_is_audited_with_plate_purpose_and_case(engine: Engine,
                                                                settings: Settings,
                                                                world: dict[str, Any]) -> None:
-    result = queries.search_reads(engine, settings, who("officer"), SEARCH)
+    result = queries.search_reads(engine, settings, person(engine, "officer"), SEARCH)
     assert sorted(r["uuid"] for r in result.reads) == sorted(world["reads"])
     entry = last(engine, "search.exact")
     assert entry["id"] == result.search_id and entry["outcome"] == "allowed"
@@ -128,11 +145,16 @@ def test_allowed_search_is_audited_with_plate_purpose_and_case(engine: Engine,
 
 # --- opening reads (462.5) -----------------------------------------------------------------
 
-def test_read_view_audited_and_refused_to_vendor(engine: Engine, world: dict[str, Any]) -> None:
-    read = views.view_read(engine, who("dispatcher"), world["reads"][0])
+def test_read_view_audited_and_refused_to_vendor(engine: Engine, settings: Settings,
+                                                 world: dict[str, Any]) -> None:
+    dispatcher = at_work(engine, settings, person(engine, "dispatcher"),
+                         "Hit verification through CLETS (462.7(7))", "CAD 26-1187")
+    read = views.view_read(engine, dispatcher, world["reads"][0])
     assert read["plate"] == "7ABC123"
     entry = last(engine, "read.view")
     assert entry["outcome"] == "allowed" and entry["plate"] == "7ABC123"
+    assert (entry["purpose"], entry["case_number"], entry["data"]["results"]) == (
+        "Hit verification through CLETS (462.7(7))", "CAD 26-1187", 1)
     with pytest.raises(AccessDenied):
         views.view_read(engine, who("vendor"), world["reads"][0])
     assert last(engine, "read.view")["outcome"] == "denied"
@@ -140,9 +162,11 @@ def test_read_view_audited_and_refused_to_vendor(engine: Engine, world: dict[str
 
 def test_thumbnail_needs_the_callers_own_search(engine: Engine, settings: Settings,
                                                 world: dict[str, Any]) -> None:
-    search = queries.search_reads(engine, settings, who("officer", name="ann.lee"), SEARCH)
+    search = queries.search_reads(engine, settings, person(engine, "officer", name="ann.lee"),
+                                  SEARCH)
+    bob = at_work(engine, settings, person(engine, "officer", name="bob.ray"))
     with pytest.raises(AccessDenied, match="recent searches"):
-        views.thumbnail(engine, settings.data_dir, who("officer", name="bob.ray"),
+        views.thumbnail(engine, settings.data_dir, bob,
                         views.GrantCache(), read_uuid=world["reads"][0], kind="crop",
                         search_id=str(search.search_id))
     refused = last(engine, "access.denied")
@@ -151,10 +175,12 @@ def test_thumbnail_needs_the_callers_own_search(engine: Engine, settings: Settin
 
 # --- hits (462.7(7)) --------------------------------------------------------------------------
 
-def test_hit_view_audited_and_verification_only_for_dispatch(engine: Engine,
+def test_hit_view_audited_and_verification_only_for_dispatch(engine: Engine, settings: Settings,
                                                              world: dict[str, Any]) -> None:
-    hits.view_hit(engine, who("officer"), world["hit"])
-    assert last(engine, "hit.view")["plate"] == "8XYZ999"
+    hits.view_hit(engine, at_work(engine, settings, person(engine, "officer")), world["hit"])
+    entry = last(engine, "hit.view")
+    assert (entry["plate"], entry["purpose"], entry["case_number"]) == (
+        "8XYZ999", "Stolen vehicle investigation", "26-004512")
     with pytest.raises(AccessDenied):
         hits.verify_hit(engine, who("officer"), world["hit"], "confirmed")
     assert last(engine, "hit.verify")["outcome"] == "denied"

@@ -78,6 +78,11 @@ POLICY: dict[str, Expect] = {
     **_area("reads.detail reads.image reads.thumb",
             {"administrator", "officer", "dispatcher", "analyst"},
             clause="462.4, 462.7(7), DESIGN 462.4"),
+    # Stating or ending the purpose and case number that cover one's views of plate data
+    # (462.5(4), DESIGN 462.5): whoever may see plate data (462.4); never vendors.
+    **_area("purpose.form purpose.state purpose.end",
+            {"administrator", "officer", "dispatcher", "analyst"},
+            clause="462.5(4), 462.4, DESIGN 462.4, 462.5"),
     # Hits: seen by the database's users (462.4, 462.7); never vendors (DESIGN 462.4).
     **_area("hits.index hits.queue hits.detail",
             {"administrator", "officer", "dispatcher", "analyst"},

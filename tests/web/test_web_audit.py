@@ -19,6 +19,7 @@ def test_filters_and_chain_status(auth, client, engine: Engine) -> None:
                  at=datetime(2026, 3, 5, 10, 0, tzinfo=UTC))
     auth.make_user("chief.ray", "administrator")  # after March: the log is in time order
     auth.login("chief.ray")
+    auth.state_purpose("Audit of system use (462.6)", "2026Q1")
     page = client.get("/audit").get_data(as_text=True)
     assert "Hash chain intact" in page and "7ABC123" in page and "8XYZ999" in page
     by_plate = client.get("/audit?plate=7abc-123").get_data(as_text=True)
@@ -34,6 +35,7 @@ def test_filters_and_chain_status(auth, client, engine: Engine) -> None:
 def test_broken_chain_is_shown(auth, client, engine: Engine) -> None:
     auth.make_user("chief.ray", "administrator")
     auth.login("chief.ray")
+    auth.state_purpose("Audit of system use (462.6)", "2026Q1")
     audit.record(engine, audit.AuditEvent(actor="ann.lee", action="search.exact",
                                           plate="7ABC123"))
     # Someone with database access rewrites history behind the application's back.
@@ -53,6 +55,7 @@ def test_a_missing_anchor_is_shown_on_the_page(app, auth, client, engine: Engine
     settings = app.config["SIGHTLINE_SETTINGS"]
     auth.make_user("chief.ray", "administrator")
     auth.login("chief.ray")
+    auth.state_purpose("Audit of system use (462.6)", "2026Q1")
     audit.write_anchor(engine, settings)
     audit.write_anchor(engine, settings)
     assert "Hash chain intact" in client.get("/audit").get_data(as_text=True)

@@ -16,6 +16,7 @@ from controller.store import audit as audit_repo
 def test_not_found_is_404_with_the_error_page(auth, client) -> None:
     auth.make_user("ann.lee", "officer")
     auth.login("ann.lee")
+    auth.state_purpose()
     missing = client.get(f"/hits/{uuid.uuid4()}")
     assert missing.status_code == 404 and "no hit" in missing.get_data(as_text=True)
     assert client.get("/transparency/policy?version=424242").status_code == 404

@@ -35,6 +35,7 @@ def test_dispatcher_verifies_a_hit(auth, client, engine: Engine) -> None:
     hit_uuid = add_hit(engine)
     auth.make_user("dee.ortiz", "dispatcher")
     auth.login("dee.ortiz")
+    auth.state_purpose("Hit verification through CLETS (462.7(7))", "CAD 26-1187")
     page = client.get("/hits").get_data(as_text=True)
     assert "UNVERIFIED" in page and "7ABC123" in page and "stolen vehicle" in page
     fragment = client.get("/hits/queue").get_data(as_text=True)
@@ -63,6 +64,7 @@ def test_history_filters(auth, client, engine: Engine) -> None:
     add_hit(engine, "8XYZ999", "wanted_warrant")
     auth.make_user("ann.lee", "officer")
     auth.login("ann.lee")
+    auth.state_purpose()
     page = client.get("/hits?plate=8xyz999").get_data(as_text=True)
     history = page.split('id="hit-history"')[1]
     assert "8XYZ999" in history and "7ABC123" not in history
@@ -77,4 +79,5 @@ def test_history_filters(auth, client, engine: Engine) -> None:
 def test_unknown_hit_is_404(auth, client: Any) -> None:
     auth.make_user("dee.ortiz", "dispatcher")
     auth.login("dee.ortiz")
+    auth.state_purpose("Hit verification through CLETS (462.7(7))", "CAD 26-1187")
     assert client.get(f"/hits/{uuid.uuid4()}").status_code == 404

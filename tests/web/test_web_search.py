@@ -153,6 +153,7 @@ def test_read_and_images_are_audited(auth, client, engine: Engine,
                                      world: dict[str, Any]) -> None:
     auth.make_user("ann.lee", "officer")
     auth.login("ann.lee")
+    auth.state_purpose()
     read_uuid = world["reads"]["a"]
     page = client.get(f"/reads/{read_uuid}")
     assert page.status_code == 200 and "7ABC123" in page.get_data(as_text=True)
@@ -192,6 +193,7 @@ def test_thumbnails_need_the_users_own_search(app, auth, client, engine: Engine,
                       ).status_code == 404
     auth.logout()
     auth.login("bob.ray")
+    auth.state_purpose()
     assert client.get(f"/reads/{read_uuid}/thumb/crop?search={search_id}").status_code == 403
 
 
@@ -222,6 +224,7 @@ def test_image_path_outside_data_dir_is_refused(auth, client, engine: Engine,
                          image_path="images/../secret.key")
     auth.make_user("ann.lee", "officer")
     auth.login("ann.lee")
+    auth.state_purpose()
     response = client.get(f"/reads/{read_uuid}/image/crop")
     assert response.status_code == 404
     assert b"do not serve" not in response.data

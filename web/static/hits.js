@@ -7,6 +7,11 @@
   const refresh = async () => {
     try {
       const response = await fetch(box.dataset.src, { credentials: "same-origin", cache: "no-store" });
+      if (response.redirected && new URL(response.url).pathname === "/purpose") {
+        // The stated purpose ran out: reload, so the page asks for one and comes back here.
+        window.location.reload();
+        return;
+      }
       if (response.redirected || !response.ok) throw new Error(String(response.status));
       box.innerHTML = await response.text();
       status.textContent = "live · updated " + new Date().toLocaleTimeString();

@@ -1,12 +1,13 @@
 """Every table of the schema: the one import path for them (`controller.store.schema`).
 
-The tables are defined in `core` (sites, cameras, reads, hits, hotlists, accounts) and
-`compliance` (audit, holds, purges, sharing, scheduler jobs); nothing outside this
-package imports those modules.
+The tables are defined in `core` (sites, cameras, reads, hits, hotlists, accounts),
+`compliance` (audit, holds, purges, sharing, scheduler jobs) and `access` (purpose
+windows); nothing outside this package imports those modules.
 """
 
 from __future__ import annotations
 
+from controller.store.schema.access import purpose_windows
 from controller.store.schema.compliance import (
     apscheduler_jobs,
     audit_events,
@@ -71,6 +72,7 @@ __all__ = [
     "policy_versions",
     "program_activation",
     "purge_proposals",
+    "purpose_windows",
     "read_images",
     "reads",
     "roles",
