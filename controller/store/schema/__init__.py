@@ -19,6 +19,7 @@ from controller.store.schema.compliance import (
 )
 from controller.store.schema.core import (
     HOTLIST_CATEGORIES,
+    MASK_REQUEST_STATES,
     REGION_KINDS,
     ROLES,
     VERIFICATION_OUTCOMES,
@@ -30,7 +31,9 @@ from controller.store.schema.core import (
     hotlist_entries,
     hotlists,
     login_throttle,
+    mask_change_requests,
     mask_suspensions,
+    mask_versions,
     metadata,
     password_history,
     policy_acknowledgements,
@@ -47,6 +50,7 @@ from controller.store.schema.core import (
 
 __all__ = [
     "HOTLIST_CATEGORIES",
+    "MASK_REQUEST_STATES",
     "REGION_KINDS",
     "ROLES",
     "VERIFICATION_OUTCOMES",
@@ -64,7 +68,9 @@ __all__ = [
     "hotlist_entries",
     "hotlists",
     "login_throttle",
+    "mask_change_requests",
     "mask_suspensions",
+    "mask_versions",
     "metadata",
     "password_history",
     "policy_acknowledgements",
