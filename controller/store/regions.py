@@ -183,10 +183,11 @@ def masks_from_rows(camera: str, rows: Sequence[RegionWithLift]) -> CameraMasks:
 
 
 def get_region(engine: Engine, region_id: int) -> PlacedRegion:
-    """A privacy mask or zone with its camera's name (NotFound if there is none)."""
-    query = (select(camera_regions, cameras.c.name.label("camera"))
+    """A privacy mask or zone in force, with its camera's name (NotFound if there is none)."""
+    query = (select(*[c for c in camera_regions.c if c.name != "removed_at"],
+                    cameras.c.name.label("camera"))
              .join(cameras, cameras.c.id == camera_regions.c.camera_id)
-             .where(camera_regions.c.id == region_id))
+             .where(camera_regions.c.id == region_id, camera_regions.c.removed_at.is_(None)))
     return cast("PlacedRegion", one(engine, query, f"no mask {region_id}"))
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, text
 
 from controller.bridge import ignore_change
 from controller.compliance import court_orders
+from controller.errors import ValidationError
 from controller.store import regions as region_repo
 from controller.store import sites as site_repo
 from controller.store.engine import make_engine
@@ -51,3 +52,8 @@ def test_upgrade_records_a_baseline_and_keeps_lifts(at_0005: Engine) -> None:
     assert region_repo.list_regions(engine, cam) == []
     assert [s["court_order"] for s in region_repo.suspensions(engine)] == ["CR-1"]
     assert [v["version"] for v in region_repo.versions(engine, cam)] == [2, 1]
+    # A mask no longer in force cannot be lifted (there is nothing to lift).
+    with pytest.raises(ValidationError, match="region: no privacy mask"):
+        court_orders.lift_mask(engine, region_id=region_id, court_order="CR-2", court="Superior",
+                               expires_at=now + timedelta(days=1), actor="ada.admin",
+                               notify=ignore_change)
