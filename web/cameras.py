@@ -1,8 +1,11 @@
 """Sites and cameras: health, discovery and adoption, editing, masks and zones (462.7.1(1)).
 
-Vendor accounts reach this area and nothing else. The use cases live in
-``controller.operations.fleet``; talking to cameras (discovery, ONVIF probe,
-snapshots) happens there, on the controller loop through the bridge.
+Vendor accounts reach the cameras' list, health and maintenance here and nothing
+else: never the masks, their editor or a camera's still (DESIGN 462.4). The use
+cases live in ``controller.operations.fleet`` and ``controller.operations.masks``;
+talking to cameras (discovery, ONVIF probe, snapshots) happens there, on the
+controller loop through the bridge. A mask change that hides less waits for a
+second administrator or a court order (the requests page below).
 """
 
 from __future__ import annotations
@@ -24,8 +27,8 @@ from flask.typing import ResponseReturnValue
 
 from controller.bridge import Bridge
 from controller.errors import ControllerError, ValidationError
-from controller.operations import fleet
-from web.forms import back_to, json_error, on_error
+from controller.operations import fleet, masks
+from web.forms import back_to, done, json_error, on_error, shown_on
 from web.security import caller, engine, permission, settings
 
 bp = Blueprint("cameras", __name__)
@@ -115,24 +118,80 @@ def edit(camera_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/cameras/<int:camera_id>/regions")
-@permission("cameras.manage")
+@permission("cameras.masks")
 def regions(camera_id: int) -> str:
-    """The polygon editor for privacy masks and zones."""
-    camera, plain = fleet.regions(engine(), caller(), camera_id)
-    return render_template("cameras/regions.html", camera=camera, regions_json=plain)
+    """The polygon editor for privacy masks and zones, with pending requests and history."""
+    found = masks.editor(engine(), caller(), camera_id)
+    return render_template("cameras/regions.html", camera=found["camera"],
+                           regions_json=found["regions"], pending=found["pending"],
+                           versions=found["versions"])
 
 
 @bp.post("/cameras/<int:camera_id>/regions")
-@permission("cameras.manage")
+@permission("cameras.masks")
 @on_error(json_error)
 def save_regions(camera_id: int) -> ResponseReturnValue:
-    """Save the editor's regions (JSON); audited with before and after."""
-    after = fleet.save_regions(engine(), caller(), camera_id, request.get_json(silent=True))
-    return jsonify(regions=after)
+    """Save the editor's regions (JSON): growth at once, reductions held for approval."""
+    result = masks.save_regions(engine(), caller(), camera_id, request.get_json(silent=True),
+                                notify=bridge().notify)
+    return jsonify(regions=result["regions"], request_id=result["request_id"],
+                   held=result["held"])
+
+
+def _requests_page(**context: Any) -> str:
+    return render_template("cameras/mask_requests.html", me=caller().username,
+                           **masks.requests(engine(), caller()), **context)
+
+
+@bp.get("/masks/requests")
+@permission("cameras.masks")
+def mask_requests() -> str:
+    """Mask change requests: pending ones to approve, refuse or withdraw; decided ones."""
+    return _requests_page()
+
+
+@bp.post("/masks/requests/<int:request_id>/approve")
+@permission("cameras.masks")
+@on_error(shown_on(_requests_page))
+def approve_mask_change(request_id: int) -> ResponseReturnValue:
+    """A second administrator approves: the mask is removed, shrunk or retyped now."""
+    masks.approve(engine(), caller(), request_id, note=request.form.get("note", ""),
+                  notify=bridge().notify)
+    return done(f"Mask change {request_id} approved and in force.", "cameras.mask_requests")
+
+
+@bp.post("/masks/requests/<int:request_id>/court-order")
+@permission("cameras.masks")
+@on_error(shown_on(_requests_page))
+def mask_change_court_order(request_id: int) -> ResponseReturnValue:
+    """Carry out a request under a court order recorded here."""
+    masks.apply_court_order(engine(), caller(), request_id,
+                            court_order=request.form.get("court_order", ""),
+                            court=request.form.get("court", ""), notify=bridge().notify)
+    return done(f"Mask change {request_id} carried out under court order.",
+                "cameras.mask_requests")
+
+
+@bp.post("/masks/requests/<int:request_id>/refuse")
+@permission("cameras.masks")
+@on_error(shown_on(_requests_page))
+def refuse_mask_change(request_id: int) -> ResponseReturnValue:
+    """Another administrator refuses: the masks stay as they are."""
+    masks.refuse(engine(), caller(), request_id, note=request.form.get("note", ""))
+    return done(f"Mask change {request_id} refused.", "cameras.mask_requests")
+
+
+@bp.post("/masks/requests/<int:request_id>/withdraw")
+@permission("cameras.masks")
+@on_error(shown_on(_requests_page))
+def withdraw_mask_change(request_id: int) -> ResponseReturnValue:
+    """The requester withdraws: the masks stay as they are."""
+    masks.withdraw(engine(), caller(), request_id)
+    return done(f"Mask change {request_id} withdrawn.", "cameras.mask_requests")
 
 
 @bp.get("/cameras/<int:camera_id>/snapshot.jpg")
-@permission("cameras.manage")
+@permission("cameras.image")
 def snapshot(camera_id: int) -> ResponseReturnValue:
     """A still from the camera with privacy masks burned in (for the editor)."""
     try:

@@ -3,7 +3,8 @@
 Every web route names exactly one permission below; a route without one, a
 permission missing from this table, or a role missing from a permission's set
 is refused. ``vendor`` maintains cameras and sees their health only: it never
-reaches reads, images, hotlists, hits, the audit log or users.
+reaches reads, images (a camera still shows every plate in view), live video,
+privacy masks, hotlists, hits, the audit log or users.
 """
 
 from __future__ import annotations
@@ -33,8 +34,14 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "hotlists.view": _DATA,
     "hotlists.manage": frozenset({"administrator", "analyst"}),
     "cameras.view": _ALL,
+    # Sites, discovery, adoption, camera edits: installing and maintaining (462.4).
     "cameras.manage": frozenset({"administrator", "vendor"}),
-    "live.view": frozenset({"administrator", "vendor", "officer"}),
+    # Privacy masks and zones, their change requests and approvals (462.7.1(1)).
+    "cameras.masks": frozenset({"administrator"}),
+    # A camera's still (unmasked outside the masks: plates in view) for the mask editor.
+    "cameras.image": frozenset({"administrator"}),
+    # Live video shows plates; the live view burns in masks only, so no vendor.
+    "live.view": frozenset({"administrator", "officer"}),
     "audit.view": frozenset({"administrator"}),
     "users.manage": frozenset({"administrator"}),
     # Purges, sharing, audit reviews, court orders, policy publication (462.3.1).

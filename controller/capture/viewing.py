@@ -1,9 +1,10 @@
 """The live view as a use case (462.4): who may watch a camera, and the WebRTC answer.
 
-``live.view`` belongs to administrators, vendors and officers with current
-training; the hub in ``controller.capture.live`` burns the privacy masks into
-every frame and audits each viewer (``live.view``). The answer comes from the
-controller loop through the bridge.
+``live.view`` belongs to administrators and officers with current training, never
+to vendors: live video shows every plate in view and only the privacy masks are
+burned in (DESIGN 462.4). The hub in ``controller.capture.live`` burns the
+privacy masks into every frame and audits each viewer (``live.view``). The
+answer comes from the controller loop through the bridge.
 """
 
 from __future__ import annotations

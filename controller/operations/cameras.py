@@ -29,7 +29,6 @@ from controller.settings import Settings
 from controller.store import Engine
 from controller.store import regions as region_repo
 from controller.store import sites as site_repo
-from controller.store.records import PlainRegion
 from controller.store.regions import masks_from_rows
 from controller.store.schema import REGION_KINDS
 
@@ -89,22 +88,6 @@ def validate_regions(payload: Any) -> list[dict[str, Any]]:
         clean.append({"id": region_id, "kind": kind, "name": name,
                       "polygon": _polygon(item.get("polygon"), f"{where}.polygon")})
     return clean
-
-
-def save_regions(engine: Engine, camera_id: int, payload: Any, *, actor: str,
-                 client_addr: str | None) -> list[PlainRegion]:
-    """Replace a camera's masks and zones; audit before and after (refusals too)."""
-    site_repo.get_camera(engine, camera_id)
-    try:
-        wanted = validate_regions(payload)
-        before, after = region_repo.replace_regions(engine, camera_id, wanted)
-    except ValidationError as exc:
-        _audit(engine, actor, "camera.regions", client_addr, "denied", camera_id=camera_id,
-               reason=str(exc))
-        raise
-    _audit(engine, actor, "camera.regions", client_addr, camera_id=camera_id, before=before,
-           after=after)
-    return after
 
 
 # --- editing and adoption ----------------------------------------------------------------------

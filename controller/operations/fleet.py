@@ -1,11 +1,13 @@
 """Sites and cameras as operations staff use them (462.4, 462.7.1(1)): the use cases.
 
 Seeing cameras and their health needs ``cameras.view`` (every role); changing
-them (sites, adoption, edits, masks and zones, snapshots) ``cameras.manage``
-(administrators and vendors). Each function checks role and training first and
-audits what it changes (through ``controller.operations.cameras``); the live view
-is ``controller.capture.viewing``. Talking to cameras runs on the controller
-loop through the bridge; a bridge that cannot answer raises ``ControllerError``.
+them (sites, adoption, edits) ``cameras.manage`` (administrators and vendors); a
+camera's still, which shows every plate in view, ``cameras.image`` (administrators).
+Each function checks role and training first and audits what it changes (through
+``controller.operations.cameras``); masks and zones are ``controller.operations.masks``,
+the live view ``controller.capture.viewing``. Talking to cameras runs on the
+controller loop through the bridge; a bridge that cannot answer raises
+``ControllerError``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any
 
 from controller.accounts import Caller, authorize, record
 from controller.bridge import Bridge
@@ -24,10 +26,11 @@ from controller.store import Engine
 from controller.store import health as health_repo
 from controller.store import regions as region_repo
 from controller.store import sites as site_repo
-from controller.store.records import CameraRow, CameraStatus, PlainRegion, RegionRow
+from controller.store.records import CameraRow, CameraStatus, RegionRow
 
 VIEW = "cameras.view"
 MANAGE = "cameras.manage"
+IMAGE = "cameras.image"
 STALE_SECONDS = 120
 
 
@@ -85,16 +88,6 @@ def camera(engine: Engine, caller: Caller, camera_id: int) -> CameraDetail:
     return {**found, "regions": region_repo.list_regions(engine, camera_id)}
 
 
-def regions(engine: Engine, caller: Caller, camera_id: int) -> tuple[CameraRow,
-                                                                      list[PlainRegion]]:
-    """A camera and its regions (id, kind, name, polygon) for the editor (``cameras.manage``)."""
-    authorize(engine, caller, MANAGE, "camera.regions", data={"camera_id": camera_id})
-    found = site_repo.get_camera(engine, camera_id)
-    rows = region_repo.list_regions(engine, camera_id)
-    return found, [cast("PlainRegion", {k: r[k] for k in ("id", "kind", "name", "polygon")})
-                   for r in rows]
-
-
 def create_site(engine: Engine, caller: Caller, form: Mapping[str, str]) -> str:
     """Create a site from its form (code, name, latitude, longitude, address); return the code."""
     authorize(engine, caller, MANAGE, "site.add", data={"site": form.get("code", "")})
@@ -149,20 +142,10 @@ def edit(engine: Engine, caller: Caller, camera_id: int, form: Mapping[str, str]
     ops.edit_camera(engine, camera_id, dict(form), **caller.who())
 
 
-def save_regions(engine: Engine, caller: Caller, camera_id: int,
-                 payload: Any) -> list[PlainRegion]:
-    """Replace a camera's masks and zones (``cameras.manage``); audited before and after."""
-    authorize(engine, caller, MANAGE, "camera.regions", data={"camera_id": camera_id})
-    if not isinstance(payload, dict) or "regions" not in payload:
-        site_repo.get_camera(engine, camera_id)  # an unknown camera is 404 whatever was sent
-        raise ValidationError("regions", 'send JSON: {"regions": [...]}')
-    return ops.save_regions(engine, camera_id, payload["regions"], **caller.who())
-
-
 def snapshot(engine: Engine, settings: Settings, bridge: Bridge, instance_secret: str,
              caller: Caller, *, camera_id: int) -> bytes:
-    """A still with the privacy masks burned in, for the editor (``cameras.manage``); audited."""
-    authorize(engine, caller, MANAGE, "camera.snapshot", data={"camera_id": camera_id})
+    """A still with the privacy masks burned in, for the editor (``cameras.image``); audited."""
+    authorize(engine, caller, IMAGE, "camera.snapshot", data={"camera_id": camera_id})
     site_repo.get_camera(engine, camera_id)
     data = bridge.call(ops.snapshot(engine, settings, instance_secret, camera_id),
                        settings.cameras.onvif_timeout_seconds + 5)

@@ -304,6 +304,39 @@ class MaskSuspensionRow(TypedDict):
     restored_at: datetime | None
 
 
+class MaskRequestRow(TypedDict):
+    """One row of ``mask_change_requests`` with its camera's name (462.7.1(1))."""
+
+    id: int
+    camera_id: int
+    camera: str
+    requested_by: str
+    requested_at: datetime
+    reason: str
+    changes: list[dict[str, Any]]
+    status: str
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_note: str | None
+    court_order: str | None
+    court: str | None
+
+
+class MaskVersionRow(TypedDict):
+    """One row of ``mask_versions``: a camera's regions in force after one change."""
+
+    id: int
+    camera_id: int
+    version: int
+    regions: list[PlainRegion]
+    change: str
+    changed_by: str
+    approved_by: str | None
+    court_order: str | None
+    request_id: int | None
+    created_at: datetime
+
+
 class RegionWithLift(RegionRow):
     """A region with its latest unrestored court-order lift, None without one (``with_lifts``)."""
 

@@ -155,6 +155,12 @@
       const body = await response.json();
       if (!response.ok) throw new Error(body.error || String(response.status));
       regions = body.regions;
+      if (body.request_id) {
+        // A mask removed, shrunk or retyped waits for a second administrator: the page
+        // lists the request and the editor shows the mask still in force.
+        window.location.reload();
+        return;
+      }
       setStatus(`Saved ${regions.length} region(s).`, "ok-text");
       draw();
     } catch (error) {

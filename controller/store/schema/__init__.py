@@ -20,6 +20,7 @@ from controller.store.schema.compliance import (
 )
 from controller.store.schema.core import (
     HOTLIST_CATEGORIES,
+    MASK_REQUEST_STATES,
     REGION_KINDS,
     ROLES,
     VERIFICATION_OUTCOMES,
@@ -31,7 +32,9 @@ from controller.store.schema.core import (
     hotlist_entries,
     hotlists,
     login_throttle,
+    mask_change_requests,
     mask_suspensions,
+    mask_versions,
     metadata,
     password_history,
     policy_acknowledgements,
@@ -48,6 +51,7 @@ from controller.store.schema.core import (
 
 __all__ = [
     "HOTLIST_CATEGORIES",
+    "MASK_REQUEST_STATES",
     "REGION_KINDS",
     "ROLES",
     "VERIFICATION_OUTCOMES",
@@ -65,7 +69,9 @@ __all__ = [
     "hotlist_entries",
     "hotlists",
     "login_throttle",
+    "mask_change_requests",
     "mask_suspensions",
+    "mask_versions",
     "metadata",
     "password_history",
     "policy_acknowledgements",

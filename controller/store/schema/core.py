@@ -106,6 +106,9 @@ camera_regions = Table(
     Column("polygon", JSONText, nullable=False, comment="[[x, y], ...] normalised 0..1"),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("removed_at", UTCDateTime,
+           comment="when the region stopped being in force; rows are never deleted, so "
+                   "history and court-order records keep what they name"),
     CheckConstraint(_in("kind", REGION_KINDS), name="kind"),
 )
 
@@ -120,6 +123,45 @@ mask_suspensions = Table(
     Column("lifted_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
     Column("restored_at", UTCDateTime),
+)
+
+MASK_REQUEST_STATES = ("pending", "approved", "court_order", "refused", "withdrawn")
+
+# A change that would remove, shrink or retype a privacy mask (462.7.1(1)): it waits
+# for a second administrator's approval or a court order; nothing is changed meanwhile.
+mask_change_requests = Table(
+    "mask_change_requests", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("camera_id", ForeignKey("cameras.id"), nullable=False, index=True),
+    Column("requested_by", String(128), nullable=False),
+    Column("requested_at", UTCDateTime, nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("changes", JSONText, nullable=False,
+           comment="[{region_id, change, before, after}] with change remove|shrink|retype"),
+    Column("status", String(16), nullable=False),
+    Column("decided_by", String(128)),
+    Column("decided_at", UTCDateTime),
+    Column("decision_note", String(500)),
+    Column("court_order", String(128)),
+    Column("court", String(200)),
+    CheckConstraint(_in("status", MASK_REQUEST_STATES), name="status"),
+)
+
+# Every version of a camera's masks and zones: what was in force after each change,
+# who made it, on whose approval or which court order.
+mask_versions = Table(
+    "mask_versions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("camera_id", ForeignKey("cameras.id"), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("regions", JSONText, nullable=False, comment="[{id, kind, name, polygon}] in force"),
+    Column("change", String(16), nullable=False),
+    Column("changed_by", String(128), nullable=False),
+    Column("approved_by", String(128)),
+    Column("court_order", String(128)),
+    Column("request_id", ForeignKey("mask_change_requests.id")),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("camera_id", "version"),
 )
 
 camera_health = Table(
