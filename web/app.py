@@ -30,9 +30,11 @@ from web import (
     home,
     hotlists,
     live,
+    packages,
     reads,
     search,
     sharing,
+    sinks,
     transparency,
     users,
 )
@@ -53,7 +55,7 @@ SECURITY_HEADERS = {
 }
 BLUEPRINTS = (auth.bp, home.bp, users.bp, search.bp, reads.bp, audit.bp, hits.bp,
               hotlists.bp, cameras.bp, live.bp, compliance.bp, sharing.bp, holds.bp,
-              transparency.bp)
+              transparency.bp, sinks.bp, packages.bp)
 
 
 METRICS_ENV = "SIGHTLINE_METRICS_TOKEN"
