@@ -1,7 +1,10 @@
 """Forwarding hits to dispatch (policy 462.7): a durable outbox, signed webhooks, MQTT.
 
 Every hit gets one outbox row per sink in the transaction that stores its read
-(``controller.store.hits.write_reads``). The dispatcher task delivers due rows,
+(``controller.store.hits.write_reads``). The sinks are those registered and
+enabled in the database (``controller.alerts.sinks``, 462.12); the dispatcher
+follows the registry while it runs, so a sink an administrator disables gets no
+new hits. The dispatcher task delivers due rows,
 retries with exponential backoff and jitter, and after ``retry_for_seconds``
 dead-letters the delivery with an alarm. Each webhook carries an HMAC-SHA256
 signature over ``timestamp + "." + body`` and an idempotency key, so a receiver
