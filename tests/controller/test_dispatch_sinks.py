@@ -224,3 +224,29 @@ def test_sink_command_registers_lists_and_disables(cli_env: dict[str, str],
         assert actions == ["dispatch.sink_register", "dispatch.sink_disable"]
     finally:
         engine.dispose()
+
+
+def test_sink_pages_register_refuse_plain_http_and_never_show_a_secret(
+        auth: Any, engine: Engine, cheap_argon2: None,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    auth.make_user("chief", "administrator")
+    auth.login("chief")
+    fields = {"name": "cad", "kind": "webhook", **AGENCY, "secret_env": SECRET_ENV,
+              "url": "http://cad.imperial.example/alpr", "topic_prefix": "sightline/hits"}
+    plain = auth.post("/compliance/sinks", fields)
+    assert plain.status_code == 400
+    assert "url" in plain.get_data(as_text=True) and "https://" in plain.get_data(as_text=True)
+    assert sink_repo.list_sinks(engine) == []
+    assert auth.post("/compliance/sinks", {**fields, "url": "https://cad.imperial.example/alpr"}
+                     ).status_code == 303
+    page = auth.client.get("/compliance/sinks").get_data(as_text=True)
+    assert "https://cad.imperial.example/alpr" in page and AGENCY["agency"] in page
+    assert SECRET_ENV in page and SECRET not in page
+    sink_id = sink_repo.list_sinks(engine)[0]["id"]
+    assert auth.post("/compliance/sinks/enabled", {"sink_id": str(sink_id),
+                                                   "enabled": "no"}).status_code == 303
+    assert sink_repo.get_sink(engine, sink_id)["enabled"] is False
+    assert [e["action"] for e in reversed(audit_repo.search(engine))
+            if e["action"].startswith("dispatch.")] == ["dispatch.sink_register",
+                                                         "dispatch.sink_disable"]
