@@ -271,6 +271,37 @@ def import_settings(engine: Engine, settings: DispatchSettings) -> int:
     return imported
 
 
+def point_loopback_sink(engine: Engine, name: str, url: str, *, secret_env: str,
+                        actor: str) -> SinkRow:
+    """Register, or point again, a webhook sink on this machine (the demo's receiver, which
+    listens on a new port each run); audited. Anything off this machine is refused: such a
+    sink is an administrator's to register."""
+    host = urlsplit(url).hostname
+    if not is_loopback(host):
+        raise ValidationError("url", "only a receiver on this machine is pointed this way")
+    now = datetime.now(UTC)
+    row = sink_repo.find_sink(engine, name)
+    if row is None:
+        agency, ori, contact = LOOPBACK_AGENCY
+        sink_repo.insert_sink(engine, {
+            "name": name, "kind": "webhook", "url": url, "secret_env": secret_env,
+            "tls": False, "timeout_seconds": 5.0, "agency": agency, "agency_ori": ori,
+            "agency_contact": contact, "enabled": True, "origin": "settings",
+            "created_by": actor, "created_at": now, "updated_by": actor, "updated_at": now})
+        action = "dispatch.sink_import"
+    elif row["kind"] != "webhook" or not is_loopback(urlsplit(row["url"] or "").hostname):
+        raise ValidationError("name", f"sink {name} is not a receiver on this machine")
+    elif row["url"] == url:
+        return row
+    else:
+        sink_repo.update_sink(engine, row["id"], url=url, updated_by=actor, updated_at=now)
+        action = "dispatch.sink_repoint"
+    row = sink_repo.find_sink(engine, name)
+    assert row is not None
+    audit.record(engine, audit.AuditEvent(actor=actor, action=action, data=_public(row)))
+    return row
+
+
 # --- senders for the dispatcher ---------------------------------------------------------------
 
 def sender_for(row: SinkRow, node: str) -> Sender:

@@ -78,3 +78,18 @@ def set_enabled(engine: Engine, sink_id: int, enabled: bool, *, actor: str,
         return bool(conn.execute(update(dispatch_sinks).where(
             dispatch_sinks.c.id == sink_id, dispatch_sinks.c.enabled.is_(not enabled))
             .values(enabled=enabled, updated_by=actor, updated_at=now)).rowcount)
+
+
+def update_sink(engine: Engine, sink_id: int, **values: Any) -> None:
+    """Change a sink's stored fields."""
+    with engine.begin() as conn:
+        conn.execute(update(dispatch_sinks).where(dispatch_sinks.c.id == sink_id)
+                     .values(**values))
+
+
+def find_sink(engine: Engine, name: str) -> SinkRow | None:
+    """The sink registered under ``name``, if any."""
+    with engine.connect() as conn:
+        row = conn.execute(select(dispatch_sinks).where(
+            dispatch_sinks.c.name == name)).mappings().first()
+    return None if row is None else cast("SinkRow", dict(row))

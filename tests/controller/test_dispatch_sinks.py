@@ -250,3 +250,25 @@ def test_sink_pages_register_refuse_plain_http_and_never_show_a_secret(
     assert [e["action"] for e in reversed(audit_repo.search(engine))
             if e["action"].startswith("dispatch.")] == ["dispatch.sink_register",
                                                          "dispatch.sink_disable"]
+
+
+def test_demo_receiver_is_pointed_at_each_run_and_nothing_off_this_machine(
+        engine: Engine) -> None:
+    from controller.demo import world
+
+    world.register_receiver(engine, "http://127.0.0.1:40001/")
+    world.register_receiver(engine, "http://127.0.0.1:40001/")  # same run: nothing to do
+    world.register_receiver(engine, "http://127.0.0.1:40002/")  # the next run's port
+    row = sink_repo.list_sinks(engine)[0]
+    assert (row["name"], row["url"], row["enabled"]) == (
+        "demo-dispatch", "http://127.0.0.1:40002/", True)
+    assert [e["action"] for e in reversed(audit_repo.search(engine))] == [
+        "dispatch.sink_import", "dispatch.sink_repoint"]
+    with pytest.raises(ValidationError, match="url"):
+        sinks.point_loopback_sink(engine, "demo-dispatch", "http://10.0.0.5:1/",
+                                  secret_env="X", actor="system:demo")
+    sinks.register_sink(engine, ADMIN, form("cad"))
+    with pytest.raises(ValidationError, match="not a receiver on this machine"):
+        sinks.point_loopback_sink(engine, "cad", "http://127.0.0.1:1/", secret_env="X",
+                                  actor="system:demo")
+    assert sink_repo.find_sink(engine, "cad")["url"] == "https://cad.imperial.example/alpr"  # type: ignore[index]
