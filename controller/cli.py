@@ -241,6 +241,7 @@ from controller.commands import hotlist as hotlist_cmd  # noqa: E402
 from controller.commands import program as program_cmd  # noqa: E402
 from controller.commands import provision as provision_cmd  # noqa: E402
 from controller.commands import retention as retention_cmd  # noqa: E402
+from controller.commands import sink as sink_cmd  # noqa: E402
 from controller.commands import site as site_cmd  # noqa: E402
 
 main.add_command(demo_cmd.command)
@@ -253,5 +254,6 @@ main.add_command(provision_cmd.command)
 main.add_command(program_cmd.command)
 audit.add_command(audit_export_cmd.command)
 main.add_command(retention_cmd.command)
+main.add_command(sink_cmd.command)
 for _group in compliance_cmd.groups:
     main.add_command(_group)

@@ -11,7 +11,7 @@ from typing import Any
 
 from cameras.health import CameraHealth
 from cameras.stream import StreamOptions
-from controller.alerts import dispatch
+from controller.alerts import dispatch, sinks
 from controller.alerts.matching import HotlistMatcher
 from controller.bridge import ChangeNotifier
 from controller.capture.cabinets import Cabinets
@@ -181,12 +181,15 @@ class Runtime:
         self._spawn("hotlists", self.hotlists.run())
 
     async def start_dispatch(self) -> None:
-        """Start delivering hits to the configured sinks."""
+        """Start delivering hits to the registered, enabled sinks."""
         settings = self.settings
-        senders = dispatch.build_senders(settings.dispatch, settings.node.name)
+        # The settings file's sinks join the registry once; then the registry decides.
+        await asyncio.to_thread(sinks.import_settings, self.engine, settings.dispatch)
+        source = sinks.RegistrySenders(self.engine, settings.node.name)
+        senders = await asyncio.to_thread(source.initial)
         self.dispatcher = dispatch.Dispatcher(
             self.engine, settings.dispatch, senders, base_url=settings.web.base_url(),
-            metrics=self.metrics)
+            metrics=self.metrics, source=source)
         self._spawn("dispatch", self.dispatcher.run())
 
     async def stop_dispatch(self) -> None:

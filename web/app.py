@@ -30,10 +30,12 @@ from web import (
     home,
     hotlists,
     live,
+    packages,
     purpose,
     reads,
     search,
     sharing,
+    sinks,
     transparency,
     users,
 )
@@ -54,7 +56,7 @@ SECURITY_HEADERS = {
 }
 BLUEPRINTS = (auth.bp, home.bp, users.bp, search.bp, reads.bp, audit.bp, hits.bp,
               hotlists.bp, cameras.bp, live.bp, compliance.bp, sharing.bp, holds.bp,
-              transparency.bp, purpose.bp)
+              transparency.bp, purpose.bp, sinks.bp, packages.bp)
 
 
 METRICS_ENV = "SIGHTLINE_METRICS_TOKEN"

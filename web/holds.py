@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
-from controller.compliance import holds
+from controller.compliance import holds, packages
 from web.forms import done, form_id, on_error, shown_on
 from web.security import caller, engine, permission, settings
 
@@ -16,6 +16,7 @@ bp = Blueprint("holds", __name__, url_prefix="/holds")
 
 def _page(**context: Any) -> str:
     return render_template("holds/index.html", holds=holds.holds_on_file(engine(), caller()),
+                           packages=packages.my_packages(engine(), caller(), "evidence"),
                            form=request.form, args=request.args, **context)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
-from controller.compliance import sharing
+from controller.compliance import packages, sharing
 from web.forms import done, form_id, on_error, shown_on
 from web.security import caller, engine, permission, settings
 
@@ -19,6 +19,7 @@ def _page(**context: Any) -> str:
     return render_template("compliance/sharing.html", kinds=sharing.AGENCY_KINDS,
                            rules=settings().sharing, form=request.form,
                            today=datetime.now(UTC).date(),
+                           packages=packages.my_packages(engine(), caller(), "sharing"),
                            **sharing.requests_on_file(engine(), caller()), **context)
 
 

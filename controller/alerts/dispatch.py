@@ -1,7 +1,10 @@
 """Forwarding hits to dispatch (policy 462.7): a durable outbox, signed webhooks, MQTT.
 
 Every hit gets one outbox row per sink in the transaction that stores its read
-(``controller.store.hits.write_reads``). The dispatcher task delivers due rows,
+(``controller.store.hits.write_reads``). The sinks are those registered and
+enabled in the database (``controller.alerts.sinks``, 462.12); the dispatcher
+follows the registry while it runs, so a sink an administrator disables gets no
+new hits. The dispatcher task delivers due rows,
 retries with exponential backoff and jitter, and after ``retry_for_seconds``
 dead-letters the delivery with an alarm. Each webhook carries an HMAC-SHA256
 signature over ``timestamp + "." + body`` and an idempotency key, so a receiver
@@ -19,7 +22,7 @@ import logging
 import os
 import random
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -120,8 +123,8 @@ class WebhookSender:
 class MqttSender:
     """Publish each hit at QoS 1 to PREFIX/SITE/CAMERA and wait for the broker's PUBACK."""
 
-    def __init__(self, sink: MqttSink, client_id: str) -> None:
-        self.name = "mqtt"
+    def __init__(self, sink: MqttSink, client_id: str, name: str = "mqtt") -> None:
+        self.name = name
         self._sink = sink
         self._client_id = client_id
         self._client: Any = None
@@ -134,6 +137,9 @@ class MqttSender:
         if self._sink.username_env:
             client.username_pw_set(os.environ.get(self._sink.username_env, ""),
                                    os.environ.get(self._sink.password_env or "", None))
+        if self._sink.tls:
+            # Encrypted in transit (1798.90.51(a)), the broker's certificate checked.
+            client.tls_set()
         client.connect(self._sink.host, self._sink.port, keepalive=30)
         client.loop_start()
         return client
@@ -168,18 +174,13 @@ class MqttSender:
         await asyncio.to_thread(self._close)
 
 
-def build_senders(settings: DispatchSettings, node: str) -> list[Sender]:
-    """One sender per configured sink; a webhook without its secret is a config error."""
-    senders: list[Sender] = []
-    for sink in settings.webhooks:
-        secret = os.environ.get(sink.secret_env)
-        if not secret:
-            raise ValidationError(f"dispatch.webhooks[{sink.name}].secret_env",
-                                  f"environment variable {sink.secret_env} is not set")
-        senders.append(WebhookSender(sink, secret.encode()))
-    if settings.mqtt is not None:
-        senders.append(MqttSender(settings.mqtt, f"sightline-{node}"))
-    return senders
+def webhook_secret(sink: WebhookSink) -> bytes:
+    """The webhook's HMAC secret from its environment variable (never stored)."""
+    secret = os.environ.get(sink.secret_env)
+    if not secret:
+        raise ValidationError(f"dispatch sink {sink.name}: secret_env",
+                              f"environment variable {sink.secret_env} is not set")
+    return secret.encode()
 
 
 def backoff(attempts: int, cap: float, rng: random.Random) -> float:
@@ -187,12 +188,25 @@ def backoff(attempts: int, cap: float, rng: random.Random) -> float:
     return float(rng.uniform(0.5, 1.0) * min(cap, 2.0 ** min(attempts, 30)))
 
 
+# Called in a worker thread: the senders of the sinks now registered and enabled, or None
+# when nothing changed since the last call (``controller.alerts.sinks.RegistrySenders``).
+SenderSource = Callable[[], list[Sender] | None]
+
+
 class Dispatcher:
-    """The outbox task: deliver due hits to every sink until stopped."""
+    """The outbox task: deliver due hits to every sink until stopped.
+
+    With a ``source`` the senders follow the sink registry: it is asked every
+    ``refresh_seconds`` and a sink an administrator disabled gets no new hits.
+    """
 
     def __init__(self, engine: Engine, settings: DispatchSettings, senders: Sequence[Sender],
-                 *, base_url: str, metrics: Metrics, poll_seconds: float = 1.0) -> None:
+                 *, base_url: str, metrics: Metrics, poll_seconds: float = 1.0,
+                 source: SenderSource | None = None, refresh_seconds: float = 5.0) -> None:
         self._engine = engine
+        self._source = source
+        self._refresh_seconds = refresh_seconds
+        self._refreshed_at = time.monotonic()
         self._settings = settings
         self._senders = {s.name: s for s in senders}
         self._base_url = base_url
@@ -207,6 +221,20 @@ class Dispatcher:
         """Names written into each new hit's outbox rows."""
         return list(self._senders)
 
+    async def refresh(self) -> bool:
+        """Follow the sink registry; tell whether the senders changed."""
+        self._refreshed_at = time.monotonic()
+        if self._source is None:
+            return False
+        fresh = await asyncio.to_thread(self._source)
+        if fresh is None:
+            return False
+        old, self._senders = self._senders, {s.name: s for s in fresh}
+        for sender in old.values():
+            await sender.close()
+        log.info("dispatch sinks now: %s", ", ".join(self._senders) or "none")
+        return True
+
     def wake(self) -> None:
         """New hits are waiting: deliver now rather than at the next poll."""
         self._wake.set()
@@ -215,6 +243,8 @@ class Dispatcher:
         """Deliver until cancelled."""
         while True:
             try:
+                if time.monotonic() - self._refreshed_at >= self._refresh_seconds:
+                    await self.refresh()
                 await self.deliver_due()
             except Exception as exc:  # a database outage must not end the task
                 self._outage.failed(exc)  # once per outage, not every poll
@@ -237,7 +267,7 @@ class Dispatcher:
         sender = self._senders.get(row["sink"])
         try:
             if sender is None:
-                raise DispatchError(f"sink {row['sink']} is no longer configured")
+                raise DispatchError(f"sink {row['sink']} is not registered and enabled")
             await sender.send(hit_payload(row, self._base_url), row["idempotency_key"])
         except DispatchError as exc:
             await self._failed(row, str(exc))

@@ -62,6 +62,7 @@ def _run_demo(settings: Settings, seconds: float | None, as_json: bool) -> None:
         upgrade(engine)
         password = world.ensure_admin(engine, settings)
         world.provision(engine, peers.stream_uri)
+        world.register_receiver(engine, peers.receiver.url)
         engine.dispose()
         before = _counts(settings)
         url = settings.web.base_url()

@@ -16,7 +16,7 @@ from typing import Any
 
 from controller import audit
 from controller.accounts import Caller, authorize
-from controller.compliance import exports
+from controller.compliance import exports, packages
 from controller.errors import NotFound, ValidationError
 from controller.settings import Settings
 from controller.store import Engine
@@ -161,10 +161,16 @@ def export_evidence(engine: Engine, settings: Settings, hold_id: int, out_dir: P
         {**hold, "exported_by": actor, "exported_at": datetime.now(UTC)}, indent=1,
         default=exports.json_default), encoding="utf-8")
     final, manifest_hash = exports.seal_package(folder, name)
+    # Recorded with its owner: downloaded by them, purged with its reads (462.10).
+    package_id = packages.register(
+        engine, kind="evidence", folder=final, owner=actor, manifest_sha256=manifest_hash,
+        read_uuids=[str(r["uuid"]) for r in written["reads"]], hold_id=hold_id,
+        case_number=str(hold["case_number"]))
     audit.record(engine, audit.AuditEvent(
         actor=actor, action="export.evidence", client_addr=client_addr,
         case_number=hold["case_number"],
-        data={"hold_id": hold_id, "path": str(final), "reads": len(read_ids),
+        data={"hold_id": hold_id, "package_id": package_id, "path": str(final),
+              "reads": len(read_ids),
               "hits": written["hits"], "images": written["images"],
               "image_problems": written["image_problems"], "access_log_lines": len(lines),
               "manifest_sha256": manifest_hash}))

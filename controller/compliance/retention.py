@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from controller import audit, policy
+from controller.compliance import packages
 from controller.errors import PolicyViolation, StoreError, ValidationError
 from controller.settings import POLICY_MINIMUM_DAYS, Settings
 from controller.store import Engine
@@ -202,4 +203,6 @@ def purge(engine: Engine, settings: Settings, proposal_id: int, *, actor: str,
               "attorney": proposal["attorney_name"], "files_verified_gone": True}))
     log.info("purge %d: %d reads, %d hits, %d files in %.1f s", proposal_id, total_reads,
              total_hits, total_files, seconds)
+    # Packages go with the reads they copy, unless their hold is open (each one audited).
+    packages.purge_with_reads(engine, actor=actor, client_addr=client_addr)
     return report

@@ -21,7 +21,7 @@ from typing import Any
 
 from controller import audit
 from controller.accounts import Caller, authorize
-from controller.compliance import exports, holds
+from controller.compliance import exports, holds, packages
 from controller.errors import NotFound, PolicyViolation, ValidationError
 from controller.settings import Settings
 from controller.store import Engine
@@ -112,6 +112,11 @@ def enter_request(engine: Engine, settings: Settings, *, agency: str, ori: str, 
                                      "letters or digits")
     if not STATE.match(values["agency_state"]):
         raise ValidationError("state", "the agency's two-letter state")
+    if values["ori"][:2] != values["agency_state"]:
+        # An ORI begins with its agency's state (462.12: the ORI is checked against it).
+        raise ValidationError("ori", f"ORI {values['ori']} is an agency of "
+                                     f"{values['ori'][:2]}, not of {values['agency_state']}, "
+                                     "the requesting agency's state: check the ORI and state")
     if kind not in AGENCY_KINDS:
         raise ValidationError("kind", f"one of {', '.join(AGENCY_KINDS)}")
     if received_on > datetime.now(UTC).date():
@@ -185,14 +190,19 @@ def fulfil(engine: Engine, settings: Settings, request_id: int, out_dir: Path, *
          "Official use only (DPPA, 18 U.S.C. 2721; Civil Code 1798.90.55)."},
         indent=1, default=exports.json_default), encoding="utf-8")
     final, manifest_hash = exports.seal_package(folder, name)
+    # Recorded with its owner: downloaded by them, purged with its reads (462.10, 462.12).
+    package_id = packages.register(
+        engine, kind="sharing", folder=final, owner=actor, manifest_sha256=manifest_hash,
+        read_uuids=[str(r["uuid"]) for r in written["reads"]], sharing_request_id=request_id,
+        case_number=request["case_number"])
     sharing_repo.update_request(engine, request_id, expect_status="approved", status="fulfilled",
                         fulfilled_at=datetime.now(UTC), export_path=str(final))
     audit.record(engine, audit.AuditEvent(
         actor=actor, action="sharing.fulfil", client_addr=client_addr,
         case_number=request["case_number"], purpose=request["purpose"],
-        data={"request_id": request_id, "agency": request["agency"], "ori": request["ori"],
-              "reads": len(rows), "hits": written["hits"], "images": written["images"],
-              "path": str(final), "manifest_sha256": manifest_hash}))
+        data={"request_id": request_id, "package_id": package_id, "agency": request["agency"],
+              "ori": request["ori"], "reads": len(rows), "hits": written["hits"],
+              "images": written["images"], "path": str(final), "manifest_sha256": manifest_hash}))
     return final
 
 

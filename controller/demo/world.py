@@ -17,7 +17,7 @@ from typing import Any
 
 from controller import policy
 from controller.accounts import users
-from controller.alerts import hotlists
+from controller.alerts import hotlists, sinks
 from controller.compliance import program, transparency
 from controller.demo.receiver import HitReceiver
 from controller.errors import ControllerError, NotFound
@@ -36,6 +36,7 @@ DEMO_CAMERA = "Main St northbound"
 DEMO_PLATES = ["7ABC123", "5DEF678", "8GHJ234", "4KLM567", "6NPR890", "3STU456"]
 DEMO_LISTED = {"5DEF678": "stolen", "6NPR890": "warrant", "3STU456": "missing"}
 SECRET_ENV = "SIGHTLINE_DEMO_WEBHOOK_SECRET"  # noqa: S105 - a variable name
+RECEIVER_SINK = "demo-dispatch"
 
 
 def free_port() -> int:
@@ -129,6 +130,13 @@ class DemoPeers:
         self.receiver.stop()
 
 
+def register_receiver(engine: Engine, url: str) -> None:
+    """Point the demo's dispatch sink at this run's receiver (a new port each run), so the
+    registry, which decides where hits go, names it; audited."""
+    sinks.point_loopback_sink(engine, RECEIVER_SINK, url, secret_env=SECRET_ENV,
+                              actor="system:demo")
+
+
 def print_hit(payload: dict[str, Any]) -> None:
     """What the demo's dispatch receiver shows for each hit."""
     entry = payload.get("hotlist_entry") or {}
@@ -168,5 +176,5 @@ def with_receiver(settings: Settings, receiver: HitReceiver) -> Settings:
     """The demo's settings: the local receiver as the dispatch webhook."""
     raw = settings.model_dump(mode="json")
     raw["dispatch"] = {**raw["dispatch"], "webhooks": [
-        {"name": "demo-dispatch", "url": receiver.url, "secret_env": SECRET_ENV}]}
+        {"name": RECEIVER_SINK, "url": receiver.url, "secret_env": SECRET_ENV}]}
     return settings_from_mapping(raw, "(demo)", env={})

@@ -93,5 +93,7 @@ def purge_batch(engine: Engine, cutoff: datetime, batch: int) -> tuple[int, int,
         conn.execute(delete(deliveries).where(deliveries.c.hit_id.in_(hit_ids)))
         hit_count = conn.execute(delete(hits).where(hits.c.read_id.in_(ids))).rowcount
         conn.execute(delete(read_images).where(read_images.c.read_id.in_(ids)))
+        # Eligible reads are held by released holds only; their links go with them.
+        conn.execute(delete(evidence_hold_reads).where(evidence_hold_reads.c.read_id.in_(ids)))
         conn.execute(delete(reads).where(reads.c.id.in_(ids)))
     return len(ids), int(hit_count or 0), paths

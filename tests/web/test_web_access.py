@@ -149,6 +149,17 @@ POLICY: dict[str, Expect] = {
     **_area("holds.index holds.create holds.add holds.release holds.export",
             {"administrator", "officer", "analyst"},
             clause="462.8, 462.10, 462.11(b), 462.3"),
+    # Downloading an evidence package: the same investigators who export it (462.10: "downloaded
+    # from the server onto portable media and booked into evidence"); the use case then
+    # admits the package's owner alone.
+    **_area("packages.evidence_download", {"administrator", "officer", "analyst"},
+            clause="462.10, 462.11(b)"),
+    # A sharing package: released by the ALPR Administrator who approved it (462.12(b)-(c)).
+    **_area("packages.sharing_download", ADMIN, clause="462.12(b), DESIGN 462.3.1"),
+    # Standing flows (dispatch webhooks, MQTT): registered and changed by an administrator
+    # only (DESIGN 462.12; 462.10: the Department alone decides with whom it shares).
+    **_area("sinks.index sinks.register sinks.set_enabled", ADMIN,
+            clause="462.10, 462.12, DESIGN 462.12"),
 }
 
 # (endpoint, role): the policy refuses, the code's table allows. Each is skipped by the

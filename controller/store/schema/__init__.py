@@ -1,8 +1,9 @@
 """Every table of the schema: the one import path for them (`controller.store.schema`).
 
 The tables are defined in `core` (sites, cameras, reads, hits, hotlists, accounts),
-`compliance` (audit, holds, purges, sharing, scheduler jobs) and `access` (purpose
-windows); nothing outside this package imports those modules.
+`compliance` (audit, holds, purges, sharing, scheduler jobs), `access` (purpose
+windows) and `flows` (dispatch sinks, export packages); nothing outside this package
+imports those modules.
 """
 
 from __future__ import annotations
@@ -48,12 +49,21 @@ from controller.store.schema.core import (
     user_sessions,
     users,
 )
+from controller.store.schema.flows import (
+    PACKAGE_KINDS,
+    SINK_KINDS,
+    dispatch_sinks,
+    export_package_reads,
+    export_packages,
+)
 
 __all__ = [
     "HOTLIST_CATEGORIES",
     "MASK_REQUEST_STATES",
+    "PACKAGE_KINDS",
     "REGION_KINDS",
     "ROLES",
+    "SINK_KINDS",
     "VERIFICATION_OUTCOMES",
     "apscheduler_jobs",
     "audit_events",
@@ -63,8 +73,11 @@ __all__ = [
     "camera_regions",
     "cameras",
     "deliveries",
+    "dispatch_sinks",
     "evidence_hold_reads",
     "evidence_holds",
+    "export_package_reads",
+    "export_packages",
     "hits",
     "hotlist_entries",
     "hotlists",

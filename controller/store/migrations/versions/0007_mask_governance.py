@@ -7,7 +7,7 @@ version for the regions already stored); regions are marked removed instead of
 deleted, so the court-order lifts recorded against them stay on file.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-29 13:30:00
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 from controller.store import types
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
