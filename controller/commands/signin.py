@@ -1,4 +1,4 @@
-"""``sightline login|logout|whoami|bootstrap|policy``: the command line as a Sightline user.
+"""``sightline login|logout|whoami|password|bootstrap|policy``: the CLI as a Sightline user.
 
 ``login`` checks password and second factor exactly as the web login does and
 keeps a short-lived token in a file only its owner can read (or prints it for
@@ -143,6 +143,26 @@ def whoami(obj: Any) -> None:
         click.echo(f"data commands refuse you until: {item.message}")
 
 
+@click.command("password")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the current and the new password from the first two lines of "
+                   "standard input.")
+@click.pass_obj
+def change_password(obj: Any, password_stdin: bool) -> None:
+    """Change your own password (CJIS rules: none of the last 10), e.g. a temporary one."""
+    obj.caller()  # signed in; no training needed to change one's password (462.5.2)
+    if password_stdin:
+        current = sys.stdin.readline().rstrip("\r\n")
+        new = sys.stdin.readline().rstrip("\r\n")
+    else:
+        current = str(click.prompt("Current password", hide_input=True, err=True))
+        new = str(click.prompt("New password", hide_input=True, confirmation_prompt=True,
+                               err=True))
+    sessions.change_password(obj.engine(), obj.settings.security, obj.user, current, new,
+                             client_addr=tokens.cli_address())
+    click.echo("password changed")
+
+
 @click.command("bootstrap")
 @click.argument("name")
 @click.option("--full-name", default="", help="The administrator's full name.")
@@ -204,4 +224,4 @@ def policy_acknowledge(obj: Any, version: str) -> None:
     click.echo(f"policy version {version} acknowledged")
 
 
-commands = (login, logout, whoami, bootstrap, policy)
+commands = (login, logout, whoami, change_password, bootstrap, policy)

@@ -103,6 +103,9 @@ POLICY: dict[str, Expect] = {
     "site list": Expect(EVERYONE, ("site", "list")),
     # Signed in, before training: who one is, the policy to read and acknowledge (462.4.1).
     "whoami": Expect(EVERYONE, ("whoami",), trained=False),
+    # Changing one's own password, a temporary one included (462.5.2(2)).
+    "password": Expect(EVERYONE, ("password", "--password-stdin"), trained=False,
+                       stdin="not-the-password\nTr1cky!Gnu-8\n"),
     "policy show": Expect(EVERYONE, ("policy", "show"), trained=False),
     "policy acknowledge": Expect(EVERYONE, ("policy", "acknowledge", "v9"), trained=False),
 }

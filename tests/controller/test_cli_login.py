@@ -194,6 +194,27 @@ def test_role_and_training_refusals_are_audited(cli_env: dict[str, str], db: Eng
     assert "No ALPR training is recorded for you" in shown.stdout
 
 
+def test_a_new_user_replaces_the_temporary_password_then_works(cli_env: dict[str, str],
+                                                               db: Engine) -> None:
+    admin = signed_in(cli_env, "ann.admin")
+    assert sightline(admin, "user", "add", "lee.officer", "--role", "officer",
+                     "--password-stdin", stdin="Temp-Pass-2026\n").exit_code == 0
+    assert sightline(admin, "user", "training", "lee.officer", "--course", "ALPR 462",
+                     "--completed-on", "2026-11-03", "--trainer", "Sgt. T").exit_code == 0
+    token, _ = tokens.issue(db, SecuritySettings(), user_repo.get(db, "lee.officer"),
+                            client_addr="cli:test")
+    officer = {**cli_env, "SIGHTLINE_TOKEN": token}
+    gated = sightline(officer, "hold", "list")
+    assert gated.exit_code == EXIT_REFUSED and "462.4.1" in gated.stderr
+    assert "You must choose a new password" in sightline(officer, "whoami").stdout
+    changed = sightline(officer, "password", "--password-stdin",
+                        stdin="Temp-Pass-2026\nTr1cky!Gnu-7\n")
+    assert changed.exit_code == 0, changed.stderr
+    assert sightline(officer, "hold", "list").exit_code == 0
+    (entry,) = audit_repo.search(db, action="user.password", actor="lee.officer")
+    assert entry["outcome"] == "allowed" and entry["client_addr"].startswith("cli:")
+
+
 def test_bootstrap_creates_a_trained_administrator_only_once(cli_env: dict[str, str],
                                                              db: Engine) -> None:
     made = bootstrap(cli_env)
