@@ -285,3 +285,21 @@ def test_fresh_install_walk_to_a_working_web_login(cli_env: dict[str, str], db: 
     signed = login(cli_env, "ann.admin", next_code(db, "ann.admin", secret))
     assert signed.exit_code == 0, signed.stderr
     assert sightline(cli_env, "program", "status").exit_code == 0
+
+
+def test_the_demo_administrator_works_on_the_command_line(cli_env: dict[str, str], db: Engine,
+                                                          settings: Settings) -> None:
+    """The demo's own world: its administrator signs in and, once the policy is
+    acknowledged through the supported command, works (462.4.1, 462.13)."""
+    from controller.demo import world
+
+    password = world.ensure_admin(db, settings)
+    world.provision(db, "rtsp://127.0.0.1:9/demo")
+    signed = sightline(cli_env, "login", "-u", world.DEMO_ADMIN, "--password-stdin",
+                       stdin=password + "\n")
+    assert signed.exit_code == 0, signed.stderr  # exempt from TOTP on loopback, audited
+    assert "acknowledge policy version demo-1" in signed.stderr
+    assert sightline(cli_env, "program", "status").exit_code == EXIT_REFUSED
+    assert sightline(cli_env, "policy", "acknowledge", "demo-1").exit_code == 0
+    status = sightline(cli_env, "program", "status")
+    assert status.exit_code == 0 and "active" in status.stdout
