@@ -12,11 +12,12 @@ from typing import Any
 import click
 
 from controller import audit as audit_log
-from controller.accounts import users
+from controller.accounts import Caller, admin, authorize, sessions, tokens
 from controller.app import Controller
-from controller.commands.actor import cli_actor
+from controller.commands import signin
 from controller.commands.compose import web_factory
-from controller.errors import ALL_ERRORS, ConfigError
+from controller.compliance import audit_log as audit_use
+from controller.errors import ALL_ERRORS, AccessDenied, ConfigError
 from controller.permissions import PRIVATE_UMASK, private_dir
 from controller.sealing import bind_instance_secret, instance_secret, process_instance_secret
 from controller.settings import Settings
@@ -26,11 +27,15 @@ from controller.store.migrate import upgrade
 
 
 class Context:
-    """Lazily loaded settings and engine shared by the sub-commands."""
+    """Lazily loaded settings, engine and signed-in user shared by the sub-commands."""
 
     def __init__(self, config: str | None) -> None:
         self.config = config
         self._settings: Settings | None = None
+        self._engine: Any = None
+        self._migrated = False
+        self._caller: Caller | None = None
+        self.user: sessions.UserRow | None = None
 
     @property
     def settings(self) -> Settings:
@@ -40,22 +45,56 @@ class Context:
         return self._settings
 
     def engine(self, migrate: bool = True) -> Any:
-        """An engine on the configured database, migrated to the current schema."""
+        """The engine on the configured database (one per command), migrated to the schema."""
         settings = self.settings
-        private_dir(settings.data_dir, enforce=True)
-        engine = make_engine(settings.database_url(), pool_size=settings.database.pool_size,
-                             busy_timeout_ms=settings.database.busy_timeout_ms)
-        # Closed when the command ends, also when it is invoked in-process (tests).
-        click.get_current_context().call_on_close(engine.dispose)
-        # Seal secrets and key the audit chain with the instance secret of this command's
-        # settings (--config included), not those the environment alone would select.
-        bind_instance_secret(engine, instance_secret(settings.data_dir))
-        if migrate:
-            upgrade(engine)
-        return engine
+        if self._engine is None:
+            private_dir(settings.data_dir, enforce=True)
+            self._engine = make_engine(settings.database_url(),
+                                       pool_size=settings.database.pool_size,
+                                       busy_timeout_ms=settings.database.busy_timeout_ms)
+            # Closed when the command ends, also when it is invoked in-process (tests).
+            click.get_current_context().call_on_close(self._engine.dispose)
+            # Seal secrets and key the audit chain with the instance secret of this
+            # command's settings (--config included), not those the environment selects.
+            bind_instance_secret(self._engine, instance_secret(settings.data_dir))
+        if migrate and not self._migrated:
+            upgrade(self._engine)
+            self._migrated = True
+        return self._engine
+
+    def caller(self) -> Caller:
+        """The Sightline user signed in with ``sightline login`` (462.5.1, 462.11(a)).
+
+        Their training gate is worked out here; ``NotSignedIn`` without a live token.
+        """
+        if self._caller is None:
+            token = signin.read_token()
+            if token is None:
+                raise tokens.NotSignedIn(f"not signed in: {tokens.LOGIN_HINT}")
+            engine = self.engine()
+            address = tokens.cli_address()
+            user = self.user = tokens.resolve(engine, token, client_addr=address)
+            self._caller = tokens.caller_for(engine, self.settings.security, user,
+                                             client_addr=address)
+        return self._caller
+
+    def authorized(self, permission: str, action: str, **data: Any) -> Caller:
+        """The signed-in user, once the role table and training gate allow ``permission``.
+
+        For commands whose work has no use case taking a ``Caller``: the check is the
+        one every use case makes first (a refusal is audited as ``action``, denied).
+        """
+        caller = self.caller()
+        authorize(self.engine(), caller, permission, action, data=data)
+        return caller
 
 
 pass_ctx = click.make_pass_decorator(Context)
+
+
+# Exit statuses a script can tell apart: 1 any other error, 2 bad settings.
+EXIT_REFUSED = 3  # the role table or the training gate refused (audited as denied)
+EXIT_NOT_SIGNED_IN = 4  # no live `sightline login` token
 
 
 class SightlineGroup(click.Group):
@@ -68,6 +107,12 @@ class SightlineGroup(click.Group):
         except ConfigError as exc:
             click.echo(f"configuration error:\n{exc}", err=True)
             sys.exit(2)
+        except tokens.NotSignedIn as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_NOT_SIGNED_IN)
+        except AccessDenied as exc:
+            click.echo(f"refused: {exc}", err=True)
+            sys.exit(EXIT_REFUSED)
         except ALL_ERRORS as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
@@ -118,15 +163,16 @@ def db_upgrade(ctx: Context) -> None:
     click.echo(f"database at the current schema: {engine.url.render_as_string()}")
     if audit_log.first_anchor_due(engine, ctx.settings):
         # Sign at once where the keyed chain starts (rows before it are SHA-256 only).
-        line = audit_log.write_anchor(engine, ctx.settings, actor=cli_actor(),
-                                      client_addr="local")
+        # The migration's own step, not a person's: written by the system.
+        line = audit_log.write_anchor(engine, ctx.settings, actor=audit_log.SYSTEM,
+                                      client_addr=tokens.cli_address())
         click.echo(f"first audit anchor written: row {line['row_id']}, keyed chain from "
                    f"row {line['keyed_from']}")
 
 
 @main.group()
 def user() -> None:
-    """Manage user accounts (every change is audited)."""
+    """Manage user accounts (an administrator's login; every change is audited)."""
 
 
 @user.command("add")
@@ -137,31 +183,33 @@ def user() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @pass_ctx
 def user_add(ctx: Context, name: str, role: str, full_name: str, password_stdin: bool) -> None:
-    """Create a named user account."""
+    """Create a named user account with a temporary password (changed at first login)."""
+    caller = ctx.caller()  # before the password is asked for
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    engine = ctx.engine()
-    users.add_user(engine, ctx.settings.security, username=name, role=role, password=password,
-                   actor=cli_actor(), full_name=full_name, client_addr="local")
-    click.echo(f"user {name} added with role {role}")
+        password = click.prompt("Temporary password", hide_input=True,
+                                confirmation_prompt=True)
+    admin.add_account(ctx.engine(), ctx.settings.security, caller, username=name, role=role,
+                      password=password, full_name=full_name)
+    click.echo(f"user {name} added with role {role}; they choose their own password at "
+               f"first login")
 
 
 @user.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_ctx
 def user_list(ctx: Context, as_json: bool) -> None:
-    """List user accounts."""
-    rows = users.list_users(ctx.engine())
+    """List user accounts with their training state."""
+    rows = admin.overview(ctx.engine(), ctx.settings.security, ctx.caller())["rows"]
     if as_json:
         click.echo(json.dumps([
             {"username": r["username"], "role": r["role"], "disabled": r["disabled"],
-             "full_name": r["full_name"]} for r in rows]))
+             "full_name": r["full_name"], "training": r["training"]} for r in rows]))
         return
     for r in rows:
         state = "disabled" if r["disabled"] else "active"
-        click.echo(f"{r['username']:<24} {r['role']:<14} {state}")
+        click.echo(f"{r['username']:<24} {r['role']:<14} {state:<9} training {r['training']}")
 
 
 @user.command("disable")
@@ -169,7 +217,7 @@ def user_list(ctx: Context, as_json: bool) -> None:
 @pass_ctx
 def user_disable(ctx: Context, name: str) -> None:
     """Disable a user account (accounts are never deleted)."""
-    users.disable_user(ctx.engine(), username=name, actor=cli_actor(), client_addr="local")
+    admin.set_account_enabled(ctx.engine(), ctx.caller(), name, False)
     click.echo(f"user {name} disabled")
 
 
@@ -178,8 +226,23 @@ def user_disable(ctx: Context, name: str) -> None:
 @pass_ctx
 def user_unlock(ctx: Context, name: str) -> None:
     """Lift a login lockout (every address's and the account's) before it expires."""
-    users.unlock(ctx.engine(), username=name, actor=cli_actor(), client_addr="local")
+    admin.unlock_account(ctx.engine(), ctx.caller(), name)
     click.echo(f"user {name} unlocked")
+
+
+@user.command("training")
+@click.argument("name")
+@click.option("--course", required=True, help="The ALPR course completed.")
+@click.option("--completed-on", required=True, metavar="YYYY-MM-DD",
+              help="The date the course was completed.")
+@click.option("--trainer", required=True, help="Who gave the training.")
+@pass_ctx
+def user_training(ctx: Context, name: str, course: str, completed_on: str,
+                  trainer: str) -> None:
+    """Record a user's completed ALPR training (462.4.1)."""
+    admin.record_training(ctx.engine(), ctx.caller(), name, course=course,
+                          completed_on=completed_on, trainer=trainer)
+    click.echo(f"training of {name} on {completed_on} recorded")
 
 
 @main.group()
@@ -192,7 +255,7 @@ def audit() -> None:
 @pass_ctx
 def audit_verify(ctx: Context, as_json: bool) -> None:
     """Verify the audit log's keyed chain and every anchor; exit 1 naming the first fault."""
-    report = audit_log.verify(ctx.engine(), audit_log.anchor_dir(ctx.settings))
+    report = audit_use.verify_log(ctx.engine(), ctx.caller(), ctx.settings)
     if as_json:
         click.echo(json.dumps(report.as_dict()))
     elif report.ok:
@@ -211,8 +274,8 @@ def audit_verify(ctx: Context, as_json: bool) -> None:
 @pass_ctx
 def audit_anchor(ctx: Context) -> None:
     """Sign the chain head and append it to the anchor file (run at least daily)."""
-    line = audit_log.write_anchor(ctx.engine(), ctx.settings, actor=cli_actor(),
-                                  client_addr="local")
+    caller = ctx.authorized(audit_use.PERMISSION, "audit.anchor")
+    line = audit_log.write_anchor(ctx.engine(), ctx.settings, **caller.who())
     click.echo(f"anchor {line['seq']}: row {line['row_id']} written to "
                f"{audit_log.anchor_dir(ctx.settings)}")
 
@@ -243,6 +306,9 @@ from controller.commands import provision as provision_cmd  # noqa: E402
 from controller.commands import retention as retention_cmd  # noqa: E402
 from controller.commands import sink as sink_cmd  # noqa: E402
 from controller.commands import site as site_cmd  # noqa: E402
+
+for _command in signin.commands:
+    main.add_command(_command)
 
 main.add_command(demo_cmd.command)
 main.add_command(eval_cmd.command)

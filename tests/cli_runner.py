@@ -15,10 +15,20 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
 
 from click.testing import CliRunner, Result
 
+from controller.accounts import tokens, users
 from controller.cli import main
+from controller.sealing import bind_instance_secret, instance_secret
+from controller.settings import SecuritySettings
+from controller.store import users as user_repo
+from controller.store.engine import make_engine
+from controller.store.migrate import upgrade
+
+PASSWORD = "Correct-Horse-Battery-9"
 
 # The loggers whose level ``main`` sets (besides the root logger).
 _LOGGERS = ("", "httpx", "httpcore", "alembic")
@@ -55,3 +65,29 @@ def sightline(env: dict[str, str], *args: str, stdin: str = "") -> Result:
         result = CliRunner().invoke(main, list(args), input=stdin, env={**unset, **env},
                                     catch_exceptions=False)
     return result
+
+
+def signed_in(env: dict[str, str], username: str, role: str = "administrator", *,
+              trained: bool = True) -> dict[str, str]:
+    """``env`` with ``SIGHTLINE_TOKEN`` of a new user of ``role`` (trained unless told).
+
+    For tests of what a command does, not of signing in (tests/controller/test_cli_login.py
+    drives ``sightline login`` itself): the account is made and its token issued by the
+    same functions ``bootstrap``, ``user training`` and ``login`` end with.
+    """
+    engine = make_engine(env["SIGHTLINE_DATABASE_URL"], pool_size=1)
+    try:
+        bind_instance_secret(engine, instance_secret(Path(env["SIGHTLINE_DATA_DIR"])))
+        upgrade(engine)
+        rules = SecuritySettings()
+        users.add_user(engine, rules, username=username, role=role, password=PASSWORD,
+                       actor="test")
+        if trained:
+            users.record_training(engine, username=username, course="ALPR 462",
+                                  completed_on=date.today() - timedelta(days=1),
+                                  trainer="Sgt. Trainer", actor="test")
+        token, _ = tokens.issue(engine, rules, user_repo.get(engine, username),
+                                client_addr="cli:test")
+    finally:
+        engine.dispose()
+    return {**env, "SIGHTLINE_TOKEN": token}

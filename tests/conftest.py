@@ -160,5 +160,7 @@ def cli_env(tmp_path: Path, db_url: str) -> dict[str, str]:
     """Environment for running the ``sightline`` command against the test database."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SIGHTLINE_")}
     env.update(SIGHTLINE_DATA_DIR=str(tmp_path / "data"), SIGHTLINE_DATABASE_URL=db_url,
-               SIGHTLINE_CONFIG=str(ROOT / "config" / "sightline.yaml"))
+               SIGHTLINE_CONFIG=str(ROOT / "config" / "sightline.yaml"),
+               # `sightline login` keeps its token here, never in the real home directory.
+               SIGHTLINE_TOKEN_FILE=str(tmp_path / "cli-token"))
     return env

@@ -25,6 +25,7 @@ from controller.sealing import instance_secret_for, seal_totp, unseal_totp
 from controller.settings import SecuritySettings
 from controller.store import Engine
 from controller.store import accounts as repo
+from controller.store import cli_tokens as token_repo
 from controller.store import users as user_repo
 from controller.store.records import UserRow
 
@@ -304,8 +305,11 @@ def report_compromised(engine: Engine, user: UserRow, client_addr: str | None) -
     user_id = int(user["id"])
     repo.set_user_flags(engine, user_id, must_change_password=True)
     ended = repo.end_user_sessions(engine, user_id, _now(None), "password reported compromised")
+    # Command-line sign-ins end too: the password that made them is no longer trusted.
+    revoked = token_repo.revoke_user(engine, user_id, _now(None), "password reported compromised")
     _event(engine, str(user["username"]), "account.compromised", client_addr,
-           username=user["username"], sessions_ended=ended, alert="administrator")
+           username=user["username"], sessions_ended=ended, cli_tokens_revoked=revoked,
+           alert="administrator")
     return ended
 
 

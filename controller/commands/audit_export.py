@@ -7,7 +7,6 @@ from typing import Any
 
 import click
 
-from controller.commands.actor import cli_actor
 from controller.compliance import exports
 
 
@@ -19,9 +18,10 @@ from controller.compliance import exports
 @click.pass_obj
 def command(obj: Any, quarter: str, out: Path) -> None:
     """Build a quarter's audit package: access log, summary with charts, flags, manifest."""
+    caller = obj.authorized("compliance.manage", "export.audit", quarter=quarter)
     out.mkdir(parents=True, exist_ok=True)
     path = exports.build_audit_package(obj.engine(), obj.settings, quarter, out,
-                                       actor=cli_actor(), client_addr="local")
+                                       **caller.who())
     problems = exports.verify_manifest(path)
     if problems:
         raise click.ClickException("manifest does not verify: " + "; ".join(problems))

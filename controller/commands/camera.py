@@ -163,12 +163,13 @@ if __name__ == "__main__":
 def adopt(ctx: click.Context, *, host: str, site_code: str, name: str, username: str,
           password: str, profile_token: str | None) -> None:
     """Probe HOST[:PORT] and store it at a site; a running controller starts it within seconds."""
-    from controller.commands.actor import cli_actor
     from controller.operations.cameras import adopt_camera
     from controller.sealing import instance_secret
 
     root = ctx.find_root().obj
     settings = root.settings
+    # Signed in and allowed before the camera is contacted with its credentials.
+    caller = root.authorized("cameras.manage", "camera.adopt", site=site_code, camera=name)
     try:
         address, port = split_host(host)
     except ValueError as exc:
@@ -182,8 +183,7 @@ def adopt(ctx: click.Context, *, host: str, site_code: str, name: str, username:
         raise click.ClickException(str(exc)) from exc
     camera_id = adopt_camera(root.engine(), site_code=site_code, name=name, probe=result,
                              username=username, password=password,
-                             secret_key=instance_secret(settings.data_dir), actor=cli_actor(),
-                             client_addr="local")
+                             secret_key=instance_secret(settings.data_dir), **caller.who())
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"camera {name} adopted at {site_code} (id {camera_id}): {result.stream_uri}")

@@ -9,7 +9,6 @@ from typing import Any
 import click
 
 from controller.bridge import ignore_change
-from controller.commands.actor import cli_actor
 from controller.compliance import court_orders, holds
 
 
@@ -25,8 +24,8 @@ def hold() -> None:
 @click.pass_obj
 def hold_create(obj: Any, case_number: str, reason: str, read_uuids: tuple[str, ...]) -> None:
     """Place reads (by uuid) under a hold; print the hold id."""
-    hold_id = holds.create_hold(obj.engine(), case_number=case_number, reason=reason,
-                                read_uuids=read_uuids, actor=cli_actor(), client_addr="local")
+    hold_id = holds.place_hold(obj.engine(), obj.caller(), case_number=case_number,
+                               reason=reason, read_uuids=read_uuids)
     click.echo(hold_id)
 
 
@@ -34,7 +33,7 @@ def hold_create(obj: Any, case_number: str, reason: str, read_uuids: tuple[str, 
 @click.pass_obj
 def hold_list(obj: Any) -> None:
     """List the holds."""
-    for row in holds.list_holds(obj.engine()):
+    for row in holds.holds_on_file(obj.engine(), obj.caller()):
         state = "released" if row["released_at"] else "open"
         click.echo(f"{row['id']:>5} case {row['case_number']:<16} {row['read_count']:>6} reads "
                    f"{state}  {row['reason']}")
@@ -47,9 +46,9 @@ def hold_list(obj: Any) -> None:
 @click.pass_obj
 def hold_export(obj: Any, hold_id: int, out: Path) -> None:
     """Write the evidence package of a hold and print its folder."""
+    caller = obj.authorized(holds.PERMISSION, "export.evidence", hold_id=hold_id)
     out.mkdir(parents=True, exist_ok=True)
-    path = holds.export_evidence(obj.engine(), obj.settings, hold_id, out, actor=cli_actor(),
-                                 client_addr="local")
+    path = holds.export_evidence(obj.engine(), obj.settings, hold_id, out, **caller.who())
     click.echo(str(path))
 
 
@@ -70,8 +69,9 @@ def mask_lift(obj: Any, region_id: int, court_order: str, court: str,
     """Lift a privacy mask until the order expires (restored automatically)."""
     suspension_id = court_orders.lift_mask(
         obj.engine(), region_id=region_id, court_order=court_order, court=court,
-        expires_at=expires.replace(tzinfo=UTC), actor=cli_actor(), client_addr="local",
-        notify=ignore_change)  # no controller in this process: others read it at refresh
+        expires_at=expires.replace(tzinfo=UTC), notify=ignore_change,
+        **obj.authorized("compliance.manage", "mask.lift", region_id=region_id).who())
+    # ignore_change: no controller in this process; running ones read masks at refresh.
     click.echo(f"mask {region_id} lifted under order {court_order} until "
                f"{expires:%Y-%m-%d %H:%M} UTC (lift {suspension_id})")
 
@@ -80,8 +80,9 @@ def mask_lift(obj: Any, region_id: int, court_order: str, court: str,
 @click.pass_obj
 def mask_restore_due(obj: Any) -> None:
     """Restore now every mask whose court order has expired."""
-    for lift in court_orders.restore_due(obj.engine(), actor=cli_actor(),
-                                             notify=ignore_change):
+    caller = obj.authorized("compliance.manage", "mask.restore")
+    for lift in court_orders.restore_due(obj.engine(), notify=ignore_change,
+                                         actor=caller.username):
         click.echo(f"mask {lift['region_id']} restored (order {lift['court_order']})")
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from controller.alerts import hotlists
-from controller.commands.actor import cli_actor
 
 
 @click.group("hotlist")
@@ -28,7 +27,9 @@ def import_cmd(obj: object, file: Path, list_name: str, as_json: bool) -> None:
     engine = ctx.engine()  # type: ignore[attr-defined]
     settings = ctx.settings  # type: ignore[attr-defined]
     report = hotlists.import_hotlist(engine, settings.hotlists, file, list_name,
-                                     actor=cli_actor(), client_addr="local")
+                                     **ctx.authorized(  # type: ignore[attr-defined]
+                                         "hotlists.manage", "hotlist.import",
+                                         list=list_name).who())
     for line, reason in report.rejected:
         click.echo(f"{file}:{line}: {reason}", err=True)
     if as_json:

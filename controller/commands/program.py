@@ -6,7 +6,6 @@ from datetime import datetime
 
 import click
 
-from controller.commands.actor import cli_actor
 from controller.compliance import program
 
 
@@ -24,9 +23,10 @@ def command() -> None:
 @click.pass_obj
 def activate(obj: object, hearing: datetime, adopted: datetime, resolution: str) -> None:
     """Record the public hearing and adoption (audited)."""
+    caller = obj.authorized("compliance.manage", "program.activate")  # type: ignore[attr-defined]
     engine = obj.engine()  # type: ignore[attr-defined]
     program.activate(engine, hearing_on=hearing.date(), adopted_on=adopted.date(),
-                     resolution=resolution, actor=cli_actor(), client_addr="local")
+                     resolution=resolution, **caller.who())
     click.echo(program.status(engine).reason)
 
 
@@ -34,5 +34,6 @@ def activate(obj: object, hearing: datetime, adopted: datetime, resolution: str)
 @click.pass_obj
 def status(obj: object) -> None:
     """Say whether cameras may record reads, and why not."""
+    obj.authorized("home", "program.status")  # type: ignore[attr-defined]
     state = program.status(obj.engine())  # type: ignore[attr-defined]
     click.echo(state.reason)

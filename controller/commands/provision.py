@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from controller.commands.actor import cli_actor
 from controller.operations.provision import provision
 from controller.sealing import instance_secret
 
@@ -17,7 +16,7 @@ from controller.sealing import instance_secret
 def command(obj: object, file: Path) -> None:
     """Add the sites, cameras and cabinets a YAML file describes; all or nothing."""
     settings = obj.settings  # type: ignore[attr-defined]
+    caller = obj.authorized("cameras.manage", "provision.import", file=file.name)  # type: ignore[attr-defined]
     counts = provision(obj.engine(), file.read_text(encoding="utf-8"), str(file),  # type: ignore[attr-defined]
-                       secret_key=instance_secret(settings.data_dir), actor=cli_actor(),
-                       client_addr="local")
+                       secret_key=instance_secret(settings.data_dir), **caller.who())
     click.echo(f"imported {counts['sites']} sites and {counts['cameras']} cameras from {file}")

@@ -8,8 +8,7 @@ from typing import Any
 
 import click
 
-from controller.commands.actor import cli_actor
-from controller.compliance import retention
+from controller.compliance import admin, retention
 from controller.store.records import PurgeProposal
 
 
@@ -31,9 +30,7 @@ def _show(proposal: PurgeProposal) -> str:
 @click.pass_obj
 def propose(obj: Any, as_json: bool) -> None:
     """Record what is eligible for purging now and print the proposal id."""
-    proposal = retention.propose(obj.engine(), obj.settings, actor=cli_actor(),
-                                 client_addr="local")
-    assert proposal is not None
+    proposal = admin.propose_purge(obj.engine(), obj.settings, obj.caller())
     if as_json:
         click.echo(json.dumps({"id": proposal["id"], "reads": proposal["read_count"],
                                "cutoff": proposal["cutoff"].isoformat()}))
@@ -65,12 +62,15 @@ def approve(obj: Any, proposal_id: int, council: str | None, attorney: str | Non
                                  param_hint="--council" if council else "--attorney")
     engine = obj.engine()
     if council:
+        caller = obj.authorized("compliance.manage", "retention.council",
+                                proposal=proposal_id)
         proposal = retention.record_council(engine, proposal_id, meeting_on=day,
-                                            resolution=rest, actor=cli_actor(),
-                                            client_addr="local")
+                                            resolution=rest, **caller.who())
     else:
+        caller = obj.authorized("compliance.manage", "retention.attorney",
+                                proposal=proposal_id)
         proposal = retention.record_attorney(engine, proposal_id, name=rest, permitted_on=day,
-                                             actor=cli_actor(), client_addr="local")
+                                             **caller.who())
     click.echo(_show(proposal))
     for item in retention.missing_approvals(proposal):
         click.echo(f"still missing: {item}")
@@ -82,8 +82,7 @@ def approve(obj: Any, proposal_id: int, council: str | None, attorney: str | Non
 @click.pass_obj
 def purge(obj: Any, proposal_id: int, as_json: bool) -> None:
     """Purge a proposal's reads; exits non-zero while an approval is missing."""
-    report = retention.purge(obj.engine(), obj.settings, proposal_id, actor=cli_actor(),
-                             client_addr="local")
+    report = admin.purge_approved(obj.engine(), obj.settings, obj.caller(), proposal_id)
     if as_json:
         click.echo(json.dumps(report.as_dict()))
     else:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import click
 
-from controller.commands.actor import cli_actor
 from controller.operations.cameras import add_site
 from controller.store import sites as repo
 
@@ -23,9 +22,10 @@ def command() -> None:
 def site_add(obj: object, code: str, name: str, latitude: float | None,
              longitude: float | None) -> None:
     """Create a site."""
+    caller = obj.authorized("cameras.manage", "site.add", site=code)  # type: ignore[attr-defined]
     engine = obj.engine()  # type: ignore[attr-defined]
     site_id = add_site(engine, code=code, name=name, latitude=latitude, longitude=longitude,
-                       actor=cli_actor(), client_addr="local")
+                       **caller.who())
     click.echo(f"site {code} added (id {site_id})")
 
 
@@ -33,6 +33,7 @@ def site_add(obj: object, code: str, name: str, latitude: float | None,
 @click.pass_obj
 def site_list(obj: object) -> None:
     """List sites and their cameras."""
+    obj.authorized("cameras.view", "site.list")  # type: ignore[attr-defined]
     engine = obj.engine()  # type: ignore[attr-defined]
     cameras = repo.list_cameras(engine)
     for camera in cameras:
@@ -52,8 +53,8 @@ def site_cabinet(obj: object, code: str, config_file: str) -> None:
     from controller.capture.cabinets import configure_cabinet
     from controller.settings.loader import load_yaml_bounded
 
+    caller = obj.authorized("cameras.manage", "cabinet.configure", site=code)  # type: ignore[attr-defined]
     with open(config_file, encoding="utf-8") as handle:
         raw = load_yaml_bounded(handle.read())
-    configure_cabinet(obj.engine(), code, raw, actor=cli_actor(),  # type: ignore[attr-defined]
-                      client_addr="local")
+    configure_cabinet(obj.engine(), code, raw, **caller.who())  # type: ignore[attr-defined]
     click.echo(f"cabinet of site {code} configured; running controllers pick it up at restart")

@@ -48,6 +48,11 @@ class SecuritySettings(Section):
         default=30, ge=1, le=30, title="Idle session lock",
         description="Minutes of inactivity after which a session is locked (CJIS: 30).",
     )
+    cli_token_minutes: int = Field(
+        default=30, ge=1, le=720, title="Command-line sign-in lifetime",
+        description=("Minutes a `sightline login` token stays valid; it is not renewed by "
+                     "use, and `sightline logout` ends it sooner."),
+    )
     training_valid_days: int = Field(
         default=365, ge=1, title="Training validity",
         description="Days a recorded ALPR training stays current (462.4.1).",

@@ -12,7 +12,7 @@ from typing import Any
 
 import cv2
 import pytest
-from cli_runner import sightline
+from cli_runner import sightline, signed_in
 from compliance_world import add_read
 from sqlalchemy import Engine
 
@@ -189,6 +189,7 @@ def test_cli_export_writes_a_verifying_package_with_pdf_pages(
     search(engine, "ann.lee", Q3 + timedelta(days=3, hours=9), case="")
     engine.dispose()
     out = tmp_path / "out"
+    cli_env = signed_in(cli_env, "ann.admin")
     run = sightline(cli_env, "audit", "export", "--quarter", "2026Q3", "--out", str(out))
     assert run.exit_code == 0, run.stderr
     folder = Path(run.stdout.strip().splitlines()[-1])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from cli_runner import signed_in
 from click.testing import CliRunner
 from compliance_world import add_read, make_world
 
@@ -26,7 +27,8 @@ def test_hold_export_and_mask_lift_from_the_command_line(
     read = add_read(engine, data_dir, world, "7ABC123", datetime(2026, 11, 1, tzinfo=UTC),
                     hit=True)
     runner = CliRunner()
-    env = {k: v for k, v in cli_env.items() if k.startswith("SIGHTLINE_")}
+    env = {k: v for k, v in signed_in(cli_env, "ann.admin").items()
+           if k.startswith("SIGHTLINE_")}
     created = runner.invoke(main, ["hold", "create", "--case", "26-7", "--reason",
                                    "homicide", read], env=env)
     assert created.exit_code == 0, created.output
@@ -47,6 +49,7 @@ def test_hold_export_and_mask_lift_from_the_command_line(
     zone = runner.invoke(main, ["mask", "lift", str(world["zone"]), "--order", "CR-9",
                                 "--court", "C", "--expires", expiry], env=env)
     assert zone.exit_code == 1 and "recognition zone" in zone.output
-    assert [r["actor"].startswith("cli:") for r in
-            audit_repo.search(engine, action="mask.lift")] == [True]
+    # The Sightline user who signed in, from the command line (not an OS account).
+    assert [(r["actor"], r["client_addr"].startswith("cli:")) for r in
+            audit_repo.search(engine, action="mask.lift")] == [("ann.admin", True)]
     engine.dispose()

@@ -12,7 +12,7 @@ from typing import Any
 import pydantic
 import pytest
 from apscheduler.triggers.cron import CronTrigger
-from cli_runner import sightline
+from cli_runner import sightline, signed_in
 from compliance_world import add_read, image_paths, make_world
 from sqlalchemy import Engine, func, select
 
@@ -159,6 +159,7 @@ def test_cli_purge_refuses_until_both_approvals(cli_env: dict[str, str],
                    datetime.now(UTC) - timedelta(days=800), hit=True)
     add_read(engine, data_dir, world, "7ABC123", datetime.now(UTC) - timedelta(days=3))
     files = [data_dir / p for p in image_paths(engine, old)]
+    cli_env = signed_in(cli_env, "ann.admin")
     proposed = sightline(cli_env, "retention", "propose")
     assert proposed.exit_code == 0, proposed.stderr
     pid = proposed.stdout.strip()

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_runner import sightline
+from cli_runner import sightline, signed_in
 from sqlalchemy import Engine, text
 
 from controller.app import Controller
@@ -35,6 +35,8 @@ pytestmark = pytest.mark.usefixtures("cheap_argon2")
 
 def test_user_lifecycle_and_audit_verify(cli_env: dict[str, str]) -> None:
     assert sightline(cli_env, "db", "upgrade").exit_code == 0
+    # An administrator's login (user.add, training.record, login: three audit rows).
+    cli_env = signed_in(cli_env, "ann.admin")
     added = sightline(cli_env, "user", "add", "officer.lee", "--role", "officer",
                       "--password-stdin", stdin=GOOD + "\n")
     assert added.exit_code == 0, added.stderr
@@ -44,19 +46,21 @@ def test_user_lifecycle_and_audit_verify(cli_env: dict[str, str]) -> None:
     assert "banned-password list" in weak.stderr
     assert sightline(cli_env, "user", "disable", "officer.lee").exit_code == 0
     listed = json.loads(sightline(cli_env, "user", "list", "--json").stdout.splitlines()[-1])
-    assert listed == [{"username": "officer.lee", "role": "officer", "disabled": True,
-                       "full_name": ""}]
+    assert [r for r in listed if r["username"] == "officer.lee"] == [
+        {"username": "officer.lee", "role": "officer", "disabled": True, "full_name": "",
+         "training": "none"}]
     verify = sightline(cli_env, "audit", "verify", "--json")
     assert verify.exit_code == 0
     report = json.loads(verify.stdout.splitlines()[-1])
-    assert report["ok"] is True and report["rows"] == 3  # add, denied add, disable
+    assert report["ok"] is True and report["rows"] == 3 + 3  # add, denied add, disable
 
 
 def test_audit_verify_finds_a_row_edited_in_the_database(cli_env: dict[str, str]) -> None:
+    cli_env = signed_in(cli_env, "ann.admin")  # three audit rows
     for name in ("analyst.a", "analyst.b", "analyst.c"):
         assert sightline(cli_env, "user", "add", name, "--role", "analyst", "--password-stdin",
                          stdin=GOOD + "\n").exit_code == 0
-    assert "OK: 3 audit rows" in sightline(cli_env, "audit", "verify").stdout
+    assert "OK: 6 audit rows" in sightline(cli_env, "audit", "verify").stdout
     engine = make_engine(cli_env["SIGHTLINE_DATABASE_URL"])
     with engine.begin() as conn:
         if engine.dialect.name == "sqlite":
@@ -188,6 +192,7 @@ def test_demo_without_ffmpeg_says_what_to_install(cli_env: dict[str, str], tmp_p
 
 
 def test_hotlist_import_reports_lines_and_json(cli_env: dict[str, str], tmp_path: Path) -> None:
+    cli_env = signed_in(cli_env, "ann.analyst", "analyst")
     good = tmp_path / "svs.txt"
     good.write_text("PLATE;STATE;TYPE\n7ABC123;CA;STOLEN\n7AB$;CA;STOLEN\n")
     result = sightline(cli_env, "hotlist", "import", str(good), "--list", "svs", "--json")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cli_runner import sightline
+from cli_runner import sightline, signed_in
 from integration_peers import free_port
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
@@ -53,7 +53,8 @@ async def test_door_is_audited_and_presence_is_seen(settings: Settings, engine: 
     config.write_text(yaml.safe_dump({"host": "127.0.0.1", "port": port, "points": {
         "device_id": DEV, "inputs": {"door": {"address": 0},
                                      "vehicle_presence": {"address": 1}}}}))
-    result = sightline(cli_env, "site", "cabinet", "S1", str(config))  # the database only
+    result = sightline(signed_in(cli_env, "ann.admin"), "site", "cabinet", "S1",
+                       str(config))  # the database only
     assert result.exit_code == 0, result.stderr
     controller = Controller(settings)
     await controller.start()
@@ -78,7 +79,7 @@ def test_bad_cabinet_file_names_the_field(engine: Engine, cli_env: dict[str, str
     sites.create_site(engine, code="S1", name="site one")
     config = tmp_path / "cabinet.yaml"
     config.write_text(yaml.safe_dump({"host": "127.0.0.1", "port": 70000, "points": {}}))
-    result = sightline(cli_env, "site", "cabinet", "S1", str(config))
+    result = sightline(signed_in(cli_env, "ann.admin"), "site", "cabinet", "S1", str(config))
     assert result.exit_code == 1
     assert "cabinet.port" in result.stderr
     assert sites.list_sites(engine)[0]["cabinet"] is None

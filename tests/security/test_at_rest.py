@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pyotp
 import pytest
+from cli_runner import signed_in
 from sqlalchemy import Engine
 
 from controller import audit, sealing
@@ -54,7 +55,7 @@ def test_the_command_keeps_the_data_directory_owner_only(cli_env: dict[str, str]
     url = cli_env["SIGHTLINE_DATABASE_URL"]
     if url.startswith("sqlite"):
         assert mode(Path(url.removeprefix("sqlite:///"))) == 0o600
-    anchored = sightline(cli_env, "audit", "anchor")
+    anchored = sightline(signed_in(cli_env, "ann.admin"), "audit", "anchor")
     assert anchored.returncode == 0, anchored.stderr
     anchors = data_dir / "audit-anchors"
     assert mode(anchors) == 0o700 and mode(anchors / "audit-anchors.jsonl") == 0o600

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_runner import signed_in
 from sqlalchemy import Engine, select, text
 
 from controller import audit
@@ -261,11 +262,12 @@ def test_cli_names_the_truncation(cli_env: dict[str, str], settings: Settings) -
         audit.use_key(engine, audit.key_from_settings(settings))
         fill(engine, 3)
         audit.write_anchor(engine, settings)
+        cli_env = signed_in(cli_env, "ann.admin")  # three more rows: user, training, login
         run = [sys.executable, "-m", "controller", "audit", "verify"]
         ok = subprocess.run(run, env=cli_env, capture_output=True, text=True, timeout=60,
                             check=False)
         assert ok.returncode == 0, ok.stdout + ok.stderr
-        assert "OK: 4 audit rows, hash chain intact, 1 anchors match" in ok.stdout
+        assert "OK: 7 audit rows, hash chain intact, 1 anchors match" in ok.stdout
         kept = rows(engine)[1]
         tamper(engine, ["DELETE FROM audit_events WHERE id > 2",
                         "UPDATE audit_head SET last_id = 2, last_hash = :h"],
@@ -290,10 +292,11 @@ def test_upgrading_a_legacy_log_anchors_where_the_keyed_chain_starts(
                                   text=True, timeout=60, check=False)
         assert upgraded.returncode == 0, upgraded.stderr
         assert "first audit anchor written: row 4, keyed chain from row 4" in upgraded.stdout
+        cli_env = signed_in(cli_env, "ann.admin")  # three more rows: user, training, login
         verified = subprocess.run([*run, "audit", "verify"], env=cli_env, capture_output=True,
                                   text=True, timeout=60, check=False)
         assert verified.returncode == 0, verified.stdout
-        assert "OK: 4 audit rows, 3 of them from before the keyed chain" in verified.stdout
+        assert "OK: 7 audit rows, 3 of them from before the keyed chain" in verified.stdout
         # Claiming the keyed rows were legacy too is caught by that first anchor.
         tamper(engine, ["UPDATE audit_head SET keyed_from = 9"])
         broken = subprocess.run([*run, "audit", "verify"], env=cli_env, capture_output=True,

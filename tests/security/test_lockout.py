@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from argon2 import PasswordHasher
+from cli_runner import signed_in
 from click.testing import CliRunner
 from sqlalchemy import Engine, select
 
@@ -143,14 +144,17 @@ def test_unlock_from_the_command_line_is_audited(cli_env: dict[str, str]) -> Non
             for _ in range(RULES.lockout_attempts):
                 _answer(engine, "ann.admin", "wrong-password-1", source, now)
         assert "account locked" in _answer(engine, "ann.admin", PASSWORD, OWNER, now)
-        env = {k: v for k, v in cli_env.items() if k.startswith("SIGHTLINE_")}
+        env = {k: v for k, v in signed_in(cli_env, "bob.admin").items()
+               if k.startswith("SIGHTLINE_")}
         result = CliRunner().invoke(main, ["user", "unlock", "ann.admin"], env=env)
         assert result.exit_code == 0, result.output
         assert "ann.admin unlocked" in result.output
         for source in ("203.0.113.5", OWNER):
             assert _answer(engine, "ann.admin", PASSWORD, source, now) == "ok"
         row = audit_repo.search(engine, action="user.unlock")[0]
-        assert row["actor"].startswith("cli:") and row["data"]["username"] == "ann.admin"
+        # Another administrator, signed in on the command line (not an OS account).
+        assert (row["actor"], row["data"]["username"]) == ("bob.admin", "ann.admin")
+        assert row["client_addr"].startswith("cli:")
         missing = CliRunner().invoke(main, ["user", "unlock", "no.such.user"], env=env)
         assert missing.exit_code != 0
     finally:

@@ -336,6 +336,18 @@ login_throttle = Table(
     Column("last_failure_at", UTCDateTime, nullable=False),
 )
 
+cli_tokens = Table(
+    "cli_tokens", metadata,
+    Column("id", String(64), primary_key=True, comment="SHA-256 of the token (never the token)"),
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
+    Column("revoke_reason", String(64)),
+    Column("client_addr", String(64), comment="where the login came from (cli:<os user>)"),
+)
+
 training_records = Table(
     "training_records", metadata,
     Column("id", Integer, primary_key=True),
