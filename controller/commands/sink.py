@@ -6,17 +6,8 @@ from typing import Any
 
 import click
 
-from controller.accounts import Caller
 from controller.alerts import sinks
-from controller.commands.actor import cli_actor
 from controller.store.sinks import SinkRow
-
-
-def _caller() -> Caller:
-    # The terminal acts as every other command does today (trusted operator account,
-    # named cli:<user> in the audit log); the registry's use cases audit each change.
-    return Caller(username=cli_actor(), role="administrator", gate_ok=True,
-                  client_addr="local")
 
 
 def _show(row: SinkRow) -> str:
@@ -36,7 +27,7 @@ def command() -> None:
 @click.pass_obj
 def sink_list(obj: Any) -> None:
     """List the registered sinks (secrets are never shown: only their variable names)."""
-    for row in sinks.sinks_on_file(obj.engine(), _caller()):
+    for row in sinks.sinks_on_file(obj.engine(), obj.caller()):
         click.echo(_show(row))
 
 
@@ -59,12 +50,12 @@ def sink_list(obj: Any) -> None:
 @click.pass_obj
 def sink_add(obj: Any, /, **options: Any) -> None:
     """Register a sink (enabled at once; audited) and print it."""
-    row = sinks.register_sink(obj.engine(), _caller(), sinks.SinkForm(**options))
+    row = sinks.register_sink(obj.engine(), obj.caller(), sinks.SinkForm(**options))
     click.echo(_show(row))
 
 
 def _by_name(obj: Any, name: str) -> int:
-    for row in sinks.sinks_on_file(obj.engine(), _caller()):
+    for row in sinks.sinks_on_file(obj.engine(), obj.caller()):
         if row["name"] == name:
             return row["id"]
     raise click.BadParameter(f"no sink named {name!r}", param_hint="NAME")
@@ -75,7 +66,7 @@ def _by_name(obj: Any, name: str) -> int:
 @click.pass_obj
 def sink_disable(obj: Any, name: str) -> None:
     """Disable a sink: it receives no new hits (audited)."""
-    click.echo(_show(sinks.set_sink_enabled(obj.engine(), _caller(), _by_name(obj, name),
+    click.echo(_show(sinks.set_sink_enabled(obj.engine(), obj.caller(), _by_name(obj, name),
                                             False)))
 
 
@@ -84,5 +75,5 @@ def sink_disable(obj: Any, name: str) -> None:
 @click.pass_obj
 def sink_enable(obj: Any, name: str) -> None:
     """Enable a sink again (its transport is checked again; audited)."""
-    click.echo(_show(sinks.set_sink_enabled(obj.engine(), _caller(), _by_name(obj, name),
+    click.echo(_show(sinks.set_sink_enabled(obj.engine(), obj.caller(), _by_name(obj, name),
                                             True)))

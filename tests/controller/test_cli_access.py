@@ -92,6 +92,14 @@ POLICY: dict[str, Expect] = {
     # Entering hotlists: analysts and the administrator (462.7(4), 462.3.1).
     "hotlist import": Expect(frozenset({"administrator", "analyst"}),
                              ("hotlist", "import", "{tmp}/list.csv", "--list", "walk")),
+    # Where hits leave and which agency receives them: the administrator (462.12, 462.3.1;
+    # Civil Code 1798.90.51(a): sharing only with public agencies, recorded).
+    "sink list": Expect(ADMIN, ("sink", "list")),
+    "sink add": Expect(ADMIN, ("sink", "add", "--name", "walk-{role}", "--kind", "webhook",
+                               "--agency", "Walk PD", "--ori", "CA0000000", "--contact", "c",
+                               "--url", "http://127.0.0.1:9/hits")),
+    "sink disable": Expect(ADMIN, ("sink", "disable", "nosuchsink")),
+    "sink enable": Expect(ADMIN, ("sink", "enable", "nosuchsink")),
     # Installing and maintaining cameras and sites: the administrator (462.3) and the
     # vendors who service them (462.4).
     "site add": Expect(INSTALLERS, ("site", "add", "walk-{role}", "--name", "Walk")),

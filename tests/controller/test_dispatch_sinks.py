@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_runner import sightline
+from cli_runner import sightline, signed_in
 from sqlalchemy import Engine
 
 from controller.accounts import Caller
@@ -202,7 +202,8 @@ def test_imported_sink_off_this_machine_without_an_agency_waits_disabled(
 
 def test_sink_command_registers_lists_and_disables(cli_env: dict[str, str],
                                                    tmp_path: Path) -> None:
-    env = {k: v for k, v in cli_env.items() if k.startswith("SIGHTLINE_")}
+    env = signed_in({k: v for k, v in cli_env.items() if k.startswith("SIGHTLINE_")},
+                     "chief", "administrator")
     refused = sightline(env, "sink", "add", "--name", "cad", "--kind", "webhook", "--agency",
                         AGENCY["agency"], "--ori", "CA0130000", "--contact", "watch",
                         "--url", "http://cad.imperial.example/alpr")

@@ -6,7 +6,7 @@ command runs as a Sightline user and ``sightline logout`` (or a compromise
 report) revokes it.
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-11-29 13:30:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from controller.store import types
 
 revision = "0008"
-down_revision = "0005"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
