@@ -203,7 +203,8 @@ def test_the_schema_has_one_import_path() -> None:
     """Tables are imported from ``controller.store.schema`` only; its ``core`` and
     ``compliance`` modules, where they are defined, are private to the package."""
     schema = ROOT / "controller" / "store" / "schema"
-    private = ("controller.store.schema.core", "controller.store.schema.compliance")
+    private = ("controller.store.schema.core", "controller.store.schema.compliance",
+               "controller.store.schema.accountability")
     offenders = {
         str(path.relative_to(ROOT)): sorted({m for m in _imports(path) if m in private})
         for top in ("controller", "web", "tests", "bench", "training")

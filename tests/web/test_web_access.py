@@ -127,6 +127,9 @@ POLICY: dict[str, Expect] = {
             "compliance.retention_propose compliance.retention_council "
             "compliance.retention_attorney compliance.retention_purge",
             ADMIN, clause="462.3.1, 462.6, 462.7.1(1), 462.8, 462.9, DESIGN 462.3.1"),
+    # The quarterly audit's random sample of searches, marked justified or not by the
+    # administrator who performs the audits (462.6, DESIGN 462.6, 462.3.1).
+    **_area("samples.index samples.mark", ADMIN, clause="462.6, DESIGN 462.6, 462.3.1"),
     # Sharing requests: reviewed and approved by the ALPR Administrator (462.12(b),
     # DESIGN 462.3.1).
     **_area("sharing.index sharing.enter sharing.decide sharing.fulfil", ADMIN,

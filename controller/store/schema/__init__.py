@@ -1,12 +1,20 @@
 """Every table of the schema: the one import path for them (`controller.store.schema`).
 
 The tables are defined in `core` (sites, cameras, reads, hits, hotlists, accounts) and
-`compliance` (audit, holds, purges, sharing, scheduler jobs); nothing outside this
+`compliance` (audit, holds, purges, sharing, scheduler jobs) and `accountability`
+(read corrections, hit re-verifications, account status, audit samples); nothing outside this
 package imports those modules.
 """
 
 from __future__ import annotations
 
+from controller.store.schema.accountability import (
+    account_status,
+    audit_sample_items,
+    audit_samples,
+    hit_verifications,
+    read_corrections,
+)
 from controller.store.schema.compliance import (
     apscheduler_jobs,
     audit_events,
@@ -50,16 +58,20 @@ __all__ = [
     "REGION_KINDS",
     "ROLES",
     "VERIFICATION_OUTCOMES",
+    "account_status",
     "apscheduler_jobs",
     "audit_events",
     "audit_head",
     "audit_reviews",
+    "audit_sample_items",
+    "audit_samples",
     "camera_health",
     "camera_regions",
     "cameras",
     "deliveries",
     "evidence_hold_reads",
     "evidence_holds",
+    "hit_verifications",
     "hits",
     "hotlist_entries",
     "hotlists",
@@ -71,6 +83,7 @@ __all__ = [
     "policy_versions",
     "program_activation",
     "purge_proposals",
+    "read_corrections",
     "read_images",
     "reads",
     "roles",
