@@ -26,6 +26,8 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "home": _ALL,
     "search": frozenset({"administrator", "officer", "analyst"}),
     "reads.view": _DATA,
+    # Correcting a misread plate or annotating a read (Civil Code 1798.90.51: accuracy).
+    "reads.correct": _DATA,
     "hits.view": _DATA,
     "hits.verify": frozenset({"administrator", "dispatcher"}),
     "hotlists.view": _DATA,

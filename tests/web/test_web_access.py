@@ -78,6 +78,15 @@ POLICY: dict[str, Expect] = {
     **_area("reads.detail reads.image reads.thumb",
             {"administrator", "officer", "dispatcher", "analyst"},
             clause="462.4, 462.7(7), DESIGN 462.4"),
+    # A read's corrections and annotations: the accuracy duty of Civil Code 1798.90.51 falls
+    # on the users of the database (462.4), who see and correct plate data; never vendors.
+    **_area("corrections.read_page corrections.correct corrections.annotate",
+            {"administrator", "officer", "dispatcher", "analyst"},
+            clause="1798.90.51, 462.4, DESIGN 462.4"),
+    # Re-verifying a hit (a later CLETS outcome with a reason): dispatch and the
+    # administrator, as for the first outcome (462.7(7), DESIGN 462.7, 462.3.1).
+    **_area("corrections.reverify", {"administrator", "dispatcher"},
+            clause="462.7(7), DESIGN 462.7, 462.3.1"),
     # Hits: seen by the database's users (462.4, 462.7); never vendors (DESIGN 462.4).
     **_area("hits.index hits.queue hits.detail",
             {"administrator", "officer", "dispatcher", "analyst"},
