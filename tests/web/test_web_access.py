@@ -125,7 +125,8 @@ POLICY: dict[str, Expect] = {
     # Users, training records, policy publication: the administrator alone (462.3.1,
     # 462.4.1, 462.9, DESIGN 462.3.1).
     **_area("users.index users.detail users.add users.enabled users.password users.role "
-            "users.totp_exempt users.totp_reset users.training users.unlock users.publish",
+            "users.totp_exempt users.totp_reset users.training users.unlock users.publish "
+            "users.reconfirm_page users.reconfirm users.reinstate",
             ADMIN, clause="462.3.1, 462.4.1, 462.9, DESIGN 462.3.1"),
     # Compliance: purges (462.8, 462.10), audits and their sign-off (462.6), court-order
     # mask lifts (462.7.1(1)), policy publication (462.9): the administrator alone
