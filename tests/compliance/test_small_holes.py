@@ -62,6 +62,8 @@ def test_only_the_owner_or_an_administrator_releases_a_hold(
     own_id = hold_repo.list_holds(engine)[0]["id"]
     auth.logout()
     auth.login("bob.roe")
+    # The page offers the release to the hold's owner and administrators only.
+    assert f'id="release-{hold_id}"' not in auth.client.get("/holds").get_data(as_text=True)
     refused = auth.post("/holds/release", {"hold_id": str(hold_id)})
     assert refused.status_code == 403
     assert "placed by ann.lee" in refused.get_data(as_text=True)
@@ -74,6 +76,7 @@ def test_only_the_owner_or_an_administrator_releases_a_hold(
     assert auth.post("/holds/release", {"hold_id": str(own_id)}).status_code == 303
     auth.logout()
     auth.login("chief")
+    assert f'id="release-{hold_id}"' in auth.client.get("/holds").get_data(as_text=True)
     assert auth.post("/holds/release", {"hold_id": str(hold_id)}).status_code == 303
     assert hold_repo.get_hold(engine, hold_id)["released_by"] == "chief"
     assert [(r["actor"], r["outcome"]) for r in
