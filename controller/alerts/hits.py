@@ -1,8 +1,8 @@
 """Hits as dispatch and officers see them (462.5, 462.7(7)): the queue, history, one hit, CLETS.
 
 Each function takes the ``Caller`` and checks role and training first; opening a
-hit is audited (``hit.view``), and recording the verification outcome is audited
-by ``dispatch.record_verification`` (``hit.verify``). A verified hit's outcome
+hit is audited (``hit.view``), and so is recording the verification outcome
+(``hit.verify``, the first one only, in one conditional write). A verified hit's outcome
 changes only by a re-verification with a reason (``hit.reverify``), which keeps
 every earlier outcome in the hit's history.
 """
@@ -88,15 +88,22 @@ def verify_hit(engine: Engine, caller: Caller, hit_uuid: str, outcome: str,
     """
     authorize(engine, caller, VERIFY, "hit.verify", data={"hit": hit_uuid})
     hit = hit_repo.get_hit(engine, hit_uuid)  # NotFound before anything is checked or written
-    if hit["verification"] != "pending":
+    if outcome not in dispatch.OUTCOMES:
+        record(engine, caller, "hit.verify", outcome="denied", plate=str(hit["plate"]),
+               data={"hit": hit_uuid, "outcome": outcome, "reason": "unknown outcome"})
+        raise ValidationError("outcome", f"must be one of {', '.join(dispatch.OUTCOMES)}")
+    text = optional_text("note", note, NOTE_LIMIT)
+    if not correction_repo.first_verification(engine, hit_uuid, outcome=outcome, note=text,
+                                              actor=caller.username, now=datetime.now(UTC)):
+        already = hit_repo.get_hit(engine, hit_uuid)["verification"]
         record(engine, caller, "hit.verify", outcome="denied", plate=str(hit["plate"]),
                data={"hit": hit_uuid, "outcome": outcome,
-                     "reason": f"already verified ({hit['verification']})"})
+                     "reason": f"already verified ({already})"})
         raise ValidationError("outcome", f"this hit was already verified as "
-                                         f"{OUTCOME_LABELS[hit['verification']]}; record a "
+                                         f"{OUTCOME_LABELS[already]}; record a "
                                          "re-verification with its reason instead")
-    dispatch.record_verification(engine, hit_uuid, outcome,
-                                 note=optional_text("note", note, NOTE_LIMIT), **caller.who())
+    record(engine, caller, "hit.verify", plate=str(hit["plate"]),
+           data={"hit": hit_uuid, "outcome": outcome, "note": text})
     return OUTCOME_LABELS[outcome]
 
 

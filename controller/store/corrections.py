@@ -86,6 +86,17 @@ def _hit_id(conn: Connection, hit_uuid: str) -> dict[str, Any]:
     return dict(row)
 
 
+def first_verification(engine: Engine, hit_uuid: str, *, outcome: str, note: str | None,
+                       actor: str, now: datetime) -> bool:
+    """Record a hit's first verification outcome; False when it is verified already (the
+    check and the write are one statement, so two dispatchers cannot both be first)."""
+    with engine.begin() as conn:
+        return bool(conn.execute(update(hits).where(
+            hits.c.uuid == hit_uuid, hits.c.verification == "pending").values(
+            verification=outcome, verified_by=actor, verified_at=now,
+            verification_note=note)).rowcount)
+
+
 def reverify(engine: Engine, hit_uuid: str, *, outcome: str, reason: str, actor: str,
              now: datetime) -> str:
     """Record another verification outcome of a verified hit; return the previous one.

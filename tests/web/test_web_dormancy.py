@@ -85,6 +85,8 @@ async def test_accounts_not_reconfirmed_last_quarter_are_suspended(
     for name in ("ann.lee", "bob.day", "chief"):
         signed_in_at(engine, name, now - timedelta(days=2))  # all in use
     auth.login("chief")
+    home = auth.client.get("/").get_data(as_text=True)
+    assert 'id="accounts-due"' in home and "3 accounts to reconfirm by" in home
     page = auth.client.get("/admin/reconfirm").get_data(as_text=True)
     for name in ("ann.lee", "bob.day", "chief"):
         row = page.split(f'id="account-{name}"', 1)[1].split("</tr>", 1)[0]
