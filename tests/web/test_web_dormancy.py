@@ -112,3 +112,25 @@ async def test_accounts_not_reconfirmed_last_quarter_are_suspended(
     refused = auth.login("bob.day").get_data(as_text=True)
     assert "suspended (not reconfirmed" in refused
     assert auth.login("ann.lee").status_code == 302
+
+
+def test_accounts_existing_at_the_upgrade_count_as_reconfirmed(db_url: str,
+                                                               settings: Settings) -> None:
+    from controller.accounts import users as account_users
+    from controller.store import account_status
+    from controller.store.engine import make_engine
+    from controller.store.migrate import upgrade
+
+    engine = make_engine(db_url, pool_size=2)
+    try:
+        upgrade(engine, "0005")
+        account_users.add_user(engine, settings.security, username="old.hand",
+                               role="officer", password="Correct-Horse-Battery-9",
+                               actor="test")
+        upgrade(engine)
+        user_id = int(user_repo.get(engine, "old.hand")["id"])
+        row = account_status.get(engine, user_id)
+        assert row is not None and row["confirmed_by"] == "migration 0011"
+        assert row["confirmed_at"] is not None and row["suspended_at"] is None
+    finally:
+        engine.dispose()

@@ -6,7 +6,8 @@ account suspension and reconfirmation, the quarterly audit's sample of searches.
 - ``hit_verifications``: every verification outcome of a hit, in order, so a
   re-verification never erases the first one (462.7(7)).
 - ``account_status``: suspension (90 days unused, or quarterly reconfirmation
-  missed), reinstatement and the last quarterly reconfirmation of each account.
+  missed), reinstatement and the last quarterly reconfirmation of each account;
+  the accounts already there count as reconfirmed at the upgrade.
 - ``audit_samples`` and ``audit_sample_items``: the random sample of a quarter's
   searches, its seed and method, and each sampled search's review (462.6).
 
@@ -16,6 +17,8 @@ Create Date: 2026-11-29 13:00:00
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -85,6 +88,20 @@ def upgrade() -> None:
                                 ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_account_status")),
     )
+
+    # Accounts that exist at the upgrade count as reconfirmed now: their first quarterly
+    # reconfirmation is due next quarter, instead of every account being suspended at the
+    # first run of the daily job for a reconfirmation that could not have happened.
+    users = sa.table("users", sa.column("id", sa.Integer()))
+    status = sa.table("account_status", sa.column("user_id", sa.Integer()),
+                      sa.column("confirmed_at", types.UTCDateTime()),
+                      sa.column("confirmed_by", sa.String()))
+    bind = op.get_bind()
+    now = datetime.now(UTC)
+    existing = [int(i) for i in bind.execute(sa.select(users.c.id)).scalars()]
+    if existing:
+        bind.execute(status.insert(), [{"user_id": i, "confirmed_at": now,
+                                        "confirmed_by": "migration 0011"} for i in existing])
 
     op.create_table(
         "audit_samples",
