@@ -54,6 +54,10 @@ class Metrics:
         self.database_up = Gauge(
             "sightline_database_up", "1 when the last database check succeeded",
             registry=self.registry)
+        self.audit_reviews_overdue = Gauge(
+            "sightline_audit_reviews_overdue",
+            "Quarters whose audit package is built but whose review is overdue (policy 462.6)",
+            registry=self.registry)
         self.http_requests = Counter(
             "sightline_http_requests", "HTTP requests served",
             ["endpoint", "status"], registry=self.registry)

@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.exceptions import HTTPException
 
 from controller.bridge import Bridge
+from controller.compliance import admin
 from controller.errors import NotFound, PolicyViolation, SightlineError, ValidationError
 from controller.metrics import Metrics
 from controller.search.views import GrantCache
@@ -25,6 +26,7 @@ from web import (
     auth,
     cameras,
     compliance,
+    corrections,
     hits,
     holds,
     home,
@@ -33,6 +35,7 @@ from web import (
     packages,
     purpose,
     reads,
+    samples,
     search,
     sharing,
     sinks,
@@ -56,7 +59,7 @@ SECURITY_HEADERS = {
 }
 BLUEPRINTS = (auth.bp, home.bp, users.bp, search.bp, reads.bp, audit.bp, hits.bp,
               hotlists.bp, cameras.bp, live.bp, compliance.bp, sharing.bp, holds.bp,
-              transparency.bp, purpose.bp, sinks.bp, packages.bp)
+              transparency.bp, purpose.bp, sinks.bp, packages.bp, corrections.bp, samples.bp)
 
 
 METRICS_ENV = "SIGHTLINE_METRICS_TOKEN"
@@ -150,6 +153,8 @@ def _register_health(app: Flask, settings: Settings, bridge: Bridge, engine: Dat
             denied = Response("bearer token required\n", 401, mimetype="text/plain")
             denied.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
             return denied
+        if database_reachable(engine):  # else the last value stands; database_up says why
+            metrics.audit_reviews_overdue.set(len(admin.overdue_reviews(engine, settings)))
         return Response(generate_latest(metrics.registry), mimetype=CONTENT_TYPE_LATEST)
 
 

@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response as BaseResponse
 
-from controller.accounts import admin, roles
+from controller.accounts import admin, dormancy, roles
 from controller.errors import SightlineError
 from web.forms import back_to, on_error
 from web.security import caller, engine, permission, settings
@@ -81,6 +81,44 @@ def enabled(username: str) -> ResponseReturnValue:
     want = request.form.get("enabled") == "yes"
     admin.set_account_enabled(engine(), caller(), username, want)
     return _done(username, f"{username} {'enabled' if want else 'disabled'}.")
+
+
+def _reconfirm_page(**context: object) -> str:
+    return render_template("users/reconfirm.html", form=request.form,
+                           **dormancy.reconfirmation(engine(), caller()), **context)
+
+
+def _reconfirm_refused(exc: SightlineError) -> str:
+    return _reconfirm_page(error=str(exc))
+
+
+@bp.get("/reconfirm")
+@permission("users.manage")
+def reconfirm_page() -> str:
+    """Every account, those due for this quarter's reconfirmation first; suspensions."""
+    return _reconfirm_page()
+
+
+@bp.post("/reconfirm")
+@permission("users.manage")
+@on_error(_reconfirm_refused)
+def reconfirm() -> ResponseReturnValue:
+    """Reconfirm that an account is still needed, for this quarter."""
+    username = request.form.get("username", "")
+    dormancy.confirm(engine(), caller(), username)
+    flash(f"{username} reconfirmed for this quarter.", "info")
+    return redirect(url_for("users.reconfirm_page"), 303)
+
+
+@bp.post("/reinstate")
+@permission("users.manage")
+@on_error(_reconfirm_refused)
+def reinstate() -> ResponseReturnValue:
+    """Lift an account's suspension, with the reason."""
+    username = request.form.get("username", "")
+    dormancy.reinstate(engine(), caller(), username, request.form.get("reason", ""))
+    flash(f"{username} reinstated.", "info")
+    return redirect(url_for("users.reconfirm_page"), 303)
 
 
 @bp.post("/users/<username>/unlock")

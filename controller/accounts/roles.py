@@ -29,6 +29,8 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     # Stating or ending the purpose window that covers one's views of plate data (462.5).
     "purpose": _DATA,
     "reads.view": _DATA,
+    # Correcting a misread plate or annotating a read (Civil Code 1798.90.51: accuracy).
+    "reads.correct": _DATA,
     "hits.view": _DATA,
     "hits.verify": frozenset({"administrator", "dispatcher"}),
     "hotlists.view": _DATA,

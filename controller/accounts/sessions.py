@@ -18,7 +18,7 @@ from typing import Any
 import pyotp
 
 from controller import audit, policy
-from controller.accounts import users
+from controller.accounts import dormancy, users
 from controller.accounts.users import Missing
 from controller.errors import AccessDenied, NotFound, ValidationError
 from controller.sealing import instance_secret_for, seal_totp, unseal_totp
@@ -108,6 +108,12 @@ def check_password(engine: Engine, rules: SecuritySettings, username: str, passw
     if user["disabled"]:
         _event(engine, username, "login.failed", client_addr, "denied", reason="disabled")
         raise LoginRefused("this account is disabled; ask the ALPR administrator")
+    suspended = dormancy.suspension(engine, int(user["id"]))
+    if suspended is not None:
+        _event(engine, username, "login.failed", client_addr, "denied", reason="suspended",
+               suspension=suspended)
+        raise LoginRefused(f"this account is suspended ({suspended}); ask the ALPR "
+                           "administrator to reinstate it")
     if second_factor(user) is None:
         # The whole login succeeded; with a second factor to come, failed codes keep
         # adding to failed passwords until a code is right (check_totp clears then).
@@ -272,6 +278,9 @@ def resume_session(engine: Engine, rules: SecuritySettings, token: str,
     if user["disabled"]:
         repo.end_session(engine, sid, when, "account disabled")
         return None, "account disabled"
+    if dormancy.suspension(engine, int(user["id"])) is not None:
+        repo.end_session(engine, sid, when, "account suspended")
+        return None, "account suspended"
     # One write a minute is enough to measure 30 idle minutes.
     if when - row["last_seen_at"] > timedelta(seconds=60):
         repo.touch_session(engine, sid, when)

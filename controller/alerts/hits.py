@@ -4,26 +4,32 @@ Each function takes the ``Caller`` and checks role and training first. Showing
 hits needs the caller's open purpose window (``controller.accounts.purpose``) and is
 audited with its purpose and case number: the queue (``hit.queue``, once per window
 and content, not on every refresh), the history with its filter (``hit.history``)
-and one hit (``hit.view``). Recording the verification outcome is audited by
-``dispatch.record_verification`` (``hit.verify``).
+and one hit (``hit.view``). Recording the verification outcome is audited
+(``hit.verify``, the first one only, in one conditional write); a verified hit's
+outcome changes only by a re-verification with a reason (``hit.reverify``), which
+keeps every earlier outcome in the hit's history.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from controller.accounts import Caller, authorize, purpose
+from controller.accounts import Caller, authorize, purpose, record
 from controller.alerts import dispatch
-from controller.errors import ValidationError
+from controller.errors import Conflict, ValidationError
 from controller.store import Engine
+from controller.store import corrections as correction_repo
 from controller.store import hits as hit_repo
+from controller.store.corrections import VerificationRow
 from controller.store.records import HitRow
-from controller.validation import day_window, optional_text, parse_day
+from controller.validation import day_window, optional_text, parse_day, required_text
 from inference.plates import normalise
 
 # HitRow is re-exported: the web names the rows it shows without importing the store.
 __all__ = ["HISTORY_LIMIT", "NOTE_LIMIT", "OUTCOME_LABELS", "QUEUE_LIMIT", "VERIFY", "VIEW",
-           "HitFilters", "HitRow", "history", "unverified", "verify_hit", "view_hit"]
+           "HitFilters", "HitRow", "VerificationRow", "history", "reverify_hit", "unverified",
+           "verification_history", "verify_hit", "view_hit"]
 
 VIEW = "hits.view"
 VERIFY = "hits.verify"
@@ -92,9 +98,58 @@ def view_hit(engine: Engine, caller: Caller, hit_uuid: str) -> HitRow:
 
 def verify_hit(engine: Engine, caller: Caller, hit_uuid: str, outcome: str,
                note: str = "") -> str:
-    """Record dispatch's CLETS outcome for a hit (``hits.verify``); audited. Return its label."""
+    """Record dispatch's CLETS outcome for a hit (``hits.verify``); audited. Return its label.
+
+    Only the first outcome is recorded here: once verified, a hit's outcome changes
+    only through ``reverify_hit``, with a reason, and its history is kept.
+    """
     authorize(engine, caller, VERIFY, "hit.verify", data={"hit": hit_uuid})
-    hit_repo.get_hit(engine, hit_uuid)  # NotFound before anything is checked or written
-    dispatch.record_verification(engine, hit_uuid, outcome,
-                                 note=optional_text("note", note, NOTE_LIMIT), **caller.who())
+    hit = hit_repo.get_hit(engine, hit_uuid)  # NotFound before anything is checked or written
+    if outcome not in dispatch.OUTCOMES:
+        record(engine, caller, "hit.verify", outcome="denied", plate=str(hit["plate"]),
+               data={"hit": hit_uuid, "outcome": outcome, "reason": "unknown outcome"})
+        raise ValidationError("outcome", f"must be one of {', '.join(dispatch.OUTCOMES)}")
+    text = optional_text("note", note, NOTE_LIMIT)
+    if not correction_repo.first_verification(engine, hit_uuid, outcome=outcome, note=text,
+                                              actor=caller.username, now=datetime.now(UTC)):
+        already = hit_repo.get_hit(engine, hit_uuid)["verification"]
+        record(engine, caller, "hit.verify", outcome="denied", plate=str(hit["plate"]),
+               data={"hit": hit_uuid, "outcome": outcome,
+                     "reason": f"already verified ({already})"})
+        raise ValidationError("outcome", f"this hit was already verified as "
+                                         f"{OUTCOME_LABELS[already]}; record a "
+                                         "re-verification with its reason instead")
+    record(engine, caller, "hit.verify", plate=str(hit["plate"]),
+           data={"hit": hit_uuid, "outcome": outcome, "note": text})
     return OUTCOME_LABELS[outcome]
+
+
+def reverify_hit(engine: Engine, caller: Caller, hit_uuid: str, outcome: str,
+                 reason: str) -> str:
+    """Record a later verification outcome of a verified hit, with its reason
+    (``hits.verify``); every earlier outcome stays in its history. Audited as
+    ``hit.reverify``. Return the new outcome's label."""
+    authorize(engine, caller, VERIFY, "hit.reverify", data={"hit": hit_uuid})
+    hit = hit_repo.get_hit(engine, hit_uuid)
+    if outcome not in dispatch.OUTCOMES:
+        raise ValidationError("outcome", f"must be one of {', '.join(dispatch.OUTCOMES)}")
+    why = required_text("reason", reason, NOTE_LIMIT)
+    if hit["verification"] == "pending":
+        raise ValidationError("outcome", "this hit is not verified yet; record its first "
+                                         "outcome")
+    try:
+        before = correction_repo.reverify(engine, hit_uuid, outcome=outcome, reason=why,
+                                          actor=caller.username, now=datetime.now(UTC))
+    except Conflict:
+        raise ValidationError("outcome", "this hit is not verified yet") from None
+    record(engine, caller, "hit.reverify", plate=str(hit["plate"]),
+           data={"hit": hit_uuid, "before": before, "outcome": outcome, "reason": why})
+    return OUTCOME_LABELS[outcome]
+
+
+def verification_history(engine: Engine, caller: Caller,
+                         hit_uuid: str) -> list[VerificationRow]:
+    """Every outcome of a re-verified hit, oldest first (``hits.view``); empty for a hit
+    verified once or not at all (its outcome is on the hit)."""
+    authorize(engine, caller, VIEW, "hit.verifications", data={"hit": hit_uuid})
+    return correction_repo.verifications_of(engine, hit_uuid)

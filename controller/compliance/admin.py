@@ -8,7 +8,8 @@ itself, and its audit record, is done by the module that owns it (``retention``,
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from controller.settings import Settings
 from controller.store import Engine
 from controller.store import accounts as account_repo
 from controller.store import audit as audit_repo
+from controller.store import audit_samples as sample_repo
 from controller.store import regions as region_repo
 from controller.store import retention as retention_repo
 from controller.store import sites as site_repo
@@ -104,6 +106,51 @@ def record_audit_review(engine: Engine, caller: Caller, *, quarter: str, reviewe
     authorize(engine, caller, PERMISSION, "audit.review", data={"quarter": quarter})
     return exports.record_review(engine, quarter=quarter, reviewed_on=reviewed_on,
                                  findings=findings, actions=actions, **caller.who())
+
+
+@dataclass(frozen=True)
+class OverdueReview:
+    """A quarter whose audit package exists but whose review is not recorded in time."""
+
+    quarter: str
+    due_on: date
+    days_late: int
+    unmarked_sample: int
+
+
+def overdue_reviews(engine: Engine, settings: Settings,
+                    today: date | None = None) -> list[OverdueReview]:
+    """Quarters whose package is built (sample drawn, or folder on disk) and whose review
+    is not recorded ``settings.audit.review_due_days`` after the quarter's end.
+
+    Policy 462.6: the ALPR Administrator performs audits on a quarterly basis; a
+    quarter's audit is late once the next quarter is under way by the configured
+    number of days (30 by default). No plate data: counts and quarter labels only.
+    """
+    today = today or datetime.now(UTC).date()
+    built = {q["quarter"] for q in sample_repo.sampled_quarters(engine)}
+    folder = exports.audit_export_dir(settings)
+    if folder.is_dir():
+        built |= {p.name.removeprefix("audit-") for p in folder.iterdir()
+                  if p.is_dir() and p.name.startswith("audit-")}
+    reviewed = {r["quarter"] for r in audit_repo.list_reviews(engine)}
+    late = []
+    for quarter in sorted(built - reviewed):
+        try:
+            label, _start, end = exports.parse_quarter(quarter)
+        except ValidationError:
+            continue  # a folder someone named by hand
+        due = end.date() + timedelta(days=settings.audit.review_due_days)
+        if today > due:
+            late.append(OverdueReview(label, due, (today - due).days,
+                                      sample_repo.unreviewed_count(engine, label)))
+    return late
+
+
+def overdue_for(engine: Engine, settings: Settings, caller: Caller) -> list[OverdueReview]:
+    """The overdue reviews the administrator's start page shows (``compliance.manage``)."""
+    authorize(engine, caller, PERMISSION, "audit.overdue")
+    return overdue_reviews(engine, settings)
 
 
 # --- court orders (462.7.1(1)) -------------------------------------------------------------

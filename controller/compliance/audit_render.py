@@ -84,8 +84,30 @@ hits: {meta['hits']}; denied attempts: {meta['denied']}.</p>
 <h2>Review flags</h2><table><tr><th>Rule</th><th>Count</th></tr>{count_rows}</table>
 <table id="flags"><tr><th>Entry</th><th>Time (UTC)</th><th>User</th><th>Rule</th>
 <th>Detail</th></tr>{flag_rows}</table>
+{_sample_html(meta.get("sample"))}
 </body></html>
 """
+
+
+def _sample_html(sample: Mapping[str, Any] | None) -> str:
+    """The random sample of searches: seed, method, and each sampled search (462.6)."""
+    if not sample:
+        return ""
+    rows = "".join(
+        f"<tr><td>{s['position']}</td><td>{s['event_id']}</td><td>{html.escape(str(s['at']))}"
+        f"</td><td>{html.escape(s['actor'])}</td><td>{html.escape(str(s['plate'] or ''))}</td>"
+        f"<td>{html.escape(str(s['purpose'] or ''))}</td>"
+        f"<td>{html.escape(str(s['case_number'] or ''))}</td>"
+        f"<td>{html.escape(str(s['verdict'] or 'to review'))}</td></tr>"
+        for s in sample["searches"])
+    return f"""<h2>Random sample of searches</h2>
+<p id="sample">{len(sample['searches'])} of {sample['population']} searches (sample size
+{sample['size']}), to be marked justified or not by a supervisor before the review is
+recorded. Seed <code id="sample-seed">{html.escape(sample['seed'])}</code> from the
+anchored chain head (entry {sample['chain_head_id']}). Method: {html.escape(sample['method'])}
+</p>
+<table id="sample-searches"><tr><th>#</th><th>Entry</th><th>Time (UTC)</th><th>User</th>
+<th>Plate</th><th>Purpose</th><th>Case</th><th>Verdict</th></tr>{rows}</table>"""
 
 
 class _Pdf(FPDF):
@@ -177,4 +199,26 @@ def summary_pdf(meta: Mapping[str, Any], charts: Mapping[str, Sequence[tuple[str
     if len(flags) > MAX_PDF_FLAGS:
         pdf.multi_cell(0, 4, f"... and {len(flags) - MAX_PDF_FLAGS} more in flags.csv",
                        new_x="LMARGIN", new_y="NEXT")
+    _pdf_sample(pdf, meta.get("sample"))
     return bytes(pdf.output())
+
+
+def _pdf_sample(pdf: _Pdf, sample: Mapping[str, Any] | None) -> None:
+    """The random sample of searches, as in the HTML summary."""
+    if not sample:
+        return
+    pdf.add_page()
+    pdf.set_font(pdf.font_name, "B", 12)
+    pdf.cell(0, 8, "Random sample of searches", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(pdf.font_name, "", 8)
+    pdf.multi_cell(0, 4, pdf.text_safe(
+        f"{len(sample['searches'])} of {sample['population']} searches (size "
+        f"{sample['size']}). Seed {sample['seed']} from the anchored chain head (entry "
+        f"{sample['chain_head_id']}). Method: {sample['method']}"),
+        new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    for item in sample["searches"]:
+        pdf.multi_cell(0, 4, pdf.text_safe(
+            f"{item['position']}. #{item['event_id']} {item['at']} {item['actor']} "
+            f"{item['plate'] or ''} - {item['purpose'] or ''} ({item['case_number'] or ''}): "
+            f"{item['verdict'] or 'to review'}"), new_x="LMARGIN", new_y="NEXT")

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from controller import audit, csvsafe
-from controller.compliance import audit_flags, audit_render
+from controller.compliance import audit_flags, audit_render, audit_sample
 from controller.errors import ValidationError
 from controller.permissions import private_dir, private_tree
 from controller.settings import Settings
@@ -165,17 +165,21 @@ def build_audit_package(engine: Engine, settings: Settings, quarter: str, out_di
     # Anchor the chain head outside the database, and carry the anchor in the package.
     anchor = audit.write_anchor(engine, settings, actor=actor, client_addr=client_addr)
     chain = audit.verify(engine, audit.anchor_dir(settings)).as_dict()
+    sample = audit_sample.package_record(engine, audit_sample.draw(
+        engine, quarter=label, events=events, anchor=anchor,
+        size=settings.audit.sample_size, actor=actor))
     meta = {
         "quarter": label, "start": start.date().isoformat(), "end": end.date().isoformat(),
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"), "built_by": actor,
         "events": len(events), "searches": sum(1 for e in events if audit_flags.is_search(e)),
         "hits": len(hit_times), "denied": sum(1 for e in events if e["outcome"] == "denied"),
-        "flags": len(flags), "chain": chain,
+        "flags": len(flags), "chain": chain, "sample": sample,
     }
     _write_log(folder, events)
     _write_flags(folder, flags)
     (folder / "chain-verification.json").write_text(json.dumps(chain, indent=1),
                                                     encoding="utf-8")
+    (folder / "sample.json").write_text(json.dumps(sample, indent=1), encoding="utf-8")
     (folder / "audit-anchor.json").write_text(json.dumps(anchor, indent=1, sort_keys=True),
                                               encoding="utf-8")
     (folder / "summary.json").write_text(json.dumps({**meta, "charts": charts}, indent=1),
@@ -215,6 +219,10 @@ def record_review(engine: Engine, *, quarter: str, reviewed_on: date, findings: 
         raise ValidationError("actions", "record the actions taken (write 'none' if none)")
     if any(r["quarter"] == label for r in audit_repo.list_reviews(engine)):
         raise ValidationError("quarter", f"the review of {label} is already recorded")
+    unmarked = audit_sample.pending_items(engine, label)
+    if unmarked:
+        raise ValidationError("quarter", f"{unmarked} sampled searches of {label} are not "
+                                         "marked justified or not yet (policy 462.6)")
     review_id = audit_repo.record_review(engine, quarter=label, reviewed_on=reviewed_on,
                                    findings=findings, actions=actions, actor=actor,
                                    now=datetime.now(UTC))

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from controller import audit
-from controller.accounts import Caller, authorize
+from controller.accounts import Caller, authorize, record
 from controller.compliance import exports, packages
-from controller.errors import NotFound, ValidationError
+from controller.errors import AccessDenied, NotFound, ValidationError
 from controller.settings import Settings
 from controller.store import Engine
 from controller.store import audit as audit_repo
@@ -215,8 +215,21 @@ def attach_reads(engine: Engine, caller: Caller, hold_id: int, *, read_uuids: Se
 
 
 def release(engine: Engine, caller: Caller, hold_id: int) -> None:
-    """Release a hold (its reads return to the retention schedule)."""
+    """Release a hold (its reads return to the retention schedule).
+
+    Only the user who placed the hold, or an administrator (462.3.1), may release
+    it: a hold keeps evidence for someone's case. Other refusals are audited as
+    ``hold.release`` denied.
+    """
     authorize(engine, caller, PERMISSION, "hold.release", data={"hold_id": hold_id})
+    hold = get_hold(engine, hold_id)
+    if caller.role != "administrator" and hold["created_by"] != caller.username:
+        reason = (f"hold {hold_id} was placed by {hold['created_by']}; only they or an "
+                  "administrator may release it (policy 462.3.1, 462.10)")
+        record(engine, caller, "hold.release", outcome="denied",
+               case_number=str(hold["case_number"]), data={"hold_id": hold_id,
+                                                          "reason": reason})
+        raise AccessDenied(reason)
     release_hold(engine, hold_id, **caller.who())
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from controller import audit
 from controller.errors import ValidationError
 from controller.store import Engine
+from controller.store import accounts as account_repo
 from controller.store import program as repo
 
 
@@ -38,7 +39,18 @@ def status(engine: Engine, today: date | None = None) -> ProgramStatus:
 
 def activate(engine: Engine, *, hearing_on: date, adopted_on: date, resolution: str,
              actor: str, client_addr: str | None = None) -> None:
-    """Record the hearing and adoption (audited); the hearing must come first."""
+    """Record the hearing and adoption (audited); the hearing must come first.
+
+    Refused until a usage and privacy policy is published (462.9(2), Civil Code
+    1798.90.51(b)): the program may not start on a policy the public cannot read.
+    """
+    if account_repo.current_policy(engine) is None:
+        audit.record(engine, audit.AuditEvent(
+            actor=actor, action="program.activate", outcome="denied", client_addr=client_addr,
+            data={"reason": "no published usage and privacy policy"}))
+        raise ValidationError("policy", "publish the usage and privacy policy first "
+                                        "(policy 462.9(2), Civil Code 1798.90.51(b)): "
+                                        "Compliance > Policy, or the first-run steps")
     if adopted_on < hearing_on:
         raise ValidationError("adopted_on", "the policy is adopted after its public hearing "
                                             "(462.9(1))")

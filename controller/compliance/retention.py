@@ -105,6 +105,14 @@ def _past(field: str, value: date, today: date) -> date:
     return value
 
 
+def _not_before_proposal(engine: Engine, proposal_id: int, field: str, value: date) -> None:
+    # An approval predating the proposal cannot have approved what the proposal lists (462.8).
+    proposed_on = retention_repo.get_proposal(engine, proposal_id)["created_at"].date()
+    if value < proposed_on:
+        raise ValidationError(field, f"the date {value.isoformat()} is before proposal "
+                                     f"{proposal_id} was made ({proposed_on.isoformat()})")
+
+
 def record_council(engine: Engine, proposal_id: int, *, meeting_on: date, resolution: str,
                    actor: str, client_addr: str | None = None,
                    today: date | None = None) -> PurgeProposal:
@@ -114,6 +122,7 @@ def record_council(engine: Engine, proposal_id: int, *, meeting_on: date, resolu
         raise ValidationError("council_resolution", "the resolution number (1-64 characters) "
                                                     "is required")
     _past("council_meeting_on", meeting_on, today or datetime.now(UTC).date())
+    _not_before_proposal(engine, proposal_id, "council_meeting_on", meeting_on)
     return _record_approval(
         engine, proposal_id, {"council_meeting_on": meeting_on, "council_resolution": resolution,
                               "council_recorded_by": actor},
@@ -129,6 +138,7 @@ def record_attorney(engine: Engine, proposal_id: int, *, name: str, permitted_on
     if not name or len(name) > 200:
         raise ValidationError("attorney_name", "the City Attorney's name is required")
     _past("attorney_on", permitted_on, today or datetime.now(UTC).date())
+    _not_before_proposal(engine, proposal_id, "attorney_on", permitted_on)
     return _record_approval(
         engine, proposal_id, {"attorney_name": name, "attorney_on": permitted_on,
                               "attorney_recorded_by": actor},

@@ -1,6 +1,6 @@
 """What the scheduler runs, and when: hotlist refreshes and the policy's scheduled paperwork
-(daily purge proposals, quarterly audits, mask restores); each job is registered by name
-in ``controller.jobs.runner``.
+(daily purge proposals, quarterly audits, mask restores, account reviews); each job is
+registered by name in ``controller.jobs.runner``.
 
 The jobs are thin wrappers here, above ``compliance`` and ``alerts``: those packages hold
 the work and know nothing of the scheduler (the dependencies inside ``controller`` point
@@ -19,6 +19,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from controller import audit
+from controller.accounts import dormancy
 from controller.alerts import hotlists
 from controller.compliance import court_orders, exports, retention
 from controller.errors import ValidationError
@@ -118,6 +119,15 @@ async def mask_restore_job(context: JobContext, job_id: str) -> None:
                  lift["camera"], lift["court_order"])
 
 
+@register("accounts_review")
+async def accounts_review_job(context: JobContext, job_id: str) -> None:
+    """Daily: suspend accounts unused for 90 days or not reconfirmed last quarter."""
+    suspended = await asyncio.to_thread(dormancy.suspend_due, context.engine,
+                                        context.settings.security, actor=SCHEDULER_ACTOR)
+    log.info("job %s: %d accounts suspended%s", job_id, len(suspended),
+             f" ({', '.join(suspended)})" if suspended else "")
+
+
 @register("audit_anchor")
 async def audit_anchor_job(context: JobContext, job_id: str) -> None:
     """Daily: sign the audit chain's head into the anchor file outside the database."""
@@ -139,6 +149,9 @@ def compliance_specs(settings: Settings) -> list[JobSpec]:
                 "build the audit package of the quarter that ended (462.6)"),
         JobSpec("masks:restore", "mask_restore", IntervalTrigger(minutes=1, timezone="UTC"),
                 "restore privacy masks whose court order expired (462.7.1(1))"),
+        JobSpec("accounts:review", "accounts_review",
+                CronTrigger(hour=0, minute=20, timezone="UTC"),
+                "suspend accounts unused for 90 days or not reconfirmed last quarter (462.4)"),
         JobSpec("audit:anchor", "audit_anchor",
                 CronTrigger(hour=0, minute=5, timezone="UTC"),
                 "sign the audit chain head into the anchor file outside the database (462.5)"),

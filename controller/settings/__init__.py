@@ -70,7 +70,8 @@ class Settings(Section):
     )
     audit: AuditSettings = Field(
         default_factory=AuditSettings, title="Audit log",
-        description="Where the audit chain is anchored outside the database.",
+        description="Where the audit chain is anchored outside the database; the quarterly "
+                    "audit's sample size and review deadline.",
     )
 
     def database_url(self) -> str:

@@ -57,6 +57,11 @@ class SecuritySettings(Section):
         default=365, ge=1, title="Training validity",
         description="Days a recorded ALPR training stays current (462.4.1).",
     )
+    dormant_days: int = Field(
+        default=90, ge=1, le=90, title="Unused account suspension",
+        description=("Days without a sign-in after which an account is suspended until an "
+                     "administrator reinstates it (462.4; State Auditor 2019-118: 90)."),
+    )
     totp_issuer: str = Field(
         default="Sightline", min_length=1, title="TOTP issuer",
         description="Issuer name shown in authenticator apps.",

@@ -18,6 +18,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
+    or_,
     select,
     text,
 )
@@ -26,6 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 
 from controller.errors import ValidationError
+from controller.store.corrections import corrected_read_ids
 from controller.store.outage import cancelled
 from controller.store.records import (
     CameraChoice,
@@ -108,7 +110,9 @@ def _run(engine: Engine, query: Select[Any], limit: int) -> list[ReadRow]:
 def search_exact(engine: Engine, plate: str, *, since: datetime | None = None,
                  until: datetime | None = None, limit: int = 500) -> list[ReadRow]:
     """Reads of exactly ``plate`` (normalised), newest first."""
-    return _run(engine, _window(select(reads).where(reads.c.plate == plate), since, until),
+    # A read whose current correction names the plate is found too (Civil Code 1798.90.51).
+    matches = or_(reads.c.plate == plate, reads.c.id.in_(corrected_read_ids(plate)))
+    return _run(engine, _window(select(reads).where(matches), since, until),
                 limit)
 
 

@@ -77,6 +77,8 @@ def test_purge_refused_with_one_approval_then_deletes_reads_hits_and_files(
     proposal = retention.propose(engine, settings, actor="chief", today=TODAY)
     assert proposal is not None
     pid = int(proposal["id"])
+    # The proposal was made before the Council met (approvals cannot predate it).
+    retention_repo.update_proposal(engine, pid, created_at=datetime(2026, 11, 2, tzinfo=UTC))
     old_files = [settings.data_dir / p for k in ("old_hit", "old")
                  for p in image_paths(engine, made[k])]
     assert len(old_files) == 4 and all(p.exists() for p in old_files)
@@ -164,7 +166,8 @@ def test_cli_purge_refuses_until_both_approvals(cli_env: dict[str, str],
     assert proposed.exit_code == 0, proposed.stderr
     pid = proposed.stdout.strip()
     assert pid.isdigit() and "1 reads" in proposed.stderr
-    council = sightline(cli_env, "retention", "approve", pid, "--council", "2026-11-10:2026-141")
+    today = datetime.now(UTC).date().isoformat()  # approvals cannot predate the proposal
+    council = sightline(cli_env, "retention", "approve", pid, "--council", f"{today}:2026-141")
     assert council.exit_code == 0, council.stderr
     assert "still missing: City Attorney" in council.stdout
     refused = sightline(cli_env, "retention", "purge", pid)
@@ -173,7 +176,7 @@ def test_cli_purge_refuses_until_both_approvals(cli_env: dict[str, str],
     bad = sightline(cli_env, "retention", "approve", pid, "--attorney", "12/11/2026:Dana")
     assert bad.exit_code == 2 and "--attorney" in bad.stderr
     attorney = sightline(cli_env, "retention", "approve", pid, "--attorney",
-                         "2026-11-12:Dana Whitfield")
+                         f"{today}:Dana Whitfield")
     assert attorney.exit_code == 0, attorney.stderr
     purged = sightline(cli_env, "retention", "purge", pid, "--json")
     assert purged.exit_code == 0, purged.stderr

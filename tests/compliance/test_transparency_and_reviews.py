@@ -11,6 +11,7 @@ from fpdf import FPDF
 from sqlalchemy import Engine
 
 from controller import audit
+from controller.accounts import users
 from controller.compliance import program
 from controller.settings import Settings
 from controller.store import accounts as account_repo
@@ -89,6 +90,9 @@ def test_public_page_shows_program_figures_and_last_review(
         auth: Any, client: Any, engine: Engine, settings: Settings,
         world: dict[str, Any]) -> None:
     now = datetime.now(UTC)
+    policy_id = users.publish_policy(engine, version="462-test", title="Policy 462",
+                                     adopted_on=date(2026, 1, 2), text="ALPR policy",
+                                     actor="t")
     program.activate(engine, hearing_on=date(2026, 6, 2), adopted_on=date(2026, 6, 16),
                      resolution="2026-77", actor="chief")
     add_read(engine, settings.data_dir, world, "7ABC123", now - timedelta(days=1), hit=True)
@@ -101,7 +105,8 @@ def test_public_page_shows_program_figures_and_last_review(
                            ("sites", "1"), ("cameras", "1"), ("reads", "2"), ("hits", "1"),
                            ("searches", "1"), ("last-review", "none yet")):
         assert f'id="{element}">{value}' in page, element
-    auth.make_user("chief", "administrator")
+    chief = auth.make_user("chief", "administrator")
+    users.acknowledge_policy(engine, user=chief, policy_id=policy_id)
     auth.login("chief")
     early = auth.post("/compliance/audits/review", {
         "quarter": "2026Q4", "reviewed_on": "2026-11-20", "findings": "f", "actions": "a"})
@@ -135,7 +140,7 @@ def test_web_audit_export_and_purge_need_both_approvals(
     pid = str(retention_repo.list_proposals(engine)[0]["id"])
     assert retention_repo.list_proposals(engine)[0]["read_count"] == 1
     assert auth.post("/compliance/retention/council", {
-        "proposal_id": pid, "council_meeting_on": "2026-11-10",
+        "proposal_id": pid, "council_meeting_on": datetime.now(UTC).date().isoformat(),
         "council_resolution": "2026-141"}).status_code == 303
     refused = auth.post("/compliance/retention/purge", {"proposal_id": pid})
     assert refused.status_code == 403
@@ -146,7 +151,7 @@ def test_web_audit_export_and_purge_need_both_approvals(
     assert bad.status_code == 400 and "attorney_on" in bad.get_data(as_text=True)
     assert auth.post("/compliance/retention/attorney", {
         "proposal_id": pid, "attorney_name": "Dana Whitfield",
-        "attorney_on": "2026-11-12"}).status_code == 303
+        "attorney_on": datetime.now(UTC).date().isoformat()}).status_code == 303
     purged = auth.post("/compliance/retention/purge", {"proposal_id": pid},
                        follow_redirects=True)
     assert "1 reads, 1 hits, 2 image files" in purged.get_data(as_text=True)

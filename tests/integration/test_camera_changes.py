@@ -10,6 +10,7 @@ from integration_peers import CAMERA_FPS, demo_camera
 from prometheus_client import generate_latest
 from sqlalchemy import Engine
 
+from controller.accounts import users
 from controller.app import Controller
 from controller.compliance import program
 from controller.demo.camera import GAP_SECONDS, PASSAGE_SECONDS
@@ -60,6 +61,9 @@ async def test_cameras_follow_the_database_and_nothing_is_read_before_activation
             pipeline = manager._running[camera].pipeline
             assert await until(lambda: len(pipeline.masker.active_masks()) == 1, 10)
             # Activation is picked up without a restart; the masked view records nothing.
+            await asyncio.to_thread(users.publish_policy, engine, version="462-test",
+                                    title="Policy 462",
+                                    adopted_on=date(2026, 1, 2), text="ALPR policy", actor="t")
             await asyncio.to_thread(program.activate, engine, hearing_on=date(2026, 1, 5),
                                     adopted_on=date(2026, 2, 1), resolution="R", actor="t")
             manager.notify()

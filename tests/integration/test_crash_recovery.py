@@ -14,6 +14,7 @@ from pathlib import Path
 from integration_peers import RECEIVER_SECRET, demo_camera
 from sqlalchemy import Engine, select
 
+from controller.accounts import users
 from controller.alerts import hotlists
 from controller.compliance import program
 from controller.demo.receiver import HitReceiver
@@ -52,6 +53,8 @@ def test_sigkill_mid_stream_then_restart(engine: Engine, cli_env: dict[str, str]
     listed = tmp_path / "svs.csv"
     listed.write_text("plate,category\n" + "".join(f"{p},stolen\n" for p in LISTED))
     hotlists.import_hotlist(engine, HotlistSettings(), listed, "svs", actor="t")
+    users.publish_policy(engine, version="462-test", title="Policy 462",
+                         adopted_on=date(2026, 1, 2), text="ALPR policy", actor="t")
     program.activate(engine, hearing_on=date(2026, 1, 5), adopted_on=date(2026, 2, 1),
                      resolution="R-1", actor="t")
     journal = Path(cli_env["SIGHTLINE_DATA_DIR"]) / "spool" / "journal.jsonl"

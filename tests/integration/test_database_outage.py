@@ -18,6 +18,7 @@ import pytest
 from integration_peers import RECEIVER_SECRET, demo_camera
 from sqlalchemy import Engine, select
 
+from controller.accounts import users
 from controller.alerts import hotlists
 from controller.app import Controller
 from controller.compliance import program
@@ -74,6 +75,9 @@ async def test_reads_passing_while_postgres_is_down_are_stored_after_it_once(
     engine = make_engine(cluster.url, pool_size=2)
     try:
         await asyncio.to_thread(upgrade, engine)
+        await asyncio.to_thread(users.publish_policy, engine, version="462-test",
+                                    title="Policy 462",
+                                adopted_on=date(2026, 1, 2), text="ALPR policy", actor="t")
         await asyncio.to_thread(program.activate, engine, hearing_on=date(2026, 1, 5),
                                 adopted_on=date(2026, 2, 1), resolution="R-1", actor="t")
         listed = tmp_path / "svs.csv"

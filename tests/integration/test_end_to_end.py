@@ -16,6 +16,7 @@ import pytest
 from integration_peers import CAMERA_FPS, RECEIVER_SECRET, demo_camera
 from sqlalchemy import Engine, select
 
+from controller.accounts import users
 from controller.alerts import hotlists
 from controller.alerts.dispatch import VERIFICATION_NOTICE
 from controller.app import Controller
@@ -52,6 +53,8 @@ def provision(engine: Engine, url: str, tmp_path: Path) -> None:
                              longitude=-115.62)
     sites.create_camera(engine, site, {"name": "NB lane 1", "host": "127.0.0.1",
                                        "stream_uri": url})
+    users.publish_policy(engine, version="462-test", title="Policy 462",
+                         adopted_on=date(2026, 1, 2), text="ALPR policy", actor="t")
     program.activate(engine, hearing_on=date(2026, 1, 5), adopted_on=date(2026, 2, 1),
                      resolution="2026-14", actor="chief")
     listed = tmp_path / "svs.csv"

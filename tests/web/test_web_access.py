@@ -84,6 +84,14 @@ POLICY: dict[str, Expect] = {
     **_area("purpose.form purpose.state purpose.end",
             {"administrator", "officer", "dispatcher", "analyst"},
             clause="462.5(4), 462.4, DESIGN 462.4, 462.5"),
+    # A read's corrections and annotations: the accuracy duty of Civil Code 1798.90.51 falls
+    # on the users of the database (462.4), who see and correct plate data; never vendors.
+    **_area("corrections.read_page corrections.correct corrections.annotate",
+            clause="1798.90.51, 462.4, DESIGN 462.4"),
+    # Re-verifying a hit (a later CLETS outcome with a reason): dispatch and the
+    # administrator, as for the first outcome (462.7(7), DESIGN 462.7, 462.3.1).
+    **_area("corrections.reverify", {"administrator", "dispatcher"},
+            clause="462.7(7), DESIGN 462.7, 462.3.1"),
     # Hits: seen by the database's users (462.4, 462.7); never vendors (DESIGN 462.4).
     **_area("hits.index hits.queue hits.detail",
             {"administrator", "officer", "dispatcher", "analyst"},
@@ -128,7 +136,8 @@ POLICY: dict[str, Expect] = {
     # Users, training records, policy publication: the administrator alone (462.3.1,
     # 462.4.1, 462.9, DESIGN 462.3.1).
     **_area("users.index users.detail users.add users.enabled users.password users.role "
-            "users.totp_exempt users.totp_reset users.training users.unlock users.publish",
+            "users.totp_exempt users.totp_reset users.training users.unlock users.publish "
+            "users.reconfirm_page users.reconfirm users.reinstate",
             ADMIN, clause="462.3.1, 462.4.1, 462.9, DESIGN 462.3.1"),
     # Compliance: purges (462.8, 462.10), audits and their sign-off (462.6), court-order
     # mask lifts (462.7.1(1)), policy publication (462.9): the administrator alone
@@ -139,6 +148,9 @@ POLICY: dict[str, Expect] = {
             "compliance.retention_propose compliance.retention_council "
             "compliance.retention_attorney compliance.retention_purge",
             ADMIN, clause="462.3.1, 462.6, 462.7.1(1), 462.8, 462.9, DESIGN 462.3.1"),
+    # The quarterly audit's random sample of searches, marked justified or not by the
+    # administrator who performs the audits (462.6, DESIGN 462.6, 462.3.1).
+    **_area("samples.index samples.mark", ADMIN, clause="462.6, DESIGN 462.6, 462.3.1"),
     # Sharing requests: reviewed and approved by the ALPR Administrator (462.12(b),
     # DESIGN 462.3.1).
     **_area("sharing.index sharing.enter sharing.decide sharing.fulfil", ADMIN,

@@ -2,13 +2,21 @@
 
 The tables are defined in `core` (sites, cameras, reads, hits, hotlists, accounts),
 `compliance` (audit, holds, purges, sharing, scheduler jobs), `access` (purpose
-windows) and `flows` (dispatch sinks, export packages); nothing outside this package
-imports those modules.
+windows), `flows` (dispatch sinks, export packages) and `accountability` (read
+corrections, hit re-verifications, account status, audit samples); nothing outside
+this package imports those modules.
 """
 
 from __future__ import annotations
 
 from controller.store.schema.access import purpose_windows
+from controller.store.schema.accountability import (
+    account_status,
+    audit_sample_items,
+    audit_samples,
+    hit_verifications,
+    read_corrections,
+)
 from controller.store.schema.compliance import (
     apscheduler_jobs,
     audit_events,
@@ -66,10 +74,13 @@ __all__ = [
     "ROLES",
     "SINK_KINDS",
     "VERIFICATION_OUTCOMES",
+    "account_status",
     "apscheduler_jobs",
     "audit_events",
     "audit_head",
     "audit_reviews",
+    "audit_sample_items",
+    "audit_samples",
     "camera_health",
     "camera_regions",
     "cameras",
@@ -80,6 +91,7 @@ __all__ = [
     "evidence_holds",
     "export_package_reads",
     "export_packages",
+    "hit_verifications",
     "hits",
     "hotlist_entries",
     "hotlists",
@@ -94,6 +106,7 @@ __all__ = [
     "program_activation",
     "purge_proposals",
     "purpose_windows",
+    "read_corrections",
     "read_images",
     "reads",
     "roles",
