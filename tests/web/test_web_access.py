@@ -87,6 +87,7 @@ POLICY: dict[str, Expect] = {
     # A read's corrections and annotations: the accuracy duty of Civil Code 1798.90.51 falls
     # on the users of the database (462.4), who see and correct plate data; never vendors.
     **_area("corrections.read_page corrections.correct corrections.annotate",
+            {"administrator", "officer", "dispatcher", "analyst"},
             clause="1798.90.51, 462.4, DESIGN 462.4"),
     # Re-verifying a hit (a later CLETS outcome with a reason): dispatch and the
     # administrator, as for the first outcome (462.7(7), DESIGN 462.7, 462.3.1).
