@@ -40,6 +40,7 @@ def test_a_misread_plate_is_corrected_and_annotated_and_found_by_search(
     auth.make_user("ann.lee", "officer")
     auth.make_user("vic.vendor", "vendor")
     auth.login("ann.lee")
+    auth.state_purpose()  # views of plate data run under a purpose window (462.5)
     detail = client.get(f"/reads/{read_uuid}").get_data(as_text=True)
     assert 'id="read-corrections"' in detail and f"/reads/{read_uuid}/corrections" in detail
     bad = auth.post(f"/reads/{read_uuid}/corrections", {"plate": "7AB-C12!", "reason": "x"})
@@ -80,6 +81,7 @@ def test_a_hit_is_re_verified_with_a_reason_and_keeps_its_history(
     auth.make_user("dee.ortiz", "dispatcher")
     auth.make_user("dan.west", "dispatcher")
     auth.login("dee.ortiz")
+    auth.state_purpose("Hit verification through CLETS (462.7(7))", "26-INC-1")
     not_yet = auth.post(f"/hits/{hit}/reverify", {"outcome": "confirmed", "reason": "x"})
     assert not_yet.status_code == 303
     assert hit_repo.get_hit(engine, hit)["verification"] == "pending"
@@ -87,6 +89,7 @@ def test_a_hit_is_re_verified_with_a_reason_and_keeps_its_history(
                                              "note": "CLETS down"}).status_code == 303
     auth.logout()
     auth.login("dan.west")
+    auth.state_purpose("Hit verification through CLETS (462.7(7))", "26-INC-2")
     # A second first outcome would overwrite the first without trace: refused.
     overwrite = auth.post(f"/hits/{hit}/verify", {"outcome": "confirmed", "note": "ok"})
     assert overwrite.status_code == 303
