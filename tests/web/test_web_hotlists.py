@@ -9,6 +9,7 @@ from tests_web_helpers import actions
 
 from controller.alerts import hotlists
 from controller.store import audit as audit_repo
+from controller.store import hotlists as repo
 
 GOOD_FILE = (b"plate,state,category,reason\n7ABC123,CA,stolen vehicle,SVS 1\n"
              b"8XYZ999,CA,stolen plate,SVS 2\n")
@@ -49,18 +50,33 @@ def test_partial_entry_with_expiry(auth, client, engine: Engine) -> None:
     auth.make_user("ann.lee", "analyst")
     auth.login("ann.lee")
     form = {"list_name": "major-incidents", "pattern": "7ab*12?", "state": "ca",
-            "reason": "Homicide 26-4512", "expires_at": "2099-01-01T00:00"}
-    assert auth.post("/hotlists/partial", form).status_code == 200
-    rows = hotlists.list_entries(engine, "major-incidents", 10)
-    assert [(r["plate"], r["is_partial"]) for r in rows] == [("7AB*12?", True)]
+            "reason": "Homicide 26-4512", "case_number": "26-4512",
+            "expires_at": "2099-01-01T00:00"}
+    page = auth.post("/hotlists/partial", form)
+    assert page.status_code == 200
+    assert "waits for an administrator" in page.get_data(as_text=True)
+    # Entered by hand: nothing in force until a second administrator approves it.
+    assert hotlists.list_entries(engine, "major-incidents", 10) == []
+    pending = repo.list_versions(engine, status="pending")
+    assert [(v["list_name"], v["submitted_by"]) for v in pending] == [
+        ("major-incidents", "ann.lee")]
     assert audit_repo.search(engine, action="hotlist.partial.add")[0]["plate"] == "7AB*12?"
     for change, field in [({"expires_at": ""}, "expires_at"),
                           ({"expires_at": "2001-01-01T00:00"}, "expires_at"),
                           ({"pattern": "7ABC123"}, "pattern"),
-                          ({"reason": " "}, "reason")]:
+                          ({"reason": " "}, "reason"),
+                          ({"case_number": ""}, "case_number")]:
         bad = auth.post("/hotlists/partial", {**form, **change})
         assert bad.status_code == 400 and f"{field}:" in bad.get_data(as_text=True), change
-    assert len(hotlists.list_entries(engine, "major-incidents", 10)) == 1
+    assert len(repo.list_versions(engine, status="pending")) == 1
+    auth.logout()
+    auth.make_user("chief", "administrator")
+    auth.login("chief")
+    decided = auth.post(f"/hotlists/versions/{pending[0]['id']}/decide",
+                        {"decision": "approve"})
+    assert decided.status_code == 303
+    rows = hotlists.list_entries(engine, "major-incidents", 10)
+    assert [(r["plate"], r["is_partial"]) for r in rows] == [("7AB*12?", True)]
 
 
 def test_officer_reviews_but_cannot_upload(auth, client, engine: Engine) -> None:

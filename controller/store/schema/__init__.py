@@ -18,7 +18,9 @@ from controller.store.schema.compliance import (
     sharing_requests,
 )
 from controller.store.schema.core import (
+    HISTORICAL_STATUSES,
     HOTLIST_CATEGORIES,
+    HOTLIST_VERSION_STATUSES,
     REGION_KINDS,
     ROLES,
     VERIFICATION_OUTCOMES,
@@ -28,6 +30,8 @@ from controller.store.schema.core import (
     deliveries,
     hits,
     hotlist_entries,
+    hotlist_historical_requests,
+    hotlist_versions,
     hotlists,
     login_throttle,
     mask_suspensions,
@@ -46,7 +50,9 @@ from controller.store.schema.core import (
 )
 
 __all__ = [
+    "HISTORICAL_STATUSES",
     "HOTLIST_CATEGORIES",
+    "HOTLIST_VERSION_STATUSES",
     "REGION_KINDS",
     "ROLES",
     "VERIFICATION_OUTCOMES",
@@ -62,6 +68,8 @@ __all__ = [
     "evidence_holds",
     "hits",
     "hotlist_entries",
+    "hotlist_historical_requests",
+    "hotlist_versions",
     "hotlists",
     "login_throttle",
     "mask_suspensions",
