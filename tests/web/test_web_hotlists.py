@@ -85,3 +85,45 @@ def test_officer_reviews_but_cannot_upload(auth, client, engine: Engine) -> None
     assert client.get("/hotlists").status_code == 200
     assert "Upload a hotlist file" not in client.get("/hotlists").get_data(as_text=True)
     assert _upload(auth, "CA-SVS", GOOD_FILE).status_code == 403
+
+
+HAND_TERMS = {"case_number": "26-004512", "reason": "burglary series",
+              "expires_at": "2099-01-01T00:00"}
+
+
+def test_hand_list_waits_for_a_second_administrator_then_shows_in_the_plate_history(
+        auth, client, engine: Engine) -> None:
+    auth.make_user("ann.lee", "administrator")
+    auth.make_user("chief", "administrator")
+    auth.login("ann.lee")
+    missing = auth.post("/hotlists/upload", {"list_name": "burglary-26",
+                                             "file": (io.BytesIO(GOOD_FILE), "list.csv")},
+                        content_type="multipart/form-data")
+    assert missing.status_code == 400 and "case_number:" in missing.get_data(as_text=True)
+    page = auth.post("/hotlists/upload", {"list_name": "burglary-26", **HAND_TERMS,
+                                          "file": (io.BytesIO(GOOD_FILE), "list.csv")},
+                     content_type="multipart/form-data")
+    assert "waits for an administrator" in page.get_data(as_text=True)
+    (version,) = repo.list_versions(engine, status="pending")
+    queue = client.get("/hotlists/approvals").get_data(as_text=True)
+    assert "burglary-26 v1" in queue and "entered by you" in queue
+    own = auth.post(f"/hotlists/versions/{version['id']}/decide", {"decision": "approve"})
+    assert own.status_code == 303
+    assert repo.get_version(engine, version["id"])["status"] == "pending"
+    assert hotlists.list_entries(engine, "burglary-26", 10) == []
+    auth.logout()
+    auth.login("chief")
+    review = client.get(f"/hotlists/versions/{version['id']}").get_data(as_text=True)
+    assert "7ABC123" in review and "26-004512" in review and "ann.lee" in review
+    assert auth.post(f"/hotlists/versions/{version['id']}/decide",
+                     {"decision": "approve"}).status_code == 303
+    assert len(hotlists.list_entries(engine, "burglary-26", 10)) == 2
+    history = client.get("/hotlists/history?plate=7abc123")
+    body = history.get_data(as_text=True)
+    assert history.status_code == 200
+    assert "burglary-26 v1" in body and "ann.lee" in body and "chief" in body
+    assert "26-004512" in body and "entered by hand" in body
+    logged = audit_repo.search(engine, action="hotlist.history")[0]
+    assert (logged["actor"], logged["plate"]) == ("chief", "7ABC123")
+    bad = client.get("/hotlists/history?plate=7AB$")
+    assert bad.status_code == 400 and "plate:" in bad.get_data(as_text=True)
