@@ -30,7 +30,10 @@ from controller.store import audit as audit_repo
 from controller.store import hits as hit_repo
 from controller.store import hotlists as repo
 from controller.store import sites as site_repo
+from controller.store.engine import make_engine
+from controller.store.migrate import upgrade
 from controller.store.schema import hotlist_entries, hotlist_versions
+from controller.store.schema import hotlists as hotlists_table
 
 FEED = HotlistSettings(official_feeds=("NCIC-CA",))
 HAND = b"plate,state,category\n7ABC123,CA,stolen\n8XYZ999,CA,wanted\n"
@@ -309,3 +312,31 @@ def test_cli_imports_a_hand_list_pending_refuses_self_approval_and_shows_history
             item["entry"]["decided_by"], item["hits"]) == (
         "burglary-26", "26-004512", "chief", [])
     assert last(engine, "hotlist.history")["plate"] == "7ABC123"
+
+
+def test_upgrade_records_lists_loaded_before_governance_as_versions_in_force(
+        db_url: str) -> None:
+    eng = make_engine(db_url, pool_size=2)
+    try:
+        upgrade(eng, "0005")
+        loaded = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+        with eng.begin() as conn:
+            conn.execute(hotlists_table.insert().values(
+                id=1, name="CA-SVS", active_version=3, entry_count=1, updated_at=loaded,
+                updated_by="cli:ops"))
+            conn.execute(hotlist_entries.insert().values(
+                hotlist_id=1, version=3, plate="7ABC123", is_partial=False,
+                category="stolen_vehicle"))
+        upgrade(eng)
+        (version,) = repo.list_versions(eng)
+        assert (version["list_name"], version["version"], version["status"],
+                version["official"], version["submitted_by"], version["active_from"],
+                version["active_until"]) == ("CA-SVS", 3, "approved", True, "cli:ops", loaded,
+                                             None)
+        assert matches(eng, "7ABC123") == ["CA-SVS"]
+        # The next import of that list is version 4, and version 3 is kept beside it.
+        hotlists.import_hotlist(eng, HotlistSettings(official_feeds=("CA-SVS",)),
+                                b"plate\n1NEW111\n", "CA-SVS", actor="feed")
+        assert [v["version"] for v in repo.list_versions(eng)] == [4, 3]
+    finally:
+        eng.dispose()
