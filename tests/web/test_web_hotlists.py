@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import io
+import uuid
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 from tests_web_helpers import actions
 
 from controller.alerts import hotlists
 from controller.store import audit as audit_repo
+from controller.store import hits as hit_repo
 from controller.store import hotlists as repo
+from controller.store import sites as site_repo
 
 GOOD_FILE = (b"plate,state,category,reason\n7ABC123,CA,stolen vehicle,SVS 1\n"
              b"8XYZ999,CA,stolen plate,SVS 2\n")
@@ -127,3 +131,53 @@ def test_hand_list_waits_for_a_second_administrator_then_shows_in_the_plate_hist
     assert (logged["actor"], logged["plate"]) == ("chief", "7ABC123")
     bad = client.get("/hotlists/history?plate=7AB$")
     assert bad.status_code == 400 and "plate:" in bad.get_data(as_text=True)
+
+
+def test_historical_match_is_requested_approved_by_another_administrator_then_run_as_a_search(
+        auth, client, engine: Engine) -> None:
+    site = site_repo.create_site(engine, code="main-st", name="Main St", latitude=34.05,
+                                 longitude=-118.25)
+    camera = site_repo.create_camera(engine, site, {"name": "NB 1", "host": "10.0.0.5"})
+    seen = datetime.now(UTC) - timedelta(days=30)
+    hit_repo.write_reads(engine, [{"read": {
+        "uuid": str(uuid.uuid4()), "plate": "7ABC123", "raw_text": "7ABC123",
+        "confidence": 0.97, "char_confidences": [0.97] * 7, "camera_id": camera,
+        "site_id": site, "seen_at": seen, "direction": "NB", "created_at": seen},
+        "images": [], "hits": []}], sinks=[], now=seen)
+    auth.make_user("ann.lee", "analyst")
+    auth.make_user("chief", "administrator")
+    auth.login("ann.lee")
+    assert _upload(auth, "CA-SVS", GOOD_FILE).status_code == 200  # the official feed
+    history = client.get("/hotlists/history?plate=7ABC123").get_data(as_text=True)
+    assert "Ask to match past reads" in history
+    entry = next(e for e in hotlists.list_entries(engine, "CA-SVS", 10)
+                 if e["plate"] == "7ABC123")
+    no_case = auth.post("/hotlists/historical", {"entry_id": str(entry["id"]),
+                                                 "purpose": "Stolen vehicle investigation",
+                                                 "case_number": ""})
+    assert no_case.status_code == 303
+    assert "case_number:" in client.get(no_case.location).get_data(as_text=True)
+    asked = auth.post("/hotlists/historical", {"entry_id": str(entry["id"]),
+                                               "purpose": "Stolen vehicle investigation",
+                                               "case_number": "26-004512"})
+    assert asked.status_code == 303
+    (request,) = repo.list_historical_requests(engine)
+    early = auth.post(f"/hotlists/historical/{request['id']}/run", {})
+    assert early.status_code == 303 and repo.get_historical_request(
+        engine, request["id"])["runs"] == 0
+    auth.logout()
+    auth.login("chief")
+    assert "7ABC123" in client.get("/hotlists/approvals").get_data(as_text=True)
+    assert auth.post(f"/hotlists/historical/{request['id']}/decide",
+                     {"decision": "approve"}).status_code == 303
+    auth.logout()
+    auth.login("ann.lee")
+    listing = client.get("/hotlists/historical").get_data(as_text=True)
+    assert "approved by chief" in listing
+    ran = auth.post(f"/hotlists/historical/{request['id']}/run", {})
+    body = ran.get_data(as_text=True)
+    assert ran.status_code == 200 and "1 read" in body and "approved by chief" in body
+    logged = audit_repo.search(engine, action="search.historical")[0]
+    assert (logged["outcome"], logged["plate"], logged["case_number"]) == (
+        "allowed", "7ABC123", "26-004512")
+    assert f"audit entry #{logged['id']}" in body
