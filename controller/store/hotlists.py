@@ -15,7 +15,7 @@ from typing import Any, cast
 
 from sqlalchemy import Engine, and_, delete, func, or_, select, update
 
-from controller.errors import NotFound
+from controller.errors import NotFound, ValidationError
 from controller.store.records import (
     ActiveEntry,
     HistoricalRequestRow,
@@ -42,12 +42,15 @@ BATCH = 5000
 
 def _get_or_create(conn: Any, name: str, actor: str, now: datetime,
                    source: str | None) -> Mapping[str, Any]:
-    row = conn.execute(select(hotlists).where(hotlists.c.name == name)).mappings().first()
+    # The list's row is locked (PostgreSQL) so two imports of one list number their
+    # versions one after the other; SQLite's writer lock serialises them already.
+    query = select(hotlists).where(hotlists.c.name == name).with_for_update()
+    row = conn.execute(query).mappings().first()
     if row is None:
         conn.execute(hotlists.insert().values(
             name=name, source=source, active_version=0, entry_count=0, updated_at=now,
             updated_by=actor))
-        row = conn.execute(select(hotlists).where(hotlists.c.name == name)).mappings().one()
+        row = conn.execute(query).mappings().one()
     return dict(row)
 
 
@@ -138,9 +141,13 @@ def decide_version(engine: Engine, version_id: int, *, approve: bool, actor: str
     with engine.begin() as conn:
         row = conn.execute(select(hotlist_versions).where(
             hotlist_versions.c.id == version_id)).mappings().one()
-        conn.execute(update(hotlist_versions).where(hotlist_versions.c.id == version_id).values(
+        changed = conn.execute(update(hotlist_versions).where(
+            hotlist_versions.c.id == version_id, hotlist_versions.c.status == "pending").values(
             status="approved" if approve else "rejected", decided_by=actor, decided_at=now,
-            decision_note=note))
+            decision_note=note)).rowcount
+        if changed != 1:
+            # Another administrator decided it in the meantime: their decision stands.
+            raise ValidationError("version", f"version {row['version']} was already decided")
         if approve:
             _activate(conn, int(row["hotlist_id"]), int(row["version"]),
                       int(row["entry_count"]), actor=actor, now=now, source=None)
@@ -401,10 +408,13 @@ def decide_historical_request(engine: Engine, request_id: int, *, approve: bool,
                               now: datetime) -> None:
     """Approve or refuse a pending request."""
     with engine.begin() as conn:
-        conn.execute(update(hotlist_historical_requests)
-                     .where(hotlist_historical_requests.c.id == request_id)
-                     .values(status="approved" if approve else "rejected", decided_by=actor,
-                             decided_at=now))
+        changed = conn.execute(update(hotlist_historical_requests)
+                               .where(hotlist_historical_requests.c.id == request_id,
+                                      hotlist_historical_requests.c.status == "pending")
+                               .values(status="approved" if approve else "rejected",
+                                       decided_by=actor, decided_at=now)).rowcount
+    if changed != 1:
+        raise ValidationError("request", f"request {request_id} was already decided")
 
 
 def count_historical_run(engine: Engine, request_id: int) -> None:
