@@ -105,7 +105,7 @@ def version(version_id: int) -> str:
     """One kept version: who entered it, on which case, who approved it, its entries."""
     view = hotlists.view_version(engine(), caller(), version_id, ENTRY_LIMIT)
     return render_template("hotlists/version.html", v=view.version, rows=view.entries,
-                           limit=ENTRY_LIMIT, now=datetime.now(UTC))
+                           digest_ok=view.digest_ok, limit=ENTRY_LIMIT, now=datetime.now(UTC))
 
 
 @bp.get("/hotlists/history")

@@ -490,12 +490,22 @@ def enter_partial(engine: Engine, caller: Caller, *, list_name: str, pattern: st
 
 # --- approval of hand-entered versions (462.7.1(2)(3)) ---------------------------------------
 
+# A version's digest is recomputed on view up to this many entries (an auditor's check
+# that the stored entries are those that were entered and approved).
+DIGEST_CHECK_LIMIT = 100_000
+
+
 @dataclass(frozen=True)
 class VersionView:
-    """A version with (the first of) its entries."""
+    """A version with (the first of) its entries and whether they still match its digest.
+
+    ``digest_ok`` is None when the version has no digest (loaded before governance)
+    or is too large to re-hash on view.
+    """
 
     version: HotlistVersionRow
     entries: list[HotlistEntryRow]
+    digest_ok: bool | None = None
 
 
 def pending_versions(engine: Engine, caller: Caller) -> list[HotlistVersionRow]:
@@ -516,10 +526,14 @@ def view_version(engine: Engine, caller: Caller, version_id: int, limit: int) ->
     authorize(engine, caller, VIEW, "hotlist.view", data={"version_id": version_id})
     version = repo.get_version(engine, version_id)
     rows = repo.version_entries(engine, version["hotlist_id"], version["version"], limit)
+    digest_ok = None
+    if version["digest"] and version["entry_count"] <= DIGEST_CHECK_LIMIT:
+        stored = repo.version_entries(engine, version["hotlist_id"], version["version"], None)
+        digest_ok = entries_digest(cast_entries(stored)) == version["digest"]
     record(engine, caller, "hotlist.view", data={
         "list": version["list_name"], "version": version["version"],
-        "version_id": version_id, "entries_shown": len(rows)})
-    return VersionView(version, rows)
+        "version_id": version_id, "entries_shown": len(rows), "digest_ok": digest_ok})
+    return VersionView(version, rows, digest_ok)
 
 
 def decide_version(engine: Engine, caller: Caller, version_id: int, *, approve: bool,

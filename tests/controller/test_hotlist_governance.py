@@ -87,6 +87,12 @@ def test_replacing_a_list_keeps_the_old_version_and_its_entries(engine: Engine) 
     assert (data["version_id"], data["plates"], data["official"]) == (new["id"], ["1NEW111"], True)
     assert data["digest"] == new["digest"] == hotlists.entries_digest(
         hotlists.cast_entries(repo.version_entries(engine, new["hotlist_id"], 2)))
+    assert hotlists.view_version(engine, CHIEF, old["id"], 10).digest_ok is True
+    # An entry changed in the database after the fact no longer matches, and blocks approval.
+    with engine.begin() as conn:
+        conn.execute(hotlist_entries.update().where(hotlist_entries.c.plate == "7ABC123")
+                     .values(plate="7ABC124"))
+    assert hotlists.view_version(engine, CHIEF, old["id"], 10).digest_ok is False
 
 
 def test_an_official_feed_is_in_force_without_approval(engine: Engine) -> None:
@@ -163,6 +169,18 @@ def test_the_lists_expiry_stops_its_hits(engine: Engine) -> None:
     assert matches(engine, "7ABC123") == ["burglary-26"]
     assert matches(engine, "7ABC123", expires - timedelta(minutes=1)) == ["burglary-26"]
     assert matches(engine, "7ABC123", expires + timedelta(minutes=1)) == []
+
+
+def test_entries_changed_after_entry_cannot_be_approved(engine: Engine) -> None:
+    report = hotlists.upload_list(engine, FEED, ANN, "burglary-26", HAND, **terms())
+    assert report.version_id is not None
+    with engine.begin() as conn:
+        conn.execute(hotlist_entries.update().where(hotlist_entries.c.plate == "8XYZ999")
+                     .values(plate="6PERSNL"))
+    with pytest.raises(ValidationError, match="digest"):
+        hotlists.decide_version(engine, CHIEF, report.version_id, approve=True)
+    assert matches(engine, "6PERSNL") == []
+    assert last(engine, "hotlist.approve")["outcome"] == "denied"
 
 
 def test_an_expired_pending_list_cannot_be_approved(engine: Engine) -> None:
