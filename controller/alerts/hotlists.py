@@ -403,15 +403,18 @@ def add_partial_entry(engine: Engine, rules: HotlistSettings, list_name: str, pa
     if rules.is_official(name):
         raise ValidationError("list_name", f"'{name}' is an official feed; enter partial "
                                            "plates on a list of their own")
+    # The new version builds on the newest one not refused: the entries in force, or
+    # those still waiting for approval, so that no entry waiting is dropped.
     kept: list[dict[str, Any]] = []
     until = expires_at
-    for listed in repo.list_hotlists(engine):
-        if listed["name"] == name and listed["active_version"]:
-            kept = [{f: e[f] for f in ENTRY_FIELDS}  # type: ignore[literal-required]
-                    for e in repo.version_entries(engine, listed["id"],
-                                                  listed["active_version"], limit=None)
-                    if e["expires_at"] is None or e["expires_at"] > datetime.now(UTC)]
-            until = max([expires_at] + [e["expires_at"] for e in kept if e["expires_at"]])
+    base = next((v for v in repo.list_versions(engine, name=name)
+                 if v["status"] != "rejected"), None)
+    if base is not None:
+        kept = [{f: e[f] for f in ENTRY_FIELDS}  # type: ignore[literal-required]
+                for e in repo.version_entries(engine, base["hotlist_id"], base["version"],
+                                              limit=None)
+                if e["expires_at"] is None or e["expires_at"] > datetime.now(UTC)]
+        until = max([expires_at] + [e["expires_at"] for e in kept if e["expires_at"]])
     terms = hand_list_terms(case_number, reason, until)
     entry = {"plate": plate, "is_partial": True, "plate_state": state,
              "category": "partial_plate", "reason": reason, "ncic_number": None, "ori": None,

@@ -56,7 +56,16 @@ def _get_or_create(conn: Any, name: str, actor: str, now: datetime,
 
 def _activate(conn: Any, hotlist_id: int, version: int, count: int, *, actor: str,
               now: datetime, source: str | None) -> None:
-    """Make ``version`` the one in force; the one it replaces is dated, not deleted."""
+    """Make ``version`` the one in force; the one it replaces is dated, not deleted.
+
+    Older versions still pending can no longer be put in force: they are closed as
+    superseded (kept, with the note), so the approval queue does not offer them.
+    """
+    conn.execute(update(hotlist_versions).where(
+        hotlist_versions.c.hotlist_id == hotlist_id, hotlist_versions.c.status == "pending",
+        hotlist_versions.c.version < version).values(
+        status="rejected", decided_by=actor, decided_at=now,
+        decision_note=f"superseded by version {version}"))
     conn.execute(update(hotlist_versions).where(
         hotlist_versions.c.hotlist_id == hotlist_id, hotlist_versions.c.active_from.is_not(None),
         hotlist_versions.c.active_until.is_(None), hotlist_versions.c.version != version)

@@ -207,8 +207,17 @@ def test_a_partial_plate_is_a_hand_entry_waiting_for_approval(engine: Engine) ->
                                expires_at=SOON.strftime("%Y-%m-%dT%H:%M"), reason="r",
                                case_number="26-77")
     assert refused.value.field == "list_name"
-    hotlists.decide_version(engine, CHIEF, version["id"], approve=True)
-    assert matches(engine, "7ABZZ129") == ["incidents"]
+    second = hotlists.enter_partial(engine, ANN, list_name="incidents", pattern="5XY?",
+                                    expires_at=SOON.strftime("%Y-%m-%dT%H:%M"),
+                                    reason="Shooting, partial", case_number="26-78", rules=FEED)
+    # The second entry builds on the first, still waiting: approving it puts both in force
+    # and closes the first as superseded.
+    hotlists.decide_version(engine, CHIEF, second["id"], approve=True)
+    assert matches(engine, "7ABZZ129") == ["incidents"] and matches(engine, "5XY1") == [
+        "incidents"]
+    first = repo.get_version(engine, version["id"])
+    assert (first["status"], first["decision_note"]) == ("rejected", "superseded by version 2")
+    assert repo.list_versions(engine, status="pending") == []
 
 
 # --- who watched plate X, since when, on whose word ------------------------------------------
