@@ -99,8 +99,8 @@ async def run(n: int, seconds: float, height: int = 720) -> dict[str, object]:
         program.activate(engine, hearing_on=date(2026, 1, 5), adopted_on=date(2026, 2, 1),
                          resolution="B-1", actor="bench")
         rows = "".join(f"{p},stolen\n" for p in DEMO_PLATES)
-        hotlists.import_hotlist(engine, HotlistSettings(), f"plate,category\n{rows}".encode(),
-                                "bench", actor="bench")
+        hotlists.import_hotlist(engine, HotlistSettings(official_feeds=("bench",)),
+                                f"plate,category\n{rows}".encode(), "bench", actor="bench")
         controller = Controller(settings)
         await controller.start()
         assert controller.runtime is not None

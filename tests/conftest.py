@@ -150,7 +150,9 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
     """Settings on a temporary data directory and the parametrised database."""
     return settings_from_mapping(
         {"data_dir": str(tmp_path / "data"), "database": {"url": db_url},
-         "web": {"host": "127.0.0.1", "port": 0}},
+         "web": {"host": "127.0.0.1", "port": 0},
+         # The state's stolen-vehicle extract: an official feed, in force without approval.
+         "hotlists": {"official_feeds": ["CA-SVS"]}},
         "(test settings)", env={},
     )
 

@@ -35,6 +35,9 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "hits.verify": frozenset({"administrator", "dispatcher"}),
     "hotlists.view": _DATA,
     "hotlists.manage": frozenset({"administrator", "analyst"}),
+    # Putting a list entered by hand in force, and approving a match against past reads
+    # (462.7.1(2)(3)): an administrator other than the one who asked.
+    "hotlists.approve": frozenset({"administrator"}),
     "cameras.view": _ALL,
     # Sites, discovery, adoption, camera edits: installing and maintaining (462.4).
     "cameras.manage": frozenset({"administrator", "vendor"}),

@@ -37,6 +37,8 @@ FLAG_KINDS = {
     "denied": "Denied attempt",
     "vendor_data": "Vendor attempt at ALPR data",
     "lapsed_training": "Search while the user's training had lapsed",
+    "hand_list_entry": "Hotlist entry entered by hand (not an official feed)",
+    "hand_list_hit": "Hit raised by a hotlist entered by hand",
 }
 
 
@@ -160,6 +162,43 @@ def review_flags(events: Iterable[Mapping[str, Any]],
             searches.append(event)
     flags.extend(_repeats(searches))
     flags.extend(_bursts(searches))
+    return sorted(flags, key=lambda f: (f.at, f.event_id, f.kind))
+
+
+def _version_label(version: Mapping[str, Any]) -> str:
+    decided = (f"approved by {version['decided_by']}" if version["status"] == "approved"
+               else f"rejected by {version['decided_by']}" if version["status"] == "rejected"
+               else "not approved")
+    expires = version["expires_at"]
+    return (f"{version['list_name']} v{version['version']} (case {version['case_number']}, "
+            f"{decided}, expires {expires:%Y-%m-%d %H:%M} UTC)" if expires else
+            f"{version['list_name']} v{version['version']} (case {version['case_number']}, "
+            f"{decided})")
+
+
+def hand_list_flags(versions: Iterable[tuple[Mapping[str, Any], Sequence[Mapping[str, Any]]]],
+                    hits: Iterable[Mapping[str, Any]]) -> list[Flag]:
+    """Flags for the entries and hits of hotlists entered by hand (462.7.1(2)(3)).
+
+    ``versions`` pairs each hand-entered version of the quarter with its entries;
+    ``hits`` are the hits those versions raised. Each flag names the person who
+    entered the list (on whose word) and the audit entry of its import.
+    """
+    flags = []
+    for version, entries in versions:
+        label = _version_label(version)
+        event = {"actor": version["submitted_by"], "at": version["submitted_at"],
+                 "id": version["import_event_id"] or 0}
+        for entry in entries:
+            flags.append(_flag("hand_list_entry", event,
+                               f"{entry['plate']} on {label}; reason: {version['reason']}"))
+    for hit in hits:
+        event = {"actor": hit["submitted_by"], "at": hit["created_at"],
+                 "id": hit["import_event_id"] or 0}
+        flags.append(_flag("hand_list_hit", event, (
+            f"hit {hit['uuid']}: read {hit['plate']} matched {hit['listed_plate']} on "
+            f"{hit['list_name']} v{hit['version']} (case {hit['case_number']}, approved by "
+            f"{hit['decided_by']})")))
     return sorted(flags, key=lambda f: (f.at, f.event_id, f.kind))
 
 

@@ -55,6 +55,14 @@ def _svg_chart(key: str, series: Sequence[tuple[str, int]]) -> str:
             f'role="img" aria-label="{CHART_TITLES[key]}">{body}</svg></figure>')
 
 
+def hand_lists_line(flags: Sequence[Flag]) -> str:
+    """One sentence on the hotlists entered by hand (462.7.1(2)(3)), flagged one by one."""
+    entries = sum(1 for f in flags if f.kind == "hand_list_entry")
+    hits = sum(1 for f in flags if f.kind == "hand_list_hit")
+    return (f"Hotlists entered by hand (not official feeds): {entries} entries and {hits} "
+            "hits, each flagged below for review.")
+
+
 def summary_html(meta: Mapping[str, Any], charts: Mapping[str, Sequence[tuple[str, int]]],
                  flags: Sequence[Flag]) -> str:
     """The summary page: figures, charts, chain verification and every review flag."""
@@ -80,6 +88,7 @@ Built {meta['built_at']} by {html.escape(meta['built_by'])}.</p>
 <p>Access-log entries: {meta['events']}; searches: {meta['searches']};
 hits: {meta['hits']}; denied attempts: {meta['denied']}.</p>
 <p id="chain">Audit-log hash chain: {html.escape(chain_text)}</p>
+<p id="hand-lists">{html.escape(hand_lists_line(flags))}</p>
 <h2>Charts</h2>{''.join(_svg_chart(k, v) for k, v in charts.items())}
 <h2>Review flags</h2><table><tr><th>Rule</th><th>Count</th></tr>{count_rows}</table>
 <table id="flags"><tr><th>Entry</th><th>Time (UTC)</th><th>User</th><th>Rule</th>
@@ -177,6 +186,7 @@ def summary_pdf(meta: Mapping[str, Any], charts: Mapping[str, Sequence[tuple[str
         f"hits: {meta['hits']}; denied attempts: {meta['denied']}.",
         "Audit-log hash chain: " + (f"intact ({chain['rows']} entries verified)" if chain["ok"]
                                     else f"BROKEN at entry {chain['first_broken_id']}"),
+        hand_lists_line(flags),
     ]
     for line in lines:
         pdf.multi_cell(0, 6, pdf.text_safe(line), new_x="LMARGIN", new_y="NEXT")

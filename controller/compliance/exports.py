@@ -26,6 +26,7 @@ from controller.store import Engine
 from controller.store import accounts as account_repo
 from controller.store import audit as audit_repo
 from controller.store import hits as hit_repo
+from controller.store import hotlists as hotlist_repo
 
 log = logging.getLogger("sightline.exports")
 
@@ -151,6 +152,14 @@ def _write_flags(folder: Path, flags: list[audit_flags.Flag]) -> None:
         writer.writerows(rows)
 
 
+def _hand_list_flags(engine: Engine, start: datetime, end: datetime) -> list[audit_flags.Flag]:
+    """The entries and hits of hand-entered hotlists of the quarter (462.7.1(2)(3))."""
+    versions = [(v, hotlist_repo.version_entries(engine, v["hotlist_id"], v["version"], None))
+                for v in hotlist_repo.hand_versions_between(engine, start, end)]
+    return audit_flags.hand_list_flags(versions, hotlist_repo.hand_hits_between(engine, start,
+                                                                                 end))
+
+
 def build_audit_package(engine: Engine, settings: Settings, quarter: str, out_dir: Path, *,
                         actor: str, client_addr: str | None = None) -> Path:
     """Build the audit package of ``quarter`` under ``out_dir``; return its folder (audited)."""
@@ -160,6 +169,8 @@ def build_audit_package(engine: Engine, settings: Settings, quarter: str, out_di
     events = list(audit_repo.audit_between(engine, start, end))
     roles = account_repo.user_roles_and_training(engine)
     flags = audit_flags.review_flags(events, roles, settings.security.training_valid_days)
+    flags = sorted(flags + _hand_list_flags(engine, start, end),
+                   key=lambda f: (f.at, f.event_id, f.kind))
     hit_times = hit_repo.hit_times(engine, start, end)
     charts = audit_flags.figures(events, hit_times, start.date(), end.date())
     # Anchor the chain head outside the database, and carry the anchor in the package.

@@ -22,6 +22,7 @@ from controller.compliance import packages
 from controller.errors import PolicyViolation, StoreError, ValidationError
 from controller.settings import POLICY_MINIMUM_DAYS, Settings
 from controller.store import Engine
+from controller.store import hotlists as hotlist_repo
 from controller.store import retention as retention_repo
 from controller.store.images import ImageStore
 from controller.store.records import PurgeProposal
@@ -41,11 +42,15 @@ class PurgeReport:
     hits: int
     files: int
     seconds: float
+    hotlist_versions: int = 0
+    hotlist_entries: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """The report as a JSON-ready mapping."""
         return {"proposal_id": self.proposal_id, "reads": self.reads, "hits": self.hits,
-                "files": self.files, "seconds": round(self.seconds, 3)}
+                "files": self.files, "seconds": round(self.seconds, 3),
+                "hotlist_versions": self.hotlist_versions,
+                "hotlist_entries": self.hotlist_entries}
 
 
 def cutoff_for(settings: Settings, today: date) -> datetime:
@@ -64,14 +69,17 @@ def propose(engine: Engine, settings: Settings, *, actor: str = SCHEDULER_ACTOR,
     today = today or datetime.now(UTC).date()
     cutoff = cutoff_for(settings, today)
     count, oldest, newest = retention_repo.eligible_summary(engine, cutoff)
-    if skip_empty and count == 0:
+    # Replaced hotlist versions are kept under the same retention as reads (462.8).
+    versions = hotlist_repo.expired_version_count(engine, cutoff)
+    if skip_empty and count == 0 and versions == 0:
         return None
     proposal_id = retention_repo.create_proposal(engine, cutoff=cutoff, count=count, oldest=oldest,
                                        newest=newest, now=datetime.now(UTC))
     audit.record(engine, audit.AuditEvent(
         actor=actor, action="retention.propose", client_addr=client_addr,
         data={"proposal_id": proposal_id, "cutoff": cutoff.isoformat(), "reads": count,
-              "oldest": oldest, "newest": newest, "retention_days": settings.retention.days}))
+              "oldest": oldest, "newest": newest, "retention_days": settings.retention.days,
+              "hotlist_versions": versions}))
     return retention_repo.get_proposal(engine, proposal_id)
 
 
@@ -201,11 +209,19 @@ def purge(engine: Engine, settings: Settings, proposal_id: int, *, actor: str,
         total_files += _remove_files(images, settings.data_dir, paths)
         if pause_seconds:
             time.sleep(pause_seconds)
+    total_versions = total_entries = 0
+    while True:
+        versions, entries = hotlist_repo.purge_versions(engine, proposal["cutoff"], batch=20)
+        if versions == 0:
+            break
+        total_versions += versions
+        total_entries += entries
     seconds = time.monotonic() - started
     retention_repo.update_proposal(engine, proposal_id, status="purged",
                                    purged_at=datetime.now(UTC), purged_reads=total_reads,
                                    purged_files=total_files)
-    report = PurgeReport(proposal_id, total_reads, total_hits, total_files, seconds)
+    report = PurgeReport(proposal_id, total_reads, total_hits, total_files, seconds,
+                         total_versions, total_entries)
     audit.record(engine, audit.AuditEvent(
         actor=actor, action="retention.purge", client_addr=client_addr,
         data={**report.as_dict(), "cutoff": proposal["cutoff"].isoformat(),

@@ -104,7 +104,8 @@ def provision(engine: Engine, stream_uri: str) -> None:
     if not any(h["name"] == "demo" for h in hotlist_repo.list_hotlists(engine)):
         rows = "".join(f"{p},CA,{c},DEMO{i:04d}\n"
                        for i, (p, c) in enumerate(sorted(DEMO_LISTED.items())))
-        hotlists.import_hotlist(engine, HotlistSettings(),
+        # The demo list stands in for the state's feed: an official feed, in force at once.
+        hotlists.import_hotlist(engine, HotlistSettings(official_feeds=("demo",)),
                                 f"plate,state,category,ncic\n{rows}".encode(), "demo",
                                 actor="demo")
 

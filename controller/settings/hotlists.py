@@ -52,4 +52,24 @@ class HotlistSettings(Section):
         description="Category of rows that give none (plain plate-per-line files).")
     sources: tuple[HotlistSource, ...] = Field(
         default=(), title="Scheduled sources",
-        description="Hotlists refreshed on a schedule.")
+        description="Hotlists refreshed on a schedule (each is an official feed).")
+    official_feeds: tuple[str, ...] = Field(
+        default=(), title="Official feeds",
+        description="Names of the lists that are official feeds (such as the state's NCIC "
+                    "extract): they import without approval. Any other list is entered by "
+                    "hand and needs a case number, a reason, an expiry and a second "
+                    "administrator's approval before it raises hits (policy 462.7.1(2)(3)). "
+                    "A scheduled source is an official feed.")
+
+    @field_validator("official_feeds")
+    @classmethod
+    def _feed_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not name.strip() or len(name) > 128:
+                raise ValueError("an official feed is named by its list name (1-128 characters)")
+        return value
+
+    def is_official(self, list_name: str) -> bool:
+        """Tell whether ``list_name`` is an official feed (named here, or a scheduled source)."""
+        return list_name in self.official_feeds or any(s.name == list_name
+                                                       for s in self.sources)

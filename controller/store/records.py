@@ -473,3 +473,82 @@ class ActiveEntry(HotlistEntryRow):
     """An entry of a list's active version with the list's name (``active_entries``)."""
 
     list_name: str
+
+
+class HotlistVersionRow(TypedDict):
+    """One row of ``hotlist_versions`` with its list's name (``get_version``)."""
+
+    id: int
+    hotlist_id: int
+    version: int
+    official: bool
+    source: str | None
+    entry_count: int
+    digest: str | None
+    submitted_by: str
+    submitted_at: datetime
+    case_number: str | None
+    reason: str | None
+    expires_at: datetime | None
+    status: str
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_note: str | None
+    active_from: datetime | None
+    active_until: datetime | None
+    import_event_id: int | None
+    list_name: str
+    active_version: int
+
+
+class PlateHistoryEntry(HotlistEntryRow):
+    """An entry of any kept version with its version's particulars (``entries_holding``)."""
+
+    list_name: str
+    version_id: int | None
+    official: bool | None
+    status: str | None
+    submitted_by: str | None
+    submitted_at: datetime | None
+    case_number: str | None
+    version_reason: str | None
+    version_expires_at: datetime | None
+    decided_by: str | None
+    decided_at: datetime | None
+    active_from: datetime | None
+    active_until: datetime | None
+    import_event_id: int | None
+    source: str | None
+
+
+class PlateHistoryHit(TypedDict):
+    """A hit raised by a listed entry, with its read (``hits_of_entries``)."""
+
+    uuid: str
+    hotlist_entry_id: int
+    created_at: datetime
+    verification: str
+    read_uuid: str
+    plate: str
+    seen_at: datetime
+    camera: str
+    site: str
+
+
+class HistoricalRequestRow(TypedDict):
+    """One row of ``hotlist_historical_requests``."""
+
+    id: int
+    hotlist_entry_id: int | None
+    list_name: str
+    version: int
+    plate: str
+    is_partial: bool
+    purpose: str
+    case_number: str
+    requested_by: str
+    requested_at: datetime
+    status: str
+    decided_by: str | None
+    decided_at: datetime | None
+    runs: int

@@ -92,6 +92,21 @@ POLICY: dict[str, Expect] = {
     # Entering hotlists: analysts and the administrator (462.7(4), 462.3.1).
     "hotlist import": Expect(frozenset({"administrator", "analyst"}),
                              ("hotlist", "import", "{tmp}/list.csv", "--list", "walk")),
+    # Approving hand-entered lists: a second administrator (462.7.1(2)-(3), 462.3.1).
+    "hotlist pending": Expect(ADMIN, ("hotlist", "pending")),
+    "hotlist approve": Expect(ADMIN, ("hotlist", "approve", "999")),
+    "hotlist reject": Expect(ADMIN, ("hotlist", "reject", "999", "--note", "no")),
+    # Who watched a plate, since when, on whose word: the database's users (462.4, 462.5);
+    # never vendors (DESIGN 462.4).
+    "hotlist history": Expect(frozenset({"administrator", "officer", "dispatcher", "analyst"}),
+                              ("hotlist", "history", "7ABC123")),
+    # Matching a listed plate against past reads is a search (462.5(4)): those who search,
+    # on a second administrator's approval (462.7.1(3)).
+    "hotlist historical request": Expect(INVESTIGATORS, (
+        "hotlist", "historical", "request", "999", "--purpose",
+        "Stolen vehicle investigation", "--case-number", "26-1")),
+    "hotlist historical approve": Expect(ADMIN, ("hotlist", "historical", "approve", "999")),
+    "hotlist historical run": Expect(INVESTIGATORS, ("hotlist", "historical", "run", "999")),
     # Where hits leave and which agency receives them: the administrator (462.12, 462.3.1;
     # Civil Code 1798.90.51(a): sharing only with public agencies, recorded).
     "sink list": Expect(ADMIN, ("sink", "list")),

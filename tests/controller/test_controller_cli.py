@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -195,12 +196,17 @@ def test_hotlist_import_reports_lines_and_json(cli_env: dict[str, str], tmp_path
     cli_env = signed_in(cli_env, "ann.analyst", "analyst")
     good = tmp_path / "svs.txt"
     good.write_text("PLATE;STATE;TYPE\n7ABC123;CA;STOLEN\n7AB$;CA;STOLEN\n")
-    result = sightline(cli_env, "hotlist", "import", str(good), "--list", "svs", "--json")
+    # "svs" is no official feed in the shipped settings: it is entered by hand.
+    hand = ("--case-number", "26-004512", "--reason", "burglary series",
+            "--expires", (datetime.now(UTC) + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M"))
+    result = sightline(cli_env, "hotlist", "import", str(good), "--list", "svs", *hand,
+                       "--json")
     assert result.exit_code == 0, result.stderr
     assert f"{good}:3: plate '7AB$'" in result.stderr
     report = json.loads(result.stdout.splitlines()[-1])
     assert (report["imported"], report["refused"], report["version"]) == (1, False, 1)
+    assert (report["official"], report["status"]) == (False, "pending")
     empty = tmp_path / "empty.csv"
     empty.write_text("plate\n")
-    refused = sightline(cli_env, "hotlist", "import", str(empty), "--list", "svs")
+    refused = sightline(cli_env, "hotlist", "import", str(empty), "--list", "svs", *hand)
     assert refused.exit_code == 1 and "refused" in refused.stdout

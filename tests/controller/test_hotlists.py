@@ -18,6 +18,8 @@ from controller.store import audit as audit_repo
 from controller.store import hotlists as repo
 
 RULES = HotlistSettings()
+# "svs" is the state's stolen-vehicle extract: an official feed, in force without approval.
+FEED = HotlistSettings(official_feeds=("svs",))
 TODAY = date(2026, 11, 28)
 FUTURE = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
 
@@ -89,15 +91,15 @@ def test_import_swaps_atomically_and_refuse_mode_keeps_active_list(
         engine: Engine, tmp_path: Path) -> None:
     good = tmp_path / "svs.csv"
     good.write_text("plate,state,category\n7ABC123,CA,stolen\n8XYZ999,CA,stolen\n")
-    report = hotlists.import_hotlist(engine, RULES, good, "svs", actor="t")
+    report = hotlists.import_hotlist(engine, FEED, good, "svs", actor="t")
     assert (report.imported, report.version, report.refused) == (2, 1, False)
     bad = tmp_path / "svs2.csv"
     bad.write_text("plate,state,category\n1NEW111,CA,stolen\nBAD!,CA,stolen\n")
-    strict = HotlistSettings(on_bad_row="refuse")
+    strict = HotlistSettings(on_bad_row="refuse", official_feeds=("svs",))
     refused = hotlists.import_hotlist(engine, strict, bad, "svs", actor="t")
     assert refused.refused and refused.rejected == [(3, refused.rejected[0][1])]
     assert sorted(e["plate"] for e in repo.list_entries(engine, "svs")) == ["7ABC123", "8XYZ999"]
-    skipped = hotlists.import_hotlist(engine, RULES, bad, "svs", actor="t")
+    skipped = hotlists.import_hotlist(engine, FEED, bad, "svs", actor="t")
     assert (skipped.imported, skipped.version) == (1, 2)
     assert [e["plate"] for e in repo.list_entries(engine, "svs")] == ["1NEW111"]
     assert repo.count_active(engine) == 1
@@ -108,13 +110,17 @@ def test_import_swaps_atomically_and_refuse_mode_keeps_active_list(
 def test_partial_entry_needs_pattern_expiry_and_reason(engine: Engine) -> None:
     later = datetime.now(UTC) + timedelta(days=3)
     with pytest.raises(ValidationError, match="pattern"):
-        hotlists.add_partial_entry(engine, "incidents", "7ABC123", expires_at=later,
-                                   reason="x", actor="t")
+        hotlists.add_partial_entry(engine, RULES, "incidents", "7ABC123", expires_at=later,
+                                   reason="x", case_number="24-0099", actor="t")
     with pytest.raises(ValidationError, match="expires_at"):
-        hotlists.add_partial_entry(engine, "incidents", "7AB*", reason="shooting",
+        hotlists.add_partial_entry(engine, RULES, "incidents", "7AB*", reason="shooting",
+                                   case_number="24-0099",
                                    expires_at=datetime.now(UTC) - timedelta(hours=1), actor="t")
-    hotlists.add_partial_entry(engine, "incidents", "7ab*12?", expires_at=later,
-                               reason="Homicide 24-0099, witness saw partial", actor="t")
+    version = hotlists.add_partial_entry(engine, RULES, "incidents", "7ab*12?", expires_at=later,
+                                         reason="Homicide 24-0099, witness saw partial",
+                                         case_number="24-0099", actor="t")
+    repo.decide_version(engine, version["id"], approve=True, actor="chief",
+                        now=datetime.now(UTC), note=None)
     entry = repo.list_entries(engine, "incidents", partial_only=True)[0]
     assert (entry["plate"], entry["category"]) == ("7AB*12?", "partial_plate")
     matcher = HotlistMatcher(repo.active_entries(engine))

@@ -18,7 +18,8 @@ from controller.settings import HotlistSettings
 def import_list(engine: Engine, tmp_path: Path, rows: str) -> None:
     path = tmp_path / "svs.csv"
     path.write_text("plate,state,category,ncic,ori\n" + rows)
-    hotlists.import_hotlist(engine, HotlistSettings(), path, "svs", actor="t")
+    hotlists.import_hotlist(engine, HotlistSettings(official_feeds=("svs",)), path, "svs",
+                           actor="t")
 
 
 async def test_the_index_holds_the_particulars_and_survives_an_outage(

@@ -91,10 +91,11 @@ def test_hotlist_refreshes_from_a_file_and_keeps_the_list_on_failure(
     path = tmp_path / "svs.csv"
     path.write_text("plate,category\n7ABC123,stolen\n")
     source = HotlistSource(name="svs", location=str(path))
-    assert schedule.refresh_source(engine, HotlistSettings(), source).imported == 1
+    rules = HotlistSettings(sources=(source,))  # a scheduled source is an official feed
+    assert schedule.refresh_source(engine, rules, source).imported == 1
     path.unlink()
     with pytest.raises(FileNotFoundError):
-        schedule.refresh_source(engine, HotlistSettings(), source)
+        schedule.refresh_source(engine, rules, source)
     assert [e["plate"] for e in hotlist_repo.list_entries(engine, "svs")] == ["7ABC123"]
 
 

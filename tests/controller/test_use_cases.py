@@ -192,7 +192,8 @@ def test_hit_view_audited_and_verification_only_for_dispatch(engine: Engine, set
 # --- hotlists, users, compliance (462.3.1, 462.7(4)) ------------------------------------------
 
 def test_partial_plate_needs_an_expiry_and_the_manage_role(engine: Engine) -> None:
-    entry = {"list_name": "INCIDENT-7", "pattern": "7ab*12?", "reason": "Hit and run"}
+    entry = {"list_name": "INCIDENT-7", "pattern": "7ab*12?", "reason": "Hit and run",
+             "case_number": "26-004512"}
     with pytest.raises(AccessDenied):
         hotlists.enter_partial(engine, who("officer"), expires_at="2099-01-01T00:00", **entry)
     assert last(engine, "hotlist.partial.add")["outcome"] == "denied"

@@ -52,7 +52,8 @@ def test_sigkill_mid_stream_then_restart(engine: Engine, cli_env: dict[str, str]
     env = {**cli_env, "SIGHTLINE_CRASH_RECEIVER_SECRET": RECEIVER_SECRET}
     listed = tmp_path / "svs.csv"
     listed.write_text("plate,category\n" + "".join(f"{p},stolen\n" for p in LISTED))
-    hotlists.import_hotlist(engine, HotlistSettings(), listed, "svs", actor="t")
+    hotlists.import_hotlist(engine, HotlistSettings(official_feeds=("svs",)), listed, "svs",
+                           actor="t")
     users.publish_policy(engine, version="462-test", title="Policy 462",
                          adopted_on=date(2026, 1, 2), text="ALPR policy", actor="t")
     program.activate(engine, hearing_on=date(2026, 1, 5), adopted_on=date(2026, 2, 1),

@@ -82,7 +82,8 @@ async def test_reads_passing_while_postgres_is_down_are_stored_after_it_once(
                                 adopted_on=date(2026, 2, 1), resolution="R-1", actor="t")
         listed = tmp_path / "svs.csv"
         listed.write_text(f"plate,category\n{LISTED},stolen\n")
-        await asyncio.to_thread(hotlists.import_hotlist, engine, HotlistSettings(), listed,
+        await asyncio.to_thread(hotlists.import_hotlist, engine,
+                                HotlistSettings(official_feeds=("svs",)), listed,
                                 "svs", actor="t")
         site = await asyncio.to_thread(sites.create_site, engine, code="S1", name="s")
         controller = Controller(outage_settings(tmp_path, cluster.url, receiver))

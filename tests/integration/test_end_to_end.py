@@ -60,7 +60,8 @@ def provision(engine: Engine, url: str, tmp_path: Path) -> None:
     listed = tmp_path / "svs.csv"
     listed.write_text("plate,state,category,ncic\n" + "".join(
         f"{p},CA,stolen,V{i}\n" for i, p in enumerate(sorted(LISTED))))
-    hotlists.import_hotlist(engine, HotlistSettings(), listed, "svs", actor="chief")
+    hotlists.import_hotlist(engine, HotlistSettings(official_feeds=("svs",)), listed, "svs",
+                           actor="chief")
 
 
 async def wait_until(check: Callable[[], bool], seconds: float) -> bool:

@@ -109,6 +109,21 @@ POLICY: dict[str, Expect] = {
     # analysts and the administrator; officers and dispatchers are not named: default deny.
     **_area("hotlists.upload hotlists.partial", {"administrator", "analyst"},
             clause="462.7(4), 462.3.1, DESIGN 462.3, 462.7.1(2)(3)"),
+    # A list's kept versions and a plate's hotlist history (who listed it, since when, on
+    # whose word): hotlist data, read by the database's users (462.4, 462.5); never vendors.
+    **_area("hotlists.version hotlists.history",
+            {"administrator", "officer", "dispatcher", "analyst"},
+            clause="462.4, 462.5, DESIGN 462.4"),
+    # Putting a list entered by hand in force, and approving a match of a listed plate
+    # against past reads: the ALPR Administrator, who manages the program and its data
+    # (462.3.1), guarding against harassment and personal use (462.7.1(2)(3)).
+    **_area("hotlists.approvals hotlists.decide hotlists.historical_decide", ADMIN,
+            clause="462.3.1, 462.7.1(2)(3)"),
+    # Matching a listed plate against past reads is a search: those who search (462.4,
+    # 462.7(2)-(4)); dispatchers and vendors do not search (DESIGN 462.4, 462.7).
+    **_area("hotlists.historical_list hotlists.historical_request hotlists.historical_run",
+            {"administrator", "officer", "analyst"},
+            clause="462.4, 462.7(2)-(4), 462.7.1(2)(3), DESIGN 462.4, 462.7"),
     # Cameras, their health: every authorised user; vendors see health only (DESIGN 462.4).
     **_area("cameras.index cameras.detail", EVERYONE, clause="462.4, DESIGN 462.4"),
     # Installing and maintaining cameras: the administrator (462.3) and the vendors
@@ -190,6 +205,7 @@ SAMPLE_ARGS: dict[str, Any] = {
     "camera_id": 1,
     "site_code": "nosuchsite",
     "list_name": "nosuchlist",
+    "version_id": 1,
     "request_id": 1,
 }
 # Routes that end the walker's session or account state; each gets a fresh user.

@@ -28,7 +28,9 @@ from controller.store.schema.compliance import (
     sharing_requests,
 )
 from controller.store.schema.core import (
+    HISTORICAL_STATUSES,
     HOTLIST_CATEGORIES,
+    HOTLIST_VERSION_STATUSES,
     MASK_REQUEST_STATES,
     REGION_KINDS,
     ROLES,
@@ -40,6 +42,8 @@ from controller.store.schema.core import (
     deliveries,
     hits,
     hotlist_entries,
+    hotlist_historical_requests,
+    hotlist_versions,
     hotlists,
     login_throttle,
     mask_change_requests,
@@ -67,7 +71,9 @@ from controller.store.schema.flows import (
 )
 
 __all__ = [
+    "HISTORICAL_STATUSES",
     "HOTLIST_CATEGORIES",
+    "HOTLIST_VERSION_STATUSES",
     "MASK_REQUEST_STATES",
     "PACKAGE_KINDS",
     "REGION_KINDS",
@@ -94,6 +100,8 @@ __all__ = [
     "hit_verifications",
     "hits",
     "hotlist_entries",
+    "hotlist_historical_requests",
+    "hotlist_versions",
     "hotlists",
     "login_throttle",
     "mask_change_requests",

@@ -244,6 +244,61 @@ hotlist_entries = Table(
     Column("alert_note", String(500)),
     CheckConstraint(_in("category", HOTLIST_CATEGORIES), name="category"),
     Index("ix_hotlist_entries_list_version", "hotlist_id", "version"),
+    Index("ix_hotlist_entries_plate", "plate"),
+)
+
+# Every version of every list is kept (462.5: who watched a plate, since when, on whose
+# word) until retention purges it: a version replaced before the retention cutoff goes
+# with the reads, through the approved purge (462.8).
+HOTLIST_VERSION_STATUSES = ("pending", "approved", "rejected")
+
+hotlist_versions = Table(
+    "hotlist_versions", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hotlist_id", ForeignKey("hotlists.id", ondelete="CASCADE"), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("official", Boolean, nullable=False,
+           comment="an official feed named in the settings (no approval needed)"),
+    Column("source", String(500)),
+    Column("entry_count", Integer, nullable=False),
+    Column("digest", String(64), comment="SHA-256 of the entries as loaded"),
+    Column("submitted_by", String(128), nullable=False),
+    Column("submitted_at", UTCDateTime, nullable=False),
+    Column("case_number", String(64)),
+    Column("reason", String(300)),
+    Column("expires_at", UTCDateTime, comment="a hand-entered list stops matching then"),
+    Column("status", String(16), nullable=False),
+    Column("decided_by", String(128)),
+    Column("decided_at", UTCDateTime),
+    Column("decision_note", String(300)),
+    Column("active_from", UTCDateTime, comment="when it began raising hits"),
+    Column("active_until", UTCDateTime, comment="when a later version replaced it"),
+    Column("import_event_id", BigInteger, comment="the audit entry of its import"),
+    CheckConstraint(_in("status", HOTLIST_VERSION_STATUSES), name="status"),
+    UniqueConstraint("hotlist_id", "version"),
+)
+
+HISTORICAL_STATUSES = ("pending", "approved", "rejected")
+
+# Matching a listed plate against past reads: a search, asked for with a purpose and a
+# case number and run only once an administrator other than the requester approved it.
+hotlist_historical_requests = Table(
+    "hotlist_historical_requests", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hotlist_entry_id", ForeignKey("hotlist_entries.id", ondelete="SET NULL")),
+    Column("list_name", String(128), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("plate", String(16), nullable=False),
+    Column("is_partial", Boolean, nullable=False),
+    Column("purpose", String(300), nullable=False),
+    Column("case_number", String(64), nullable=False),
+    Column("requested_by", String(128), nullable=False),
+    Column("requested_at", UTCDateTime, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("decided_by", String(128)),
+    Column("decided_at", UTCDateTime),
+    Column("runs", Integer, nullable=False, default=0),
+    CheckConstraint(_in("status", HISTORICAL_STATUSES), name="status"),
 )
 
 hits = Table(
@@ -259,6 +314,7 @@ hits = Table(
     Column("verified_at", UTCDateTime),
     Column("verification_note", String(500)),
     CheckConstraint(_in("verification", VERIFICATION_OUTCOMES), name="verification"),
+    Index("ix_hits_hotlist_entry_id", "hotlist_entry_id"),
 )
 
 deliveries = Table(

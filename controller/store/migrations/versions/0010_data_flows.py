@@ -6,7 +6,7 @@ Evidence and sharing packages are recorded with their owner and the reads they
 copy, so they are downloaded by their owner and purged with those reads.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-11-29 13:30:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from controller.store import types
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
