@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_runner import signed_in, sightline
+from cli_runner import sightline, signed_in
 from sqlalchemy import Engine, func, select
 
 from controller.accounts import Caller
