@@ -301,6 +301,7 @@ from controller.commands import demo as demo_cmd  # noqa: E402
 from controller.commands import discover as discover_cmd  # noqa: E402
 from controller.commands import eval as eval_cmd  # noqa: E402
 from controller.commands import hotlist as hotlist_cmd  # noqa: E402
+from controller.commands import masks as masks_cmd  # noqa: E402
 from controller.commands import program as program_cmd  # noqa: E402
 from controller.commands import provision as provision_cmd  # noqa: E402
 from controller.commands import retention as retention_cmd  # noqa: E402
@@ -323,3 +324,5 @@ main.add_command(retention_cmd.command)
 main.add_command(sink_cmd.command)
 for _group in compliance_cmd.groups:
     main.add_command(_group)
+for _command in masks_cmd.commands:  # mask change requests, beside `mask lift`
+    compliance_cmd.mask.add_command(_command)

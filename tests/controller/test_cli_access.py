@@ -78,6 +78,14 @@ POLICY: dict[str, Expect] = {
     "mask lift": Expect(ADMIN, ("mask", "lift", "999", "--order", "CR-1", "--court", "C",
                                 "--expires", "2099-01-01")),
     "mask restore-due": Expect(ADMIN, ("mask", "restore-due")),
+    # Removing, shrinking or retyping a mask: a second administrator's approval or a court
+    # order, recorded by an administrator (462.7.1(1), 462.3.1); vendors never (DESIGN 462.4).
+    "mask requests": Expect(ADMIN, ("mask", "requests")),
+    "mask approve": Expect(ADMIN, ("mask", "approve", "999")),
+    "mask refuse": Expect(ADMIN, ("mask", "refuse", "999", "--reason", "no")),
+    "mask withdraw": Expect(ADMIN, ("mask", "withdraw", "999")),
+    "mask court-order": Expect(ADMIN, ("mask", "court-order", "999", "--order", "CR-1",
+                                       "--court", "C")),
     # The hearing and adoption that activate recording: the administrator (462.9, 462.3.1);
     # whether recording is on is a program fact every authorised user may know (462.9).
     "program activate": Expect(ADMIN, ("program", "activate", "--hearing", "2026-01-05",
