@@ -27,7 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 
 from controller.errors import ValidationError
-from controller.store.corrections import corrected_read_ids
+from controller.store.corrections import corrected_read_ids, latest_correction_ids
 from controller.store.outage import cancelled
 from controller.store.records import (
     CameraChoice,
@@ -37,7 +37,7 @@ from controller.store.records import (
     PlacedRead,
     ReadRow,
 )
-from controller.store.schema import cameras, hits, read_images, reads, sites
+from controller.store.schema import cameras, hits, read_corrections, read_images, reads, sites
 from controller.store.types import UTCDateTime
 
 PARTIAL = re.compile(r"^[A-Z0-9?*]{1,16}$")
@@ -329,15 +329,42 @@ def search_partial(engine: Engine, pattern: str, *, since: datetime | None = Non
     """
     check_partial(pattern)
     with engine.connect() as conn, cost_ceiling(conn):
+        # Reads whose current correction matches (Civil Code 1798.90.51), before the
+        # PostgreSQL plan below switches index scans off for the rest of the transaction.
+        corrected = [int(i) for i in conn.execute(_corrected_partial(
+            pattern, conn.dialect.name, since, until, limit)).scalars()]
         if conn.dialect.name == "sqlite":
-            ids = _sqlite_partial_ids(conn, pattern, since, until, limit)
+            ids = _sqlite_partial_ids(conn, pattern, since, until, limit) + corrected
             if not ids:
                 return []
             query = select(reads).where(reads.c.id.in_(ids))
             rows = conn.execute(_newest_first(query).limit(limit)).mappings().all()
         else:
             rows = _pg_partial(conn, pattern, since, until, limit)
+            known = {int(r["id"]) for r in rows}
+            missing = [i for i in corrected if i not in known]
+            if missing:
+                extra = conn.execute(select(reads).where(reads.c.id.in_(missing))).mappings()
+                rows = sorted([*rows, *extra], key=lambda r: (r["seen_at"], r["id"]),
+                              reverse=True)[:limit]
         return [cast("ReadRow", dict(r)) for r in rows]
+
+
+def _corrected_partial(pattern: str, dialect: str, since: datetime | None,
+                       until: datetime | None, limit: int) -> Select[Any]:
+    """Ids of the newest ``limit`` reads whose current correction matches ``pattern``.
+
+    The pattern is tested against ``read_corrections`` (a few rows: reads corrected
+    by hand), never against the reads; the matching reads are then fetched by id.
+    """
+    plate = read_corrections.c.plate
+    matches = (plate.op("GLOB")(pattern) if dialect == "sqlite"
+               else plate.like(pattern.replace("*", "%").replace("?", "_")))
+    corrected = select(read_corrections.c.read_id).where(
+        read_corrections.c.kind == "correction", matches,
+        read_corrections.c.id.in_(latest_correction_ids()))
+    return _newest_first(_window(select(reads.c.id).where(reads.c.id.in_(corrected)),
+                                 since, until)).limit(limit)
 
 
 def _pg_partial(conn: Connection, pattern: str, since: datetime | None, until: datetime | None,
@@ -435,7 +462,8 @@ class _Place(NamedTuple):
 
 def describe_reads(engine: Engine, rows: Sequence[ReadRow], *,
                    cameras_known: Sequence[CameraChoice] | None = None) -> list[DescribedRead]:
-    """Add ``camera_name``, ``site_code``, ``site_name`` and ``images`` (by kind) to reads.
+    """Add ``camera_name``, ``site_code``, ``site_name``, ``images`` (by kind) and
+    ``corrected_plate`` (the current correction's plate, else None) to reads.
 
     ``cameras_known`` (rows of ``camera_choices``) saves looking the cameras up again.
     """
@@ -459,6 +487,12 @@ def describe_reads(engine: Engine, rows: Sequence[ReadRow], *,
                 read_images.c.read_id.in_(read_ids))).mappings().all():
             images.setdefault(int(image["read_id"]), {})[str(image["kind"])] = cast(
                 "ImageRow", dict(image))
+        # The plate as currently corrected by hand, where it was (Civil Code 1798.90.51).
+        corrected = {int(c.read_id): str(c.plate) for c in conn.execute(
+            select(read_corrections.c.read_id, read_corrections.c.plate).where(
+                read_corrections.c.read_id.in_(read_ids),
+                read_corrections.c.id.in_(latest_correction_ids().where(
+                    read_corrections.c.read_id.in_(read_ids))))).all()}
     described: list[DescribedRead] = []
     for row in rows:
         place = places.get(int(row["camera_id"]))
@@ -468,6 +502,7 @@ def describe_reads(engine: Engine, rows: Sequence[ReadRow], *,
             "site_code": place.code if place else "",
             "site_name": place.site_name if place else "",
             "images": images.get(int(row["id"]), {}),
+            "corrected_plate": corrected.get(int(row["id"])),
         })
     return described
 

@@ -63,12 +63,14 @@ class ImageOfRead(TypedDict):
 
 
 class DescribedRead(ReadRow):
-    """A read with what ``describe_reads`` adds: its camera, site and images by kind."""
+    """A read with what ``describe_reads`` adds: its camera, site, images by kind and
+    the plate as corrected by hand (None when it was not)."""
 
     camera_name: str
     site_code: str
     site_name: str
     images: dict[str, ImageRow]
+    corrected_plate: str | None
 
 
 class HitEntry(TypedDict):

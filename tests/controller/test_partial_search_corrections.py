@@ -1,0 +1,114 @@
+"""Partial plate search finds a read by its corrected plate (Civil Code 1798.90.51, 462.7).
+
+A misread plate corrected by hand (``controller.search.corrections``) is found by
+an exact search for the corrected plate; a partial search (``?``, ``*``) finds it
+too, on every plan the search takes (the trigram index, the plate index, the
+newest-first probe, PostgreSQL's pg_trgm), and still by its original plate. The
+result row names the corrected plate.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from unittest import mock
+
+import pytest
+from sqlalchemy import Engine
+
+from controller.accounts import Caller
+from controller.search import corrections
+from controller.store import reads as repo
+from controller.store import sites
+
+T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+ANN = Caller(username="ann.lee", role="officer", user_id=1, client_addr="192.0.2.7",
+             gate_ok=True)
+# Other reads around it: near misses of both plates, and one that matches the patterns.
+OTHERS = ["7ABC124", "7ABD123", "8ABC123", "7ABC1", "ABC123", "7XBC193"]
+
+
+def add(engine: Engine, plates: list[str]) -> dict[str, str]:
+    """Store a read of each plate, a minute apart (the first newest); plate -> uuid."""
+    site = sites.create_site(engine, code="I-8", name="I-8 west")
+    camera = sites.create_camera(engine, site, {"name": "WB", "host": "127.0.0.1"})
+    rows = [{"uuid": str(uuid.uuid4()), "plate": p, "raw_text": p, "confidence": 0.7,
+             "char_confidences": [0.7] * len(p), "camera_id": camera, "site_id": site,
+             "seen_at": T0 - timedelta(minutes=i), "created_at": T0}
+            for i, p in enumerate(plates)]
+    repo.insert_batch(engine, rows)
+    return {str(r["plate"]): str(r["uuid"]) for r in rows}
+
+
+def found(engine: Engine, pattern: str, **window: datetime) -> list[str]:
+    """The plates a partial search returns, newest first, on every SQLite/PG plan."""
+    answers = set()
+    for probe in (0, 2, repo.DENSE_PROBE_ROWS):
+        for dense in (0, repo.DENSE_CANDIDATES):
+            with mock.patch.object(repo, "DENSE_PROBE_ROWS", probe), \
+                    mock.patch.object(repo, "DENSE_CANDIDATES", dense):
+                rows = repo.search_partial(engine, pattern, **window)
+            answers.add(tuple(r["plate"] for r in rows))
+    assert len(answers) == 1, f"{pattern}: the plans disagree: {answers}"
+    return list(answers.pop())
+
+
+@pytest.fixture
+def corrected(engine: Engine) -> dict[str, str]:
+    """A read misread as 7ABC128 (the third newest), corrected by hand to 7ABC123."""
+    uuids = add(engine, [OTHERS[0], OTHERS[1], "7ABC128", *OTHERS[2:]])
+    assert corrections.correct(engine, ANN, uuids["7ABC128"], plate="7ABC123",
+                               reason="crop shows 3, not 8") == "7ABC123"
+    return uuids
+
+
+@pytest.mark.parametrize(("pattern", "plates"), [
+    ("7ABC1*3", ["7ABC128"]),                       # ^7A trigram / prefix
+    ("7ABC12?", ["7ABC124", "7ABC128"]),            # original and corrected both match
+    ("*BC123", ["7ABC128", "8ABC123", "ABC123"]),   # trigrams, leading wildcard
+    ("?ABC1?3", ["7ABC128", "8ABC123"]),            # trigrams between wildcards
+    ("7?????3", ["7ABD123", "7ABC128", "7XBC193"]),  # a prefix, no trigram
+    ("*C1*3", ["7ABC128", "8ABC123", "ABC123", "7XBC193"]),  # no trigram, no prefix
+])
+def test_partial_search_finds_the_corrected_plate(engine: Engine, corrected: dict[str, str],
+                                                   pattern: str, plates: list[str]) -> None:
+    # The read keeps its original plate; it is found because its correction matches.
+    assert found(engine, pattern) == plates
+
+
+def test_still_found_by_its_original_plate_and_only_by_the_current_correction(
+        engine: Engine, corrected: dict[str, str]) -> None:
+    assert found(engine, "7ABC12?") == ["7ABC124", "7ABC128"]
+    assert found(engine, "*C128") == ["7ABC128"]
+    # Corrected again (7ABC123 was wrong too): the earlier correction no longer finds it.
+    corrections.correct(engine, ANN, corrected["7ABC128"], plate="7ABG123",
+                        reason="G, seen on the overview")
+    assert found(engine, "7ABC1*3") == []
+    assert found(engine, "*BG12?") == ["7ABC128"]
+    # An annotation after the correction leaves the current correction as it was.
+    corrections.annotate(engine, ANN, corrected["7ABC128"], note="owner contacted")
+    assert found(engine, "*BG12?") == ["7ABC128"]
+
+
+def test_the_window_and_the_limit_apply_to_corrected_reads(
+        engine: Engine, corrected: dict[str, str]) -> None:
+    seen = T0 - timedelta(minutes=2)  # the corrected read's time
+    assert found(engine, "7ABC1*3", since=seen + timedelta(seconds=1)) == []
+    assert found(engine, "7ABC1*3", until=seen) == []
+    assert found(engine, "7ABC1*3", since=seen, until=seen + timedelta(seconds=1)) \
+        == ["7ABC128"]
+    # Newest first across plate and correction matches, cut at the limit.
+    assert [r["plate"] for r in repo.search_partial(engine, "?ABC12?", limit=1)] \
+        == ["7ABC124"]
+    assert [r["plate"] for r in repo.search_partial(engine, "*ABC1*3", limit=2)] \
+        == ["7ABC128", "8ABC123"]
+
+
+def test_the_result_says_the_read_was_corrected(engine: Engine,
+                                                corrected: dict[str, str]) -> None:
+    rows = repo.describe_reads(engine, repo.search_partial(engine, "7ABC1*3"))
+    assert [(r["plate"], r["corrected_plate"]) for r in rows] == [("7ABC128", "7ABC123")]
+    others = repo.describe_reads(engine, repo.search_partial(engine, "*ABC12?"))
+    assert [(r["plate"], r["corrected_plate"]) for r in others] == [
+        ("7ABC124", None), ("7ABC128", "7ABC123"), ("8ABC123", None),
+        ("ABC123", None)]
