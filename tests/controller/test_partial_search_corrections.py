@@ -112,3 +112,31 @@ def test_the_result_says_the_read_was_corrected(engine: Engine,
     assert [(r["plate"], r["corrected_plate"]) for r in others] == [
         ("7ABC124", None), ("7ABC128", "7ABC123"), ("8ABC123", None),
         ("ABC123", None)]
+
+
+def test_corrected_reads_are_fetched_by_id_not_by_a_scan_of_the_reads(
+        engine: Engine, corrected: dict[str, str]) -> None:
+    """The pattern is tested on the corrections only; reads are looked up by primary key."""
+    query = repo._corrected_partial("7ABC1*3", engine.dialect.name, T0, None, 500)
+    compiled = query.compile(engine)
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            params = tuple(compiled.params[k] for k in compiled.positiontup or ())
+            params = tuple(p.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(p, datetime)
+                           else p for p in params)
+            plan = [str(r[3]) for r in conn.exec_driver_sql(
+                f"EXPLAIN QUERY PLAN {compiled}", params).all()]
+            assert "SEARCH reads USING INTEGER PRIMARY KEY (rowid=?)" in plan, plan
+            assert not any(p.startswith("SCAN reads") for p in plan), plan
+        else:
+            # The planner's choice depends on the table's size: give it 50,000 more reads.
+            conn.exec_driver_sql(
+                "INSERT INTO reads (uuid, plate, raw_text, confidence, char_confidences, "
+                "camera_id, site_id, seen_at, created_at) SELECT md5(i::text), 'X' || i, "
+                "'X' || i, 0.9, '[]', camera_id, site_id, seen_at + i * interval '1 second', "
+                "created_at FROM (SELECT * FROM reads LIMIT 1) AS r, "
+                "generate_series(1, 50000) AS i")
+            conn.exec_driver_sql("ANALYZE reads")
+            plan = [str(r[0]) for r in conn.exec_driver_sql(
+                f"EXPLAIN {compiled}", compiled.params).all()]
+            assert any("using pk_reads on reads" in p for p in plan), plan
