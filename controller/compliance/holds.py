@@ -249,6 +249,7 @@ def export_hold(engine: Engine, settings: Settings, caller: Caller, hold_id: int
     written under ``out_dir`` (the CLI's ``--out``), else the data directory.
     """
     authorize(engine, caller, PERMISSION, "export.evidence", data={"hold_id": hold_id})
+    get_hold(engine, hold_id)  # a hold not on file is named before the purpose is asked
     window = purpose.require(engine, caller)
     out = out_dir or settings.data_dir / "exports" / "evidence"
     out.mkdir(parents=True, exist_ok=True)
