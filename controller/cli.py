@@ -17,7 +17,7 @@ from controller.app import Controller
 from controller.commands import signin
 from controller.commands.compose import web_factory
 from controller.compliance import audit_log as audit_use
-from controller.errors import ALL_ERRORS, AccessDenied, ConfigError
+from controller.errors import ALL_ERRORS, AccessDenied, ConfigError, PurposeRequired
 from controller.permissions import PRIVATE_UMASK, private_dir
 from controller.sealing import bind_instance_secret, instance_secret, process_instance_secret
 from controller.settings import Settings
@@ -113,6 +113,9 @@ class SightlineGroup(click.Group):
         except AccessDenied as exc:
             click.echo(f"refused: {exc}", err=True)
             sys.exit(EXIT_REFUSED)
+        except PurposeRequired as exc:
+            click.echo(f"error: {exc}: {purpose_cmd.HINT}", err=True)
+            sys.exit(1)
         except ALL_ERRORS as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
@@ -304,6 +307,7 @@ from controller.commands import hotlist as hotlist_cmd  # noqa: E402
 from controller.commands import masks as masks_cmd  # noqa: E402
 from controller.commands import program as program_cmd  # noqa: E402
 from controller.commands import provision as provision_cmd  # noqa: E402
+from controller.commands import purpose as purpose_cmd  # noqa: E402
 from controller.commands import retention as retention_cmd  # noqa: E402
 from controller.commands import sink as sink_cmd  # noqa: E402
 from controller.commands import site as site_cmd  # noqa: E402
@@ -319,6 +323,7 @@ main.add_command(discover_cmd.command)
 main.add_command(site_cmd.command)
 main.add_command(provision_cmd.command)
 main.add_command(program_cmd.command)
+main.add_command(purpose_cmd.command)
 audit.add_command(audit_export_cmd.command)
 main.add_command(retention_cmd.command)
 main.add_command(sink_cmd.command)

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from controller import audit
-from controller.accounts import Caller, authorize, record, roles
+from controller.accounts import Caller, authorize, purpose, record, roles
 from controller.alerts.matching import HotlistMatcher
 from controller.errors import AccessDenied, ValidationError
 from controller.settings import Settings
@@ -451,10 +451,17 @@ def overview(engine: Engine, caller: Caller) -> list[HotlistRow]:
 
 def view_list(engine: Engine, caller: Caller, list_name: str,
               limit: int) -> list[HotlistEntryRow]:
-    """The active entries of one list (``hotlists.view``); audited as ``hotlist.view``."""
+    """The active entries of one list (``hotlists.view``, a purpose window: 462.5).
+
+    Audited as ``hotlist.view`` with the window's purpose and case number and the
+    plates shown.
+    """
     authorize(engine, caller, VIEW, "hotlist.view", data={"list": list_name})
+    window = purpose.require(engine, caller)
     rows = list_entries(engine, list_name, limit)
-    record(engine, caller, "hotlist.view", data={"list": list_name, "entries_shown": len(rows)})
+    purpose.record_view(engine, caller, window, "hotlist.view", results=len(rows), data={
+        "list": list_name, "entries_shown": len(rows),
+        "plates": sorted({str(r["plate"]) for r in rows})})
     return rows
 
 
@@ -525,17 +532,23 @@ def list_versions(engine: Engine, caller: Caller, list_name: str) -> list[Hotlis
 
 
 def view_version(engine: Engine, caller: Caller, version_id: int, limit: int) -> VersionView:
-    """One version and its entries (``hotlists.view``); audited as ``hotlist.view``."""
+    """One version and its entries (``hotlists.view``, a purpose window: 462.5).
+
+    Audited as ``hotlist.view`` with the window's purpose and case number and the
+    plates shown.
+    """
     authorize(engine, caller, VIEW, "hotlist.view", data={"version_id": version_id})
+    window = purpose.require(engine, caller)
     version = repo.get_version(engine, version_id)
     rows = repo.version_entries(engine, version["hotlist_id"], version["version"], limit)
     digest_ok = None
     if version["digest"] and version["entry_count"] <= DIGEST_CHECK_LIMIT:
         stored = repo.version_entries(engine, version["hotlist_id"], version["version"], None)
         digest_ok = entries_digest(cast_entries(stored)) == version["digest"]
-    record(engine, caller, "hotlist.view", data={
+    purpose.record_view(engine, caller, window, "hotlist.view", results=len(rows), data={
         "list": version["list_name"], "version": version["version"],
-        "version_id": version_id, "entries_shown": len(rows), "digest_ok": digest_ok})
+        "version_id": version_id, "entries_shown": len(rows), "digest_ok": digest_ok,
+        "plates": sorted({str(r["plate"]) for r in rows})})
     return VersionView(version, rows, digest_ok)
 
 
@@ -604,13 +617,15 @@ class PlateHistoryItem:
 def plate_history(engine: Engine, caller: Caller, plate: str) -> list[PlateHistoryItem]:
     """Every kept list version that held ``plate`` and the hits each raised (audited).
 
-    Partial entries whose pattern matches the plate count as holding it. Audited
-    as ``hotlist.history`` with the plate and the number of versions shown.
+    Partial entries whose pattern matches the plate count as holding it. Needs
+    the caller's purpose window (462.5); audited as ``hotlist.history`` with the
+    plate, the number of versions shown and the window's purpose and case number.
     """
     typed = normalise(plate, typed=True)[:16]
     authorize(engine, caller, VIEW, "hotlist.history", plate=typed or None)
     if not typed or not re.fullmatch(r"[A-Z0-9]{1,16}", typed):
         raise ValidationError("plate", "enter a plate (1-16 letters and digits)")
+    window = purpose.require(engine, caller)
     rows = repo.entries_holding(engine, typed)
     partials = [r for r in rows if r["is_partial"]]
     matcher = HotlistMatcher({"id": r["id"], "plate": r["plate"], "list_name": r["list_name"],
@@ -622,9 +637,11 @@ def plate_history(engine: Engine, caller: Caller, plate: str) -> list[PlateHisto
     for hit in found:
         by_entry.setdefault(hit["hotlist_entry_id"], []).append(hit)
     items = [PlateHistoryItem(r, by_entry.get(r["id"], [])) for r in held]
-    record(engine, caller, "hotlist.history", plate=typed, data={
-        "versions": sorted({int(r["version_id"]) for r in held if r["version_id"]}),
-        "entries": len(held), "hits": len(found)})
+    purpose.record_view(engine, caller, window, "hotlist.history", plate=typed,
+                        results=len(held), data={
+                            "versions": sorted({int(r["version_id"]) for r in held
+                                                if r["version_id"]}),
+                            "entries": len(held), "hits": len(found)})
     return items
 
 
@@ -717,7 +734,9 @@ def run_historical(engine: Engine, config: Settings, caller: Caller,
     """Run an approved request as its requester (``search``); audited as ``search.historical``.
 
     The audit entry carries the plate or pattern, the purpose, the case number, who
-    approved it and the ids of the reads returned, like every other search.
+    approved it and the ids of the reads returned, like every other search. The
+    request's approved purpose and case number are named; the caller's purpose
+    window must be open too (462.5: no plate data outside one) and is named by id.
     """
     action = "search.historical"
     authorize(engine, caller, SEARCH, action, data={"request_id": request_id})
@@ -732,6 +751,7 @@ def run_historical(engine: Engine, config: Settings, caller: Caller,
                purpose=req["purpose"], case_number=req["case_number"],
                data={"request_id": request_id, "reason": refusal})
         raise AccessDenied(refusal)
+    window = purpose.require(engine, caller)
     limit = config.search.max_results
     rows = (read_repo.search_partial(engine, req["plate"], limit=limit) if req["is_partial"]
             else read_repo.search_exact(engine, req["plate"], limit=limit))
@@ -741,6 +761,7 @@ def run_historical(engine: Engine, config: Settings, caller: Caller,
                            "mode": "historical", "request_id": request_id,
                            "list": req["list_name"], "version": req["version"],
                            "approved_by": req["decided_by"], "results": len(rows),
+                           "window": window.id,
                            "read_ids": [int(r["id"]) for r in rows]})
     return HistoricalResult(search_id, repo.get_historical_request(engine, request_id),
                             read_repo.describe_reads(engine, rows))

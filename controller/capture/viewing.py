@@ -5,13 +5,18 @@ to vendors: live video shows every plate in view and only the privacy masks are
 burned in (DESIGN 462.4). The hub in ``controller.capture.live`` burns the
 privacy masks into every frame and audits each viewer (``live.view``). The
 answer comes from the controller loop through the bridge.
+
+Live video is access to ALPR data (462.5): the player page needs the viewer's
+purpose window, and each session started is audited as ``live.start`` with the
+window's purpose and case number (the hub's own ``live.view`` entries cannot
+know them).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from controller.accounts import Caller, authorize
+from controller.accounts import Caller, authorize, purpose
 from controller.bridge import Bridge
 from controller.capture import live
 from controller.errors import ValidationError
@@ -23,8 +28,9 @@ PERMISSION = "live.view"
 
 
 def live_camera(engine: Engine, caller: Caller, camera_id: int) -> CameraRow:
-    """The camera a live player shows (``live.view``); NotFound for an unknown one."""
+    """The camera a live player shows (``live.view``, a purpose window); NotFound if unknown."""
     authorize(engine, caller, PERMISSION, "live.view", data={"camera_id": camera_id})
+    purpose.require(engine, caller)
     return site_repo.get_camera(engine, camera_id)
 
 
@@ -34,10 +40,15 @@ def answer_live(engine: Engine, bridge: Bridge, instance_secret: str, caller: Ca
     """Answer a browser's WebRTC offer ``{sdp, type}`` (``live.view``); audited by the hub.
 
     An answered offer that has not connected within ``connect_timeout`` seconds is
-    dropped, freeing its viewer slot."""
-    live_camera(engine, caller, camera_id)
+    dropped, freeing its viewer slot. The session is audited as ``live.start`` with
+    the caller's purpose window (462.5)."""
+    camera = live_camera(engine, caller, camera_id)
+    window = purpose.require(engine, caller)
     if not isinstance(offer, dict) or not isinstance(offer.get("sdp"), str):
         raise ValidationError("sdp", "send the browser's offer as JSON {sdp, type}")
-    return bridge.call(live.answer_offer(engine, instance_secret, camera_id, offer["sdp"],
-                                         str(offer.get("type", "")), **caller.who(),
-                                         connect_timeout=connect_timeout), timeout)
+    answer: dict[str, str] = bridge.call(live.answer_offer(
+        engine, instance_secret, camera_id, offer["sdp"], str(offer.get("type", "")),
+        **caller.who(), connect_timeout=connect_timeout), timeout)
+    purpose.record_view(engine, caller, window, "live.start", results=1,
+                        data={"camera_id": camera_id, "camera": camera["name"]})
+    return answer

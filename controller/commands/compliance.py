@@ -45,10 +45,8 @@ def hold_list(obj: Any) -> None:
               help="Folder the evidence package is written into.")
 @click.pass_obj
 def hold_export(obj: Any, hold_id: int, out: Path) -> None:
-    """Write the evidence package of a hold and print its folder."""
-    caller = obj.authorized(holds.PERMISSION, "export.evidence", hold_id=hold_id)
-    out.mkdir(parents=True, exist_ok=True)
-    path = holds.export_evidence(obj.engine(), obj.settings, hold_id, out, **caller.who())
+    """Write the evidence package of a hold and print its folder (needs a purpose window)."""
+    path = holds.export_hold(obj.engine(), obj.settings, obj.caller(), hold_id, out)
     click.echo(str(path))
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from controller import audit
-from controller.accounts import Caller, authorize, record
+from controller.accounts import Caller, authorize, purpose, record
 from controller.compliance import exports, packages
 from controller.errors import AccessDenied, NotFound, ValidationError
 from controller.settings import Settings
@@ -143,8 +143,13 @@ def write_reads_package(engine: Engine, settings: Settings, folder: Path,
 
 
 def export_evidence(engine: Engine, settings: Settings, hold_id: int, out_dir: Path, *,
-                    actor: str, client_addr: str | None = None) -> Path:
-    """Build the evidence package of a hold under ``out_dir``; audited."""
+                    actor: str, client_addr: str | None = None,
+                    window: purpose.Window | None = None) -> Path:
+    """Build the evidence package of a hold under ``out_dir``; audited.
+
+    ``window`` is the exporting user's purpose window, named in the audit entry
+    (purpose, and its case number beside the hold's).
+    """
     hold = get_hold(engine, hold_id)
     name = f"evidence-hold-{hold_id}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
     folder = exports.new_package(out_dir, name)
@@ -168,8 +173,10 @@ def export_evidence(engine: Engine, settings: Settings, hold_id: int, out_dir: P
         case_number=str(hold["case_number"]))
     audit.record(engine, audit.AuditEvent(
         actor=actor, action="export.evidence", client_addr=client_addr,
-        case_number=hold["case_number"],
+        case_number=hold["case_number"], purpose=window.purpose if window else None,
         data={"hold_id": hold_id, "package_id": package_id, "path": str(final),
+              **({"window": window.id, "window_case_number": window.case_number}
+                 if window else {}),
               "reads": len(read_ids),
               "hits": written["hits"], "images": written["images"],
               "image_problems": written["image_problems"], "access_log_lines": len(lines),
@@ -233,9 +240,17 @@ def release(engine: Engine, caller: Caller, hold_id: int) -> None:
     release_hold(engine, hold_id, **caller.who())
 
 
-def export_hold(engine: Engine, settings: Settings, caller: Caller, hold_id: int) -> Path:
-    """Write the evidence package of a hold for booking into evidence; return its folder."""
+def export_hold(engine: Engine, settings: Settings, caller: Caller, hold_id: int,
+                out_dir: Path | None = None) -> Path:
+    """Write the evidence package of a hold for booking into evidence; return its folder.
+
+    The package holds the reads' plates and images: the caller's purpose window
+    must be open (462.5) and is named in the ``export.evidence`` entry. It is
+    written under ``out_dir`` (the CLI's ``--out``), else the data directory.
+    """
     authorize(engine, caller, PERMISSION, "export.evidence", data={"hold_id": hold_id})
-    out = settings.data_dir / "exports" / "evidence"
+    get_hold(engine, hold_id)  # a hold not on file is named before the purpose is asked
+    window = purpose.require(engine, caller)
+    out = out_dir or settings.data_dir / "exports" / "evidence"
     out.mkdir(parents=True, exist_ok=True)
-    return export_evidence(engine, settings, hold_id, out, **caller.who())
+    return export_evidence(engine, settings, hold_id, out, **caller.who(), window=window)

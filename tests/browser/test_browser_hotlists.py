@@ -42,6 +42,12 @@ def test_hand_list_upload_approval_and_plate_history(site: Site, page: Page, bro
     admin.goto(f"{site.url}/hotlists")
     admin.fill("#history-form input[name=plate]", "7abc123")
     admin.locator("#history-form button").click()
+    # A plate's history is plate data: the purpose is asked first, then the page (462.5).
+    expect(admin.locator("h1")).to_contain_text("Purpose of this work")
+    admin.select_option("select[name=purpose]", "Stolen vehicle investigation")
+    admin.fill("input[name=case_number]", "26-004512")
+    admin.check("input[name=attest]")
+    admin.click("#purpose-form button[type=submit]")
     history = admin.locator("#history tbody tr", has_text="burglary-26 v1")
     expect(history).to_contain_text("ann.lee")
     expect(history).to_contain_text("chief.ray")

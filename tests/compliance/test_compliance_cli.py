@@ -36,6 +36,9 @@ def test_hold_export_and_mask_lift_from_the_command_line(
     unknown = runner.invoke(main, ["hold", "create", "--case", "26-7", "--reason", "x",
                                    "no-such-read"], env=env)
     assert unknown.exit_code == 1 and "reads: no read no-such-read" in unknown.output
+    stated = runner.invoke(main, ["purpose", "state", "--purpose", "Missing person",
+                                  "--case-number", "26-7", "--attest"], env=env)
+    assert stated.exit_code == 0, stated.output
     exported = runner.invoke(main, ["hold", "export", hold_id, "--out",
                                     str(tmp_path / "evidence")], env=env)
     assert exported.exit_code == 0, exported.output

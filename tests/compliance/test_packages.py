@@ -53,7 +53,15 @@ def test_evidence_package_is_downloaded_by_its_owner_only_and_each_download_is_l
     assert auth.post("/holds", {"case_number": "26-004512", "reason": "suspect vehicle",
                                 "read_uuids": held}).status_code == 303
     hold_id = holds.list_holds(engine)[0]["id"]
+    # The package holds plates and images: the export asks for the purpose first (462.5).
+    asked = auth.post("/holds/export", {"hold_id": str(hold_id)})
+    assert asked.status_code == 303 and asked.location.startswith("/purpose")
+    assert package_repo.packages_of(engine, "ann.lee", "evidence") == []
+    auth.state_purpose(case_number="26-004512")
     assert auth.post("/holds/export", {"hold_id": str(hold_id)}).status_code == 303
+    exported = audit_repo.search(engine, action="export.evidence")[0]
+    assert (exported["purpose"], exported["case_number"]) == (
+        "Stolen vehicle investigation", "26-004512")
     package = package_repo.packages_of(engine, "ann.lee", "evidence")[0]
     page = auth.client.get("/holds").get_data(as_text=True)
     assert package["name"] in page and 'action="/packages/evidence/download"' in page

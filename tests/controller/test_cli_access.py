@@ -27,6 +27,8 @@ ADMIN = frozenset({"administrator"})
 EVERYONE = frozenset(ROLES)
 INVESTIGATORS = frozenset({"administrator", "officer", "analyst"})
 INSTALLERS = frozenset({"administrator", "vendor"})
+# Everyone the database's plate data is for; never vendors (462.4, DESIGN 462.4).
+DATA_USERS = frozenset({"administrator", "officer", "dispatcher", "analyst"})
 
 pytestmark = pytest.mark.usefixtures("cheap_argon2")
 
@@ -56,6 +58,13 @@ OPEN = {
 }
 
 POLICY: dict[str, Expect] = {
+    # Why one looks at plate data, stated once per piece of work (462.5): those who may see
+    # plate data. First in the walk, so the data commands below run inside a window; ended
+    # at the end of it.
+    "purpose state": Expect(DATA_USERS, ("purpose", "state", "--purpose",
+                                         "Stolen vehicle investigation", "--case-number",
+                                         "26-1", "--attest")),
+    "purpose show": Expect(DATA_USERS, ("purpose", "show")),
     # Users and training records: the ALPR Administrator alone (462.3.1, 462.4.1).
     "user add": Expect(ADMIN, ("user", "add", "walk.new", "--role", "officer",
                                "--password-stdin"), stdin="Tr1cky!Gnu-7\n"),
@@ -106,8 +115,7 @@ POLICY: dict[str, Expect] = {
     "hotlist reject": Expect(ADMIN, ("hotlist", "reject", "999", "--note", "no")),
     # Who watched a plate, since when, on whose word: the database's users (462.4, 462.5);
     # never vendors (DESIGN 462.4).
-    "hotlist history": Expect(frozenset({"administrator", "officer", "dispatcher", "analyst"}),
-                              ("hotlist", "history", "7ABC123")),
+    "hotlist history": Expect(DATA_USERS, ("hotlist", "history", "7ABC123")),
     # Matching a listed plate against past reads is a search (462.5(4)): those who search,
     # on a second administrator's approval (462.7.1(3)).
     "hotlist historical request": Expect(INVESTIGATORS, (
@@ -139,6 +147,7 @@ POLICY: dict[str, Expect] = {
                        stdin="not-the-password\nTr1cky!Gnu-8\n"),
     "policy show": Expect(EVERYONE, ("policy", "show"), trained=False),
     "policy acknowledge": Expect(EVERYONE, ("policy", "acknowledge", "v9"), trained=False),
+    "purpose end": Expect(DATA_USERS, ("purpose", "end")),
 }
 
 
@@ -216,6 +225,17 @@ def test_every_command_by_every_role_and_untrained(cli_env: dict[str, str],
                 wrong.append(f"{name} by {who}: exit {code}, denied audited {audited}: "
                              f"{err.strip()[:200]}")
     assert wrong == []
+    # The data commands ran inside the purpose window the walk stated, and name it (462.5).
+    engine = make_engine(cli_env["SIGHTLINE_DATABASE_URL"], pool_size=1)
+    try:
+        for role in DATA_USERS:
+            (seen,) = [r for r in audit_repo.search(engine, actor=f"walk.{role}",
+                                                    action="hotlist.history")
+                       if r["outcome"] == "allowed"]
+            assert (seen["purpose"], seen["case_number"]) == (
+                "Stolen vehicle investigation", "26-1"), role
+    finally:
+        engine.dispose()
 
 
 def test_open_commands_need_no_login(cli_env: dict[str, str]) -> None:

@@ -10,6 +10,7 @@ controller builds it (``HotlistMatcher`` over ``active_entries``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -21,15 +22,17 @@ from cli_runner import sightline, signed_in
 from sqlalchemy import Engine, func, select
 
 from controller.accounts import Caller
+from controller.accounts import purpose as windows
 from controller.alerts import hotlists
 from controller.alerts.matching import HotlistMatcher
 from controller.compliance import audit_flags
-from controller.errors import AccessDenied, ValidationError
+from controller.errors import AccessDenied, PurposeRequired, ValidationError
 from controller.settings import HotlistSettings, Settings
 from controller.store import audit as audit_repo
 from controller.store import hits as hit_repo
 from controller.store import hotlists as repo
 from controller.store import sites as site_repo
+from controller.store import users as user_repo
 from controller.store.engine import make_engine
 from controller.store.migrate import upgrade
 from controller.store.schema import hotlist_entries, hotlist_versions
@@ -43,6 +46,16 @@ SOON = datetime.now(UTC) + timedelta(days=7)
 def person(name: str, role: str = "administrator") -> Caller:
     """A signed-in, trained user as a front end hands them to a use case."""
     return Caller(username=name, role=role, user_id=1, client_addr="192.0.2.9", gate_ok=True)
+
+
+def at_work(engine: Engine, who: Caller, case_number: str = "26-004512") -> Caller:
+    """``who`` stored as a user, with a purpose window open (462.5: plate data needs one)."""
+    user_id = user_repo.create(engine, username=who.username, role=who.role, password_hash="x",
+                               full_name="", created_by="test", now=datetime.now(UTC))
+    stored = dataclasses.replace(who, user_id=user_id)
+    windows.state(engine, Settings(), stored, windows.PurposeForm(
+        "Stolen vehicle investigation", case_number, "yes"))
+    return stored
 
 
 ANN = person("ann.lee", "analyst")
@@ -87,12 +100,16 @@ def test_replacing_a_list_keeps_the_old_version_and_its_entries(engine: Engine) 
     assert (data["version_id"], data["plates"], data["official"]) == (new["id"], ["1NEW111"], True)
     assert data["digest"] == new["digest"] == hotlists.entries_digest(
         hotlists.cast_entries(repo.version_entries(engine, new["hotlist_id"], 2)))
-    assert hotlists.view_version(engine, CHIEF, old["id"], 10).digest_ok is True
+    chief = at_work(engine, CHIEF)
+    assert hotlists.view_version(engine, chief, old["id"], 10).digest_ok is True
+    shown = last(engine, "hotlist.view")
+    assert (shown["purpose"], shown["case_number"], shown["data"]["plates"]) == (
+        "Stolen vehicle investigation", "26-004512", ["7ABC123", "8XYZ999"])
     # An entry changed in the database after the fact no longer matches, and blocks approval.
     with engine.begin() as conn:
         conn.execute(hotlist_entries.update().where(hotlist_entries.c.plate == "7ABC123")
                      .values(plate="7ABC124"))
-    assert hotlists.view_version(engine, CHIEF, old["id"], 10).digest_ok is False
+    assert hotlists.view_version(engine, chief, old["id"], 10).digest_ok is False
 
 
 def test_an_official_feed_is_in_force_without_approval(engine: Engine) -> None:
@@ -253,7 +270,10 @@ def test_plate_history_names_every_version_who_entered_and_approved_it_and_its_h
     hit = add_read(engine, camera, "7ABC123", datetime.now(UTC), entry_id=entry["id"])
     hotlists.import_hotlist(engine, FEED, b"plate\n7ABC123\n", "NCIC-CA", actor="feed")
     hotlists.import_hotlist(engine, FEED, b"plate\n1NEW111\n", "NCIC-CA", actor="feed")
-    items = hotlists.plate_history(engine, person("bob.ray", "officer"), "7abc 123")
+    bob = person("bob.ray", "officer")
+    with pytest.raises(PurposeRequired):  # no purpose stated: no plate data (462.5)
+        hotlists.plate_history(engine, bob, "7abc 123")
+    items = hotlists.plate_history(engine, at_work(engine, bob, "26-1"), "7abc 123")
     seen = {(i.entry["list_name"], i.entry["version"]): i for i in items}
     assert set(seen) == {("burglary-26", 1), ("NCIC-CA", 1)}
     hand = seen[("burglary-26", 1)]
@@ -264,7 +284,9 @@ def test_plate_history_names_every_version_who_entered_and_approved_it_and_its_h
     feed = seen[("NCIC-CA", 1)]
     assert feed.entry["active_until"] is not None  # replaced by version 2, still answered
     logged = last(engine, "hotlist.history")
-    assert (logged["actor"], logged["plate"], logged["data"]["hits"]) == ("bob.ray", "7ABC123", 1)
+    assert (logged["actor"], logged["plate"], logged["data"]["hits"], logged["purpose"],
+            logged["case_number"]) == ("bob.ray", "7ABC123", 1, "Stolen vehicle investigation",
+                                       "26-1")
     with pytest.raises(AccessDenied):
         hotlists.plate_history(engine, person("vic.vendor", "vendor"), "7ABC123")
 
@@ -299,7 +321,10 @@ def test_historical_hits_need_purpose_case_number_and_approval_and_are_a_search(
     hotlists.decide_historical(engine, CHIEF, request_id, approve=True)
     with pytest.raises(AccessDenied, match="only the person who asked"):
         hotlists.run_historical(engine, settings, CHIEF, request_id)
-    result = hotlists.run_historical(engine, settings, ANN, request_id)
+    with pytest.raises(PurposeRequired):  # approved, but no purpose window open (462.5)
+        hotlists.run_historical(engine, settings, ANN, request_id)
+    ann = at_work(engine, ANN)
+    result = hotlists.run_historical(engine, settings, ann, request_id)
     assert [r["plate"] for r in result.reads] == ["7ABC123"]
     logged = last(engine, "search.historical")
     assert logged["id"] == result.search_id
@@ -307,6 +332,7 @@ def test_historical_hits_need_purpose_case_number_and_approval_and_are_a_search(
             logged["case_number"], logged["data"]["approved_by"]) == (
         "allowed", "ann.lee", "7ABC123", purpose, "26-9", "chief")
     assert logged["data"]["read_ids"] == [int(r["id"]) for r in result.reads]
+    assert logged["data"]["window"] == windows.require(engine, ann).id
     assert audit_flags.is_search(logged)  # counted with every search in the quarterly audit
 
 
@@ -333,13 +359,20 @@ def test_cli_imports_a_hand_list_pending_refuses_self_approval_and_shows_history
     assert matches(engine, "7ABC123") == []
     hotlists.decide_version(engine, CHIEF, report["version_id"], approve=True)
     assert matches(engine, "7ABC123") == ["burglary-26"]
+    closed = sightline(env, "hotlist", "history", "7abc123", "--json")
+    assert closed.exit_code == 1 and "sightline purpose state" in closed.stderr
+    stated = sightline(env, "purpose", "state", "--purpose", "Stolen vehicle investigation",
+                       "--case-number", "26-004512", "--attest")
+    assert stated.exit_code == 0, stated.stderr
     history = sightline(env, "hotlist", "history", "7abc123", "--json")
     assert history.exit_code == 0, history.stderr
     (item,) = json.loads(history.stdout)
     assert (item["entry"]["list_name"], item["entry"]["case_number"],
             item["entry"]["decided_by"], item["hits"]) == (
         "burglary-26", "26-004512", "chief", [])
-    assert last(engine, "hotlist.history")["plate"] == "7ABC123"
+    logged = last(engine, "hotlist.history")
+    assert (logged["plate"], logged["purpose"], logged["case_number"]) == (
+        "7ABC123", "Stolen vehicle investigation", "26-004512")
 
 
 def test_upgrade_records_lists_loaded_before_governance_as_versions_in_force(

@@ -33,9 +33,17 @@ def test_upload_and_review(auth, client, engine: Engine) -> None:
     assert response.status_code == 200
     assert "Imported 2 entries into CA-SVS" in response.get_data(as_text=True)
     assert actions(engine, "hotlist.import") == ["allowed"]
+    # The entries are plate data: the page asks for the purpose first (462.5), then logs it.
+    asked = client.get("/hotlists/CA-SVS")
+    assert asked.status_code == 303 and asked.location.startswith("/purpose?next=")
+    assert actions(engine, "hotlist.view") == []
+    auth.state_purpose(case_number="26-000321")
     listing = client.get("/hotlists/CA-SVS").get_data(as_text=True)
     assert "7ABC123" in listing and "8XYZ999" in listing
     assert actions(engine, "hotlist.view") == ["allowed"]
+    logged = audit_repo.search(engine, action="hotlist.view")[0]
+    assert (logged["purpose"], logged["case_number"], logged["data"]["plates"]) == (
+        "Stolen vehicle investigation", "26-000321", ["7ABC123", "8XYZ999"])
     assert client.get("/hotlists/nope").status_code == 404
 
 
@@ -117,6 +125,9 @@ def test_hand_list_waits_for_a_second_administrator_then_shows_in_the_plate_hist
     assert hotlists.list_entries(engine, "burglary-26", 10) == []
     auth.logout()
     auth.login("chief")
+    asked = client.get(f"/hotlists/versions/{version['id']}")
+    assert asked.status_code == 303 and asked.location.startswith("/purpose?next=")
+    auth.state_purpose(case_number="26-000999")
     review = client.get(f"/hotlists/versions/{version['id']}").get_data(as_text=True)
     assert "7ABC123" in review and "26-004512" in review and "ann.lee" in review
     assert auth.post(f"/hotlists/versions/{version['id']}/decide",
@@ -128,7 +139,8 @@ def test_hand_list_waits_for_a_second_administrator_then_shows_in_the_plate_hist
     assert "burglary-26 v1" in body and "ann.lee" in body and "chief" in body
     assert "26-004512" in body and "entered by hand" in body
     logged = audit_repo.search(engine, action="hotlist.history")[0]
-    assert (logged["actor"], logged["plate"]) == ("chief", "7ABC123")
+    assert (logged["actor"], logged["plate"], logged["purpose"], logged["case_number"]) == (
+        "chief", "7ABC123", "Stolen vehicle investigation", "26-000999")
     bad = client.get("/hotlists/history?plate=7AB$")
     assert bad.status_code == 400 and "plate:" in bad.get_data(as_text=True)
 
@@ -148,6 +160,10 @@ def test_historical_match_is_requested_approved_by_another_administrator_then_ru
     auth.make_user("chief", "administrator")
     auth.login("ann.lee")
     assert _upload(auth, "CA-SVS", GOOD_FILE).status_code == 200  # the official feed
+    asked = client.get("/hotlists/history?plate=7ABC123")
+    assert asked.status_code == 303 and asked.location.startswith("/purpose?next=")
+    assert audit_repo.search(engine, action="hotlist.history") == []
+    auth.state_purpose()
     history = client.get("/hotlists/history?plate=7ABC123").get_data(as_text=True)
     assert "Ask to match past reads" in history
     entry = next(e for e in hotlists.list_entries(engine, "CA-SVS", 10)

@@ -16,6 +16,7 @@ from tests_web_helpers import Auth, actions
 from controller.capture import live
 from controller.metrics import Metrics
 from controller.settings import Settings
+from controller.store import audit as audit_repo
 from controller.store import regions as region_repo
 from controller.store import sites as site_repo
 from web import create_app
@@ -66,6 +67,14 @@ def test_viewer_receives_masked_frames(settings: Settings, engine: Engine,
         auth.make_user("ops.admin", "administrator")
         auth.login("ops.admin")
         try:
+            # Live video shows plates: no session without a purpose window (462.5).
+            asked = auth.client.post(f"/live/{camera}/offer", json={"sdp": "x"},
+                                     headers={"X-CSRF-Token": auth.csrf()})
+            assert asked.status_code == 403 and asked.json["purpose_required"] is True
+            page = auth.client.get(f"/live/{camera}")
+            assert page.status_code == 303 and page.location.startswith("/purpose?next=")
+            assert auth.state_purpose(case_number="26-000555").status_code == 303
+            assert auth.client.get(f"/live/{camera}").status_code == 200
             masked, clear = asyncio.run(_watch(auth.client, auth, camera))
             assert masked < 10, masked     # the privacy mask is black
             assert clear > 240, clear      # the rest is the white scene
@@ -75,4 +84,8 @@ def test_viewer_receives_masked_frames(settings: Settings, engine: Engine,
         finally:
             asyncio.run_coroutine_threadsafe(live.close_hub(), loop).result(20)
     assert actions(engine, "live.view") == ["allowed"]
+    (started,) = audit_repo.search(engine, action="live.start")
+    assert (started["actor"], started["purpose"], started["case_number"],
+            started["data"]["camera_id"]) == ("ops.admin", "Stolen vehicle investigation",
+                                              "26-000555", camera)
     assert not [t for t in threading.enumerate() if t.name == "media-player"]
