@@ -60,6 +60,17 @@ class Site:
         page.click("button[type=submit]")
         page.wait_for_load_state()
 
+    def state_purpose(self, page: Page, then: str, purpose: str = "Stolen vehicle investigation",
+                      case_number: str = "26-004512") -> None:
+        """State the purpose and case number that cover this user's views (462.5) on the
+        purpose page, as a user starting a piece of work does; it returns to ``then``."""
+        page.goto(f"{self.url}/purpose?next={then}")
+        page.select_option("select[name=purpose]", purpose)
+        page.fill("input[name=case_number]", case_number)
+        page.check("input[name=attest]")
+        page.click("#purpose-form button[type=submit]")
+        page.wait_for_url(f"**{then}")
+
     def shot(self, page: Page, name: str) -> None:
         """Save a full-page screenshot as a test artefact."""
         ARTIFACTS.mkdir(parents=True, exist_ok=True)

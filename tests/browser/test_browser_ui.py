@@ -225,7 +225,8 @@ def test_mask_drawn_is_black_over_webrtc(site: Site, page: Page, snapshot_url: s
     assert max(x for x, _ in saved[0]["polygon"]) == pytest.approx(0.5, abs=0.01)
     assert audit_repo.search(site.engine, action="camera.regions")[0]["data"]["before"] == []
 
-    page.goto(f"{site.url}/live/{camera}")
+    # Live video shows plates: the administrator states a purpose first (462.5).
+    site.state_purpose(page, f"/live/{camera}", "Audit of system use (462.6)")
     expect(page.locator("#live-status")).to_have_text("live", timeout=20_000)
     page.wait_for_function(PIXELS, timeout=20_000)
     left, right = page.evaluate(PIXELS)
