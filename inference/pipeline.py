@@ -52,6 +52,8 @@ READER_FILE = "PP-OCRv6_rec_small.onnx"
 # The plate reader trained for this project (training/ocr, `make train-ocr`).
 PLATE_READER_FILE = "plate_reader.onnx"
 READ_BATCH = 8
+# See RecognizerConfig.detector_hint (measured in bench/bench_recognition.py).
+DETECTOR_HINT = "LATENCY"
 # Candidates re-read on crop variants after the first pass.
 REFINE_TOP = 8
 # Lines from two detector passes this similar are one line.
@@ -76,13 +78,19 @@ class RecognizerConfig:
     detector_extra_sides: tuple[int, ...] = (832,)
     detector_max_side: int = 1600
     detector_max_upscale: float = 2.0
-    # OpenVINO's performance hint for every model (see inference.openvino).  THROUGHPUT:
+    # OpenVINO's performance hint for the readers (see inference.openvino).  THROUGHPUT:
     # two streams on 2 cores, one request each, so two cameras' threads compute at once.
     # bench/bench_recognition.py, 720p, 2 cores, same runs: 4 cameras 4.82 frames/s
     # against 3.42 with LATENCY (4.49 vs 3.14 in another run), 8 cameras 5.31 vs 4.29, and
-    # 10-16% less CPU per passage; but 1 camera 2.53 vs 3.53 (one request uses one core)
-    # and about 440 MB more resident memory (a second stream's buffers and kernels).
+    # 10-16% less CPU per passage; but 1 camera 2.53 vs 3.53 (one request uses one core).
     performance_hint: str = "THROUGHPUT"
+    # The hint for the text detector, None for the readers' hint.  A stream keeps its own
+    # buffers for the largest input it has seen, and the detector's inputs are whole
+    # frames and regions at up to two sizes: its second stream holds about 180 MB more
+    # with 4 cameras (bench), the readers' second stream 40 MB.
+    detector_hint: str | None = DETECTOR_HINT
+    # Infer requests per model: 0 for one per stream (inference.openvino.CompiledModel).
+    infer_requests: int = 0
 
 
 @dataclass(frozen=True)
@@ -125,7 +133,9 @@ class TextLineDetector:
     def __init__(self, config: RecognizerConfig) -> None:
         self.config = config
         path = resolve_model(config.detector_model, DETECTOR_FILE)
-        self.model = CompiledModel(path, config.device, hint=config.performance_hint)
+        self.model = CompiledModel(path, config.device,
+                                   hint=config.detector_hint or config.performance_hint,
+                                   requests=config.infer_requests)
 
     def _inputs(self, frame: np.ndarray, region: Region | None,
                 quick: bool) -> list[DetInput]:
@@ -178,13 +188,12 @@ class Recognizer:
         cfg = self.config
         rec_path = resolve_model(cfg.reader_model, READER_FILE)
         self.detector: LineDetector = detector or TextLineDetector(cfg)
-        self.reader, self.decoder = _load_reader(rec_path, cfg.device, cfg.performance_hint)
+        self.reader, self.decoder = _load_reader(rec_path, cfg)
         self.plate_reader: CompiledModel | None = None
         self.plate_decoder = self.decoder
         if cfg.plate_reader:
             path = resolve_model(cfg.plate_reader_model, PLATE_READER_FILE)
-            self.plate_reader, self.plate_decoder = _load_reader(path, cfg.device,
-                                                                 cfg.performance_hint)
+            self.plate_reader, self.plate_decoder = _load_reader(path, cfg)
         # Shape problems surface now, not at the first frame: one blank frame end to end.
         try:
             self.read_frame(np.zeros((96, 160, 3), dtype=np.uint8))
@@ -265,10 +274,11 @@ class Recognizer:
         return self.read_lines(frame, self.text_lines(frame, region))
 
 
-def _load_reader(path: Path, device: str, hint: str) -> tuple[CompiledModel, PlateDecoder]:
+def _load_reader(path: Path, cfg: RecognizerConfig) -> tuple[CompiledModel, PlateDecoder]:
     """Compile a reader and its decoder; a reader must take a (N, 3, 48, W) strip and give
     (N, T, classes) over its alphabet, which is checked now rather than at the first frame."""
-    model = CompiledModel(path, device, hint=hint)
+    model = CompiledModel(path, cfg.device, hint=cfg.performance_hint,
+                          requests=cfg.infer_requests)
     chars = character_list(model)
     try:
         decoder = PlateDecoder(chars)
