@@ -11,6 +11,11 @@ numbers per run, both p50/p95 in seconds on one monotonic clock:
   track has enough sightings and a direction), so for hits the two are the same;
   a passage that is not listed also waits ``inference.track_timeout_s`` to close.
 
+Per run it also reports the controller process's resident memory (``sightline run``'s
+process: recognition, pipelines, web, store; the virtual cameras are other processes),
+sampled every second: after start, at the end, the peak, and its trend over the second
+half of the run in MB per minute (flat: about 0).
+
 Per run it also reports what each camera's pipeline did (from the controller's own
 health counters): frames/s arriving, reads, hits, and passages the tracker split in
 two that the repeat window merged back (``dropped_repeat``: 0 when every passage was
@@ -32,6 +37,8 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+
+import numpy as np
 
 from controller.alerts import hotlists
 from controller.app import Controller
@@ -66,6 +73,36 @@ def start_cameras(n: int, height: int = 720) -> tuple[list[subprocess.Popen[str]
     return procs, urls
 
 
+def rss_mb() -> float:
+    """This process's resident memory now, in MiB."""
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+async def sample_rss(samples: list[tuple[float, float]], seconds: float) -> None:
+    """Append (seconds since start, MiB) every second for ``seconds``."""
+    t0 = time.monotonic()
+    while (now := time.monotonic() - t0) < seconds:
+        samples.append((now, rss_mb()))
+        await asyncio.sleep(1.0)
+
+
+def memory(samples: list[tuple[float, float]]) -> dict[str, float | None]:
+    """Resident memory after start, at the end, its peak and its late trend (MB/min)."""
+    if not samples:
+        return {}
+    late = samples[len(samples) // 2:]
+    slope = None
+    if len(late) >= 3:
+        times = [t for t, _ in late]
+        values = [v for _, v in late]
+        slope = round(float(np.polyfit(times, values, 1)[0]) * 60, 1)
+    return {"rss_mb_start": round(samples[0][1], 1), "rss_mb_end": round(samples[-1][1], 1),
+            "rss_mb_peak": round(max(v for _, v in samples), 1),
+            "rss_mb_per_min_second_half": slope}
+
+
 def percentile(values: list[float], q: float) -> float | None:
     """The q-quantile (nearest rank), or None without samples."""
     if not values:
@@ -83,6 +120,7 @@ async def run(n: int, seconds: float, height: int = 720) -> dict[str, object]:
     receiver.start()
     procs, urls = start_cameras(n, height)
     health: list[dict[str, object]] = []
+    rss: list[tuple[float, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["SIGHTLINE_BENCH_SECRET"] = SECRET
         settings = settings_from_mapping({
@@ -111,7 +149,7 @@ async def run(n: int, seconds: float, height: int = 720) -> dict[str, object]:
             await controller.runtime.pipelines.stop_all()
             await controller.runtime.pipelines.reconcile()
         try:
-            await asyncio.sleep(seconds)
+            await sample_rss(rss, seconds)
             if controller.runtime.pipelines is not None:
                 health = controller.runtime.pipelines.health()
         finally:
@@ -126,7 +164,7 @@ async def run(n: int, seconds: float, height: int = 720) -> dict[str, object]:
     per_camera = [{k: h.get(k) for k in ("fps", "reads", "hits", "dropped_repeat", "restarts")}
                   for h in health]
     return {"cameras": n, "resolution": f"{SIZES[height][0]}x{SIZES[height][1]}",
-            "seconds": seconds, "per_camera": per_camera, "hits": len(both),
+            "seconds": seconds, "per_camera": per_camera, "hits": len(both), **memory(rss),
             "from_decision_p50": percentile([a for a, _ in both], 0.5),
             "from_decision_p95": percentile([a for a, _ in both], 0.95),
             "from_last_sighting_p50": percentile([b for _, b in both], 0.5),

@@ -213,6 +213,11 @@ class CameraRecognition:
         self.stats.reads += len(out)
         return out
 
+    def frames_wanted(self) -> set[float]:
+        """Times of the frames whose picture a read still to come may be shown with
+        (those of the open passages' sightings; see :meth:`Tracker.sighting_times`)."""
+        return self.tracker.sighting_times()
+
     def finish(self) -> list[VehicleRead]:
         """End of stream: close every open passage."""
         out = self.tracker.flush()

@@ -14,6 +14,8 @@ the model is loaded, never at the first frame.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import importlib.util
 import queue
 from collections.abc import Sequence
@@ -36,13 +38,39 @@ HINTS = ("LATENCY", "THROUGHPUT")
 # default (47 ms per inference both), and 150 shapes end at 403 MB.
 CPU_CACHE_ENTRIES = 200
 
+# glibc's malloc serves a block this large or larger with its own mmap, returned to the
+# system when freed.  By default the limit starts at 128 KiB and rises to the largest
+# block freed so far (up to 32 MiB): after the first frames, every frame, tensor and
+# detector output (1-25 MB each) comes from the heap, and the heap's free holes, spread
+# over several threads' arenas, stay resident.  4 cameras sharing one recognizer, 720p
+# then 1080p, same code otherwise: 1,302 MB resident with the moving limit, 982 MB with
+# it fixed here (bench/bench_recognition.py's budget_before against budget measures it
+# with the other memory changes).
+MMAP_THRESHOLD = 256 * 1024
+_M_MMAP_THRESHOLD = -3  # mallopt's parameter number (malloc.h)
+
 _core: ov.Core | None = None
 
 
+def bound_heap() -> bool:
+    """Fix glibc's mmap threshold at MMAP_THRESHOLD (see there); False where the C
+    library is not glibc (nothing to do: other allocators do not move it)."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    try:
+        mallopt = ctypes.CDLL(name).mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+
+
 def core() -> ov.Core:
-    """Return the process-wide OpenVINO core (creating it is slow, so once)."""
+    """Return the process-wide OpenVINO core (creating it is slow, so once); the first
+    call also bounds the heap (:func:`bound_heap`), before frames are allocated."""
     global _core  # noqa: PLW0603 - one Core per process is what OpenVINO recommends
     if _core is None:
+        bound_heap()
         _core = ov.Core()
     return _core
 
@@ -87,7 +115,7 @@ def read_model(path: Path) -> ov.Model:
 class CompiledModel:
     """One network compiled for one device, with a pool of reusable infer requests."""
 
-    def __init__(self, path: Path, device: str = "CPU", requests: int = 4,
+    def __init__(self, path: Path, device: str = "CPU", requests: int = 0,
                  hint: str = "LATENCY") -> None:
         if device not in DEVICES:
             raise InferenceError(f"unknown OpenVINO device {device!r}; use one of {DEVICES}")
@@ -108,10 +136,16 @@ class CompiledModel:
             self.compiled = core().compile_model(self.model, device, config)
         except Exception as exc:
             raise ModelError(str(path), f"cannot compile for {device}: {exc}") from exc
-        # At least as many requests as the device runs at once, or a stream would sit idle.
+        # As many requests as the device runs at once (one per stream: fewer would leave a
+        # stream idle), or ``requests`` if more.  More than the streams buys nothing: a
+        # thread without a request waits here, one with a request would wait in the
+        # plugin, and each request holds its own input and output tensors (the
+        # detector's output at 1080p is 5 MB).  4 requests per model instead of 2 on 2
+        # cores cost 55 MB with 4 cameras (bench).
         optimal = int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
+        self.requests = max(1, requests, optimal)
         self._idle: queue.SimpleQueue[ov.InferRequest] = queue.SimpleQueue()
-        for _ in range(max(1, requests, optimal)):
+        for _ in range(self.requests):
             self._idle.put(self.compiled.create_infer_request())
 
     @property

@@ -52,8 +52,14 @@ READER_FILE = "PP-OCRv6_rec_small.onnx"
 # The plate reader trained for this project (training/ocr, `make train-ocr`).
 PLATE_READER_FILE = "plate_reader.onnx"
 READ_BATCH = 8
+# See RecognizerConfig.detector_hint (measured in bench/bench_recognition.py).
+DETECTOR_HINT = "LATENCY"
 # Candidates re-read on crop variants after the first pass.
 REFINE_TOP = 8
+# A line the plate reader reads in a plate format with every character at least this
+# likely is not given to the general reader: nine to one for each character, the chance
+# of a read that is wrong somewhere being about ten times less than of one that is right.
+SURE = 0.9
 # Lines from two detector passes this similar are one line.
 DUPLICATE_IOU = 0.7
 
@@ -76,13 +82,19 @@ class RecognizerConfig:
     detector_extra_sides: tuple[int, ...] = (832,)
     detector_max_side: int = 1600
     detector_max_upscale: float = 2.0
-    # OpenVINO's performance hint for every model (see inference.openvino).  THROUGHPUT:
+    # OpenVINO's performance hint for the readers (see inference.openvino).  THROUGHPUT:
     # two streams on 2 cores, one request each, so two cameras' threads compute at once.
     # bench/bench_recognition.py, 720p, 2 cores, same runs: 4 cameras 4.82 frames/s
     # against 3.42 with LATENCY (4.49 vs 3.14 in another run), 8 cameras 5.31 vs 4.29, and
-    # 10-16% less CPU per passage; but 1 camera 2.53 vs 3.53 (one request uses one core)
-    # and about 440 MB more resident memory (a second stream's buffers and kernels).
+    # 10-16% less CPU per passage; but 1 camera 2.53 vs 3.53 (one request uses one core).
     performance_hint: str = "THROUGHPUT"
+    # The hint for the text detector, None for the readers' hint.  A stream keeps its own
+    # buffers for the largest input it has seen, and the detector's inputs are whole
+    # frames and regions at up to two sizes: its second stream holds about 180 MB more
+    # with 4 cameras (bench), the readers' second stream 40 MB.
+    detector_hint: str | None = DETECTOR_HINT
+    # Infer requests per model: 0 for one per stream (inference.openvino.CompiledModel).
+    infer_requests: int = 0
 
 
 @dataclass(frozen=True)
@@ -125,7 +137,9 @@ class TextLineDetector:
     def __init__(self, config: RecognizerConfig) -> None:
         self.config = config
         path = resolve_model(config.detector_model, DETECTOR_FILE)
-        self.model = CompiledModel(path, config.device, hint=config.performance_hint)
+        self.model = CompiledModel(path, config.device,
+                                   hint=config.detector_hint or config.performance_hint,
+                                   requests=config.infer_requests)
 
     def _inputs(self, frame: np.ndarray, region: Region | None,
                 quick: bool) -> list[DetInput]:
@@ -178,13 +192,12 @@ class Recognizer:
         cfg = self.config
         rec_path = resolve_model(cfg.reader_model, READER_FILE)
         self.detector: LineDetector = detector or TextLineDetector(cfg)
-        self.reader, self.decoder = _load_reader(rec_path, cfg.device, cfg.performance_hint)
+        self.reader, self.decoder = _load_reader(rec_path, cfg)
         self.plate_reader: CompiledModel | None = None
         self.plate_decoder = self.decoder
         if cfg.plate_reader:
             path = resolve_model(cfg.plate_reader_model, PLATE_READER_FILE)
-            self.plate_reader, self.plate_decoder = _load_reader(path, cfg.device,
-                                                                 cfg.performance_hint)
+            self.plate_reader, self.plate_decoder = _load_reader(path, cfg)
         # Shape problems surface now, not at the first frame: one blank frame end to end.
         try:
             self.read_frame(np.zeros((96, 160, 3), dtype=np.uint8))
@@ -205,8 +218,8 @@ class Recognizer:
         first: list[Candidate],
         general: list[np.ndarray],
         plate: list[np.ndarray],
-    ) -> list[PlateRead]:
-        """Vote each candidate's reads over its crop variants and package the winners.
+    ) -> list[Candidate]:
+        """Vote each candidate's reads over its crop variants.
 
         ``general`` holds the general reader's outputs for the candidates' crop variants;
         ``plate`` the plate reader's for the candidates and then their variants (empty
@@ -227,6 +240,10 @@ class Recognizer:
             kept = [c for c in scored if c is not None]
             if kept:
                 voted.append(vote_variants(kept, len(lines)))
+        return voted
+
+    def _reads(self, frame: np.ndarray, voted: list[Candidate]) -> list[PlateRead]:
+        """Voted lines as reads, most plate-like first, overlapping ones dropped."""
         out = [_to_read(frame, c) for c in _distinct(rank(voted))]
         return [r for r in out if r.confidence >= self.config.min_confidence]
 
@@ -250,25 +267,66 @@ class Recognizer:
 
     def read_lines(self, frame: np.ndarray, boxes: list[TextBox]) -> list[PlateRead]:
         """The reading stage: plate reads from these lines of the frame, most plate-like
-        first (none without lines, and then no reader runs)."""
+        first (none without lines, and then no reader runs).
+
+        The plate reader reads every line first.  A line it is sure of (a plate format,
+        every character above SURE) is voted over its crop variants by the plate reader
+        alone; the general reader reads only the other lines, which go the whole way
+        (both readers on the line and its variants).
+        """
         if not boxes:
             return []
-        first = self._candidates(frame, boxes, self._read(frame, boxes))
-        variants = variant_boxes(first)
-        general = self._read(frame, variants)
-        plate = (self._read(frame, [c.box for c in first] + variants, self.plate_reader)
-                 if self.plate_reader is not None else [])
-        return self._finish(frame, first, general, plate)
+        if self.plate_reader is None:
+            first = self._candidates(frame, boxes, self._read(frame, boxes))
+            variants = variant_boxes(first)
+            return self._reads(frame, self._finish(frame, first, self._read(frame, variants), []))
+        own = self._read(frame, boxes, self.plate_reader)
+        sure: list[Candidate] = []
+        unsure: list[int] = []
+        for i, (box, probs) in enumerate(zip(boxes, own, strict=True)):
+            cand = score_line(box, self.plate_decoder.decode(probs), frame.shape, PLATE_READER)
+            if (cand is not None and cand.ranked.fits_format
+                    and min(cand.ranked.confidences, default=0.0) >= SURE):
+                sure.append(cand)
+            else:
+                unsure.append(i)
+        voted = self._sure(frame, sure)
+        if unsure:
+            lines = [boxes[i] for i in unsure]
+            first = self._candidates(frame, lines, self._read(frame, lines))
+            variants = variant_boxes(first)
+            general = self._read(frame, variants)
+            # The plate reader's reads of the candidates are those it made above.
+            mine = {id(boxes[i]): own[i] for i in unsure}
+            plate = [mine[id(c.box)] for c in first] + self._read(frame, variants,
+                                                                 self.plate_reader)
+            voted += self._finish(frame, first, general, plate)
+        return self._reads(frame, voted)
+
+    def _sure(self, frame: np.ndarray, sure: list[Candidate]) -> list[Candidate]:
+        """Lines the plate reader is sure of, voted over their crop variants read by it."""
+        if not sure:
+            return []
+        per = len(VARIANTS)
+        variants = self._read(frame, variant_boxes(sure), self.plate_reader)
+        voted = []
+        for i, cand in enumerate(sure):
+            lines = [cand.line] + [self.plate_decoder.decode(p)
+                                   for p in variants[i * per : (i + 1) * per]]
+            scored = [score_line(cand.box, ln, frame.shape, PLATE_READER) for ln in lines]
+            voted.append(vote_variants([c for c in scored if c is not None], len(lines)))
+        return voted
 
     def read_frame(self, frame: np.ndarray, region: Region | None = None) -> list[PlateRead]:
         """All plate reads in one frame (or one region of it), most plate-like first."""
         return self.read_lines(frame, self.text_lines(frame, region))
 
 
-def _load_reader(path: Path, device: str, hint: str) -> tuple[CompiledModel, PlateDecoder]:
+def _load_reader(path: Path, cfg: RecognizerConfig) -> tuple[CompiledModel, PlateDecoder]:
     """Compile a reader and its decoder; a reader must take a (N, 3, 48, W) strip and give
     (N, T, classes) over its alphabet, which is checked now rather than at the first frame."""
-    model = CompiledModel(path, device, hint=hint)
+    model = CompiledModel(path, cfg.device, hint=cfg.performance_hint,
+                          requests=cfg.infer_requests)
     chars = character_list(model)
     try:
         decoder = PlateDecoder(chars)

@@ -177,7 +177,7 @@ class PlateDetector:
         path: Path | None = None,
         device: str = "CPU",
         threshold: float = THRESHOLD,
-        requests: int = 4,
+        requests: int = 0,
         fast_resize: bool = False,
     ) -> None:
         resolved = resolve_model(path, PLATE_DETECTOR_FILE)

@@ -350,6 +350,12 @@ class Tracker:
                     out.append(read)
         return out
 
+    def sighting_times(self) -> set[float]:
+        """When the open passages were read: a passage's read, early or final, is shown
+        with the frame of one of its own sightings (``VehicleRead.best``), so these are
+        the only frames a caller needs to keep for it."""
+        return {s.t for track in self._tracks for s in track.sightings}
+
     def flush(self) -> list[VehicleRead]:
         """Close every open passage (end of stream)."""
         return self._close(lambda tr: True)

@@ -164,18 +164,27 @@ class CameraPipeline:
         recognition = self._recognition_for(frame)
         self._clock = (frame.monotonic, frame.captured_at)
         self._size = (frame.width, frame.height)
-        scale = min(1.0, OVERVIEW_WIDTH / frame.width)
-        overview = frame.image if scale == 1.0 else cv2.resize(
-            frame.image, (int(frame.width * scale), int(frame.height * scale)),
-            interpolation=cv2.INTER_AREA)
-        self._overviews.append((frame.monotonic, overview))
         reads = await asyncio.to_thread(recognition.process, frame.monotonic, frame.image)
         self.state.recognised += 1
         # A passage whose plate is listed is read out now rather than when it ends: the
         # hit reaches dispatch without waiting for the vehicle to leave the view.
         reads += recognition.early(self._listed)
+        # A read is shown with the frame of its best sighting: keep the frames that gave
+        # an open passage a sighting, not every frame (48 frames of 720p were 133 MB a
+        # camera).
+        if frame.monotonic in recognition.frames_wanted() or any(
+                r.best.t == frame.monotonic for r in reads):
+            scale = min(1.0, OVERVIEW_WIDTH / frame.width)
+            overview = frame.image if scale == 1.0 else cv2.resize(
+                frame.image, (int(frame.width * scale), int(frame.height * scale)),
+                interpolation=cv2.INTER_AREA)
+            self._overviews.append((frame.monotonic, overview))
         for read in reads:
             await self._emit(read)
+        wanted = recognition.frames_wanted()
+        if any(t not in wanted for t, _ in self._overviews):
+            self._overviews = collections.deque(
+                (item for item in self._overviews if item[0] in wanted), maxlen=OVERVIEW_FRAMES)
 
     def _listed(self, plate: str) -> bool:
         """Whether a plate matches a hotlist entry now (microseconds: the index is in memory)."""

@@ -8,10 +8,13 @@ from pathlib import Path
 import numpy as np
 
 from cameras.masking import CameraMasks, PrivacyMask
+from cameras.stream import Frame
 from controller.alerts.matching import HotlistMatcher
 from controller.capture.pipeline import CameraPipeline, CameraSpec, PipelineOptions
 from controller.capture.records import EntryDetails, WriterItem
 from controller.store.images import ImageStore
+from inference.pipeline import Recognizer
+from inference.synthetic import Passage, clip
 from inference.tracker import Sighting, VehicleRead
 
 # A 1920 x 1080 camera whose left quarter is private.
@@ -25,7 +28,8 @@ def passage(plate: str, x: int, t: float) -> VehicleRead:
 
 
 def pipeline(tmp_path: Path, submitted: list[WriterItem], active: bool = True,
-             known: dict[int, EntryDetails] | None = None) -> CameraPipeline:
+             known: dict[int, EntryDetails] | None = None,
+             recognizer: Recognizer | None = None) -> CameraPipeline:
     async def submit(item: WriterItem) -> None:
         submitted.append(item)
 
@@ -34,7 +38,8 @@ def pipeline(tmp_path: Path, submitted: list[WriterItem], active: bool = True,
     spec = CameraSpec(7, "NB 1", 1, "S1", "rtsp://127.0.0.1:1/x", 32.9, -115.6,
                       CameraMasks("7", (MASK,)))
     matcher = HotlistMatcher([{"id": 3, "plate": "5DEF678", "list_name": "svs"}])
-    p = CameraPipeline(spec, recognizer=None, options=PipelineOptions(),  # type: ignore[arg-type]
+    p = CameraPipeline(spec, recognizer=recognizer,  # type: ignore[arg-type]
+                       options=PipelineOptions(),
                        submit=submit, matcher=lambda: matcher,
                        entries=lambda ids: {i: details[i] for i in ids if i in details},
                        program_active=lambda: active, images=ImageStore(tmp_path))
@@ -116,3 +121,27 @@ async def test_an_entry_gone_from_the_index_is_not_linked(tmp_path: Path) -> Non
     assert hit.hotlist_entry_id is None
     assert hit.to_dict()["entry"] == {"list": "svs", "plate": "5DEF678", "match": "exact",
                                       "vote_margin": 0.5}
+
+
+async def test_only_frames_an_open_passage_was_read_in_are_kept_for_its_picture(
+        tmp_path: Path) -> None:
+    # Two vehicles in public view (right of the mask), one after the other, then an empty
+    # road: each read is stored with a picture, and the pipeline holds no more frames
+    # than the open passages were read in (it held the last 48 frames: 133 MB a camera).
+    submitted: list[WriterItem] = []
+    p = pipeline(tmp_path, submitted, recognizer=Recognizer())
+    passages = [Passage("7ABC123", 0.0, 1.2, (0.45, 0.45), (0.55, 0.75), 0.07, 0.11),
+                Passage("XYZ482", 1.4, 1.2, (0.85, 0.50), (0.60, 0.50), 0.08, 0.08)]
+    held = []
+    start = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+    for t, image in clip(passages, 4.5, 10, size=(1280, 720), seed=3):
+        await p._recognise(Frame("7", image, start, 100.0 + t))
+        recognition = p._recognition
+        assert recognition is not None
+        wanted = recognition.frames_wanted()
+        assert all(ts in wanted for ts, _ in p._overviews)
+        held.append(len(p._overviews))
+    assert sorted(i.read.plate for i in submitted) == ["7ABC123", "XYZ482"]
+    for item in submitted:
+        assert [im.kind for im in item.images] == ["crop", "overview"]
+    assert max(held) >= 2 and held[-1] == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -9,13 +11,14 @@ import numpy as np
 import pytest
 
 from inference.errors import InferenceError, ModelError
-from inference.openvino import CompiledModel, character_list, resolve_model
+from inference.openvino import HINTS, CompiledModel, character_list, resolve_model
 from inference.pipeline import (
     DETECTOR_FILE,
     PLATE_READER_FILE,
     READER_FILE,
     Recognizer,
     RecognizerConfig,
+    TextLineDetector,
 )
 from inference.reader import PLATE_ALPHABET
 
@@ -72,6 +75,44 @@ def test_threads_sharing_one_model_get_each_their_own_answer(hint: str) -> None:
         got = list(pool.map(model.infer, tensors))
     for e, g in zip(expected, got, strict=True):
         np.testing.assert_allclose(e, g, rtol=1e-4, atol=1e-5)
+
+
+def test_a_model_holds_one_infer_request_per_stream() -> None:
+    # A request beyond the streams only holds its own tensors: nothing computes on it.
+    for hint in HINTS:
+        model = CompiledModel(resolve_model(None, DETECTOR_FILE), hint=hint)
+        assert model.requests == int(model.compiled.get_property("NUM_STREAMS"))
+
+
+def test_the_recognizer_runs_the_detector_on_one_stream(recognizer: Recognizer) -> None:
+    # Its second stream would hold a second set of buffers for the largest frame it saw.
+    detector = recognizer.detector
+    assert isinstance(detector, TextLineDetector)
+    assert int(detector.model.compiled.get_property("NUM_STREAMS")) == 1
+
+
+# Run in a fresh interpreter: this process's heap already holds freed blocks of every size.
+HEAP_PROBE = """
+import ctypes, ctypes.util, numpy as np
+from inference.openvino import core
+class MallInfo2(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in ("arena", "ordblks", "smblks", "hblks",
+                "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+libc.mallinfo2.restype = MallInfo2
+core()
+big = np.ones(8 << 20, np.uint8)  # freeing it would raise glibc's moving threshold to 8 MiB
+del big
+mapped = libc.mallinfo2().hblkhd
+frame = np.ones(1 << 20, np.uint8)  # and a frame-sized block would then stay in the heap
+print(libc.mallinfo2().hblkhd - mapped)
+"""
+
+
+def test_large_buffers_go_back_to_the_system_once_the_runtime_is_up() -> None:
+    out = subprocess.run([sys.executable, "-c", HEAP_PROBE], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parents[2])
+    assert int(out.stdout.split()[-1]) >= 1 << 20
 
 
 def test_unknown_performance_hint_is_refused() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 import pytest
@@ -91,3 +93,50 @@ def test_the_quick_detection_is_the_first_pass_alone(recognizer: Recognizer) -> 
     # Still finds the plate's registration line, with fewer or as many lines as both.
     assert any(x - 5 <= b.center[0] <= x + w + 5 and y <= b.center[1] <= y + h for b in quick)
     assert len(quick) <= len(full)
+
+
+class LinesRead:
+    """Counts the lines each reader of a recognizer is given (the real models run)."""
+
+    def __init__(self, recognizer: Recognizer, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.general = 0
+        self.plate = 0
+        assert recognizer.plate_reader is not None
+        for model, name in ((recognizer.reader, "general"), (recognizer.plate_reader, "plate")):
+            run = model.infer
+
+            def counted(tensor: np.ndarray, run: Callable[[np.ndarray], np.ndarray] = run,
+                        name: str = name) -> np.ndarray:
+                setattr(self, name, getattr(self, name) + len(tensor))
+                return run(tensor)
+
+            monkeypatch.setattr(model, "infer", counted)
+
+
+def test_the_general_reader_reads_only_lines_the_plate_reader_is_unsure_of(
+    recognizer: Recognizer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frame, (x, y, w, h) = scene("7KDR391", 150, 0)
+    lines = recognizer.text_lines(frame)
+    # The plate's registration: the widest line centred on the plate.
+    (registration,) = sorted(
+        (b for b in lines if x <= b.center[0] <= x + w and y <= b.center[1] <= y + h),
+        key=lambda b: -b.width)[:1]
+    counted = LinesRead(recognizer, monkeypatch)
+    reads = recognizer.read_lines(frame, [registration])
+    assert [r.plate for r in reads] == ["7KDR391"]
+    # A clear plate: the plate reader alone, on the line and on its two crop variants.
+    assert (counted.general, counted.plate) == (0, 3)
+    # Every line of the frame: the general reader reads fewer than were found.
+    counted.general = counted.plate = 0
+    assert recognizer.read_lines(frame, lines)[0].plate == "7KDR391"
+    assert counted.general < len(lines)
+    # Text that is not a plate in a plate's format goes to the general reader as well.
+    cv2.putText(frame, "2014-05-14 09:54:05", (8, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.9,
+                (255, 255, 255), 2, cv2.LINE_AA)
+    lines = recognizer.text_lines(frame)
+    counted.general = counted.plate = 0
+    reads = recognizer.read_lines(frame, lines)
+    assert reads[0].plate == "7KDR391"
+    assert not any(r.plate.startswith("2014") for r in reads)
+    assert 1 <= counted.general < len(lines) * 3
