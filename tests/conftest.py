@@ -38,6 +38,7 @@ REAL_TIME = (
     "tests/integration/test_database_outage.py",
     "tests/cameras/test_stream_ipycam.py",
     "tests/controller/test_controller_cli.py::test_demo_",
+    "tests/integration/test_snapshot_stream.py",
 )
 
 

@@ -193,7 +193,9 @@ def withdraw_mask_change(request_id: int) -> ResponseReturnValue:
 @bp.get("/cameras/<int:camera_id>/snapshot.jpg")
 @permission("cameras.image")
 def snapshot(camera_id: int) -> ResponseReturnValue:
-    """A still from the camera with privacy masks burned in (for the editor)."""
+    """A still from the camera with privacy masks burned in (for the editor).
+
+    Without an ONVIF snapshot URI the still is one frame from the stream."""
     try:
         data = fleet.snapshot(engine(), settings(), bridge(), instance_secret(), caller(),
                               camera_id=camera_id)

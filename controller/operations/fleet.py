@@ -17,10 +17,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import cv2
+
+from cameras.errors import CameraError
+from cameras.still import grab_frame, with_credentials
 from controller.accounts import Caller, authorize, record
 from controller.bridge import Bridge
 from controller.errors import ControllerError, NotFound, ValidationError
 from controller.operations import cameras as ops
+from controller.sealing import unseal
 from controller.settings import Settings
 from controller.store import Engine
 from controller.store import health as health_repo
@@ -142,12 +147,37 @@ def edit(engine: Engine, caller: Caller, camera_id: int, form: Mapping[str, str]
     ops.edit_camera(engine, camera_id, dict(form), **caller.who())
 
 
+def _stream_still(engine: Engine, instance_secret: str, camera: CameraRow) -> bytes:
+    """One frame of the camera's stream as a JPEG, masks burned in like the ONVIF still."""
+    uri = camera["stream_uri"]
+    if not uri:
+        raise ValidationError("snapshot", f"camera {camera['name']} reported neither a "
+                                          "snapshot URI nor a stream URI")
+    password = unseal(instance_secret, camera["secret"]) if camera["secret"] else ""
+    try:
+        image = grab_frame(with_credentials(uri, camera["username"] or "", password),
+                           camera=camera["name"])
+    except CameraError as exc:
+        raise ValidationError("snapshot", f"no snapshot URI, and the stream failed: {exc}") from exc
+    ok, buffer = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 95])
+    if not ok:
+        raise ValidationError("snapshot", "could not encode the stream's frame")
+    return ops.burn_masks(engine, camera["id"], bytes(buffer.tobytes()))
+
+
 def snapshot(engine: Engine, settings: Settings, bridge: Bridge, instance_secret: str,
              caller: Caller, *, camera_id: int) -> bytes:
-    """A still with the privacy masks burned in, for the editor (``cameras.image``); audited."""
+    """A still with the privacy masks burned in, for the editor (``cameras.image``); audited.
+
+    From the ONVIF snapshot URI, or, when the camera reported none, one frame of
+    its stream (a bounded grab, ``cameras.still``)."""
     authorize(engine, caller, IMAGE, "camera.snapshot", data={"camera_id": camera_id})
-    site_repo.get_camera(engine, camera_id)
-    data = bridge.call(ops.snapshot(engine, settings, instance_secret, camera_id),
-                       settings.cameras.onvif_timeout_seconds + 5)
+    camera = site_repo.get_camera(engine, camera_id)
+    if camera["snapshot_uri"]:
+        data = bridge.call(ops.snapshot(engine, settings, instance_secret, camera_id),
+                           settings.cameras.onvif_timeout_seconds + 5)
+    else:
+        # No ONVIF snapshot URI: one frame from the stream, masks burned in alike.
+        data = _stream_still(engine, instance_secret, camera)
     record(engine, caller, "camera.snapshot", data={"camera_id": camera_id})
     return data
