@@ -30,6 +30,18 @@ def with_credentials(uri: str, username: str, password: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def _without_credentials(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _reason(exc: Exception, url: str) -> str:
+    """The error's text with the camera's credentials taken out (FFmpeg names the URL)."""
+    return str(exc).replace(url, _without_credentials(url))
+
+
 def grab_frame(url: str, *, camera: str, timeout: float = GRAB_TIMEOUT_SECONDS,
                max_packets: int = MAX_PACKETS) -> np.ndarray[Any, np.dtype[np.uint8]]:
     """The first decodable frame of ``url`` as a BGR array; ``StreamError`` on failure."""
@@ -39,7 +51,7 @@ def grab_frame(url: str, *, camera: str, timeout: float = GRAB_TIMEOUT_SECONDS,
                                                "analyzeduration": "500000"},
                                  timeout=(timeout, min(timeout, 2.0)))
     except (av.error.FFmpegError, OSError) as exc:
-        raise StreamError(camera, f"could not open the stream: {exc}") from exc
+        raise StreamError(camera, f"could not open the stream: {_reason(exc, url)}") from exc
     try:
         if not container.streams.video:
             raise StreamError(camera, "the stream has no video track")
@@ -51,7 +63,7 @@ def grab_frame(url: str, *, camera: str, timeout: float = GRAB_TIMEOUT_SECONDS,
                 image: np.ndarray[Any, np.dtype[np.uint8]] = frame.to_ndarray(format="bgr24")
                 return image
     except (av.error.FFmpegError, OSError) as exc:
-        raise StreamError(camera, f"could not read the stream: {exc}") from exc
+        raise StreamError(camera, f"could not read the stream: {_reason(exc, url)}") from exc
     finally:
         with contextlib.suppress(av.error.FFmpegError, OSError):
             container.close()
