@@ -90,3 +90,27 @@ def test_refused_add_keeps_the_chosen_role(auth: Auth, client: FlaskClient) -> N
     assert response.status_code == 400
     chosen = [o for o in _role_select(response.get_data(as_text=True)).options if o[1]]
     assert [o[0] for o in chosen] == ["analyst"]
+
+
+def test_disable_needs_explicit_confirmation(auth: Auth, client: FlaskClient,
+                                             engine: Engine) -> None:
+    _admin(auth)
+    auth.make_user("bo.target", "officer")
+    page = client.get("/admin/users/bo.target").get_data(as_text=True)
+    assert 'name="confirm" value="yes" required' in page
+
+    refused = auth.post("/admin/users/bo.target/enabled", {"enabled": "no"},
+                        follow_redirects=True)
+    text = refused.get_data(as_text=True)
+    assert "confirm: tick &#39;I confirm&#39; to disable bo.target" in text
+    assert user_repo.get(engine, "bo.target")["disabled"] is False
+    assert "denied" not in actions(engine, "user.disable")
+    assert "allowed" not in actions(engine, "user.disable")
+
+    done = auth.post("/admin/users/bo.target/enabled", {"enabled": "no", "confirm": "yes"})
+    assert done.status_code == 303
+    assert user_repo.get(engine, "bo.target")["disabled"] is True
+    assert "allowed" in actions(engine, "user.disable")
+    # Enabling again undoes nothing destructive: no confirmation asked.
+    assert auth.post("/admin/users/bo.target/enabled", {"enabled": "yes"}).status_code == 303
+    assert user_repo.get(engine, "bo.target")["disabled"] is False
