@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response as BaseResponse
 
 from controller.accounts import admin, dormancy, roles
-from controller.errors import SightlineError
+from controller.errors import SightlineError, ValidationError
 from web.forms import back_to, on_error
 from web.security import caller, engine, permission, settings
 
@@ -77,8 +77,10 @@ def role(username: str) -> ResponseReturnValue:
 @permission("users.manage")
 @on_error(back_to("users.detail"))
 def enabled(username: str) -> ResponseReturnValue:
-    """Enable or disable the account."""
+    """Enable or disable the account; disabling needs the "I confirm" box ticked."""
     want = request.form.get("enabled") == "yes"
+    if not want and request.form.get("confirm") != "yes":
+        raise ValidationError("confirm", f"tick 'I confirm' to disable {username}")
     admin.set_account_enabled(engine(), caller(), username, want)
     return _done(username, f"{username} {'enabled' if want else 'disabled'}.")
 

@@ -50,7 +50,8 @@ def add_user(engine: Engine, rules: SecuritySettings, *, username: str, role: st
         audit.record(engine, audit.AuditEvent(
             actor=actor, action="user.add", outcome="denied", client_addr=client_addr,
             data={"username": username, "role": role, "reasons": problems}))
-        field = "password" if any("password" in p for p in problems) else "user"
+        field = ("password" if any("password" in p for p in problems)
+                 else "role" if policy.check_role(role) else "user")
         raise ValidationError(field, "; ".join(problems))
     user_id = repo.create(
         engine, username=username, role=role, password_hash=hash_password(password),

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from controller.settings.agency import AgencySettings
 from controller.settings.audit import AuditSettings
 from controller.settings.base import Section
 from controller.settings.cameras import CameraSettings
@@ -34,6 +35,10 @@ class Settings(Section):
             "Where the embedded database, images, spool and exports live. Relative paths "
             "are relative to the working directory. SIGHTLINE_DATA_DIR overrides it."
         ),
+    )
+    agency: AgencySettings = Field(
+        default_factory=AgencySettings, title="Agency",
+        description="The agency operating this system.",
     )
     database: DatabaseSettings = Field(
         default_factory=DatabaseSettings, title="Database", description="System of record."
@@ -83,6 +88,7 @@ class Settings(Section):
 
 __all__ = [
     "POLICY_MINIMUM_DAYS",
+    "AgencySettings",
     "AuditSettings",
     "CameraSettings",
     "DatabaseSettings",
