@@ -9,19 +9,8 @@ from typing import Any
 
 import click
 
-from controller.accounts import Caller
 from controller.alerts import hotlists
 from controller.compliance.exports import json_default
-
-
-def _ctx(obj: object) -> Any:
-    return obj
-
-
-def _caller(obj: object) -> Caller:
-    """The Sightline user signed in with ``sightline login`` (462.5.1)."""
-    caller: Caller = _ctx(obj).caller()
-    return caller
 
 
 def _dump(value: Any) -> str:
@@ -43,16 +32,15 @@ def command() -> None:
               help="Expiry, YYYY-MM-DDTHH:MM UTC (hand-entered lists).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_obj
-def import_cmd(obj: object, *, file: Path, list_name: str, case_number: str, reason: str,
+def import_cmd(obj: Any, *, file: Path, list_name: str, case_number: str, reason: str,
                expires_at: str, as_json: bool) -> None:
     """Import FILE as a new version of a hotlist; exit 1 if it was refused.
 
     An official feed (hotlists.official_feeds) is in force at once; any other list
     waits for another administrator's approval (``sightline hotlist approve``).
     """
-    ctx = _ctx(obj)
-    report = hotlists.import_hotlist(ctx.engine(), ctx.settings.hotlists, file, list_name,
-                                     **ctx.authorized("hotlists.manage", "hotlist.import",
+    report = hotlists.import_hotlist(obj.engine(), obj.settings.hotlists, file, list_name,
+                                     **obj.authorized("hotlists.manage", "hotlist.import",
                                                       list=list_name).who(),
                                      case_number=case_number, reason=reason,
                                      expires_at=expires_at)
@@ -73,9 +61,9 @@ def import_cmd(obj: object, *, file: Path, list_name: str, case_number: str, rea
 @command.command("pending")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def pending_cmd(obj: object, as_json: bool) -> None:
+def pending_cmd(obj: Any, as_json: bool) -> None:
     """List the hand-entered versions waiting for approval."""
-    rows = hotlists.pending_versions(_ctx(obj).engine(), _caller(obj))
+    rows = hotlists.pending_versions(obj.engine(), obj.caller())
     if as_json:
         click.echo(_dump(rows))
         return
@@ -87,8 +75,8 @@ def pending_cmd(obj: object, as_json: bool) -> None:
         click.echo("nothing waits for approval")
 
 
-def _decide(obj: object, version_id: int, approve: bool, note: str) -> None:
-    version = hotlists.decide_version(_ctx(obj).engine(), _caller(obj), version_id,
+def _decide(obj: Any, version_id: int, approve: bool, note: str) -> None:
+    version = hotlists.decide_version(obj.engine(), obj.caller(), version_id,
                                       approve=approve, note=note)
     click.echo(f"{version['list_name']} v{version['version']}: {version['status']}"
                + (" (raises hits from now)" if approve else ""))
@@ -98,7 +86,7 @@ def _decide(obj: object, version_id: int, approve: bool, note: str) -> None:
 @click.argument("version_id", type=int)
 @click.option("--note", default="", help="A note kept with the decision.")
 @click.pass_obj
-def approve_cmd(obj: object, version_id: int, note: str) -> None:
+def approve_cmd(obj: Any, version_id: int, note: str) -> None:
     """Approve the pending version VERSION_ID (not one you entered)."""
     _decide(obj, version_id, True, note)
 
@@ -107,7 +95,7 @@ def approve_cmd(obj: object, version_id: int, note: str) -> None:
 @click.argument("version_id", type=int)
 @click.option("--note", required=True, help="Why the version is rejected.")
 @click.pass_obj
-def reject_cmd(obj: object, version_id: int, note: str) -> None:
+def reject_cmd(obj: Any, version_id: int, note: str) -> None:
     """Reject the pending version VERSION_ID."""
     _decide(obj, version_id, False, note)
 
@@ -116,9 +104,9 @@ def reject_cmd(obj: object, version_id: int, note: str) -> None:
 @click.argument("plate")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def history_cmd(obj: object, plate: str, as_json: bool) -> None:
+def history_cmd(obj: Any, plate: str, as_json: bool) -> None:
     """Every kept list version that held PLATE: who entered and approved it, when, its hits."""
-    items = hotlists.plate_history(_ctx(obj).engine(), _caller(obj), plate)
+    items = hotlists.plate_history(obj.engine(), obj.caller(), plate)
     if as_json:
         click.echo(_dump([{"entry": i.entry, "hits": i.hits} for i in items]))
         return
@@ -149,10 +137,9 @@ def historical() -> None:
 @click.option("--purpose", required=True, help="One of the configured search purposes.")
 @click.option("--case-number", required=True, help="The case the match is for.")
 @click.pass_obj
-def historical_request(obj: object, entry_id: str, purpose: str, case_number: str) -> None:
+def historical_request(obj: Any, entry_id: str, purpose: str, case_number: str) -> None:
     """Ask to match hotlist entry ENTRY_ID against past reads."""
-    ctx = _ctx(obj)
-    request_id = hotlists.request_historical(ctx.engine(), ctx.settings, _caller(obj), entry_id,
+    request_id = hotlists.request_historical(obj.engine(), obj.settings, obj.caller(), entry_id,
                                              purpose=purpose, case_number=case_number)
     click.echo(f"request {request_id} recorded; it runs once another administrator approves it")
 
@@ -161,9 +148,9 @@ def historical_request(obj: object, entry_id: str, purpose: str, case_number: st
 @click.argument("request_id", type=int)
 @click.option("--refuse", is_flag=True, help="Refuse instead of approving.")
 @click.pass_obj
-def historical_approve(obj: object, request_id: int, refuse: bool) -> None:
+def historical_approve(obj: Any, request_id: int, refuse: bool) -> None:
     """Approve (or refuse) historical-match request REQUEST_ID (not your own)."""
-    req = hotlists.decide_historical(_ctx(obj).engine(), _caller(obj), request_id,
+    req = hotlists.decide_historical(obj.engine(), obj.caller(), request_id,
                                      approve=not refuse)
     click.echo(f"request {request_id}: {req['status']}")
 
@@ -172,10 +159,9 @@ def historical_approve(obj: object, request_id: int, refuse: bool) -> None:
 @click.argument("request_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def historical_run(obj: object, request_id: int, as_json: bool) -> None:
+def historical_run(obj: Any, request_id: int, as_json: bool) -> None:
     """Run your approved request REQUEST_ID (recorded as a search)."""
-    ctx = _ctx(obj)
-    result = hotlists.run_historical(ctx.engine(), ctx.settings, _caller(obj), request_id)
+    result = hotlists.run_historical(obj.engine(), obj.settings, obj.caller(), request_id)
     rows = [{"uuid": r["uuid"], "plate": r["plate"], "seen_at": r["seen_at"].isoformat(),
              "camera": r["camera_name"], "site": r["site_code"]} for r in result.reads]
     if as_json:

@@ -16,17 +16,10 @@ from typing import Any
 
 import click
 
-from controller.accounts import Caller
 from controller.bridge import ignore_change
 from controller.compliance.exports import json_default
 from controller.operations import masks
 from controller.store.records import MaskRequestRow
-
-
-def _caller(obj: Any) -> Caller:
-    """The Sightline user signed in with ``sightline login`` (462.5.1)."""
-    caller: Caller = obj.caller()
-    return caller
 
 
 def _changes(row: MaskRequestRow) -> str:
@@ -39,7 +32,7 @@ def _changes(row: MaskRequestRow) -> str:
 @click.pass_obj
 def requests_cmd(obj: Any, as_json: bool) -> None:
     """List the mask change requests waiting for a decision."""
-    rows = masks.requests(obj.engine(), _caller(obj))["pending"]
+    rows = masks.requests(obj.engine(), obj.caller())["pending"]
     if as_json:
         click.echo(json.dumps(rows, default=json_default, sort_keys=True))
         return
@@ -58,7 +51,7 @@ def requests_cmd(obj: Any, as_json: bool) -> None:
 @click.pass_obj
 def approve_cmd(obj: Any, request_id: int, note: str) -> None:
     """Approve another administrator's mask change: it takes effect now."""
-    row = masks.approve(obj.engine(), _caller(obj), request_id, note=note,
+    row = masks.approve(obj.engine(), obj.caller(), request_id, note=note,
                         notify=ignore_change)
     click.echo(f"mask change {row['id']} on {row['camera']} approved and in force")
 
@@ -69,7 +62,7 @@ def approve_cmd(obj: Any, request_id: int, note: str) -> None:
 @click.pass_obj
 def refuse_cmd(obj: Any, request_id: int, reason: str) -> None:
     """Refuse another administrator's mask change: the masks stay as they are."""
-    row = masks.refuse(obj.engine(), _caller(obj), request_id, note=reason)
+    row = masks.refuse(obj.engine(), obj.caller(), request_id, note=reason)
     click.echo(f"mask change {row['id']} on {row['camera']} refused")
 
 
@@ -78,7 +71,7 @@ def refuse_cmd(obj: Any, request_id: int, reason: str) -> None:
 @click.pass_obj
 def withdraw_cmd(obj: Any, request_id: int) -> None:
     """Withdraw one's own mask change request: the masks stay as they are."""
-    row = masks.withdraw(obj.engine(), _caller(obj), request_id)
+    row = masks.withdraw(obj.engine(), obj.caller(), request_id)
     click.echo(f"mask change {row['id']} on {row['camera']} withdrawn")
 
 
@@ -89,7 +82,7 @@ def withdraw_cmd(obj: Any, request_id: int) -> None:
 @click.pass_obj
 def court_order_cmd(obj: Any, request_id: int, court_order: str, court: str) -> None:
     """Carry out a mask change under a court order (no second approval needed)."""
-    row = masks.apply_court_order(obj.engine(), _caller(obj), request_id,
+    row = masks.apply_court_order(obj.engine(), obj.caller(), request_id,
                                   court_order=court_order, court=court, notify=ignore_change)
     click.echo(f"mask change {row['id']} on {row['camera']} carried out under court order "
                f"{row['court_order']} ({row['court']})")
