@@ -11,6 +11,7 @@ from pathlib import Path
 from pydantic import Field
 
 from controller.settings.agency import AgencySettings
+from controller.settings.alerts import AlertSettings
 from controller.settings.audit import AuditSettings
 from controller.settings.base import Section
 from controller.settings.cameras import CameraSettings
@@ -73,6 +74,10 @@ class Settings(Section):
     node: NodeSettings = Field(
         default_factory=NodeSettings, title="Node", description="This controller node."
     )
+    alerts: AlertSettings = Field(
+        default_factory=AlertSettings, title="Alerts",
+        description="How hits are grouped into alerts for dispatch.",
+    )
     audit: AuditSettings = Field(
         default_factory=AuditSettings, title="Audit log",
         description="Where the audit chain is anchored outside the database; the quarterly "
@@ -89,6 +94,7 @@ class Settings(Section):
 __all__ = [
     "POLICY_MINIMUM_DAYS",
     "AgencySettings",
+    "AlertSettings",
     "AuditSettings",
     "CameraSettings",
     "DatabaseSettings",

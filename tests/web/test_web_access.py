@@ -101,6 +101,14 @@ POLICY: dict[str, Expect] = {
     # DESIGN 462.7); the administrator manages the program (462.3.1).
     **_area("hits.verify", {"administrator", "dispatcher"},
             clause="462.7(7), DESIGN 462.7, 462.3.1"),
+    # One alert (a plate's hits of one passage, with its images): seen by those who see
+    # hits (462.4, 462.7); never vendors (DESIGN 462.4: never hits or images).
+    **_area("hits.alert", {"administrator", "officer", "dispatcher", "analyst"},
+            clause="462.4, 462.7, DESIGN 462.4"),
+    # Acknowledging, verifying through CLETS or dismissing an alert: dispatch, who records
+    # the outcome (462.7(7), DESIGN 462.7), and the administrator (462.3.1).
+    **_area("hits.acknowledge hits.verify_alert hits.dismiss", {"administrator", "dispatcher"},
+            clause="462.7(7), DESIGN 462.7, 462.3.1"),
     # Hotlists: read by the database's users (462.4); never vendors (DESIGN 462.4).
     **_area("hotlists.index hotlists.entries",
             {"administrator", "officer", "dispatcher", "analyst"},
@@ -207,6 +215,7 @@ SAMPLE_ARGS: dict[str, Any] = {
     "list_name": "nosuchlist",
     "version_id": 1,
     "request_id": 1,
+    "alert_id": 1,
 }
 # Routes that end the walker's session or account state; each gets a fresh user.
 ENDS_SESSION = {"auth.logout", "auth.compromised"}

@@ -17,6 +17,7 @@ from controller.store.schema.accountability import (
     hit_verifications,
     read_corrections,
 )
+from controller.store.schema.alerting import ALERT_STATES, alert_lists, alerts
 from controller.store.schema.compliance import (
     apscheduler_jobs,
     audit_events,
@@ -71,6 +72,7 @@ from controller.store.schema.flows import (
 )
 
 __all__ = [
+    "ALERT_STATES",
     "HISTORICAL_STATUSES",
     "HOTLIST_CATEGORIES",
     "HOTLIST_VERSION_STATUSES",
@@ -81,6 +83,8 @@ __all__ = [
     "SINK_KINDS",
     "VERIFICATION_OUTCOMES",
     "account_status",
+    "alert_lists",
+    "alerts",
     "apscheduler_jobs",
     "audit_events",
     "audit_head",
