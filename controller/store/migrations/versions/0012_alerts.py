@@ -118,44 +118,51 @@ def _entry_list(entry: Any) -> str:
 def _group_existing_hits() -> None:
     """Give the hits already stored their alerts, by the rule the writer applies."""
     bind = op.get_bind()
-    rows = bind.execute(sa.text(
-        "SELECT h.id, h.read_id, h.entry, h.verification, h.verified_by, h.verified_at, "
-        "h.verification_note, r.plate, r.seen_at FROM hits h JOIN reads r ON r.id = h.read_id "
-        "ORDER BY r.plate, r.seen_at, h.id")).all()
+    hits = sa.table("hits", sa.column("id", _ID), sa.column("read_id", _ID),
+                    sa.column("entry", types.JSONText()), sa.column("verification", sa.String()),
+                    sa.column("verified_by", sa.String()),
+                    sa.column("verified_at", types.UTCDateTime()),
+                    sa.column("verification_note", sa.String()))
+    reads = sa.table("reads", sa.column("id", _ID), sa.column("plate", sa.String()),
+                     sa.column("seen_at", types.UTCDateTime()))
+    rows = bind.execute(sa.select(hits, reads.c.plate, reads.c.seen_at)
+                        .join(reads, reads.c.id == hits.c.read_id)
+                        .order_by(reads.c.plate, reads.c.seen_at, hits.c.id)).all()
     groups: list[list[Any]] = []
     for row in rows:
-        seen = types.UTCDateTime().process_result_value(row.seen_at, bind.dialect)
         last = groups[-1] if groups else None
-        if last and last[0].plate == row.plate and seen - last[-1][1] <= WINDOW:
-            last.append((row, seen))
+        if last and last[0].plate == row.plate and row.seen_at - last[-1].seen_at <= WINDOW:
+            last.append(row)
         else:
-            groups.append([(row, seen)])
+            groups.append([row])
     now = datetime.now(UTC)
-    alerts = sa.table("alerts", *(sa.column(c) for c in (
-        "id", "plate", "state", "outcome", "first_seen_at", "last_seen_at", "created_at",
-        "sightings", "last_read_id", "closed_by", "closed_at", "close_note")))
-    for group in groups:
-        hits = [row for row, _ in group]
-        verified = [h for h in hits if h.verification != "pending"]
-        closed = verified[-1] if len(verified) == len(hits) else None
-        values = {"plate": hits[0].plate, "first_seen_at": group[0][1],
-                  "last_seen_at": group[-1][1], "created_at": now,
-                  "sightings": len({h.read_id for h in hits}), "last_read_id": hits[-1].read_id,
-                  "state": "verified" if closed else "open",
-                  "outcome": closed.verification if closed else None,
-                  "closed_by": closed.verified_by if closed else None,
-                  "closed_at": types.UTCDateTime().process_result_value(closed.verified_at,
-                                                                         bind.dialect)
-                  if closed else None,
-                  "close_note": closed.verification_note if closed else None}
+    alerts = sa.table("alerts", sa.column("id", _ID), sa.column("plate", sa.String()),
+                      sa.column("state", sa.String()), sa.column("outcome", sa.String()),
+                      sa.column("first_seen_at", types.UTCDateTime()),
+                      sa.column("last_seen_at", types.UTCDateTime()),
+                      sa.column("created_at", types.UTCDateTime()),
+                      sa.column("sightings", sa.Integer()), sa.column("last_read_id", _ID),
+                      sa.column("closed_by", sa.String()),
+                      sa.column("closed_at", types.UTCDateTime()),
+                      sa.column("close_note", sa.String()))
+    for hits_of in groups:
+        verified = [h for h in hits_of if h.verification != "pending"]
+        closed = verified[-1] if len(verified) == len(hits_of) else None
         alert_id: int = bind.execute(sa.insert(alerts).values(
-            **{k: sa.bindparam(k, v, type_=types.UTCDateTime()) if k.endswith("_at") else v
-               for k, v in values.items()}).returning(sa.column("id"))).scalar_one()
-        names = sorted({_entry_list(h.entry) for h in hits})
+            plate=hits_of[0].plate, first_seen_at=hits_of[0].seen_at,
+            last_seen_at=hits_of[-1].seen_at, created_at=now,
+            sightings=len({h.read_id for h in hits_of}), last_read_id=hits_of[-1].read_id,
+            state="verified" if closed else "open",
+            outcome=closed.verification if closed else None,
+            closed_by=closed.verified_by if closed else None,
+            closed_at=closed.verified_at if closed else None,
+            close_note=closed.verification_note if closed else None,
+        ).returning(alerts.c.id)).scalar_one()
+        names = sorted({_entry_list(h.entry) for h in hits_of})
         bind.execute(sa.text("INSERT INTO alert_lists (alert_id, list_name) VALUES (:a, :n)"),
                      [{"a": alert_id, "n": n} for n in names])
         bind.execute(sa.text("UPDATE hits SET alert_id = :a WHERE id = :h"),
-                     [{"a": alert_id, "h": h.id} for h in hits])
+                     [{"a": alert_id, "h": h.id} for h in hits_of])
 
 
 def downgrade() -> None:
