@@ -192,6 +192,14 @@ POLICY: dict[str, Expect] = {
             clause="462.10, 462.11(b)"),
     # A sharing package: released by the ALPR Administrator who approved it (462.12(b)-(c)).
     **_area("packages.sharing_download", ADMIN, clause="462.12(b), DESIGN 462.3.1"),
+    # A quarterly audit package: the audit is the ALPR Administrator's (462.6, 462.3.1).
+    **_area("packages.audit_download", ADMIN, clause="462.6, 462.3.1, DESIGN 462.3.1"),
+    # A search's results as CSV: those who search (462.4, 462.7(2)-(4)); the use case then
+    # admits the searcher alone, for their own search. Dispatchers and vendors do not search.
+    **_area("packages.search_csv", {"administrator", "officer", "analyst"},
+            clause="462.4, 462.5, 462.7(2)-(4), DESIGN 462.7"),
+    # The access log as CSV: those who read the access log, the administrator (462.5, 462.6).
+    **_area("packages.audit_log_csv", ADMIN, clause="462.5, 462.6"),
     # Standing flows (dispatch webhooks, MQTT): registered and changed by an administrator
     # only (DESIGN 462.12; 462.10: the Department alone decides with whom it shares).
     **_area("sinks.index sinks.register sinks.set_enabled", ADMIN,
