@@ -105,7 +105,9 @@ async def _https(feed: HotlistFeed, source: HttpsSource) -> bytes:
     except httpx.TransportError as exc:
         tls = _tls_failure(exc)
         if tls is not None:
-            reason = getattr(tls, "verify_message", None) or tls.reason or str(tls)
+            reason = (f"certificate verify failed: {tls.verify_message}"
+                      if isinstance(tls, ssl.SSLCertVerificationError)
+                      else tls.reason or str(tls))
             raise FeedError("tls", f"{url}: TLS failed ({reason})") from None
         raise FeedError("network", f"{url} cannot be reached ({exc})") from None
     return b"".join(chunks)
