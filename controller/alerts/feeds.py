@@ -146,8 +146,9 @@ def apply_feed(engine: Engine, feed: HotlistFeed, data: bytes, *, actor: str,
             outcome: Outcome = "unchanged"
             version_id = in_force["version_id"]
         else:
-            version, extra = hotlists.store_official(engine, feed.name, parsed.entries,
-                                                     actor=actor, source=describe(feed.source))
+            version, extra = hotlists.store_official(
+                engine, feed.name, parsed.entries, actor=actor,
+                source=describe(feed.source)[:500])
             extra.update(added_plates=_plates(new - old), removed_plates=_plates(old - new))
             outcome, version_id = "loaded", version["id"]
         report = FeedReport(feed.name, outcome, entries=len(parsed.entries),
