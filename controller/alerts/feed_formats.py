@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -49,6 +49,8 @@ CODE_RULES: dict[str, tuple[re.Pattern[str], str]] = {
     "VMA": (re.compile(r"[A-Z0-9]{2,4}"), "a make code of 2-4 letters and digits"),
     "VCO": (re.compile(r"[A-Z]{3}(/[A-Z]{3})?"), "a colour code (BLK or BLK/WHI)"),
 }
+# Control characters but the tab, which no record holds (NUL included).
+CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 # The codes kept in the alert note, in this order.
 NOTE_CODES = ("LIT", "LIY", "VMA", "VCO", "OCA")
 
@@ -115,8 +117,7 @@ def ncic_record(values: dict[str, str]) -> NcicRecord:
         checked[code.lower()] = text
     if not checked.get("lic"):
         raise ValueError("LIC (the plate) is blank")
-    known = {f.name for f in fields(NcicRecord)}
-    return NcicRecord(**{k: v for k, v in checked.items() if k in known})  # type: ignore[arg-type]
+    return NcicRecord(**checked)  # type: ignore[arg-type]
 
 
 def ncic_entry(record: NcicRecord, category: str, today: date) -> dict[str, Any]:
@@ -159,7 +160,7 @@ def _lines(data: bytes) -> list[tuple[int, str | None, str]]:
         except UnicodeDecodeError as exc:
             found.append((number, None, f"not UTF-8 text (byte {exc.start + 1})"))
             continue
-        if "\x00" in text or any(ord(c) < 32 and c != "\t" for c in text):
+        if CONTROL.search(text):
             found.append((number, None, "contains control characters"))
             continue
         found.append((number, text, ""))
