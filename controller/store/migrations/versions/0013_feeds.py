@@ -16,8 +16,8 @@ from alembic import op
 
 from controller.store import types
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
