@@ -17,7 +17,8 @@ from controller.settings.base import Section
 from controller.settings.cameras import CameraSettings
 from controller.settings.database import DatabaseSettings
 from controller.settings.dispatch import DispatchSettings, MqttSink, WebhookSink
-from controller.settings.hotlists import HotlistSettings, HotlistSource
+from controller.settings.feeds import HotlistFeed
+from controller.settings.hotlists import HotlistSettings
 from controller.settings.inference import InferenceSettings
 from controller.settings.node import NodeSettings
 from controller.settings.retention import POLICY_MINIMUM_DAYS, RetentionSettings
@@ -99,8 +100,8 @@ __all__ = [
     "CameraSettings",
     "DatabaseSettings",
     "DispatchSettings",
+    "HotlistFeed",
     "HotlistSettings",
-    "HotlistSource",
     "InferenceSettings",
     "MqttSink",
     "NodeSettings",
