@@ -25,6 +25,7 @@ from web import (
     audit,
     auth,
     cameras,
+    clients,
     compliance,
     corrections,
     hits,
@@ -59,7 +60,8 @@ SECURITY_HEADERS = {
 }
 BLUEPRINTS = (auth.bp, home.bp, users.bp, search.bp, reads.bp, audit.bp, hits.bp,
               hotlists.bp, cameras.bp, live.bp, compliance.bp, sharing.bp, holds.bp,
-              transparency.bp, purpose.bp, sinks.bp, packages.bp, corrections.bp, samples.bp)
+              transparency.bp, purpose.bp, sinks.bp, packages.bp, corrections.bp, samples.bp,
+              clients.bp)
 
 
 METRICS_ENV = "SIGHTLINE_METRICS_TOKEN"

@@ -105,7 +105,7 @@ def state(engine: Engine, config: Settings, caller: Caller, form: PurposeForm, *
     window, replaced = repo.start(engine, user_id=_user_id(engine, caller, STATE),
                                   purpose=purpose, case_number=case, now=when,
                                   expires_at=when + timedelta(minutes=minutes),
-                                  client_addr=caller.client_addr)
+                                  client_addr=caller.client_addr, client_id=caller.client_id)
     record(engine, caller, STATE, purpose=purpose, case_number=case,
            data={"window": window.id, "until": window.expires_at, "minutes": minutes,
                  "replaced": [w.id for w in replaced]})
@@ -120,13 +120,13 @@ def current(engine: Engine, caller: Caller, *, now: datetime | None = None) -> W
             user_id = int(user_repo.get(engine, caller.username)["id"])
         except NotFound:
             return None
-    return repo.current(engine, user_id, _now(now))
+    return repo.current(engine, user_id, _now(now), caller.client_id)
 
 
 def end(engine: Engine, caller: Caller, *, now: datetime | None = None) -> bool:
     """End the caller's open window (``purpose``); audited. Return whether one was open."""
     authorize(engine, caller, PERMISSION, END)
-    ended = repo.end(engine, _user_id(engine, caller, END), _now(now), ENDED)
+    ended = repo.end(engine, _user_id(engine, caller, END), _now(now), ENDED, caller.client_id)
     for window in ended:
         record(engine, caller, END, purpose=window.purpose, case_number=window.case_number,
                data={"window": window.id})

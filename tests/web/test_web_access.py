@@ -155,6 +155,10 @@ POLICY: dict[str, Expect] = {
             "users.totp_exempt users.totp_reset users.training users.unlock users.publish "
             "users.reconfirm_page users.reconfirm users.reinstate",
             ADMIN, clause="462.3.1, 462.4.1, 462.9, DESIGN 462.3.1"),
+    # API clients: created, listed and revoked by the ALPR Administrator, who manages access
+    # to the system and its users (462.3.1, 462.4), and answers for each client it creates.
+    **_area("clients.index clients.add clients.revoke", ADMIN,
+            clause="462.3.1, 462.4, DESIGN 462.3.1"),
     # Compliance: purges (462.8, 462.10), audits and their sign-off (462.6), court-order
     # mask lifts (462.7.1(1)), policy publication (462.9): the administrator alone
     # (DESIGN 462.3.1).
@@ -207,6 +211,7 @@ SAMPLE_ARGS: dict[str, Any] = {
     "list_name": "nosuchlist",
     "version_id": 1,
     "request_id": 1,
+    "name": "nosuchclient",
 }
 # Routes that end the walker's session or account state; each gets a fresh user.
 ENDS_SESSION = {"auth.logout", "auth.compromised"}

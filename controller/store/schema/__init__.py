@@ -9,7 +9,7 @@ this package imports those modules.
 
 from __future__ import annotations
 
-from controller.store.schema.access import purpose_windows
+from controller.store.schema.access import api_clients, purpose_windows
 from controller.store.schema.accountability import (
     account_status,
     audit_sample_items,
@@ -81,6 +81,7 @@ __all__ = [
     "SINK_KINDS",
     "VERIFICATION_OUTCOMES",
     "account_status",
+    "api_clients",
     "apscheduler_jobs",
     "audit_events",
     "audit_head",
