@@ -32,7 +32,7 @@ from controller.store.purpose import WindowRow
 
 # WindowRow is re-exported as the window: the web names it without importing the store.
 __all__ = ["CASE_NUMBER", "PERMISSION", "PurposeForm", "Window", "check", "current", "end",
-           "record_shown", "record_view", "require", "state"]
+           "ensure", "record_shown", "record_view", "require", "state"]
 
 PERMISSION = "purpose"
 STATE = "purpose.state"
@@ -131,6 +131,22 @@ def end(engine: Engine, caller: Caller, *, now: datetime | None = None) -> bool:
         record(engine, caller, END, purpose=window.purpose, case_number=window.case_number,
                data={"window": window.id})
     return bool(ended)
+
+
+def ensure(engine: Engine, config: Settings, caller: Caller, form: PurposeForm, *,
+           now: datetime | None = None) -> Window:
+    """The caller's open window for this purpose and case number, stated if need be.
+
+    For callers that give the purpose with every request (an API client): the
+    same purpose and case number as the open window reuse it (nothing written);
+    anything else is a new statement, checked and audited by ``state``.
+    """
+    window = current(engine, caller, now=now)
+    typed = (form.purpose.strip(), form.case_number.strip())
+    if window is not None and typed == (window.purpose, window.case_number or ""):
+        authorize(engine, caller, PERMISSION, STATE)
+        return window
+    return state(engine, config, caller, form, now=now)
 
 
 def require(engine: Engine, caller: Caller, *, now: datetime | None = None) -> Window:
