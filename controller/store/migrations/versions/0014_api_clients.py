@@ -6,8 +6,8 @@
 - ``purpose_windows.client_id``: a client states its own purpose and case number;
   its window never replaces its owner's (NULL for the users' own windows).
 
-Revision ID: 0012_api_clients
-Revises: 0011
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-01 10:00:00
 """
 
@@ -18,8 +18,8 @@ from alembic import op
 
 from controller.store import types
 
-revision = "0012_api_clients"
-down_revision = "0011"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
