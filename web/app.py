@@ -26,6 +26,7 @@ from web import (
     audit,
     auth,
     cameras,
+    clients,
     compliance,
     corrections,
     hits,
@@ -43,6 +44,8 @@ from web import (
     transparency,
     users,
 )
+from web.api import bp as api_bp
+from web.api import spec as api_spec
 from web.forms import error_view
 from web.security import can, csrf_token, guard, permission
 from web.transport import hsts_value, trust_proxies
@@ -60,7 +63,8 @@ SECURITY_HEADERS = {
 }
 BLUEPRINTS = (auth.bp, home.bp, users.bp, search.bp, reads.bp, audit.bp, hits.bp,
               hotlists.bp, cameras.bp, live.bp, compliance.bp, sharing.bp, holds.bp,
-              transparency.bp, purpose.bp, sinks.bp, packages.bp, corrections.bp, samples.bp)
+              transparency.bp, purpose.bp, sinks.bp, packages.bp, corrections.bp, samples.bp,
+              clients.bp)
 
 
 METRICS_ENV = "SIGHTLINE_METRICS_TOKEN"
@@ -190,7 +194,7 @@ def create_app(settings: Settings, bridge: Bridge, *, engine: Database, metrics:
     ``bridge`` is the only way into the controller loop; ``engine`` is the handle on
     the system of record the views pass to the controller's use cases.
     """
-    app = Flask(__name__)
+    app = api_spec.make_app(__name__)
     app.config.update(
         SECRET_KEY=secret_key or secrets.token_hex(32),
         SESSION_COOKIE_NAME="sightline_session",
@@ -222,6 +226,8 @@ def create_app(settings: Settings, bridge: Bridge, *, engine: Database, metrics:
 
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    app.register_api(api_bp)
+    api_spec.document(app)  # generated once, now that every operation is registered
     _register_errors(app)
     _register_health(app, settings, bridge, engine, metrics)
     # The navigation shows only areas this build serves.

@@ -9,7 +9,7 @@ corrections, hit re-verifications, account status, audit samples) and `feeds`
 
 from __future__ import annotations
 
-from controller.store.schema.access import purpose_windows
+from controller.store.schema.access import api_clients, purpose_windows
 from controller.store.schema.accountability import (
     account_status,
     audit_sample_items,
@@ -87,6 +87,7 @@ __all__ = [
     "account_status",
     "alert_lists",
     "alerts",
+    "api_clients",
     "apscheduler_jobs",
     "audit_events",
     "audit_head",
