@@ -9,7 +9,7 @@ this package imports those modules.
 
 from __future__ import annotations
 
-from controller.store.schema.access import purpose_windows
+from controller.store.schema.access import purpose_shown, purpose_windows
 from controller.store.schema.accountability import (
     account_status,
     audit_sample_items,
@@ -113,6 +113,7 @@ __all__ = [
     "policy_versions",
     "program_activation",
     "purge_proposals",
+    "purpose_shown",
     "purpose_windows",
     "read_corrections",
     "read_images",
