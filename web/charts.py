@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 WIDTH = 720
 HEIGHT = 170
-TOP = 14  # room for the peak's label
-BOTTOM = 22  # room for the x labels
-LEFT = 4
+TOP = 22  # room for the peak's label
+BOTTOM = 26  # room for the x labels
+LEFT = 24  # room for half of the first x label
 GAP = 0.18  # of each slot, between bars
 
 
