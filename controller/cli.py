@@ -303,6 +303,7 @@ from controller.commands import compliance as compliance_cmd  # noqa: E402
 from controller.commands import demo as demo_cmd  # noqa: E402
 from controller.commands import discover as discover_cmd  # noqa: E402
 from controller.commands import eval as eval_cmd  # noqa: E402
+from controller.commands import feed as feed_cmd  # noqa: E402
 from controller.commands import hotlist as hotlist_cmd  # noqa: E402
 from controller.commands import masks as masks_cmd  # noqa: E402
 from controller.commands import program as program_cmd  # noqa: E402
@@ -318,6 +319,7 @@ for _command in signin.commands:
 main.add_command(demo_cmd.command)
 main.add_command(eval_cmd.command)
 main.add_command(hotlist_cmd.command)
+main.add_command(feed_cmd.command)
 main.add_command(camera_cmd.command)
 main.add_command(discover_cmd.command)
 main.add_command(site_cmd.command)

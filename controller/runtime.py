@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Coroutine
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cameras.stream import StreamOptions
@@ -207,7 +207,8 @@ class Runtime:
         assert dispatcher is not None
         self.writer = ReadWriter(
             self.engine, self.settings.data_dir / "spool", sinks=lambda: dispatcher.sink_names,
-            on_hits=lambda _hits: dispatcher.wake(), metrics=self.metrics)
+            on_hits=lambda _hits: dispatcher.wake(), metrics=self.metrics,
+            alert_window=timedelta(minutes=self.settings.alerts.join_minutes))
         self._spawn("writer", self.writer.run())
 
     async def start_recognition(self) -> None:

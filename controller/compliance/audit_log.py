@@ -9,6 +9,7 @@ audited (``audit.view``: the filter, the rows shown, the window's purpose and ca
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from controller import audit
 from controller.accounts import Caller, authorize, purpose
@@ -39,11 +40,19 @@ class AuditFilters:
     until: str = ""
 
 
-def search_log(engine: Engine, caller: Caller, filters: AuditFilters,
-               limit: int = PAGE_SIZE) -> list[AuditRow]:
-    """The newest entries matching the filter (``audit.view``); a bad field is named."""
-    authorize(engine, caller, PERMISSION, "audit.view")
-    window = purpose.require(engine, caller)
+@dataclass(frozen=True)
+class LogCriteria:
+    """A checked filter: what ``store.audit.search`` takes."""
+
+    actor: str | None
+    action: str | None
+    plate: str | None
+    since: datetime | None
+    until: datetime | None
+
+
+def criteria(filters: AuditFilters) -> LogCriteria:
+    """The filter checked; ValidationError naming the first bad field."""
     first, last = parse_day("since", filters.since), parse_day("until", filters.until)
     if first and last and last < first:
         raise ValidationError("until", "the last day is before the first")
@@ -51,12 +60,23 @@ def search_log(engine: Engine, caller: Caller, filters: AuditFilters,
     plate = normalise(filters.plate, typed=True) or None
     if plate and len(plate) > PLATE_LIMIT:
         raise ValidationError("plate", f"a plate is at most {PLATE_LIMIT} letters and digits")
-    actor, action = filters.actor.strip()[:64] or None, filters.action.strip()[:64] or None
-    rows = audit_repo.search(engine, actor=actor, action=action, plate=plate, since=since,
-                             until=until, limit=limit)
-    purpose.record_view(engine, caller, window, "audit.view", plate=plate, results=len(rows),
-                        data={"actor": actor, "action": action, "since": since,
-                              "until": until})
+    return LogCriteria(actor=filters.actor.strip()[:64] or None,
+                       action=filters.action.strip()[:64] or None, plate=plate, since=since,
+                       until=until)
+
+
+def search_log(engine: Engine, caller: Caller, filters: AuditFilters,
+               limit: int = PAGE_SIZE) -> list[AuditRow]:
+    """The newest entries matching the filter (``audit.view``); a bad field is named."""
+    authorize(engine, caller, PERMISSION, "audit.view")
+    window = purpose.require(engine, caller)
+    found = criteria(filters)
+    rows = audit_repo.search(engine, actor=found.actor, action=found.action, plate=found.plate,
+                             since=found.since, until=found.until, limit=limit)
+    purpose.record_view(engine, caller, window, "audit.view", plate=found.plate,
+                        results=len(rows),
+                        data={"actor": found.actor, "action": found.action,
+                              "since": found.since, "until": found.until})
     return rows
 
 

@@ -109,6 +109,13 @@ POLICY: dict[str, Expect] = {
     # Entering hotlists: analysts and the administrator (462.7(4), 462.3.1).
     "hotlist import": Expect(frozenset({"administrator", "analyst"}),
                              ("hotlist", "import", "{tmp}/list.csv", "--list", "walk")),
+    # Official feeds: what they are and how their last fetch went are hotlist matters for
+    # the database's users (462.4; rejected lines may quote a record), never vendors;
+    # fetching one changes a hotlist: those who enter hotlists (462.7(4), 462.3.1).
+    "feed list": Expect(DATA_USERS, ("feed", "list")),
+    "feed status": Expect(DATA_USERS, ("feed", "status")),
+    "feed fetch": Expect(frozenset({"administrator", "analyst"}),
+                         ("feed", "fetch", "nosuchfeed")),
     # Approving hand-entered lists: a second administrator (462.7.1(2)-(3), 462.3.1).
     "hotlist pending": Expect(ADMIN, ("hotlist", "pending")),
     "hotlist approve": Expect(ADMIN, ("hotlist", "approve", "999")),

@@ -105,6 +105,14 @@ POLICY: dict[str, Expect] = {
     # DESIGN 462.7); the administrator manages the program (462.3.1).
     **_area("hits.verify", {"administrator", "dispatcher"},
             clause="462.7(7), DESIGN 462.7, 462.3.1"),
+    # One alert (a plate's hits of one passage, with its images): seen by those who see
+    # hits (462.4, 462.7); never vendors (DESIGN 462.4: never hits or images).
+    **_area("hits.alert", {"administrator", "officer", "dispatcher", "analyst"},
+            clause="462.4, 462.7, DESIGN 462.4"),
+    # Acknowledging, verifying through CLETS or dismissing an alert: dispatch, who records
+    # the outcome (462.7(7), DESIGN 462.7), and the administrator (462.3.1).
+    **_area("hits.acknowledge hits.verify_alert hits.dismiss", {"administrator", "dispatcher"},
+            clause="462.7(7), DESIGN 462.7, 462.3.1"),
     # Hotlists: read by the database's users (462.4); never vendors (DESIGN 462.4).
     **_area("hotlists.index hotlists.entries",
             {"administrator", "officer", "dispatcher", "analyst"},
@@ -188,6 +196,14 @@ POLICY: dict[str, Expect] = {
             clause="462.10, 462.11(b)"),
     # A sharing package: released by the ALPR Administrator who approved it (462.12(b)-(c)).
     **_area("packages.sharing_download", ADMIN, clause="462.12(b), DESIGN 462.3.1"),
+    # A quarterly audit package: the audit is the ALPR Administrator's (462.6, 462.3.1).
+    **_area("packages.audit_download", ADMIN, clause="462.6, 462.3.1, DESIGN 462.3.1"),
+    # A search's results as CSV: those who search (462.4, 462.7(2)-(4)); the use case then
+    # admits the searcher alone, for their own search. Dispatchers and vendors do not search.
+    **_area("packages.search_csv", {"administrator", "officer", "analyst"},
+            clause="462.4, 462.5, 462.7(2)-(4), DESIGN 462.7"),
+    # The access log as CSV: those who read the access log, the administrator (462.5, 462.6).
+    **_area("packages.audit_log_csv", ADMIN, clause="462.5, 462.6"),
     # Standing flows (dispatch webhooks, MQTT): registered and changed by an administrator
     # only (DESIGN 462.12; 462.10: the Department alone decides with whom it shares).
     **_area("sinks.index sinks.register sinks.set_enabled", ADMIN,
@@ -211,6 +227,7 @@ SAMPLE_ARGS: dict[str, Any] = {
     "list_name": "nosuchlist",
     "version_id": 1,
     "request_id": 1,
+    "alert_id": 1,
 }
 # Routes that end the walker's session or account state; each gets a fresh user.
 ENDS_SESSION = {"auth.logout", "auth.compromised"}

@@ -315,6 +315,8 @@ hits = Table(
     Column("verified_by", String(128)),
     Column("verified_at", UTCDateTime),
     Column("verification_note", String(500)),
+    Column("alert_id", ForeignKey("alerts.id", ondelete="SET NULL"), index=True,
+           comment="the dispatch alert this hit joined (schema.alerting)"),
     CheckConstraint(_in("verification", VERIFICATION_OUTCOMES), name="verification"),
     Index("ix_hits_hotlist_entry_id", "hotlist_entry_id"),
 )
