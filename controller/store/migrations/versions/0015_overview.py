@@ -10,8 +10,8 @@ refreshing page last logged, one per kind of list.
   hits too, and one slot per window would have the pages log each other's list at
   every refresh. The queue digests are carried over.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-02 10:00:00
 """
 
@@ -20,8 +20,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
