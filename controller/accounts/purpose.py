@@ -170,14 +170,15 @@ def record_view(engine: Engine, caller: Caller, window: Window, action: str, *,
 def record_shown(engine: Engine, caller: Caller, window: Window, action: str, *,
                  shown: Sequence[str], plates: Sequence[str],
                  data: Mapping[str, Any] | None = None) -> int | None:
-    """Audit a list a page refreshes (the hit queue): once per window and content.
+    """Audit a list a page refreshes (the hit queue, the overview's feeds): once per window,
+    kind of list (``action``) and content.
 
     ``shown`` names the rows (their uuids): when the window's last logged list was
     exactly these rows, the earlier entry already records this view and nothing is
     written (None); otherwise the entry lists the plates and returns its number.
     """
     digest = hashlib.sha256("\n".join([action, *shown]).encode()).hexdigest()
-    if not repo.swap_queue_digest(engine, window.id, digest):
+    if not repo.swap_shown_digest(engine, window.id, action, digest):
         return None
     return record_view(engine, caller, window, action, results=len(shown),
                        data={**(data or {}), "plates": sorted(set(plates))})

@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from controller.store.schema import purpose_windows
+from controller.store.schema import purpose_shown, purpose_windows
 
 REPLACED = "replaced"
 
@@ -25,15 +27,13 @@ class WindowRow:
     expires_at: datetime
     ended_at: datetime | None
     end_reason: str | None
-    queue_digest: str | None
 
 
 def _row(mapping: Any) -> WindowRow:
     return WindowRow(id=int(mapping["id"]), user_id=int(mapping["user_id"]),
                      purpose=str(mapping["purpose"]), case_number=mapping["case_number"],
                      started_at=mapping["started_at"], expires_at=mapping["expires_at"],
-                     ended_at=mapping["ended_at"], end_reason=mapping["end_reason"],
-                     queue_digest=mapping["queue_digest"])
+                     ended_at=mapping["ended_at"], end_reason=mapping["end_reason"])
 
 
 def _open(user_id: int, now: datetime, client_id: int | None) -> Any:
@@ -89,11 +89,15 @@ def end(engine: Engine, user_id: int, now: datetime, reason: str,
     return ended
 
 
-def swap_queue_digest(engine: Engine, window_id: int, digest: str) -> bool:
-    """Remember the hit queue last logged in a window; False if it was this one already."""
+def swap_shown_digest(engine: Engine, window_id: int, action: str, digest: str) -> bool:
+    """Remember the list of kind ``action`` last logged in a window; False if it was this
+    one already (one conditional upsert, so two requests at once log it once)."""
+    dialect_insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    statement = dialect_insert(purpose_shown).values(window_id=window_id, action=action,
+                                                     digest=digest)
+    upsert = statement.on_conflict_do_update(
+        index_elements=["window_id", "action"], set_={"digest": digest},
+        where=purpose_shown.c.digest != digest).returning(purpose_shown.c.window_id)
+    # A row comes back when one was written (rowcount is -1 here under psycopg).
     with engine.begin() as conn:
-        result = conn.execute(update(purpose_windows).where(
-            purpose_windows.c.id == window_id,
-            (purpose_windows.c.queue_digest.is_(None))
-            | (purpose_windows.c.queue_digest != digest)).values(queue_digest=digest))
-    return result.rowcount > 0
+        return conn.execute(upsert).first() is not None

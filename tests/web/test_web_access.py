@@ -69,6 +69,10 @@ POLICY: dict[str, Expect] = {
     # Everything below is "any portion of the ALPR system": trained users only (462.4.1,
     # 462.7(5)). The start page: every authorised user (462.4); tiles follow the role.
     **_area("home.index", EVERYONE, clause="462.4, 462.4.1"),
+    # The overview's refreshing part: program status and camera health for every authorised
+    # user (vendors included: health only, DESIGN 462.4); the plates in it follow the
+    # role and the purpose window inside the use cases (462.5).
+    **_area("home.live", EVERYONE, clause="462.4, 462.4.1, 462.5, DESIGN 462.4"),
     # Searches (exact, partial, canvass): officers on patrol or investigating
     # (462.7(2)-(4)), analysts assisting criminal investigations (462.4), the
     # administrator managing data access (462.3, 462.3.1). Dispatchers: the design gives

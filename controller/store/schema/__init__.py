@@ -9,7 +9,7 @@ corrections, hit re-verifications, account status, audit samples) and `feeds`
 
 from __future__ import annotations
 
-from controller.store.schema.access import api_clients, purpose_windows
+from controller.store.schema.access import api_clients, purpose_shown, purpose_windows
 from controller.store.schema.accountability import (
     account_status,
     audit_sample_items,
@@ -121,6 +121,7 @@ __all__ = [
     "policy_versions",
     "program_activation",
     "purge_proposals",
+    "purpose_shown",
     "purpose_windows",
     "read_corrections",
     "read_images",

@@ -26,9 +26,6 @@ purpose_windows = Table(
     Column("ended_at", UTCDateTime),
     Column("end_reason", String(32), comment="ended by the user, or replaced by a new one"),
     Column("client_addr", String(64)),
-    Column("queue_digest", String(64),
-           comment="the hit queue last logged in this window (an unchanged queue is not "
-                   "logged again on every refresh)"),
     Column("client_id", ForeignKey("api_clients.id", ondelete="CASCADE"),
            comment="the API client that stated it (NULL: the user themself)"),
     Index(None, "user_id", "ended_at"),
@@ -50,4 +47,15 @@ api_clients = Table(
     Column("revoked_by", String(64)),
     UniqueConstraint("name"),
     UniqueConstraint("token_hash"),
+)
+
+# The list a refreshing page last logged in a window, per kind of list (the hit queue,
+# the overview's reads and hits): an unchanged list is not logged again on every refresh,
+# and two such pages open side by side do not log each other's list over and over.
+purpose_shown = Table(
+    "purpose_shown", metadata,
+    Column("window_id", ForeignKey("purpose_windows.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("action", String(64), primary_key=True),
+    Column("digest", String(64), nullable=False),
 )

@@ -175,6 +175,8 @@ camera_health = Table(
     Column("alarms", JSONText, nullable=False,
            comment="[{code, message, severity}] from the camera and its cabinet"),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("reconnects_last_hour", Integer,
+           comment="stream reconnects and pipeline restarts in the hour before updated_at"),
 )
 
 # --- reads and images ----------------------------------------------------------------------
