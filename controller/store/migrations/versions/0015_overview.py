@@ -42,12 +42,18 @@ def upgrade() -> None:
                                 name=op.f("fk_purpose_shown_window_id_purpose_windows")),
         sa.PrimaryKeyConstraint("window_id", "action", name=op.f("pk_purpose_shown")),
     )
-    op.execute(sa.text(
-        "INSERT INTO purpose_shown (window_id, action, digest) "
-        "SELECT id, :queue, queue_digest FROM purpose_windows "
-        "WHERE queue_digest IS NOT NULL").bindparams(queue=QUEUE))
+    bind = op.get_bind()
+    digests = bind.execute(sa.text(
+        "SELECT id, queue_digest FROM purpose_windows WHERE queue_digest IS NOT NULL")).all()
+    # Copied after the drop: on SQLite the batch rebuild drops and re-creates
+    # purpose_windows, and with foreign keys on that would cascade to purpose_shown.
     with op.batch_alter_table("purpose_windows") as batch_op:
         batch_op.drop_column("queue_digest")
+    if digests:
+        bind.execute(sa.text(
+            "INSERT INTO purpose_shown (window_id, action, digest) "
+            "VALUES (:window_id, :action, :digest)"),
+            [{"window_id": w, "action": QUEUE, "digest": d} for w, d in digests])
 
 
 def downgrade() -> None:
