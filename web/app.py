@@ -37,11 +37,13 @@ from web import (
     reads,
     samples,
     search,
+    setup,
     sharing,
     sinks,
     transparency,
     users,
 )
+from web.agency import register as register_agency
 from web.forms import error_view
 from web.security import can, csrf_token, guard, permission
 from web.transport import hsts_value, trust_proxies
@@ -59,7 +61,8 @@ SECURITY_HEADERS = {
 }
 BLUEPRINTS = (auth.bp, home.bp, users.bp, search.bp, reads.bp, audit.bp, hits.bp,
               hotlists.bp, cameras.bp, live.bp, compliance.bp, sharing.bp, holds.bp,
-              transparency.bp, purpose.bp, sinks.bp, packages.bp, corrections.bp, samples.bp)
+              transparency.bp, purpose.bp, sinks.bp, packages.bp, corrections.bp, samples.bp,
+              setup.bp)
 
 
 METRICS_ENV = "SIGHTLINE_METRICS_TOKEN"
@@ -179,6 +182,7 @@ def create_app(settings: Settings, bridge: Bridge, *, engine: Database, metrics:
                                    "search_grants": GrantCache()}
     app.jinja_env.globals.update(csrf_token=csrf_token, can=can)
     app.jinja_env.filters["utc"] = _utc
+    register_agency(app)  # the agency on every page, and the ``local`` time filter
     app.before_request(guard)
     # Every server hands the application forwarding headers untouched; here they are
     # believed from the configured proxies only, and dropped from everyone else.

@@ -554,3 +554,14 @@ class HistoricalRequestRow(TypedDict):
     decided_by: str | None
     decided_at: datetime | None
     runs: int
+
+
+class AgencyProfileRow(TypedDict):
+    """The one row of ``agency_profile`` without the logo's bytes (``agency.profile``)."""
+
+    name: str | None
+    time_zone: str | None
+    logo_type: str | None
+    logo_sha256: str | None
+    updated_at: datetime
+    updated_by: str

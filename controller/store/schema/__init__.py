@@ -2,8 +2,9 @@
 
 The tables are defined in `core` (sites, cameras, reads, hits, hotlists, accounts),
 `compliance` (audit, holds, purges, sharing, scheduler jobs), `access` (purpose
-windows), `flows` (dispatch sinks, export packages) and `accountability` (read
-corrections, hit re-verifications, account status, audit samples); nothing outside
+windows), `flows` (dispatch sinks, export packages), `profile` (the agency profile)
+and `accountability` (read corrections, hit re-verifications, account status, audit
+samples); nothing outside
 this package imports those modules.
 """
 
@@ -69,6 +70,7 @@ from controller.store.schema.flows import (
     export_package_reads,
     export_packages,
 )
+from controller.store.schema.profile import agency_profile
 
 __all__ = [
     "HISTORICAL_STATUSES",
@@ -81,6 +83,7 @@ __all__ = [
     "SINK_KINDS",
     "VERIFICATION_OUTCOMES",
     "account_status",
+    "agency_profile",
     "apscheduler_jobs",
     "audit_events",
     "audit_head",
