@@ -56,9 +56,7 @@ def parse_time(field: str, value: str, zone: tzinfo = UTC) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        where = "UTC" if zone is UTC else str(zone)
-        raise ValidationError(field, f"enter a date and time as YYYY-MM-DDTHH:MM ({where})"
-                              ) from None
+        raise ValidationError(field, "enter a date and time as YYYY-MM-DDTHH:MM") from None
     return parsed.replace(tzinfo=zone).astimezone(UTC) if parsed.tzinfo is None \
         else parsed.astimezone(UTC)
 

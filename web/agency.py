@@ -10,13 +10,14 @@ agency's zone) into UTC, the one place form times are converted.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, tzinfo
 
 from flask import Flask, g, request
 
 from controller.compliance import agency as use
 from controller.compliance import setup
-from controller.errors import StoreUnavailable
+from controller.errors import StoreUnavailable, ValidationError
 from controller.validation import parse_time
 from web.security import caller, engine, settings
 
@@ -57,7 +58,7 @@ def local(value: datetime | date | str | None, fmt: str = DEFAULT_FORMAT) -> str
         except ValueError:
             return str(value)
     if not isinstance(value, datetime):
-        return value.strftime(fmt)
+        return value.isoformat() if "%H" in fmt else value.strftime(fmt)
     aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
     if "%H" in fmt and "%Z" not in fmt:
         fmt += " %Z"
@@ -69,14 +70,19 @@ def local_input(value: datetime | None) -> str:
     return "" if value is None else value.astimezone(zone()).strftime(INPUT_FORMAT)
 
 
-def form_time(field: str, source: str = "form") -> str:
+def form_time(field: str, values: Mapping[str, str] | None = None) -> str:
     """A time typed in a form, as UTC ISO text for the use case (empty stays empty).
 
-    What people type is wall-clock time in the agency's zone; a bad value is
-    refused here, naming ``field`` and the zone.
+    What people type is wall-clock time in the agency's zone. A value that is no
+    time goes on as typed: the use case refuses it naming ``field``, and audits the
+    refusal as it does any bad input.
     """
-    values = request.form if source == "form" else request.args
-    parsed = parse_time(field, values.get(field, ""), zone())
+    values = request.form if values is None else values
+    typed = values.get(field, "")
+    try:
+        parsed = parse_time(field, typed, zone())
+    except ValidationError:
+        return typed
     return "" if parsed is None else parsed.isoformat()
 
 

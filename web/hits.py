@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from controller.alerts import dispatch
 from controller.alerts import hits as use
 from controller.errors import SightlineError
+from web.agency import zone
 from web.forms import back_to, on_error
 from web.security import caller, engine, permission
 
@@ -22,7 +23,7 @@ def _filters() -> use.HitFilters:
     args = request.args
     return use.HitFilters(verification=args.get("verification", ""),
                           plate=args.get("plate", ""), since=args.get("since", ""),
-                          until=args.get("until", ""))
+                          until=args.get("until", ""), zone=zone())
 
 
 def _page(history: list[use.HitRow], error: SightlineError | None = None) -> str:
