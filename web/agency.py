@@ -21,7 +21,7 @@ from controller.errors import StoreUnavailable, ValidationError
 from controller.validation import parse_time
 from web.security import caller, engine, settings
 
-DEFAULT_FORMAT = "%Y-%m-%d %H:%M %Z"
+DEFAULT_FORMAT = "%Y-%m-%d %H:%M:%S %Z"
 INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 
 

@@ -30,11 +30,11 @@ def test_times_are_shown_in_the_agency_zone_with_the_zone_named(app: Flask) -> N
     winter, summer = datetime(2026, 11, 29, 15, 45, tzinfo=UTC), \
         datetime(2026, 7, 1, 15, 45, tzinfo=UTC)
     with app.test_request_context():
-        assert local(winter) == "2026-11-29 15:45 UTC"  # the settings file's default zone
+        assert local(winter) == "2026-11-29 15:45:00 UTC"  # the settings file's default zone
     _set_zone(app, LA)
     with app.test_request_context():
-        assert local(winter) == "2026-11-29 07:45 PST"
-        assert local(summer) == "2026-07-01 08:45 PDT"
+        assert local(winter) == "2026-11-29 07:45:00 PST"
+        assert local(summer) == "2026-07-01 08:45:00 PDT"
         assert local(winter, "%H:%M") == "07:45 PST"  # never a time without its zone
         assert local(datetime(2026, 11, 29, 3, 0, tzinfo=UTC), "%Y-%m-%d") == "2026-11-28"
         assert local(None) == "" and local(date(2026, 1, 5)) == "2026-01-05"
@@ -70,5 +70,5 @@ def test_pages_name_the_zone(app: Flask, auth: Auth, client: FlaskClient) -> Non
     page = client.get("/setup").get_data(as_text=True)
     # The profile step shows when it was saved, in Pacific time with the zone named.
     shown = re.search(r'id="step-agency".*?<span class="mono">([^<]+)</span>', page, re.S)
-    assert shown and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d P[SD]T", shown.group(1))
+    assert shown and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d P[SD]T", shown.group(1))
     assert "UTC" not in shown.group(1)
