@@ -4,8 +4,8 @@
   (PNG or JPEG, bounded) as the administrator set them; a NULL field falls back to
   the settings file's ``agency:`` section, which stays the default.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-11-30 09:00:00
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 from controller.store import types
 
-revision = "0012"
-down_revision = "0011"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
