@@ -6,7 +6,8 @@ required and bounded in length (DESIGN.md section 8); the error names the field.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from controller.errors import ValidationError
 
@@ -29,16 +30,35 @@ def optional_text(field: str, value: str, limit: int) -> str | None:
     return value or None
 
 
-def parse_time(field: str, value: str) -> datetime | None:
-    """A UTC time from ``YYYY-MM-DDTHH:MM`` (a naive time is UTC); empty gives None."""
+def time_zone(field: str, value: str) -> ZoneInfo:
+    """An IANA time zone (``America/Los_Angeles``); raise ValidationError naming ``field``."""
+    name = value.strip()
+    # ZoneInfo reads a file named by the key: refuse anything but a plain zone name.
+    if not name or len(name) > 64 or name.startswith(("/", ".")) or ".." in name \
+            or "\\" in name or not name.isascii():
+        raise ValidationError(field, "enter an IANA time zone such as America/Los_Angeles")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(field, f"{name!r} is not an IANA time zone "
+                                     "(such as America/Los_Angeles)") from None
+
+
+def parse_time(field: str, value: str, zone: tzinfo = UTC) -> datetime | None:
+    """A UTC time from ``YYYY-MM-DDTHH:MM``; empty gives None.
+
+    A time without an offset is wall-clock time in ``zone`` (the agency's, for what
+    people type in forms; UTC for the command line); the result is always UTC.
+    """
     value = value.strip()
     if not value:
         return None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise ValidationError(field, "enter a date and time as YYYY-MM-DDTHH:MM (UTC)") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        raise ValidationError(field, "enter a date and time as YYYY-MM-DDTHH:MM") from None
+    return parsed.replace(tzinfo=zone).astimezone(UTC) if parsed.tzinfo is None \
+        else parsed.astimezone(UTC)
 
 
 def parse_day(field: str, value: str) -> date | None:
@@ -52,10 +72,13 @@ def parse_day(field: str, value: str) -> date | None:
         raise ValidationError(field, "enter a date as YYYY-MM-DD") from None
 
 
-def day_window(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
-    """UTC bounds covering whole days: from ``since`` 00:00 to the end of ``until``."""
-    start = datetime.combine(since, time(), UTC) if since else None
-    end = datetime.combine(until, time(), UTC) + timedelta(days=1) if until else None
+def day_window(since: date | None, until: date | None,
+               zone: tzinfo = UTC) -> tuple[datetime | None, datetime | None]:
+    """UTC bounds covering whole days of ``zone``: from ``since`` 00:00 to the end of
+    ``until`` (a local day is 23 or 25 hours long when the clocks change)."""
+    start = datetime.combine(since, time(), zone).astimezone(UTC) if since else None
+    end = datetime.combine(until + timedelta(days=1), time(), zone).astimezone(UTC) \
+        if until else None
     return start, end
 
 

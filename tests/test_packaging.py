@@ -205,7 +205,7 @@ def test_the_schema_has_one_import_path() -> None:
     schema = ROOT / "controller" / "store" / "schema"
     private = ("controller.store.schema.core", "controller.store.schema.compliance",
                "controller.store.schema.access", "controller.store.schema.flows",
-               "controller.store.schema.accountability")
+               "controller.store.schema.accountability", "controller.store.schema.profile")
     offenders = {
         str(path.relative_to(ROOT)): sorted({m for m in _imports(path) if m in private})
         for top in ("controller", "web", "tests", "bench", "training")

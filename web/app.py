@@ -39,11 +39,13 @@ from web import (
     reads,
     samples,
     search,
+    setup,
     sharing,
     sinks,
     transparency,
     users,
 )
+from web.agency import register as register_agency
 from web.api import bp as api_bp
 from web.api import spec as api_spec
 from web.forms import error_view
@@ -64,7 +66,7 @@ SECURITY_HEADERS = {
 BLUEPRINTS = (auth.bp, home.bp, users.bp, search.bp, reads.bp, audit.bp, hits.bp,
               hotlists.bp, cameras.bp, live.bp, compliance.bp, sharing.bp, holds.bp,
               transparency.bp, purpose.bp, sinks.bp, packages.bp, corrections.bp, samples.bp,
-              clients.bp)
+              clients.bp, setup.bp)
 
 
 METRICS_ENV = "SIGHTLINE_METRICS_TOKEN"
@@ -208,6 +210,7 @@ def create_app(settings: Settings, bridge: Bridge, *, engine: Database, metrics:
                                    "search_grants": GrantCache()}
     app.jinja_env.globals.update(csrf_token=csrf_token, can=can)
     app.jinja_env.filters["utc"] = _utc
+    register_agency(app)  # the agency on every page, and the ``local`` time filter
     app.before_request(guard)
     # Every server hands the application forwarding headers untouched; here they are
     # believed from the configured proxies only, and dropped from everyone else.

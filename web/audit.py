@@ -6,6 +6,7 @@ from flask import Blueprint, render_template, request
 
 from controller.compliance import audit_log
 from controller.errors import SightlineError
+from web.agency import zone
 from web.forms import on_error
 from web.security import caller, engine, permission, settings
 
@@ -26,5 +27,5 @@ def index() -> str:
     args = request.args
     filters = audit_log.AuditFilters(actor=args.get("actor", ""), action=args.get("action", ""),
                                      plate=args.get("plate", ""), since=args.get("since", ""),
-                                     until=args.get("until", ""))
+                                     until=args.get("until", ""), zone=zone())
     return _page(audit_log.search_log(engine(), caller(), filters))

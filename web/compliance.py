@@ -15,6 +15,7 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from controller.compliance import admin, retention
+from web.agency import form_time, local
 from web.cameras import bridge
 from web.forms import done, form_date, form_id, on_error, shown_on
 from web.security import caller, engine, permission, settings
@@ -154,8 +155,8 @@ def lift() -> ResponseReturnValue:
     region_id, expires = admin.lift_mask(
         engine(), caller(), region_id=form.get("region_id", ""),
         court_order=form.get("court_order", ""), court=form.get("court", ""),
-        expires_at=form.get("expires_at", ""), notify=bridge().notify)
-    return done(f"Mask {region_id} lifted until {expires:%Y-%m-%d %H:%M} UTC.",
+        expires_at=form_time("expires_at"), notify=bridge().notify)
+    return done(f"Mask {region_id} lifted until {local(expires)}.",
                 "compliance.court_orders_page")
 
 

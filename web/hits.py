@@ -16,6 +16,7 @@ from controller.alerts import dispatch
 from controller.alerts import hits as use
 from controller.alerts import queue as alerts
 from controller.errors import SightlineError, ValidationError
+from web.agency import zone
 from web.forms import back_to, on_error
 from web.security import caller, engine, permission, settings
 
@@ -29,7 +30,7 @@ def _filters() -> use.HitFilters:
     args = request.args
     return use.HitFilters(verification=args.get("verification", ""),
                           plate=args.get("plate", ""), since=args.get("since", ""),
-                          until=args.get("until", ""))
+                          until=args.get("until", ""), zone=zone())
 
 
 def _alert_filters() -> alerts.AlertFilters:

@@ -13,9 +13,7 @@ no browser holds a server thread open. Vendors go to camera health, as before.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, g, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
@@ -27,21 +25,13 @@ from controller.compliance import admin
 from controller.errors import PurposeRequired
 from controller.overview import feed, status
 from controller.search import DescribedRead
+from web.agency import zone
 from web.charts import Chart, bar_chart
 from web.security import caller, can, engine, permission, settings
 
 bp = Blueprint("home", __name__)
 
 REFRESH_SECONDS = 10
-
-
-def zone() -> tzinfo:
-    """The agency's time zone for days and hours (UTC when the settings name none)."""
-    name = getattr(settings().agency, "time_zone", None)
-    try:
-        return ZoneInfo(str(name)) if name else UTC
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from controller.alerts import hotlists
+from web.agency import form_time, local_input
 from web.forms import back_to, done, on_error
 from web.security import caller, engine, permission, settings
 
@@ -33,8 +34,8 @@ def _page(**context: Any) -> str:
                            lists=hotlists.overview(engine(), user),
                            official=rules.official_names(),
                            pending=pending,
-                           default_expiry=(datetime.now(UTC) + timedelta(days=7))
-                           .strftime("%Y-%m-%dT%H:%M"), form=request.form, **context)
+                           default_expiry=local_input(datetime.now(UTC) + timedelta(days=7)),
+                           form=request.form, **context)
 
 
 @bp.get("/hotlists")
@@ -56,7 +57,7 @@ def upload() -> ResponseReturnValue:
                                   form.get("list_name", ""), data,
                                   case_number=form.get("case_number", ""),
                                   reason=form.get("reason", ""),
-                                  expires_at=form.get("expires_at", ""))
+                                  expires_at=form_time("expires_at"))
     return _page(report=report), 400 if report.refused else 200
 
 
@@ -68,7 +69,7 @@ def partial() -> ResponseReturnValue:
     form = request.form
     version = hotlists.enter_partial(engine(), caller(), list_name=form.get("list_name", ""),
                                      pattern=form.get("pattern", ""),
-                                     expires_at=form.get("expires_at", ""),
+                                     expires_at=form_time("expires_at"),
                                      reason=form.get("reason", ""), state=form.get("state", ""),
                                      case_number=form.get("case_number", ""),
                                      rules=settings().hotlists)

@@ -19,6 +19,7 @@ from werkzeug.datastructures import MultiDict
 from controller.accounts import purpose
 from controller.errors import SightlineError
 from controller.search import CameraChoice, DescribedRead, queries
+from web.agency import form_time
 from web.forms import on_error
 from web.security import caller, engine, permission, settings
 
@@ -46,7 +47,7 @@ def search_form(form: MultiDict[str, str]) -> queries.SearchForm:
     return queries.SearchForm(
         mode=form.get("mode", "exact"), purpose=form.get("purpose", ""),
         case_number=form.get("case_number", ""), attest=form.get("attest", ""),
-        plate=form.get("plate", ""), since=form.get("since", ""), until=form.get("until", ""),
+        plate=form.get("plate", ""), since=form_time("since", form), until=form_time("until", form),
         camera_ids=form.getlist("camera_ids"), latitude=form.get("latitude", ""),
         longitude=form.get("longitude", ""), radius_m=form.get("radius_m", ""))
 

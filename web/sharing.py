@@ -9,6 +9,7 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from controller.compliance import packages, sharing
+from web.agency import form_time
 from web.forms import done, form_id, on_error, shown_on
 from web.security import caller, engine, permission, settings
 
@@ -40,8 +41,8 @@ def enter() -> ResponseReturnValue:
         agency=form.get("agency", ""), ori=form.get("ori", ""), state=form.get("state", ""),
         kind=form.get("kind", ""), requester_name=form.get("requester_name", ""),
         purpose=form.get("purpose", ""), case_number=form.get("case_number", ""),
-        plates=form.get("plates", ""), since=form.get("since", ""),
-        until=form.get("until", ""), cameras=form.getlist("cameras"),
+        plates=form.get("plates", ""), since=form_time("since"),
+        until=form_time("until"), cameras=form.getlist("cameras"),
         received_on=form.get("received_on", "")))
     reason = f": {row['decision_reason']}" if row["decision_reason"] else ""
     return done(f"Request {row['id']} from {row['agency']} recorded as {row['status']}{reason}.",

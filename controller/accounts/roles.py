@@ -54,6 +54,8 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "holds.manage": frozenset({"administrator", "officer", "analyst"}),
     # API clients: created, listed and revoked by an administrator, who owns them (462.3.1).
     "clients.manage": frozenset({"administrator"}),
+    # The agency profile (name, time zone, logo) and the first-run steps (462.3.1).
+    "agency.manage": frozenset({"administrator"}),
 }
 
 # Permissions a signed-in user reaches before training and policy acknowledgement.

@@ -14,7 +14,7 @@ of an alert (``controller.alerts.queue``) closes the alert as verified.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from controller.accounts import Caller, authorize, purpose, record
 from controller.alerts import dispatch
@@ -55,6 +55,8 @@ class HitFilters:
     plate: str = ""
     since: str = ""
     until: str = ""
+    # The zone the days are calendar days of (the agency's, from the web; UTC by default).
+    zone: tzinfo = UTC
 
 
 def unverified(engine: Engine, caller: Caller) -> list[HitRow]:
@@ -76,7 +78,7 @@ def history(engine: Engine, caller: Caller, filters: HitFilters) -> list[HitRow]
     if outcome and outcome not in OUTCOME_LABELS:
         raise ValidationError("verification", "not a verification outcome")
     since, until = day_window(parse_day("since", filters.since),
-                              parse_day("until", filters.until))
+                              parse_day("until", filters.until), filters.zone)
     plate = normalise(filters.plate, typed=True) or None
     if plate and len(plate) > PLATE_LIMIT:
         raise ValidationError("plate", f"a plate is at most {PLATE_LIMIT} letters and digits")

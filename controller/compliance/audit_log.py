@@ -9,7 +9,7 @@ audited (``audit.view``: the filter, the rows shown, the window's purpose and ca
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from controller import audit
 from controller.accounts import Caller, authorize, purpose
@@ -31,13 +31,15 @@ PLATE_LIMIT = 16
 
 @dataclass(frozen=True)
 class AuditFilters:
-    """The filter as typed: user, action, plate, first and last UTC day (YYYY-MM-DD)."""
+    """The filter as typed: user, action, plate, first and last day (YYYY-MM-DD) of
+    ``zone`` (the agency's, from the web; UTC by default)."""
 
     actor: str = ""
     action: str = ""
     plate: str = ""
     since: str = ""
     until: str = ""
+    zone: tzinfo = UTC
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ def criteria(filters: AuditFilters) -> LogCriteria:
     first, last = parse_day("since", filters.since), parse_day("until", filters.until)
     if first and last and last < first:
         raise ValidationError("until", "the last day is before the first")
-    since, until = day_window(first, last)
+    since, until = day_window(first, last, filters.zone)
     plate = normalise(filters.plate, typed=True) or None
     if plate and len(plate) > PLATE_LIMIT:
         raise ValidationError("plate", f"a plate is at most {PLATE_LIMIT} letters and digits")

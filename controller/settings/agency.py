@@ -1,8 +1,14 @@
-"""The agency that runs this system: its name on the sign-in notice and every page."""
+"""The agency that runs this system: its name on the sign-in notice and every page, and
+the time zone every time is shown and entered in (stored times stay UTC).
+
+These are the defaults: the administrator's agency profile in the database (first-run
+page, ``controller.compliance.agency``) overrides them field by field.
+"""
 
 from __future__ import annotations
 
 import unicodedata
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
@@ -17,6 +23,25 @@ class AgencySettings(Section):
         description="Full name of the operating agency, shown on the system-use notice at "
                     "sign-in and on the home page, e.g. 'Westmorland Police Department'.",
     )
+
+    time_zone: str = Field(
+        default="UTC", min_length=1, max_length=64, title="Time zone",
+        description="IANA time zone of the agency, e.g. 'America/Los_Angeles': times are "
+                    "shown and entered in it, with the zone named; stored times stay UTC.",
+    )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        value = value.strip()
+        # ZoneInfo opens a file named by the key: a plain IANA name only.
+        if value.startswith(("/", ".")) or ".." in value or not value.isascii():
+            raise ValueError("enter an IANA time zone such as America/Los_Angeles")
+        try:
+            return str(ZoneInfo(value).key)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone "
+                             "(such as America/Los_Angeles)") from None
 
     @field_validator("name")
     @classmethod

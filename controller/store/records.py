@@ -583,3 +583,14 @@ class AlertRow(TypedDict):
     site_name: str | None
     lists: list[str]
     hits: int
+
+
+class AgencyProfileRow(TypedDict):
+    """The one row of ``agency_profile`` without the logo's bytes (``agency.profile``)."""
+
+    name: str | None
+    time_zone: str | None
+    logo_type: str | None
+    logo_sha256: str | None
+    updated_at: datetime
+    updated_by: str

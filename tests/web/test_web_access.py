@@ -226,6 +226,14 @@ POLICY: dict[str, Expect] = {
     # only (DESIGN 462.12; 462.10: the Department alone decides with whom it shares).
     **_area("sinks.index sinks.register sinks.set_enabled", ADMIN,
             clause="462.10, 462.12, DESIGN 462.12"),
+    # The first-run steps before go-live, the agency profile (name, time zone, logo), the
+    # policy's publication and the hearing and adoption on record: the ALPR Administrator
+    # manages the program (462.3.1, 462.9, DESIGN 462.3.1).
+    **_area("setup.index setup.publish_policy setup.activate setup.save_profile "
+            "setup.upload_logo setup.remove_logo", ADMIN,
+            clause="462.3.1, 462.9, DESIGN 462.3.1"),
+    # The agency's logo: the banner before login shows it; it carries no ALPR data.
+    **_area("setup.logo", {ANONYMOUS, *EVERYONE}, trained=False, clause="462.5.1, 462.9(2)"),
 }
 
 # (endpoint, role): the policy refuses, the code's table allows. Each is skipped by the

@@ -2,9 +2,10 @@
 
 The tables are defined in `core` (sites, cameras, reads, hits, hotlists, accounts),
 `compliance` (audit, holds, purges, sharing, scheduler jobs), `access` (purpose
-windows), `flows` (dispatch sinks, export packages), `accountability` (read
-corrections, hit re-verifications, account status, audit samples) and `feeds`
-(hotlist feed status); nothing outside this package imports those modules.
+windows), `flows` (dispatch sinks, export packages), `profile` (the agency profile),
+`accountability` (read corrections, hit re-verifications, account status, audit
+samples) and `feeds` (hotlist feed status); nothing outside this package imports
+those modules.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ from controller.store.schema.flows import (
     export_package_reads,
     export_packages,
 )
+from controller.store.schema.profile import agency_profile
 
 __all__ = [
     "ALERT_STATES",
@@ -85,6 +87,7 @@ __all__ = [
     "SINK_KINDS",
     "VERIFICATION_OUTCOMES",
     "account_status",
+    "agency_profile",
     "alert_lists",
     "alerts",
     "api_clients",
