@@ -42,7 +42,7 @@ from web import (
     transparency,
     users,
 )
-from web.forms import error_view
+from web.forms import error_view, label, plain, problem
 from web.security import can, csrf_token, guard, permission
 from web.transport import hsts_value, trust_proxies
 
@@ -99,7 +99,7 @@ def _refused(exc: SightlineError, status: int, title: str) -> ResponseReturnValu
         if isinstance(exc, ValidationError):
             body["field"] = exc.field
         return jsonify(body), status
-    return render_template("error.html", code=status, title=title, message=str(exc)), status
+    return render_template("error.html", code=status, title=title, message=plain(exc)), status
 
 
 def _register_errors(app: Flask) -> None:
@@ -179,6 +179,8 @@ def create_app(settings: Settings, bridge: Bridge, *, engine: Database, metrics:
                                    "search_grants": GrantCache()}
     app.jinja_env.globals.update(csrf_token=csrf_token, can=can)
     app.jinja_env.filters["utc"] = _utc
+    app.jinja_env.filters["plain"] = plain
+    app.jinja_env.globals.update(problem=problem, label=label)
     app.before_request(guard)
     # Every server hands the application forwarding headers untouched; here they are
     # believed from the configured proxies only, and dropped from everyone else.

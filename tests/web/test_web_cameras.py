@@ -72,7 +72,7 @@ def test_edit_audited_before_and_after(auth, client, engine: Engine,
     auth.login("val.vendor")
     url = f"/cameras/{camera['camera']}/edit"
     auth.post(url, {"name": "NB lane 1", "latitude": "95", "enabled": "yes"})
-    assert "latitude: must be between" in client.get(f"/cameras/{camera['camera']}").get_data(
+    assert "Latitude: must be between" in client.get(f"/cameras/{camera['camera']}").get_data(
         as_text=True)
     assert site_repo.list_cameras(engine)[0]["latitude"] is None
     auth.post(url, {"name": "NB lane 1 (curb)", "heading": "nb", "latitude": "34.001",

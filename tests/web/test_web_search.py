@@ -79,7 +79,7 @@ def test_refused_without_purpose_then_accepted_and_audited(auth, client, engine:
     auth.login("ann.lee")
     refused = auth.post("/search", {**GOOD, "purpose": ""})
     assert refused.status_code == 400
-    assert "purpose: choose the purpose" in refused.get_data(as_text=True)
+    assert "Purpose: choose the purpose" in refused.get_data(as_text=True)
     denied = audit_repo.search(engine, action="search.exact")[0]
     assert denied["outcome"] == "denied" and denied["data"]["field"] == "purpose"
     assert denied["plate"] == "7ABC123" and denied["actor"] == "ann.lee"
@@ -113,7 +113,8 @@ def test_bad_search_names_the_field(auth, engine: Engine, world: dict[str, Any],
     auth.login("ann.lee")
     response = auth.post("/search", {**GOOD, **change})
     assert response.status_code == 400
-    assert f"{field}:" in response.get_data(as_text=True)
+    # The problem is shown beside its field, the field named by its label.
+    assert f'id="problem-{field}"' in response.get_data(as_text=True)
     assert actions(engine, f"search.{change.get('mode', 'exact')}") == ["denied"]
 
 
