@@ -143,6 +143,7 @@ __all__ = [
     "DispatchError",
     "HardwareError",
     "InferenceError",
+    "InvalidFields",
     "ModelError",
     "NotFound",
     "PolicyViolation",
@@ -151,6 +152,5 @@ __all__ = [
     "StoreError",
     "StoreUnavailable",
     "StreamError",
-    "InvalidFields",
     "ValidationError",
 ]

@@ -42,6 +42,7 @@ from web import (
     transparency,
     users,
 )
+from web.documents import policy_html
 from web.forms import error_view, label, plain, problem
 from web.security import can, csrf_token, guard, permission
 from web.transport import hsts_value, trust_proxies
@@ -180,6 +181,7 @@ def create_app(settings: Settings, bridge: Bridge, *, engine: Database, metrics:
     app.jinja_env.globals.update(csrf_token=csrf_token, can=can)
     app.jinja_env.filters["utc"] = _utc
     app.jinja_env.filters["plain"] = plain
+    app.jinja_env.filters["document"] = policy_html
     app.jinja_env.globals.update(problem=problem, label=label)
     app.before_request(guard)
     # Every server hands the application forwarding headers untouched; here they are

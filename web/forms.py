@@ -65,6 +65,13 @@ def form_id(field: str) -> int:
     return record_id(field, request.form.get(field, ""))
 
 
+def confirmed(consequence: str) -> None:
+    """Refuse a destructive action unless its "I confirm" box is ticked (works without
+    JavaScript); ``consequence`` says what the action does, in the user's words."""
+    if request.form.get("confirm") != "yes":
+        raise ValidationError("confirm", f"tick 'I confirm' to {consequence}")
+
+
 def on_error(render: ErrorView) -> Callable[[F], F]:
     """Name the response a view gives when its use case refuses the input or the action.
 

@@ -73,11 +73,11 @@ def test_partial_entry_with_expiry(auth, client, engine: Engine) -> None:
     assert [(v["list_name"], v["submitted_by"]) for v in pending] == [
         ("major-incidents", "ann.lee")]
     assert audit_repo.search(engine, action="hotlist.partial.add")[0]["plate"] == "7AB*12?"
-    for change, field in [({"expires_at": ""}, "expires_at"),
-                          ({"expires_at": "2001-01-01T00:00"}, "expires_at"),
-                          ({"pattern": "7ABC123"}, "pattern"),
-                          ({"reason": " "}, "reason"),
-                          ({"case_number": ""}, "case_number")]:
+    for change, field in [({"expires_at": ""}, "Expires at"),
+                          ({"expires_at": "2001-01-01T00:00"}, "Expires at"),
+                          ({"pattern": "7ABC123"}, "Pattern"),
+                          ({"reason": " "}, "Reason"),
+                          ({"case_number": ""}, "Case number")]:
         bad = auth.post("/hotlists/partial", {**form, **change})
         assert bad.status_code == 400 and f"{field}:" in bad.get_data(as_text=True), change
     assert len(repo.list_versions(engine, status="pending")) == 1
