@@ -53,7 +53,7 @@ ACTION_LABELS = {
     "site.disable": "Site disabled", "site.enable": "Site enabled",
     "site.delete": "Site deleted", "hotlist.disable": "Hotlist disabled",
     "hotlist.enable": "Hotlist enabled", "hotlist.delete": "Hotlist deleted",
-    "hotlist.edit": "Hotlist edited", "hotlist.entry.expire": "Hotlist entry ended",
+    "hotlist.entry.change": "Hotlist entry changed", "hotlist.entry.end": "Hotlist entry ended",
     "training.record": "Training recorded", "user.add": "User added",
     "user.disable": "User disabled", "user.enable": "User enabled", "user.role": "Role changed",
 }

@@ -154,6 +154,7 @@ class SiteRow(TypedDict):
     longitude: float | None
     cabinet: dict[str, Any] | None
     created_at: datetime
+    enabled: bool
 
 
 class CameraRow(TypedDict):
@@ -451,6 +452,7 @@ class HotlistRow(TypedDict):
     entry_count: int
     updated_at: datetime
     updated_by: str
+    enabled: bool
 
 
 class HotlistEntryRow(TypedDict):
