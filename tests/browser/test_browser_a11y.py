@@ -44,7 +44,8 @@ STICKING_OUT = """() => [...document.querySelectorAll('body *')]
   .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1
     && ![...e.children].some((c) => c.getBoundingClientRect().right > window.innerWidth + 1))
   .slice(0, 4).map((e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
-    + (e.className && typeof e.className === 'string' ? '.' + e.className.split(' ').join('.') : ''))"""
+    + (typeof e.className === 'string' && e.className
+       ? '.' + e.className.split(' ').join('.') : ''))"""
 
 
 @dataclass(frozen=True)
