@@ -102,6 +102,23 @@ def clock_drift_alarm(drift_seconds: float | None, limit_seconds: float) -> Alar
     )
 
 
+# Reconnects (stream reconnects and pipeline restarts) in the last hour from which a
+# camera is flapping: connected at every sample, and yet dropping all the time.
+FLAPPING_RECONNECTS = 3
+
+
+def reconnect_alarm(reconnects_last_hour: int,
+                    limit: int = FLAPPING_RECONNECTS) -> Alarm | None:
+    """A warning when a camera reconnected ``limit`` times or more in the last hour.
+
+    A camera that drops every 30 s and is back a second later shows full fps and
+    "connected" whenever health looks; only the count of its reconnects tells.
+    """
+    if reconnects_last_hour < limit:
+        return None
+    return Alarm("reconnecting", f"{reconnects_last_hour} reconnects in the last hour")
+
+
 def stream_alarms(
     *,
     connected: bool,

@@ -299,10 +299,12 @@ def config_check(ctx: Context) -> None:
 # Command groups contributed by the other areas (one module each).
 from controller.commands import audit_export as audit_export_cmd  # noqa: E402
 from controller.commands import camera as camera_cmd  # noqa: E402
+from controller.commands import client as client_cmd  # noqa: E402
 from controller.commands import compliance as compliance_cmd  # noqa: E402
 from controller.commands import demo as demo_cmd  # noqa: E402
 from controller.commands import discover as discover_cmd  # noqa: E402
 from controller.commands import eval as eval_cmd  # noqa: E402
+from controller.commands import feed as feed_cmd  # noqa: E402
 from controller.commands import hotlist as hotlist_cmd  # noqa: E402
 from controller.commands import masks as masks_cmd  # noqa: E402
 from controller.commands import program as program_cmd  # noqa: E402
@@ -318,6 +320,7 @@ for _command in signin.commands:
 main.add_command(demo_cmd.command)
 main.add_command(eval_cmd.command)
 main.add_command(hotlist_cmd.command)
+main.add_command(feed_cmd.command)
 main.add_command(camera_cmd.command)
 main.add_command(discover_cmd.command)
 main.add_command(site_cmd.command)
@@ -327,6 +330,7 @@ main.add_command(purpose_cmd.command)
 audit.add_command(audit_export_cmd.command)
 main.add_command(retention_cmd.command)
 main.add_command(sink_cmd.command)
+main.add_command(client_cmd.command)
 for _group in compliance_cmd.groups:
     main.add_command(_group)
 for _command in masks_cmd.commands:  # mask change requests, beside `mask lift`

@@ -20,6 +20,7 @@ which the command turns into its exit status::
     │   ├── AccessDenied                role or training does not allow it
     │   └── PurposeRequired             plate data without a stated purpose (462.5)
     ├── DispatchError                   a hit could not be delivered to a sink
+    ├── FeedError                       a hotlist feed's fetch failed (its list is kept)
     └── ControllerError                 start/stop of the controller failed
 
     HardwareError                       cameras/errors.py
@@ -123,6 +124,18 @@ class DispatchError(SightlineError):
     """A hit could not be delivered to a dispatch sink."""
 
 
+class FeedError(SightlineError):
+    """A hotlist feed could not be fetched or was refused; the active list is kept.
+
+    ``kind`` says which step failed (network, tls, auth, http, size, malformed,
+    rejected, shrink), for the feed's status record and health.
+    """
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
 class ControllerError(SightlineError):
     """The controller failed to start or stop."""
 
@@ -141,6 +154,7 @@ __all__ = [
     "ConfigError",
     "ControllerError",
     "DispatchError",
+    "FeedError",
     "HardwareError",
     "InferenceError",
     "InvalidFields",

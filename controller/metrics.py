@@ -58,6 +58,22 @@ class Metrics:
             "sightline_audit_reviews_overdue",
             "Quarters whose audit package is built but whose review is overdue (policy 462.6)",
             registry=self.registry)
+        # Hotlist feeds (462.7), set at scrape time from each feed's status record.
+        self.feed_ok = Gauge(
+            "sightline_feed_ok", "1 when the feed's last fetch succeeded", ["feed"],
+            registry=self.registry)
+        self.feed_stale = Gauge(
+            "sightline_feed_stale", "1 when the feed's list is older than its schedule allows",
+            ["feed"], registry=self.registry)
+        self.feed_age = Gauge(
+            "sightline_feed_age_seconds", "Seconds since the feed's last good fetch (-1: never)",
+            ["feed"], registry=self.registry)
+        self.feed_entries = Gauge(
+            "sightline_feed_entries", "Entries of the feed's list in force", ["feed"],
+            registry=self.registry)
+        self.feed_rejected = Gauge(
+            "sightline_feed_rejected_lines", "Lines the feed's last fetch rejected", ["feed"],
+            registry=self.registry)
         self.http_requests = Counter(
             "sightline_http_requests", "HTTP requests served",
             ["endpoint", "status"], registry=self.registry)

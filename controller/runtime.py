@@ -6,10 +6,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Coroutine
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cameras.health import CameraHealth
 from cameras.stream import StreamOptions
 from controller.alerts import dispatch, sinks
 from controller.alerts.matching import HotlistMatcher
@@ -17,7 +16,7 @@ from controller.bridge import ChangeNotifier
 from controller.capture.cabinets import Cabinets
 from controller.capture.pipeline import CameraPipeline, CameraSpec, PipelineOptions, ReadObserver
 from controller.capture.records import EntryDetails
-from controller.capture.supervisor import PipelineManager, ProgramGate
+from controller.capture.supervisor import HealthReport, PipelineManager, ProgramGate
 from controller.capture.writer import ReadWriter
 from controller.compliance import program
 from controller.jobs.scheduler import Scheduler
@@ -208,7 +207,8 @@ class Runtime:
         assert dispatcher is not None
         self.writer = ReadWriter(
             self.engine, self.settings.data_dir / "spool", sinks=lambda: dispatcher.sink_names,
-            on_hits=lambda _hits: dispatcher.wake(), metrics=self.metrics)
+            on_hits=lambda _hits: dispatcher.wake(), metrics=self.metrics,
+            alert_window=timedelta(minutes=self.settings.alerts.join_minutes))
         self._spawn("writer", self.writer.run())
 
     async def start_recognition(self) -> None:
@@ -265,13 +265,14 @@ class Runtime:
             else:
                 outage.succeeded()
 
-    def _health_rows(self, health: list[tuple[int, CameraHealth]]
+    def _health_rows(self, reports: list[HealthReport]
                      ) -> list[tuple[int, dict[str, Any]]]:
         assert self.pipelines is not None
         doors = {c["site"] for c in self.cabinets.health() if c["door_open"]}
         sites = {h["camera_id"]: h["site"] for h in self.pipelines.health()}
         rows = []
-        for camera_id, camera in health:
+        for report in reports:
+            camera_id, camera = report.camera_id, report.health
             alarms = [{"code": a.code, "message": a.message, "severity": str(a.severity)}
                       for a in camera.alarms]
             if sites.get(camera_id) in doors:
@@ -280,7 +281,8 @@ class Runtime:
             rows.append((camera_id, {
                 "state": str(camera.state), "connected": camera.connected,
                 "fps": camera.fps_in, "clock_drift_seconds": camera.clock_drift_seconds,
-                "last_frame_at": camera.last_frame_at, "alarms": alarms}))
+                "last_frame_at": camera.last_frame_at, "alarms": alarms,
+                "reconnects_last_hour": report.reconnects_last_hour}))
         return rows
 
     def _write_health(self, rows: list[tuple[int, dict[str, Any]]], now: datetime) -> None:

@@ -72,7 +72,7 @@ CONTROLLER_TIERS: tuple[frozenset[str], ...] = (
     frozenset({"audit", "system"}),
     frozenset({"accounts"}),
     frozenset({"operations", "alerts", "compliance", "search"}),  # none of them uses another
-    frozenset({"capture"}),
+    frozenset({"capture", "overview"}),  # overview reads operations, compliance, search, alerts
     frozenset({"jobs"}),
     frozenset({"runtime", "app"}),
     frozenset({"demo"}),

@@ -14,6 +14,7 @@ from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.exceptions import HTTPException
 
+from controller.alerts import feeds
 from controller.bridge import Bridge
 from controller.compliance import admin
 from controller.errors import NotFound, PolicyViolation, SightlineError, ValidationError
@@ -25,6 +26,7 @@ from web import (
     audit,
     auth,
     cameras,
+    clients,
     compliance,
     corrections,
     hits,
@@ -42,6 +44,8 @@ from web import (
     transparency,
     users,
 )
+from web.api import bp as api_bp
+from web.api import spec as api_spec
 from web.documents import policy_html
 from web.forms import error_view, label, plain, problem
 from web.security import can, csrf_token, guard, permission
@@ -60,7 +64,8 @@ SECURITY_HEADERS = {
 }
 BLUEPRINTS = (auth.bp, home.bp, users.bp, search.bp, reads.bp, audit.bp, hits.bp,
               hotlists.bp, cameras.bp, live.bp, compliance.bp, sharing.bp, holds.bp,
-              transparency.bp, purpose.bp, sinks.bp, packages.bp, corrections.bp, samples.bp)
+              transparency.bp, purpose.bp, sinks.bp, packages.bp, corrections.bp, samples.bp,
+              clients.bp)
 
 
 METRICS_ENV = "SIGHTLINE_METRICS_TOKEN"
@@ -138,6 +143,12 @@ def _register_health(app: Flask, settings: Settings, bridge: Bridge, engine: Dat
             "database": {"reachable": db_ok},
             "controller": {"running": running, "node": settings.node.name},
         }
+        if db_ok and settings.hotlists.feeds:
+            # A failed or stale feed is a warning, not a reason to take the node out of
+            # service: matching goes on with the list in force.
+            checks = feeds.health(engine, settings.hotlists)
+            body["feeds"] = [{"name": h.feed, "state": h.state} for h in checks]
+            body["warnings"] = feeds.warnings(checks)
         g.health = body
         return jsonify(body), 200 if db_ok and running else 503
 
@@ -156,7 +167,25 @@ def _register_health(app: Flask, settings: Settings, bridge: Bridge, engine: Dat
             return denied
         if database_reachable(engine):  # else the last value stands; database_up says why
             metrics.audit_reviews_overdue.set(len(admin.overdue_reviews(engine, settings)))
+            _feed_metrics(metrics, feeds.health(engine, settings.hotlists))
         return Response(generate_latest(metrics.registry), mimetype=CONTENT_TYPE_LATEST)
+
+
+def _feed_metrics(metrics: Metrics, checks: list[feeds.FeedHealth]) -> None:
+    """Set the feed gauges from each configured feed's health (a removed feed drops out)."""
+    gauges = (metrics.feed_ok, metrics.feed_stale, metrics.feed_age, metrics.feed_entries,
+              metrics.feed_rejected)
+    for gauge in gauges:
+        gauge.clear()
+    for h in checks:
+        row = h.status
+        age = h.age_seconds
+        metrics.feed_ok.labels(feed=h.feed).set(1 if row and row["last_outcome"] != "failed"
+                                                else 0)
+        metrics.feed_stale.labels(feed=h.feed).set(1 if h.stale else 0)
+        metrics.feed_age.labels(feed=h.feed).set(-1 if age is None else age)
+        metrics.feed_entries.labels(feed=h.feed).set(row["entries"] if row else 0)
+        metrics.feed_rejected.labels(feed=h.feed).set(row["rejected"] if row else 0)
 
 
 def create_app(settings: Settings, bridge: Bridge, *, engine: Database, metrics: Metrics,
@@ -166,7 +195,7 @@ def create_app(settings: Settings, bridge: Bridge, *, engine: Database, metrics:
     ``bridge`` is the only way into the controller loop; ``engine`` is the handle on
     the system of record the views pass to the controller's use cases.
     """
-    app = Flask(__name__)
+    app = api_spec.make_app(__name__)
     app.config.update(
         SECRET_KEY=secret_key or secrets.token_hex(32),
         SESSION_COOKIE_NAME="sightline_session",
@@ -201,6 +230,8 @@ def create_app(settings: Settings, bridge: Bridge, *, engine: Database, metrics:
 
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    app.register_api(api_bp)
+    api_spec.document(app)  # generated once, now that every operation is registered
     _register_errors(app)
     _register_health(app, settings, bridge, engine, metrics)
     # The navigation shows only areas this build serves.

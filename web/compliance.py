@@ -113,7 +113,8 @@ def audit_export() -> ResponseReturnValue:
     """Build a quarter's audit package now."""
     path = admin.export_audit_package(engine(), settings(), caller(),
                                       request.form.get("quarter", ""))
-    return done(f"Audit package written to {path}.", "compliance.audits")
+    return done(f"Audit package {path.name} built: download it from the list.",
+                "compliance.audits")
 
 
 @bp.post("/audits/review")

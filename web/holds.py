@@ -72,4 +72,5 @@ def release() -> ResponseReturnValue:
 def export() -> ResponseReturnValue:
     """Write the evidence package of a hold for booking into evidence."""
     path = holds.export_hold(engine(), settings(), caller(), form_id("hold_id"))
-    return done(f"Evidence package written to {path}.", "holds.index")
+    return done(f"Evidence package {path.name} built: download it from your evidence "
+                "packages below.", "holds.index")

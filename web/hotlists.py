@@ -31,7 +31,7 @@ def _page(**context: Any) -> str:
                if hotlists.roles_allow(user, hotlists.APPROVE) else None)
     return render_template("hotlists/index.html",
                            lists=hotlists.overview(engine(), user),
-                           official=set(rules.official_feeds) | {s.name for s in rules.sources},
+                           official=rules.official_names(),
                            pending=pending,
                            default_expiry=(datetime.now(UTC) + timedelta(days=7))
                            .strftime("%Y-%m-%dT%H:%M"), form=request.form, **context)
@@ -173,7 +173,7 @@ def entries(list_name: str) -> str:
     rules = settings().hotlists
     return render_template("hotlists/entries.html", name=list_name, rows=rows,
                            versions=hotlists.list_versions(engine(), user, list_name),
-                           official=set(rules.official_feeds) | {s.name for s in rules.sources},
+                           official=rules.official_names(),
                            now=datetime.now(UTC), limit=ENTRY_LIMIT)
 
 

@@ -35,8 +35,13 @@ from controller.system import Database
 F = TypeVar("F", bound=Callable[..., Any])
 
 PERMISSION_ATTR = "sightline_permission"
-# Views Flask itself registers.
-ENDPOINT_PERMISSIONS = {"static": "public"}
+API_BLUEPRINT = "api_v1"
+# Views Flask itself registers, and flask-openapi3's API document and its page (no data:
+# a program needs them before it holds a token, as it needs /healthz).
+ENDPOINT_PERMISSIONS = {"static": "public", "openapi.openapi": "public",
+                        "openapi.doc_url": "public", "openapi.static": "public",
+                        "swagger.swagger": "public", "swagger.static": "public",
+                        "swagger.oauth2-redirect": "public"}
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -164,7 +169,14 @@ def _load_user() -> None:
 
 
 def guard() -> BaseResponse | None:
-    """``before_request``: CSRF, sign-in, role and training checks, in that order."""
+    """``before_request``: CSRF, sign-in, role and training checks, in that order.
+
+    The JSON API (``web.api``) is left to its own bearer-token guard: its requests
+    never read the session cookie, so a browser's sign-in cannot call it.
+    """
+    if request.blueprint == API_BLUEPRINT:
+        g.user = None
+        return None
     _load_user()
     perm = permission_of(current_app, request.endpoint)
     if request.endpoint is None:

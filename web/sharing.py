@@ -66,4 +66,5 @@ def decide() -> ResponseReturnValue:
 def fulfil() -> ResponseReturnValue:
     """Build the export package of an approved request."""
     path = sharing.fulfil_request(engine(), settings(), caller(), form_id("request_id"))
-    return done(f"Export package written to {path}.", "sharing.index")
+    return done(f"Export package {path.name} built: download it from your sharing packages "
+                "below.", "sharing.index")

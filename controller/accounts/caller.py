@@ -29,11 +29,13 @@ class Who(TypedDict):
 
 @dataclass(frozen=True)
 class Caller:
-    """A signed-in person (or, later, an API client acting for one) calling a use case.
+    """A signed-in person, or an API client answerable to one, calling a use case.
 
     ``gate_ok`` says the caller's training, password and policy acknowledgement
     are current (462.4.1, 462.13); the front end that authenticated the caller
-    works it out once per request.
+    works it out once per request. An API client (``controller.accounts.clients``)
+    is named ``client:NAME``, carries its own role, its id (``client_id``: its purpose
+    windows are its own) and its ``owner``'s name and id (``user_id``).
     """
 
     username: str
@@ -43,6 +45,7 @@ class Caller:
     gate_ok: bool = False
     client_name: str | None = None
     owner: str | None = None
+    client_id: int | None = None
 
     def who(self) -> Who:
         """The ``actor`` and ``client_addr`` keywords the audited controller functions take."""
@@ -57,6 +60,7 @@ def record(engine: Engine, caller: Caller, action: str, *, outcome: audit.Outcom
     if caller.client_name:
         # An API client is named beside the person it acts for (462.5: who).
         details.setdefault("client", caller.client_name)
+        details.setdefault("owner", caller.owner)
     return audit.record(engine, audit.AuditEvent(
         actor=caller.username, action=action, outcome=outcome, plate=plate, purpose=purpose,
         case_number=case_number, client_addr=caller.client_addr, data=details))

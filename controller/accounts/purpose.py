@@ -38,7 +38,7 @@ from controller.store.purpose import WindowRow
 
 # WindowRow is re-exported as the window: the web names it without importing the store.
 __all__ = ["CASE_NUMBER", "PERMISSION", "PurposeForm", "Window", "check", "current", "end",
-           "record_shown", "record_view", "require", "state"]
+           "ensure", "record_shown", "record_view", "require", "state"]
 
 PERMISSION = "purpose"
 STATE = "purpose.state"
@@ -115,7 +115,7 @@ def state(engine: Engine, config: Settings, caller: Caller, form: PurposeForm, *
     window, replaced = repo.start(engine, user_id=_user_id(engine, caller, STATE),
                                   purpose=purpose, case_number=case, now=when,
                                   expires_at=when + timedelta(minutes=minutes),
-                                  client_addr=caller.client_addr)
+                                  client_addr=caller.client_addr, client_id=caller.client_id)
     record(engine, caller, STATE, purpose=purpose, case_number=case,
            data={"window": window.id, "until": window.expires_at, "minutes": minutes,
                  "replaced": [w.id for w in replaced]})
@@ -130,17 +130,33 @@ def current(engine: Engine, caller: Caller, *, now: datetime | None = None) -> W
             user_id = int(user_repo.get(engine, caller.username)["id"])
         except NotFound:
             return None
-    return repo.current(engine, user_id, _now(now))
+    return repo.current(engine, user_id, _now(now), caller.client_id)
 
 
 def end(engine: Engine, caller: Caller, *, now: datetime | None = None) -> bool:
     """End the caller's open window (``purpose``); audited. Return whether one was open."""
     authorize(engine, caller, PERMISSION, END)
-    ended = repo.end(engine, _user_id(engine, caller, END), _now(now), ENDED)
+    ended = repo.end(engine, _user_id(engine, caller, END), _now(now), ENDED, caller.client_id)
     for window in ended:
         record(engine, caller, END, purpose=window.purpose, case_number=window.case_number,
                data={"window": window.id})
     return bool(ended)
+
+
+def ensure(engine: Engine, config: Settings, caller: Caller, form: PurposeForm, *,
+           now: datetime | None = None) -> Window:
+    """The caller's open window for this purpose and case number, stated if need be.
+
+    For callers that give the purpose with every request (an API client): the
+    same purpose and case number as the open window reuse it (nothing written);
+    anything else is a new statement, checked and audited by ``state``.
+    """
+    window = current(engine, caller, now=now)
+    typed = (form.purpose.strip(), form.case_number.strip())
+    if window is not None and typed == (window.purpose, window.case_number or ""):
+        authorize(engine, caller, PERMISSION, STATE)
+        return window
+    return state(engine, config, caller, form, now=now)
 
 
 def require(engine: Engine, caller: Caller, *, now: datetime | None = None) -> Window:
@@ -164,14 +180,15 @@ def record_view(engine: Engine, caller: Caller, window: Window, action: str, *,
 def record_shown(engine: Engine, caller: Caller, window: Window, action: str, *,
                  shown: Sequence[str], plates: Sequence[str],
                  data: Mapping[str, Any] | None = None) -> int | None:
-    """Audit a list a page refreshes (the hit queue): once per window and content.
+    """Audit a list a page refreshes (the hit queue, the overview's feeds): once per window,
+    kind of list (``action``) and content.
 
     ``shown`` names the rows (their uuids): when the window's last logged list was
     exactly these rows, the earlier entry already records this view and nothing is
     written (None); otherwise the entry lists the plates and returns its number.
     """
     digest = hashlib.sha256("\n".join([action, *shown]).encode()).hexdigest()
-    if not repo.swap_queue_digest(engine, window.id, digest):
+    if not repo.swap_shown_digest(engine, window.id, action, digest):
         return None
     return record_view(engine, caller, window, action, results=len(shown),
                        data={**(data or {}), "plates": sorted(set(plates))})

@@ -52,6 +52,8 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     # Purges, sharing, audit reviews, court orders, policy publication (462.3.1).
     "compliance.manage": frozenset({"administrator"}),
     "holds.manage": frozenset({"administrator", "officer", "analyst"}),
+    # API clients: created, listed and revoked by an administrator, who owns them (462.3.1).
+    "clients.manage": frozenset({"administrator"}),
 }
 
 # Permissions a signed-in user reaches before training and policy acknowledgement.

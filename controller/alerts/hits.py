@@ -7,7 +7,8 @@ and content, not on every refresh), the history with its filter (``hit.history``
 and one hit (``hit.view``). Recording the verification outcome is audited
 (``hit.verify``, the first one only, in one conditional write); a verified hit's
 outcome changes only by a re-verification with a reason (``hit.reverify``), which
-keeps every earlier outcome in the hit's history.
+keeps every earlier outcome in the hit's history. Verifying the last unverified hit
+of an alert (``controller.alerts.queue``) closes the alert as verified.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from controller.accounts import Caller, authorize, purpose, record
 from controller.alerts import dispatch
 from controller.errors import Conflict, ValidationError
 from controller.store import Engine
+from controller.store import alerts as alert_repo
 from controller.store import corrections as correction_repo
 from controller.store import hits as hit_repo
 from controller.store.corrections import VerificationRow
@@ -119,8 +121,12 @@ def verify_hit(engine: Engine, caller: Caller, hit_uuid: str, outcome: str,
         raise ValidationError("outcome", f"this hit was already verified as "
                                          f"{OUTCOME_LABELS[already]}; record a "
                                          "re-verification with its reason instead")
+    closed = hit["alert_id"] is not None and alert_repo.close_if_settled(
+        engine, hit["alert_id"], outcome=outcome, note=text, actor=caller.username,
+        now=datetime.now(UTC))
     record(engine, caller, "hit.verify", plate=str(hit["plate"]),
-           data={"hit": hit_uuid, "outcome": outcome, "note": text})
+           data={"hit": hit_uuid, "outcome": outcome, "note": text,
+                 "alert": hit["alert_id"], "alert_closed": closed})
     return OUTCOME_LABELS[outcome]
 
 

@@ -165,7 +165,11 @@ def _date(value: str, column: str) -> datetime:
     raise ValueError(f"{column} '{value}' is not a date (YYYY-MM-DD or MM/DD/YYYY)")
 
 
-def _row(cells: Mapping[str, str], rules: HotlistSettings, today: date) -> dict[str, Any]:
+def row_entry(cells: Mapping[str, str], default_category: str, today: date) -> dict[str, Any]:
+    """Check one row's named cells and return the entry they make (ValueError: why not).
+
+    Every way into a hotlist (an uploaded file, a feed) goes through this one check.
+    """
     plate = normalise(cells.get("plate", ""), typed=True)
     if not plate:
         raise ValueError("plate is empty")
@@ -174,7 +178,7 @@ def _row(cells: Mapping[str, str], rules: HotlistSettings, today: date) -> dict[
     partial = "?" in plate or "*" in plate
     if partial and not plate.strip("*?"):
         raise ValueError("a partial plate needs at least one known character")
-    raw_category = _key(cells.get("category", "")) or _key(rules.default_category)
+    raw_category = _key(cells.get("category", "")) or _key(default_category)
     category = CATEGORY_SYNONYMS.get(raw_category)
     if category is None:
         raise ValueError(f"category '{cells.get('category')}' is not one of the policy's "
@@ -243,7 +247,7 @@ def parse_hotlist(data: bytes | str, rules: HotlistSettings, *,
             continue
         named = {name: value for name, value in zip(columns, cells, strict=False) if name}
         try:
-            result.entries.append(_row(named, rules, today))
+            result.entries.append(row_entry(named, rules.default_category, today))
         except ValueError as exc:
             result.rejected.append((number, str(exc)))
     return result
@@ -332,6 +336,21 @@ def _version_audit(version: HotlistVersionRow, entries: list[dict[str, Any]]) ->
     if len(entries) <= AUDIT_PLATES:
         data["plates"] = sorted(str(e["plate"]) for e in entries)
     return data
+
+
+def store_official(engine: Engine, name: str, entries: list[dict[str, Any]], *, actor: str,
+                   source: str) -> tuple[HotlistVersionRow, dict[str, Any]]:
+    """Store ``entries`` as the version in force of an official list (a feed's fetch).
+
+    Returns the version and what its audit entry says about it (the caller writes
+    that entry and links it with ``link_audit``).
+    """
+    version = _store_version(engine, _check_name(name), entries, official=True, terms=None,
+                             actor=actor, source=source)
+    return version, _version_audit(version, entries)
+
+
+link_audit = repo.set_import_event
 
 
 def import_hotlist(engine: Engine, rules: HotlistSettings, source: bytes | Path, list_name: str,

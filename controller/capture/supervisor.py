@@ -10,14 +10,24 @@ once for the outage (and the recovery once), not at every refresh.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from cameras.health import Alarm, CameraHealth, HealthState, Severity, camera_health
+from cameras.health import (
+    Alarm,
+    CameraHealth,
+    HealthState,
+    Severity,
+    camera_health,
+    overall_state,
+    reconnect_alarm,
+)
 from controller.capture.pipeline import CameraPipeline, CameraSpec
 from controller.store import Engine
 from controller.store import regions as region_repo
@@ -26,6 +36,11 @@ from controller.store.outage import OutageLog
 from controller.store.regions import masks_from_rows
 
 log = logging.getLogger("sightline.pipelines")
+
+# Reconnects are counted over this window (``cameras.health.reconnect_alarm``): a camera
+# that drops every 30 s and comes back at once shows fine fps and "connected" at every
+# sample, and only the count of its reconnects tells that it is flapping.
+RECONNECT_WINDOW_SECONDS = 3600.0
 
 
 def load_specs(engine: Engine, site_codes: tuple[str, ...]) -> list[CameraSpec]:
@@ -57,6 +72,43 @@ class ProgramGate:
     reason: str
 
 
+class ReconnectWindow:
+    """When one camera reconnected (stream reconnects and pipeline restarts), for the
+    count over the last ``RECONNECT_WINDOW_SECONDS``.
+
+    The stream counts its own reconnects from zero; a restarted pipeline brings a new
+    stream, so the counter seen last is kept per stream object.
+    """
+
+    def __init__(self, window: float = RECONNECT_WINDOW_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._window = window
+        self._clock = clock
+        self._times: collections.deque[float] = collections.deque()
+        self._stream: object | None = None
+        self._seen = 0
+
+    def add(self, count: int = 1) -> None:
+        """``count`` reconnects happened now."""
+        now = self._clock()
+        self._times.extend([now] * count)
+
+    def observe(self, stream: object, reconnects: int) -> None:
+        """Take the stream's running counter; the reconnects since the last look count now."""
+        if stream is not self._stream:
+            self._stream, self._seen = stream, 0
+        if reconnects > self._seen:
+            self.add(reconnects - self._seen)
+        self._seen = reconnects
+
+    def count(self) -> int:
+        """Reconnects within the window up to now."""
+        horizon = self._clock() - self._window
+        while self._times and self._times[0] < horizon:
+            self._times.popleft()
+        return len(self._times)
+
+
 @dataclass
 class Supervised:
     """A pipeline and the task that keeps it running."""
@@ -66,6 +118,24 @@ class Supervised:
     restarts: int = 0
     last_error: str | None = None
     state: str = "starting"
+    reconnects: ReconnectWindow = field(default_factory=ReconnectWindow)
+
+    def reconnects_last_hour(self) -> int:
+        """Stream reconnects and pipeline restarts within the window (the stream looked at
+        now, so the answer does not wait for the next health write)."""
+        stream = self.pipeline.stream
+        if stream is not None:
+            self.reconnects.observe(stream, stream.stats().reconnects)
+        return self.reconnects.count()
+
+
+@dataclass(frozen=True)
+class HealthReport:
+    """One camera's health model and its reconnects over the last hour, for the store."""
+
+    camera_id: int
+    health: CameraHealth
+    reconnects_last_hour: int
 
 
 class PipelineManager:
@@ -155,6 +225,7 @@ class PipelineManager:
             except Exception as exc:  # restart whatever broke, with backoff
                 attempt += 1
                 holder.restarts += 1
+                holder.reconnects.add()
                 holder.last_error = f"{type(exc).__name__}: {exc}"
                 holder.state = "restarting"
                 delay = min(self._backoff_cap, 0.5 * 2 ** min(attempt, 10))
@@ -177,22 +248,30 @@ class PipelineManager:
         for camera_id in list(self._running):
             await self._stop(camera_id)
 
-    def camera_health(self, drift_limit: float, expected_fps: float) -> list[
-            tuple[int, CameraHealth]]:
-        """The cameras' health models (stream statistics, alarms), for the store."""
+    def camera_health(self, drift_limit: float, expected_fps: float) -> list[HealthReport]:
+        """The cameras' health models (stream statistics, alarms) and their reconnects in
+        the last hour, for the store."""
         out = []
         for camera_id, holder in sorted(self._running.items()):
             stream = holder.pipeline.stream
             if stream is None:
                 continue
-            health = camera_health(stream.stats(), drift_limit_seconds=drift_limit,
+            stats = stream.stats()
+            holder.reconnects.observe(stream, stats.reconnects)
+            health = camera_health(stats, drift_limit_seconds=drift_limit,
                                    expected_fps=expected_fps,
                                    last_read_at=holder.pipeline.state.last_read_at)
             if holder.last_error and holder.state == "restarting":
                 health = replace(health, alarms=(*health.alarms, Alarm(
                     "pipeline_restarting", holder.last_error, Severity.ERROR)),
                                  state=HealthState.DOWN)
-            out.append((camera_id, health))
+            flaps = holder.reconnects.count()
+            flapping = reconnect_alarm(flaps)
+            if flapping is not None:
+                # Connected at every sample but dropping all the time: not OK.
+                alarms = (*health.alarms, flapping)
+                health = replace(health, alarms=alarms, state=overall_state(alarms))
+            out.append(HealthReport(camera_id, health, flaps))
         return out
 
     def health(self) -> list[dict[str, Any]]:
@@ -205,8 +284,9 @@ class PipelineManager:
                 "camera_id": camera_id, "name": p.spec.name, "site": p.spec.site_code,
                 "state": holder.state if stats is None or stats.connected or
                 holder.state != "running" else "reconnecting",
-                "restarts": holder.restarts, "last_error": holder.last_error or (
-                    stats.last_error if stats else None),
+                "restarts": holder.restarts,
+                "reconnects_last_hour": holder.reconnects_last_hour(),
+                "last_error": holder.last_error or (stats.last_error if stats else None),
                 "fps": round(stats.fps_in, 2) if stats else 0.0,
                 "last_frame_at": stats.last_frame_at if stats else None,
                 "reads": p.state.reads, "hits": p.state.hits,

@@ -22,7 +22,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from controller.capture.records import WriterItem
@@ -78,8 +78,10 @@ class ReadWriter:
 
     def __init__(self, engine: Engine, spool_dir: Path, *, sinks: Callable[[], Sequence[str]],
                  on_hits: Callable[[list[str]], None], metrics: Metrics, batch_max: int = 200,
-                 flush_seconds: float = 0.2, retry_seconds: float = 2.0) -> None:
+                 flush_seconds: float = 0.2, retry_seconds: float = 2.0,
+                 alert_window: timedelta = repo.ALERT_WINDOW) -> None:
         self._engine = engine
+        self._alert_window = alert_window
         self._journal = Journal(spool_dir)
         self._sinks = sinks
         self._on_hits = on_hits
@@ -180,7 +182,8 @@ class ReadWriter:
             for start in range(0, len(rows), 500):
                 created += repo.write_reads(self._engine,
                                             [row for _, row in rows[start:start + 500]],
-                                            sinks=self._sinks(), now=now)
+                                            sinks=self._sinks(), now=now,
+                                            alert_window=self._alert_window)
         except Exception as exc:
             if not refused(exc):
                 raise  # an outage (StoreUnavailable) or a bug: keep the journal
@@ -193,7 +196,8 @@ class ReadWriter:
         created: list[str] = []
         for line, row in rows:
             try:
-                created += repo.write_reads(self._engine, [row], sinks=self._sinks(), now=now)
+                created += repo.write_reads(self._engine, [row], sinks=self._sinks(), now=now,
+                                            alert_window=self._alert_window)
             except Exception as exc:
                 if not refused(exc):
                     raise

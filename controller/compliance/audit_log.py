@@ -9,6 +9,7 @@ audited (``audit.view``: the filter, the rows shown, the window's purpose and ca
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from controller import audit
 from controller.accounts import Caller, authorize, purpose
@@ -102,13 +103,19 @@ def _cursor(field: str, value: str) -> int | None:
     return record_id(field, value) if value.strip() else None
 
 
-def search_log(engine: Engine, caller: Caller, filters: AuditFilters,
-               limit: int = PAGE_SIZE) -> AuditPage:
-    """A page of the entries matching the filter, newest first (``audit.view``); a bad
-    field is named. ``filters.before``/``after`` page on by entry number (keyset)."""
-    authorize(engine, caller, PERMISSION, "audit.view")
-    window = purpose.require(engine, caller)
-    before, after = _cursor("before", filters.before), _cursor("after", filters.after)
+@dataclass(frozen=True)
+class LogCriteria:
+    """A checked filter: what ``store.audit.search`` takes."""
+
+    actor: str | None
+    action: str | None
+    plate: str | None
+    since: datetime | None
+    until: datetime | None
+
+
+def criteria(filters: AuditFilters) -> LogCriteria:
+    """The filter checked; ValidationError naming the first bad field."""
     first, last = parse_day("since", filters.since), parse_day("until", filters.until)
     if first and last and last < first:
         raise ValidationError("until", "the last day is before the first")
@@ -116,11 +123,23 @@ def search_log(engine: Engine, caller: Caller, filters: AuditFilters,
     plate = normalise(filters.plate, typed=True) or None
     if plate and len(plate) > PLATE_LIMIT:
         raise ValidationError("plate", f"a plate is at most {PLATE_LIMIT} letters and digits")
-    actor, action = filters.actor.strip()[:64] or None, filters.action.strip()[:64] or None
+    return LogCriteria(actor=filters.actor.strip()[:64] or None,
+                       action=filters.action.strip()[:64] or None, plate=plate, since=since,
+                       until=until)
+
+
+def search_log(engine: Engine, caller: Caller, filters: AuditFilters,
+               limit: int = PAGE_SIZE) -> AuditPage:
+    """A page of the entries matching the filter, newest first (``audit.view``); a bad
+    field is named. ``filters.before``/``after`` page on by entry number (keyset)."""
+    authorize(engine, caller, PERMISSION, "audit.view")
+    window = purpose.require(engine, caller)
+    before, after = _cursor("before", filters.before), _cursor("after", filters.after)
+    found = criteria(filters)
     # One row more than the page: whether there is a further page, without counting.
-    rows = audit_repo.search(engine, actor=actor, action=action, plate=plate, since=since,
-                             until=until, limit=limit + 1, before=before,
-                             after=None if before is not None else after)
+    rows = audit_repo.search(engine, actor=found.actor, action=found.action, plate=found.plate,
+                             since=found.since, until=found.until, limit=limit + 1,
+                             before=before, after=None if before is not None else after)
     more = len(rows) > limit
     if after is not None and before is None:
         rows = rows[-limit:] if more else rows
@@ -129,9 +148,11 @@ def search_log(engine: Engine, caller: Caller, filters: AuditFilters,
         rows = rows[:limit]
         page = AuditPage(rows, older=_end(rows, -1) if more else None,
                          newer=_end(rows, 0) if before is not None else None)
-    purpose.record_view(engine, caller, window, "audit.view", plate=plate, results=len(rows),
-                        data={"actor": actor, "action": action, "since": since,
-                              "until": until, "before": before, "after": after})
+    purpose.record_view(engine, caller, window, "audit.view", plate=found.plate,
+                        results=len(rows),
+                        data={"actor": found.actor, "action": found.action,
+                              "since": found.since, "until": found.until, "before": before,
+                              "after": after})
     return page
 
 

@@ -66,7 +66,8 @@ def my_packages(engine: Engine, caller: Caller, kind: str) -> list[PackageRow]:
     return package_repo.packages_of(engine, caller.username, kind)
 
 
-def _zip(folder: Path) -> tuple[IO[bytes], int]:
+def zip_folder(folder: Path) -> tuple[IO[bytes], int]:
+    """The folder as a zip (its name as the top folder), open at its start, and its size."""
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - returned open
     with zipfile.ZipFile(spool, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
@@ -103,7 +104,7 @@ def download(engine: Engine, caller: Caller, kind: str, package_id: int) -> Down
                data={**about, "problems": problems[:20]})
         raise ValidationError("package", f"package {package_id} does not verify against its "
                                          f"manifest: {problems[0]}")
-    file, size = _zip(folder)
+    file, size = zip_folder(folder)
     package_repo.count_download(engine, package_id)
     record(engine, caller, action, case_number=package["case_number"],
            data={**about, "bytes": size, "reads": package["read_count"]})

@@ -1,4 +1,4 @@
-"""What the scheduler runs, and when: hotlist refreshes and the policy's scheduled paperwork
+"""What the scheduler runs, and when: hotlist feed fetches and the policy's scheduled paperwork
 (daily purge proposals, quarterly audits, mask restores, account reviews); each job is
 registered by name in ``controller.jobs.runner``.
 
@@ -10,77 +10,39 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import ssl
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 
-import httpx
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from controller import audit
 from controller.accounts import dormancy
-from controller.alerts import hotlists
+from controller.alerts import feeds
+from controller.alerts.feed_fetch import describe
 from controller.compliance import court_orders, exports, retention
-from controller.errors import ValidationError
 from controller.jobs.runner import JobContext, register
 from controller.jobs.scheduler import JobSpec
-from controller.settings import HotlistSettings, HotlistSource, Settings
-from controller.store import Engine
+from controller.settings import Settings
 
 log = logging.getLogger("sightline.jobs")
 
-MAX_DOWNLOAD = 256 * 1024 * 1024
 SCHEDULER_ACTOR = "system:scheduler"
+# A feed added to the settings is fetched this long after the scheduler starts, then on
+# its schedule (an interval trigger would otherwise wait a whole interval first).
+FIRST_FETCH_DELAY = timedelta(seconds=5)
 
 
-def fetch_source(source: HotlistSource, timeout: float = 60.0) -> bytes:
-    """Read a hotlist from its file path or HTTPS URL (certificate checked)."""
-    if not source.location.startswith("https://"):
-        return Path(source.location).read_bytes()
-    verify: ssl.SSLContext | bool = True
-    if source.ca_file is not None:
-        verify = ssl.create_default_context(cafile=str(source.ca_file))
-    with httpx.Client(verify=verify, timeout=timeout, follow_redirects=False) as client, \
-            client.stream("GET", source.location) as response:
-        if response.status_code != 200:
-            raise ValidationError("location", f"{source.location} answered HTTP "
-                                              f"{response.status_code}")
-        chunks, size = [], 0
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > MAX_DOWNLOAD:
-                raise ValidationError("location", f"{source.location} is larger than "
-                                                  f"{MAX_DOWNLOAD // (1024 * 1024)} MiB")
-            chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def refresh_source(engine: Engine, rules: HotlistSettings,
-                   source: HotlistSource) -> hotlists.ImportReport:
-    """Fetch and import one scheduled hotlist source (audited by the import)."""
-    data = fetch_source(source)
-    return hotlists.import_hotlist(engine, rules, data, source.name, actor=SCHEDULER_ACTOR)
-
-
-@register("hotlist_refresh")
-async def hotlist_refresh(context: JobContext, job_id: str) -> None:
-    """Refresh the hotlist the job is named after."""
+@register("feed_fetch")
+async def feed_fetch_job(context: JobContext, job_id: str) -> None:
+    """Fetch the hotlist feed the job is named after; reload the matcher if it changed."""
     name = job_id.split(":", 1)[1]
-    rules = context.settings.hotlists
-    source = next((s for s in rules.sources if s.name == name), None)
-    if source is None:
-        log.warning("job %s: no hotlist source named %s any more", job_id, name)
+    feed = context.settings.hotlists.feed(name)
+    if feed is None:
+        log.warning("job %s: no feed named %s any more", job_id, name)
         return
-    try:
-        report = await asyncio.to_thread(refresh_source, context.engine, rules, source)
-    except (OSError, httpx.HTTPError, ValidationError) as exc:
-        log.error("hotlist %s not refreshed from %s: %s (the active list is kept)", name,
-                  source.location, exc)
-        return
-    log.info("hotlist %s refreshed: %d entries, %d rows rejected%s", name, report.imported,
-             len(report.rejected), " (refused)" if report.refused else "")
-    context.on_change("hotlists")
+    report = await feeds.fetch_feed(context.engine, feed, actor=SCHEDULER_ACTOR)
+    if report.outcome == "loaded":
+        context.on_change("hotlists")
 
 
 @register("retention_propose")
@@ -160,9 +122,10 @@ def compliance_specs(settings: Settings) -> list[JobSpec]:
 
 def job_specs(settings: Settings) -> list[JobSpec]:
     """Every job this configuration schedules."""
-    specs = [JobSpec(f"hotlist:{s.name}", "hotlist_refresh",
-                     IntervalTrigger(minutes=s.every_minutes, timezone="UTC"),
-                     f"refresh hotlist {s.name} from {s.location}")
-             for s in settings.hotlists.sources]
+    first = datetime.now(UTC) + FIRST_FETCH_DELAY
+    specs = [JobSpec(f"feed:{f.name}", "feed_fetch",
+                     IntervalTrigger(minutes=f.every_minutes, start_date=first, timezone="UTC"),
+                     f"fetch hotlist feed {f.name} from {describe(f.source)}")
+             for f in settings.hotlists.feeds]
     specs += compliance_specs(settings)
     return specs

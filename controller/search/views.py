@@ -28,6 +28,9 @@ from controller.store.records import DescribedRead
 PERMISSION = "reads.view"
 KINDS = ("crop", "overview")
 THUMB_GRANT = timedelta(hours=12)
+# Besides searches, the pages of the dispatch alert queue and of one alert list the reads
+# they show in their audit entries (``controller.alerts.queue``), and so grant the same.
+GRANTING_ACTIONS = ("alert.queue", "alert.view")
 GRANTS_KEPT = 2048
 
 
@@ -69,7 +72,8 @@ class GrantCache:
             return None
         grant = SearchGrant(
             actor=str(event["actor"]), at=event["at"],
-            is_search=str(event["action"]).startswith("search.")
+            is_search=(str(event["action"]).startswith("search.")
+                       or str(event["action"]) in GRANTING_ACTIONS)
             and event["outcome"] == "allowed",
             read_ids=frozenset(int(i) for i in (event["data"] or {}).get("read_ids", [])),
             plate=event["plate"])

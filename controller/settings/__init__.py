@@ -11,12 +11,14 @@ from pathlib import Path
 from pydantic import Field
 
 from controller.settings.agency import AgencySettings
+from controller.settings.alerts import AlertSettings
 from controller.settings.audit import AuditSettings
 from controller.settings.base import Section
 from controller.settings.cameras import CameraSettings
 from controller.settings.database import DatabaseSettings
 from controller.settings.dispatch import DispatchSettings, MqttSink, WebhookSink
-from controller.settings.hotlists import HotlistSettings, HotlistSource
+from controller.settings.feeds import HotlistFeed
+from controller.settings.hotlists import HotlistSettings
 from controller.settings.inference import InferenceSettings
 from controller.settings.node import NodeSettings
 from controller.settings.retention import POLICY_MINIMUM_DAYS, RetentionSettings
@@ -73,6 +75,10 @@ class Settings(Section):
     node: NodeSettings = Field(
         default_factory=NodeSettings, title="Node", description="This controller node."
     )
+    alerts: AlertSettings = Field(
+        default_factory=AlertSettings, title="Alerts",
+        description="How hits are grouped into alerts for dispatch.",
+    )
     audit: AuditSettings = Field(
         default_factory=AuditSettings, title="Audit log",
         description="Where the audit chain is anchored outside the database; the quarterly "
@@ -89,12 +95,13 @@ class Settings(Section):
 __all__ = [
     "POLICY_MINIMUM_DAYS",
     "AgencySettings",
+    "AlertSettings",
     "AuditSettings",
     "CameraSettings",
     "DatabaseSettings",
     "DispatchSettings",
+    "HotlistFeed",
     "HotlistSettings",
-    "HotlistSource",
     "InferenceSettings",
     "MqttSink",
     "NodeSettings",

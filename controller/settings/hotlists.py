@@ -2,37 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from controller.settings.base import Section
+from controller.settings.feeds import CSV_FIELDS, HotlistFeed
 
-FIELDS = ("plate", "state", "category", "reason", "ncic_number", "ori", "entered", "expires",
-          "alert_note")
-
-
-class HotlistSource(Section):
-    """A hotlist refreshed on a schedule from a file or an HTTPS URL."""
-
-    name: str = Field(min_length=1, max_length=128, title="List name",
-                      description="Name of the hotlist the source feeds.")
-    location: str = Field(min_length=1, title="Location",
-                          description="A file path or an https:// URL.")
-    every_minutes: int = Field(default=60, ge=1, le=10_080, title="Refresh interval",
-                               description="Minutes between refreshes.")
-    ca_file: Path | None = Field(
-        default=None, title="CA bundle",
-        description="PEM file of the certificate authority an https:// source is checked "
-                    "against (default: the system's).")
-
-    @field_validator("location")
-    @classmethod
-    def _https_or_path(cls, value: str) -> str:
-        if "://" in value and not value.startswith("https://"):
-            raise ValueError("a URL source must use https://")
-        return value
+# The entry fields a hotlist file's columns can fill.
+FIELDS = CSV_FIELDS
 
 
 class HotlistSettings(Section):
@@ -50,16 +28,33 @@ class HotlistSettings(Section):
     default_category: str = Field(
         default="stolen_vehicle", title="Default category",
         description="Category of rows that give none (plain plate-per-line files).")
-    sources: tuple[HotlistSource, ...] = Field(
-        default=(), title="Scheduled sources",
-        description="Hotlists refreshed on a schedule (each is an official feed).")
+    feeds: tuple[HotlistFeed, ...] = Field(
+        default=(), title="Feeds",
+        description="Official hotlists fetched on a schedule from a file, an HTTPS URL or "
+                    "an SFTP server (each is an official feed).")
     official_feeds: tuple[str, ...] = Field(
         default=(), title="Official feeds",
         description="Names of the lists that are official feeds (such as the state's NCIC "
                     "extract): they import without approval. Any other list is entered by "
                     "hand and needs a case number, a reason, an expiry and a second "
                     "administrator's approval before it raises hits (policy 462.7.1(2)(3)). "
-                    "A scheduled source is an official feed.")
+                    "A configured feed is an official feed.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sources_renamed(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "sources" in value:
+            raise ValueError("sources: scheduled sources are now feeds (hotlists.feeds: name, "
+                             "source, format, schedule; see README.md, Hotlist feeds)")
+        return value
+
+    @field_validator("feeds")
+    @classmethod
+    def _one_feed_per_list(cls, value: tuple[HotlistFeed, ...]) -> tuple[HotlistFeed, ...]:
+        names = [feed.name for feed in value]
+        if len(set(names)) != len(names):
+            raise ValueError("two feeds have the same name (each feed fills its own list)")
+        return value
 
     @field_validator("official_feeds")
     @classmethod
@@ -70,6 +65,13 @@ class HotlistSettings(Section):
         return value
 
     def is_official(self, list_name: str) -> bool:
-        """Tell whether ``list_name`` is an official feed (named here, or a scheduled source)."""
-        return list_name in self.official_feeds or any(s.name == list_name
-                                                       for s in self.sources)
+        """Tell whether ``list_name`` is an official feed (named here, or a configured feed)."""
+        return list_name in self.official_names()
+
+    def official_names(self) -> frozenset[str]:
+        """Every list that is an official feed: those named here and the configured feeds."""
+        return frozenset(self.official_feeds) | {feed.name for feed in self.feeds}
+
+    def feed(self, name: str) -> HotlistFeed | None:
+        """The configured feed called ``name``, if any."""
+        return next((feed for feed in self.feeds if feed.name == name), None)

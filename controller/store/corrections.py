@@ -3,6 +3,7 @@ and the history of a hit's verification outcomes (462.7(7))."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypedDict, cast
 
@@ -135,3 +136,19 @@ def verifications_of(engine: Engine, hit_uuid: str) -> list[VerificationRow]:
              .where(hits.c.uuid == hit_uuid).order_by(hit_verifications.c.id))
     with engine.connect() as conn:
         return [cast("VerificationRow", dict(r)) for r in conn.execute(query).mappings().all()]
+
+
+def notes_for_reads(engine: Engine, read_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Each read's corrections and annotations as text, oldest first (for exports)."""
+    notes: dict[int, list[str]] = {}
+    if not read_ids:
+        return notes
+    query = (select(read_corrections.c.read_id, read_corrections.c.kind,
+                    read_corrections.c.plate, read_corrections.c.note)
+             .where(read_corrections.c.read_id.in_(list(read_ids)))
+             .order_by(read_corrections.c.id))
+    with engine.connect() as conn:
+        for read_id, kind, plate, note in conn.execute(query):
+            text = f"corrected to {plate}: {note}" if kind == "correction" else str(note)
+            notes.setdefault(int(read_id), []).append(text)
+    return notes

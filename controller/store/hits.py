@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Engine, and_, func, select, update
 
 from controller.errors import NotFound
+from controller.store import alerts as alert_repo
 from controller.store.reads import insert_new
 from controller.store.records import DueDelivery, HitRow, StoredHit
 from controller.store.schema import (
@@ -21,16 +22,19 @@ from controller.store.schema import (
     sites,
 )
 
+ALERT_WINDOW = timedelta(minutes=10)  # ``alerts.join_minutes``' default
+
 
 def write_reads(engine: Engine, items: Sequence[Mapping[str, Any]], *, sinks: Sequence[str],
-                now: datetime) -> list[str]:
+                now: datetime, alert_window: timedelta = ALERT_WINDOW) -> list[str]:
     """Store reads with their images, hits and one outbox delivery per hit and sink.
 
     Each item is ``{"read": {...}, "images": [...], "hits": [...]}``. Everything
     for a batch commits in one transaction, so a hit never exists without its
-    read nor a read without its hits. Reads whose uuid is already stored (a
-    replay after a crash or outage) are skipped whole. Returns the uuids of the
-    hits created.
+    read nor a read without its hits. Each hit joins its plate's open alert within
+    ``alert_window`` or opens one (``store.alerts.join_hits``), in the same
+    transaction. Reads whose uuid is already stored (a replay after a crash or
+    outage) are skipped whole. Returns the uuids of the hits created.
     """
     if not items:
         return []
@@ -48,6 +52,12 @@ def write_reads(engine: Engine, items: Sequence[Mapping[str, Any]], *, sinks: Se
             return []
         returned = conn.execute(hits.insert().returning(hits.c.uuid, hits.c.id), rows).all()
         hit_ids = {str(hit_uuid): int(hit_id) for hit_uuid, hit_id in returned}
+        alert_repo.join_hits(conn, [
+            alert_repo.NewHit(hit_id=hit_ids[hit["uuid"]], read_id=new[item["read"]["uuid"]],
+                              plate=str(item["read"]["plate"]), seen_at=item["read"]["seen_at"],
+                              list_name=str((hit.get("entry") or {}).get("list")
+                                            or "unknown")[:128])
+            for item in fresh for hit in item.get("hits", ())], window=alert_window, now=now)
         outbox = [{"hit_id": hit_ids[row["uuid"]], "sink": sink, "state": "pending",
                    "idempotency_key": f"{row['uuid']}:{sink}", "attempts": 0,
                    "next_attempt_at": now} for row in rows for sink in sinks]
@@ -56,7 +66,7 @@ def write_reads(engine: Engine, items: Sequence[Mapping[str, Any]], *, sinks: Se
     return [row["uuid"] for row in rows]
 
 
-HIT_COLUMNS = (hits.c.uuid, hits.c.created_at, hits.c.entry, hits.c.verification,
+HIT_COLUMNS = (hits.c.uuid, hits.c.alert_id, hits.c.created_at, hits.c.entry, hits.c.verification,
                hits.c.verified_by, hits.c.verified_at, hits.c.verification_note,
                reads.c.uuid.label("read_uuid"), reads.c.plate, reads.c.raw_text,
                reads.c.confidence, reads.c.seen_at, reads.c.direction, reads.c.box,

@@ -97,6 +97,7 @@ class HitRow(TypedDict):
     """A hit with its read, camera and site (``store.hits.HIT_COLUMNS``)."""
 
     uuid: str
+    alert_id: int | None
     created_at: datetime
     entry: HitEntry
     verification: str
@@ -556,3 +557,31 @@ class HistoricalRequestRow(TypedDict):
     decided_by: str | None
     decided_at: datetime | None
     runs: int
+
+
+class AlertRow(TypedDict):
+    """A dispatch alert with its latest sighting, lists and hit count
+    (``store.alerts``)."""
+
+    id: int
+    plate: str
+    state: str
+    outcome: str | None
+    first_seen_at: datetime
+    last_seen_at: datetime
+    created_at: datetime
+    sightings: int
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    closed_by: str | None
+    closed_at: datetime | None
+    close_note: str | None
+    read_id: int | None
+    read_uuid: str | None
+    plate_state: str | None
+    direction: str | None
+    camera_id: int | None
+    camera: str | None
+    site_name: str | None
+    lists: list[str]
+    hits: int

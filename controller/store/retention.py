@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from sqlalchemy import Engine, and_, delete, func, select, update
 
+from controller.store import alerts as alert_repo
 from controller.store.engine import write_lock_options
 from controller.store.records import PurgeProposal
 from controller.store.rows import one
@@ -90,8 +91,13 @@ def purge_batch(engine: Engine, cutoff: datetime, batch: int) -> tuple[int, int,
         paths = [str(p) for p in conn.execute(
             select(read_images.c.path).where(read_images.c.read_id.in_(ids))).scalars()]
         hit_ids = select(hits.c.id).where(hits.c.read_id.in_(ids))
+        alert_ids = [int(a) for a in conn.execute(
+            select(hits.c.alert_id).where(hits.c.read_id.in_(ids),
+                                          hits.c.alert_id.is_not(None)).distinct()).scalars()]
         conn.execute(delete(deliveries).where(deliveries.c.hit_id.in_(hit_ids)))
         hit_count = conn.execute(delete(hits).where(hits.c.read_id.in_(ids))).rowcount
+        # An alert is plate data too: it goes with the last of its hits.
+        alert_repo.purge_orphans(conn, alert_ids)
         conn.execute(delete(read_images).where(read_images.c.read_id.in_(ids)))
         # Eligible reads are held by released holds only; their links go with them.
         conn.execute(delete(evidence_hold_reads).where(evidence_hold_reads.c.read_id.in_(ids)))

@@ -45,3 +45,12 @@ def test_lost_stream_is_down_and_low_fps_degrades() -> None:
 def test_never_connected_is_unknown() -> None:
     fresh = replace(STATS, connected=False, last_error=None, frames_in=0)
     assert camera_health(fresh).state is HealthState.UNKNOWN
+
+
+def test_reconnect_alarm_from_the_third_reconnect_in_an_hour() -> None:
+    from cameras.health import reconnect_alarm
+
+    assert reconnect_alarm(0) is None and reconnect_alarm(2) is None
+    alarm = reconnect_alarm(120)
+    assert alarm is not None and alarm.severity is Severity.WARNING
+    assert alarm.code == "reconnecting" and alarm.message == "120 reconnects in the last hour"

@@ -35,10 +35,14 @@ def verify_package(folder: Path) -> dict[str, str]:
     return listed
 
 
-def package_from_flash(page: str, kind: str) -> Path:
-    marker = f"{kind} package written to "
-    assert marker in page, page[:2000]
-    return Path(page.split(marker, 1)[1].split(".</div>", 1)[0].split("<", 1)[0].rstrip("."))
+def package_from_flash(page: str, kind: str, data_dir: Path) -> Path:
+    """The package the flash names: by its name (the page shows no server path)."""
+    marker = f"{kind} package "
+    assert marker in page and " built: download it" in page, page[:2000]
+    name = page.split(marker, 1)[1].split(" built", 1)[0]
+    assert str(data_dir) not in page
+    folder = {"Evidence": "evidence", "Export": "sharing"}[kind]
+    return data_dir / "exports" / folder / name
 
 
 def test_hold_from_search_results_then_evidence_export(
@@ -64,7 +68,8 @@ def test_hold_from_search_results_then_evidence_export(
     hold = hold_repo.list_holds(engine)[0]
     assert hold["read_count"] == 2 and hold["created_by"] == "ann.lee"
     exported = auth.post("/holds/export", {"hold_id": str(hold["id"])}, follow_redirects=True)
-    folder = package_from_flash(exported.get_data(as_text=True), "Evidence")
+    folder = package_from_flash(exported.get_data(as_text=True), "Evidence",
+                                settings.data_dir)
     listed = verify_package(folder)
     assert {"reads.json", "hits.json", "images.json", "access-log.jsonl", "hold.json"} <= \
         set(listed)
@@ -122,7 +127,7 @@ def test_in_state_request_approved_and_fulfilled(auth: Any, engine: Engine,
         "reason": "robbery investigation, CA agency"}).status_code == 303
     done = auth.post("/compliance/sharing/fulfil", {"request_id": str(row["id"])},
                      follow_redirects=True)
-    folder = package_from_flash(done.get_data(as_text=True), "Export")
+    folder = package_from_flash(done.get_data(as_text=True), "Export", settings.data_dir)
     verify_package(folder)
     assert [r["uuid"] for r in json.loads((folder / "reads.json").read_text())] == [inside]
     on_file = json.loads((folder / "request.json").read_text())

@@ -12,6 +12,7 @@ command without a login must exit 4 and tell the user to run ``sightline login``
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import click
@@ -69,6 +70,12 @@ POLICY: dict[str, Expect] = {
     "user add": Expect(ADMIN, ("user", "add", "walk.new", "--role", "officer",
                                "--password-stdin"), stdin="Tr1cky!Gnu-7\n"),
     "user list": Expect(ADMIN, ("user", "list")),
+    # API clients act under a role for a program; the ALPR Administrator, who manages access
+    # to the system (462.3.1), creates, lists and revokes them and answers for them.
+    "client add": Expect(ADMIN, ("client", "add", "walk-{role}", "--role", "officer",
+                                 "--expires", (date.today() + timedelta(days=30)).isoformat())),
+    "client list": Expect(ADMIN, ("client", "list")),
+    "client revoke": Expect(ADMIN, ("client", "revoke", "nosuchclient")),
     "user disable": Expect(ADMIN, ("user", "disable", "walk.target")),
     "user unlock": Expect(ADMIN, ("user", "unlock", "walk.target")),
     "user training": Expect(ADMIN, ("user", "training", "walk.target", "--course", "ALPR",
@@ -109,6 +116,13 @@ POLICY: dict[str, Expect] = {
     # Entering hotlists: analysts and the administrator (462.7(4), 462.3.1).
     "hotlist import": Expect(frozenset({"administrator", "analyst"}),
                              ("hotlist", "import", "{tmp}/list.csv", "--list", "walk")),
+    # Official feeds: what they are and how their last fetch went are hotlist matters for
+    # the database's users (462.4; rejected lines may quote a record), never vendors;
+    # fetching one changes a hotlist: those who enter hotlists (462.7(4), 462.3.1).
+    "feed list": Expect(DATA_USERS, ("feed", "list")),
+    "feed status": Expect(DATA_USERS, ("feed", "status")),
+    "feed fetch": Expect(frozenset({"administrator", "analyst"}),
+                         ("feed", "fetch", "nosuchfeed")),
     # Approving hand-entered lists: a second administrator (462.7.1(2)-(3), 462.3.1).
     "hotlist pending": Expect(ADMIN, ("hotlist", "pending")),
     "hotlist approve": Expect(ADMIN, ("hotlist", "approve", "999")),

@@ -117,3 +117,81 @@ async def test_a_database_outage_keeps_the_cameras_and_is_logged_once(
     assert "database unavailable (OperationalError: refused)" in failed[0].getMessage()
     assert failed[0].exc_info is None  # the cause, not a traceback
     assert "5 failed attempts" in back[0].getMessage()
+
+
+def test_reconnect_window_counts_the_last_hour_across_streams() -> None:
+    """Stream reconnects (a running counter per stream) and pipeline restarts are counted
+    when they happen and drop out of the count an hour later."""
+    from controller.capture.supervisor import ReconnectWindow
+
+    now = [1000.0]
+    window = ReconnectWindow(window=3600.0, clock=lambda: now[0])
+    first, second = object(), object()
+    window.observe(first, 0)
+    window.observe(first, 2)  # two reconnects since the last look
+    window.observe(first, 2)  # nothing new
+    assert window.count() == 2
+    now[0] += 1800
+    window.add()  # the pipeline restarted: its new stream counts from zero again
+    window.observe(second, 1)
+    assert window.count() == 4
+    now[0] += 1801  # the first two are now more than an hour old
+    assert window.count() == 2
+    now[0] += 3600
+    assert window.count() == 0
+
+
+class Flapping(Breaking):
+    """A pipeline whose stream reconnects between health's looks (a camera that drops
+    every 30 s and comes straight back), connected at every sample."""
+
+    def __init__(self, spec: CameraSpec) -> None:
+        super().__init__(spec)
+        self.stream = FlappingStream()  # type: ignore[assignment]
+
+    async def run(self) -> None:
+        await asyncio.Event().wait()
+
+
+class FlappingStream:
+    def __init__(self) -> None:
+        self.reconnects = 0
+
+    def stats(self) -> Any:
+        from datetime import UTC, datetime
+
+        from cameras.stream import StreamStats
+
+        return StreamStats(camera="c", connected=True, fps_in=10.0, fps_out=10.0,
+                           frames_in=100, frames_out=100, dropped_frames=0, decode_errors=0,
+                           reconnects=self.reconnects, last_frame_at=datetime.now(UTC),
+                           last_frame_monotonic=None, width=320, height=240, codec="h264",
+                           keyframes_only=False, last_error=None)
+
+
+async def test_a_flapping_camera_is_not_ok(engine: Engine) -> None:
+    """Connected and at full fps at every look, but reconnecting all the time: its health
+    carries the count and a warning, never a steady OK."""
+    site = await asyncio.to_thread(sites.create_site, engine, code="S1", name="s")
+    await asyncio.to_thread(sites.create_camera, engine, site, {
+        "name": "c", "host": "127.0.0.1", "stream_uri": "rtsp://127.0.0.1:1/x"})
+    manager = PipelineManager(engine, Flapping, program=lambda: ProgramGate(True, "active"))  # type: ignore[arg-type]
+    await manager.reconcile()
+    try:
+        (holder,) = manager._running.values()
+        stream = holder.pipeline.stream
+        stream.reconnects = 1  # type: ignore[union-attr]
+        first = manager.camera_health(2.0, 10.0)
+        assert first[0].health.state == "ok" and first[0].reconnects_last_hour == 1
+        for _ in range(3):
+            stream.reconnects += 1  # type: ignore[union-attr]
+            reports = manager.camera_health(2.0, 10.0)
+        (report,) = reports
+        assert report.reconnects_last_hour == 4
+        assert report.health.state == "warning" and report.health.connected
+        assert [a.code for a in report.health.alarms] == ["reconnecting"]
+        assert report.health.alarms[0].message == "4 reconnects in the last hour"
+        stream.reconnects += 1  # type: ignore[union-attr]
+        assert manager.health()[0]["reconnects_last_hour"] == 5
+    finally:
+        await manager.stop_all()

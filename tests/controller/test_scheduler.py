@@ -1,24 +1,21 @@
 """Persistent jobs: a job missed during downtime runs once; a job never runs twice at once;
-hotlists refresh from a file or an HTTPS URL on schedule."""
+hotlist feeds are fetched on schedule (tests/controller/test_hotlist_feeds.py tests the
+fetches themselves)."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import ssl
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
 from apscheduler.triggers.interval import IntervalTrigger
-from certs import self_signed
 from sqlalchemy import Engine, select
 
 from controller.jobs import runner, schedule
 from controller.jobs.scheduler import JobSpec, Scheduler
-from controller.settings import HotlistSettings, HotlistSource, Settings
+from controller.settings import Settings
 from controller.store import hotlists as hotlist_repo
 from controller.store.schema import apscheduler_jobs
 
@@ -86,65 +83,22 @@ async def test_two_processes_firing_the_same_job_run_it_once(engine: Engine,
     assert len(calls) == 2
 
 
-def test_hotlist_refreshes_from_a_file_and_keeps_the_list_on_failure(
-        engine: Engine, tmp_path: Path) -> None:
-    path = tmp_path / "svs.csv"
-    path.write_text("plate,category\n7ABC123,stolen\n")
-    source = HotlistSource(name="svs", location=str(path))
-    rules = HotlistSettings(sources=(source,))  # a scheduled source is an official feed
-    assert schedule.refresh_source(engine, rules, source).imported == 1
-    path.unlink()
-    with pytest.raises(FileNotFoundError):
-        schedule.refresh_source(engine, rules, source)
-    assert [e["plate"] for e in hotlist_repo.list_entries(engine, "svs")] == ["7ABC123"]
-
-
-def test_plain_http_sources_are_refused() -> None:
-    with pytest.raises(ValueError, match="https"):
-        HotlistSource(name="x", location="http://example.invalid/list.csv")
-
-
-@pytest.fixture
-def https_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    cert_file, key_file = self_signed(tmp_path)
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = b"plate;state;type\n5DEF678;CA;wanted\n8GHJ234;CA;stolen\n"
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            return
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert_file, key_file)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
-    thread.start()
-    yield f"https://127.0.0.1:{server.server_address[1]}/svs.csv", cert_file
-    server.shutdown()
-    server.server_close()
-    thread.join()
-
-
-async def test_scheduled_https_refresh_replaces_the_list(
-        engine: Engine, settings: Settings, https_server: tuple[str, Path]) -> None:
-    url, ca_file = https_server
-    untrusted = HotlistSource(name="svs", location=url)
-    with pytest.raises(Exception, match="CERTIFICATE_VERIFY_FAILED"):
-        await asyncio.to_thread(schedule.fetch_source, untrusted)
-    source = HotlistSource(name="svs", location=url, ca_file=ca_file)
-    changed: list[str] = []
+async def test_a_feed_is_fetched_on_schedule_and_reloads_the_matcher(
+        engine: Engine, settings: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "svs.txt"
+    path.write_text("5DEF678|CA\n8GHJ234|CA\n")
     raw = settings.model_dump(mode="json")
-    raw["hotlists"]["sources"] = [source.model_dump(mode="json")]
+    raw["hotlists"]["feeds"] = [{"name": "svs", "source": {"kind": "file", "path": str(path)},
+                                 "format": {"kind": "ncic-delimited", "fields": ["LIC", "LIS"]}}]
     configured = Settings.model_validate(raw)
-    spec = JobSpec("hotlist:svs", "hotlist_refresh",
-                   IntervalTrigger(seconds=1, timezone="UTC"), "refresh")
-    sched = Scheduler(engine, configured, [spec], on_change=changed.append)
+    (spec,) = [s for s in schedule.job_specs(configured) if s.job_id == "feed:svs"]
+    # Twice a day by default, and the first fetch soon after the start, not 12 hours later.
+    first = spec.trigger.get_next_fire_time(None, dt.datetime.now(dt.UTC))
+    assert first is not None and first - dt.datetime.now(dt.UTC) < dt.timedelta(minutes=1)
+    assert spec.trigger.get_next_fire_time(first, first) - first == dt.timedelta(hours=12)
+    changed: list[str] = []
+    fast = JobSpec("feed:svs", "feed_fetch", IntervalTrigger(seconds=1, timezone="UTC"), "t")
+    sched = Scheduler(engine, configured, [fast], on_change=changed.append)
     sched.start()
     try:
         for _ in range(60):
@@ -156,8 +110,6 @@ async def test_scheduled_https_refresh_replaces_the_list(
     assert changed and changed[0] == "hotlists"
     plates = sorted(e["plate"] for e in hotlist_repo.list_entries(engine, "svs"))
     assert plates == ["5DEF678", "8GHJ234"]
-
-
 
 
 async def test_the_daily_anchor_job_signs_the_chain_head_outside_the_database(

@@ -55,7 +55,10 @@ POLICY: dict[str, Expect] = {
     # DESIGN 462.5.2); static files; health and metrics (camera/host health, no
     # plate data); the policy posted for the public (462.9(2)).
     **_area("auth.login auth.totp auth.enrol static healthz metrics_endpoint "
-            "transparency.index transparency.document",
+            "transparency.index transparency.document "
+            # The JSON API's document and its interactive page: no data (issue 17).
+            "openapi.openapi openapi.doc_url openapi.static swagger.swagger swagger.static "
+            "swagger.oauth2-redirect",
             {ANONYMOUS, *EVERYONE}, trained=False, clause="462.5.1, 462.9(2)"),
     # Signed in, before training: see what is missing and acknowledge the policy
     # (462.4.1, DESIGN 462.4.1 "can log in only to see what is missing"); change or
@@ -66,6 +69,10 @@ POLICY: dict[str, Expect] = {
     # Everything below is "any portion of the ALPR system": trained users only (462.4.1,
     # 462.7(5)). The start page: every authorised user (462.4); tiles follow the role.
     **_area("home.index", EVERYONE, clause="462.4, 462.4.1"),
+    # The overview's refreshing part: program status and camera health for every authorised
+    # user (vendors included: health only, DESIGN 462.4); the plates in it follow the
+    # role and the purpose window inside the use cases (462.5).
+    **_area("home.live", EVERYONE, clause="462.4, 462.4.1, 462.5, DESIGN 462.4"),
     # Searches (exact, partial, canvass): officers on patrol or investigating
     # (462.7(2)-(4)), analysts assisting criminal investigations (462.4), the
     # administrator managing data access (462.3, 462.3.1). Dispatchers: the design gives
@@ -100,6 +107,14 @@ POLICY: dict[str, Expect] = {
     # Recording a hit's CLETS verification: dispatch records the outcome (462.7(7),
     # DESIGN 462.7); the administrator manages the program (462.3.1).
     **_area("hits.verify", {"administrator", "dispatcher"},
+            clause="462.7(7), DESIGN 462.7, 462.3.1"),
+    # One alert (a plate's hits of one passage, with its images): seen by those who see
+    # hits (462.4, 462.7); never vendors (DESIGN 462.4: never hits or images).
+    **_area("hits.alert", {"administrator", "officer", "dispatcher", "analyst"},
+            clause="462.4, 462.7, DESIGN 462.4"),
+    # Acknowledging, verifying through CLETS or dismissing an alert: dispatch, who records
+    # the outcome (462.7(7), DESIGN 462.7), and the administrator (462.3.1).
+    **_area("hits.acknowledge hits.verify_alert hits.dismiss", {"administrator", "dispatcher"},
             clause="462.7(7), DESIGN 462.7, 462.3.1"),
     # Hotlists: read by the database's users (462.4); never vendors (DESIGN 462.4).
     **_area("hotlists.index hotlists.entries",
@@ -160,6 +175,21 @@ POLICY: dict[str, Expect] = {
             "users.totp_exempt users.totp_reset users.training users.unlock users.publish "
             "users.reconfirm_page users.reconfirm users.reinstate",
             ADMIN, clause="462.3.1, 462.4.1, 462.9, DESIGN 462.3.1"),
+    # API clients: created, listed and revoked by the ALPR Administrator, who manages access
+    # to the system and its users (462.3.1, 462.4), and answers for each client it creates.
+    **_area("clients.index clients.add clients.revoke", ADMIN,
+            clause="462.3.1, 462.4, DESIGN 462.3.1"),
+    # The JSON API (issue 17), by the same policy as the pages it stands beside; reached
+    # with an API client's token only (walked in tests/web/api/test_api_access.py), never
+    # with a session, so the session walks below expect 401 for every role.
+    **_area("api_v1.get_status", EVERYONE, clause="462.4, 462.4.1"),
+    **_area("api_v1.search_reads", {"administrator", "officer", "analyst"},
+            clause="462.4, 462.7(2)-(4), DESIGN 462.4, 462.7"),
+    **_area("api_v1.get_read api_v1.get_read_image api_v1.list_hits api_v1.get_hit",
+            {"administrator", "officer", "dispatcher", "analyst"},
+            clause="462.4, 462.7(7), DESIGN 462.4"),
+    **_area("api_v1.verify_hit", {"administrator", "dispatcher"},
+            clause="462.7(7), DESIGN 462.7, 462.3.1"),
     # Compliance: purges (462.8, 462.10), audits and their sign-off (462.6), court-order
     # mask lifts (462.7.1(1)), policy publication (462.9): the administrator alone
     # (DESIGN 462.3.1).
@@ -189,6 +219,14 @@ POLICY: dict[str, Expect] = {
             clause="462.10, 462.11(b)"),
     # A sharing package: released by the ALPR Administrator who approved it (462.12(b)-(c)).
     **_area("packages.sharing_download", ADMIN, clause="462.12(b), DESIGN 462.3.1"),
+    # A quarterly audit package: the audit is the ALPR Administrator's (462.6, 462.3.1).
+    **_area("packages.audit_download", ADMIN, clause="462.6, 462.3.1, DESIGN 462.3.1"),
+    # A search's results as CSV: those who search (462.4, 462.7(2)-(4)); the use case then
+    # admits the searcher alone, for their own search. Dispatchers and vendors do not search.
+    **_area("packages.search_csv", {"administrator", "officer", "analyst"},
+            clause="462.4, 462.5, 462.7(2)-(4), DESIGN 462.7"),
+    # The access log as CSV: those who read the access log, the administrator (462.5, 462.6).
+    **_area("packages.audit_log_csv", ADMIN, clause="462.5, 462.6"),
     # Standing flows (dispatch webhooks, MQTT): registered and changed by an administrator
     # only (DESIGN 462.12; 462.10: the Department alone decides with whom it shares).
     **_area("sinks.index sinks.register sinks.set_enabled", ADMIN,
@@ -213,7 +251,10 @@ SAMPLE_ARGS: dict[str, Any] = {
     "list_name": "nosuchlist",
     "version_id": 1,
     "request_id": 1,
+    "alert_id": 1,
+    "name": "nosuchclient",
 }
+API = "/api/v1/"
 # Routes that end the walker's session or account state; each gets a fresh user.
 ENDS_SESSION = {"auth.logout", "auth.compromised"}
 
@@ -303,7 +344,7 @@ def test_anonymous(app: Flask, auth: Any) -> None:
         if policy_allows(rule.endpoint, ANONYMOUS, trained=False):
             assert response.status_code not in (401, 403), where
             assert "/login?next" not in (response.location or ""), where
-        elif method == "GET":
+        elif method == "GET" and not url.startswith(API):
             assert response.status_code == 302, where
             assert response.location.startswith("/login?next="), where
         else:
@@ -333,7 +374,10 @@ def test_role_walk(app: Flask, auth: Any, engine: Engine, role: str, trained: bo
         response = call(auth, method, url)
         where = (f"{role} ({'trained' if trained else 'untrained'}) {method} {url} "
                  f"[{expect(rule.endpoint).clause}]")
-        if trained and (rule.endpoint, role) in KNOWN_DISAGREEMENTS:
+        if url.startswith(API) and not policy_allows(rule.endpoint, ANONYMOUS, False):
+            # A session is no credential for the API (its token walk is elsewhere).
+            assert response.status_code == 401, where
+        elif trained and (rule.endpoint, role) in KNOWN_DISAGREEMENTS:
             # Checked by test_known_disagreement; count what the code did.
             expected_denials += response.status_code == 403
         elif policy_allows(rule.endpoint, role, trained):

@@ -39,7 +39,8 @@ def test_dispatcher_verifies_a_hit(auth, client, engine: Engine) -> None:
     page = client.get("/hits").get_data(as_text=True)
     assert "UNVERIFIED" in page and "7ABC123" in page and "stolen vehicle" in page
     fragment = client.get("/hits/queue").get_data(as_text=True)
-    assert hit_uuid in fragment and "<html" not in fragment
+    # The queue shows the hit's alert (one per plate per passage), linked to its page.
+    assert "7ABC123" in fragment and "/alerts/" in fragment and "<html" not in fragment
     detail = client.get(f"/hits/{hit_uuid}").get_data(as_text=True)
     assert "verify through CLETS" in detail.lower() or "confirm through clets" in detail.lower()
     assert audit_repo.search(engine, action="hit.view")[0]["plate"] == "7ABC123"
@@ -56,7 +57,8 @@ def test_dispatcher_verifies_a_hit(auth, client, engine: Engine) -> None:
     assert (hit["verification"], hit["verified_by"]) == ("confirmed", "dee.ortiz")
     entry = audit_repo.search(engine, action="hit.verify")[0]
     assert entry["outcome"] == "allowed" and entry["data"]["outcome"] == "confirmed"
-    assert "No unverified hits" in client.get("/hits/queue").get_data(as_text=True)
+    # Its alert had no other hit: verified with it, it leaves the active queue.
+    assert "No alerts match" in client.get("/hits/queue").get_data(as_text=True)
 
 
 def test_history_filters(auth, client, engine: Engine) -> None:

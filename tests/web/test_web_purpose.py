@@ -60,7 +60,7 @@ ROUTES = [
     ("/reads/{read}/image/overview", "image.view", "7ABC123", 1),
     ("/hits", "hit.history", None, 1),
     ("/hits?plate=7abc-123", "hit.history", "7ABC123", 1),
-    ("/hits/queue", "hit.queue", None, 1),
+    ("/hits/queue", "alert.queue", None, 1),
     ("/hits/{hit}", "hit.view", "7ABC123", 1),
 ]
 
@@ -165,17 +165,17 @@ def test_the_refreshing_queue_is_logged_when_it_changes(auth: Auth, client: Any,
     auth.state_purpose("Hit verification through CLETS (462.7(7))", "CAD 26-1187")
     for _ in range(3):
         assert client.get("/hits/queue").status_code == 200
-    assert count(engine, "hit.queue") == 1
+    assert count(engine, "alert.queue") == 1
     add_hit(engine, "8XYZ999")
     assert "8XYZ999" in client.get("/hits/queue").get_data(as_text=True)
-    entry = newest(engine, "hit.queue")
-    assert count(engine, "hit.queue") == 2
+    entry = newest(engine, "alert.queue")
+    assert count(engine, "alert.queue") == 2
     assert (entry["data"]["results"], entry["data"]["plates"]) == (2, ["7ABC123", "8XYZ999"])
     assert entry["purpose"] == "Hit verification through CLETS (462.7(7))"
     # A new window logs the queue again, under its own purpose.
     auth.state_purpose("Hit verification through CLETS (462.7(7))", "CAD 26-1190")
     client.get("/hits/queue")
-    assert newest(engine, "hit.queue")["case_number"] == "CAD 26-1190"
+    assert newest(engine, "alert.queue")["case_number"] == "CAD 26-1190"
 
 
 def test_an_expired_window_asks_again(auth: Auth, client: Any, engine: Engine,

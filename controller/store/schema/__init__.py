@@ -2,14 +2,14 @@
 
 The tables are defined in `core` (sites, cameras, reads, hits, hotlists, accounts),
 `compliance` (audit, holds, purges, sharing, scheduler jobs), `access` (purpose
-windows), `flows` (dispatch sinks, export packages) and `accountability` (read
-corrections, hit re-verifications, account status, audit samples); nothing outside
-this package imports those modules.
+windows), `flows` (dispatch sinks, export packages), `accountability` (read
+corrections, hit re-verifications, account status, audit samples) and `feeds`
+(hotlist feed status); nothing outside this package imports those modules.
 """
 
 from __future__ import annotations
 
-from controller.store.schema.access import purpose_windows
+from controller.store.schema.access import api_clients, purpose_shown, purpose_windows
 from controller.store.schema.accountability import (
     account_status,
     audit_sample_items,
@@ -17,6 +17,7 @@ from controller.store.schema.accountability import (
     hit_verifications,
     read_corrections,
 )
+from controller.store.schema.alerting import ALERT_STATES, alert_lists, alerts
 from controller.store.schema.compliance import (
     apscheduler_jobs,
     audit_events,
@@ -62,6 +63,7 @@ from controller.store.schema.core import (
     user_sessions,
     users,
 )
+from controller.store.schema.feeds import FEED_OUTCOMES, hotlist_feed_status
 from controller.store.schema.flows import (
     PACKAGE_KINDS,
     SINK_KINDS,
@@ -71,6 +73,8 @@ from controller.store.schema.flows import (
 )
 
 __all__ = [
+    "ALERT_STATES",
+    "FEED_OUTCOMES",
     "HISTORICAL_STATUSES",
     "HOTLIST_CATEGORIES",
     "HOTLIST_VERSION_STATUSES",
@@ -81,6 +85,9 @@ __all__ = [
     "SINK_KINDS",
     "VERIFICATION_OUTCOMES",
     "account_status",
+    "alert_lists",
+    "alerts",
+    "api_clients",
     "apscheduler_jobs",
     "audit_events",
     "audit_head",
@@ -100,6 +107,7 @@ __all__ = [
     "hit_verifications",
     "hits",
     "hotlist_entries",
+    "hotlist_feed_status",
     "hotlist_historical_requests",
     "hotlist_versions",
     "hotlists",
@@ -113,6 +121,7 @@ __all__ = [
     "policy_versions",
     "program_activation",
     "purge_proposals",
+    "purpose_shown",
     "purpose_windows",
     "read_corrections",
     "read_images",

@@ -178,6 +178,8 @@ camera_health = Table(
     Column("alarms", JSONText, nullable=False,
            comment="[{code, message, severity}] from the camera and its cabinet"),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("reconnects_last_hour", Integer,
+           comment="stream reconnects and pipeline restarts in the hour before updated_at"),
 )
 
 # --- reads and images ----------------------------------------------------------------------
@@ -318,6 +320,8 @@ hits = Table(
     Column("verified_by", String(128)),
     Column("verified_at", UTCDateTime),
     Column("verification_note", String(500)),
+    Column("alert_id", ForeignKey("alerts.id", ondelete="SET NULL"), index=True,
+           comment="the dispatch alert this hit joined (schema.alerting)"),
     CheckConstraint(_in("verification", VERIFICATION_OUTCOMES), name="verification"),
     Index("ix_hits_hotlist_entry_id", "hotlist_entry_id"),
 )

@@ -1,0 +1,18 @@
+"""Helpers the JSON API tests share (fixtures are in this folder's conftest.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+PURPOSE = {"Sightline-Purpose": "Stolen vehicle investigation",
+           "Sightline-Case-Number": "26-004512", "Sightline-Attest": "yes"}
+LAST_DAY = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
+PROBLEM = "application/problem+json"
+
+TokenFor = Callable[..., str]
+
+
+def bearer(token: str, **extra: str) -> dict[str, str]:
+    """The headers of a call with this token (and any others)."""
+    return {"Authorization": f"Bearer {token}", **extra}
