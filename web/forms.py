@@ -31,7 +31,7 @@ FIELD_LABELS = {
     "case_number": "Case number", "confirm": "Confirmation", "court_order": "Court order",
     "radius_m": "Radius (m)", "since": "From", "until": "To", "plate": "Plate",
     "purpose": "Purpose", "totp": "Code", "code": "Code", "ori": "ORI", "url": "URL",
-    "expires_on": "Expires on", "expires_at": "Expires at", "file": "Hotlist file",
+    "expires_on": "Expires on", "expires_at": "Expires at",
     "new_password": "New password", "role": "Role", "outcome": "Outcome",
 }
 

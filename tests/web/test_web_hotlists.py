@@ -54,7 +54,7 @@ def test_bad_row_reported_by_line(auth, engine: Engine) -> None:
     assert "line 4:" in page
     missing = auth.post("/hotlists/upload", {"list_name": "CA-SVS"},
                         content_type="multipart/form-data")
-    assert missing.status_code == 400 and "Hotlist file: choose a hotlist file" in \
+    assert missing.status_code == 400 and "File: choose a hotlist file" in \
         missing.get_data(as_text=True)
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import cv2
 import numpy as np
@@ -205,7 +207,12 @@ def test_result_links_are_the_routes_and_open(auth, client, engine: Engine,
     page = auth.post("/search", {**GOOD, "mode": "partial", "plate": "7AB?123"}).text
     search_id = audit_repo.search(engine, action="search.partial")[0]["id"]
     for read_uuid in (world["reads"]["a"], world["reads"]["b"], world["reads"]["c"]):
-        links = [f"/reads/{read_uuid}", f"/reads/{read_uuid}/thumb/crop?search={search_id}",
+        # The read's link carries the search's own fields, the way back to these results.
+        detail = re.search(rf'"(/reads/{read_uuid}\?back=[^"]+)"', page).group(1)
+        back = parse_qs(urlsplit(detail.replace("&amp;", "&")).query)["back"][0]
+        assert parse_qs(back)["mode"] == ["partial"] and parse_qs(back)["plate"] == ["7AB?123"]
+        links = [detail.replace("&amp;", "&"),
+                 f"/reads/{read_uuid}/thumb/crop?search={search_id}",
                  f"/reads/{read_uuid}/thumb/overview?search={search_id}"]
         for link in links:
             assert f'"{link.replace("&", "&amp;")}"' in page
