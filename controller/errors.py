@@ -15,6 +15,7 @@ which the command turns into its exit status::
     │   ├── Conflict                    a row with the same key is already stored
     │   └── NotFound                    no such row
     ├── ValidationError                 bad input from outside, names the field/line
+    │   └── InvalidFields               several fields of one form, each named
     ├── PolicyViolation                 an action the ALPR policy forbids
     │   ├── AccessDenied                role or training does not allow it
     │   └── PurposeRequired             plate data without a stated purpose (462.5)
@@ -83,6 +84,28 @@ class ValidationError(SightlineError):
         self.field = field
         self.reason = message
 
+    @property
+    def problems(self) -> tuple[tuple[str, str], ...]:
+        """Each bad field with what is wrong with it: ``(field, reason)``."""
+        return ((self.field, self.reason),)
+
+
+class InvalidFields(ValidationError):
+    """Several fields of one form are invalid: all of them are told at once, so the
+    user fixes the form in one go; ``field`` and ``reason`` are the first one's."""
+
+    def __init__(self, errors: list[ValidationError]) -> None:
+        if not errors:
+            raise ValueError("InvalidFields needs at least one error")
+        super().__init__(errors[0].field, errors[0].reason)
+        self.errors = tuple(errors)
+        self.args = ("; ".join(f"{e.field}: {e.reason}" for e in errors),)
+
+    @property
+    def problems(self) -> tuple[tuple[str, str], ...]:
+        """Each bad field with what is wrong with it, in the form's order."""
+        return tuple((e.field, e.reason) for e in self.errors)
+
 
 class PolicyViolation(SightlineError):
     """The action would break the ALPR policy (the message cites the clause)."""
@@ -134,6 +157,7 @@ __all__ = [
     "FeedError",
     "HardwareError",
     "InferenceError",
+    "InvalidFields",
     "ModelError",
     "NotFound",
     "PolicyViolation",

@@ -43,7 +43,7 @@ class HotlistIndex:
     def __init__(self, engine: Engine, poll_seconds: float = 10.0) -> None:
         self._engine = engine
         self._poll = poll_seconds
-        self._signature: tuple[tuple[int, int, int], ...] | None = None
+        self._signature: tuple[tuple[int, int, int, bool], ...] | None = None
         self.matcher = HotlistMatcher(())
         self.details: dict[int, EntryDetails] = {}
         self._outage = OutageLog(log, "hotlist refresh",

@@ -48,7 +48,8 @@ from web import (
 from web.agency import register as register_agency
 from web.api import bp as api_bp
 from web.api import spec as api_spec
-from web.forms import error_view
+from web.documents import policy_html
+from web.forms import error_view, label, plain, problem
 from web.security import can, csrf_token, guard, permission
 from web.transport import hsts_value, trust_proxies
 
@@ -106,7 +107,7 @@ def _refused(exc: SightlineError, status: int, title: str) -> ResponseReturnValu
         if isinstance(exc, ValidationError):
             body["field"] = exc.field
         return jsonify(body), status
-    return render_template("error.html", code=status, title=title, message=str(exc)), status
+    return render_template("error.html", code=status, title=title, message=plain(exc)), status
 
 
 def _register_errors(app: Flask) -> None:
@@ -211,6 +212,9 @@ def create_app(settings: Settings, bridge: Bridge, *, engine: Database, metrics:
     app.jinja_env.globals.update(csrf_token=csrf_token, can=can)
     app.jinja_env.filters["utc"] = _utc
     register_agency(app)  # the agency on every page, and the ``local`` time filter
+    app.jinja_env.filters["plain"] = plain
+    app.jinja_env.filters["document"] = policy_html
+    app.jinja_env.globals.update(problem=problem, label=label)
     app.before_request(guard)
     # Every server hands the application forwarding headers untouched; here they are
     # believed from the configured proxies only, and dropped from everyone else.

@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from controller.accounts import self_service, sessions
 from controller.errors import SightlineError, ValidationError
-from web.forms import on_error
+from web.forms import on_error, plain
 from web.security import (
     caller,
     client_addr,
@@ -61,6 +61,15 @@ def _finish_login(user: sessions.UserRow) -> BaseResponse:
     return redirect(target or url_for("home.index"))
 
 
+def _login_again(message: str, field: str, status: int) -> ResponseReturnValue:
+    """The sign-in form again with the refusal inside its card (beside the field it is
+    about), the username and the notice's acknowledgement as the user left them."""
+    form = request.form
+    return render_template("auth/login.html", next=safe_next(form.get("next")),
+                           username=form.get("username", ""), error=message, error_field=field,
+                           banner_ack=form.get("banner_ack") == "yes"), status
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @permission("public")
 def login() -> ResponseReturnValue:
@@ -71,17 +80,13 @@ def login() -> ResponseReturnValue:
         return render_template("auth/login.html", next=safe_next(request.args.get("next")))
     form = request.form
     if form.get("banner_ack") != "yes":
-        flash("Acknowledge the system-use notice to continue.", "error")
-        return render_template("auth/login.html", next=safe_next(form.get("next")),
-                               username=form.get("username", "")), 400
+        return _login_again("Acknowledge the system-use notice to continue.", "banner_ack", 400)
     try:
         user = sessions.check_password(engine(), settings().security,
                                        form.get("username", "").strip(), form.get("password", ""),
                                        client_addr=client_addr())
     except sessions.LoginRefused as exc:
-        flash(str(exc), "error")
-        return render_template("auth/login.html", next=safe_next(form.get("next")),
-                               username=form.get("username", "")), 401
+        return _login_again(str(exc), "password", 401)
     session["pending"] = {"uid": int(user["id"]), "at": datetime.now(UTC).isoformat(),
                           "next": safe_next(form.get("next"))}
     step = sessions.second_factor(user)
@@ -177,7 +182,7 @@ def account() -> str:
 
 
 def _password_refused(exc: SightlineError) -> str:
-    flash(str(exc), "error")
+    flash(plain(exc), "error")
     return render_template("auth/password.html")
 
 

@@ -27,8 +27,8 @@ from flask.typing import ResponseReturnValue
 
 from controller.bridge import Bridge
 from controller.errors import ControllerError, ValidationError
-from controller.operations import fleet, masks
-from web.forms import back_to, done, json_error, on_error, shown_on
+from controller.operations import fleet, masks, sites
+from web.forms import back_to, confirmed, done, json_error, on_error, shown_on
 from web.security import caller, engine, permission, settings
 
 bp = Blueprint("cameras", __name__)
@@ -56,6 +56,37 @@ def _page(**context: Any) -> str:
 def index() -> str:
     """Every site and camera with its health."""
     return _page()
+
+
+@bp.post("/cameras/sites/<code>/edit")
+@permission("cameras.manage")
+@on_error(back_to("cameras.index"))
+def edit_site(code: str) -> ResponseReturnValue:
+    """Change a site's name, address and position (audited with before and after)."""
+    sites.edit_site(engine(), caller(), code, request.form)
+    return done(f"Site {code} changed.", "cameras.index")
+
+
+@bp.post("/cameras/sites/<code>/enabled")
+@permission("cameras.manage")
+@on_error(back_to("cameras.index"))
+def site_enabled(code: str) -> ResponseReturnValue:
+    """Disable a site (its cameras stop; nothing stored is touched) or enable it again."""
+    enabled = request.form.get("enabled") == "yes"
+    if not enabled:
+        confirmed(f"disable site {code} (its cameras stop recording)")
+    sites.set_site_enabled(engine(), caller(), code, enabled)
+    return done(f"Site {code} {'enabled' if enabled else 'disabled'}.", "cameras.index")
+
+
+@bp.post("/cameras/sites/<code>/delete")
+@permission("cameras.manage")
+@on_error(back_to("cameras.index"))
+def delete_site(code: str) -> ResponseReturnValue:
+    """Delete a site with no camera (one with cameras is disabled instead)."""
+    confirmed(f"delete site {code}")
+    sites.delete_site(engine(), caller(), code)
+    return done(f"Site {code} deleted.", "cameras.index")
 
 
 @bp.post("/cameras/sites")

@@ -17,7 +17,7 @@ from flask.typing import ResponseReturnValue
 from controller.alerts import hits as hit_use
 from controller.errors import SightlineError
 from controller.search import corrections, views
-from web.forms import back_to, on_error
+from web.forms import back_to, on_error, plain
 from web.security import caller, can, engine, permission
 
 bp = Blueprint("corrections", __name__)
@@ -51,7 +51,7 @@ def read_page(read_uuid: str) -> str:
 
 
 def _shown(exc: SightlineError) -> str:
-    return _read_page(str((request.view_args or {})["read_uuid"]), error=str(exc))
+    return _read_page(str((request.view_args or {})["read_uuid"]), error=plain(exc))
 
 
 @bp.post("/reads/<read_uuid>/corrections")

@@ -17,11 +17,42 @@ from typing import Any, TypeVar
 from flask import flash, g, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
-from controller.errors import SightlineError
+from controller.errors import SightlineError, ValidationError
 from controller.validation import record_id, required_day
 
 F = TypeVar("F", bound=Callable[..., Any])
 ErrorView = Callable[[SightlineError], ResponseReturnValue]
+
+# The label a form shows for a field the use cases name by its internal name: the
+# user reads "Case number: ...", never "case_number: ...". A field not listed here
+# is shown with its name in words ("expires_on" -> "Expires on").
+FIELD_LABELS = {
+    "attest": "Attestation", "banner_ack": "System-use notice", "camera_ids": "Cameras",
+    "case_number": "Case number", "confirm": "Confirmation", "court_order": "Court order",
+    "radius_m": "Radius (m)", "since": "From", "until": "To", "plate": "Plate",
+    "purpose": "Purpose", "totp": "Code", "code": "Code", "ori": "ORI", "url": "URL",
+    "expires_on": "Expires on", "expires_at": "Expires at",
+    "new_password": "New password", "role": "Role", "outcome": "Outcome",
+}
+
+
+def label(field: str) -> str:
+    """The words a form shows for an internal field name."""
+    return FIELD_LABELS.get(field) or field.replace("_", " ").strip().capitalize()
+
+
+def plain(exc: BaseException) -> str:
+    """A refusal in the user's words: each field by its label, every bad field told."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{label(field)}: {reason}" for field, reason in exc.problems)
+    return str(exc)
+
+
+def problem(exc: BaseException | None, field: str) -> str:
+    """What is wrong with ``field`` in the refusal ``exc`` ("" when nothing is)."""
+    if not isinstance(exc, ValidationError):
+        return ""
+    return "; ".join(reason for name, reason in exc.problems if name == field)
 
 
 def form_date(field: str) -> date:
@@ -32,6 +63,13 @@ def form_date(field: str) -> date:
 def form_id(field: str) -> int:
     """A form field naming a stored row by id (1..2^31-1), or a ValidationError naming it."""
     return record_id(field, request.form.get(field, ""))
+
+
+def confirmed(consequence: str) -> None:
+    """Refuse a destructive action unless its "I confirm" box is ticked (works without
+    JavaScript); ``consequence`` says what the action does, in the user's words."""
+    if request.form.get("confirm") != "yes":
+        raise ValidationError("confirm", f"tick 'I confirm' to {consequence}")
 
 
 def on_error(render: ErrorView) -> Callable[[F], F]:
@@ -58,7 +96,7 @@ def error_view() -> ErrorView | None:
 def back_to(endpoint: str) -> ErrorView:
     """Flash the error and go back (303) to ``endpoint`` with the view's own URL arguments."""
     def render(exc: SightlineError) -> ResponseReturnValue:
-        flash(str(exc), "error")
+        flash(plain(exc), "error")
         return redirect(url_for(endpoint, **(request.view_args or {})), 303)
     return render
 
@@ -69,9 +107,10 @@ def json_error(exc: SightlineError) -> ResponseReturnValue:
 
 
 def shown_on(page: Callable[..., str]) -> ErrorView:
-    """Show a refusal on ``page`` (as ``error``), with the form as the user filled it."""
+    """Show a refusal on ``page`` (as ``error``, in plain words; the exception itself as
+    ``refusal``, for messages beside their fields), with the form as the user filled it."""
     def render(exc: SightlineError) -> str:
-        return page(error=str(exc))
+        return page(error=plain(exc), refusal=exc)
     return render
 
 

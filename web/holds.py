@@ -8,7 +8,7 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from controller.compliance import holds, packages
-from web.forms import done, form_id, on_error, shown_on
+from web.forms import confirmed, done, form_id, on_error, shown_on
 from web.security import caller, engine, permission, settings
 
 bp = Blueprint("holds", __name__, url_prefix="/holds")
@@ -61,6 +61,7 @@ def add() -> ResponseReturnValue:
 def release() -> ResponseReturnValue:
     """Release a hold (its reads return to the retention schedule)."""
     hold_id = form_id("hold_id")
+    confirmed(f"release hold {hold_id} (its reads return to the retention schedule)")
     holds.release(engine(), caller(), hold_id)
     return done(f"Hold {hold_id} released.", "holds.index")
 

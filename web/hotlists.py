@@ -12,12 +12,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from controller.alerts import hotlists
+from controller.alerts import hotlist_edits, hotlists
 from web.agency import form_time, local_input
-from web.forms import back_to, done, on_error
+from web.forms import back_to, confirmed, done, on_error
 from web.security import caller, engine, permission, settings
 
 bp = Blueprint("hotlists", __name__)
@@ -171,7 +171,39 @@ def entries(list_name: str) -> str:
     """The active entries of one list (the view is audited) and its kept versions."""
     user = caller()
     rows = hotlists.view_list(engine(), user, list_name, ENTRY_LIMIT)
+    rules = settings().hotlists
     return render_template("hotlists/entries.html", name=list_name, rows=rows,
                            versions=hotlists.list_versions(engine(), user, list_name),
+                           official=rules.official_names(),
                            now=datetime.now(UTC), limit=ENTRY_LIMIT)
 
+
+
+@bp.post("/hotlists/<list_name>/enabled")
+@permission("hotlists.manage")
+@on_error(back_to("hotlists.index"))
+def set_enabled(list_name: str) -> ResponseReturnValue:
+    """Disable a list (it raises no hits; kept) or enable it again (an administrator)."""
+    enabled = request.form.get("enabled") == "yes"
+    if not enabled:
+        confirmed(f"disable {list_name} (it raises no hits until enabled again)")
+    hotlist_edits.set_list_enabled(engine(), caller(), list_name, enabled)
+    return done(f"{list_name} {'enabled' if enabled else 'disabled'}.", "hotlists.index")
+
+
+@bp.post("/hotlists/<list_name>/change")
+@permission("hotlists.manage")
+@on_error(back_to("hotlists.entries"))
+def change_entry(list_name: str) -> ResponseReturnValue:
+    """End an entry of a hand-entered list, or change its expiry, as a new version."""
+    form = request.form
+    if not form.get("expires_at", "").strip():
+        confirmed("end the entry (it raises no more hits)")
+    version = hotlist_edits.change_entry(
+        engine(), settings().hotlists, caller(), list_name, form.get("entry_id", ""),
+        expires_at=form.get("expires_at", ""), reason=form.get("reason", ""),
+        case_number=form.get("case_number", ""))
+    flash(f"Version {version['version']} of {list_name} "
+          f"{'is in force' if version['status'] == 'approved' else 'waits for approval'}.",
+          "info")
+    return redirect(url_for("hotlists.entries", list_name=list_name), 303)

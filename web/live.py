@@ -26,7 +26,8 @@ ANSWER_TIMEOUT_SECONDS = 20.0
 def view(camera_id: int) -> str:
     """The live player page."""
     return render_template("live/view.html",
-                           camera=viewing.live_camera(engine(), caller(), camera_id))
+                           camera=viewing.live_camera(engine(), caller(), camera_id),
+                           masks=viewing.live_masks(engine(), caller(), camera_id))
 
 
 @bp.post("/live/<int:camera_id>/offer")

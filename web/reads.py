@@ -13,6 +13,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from flask.typing import ResponseReturnValue
 
 from controller.search import views
+from web.search import results_url
 from web.security import caller, engine, permission, settings
 
 bp = Blueprint("reads", __name__)
@@ -33,7 +34,8 @@ def jpeg(path: Path) -> Response:
 def detail(read_uuid: str) -> str:
     """One read: plate, time, camera, direction, confidences and both images."""
     read = views.view_read(engine(), caller(), read_uuid)
-    return render_template("reads/detail.html", read=read)
+    return render_template("reads/detail.html", read=read,
+                           back=results_url(request.args.get("back", "")))
 
 
 @bp.get("/reads/<read_uuid>/image/<kind>")

@@ -10,7 +10,7 @@ again; changing the purpose or case number states a new one (with the attestatio
 from __future__ import annotations
 
 from typing import Any, cast
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode
 
 from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -39,7 +39,26 @@ def _page(cameras: list[CameraChoice] | None = None, **context: Any) -> str:
 
 
 def _refused(exc: SightlineError) -> str:
-    return _page(form=request.form, error=exc)
+    return _page(form=request.form if request.method == "POST" else request.args, error=exc)
+
+
+# The fields that say what was searched (not why): a result's link to its read carries
+# them, so the read page can lead back to the same results.
+QUERY_FIELDS = ("mode", "plate", "since", "until", "camera_ids", "latitude", "longitude",
+                "radius_m")
+
+
+def query_of(form: MultiDict[str, str]) -> str:
+    """The search's own fields as a query string (``back`` on a result's read link)."""
+    return urlencode([(k, v[:64]) for k in QUERY_FIELDS for v in form.getlist(k)[:50] if v])
+
+
+def results_url(back: str) -> str | None:
+    """The link back to the results a read was opened from (None without one): the
+    search run again, under the purpose window that covered it."""
+    asked = MultiDict(parse_qsl(back[:4000]))
+    kept = [(k, v) for k in QUERY_FIELDS for v in asked.getlist(k)]
+    return url_for("search.index") + "?" + urlencode([*kept, ("run", "yes")]) if kept else None
 
 
 def search_form(form: MultiDict[str, str]) -> queries.SearchForm:
@@ -58,13 +77,13 @@ class ResultRow(DescribedRead):
     links: dict[str, str]
 
 
-def with_links(reads: list[DescribedRead], search_id: int) -> list[ResultRow]:
+def with_links(reads: list[DescribedRead], search_id: int, back: str = "") -> list[ResultRow]:
     """Give each result row its detail and thumbnail URLs (``links``).
 
     The URLs are built once per page with a slot for the uuid: url_for three times
     for each of 500 rows was half the time of rendering the page.
     """
-    patterns = {"detail": url_for("reads.detail", read_uuid=READ_SLOT)}
+    patterns = {"detail": url_for("reads.detail", read_uuid=READ_SLOT, back=back or None)}
     for kind in ("crop", "overview"):
         patterns[kind] = url_for("reads.thumb", read_uuid=READ_SLOT, kind=kind,
                                  search=search_id)
@@ -79,8 +98,12 @@ def with_links(reads: list[DescribedRead], search_id: int) -> list[ResultRow]:
 
 @bp.get("/search")
 @permission("search")
-def index() -> str:
-    """The search form."""
+@on_error(_refused)
+def index() -> ResponseReturnValue:
+    """The search form; with ``run=yes``, the search in the query run again (the way back
+    from a read to its results), under the searcher's open purpose window."""
+    if request.args.get("run") == "yes":
+        return _results(request.args)
     return _page(form=MultiDict({"mode": request.args.get("mode", "exact")}))
 
 
@@ -89,8 +112,11 @@ def index() -> str:
 @on_error(_refused)
 def search() -> ResponseReturnValue:
     """Run the search through the controller (which validates and audits); show the results."""
-    result = queries.search_reads(engine(), settings(), caller(), search_form(request.form))
-    return _page(result.cameras, form=request.form, req=result.request,
-                 search_id=result.search_id,
-                 results=with_links(result.reads, result.search_id),
+    return _results(request.form)
+
+
+def _results(form: MultiDict[str, str]) -> str:
+    result = queries.search_reads(engine(), settings(), caller(), search_form(form))
+    return _page(result.cameras, form=form, req=result.request, search_id=result.search_id,
+                 results=with_links(result.reads, result.search_id, query_of(form)),
                  limit=settings().search.max_results)

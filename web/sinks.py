@@ -14,7 +14,7 @@ from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from controller.alerts import sinks
-from web.forms import done, on_error, shown_on
+from web.forms import confirmed, done, on_error, shown_on
 from web.security import caller, engine, permission
 
 bp = Blueprint("sinks", __name__, url_prefix="/compliance/sinks")
@@ -55,5 +55,7 @@ def register() -> ResponseReturnValue:
 def set_enabled() -> ResponseReturnValue:
     """Enable or disable a sink (a disabled sink gets no new hits)."""
     enabled = request.form.get("enabled") == "yes"
+    if not enabled:
+        confirmed("disable the sink (it gets no new hits)")
     row = sinks.set_sink_enabled(engine(), caller(), request.form.get("sink_id", ""), enabled)
     return done(f"Sink {row['name']} {'enabled' if enabled else 'disabled'}.", "sinks.index")

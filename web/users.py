@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from controller.accounts import admin, dormancy, roles
 from controller.errors import SightlineError, ValidationError
-from web.forms import back_to, on_error
+from web.forms import back_to, on_error, plain
 from web.security import caller, engine, permission, settings
 
 bp = Blueprint("users", __name__, url_prefix="/admin")
@@ -23,7 +23,7 @@ def _index(**context: object) -> str:
 
 
 def _add_refused(exc: SightlineError) -> str:
-    flash(str(exc), "error")
+    flash(plain(exc), "error")
     return _index(form=request.form)
 
 
@@ -91,7 +91,7 @@ def _reconfirm_page(**context: object) -> str:
 
 
 def _reconfirm_refused(exc: SightlineError) -> str:
-    return _reconfirm_page(error=str(exc))
+    return _reconfirm_page(error=plain(exc))
 
 
 @bp.get("/reconfirm")

@@ -23,7 +23,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from controller.accounts.caller import Caller, authorize, record
-from controller.errors import AccessDenied, NotFound, PurposeRequired, ValidationError
+from controller.errors import (
+    AccessDenied,
+    InvalidFields,
+    NotFound,
+    PurposeRequired,
+    ValidationError,
+)
 from controller.settings import Settings
 from controller.store import Engine
 from controller.store import purpose as repo
@@ -57,19 +63,23 @@ def _now(now: datetime | None) -> datetime:
 
 
 def check(config: Settings, form: PurposeForm) -> tuple[str, str | None]:
-    """The purpose and case number of a statement; ValidationError naming the first bad field."""
+    """The purpose and case number of a statement; InvalidFields naming every bad field."""
+    problems: list[ValidationError] = []
     purpose = form.purpose.strip()
     if purpose not in config.search.purposes:
-        raise ValidationError("purpose", "choose the purpose of this work from the list")
+        problems.append(ValidationError("purpose", "choose the purpose of this work from "
+                                                   "the list"))
     case = form.case_number.strip()
     if case and not CASE_NUMBER.match(case):
-        raise ValidationError("case_number", "use letters, digits, spaces and . / _ - only "
-                                             "(64 at most)")
+        problems.append(ValidationError("case_number", "use letters, digits, spaces and "
+                                                       ". / _ - only (64 at most)"))
     if not case and config.search.case_number_required:
-        raise ValidationError("case_number", "a case number is required")
+        problems.append(ValidationError("case_number", "a case number is required"))
     if form.attest != "yes":
-        raise ValidationError("attest", "attest that this work is for official "
-                                        "law-enforcement use")
+        problems.append(ValidationError("attest", "attest that this work is for official "
+                                                  "law-enforcement use"))
+    if problems:
+        raise InvalidFields(problems)
     return purpose, case or None
 
 

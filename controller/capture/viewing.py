@@ -14,6 +14,8 @@ know them).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from controller.accounts import Caller, authorize, purpose
@@ -21,10 +23,49 @@ from controller.bridge import Bridge
 from controller.capture import live
 from controller.errors import ValidationError
 from controller.store import Engine
+from controller.store import regions as region_repo
 from controller.store import sites as site_repo
 from controller.store.records import CameraRow
 
 PERMISSION = "live.view"
+
+
+@dataclass(frozen=True)
+class LiftedMask:
+    """A privacy mask not burned into the picture: lifted under a court order (462.7.1(1))."""
+
+    name: str
+    court_order: str
+    court: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class LiveMasks:
+    """What the live picture hides: the names of the masks burned in, and those lifted."""
+
+    in_force: list[str]
+    lifted: list[LiftedMask]
+
+
+def live_masks(engine: Engine, caller: Caller, camera_id: int, *,
+               now: datetime | None = None) -> LiveMasks:
+    """The camera's privacy masks as the live picture applies them (``live.view``): a mask
+    under an unexpired court-order lift is not burned in, and the viewer is told so."""
+    authorize(engine, caller, PERMISSION, "live.view", data={"camera_id": camera_id})
+    moment = now or datetime.now(UTC)
+    in_force: list[str] = []
+    lifted: list[LiftedMask] = []
+    for region in region_repo.with_lifts(engine, [camera_id]):
+        if region["kind"] != "privacy_mask":
+            continue
+        lift = region["suspension"]
+        if lift is not None and lift["expires_at"] > moment:
+            lifted.append(LiftedMask(region["name"], lift["court_order"], lift["court"],
+                                     lift["expires_at"]))
+        else:
+            in_force.append(region["name"])
+    return LiveMasks(in_force, lifted)
 
 
 def live_camera(engine: Engine, caller: Caller, camera_id: int) -> CameraRow:

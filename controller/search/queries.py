@@ -13,13 +13,14 @@ and result count (462.5); the entry's number then authorises the result thumbnai
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, TypeVar
 
 from controller.accounts import Caller, authorize, purpose, record
 from controller.accounts.purpose import Window
-from controller.errors import ValidationError
+from controller.errors import InvalidFields, ValidationError
 from controller.settings import Settings
 from controller.store import Engine
 from controller.store import reads as read_repo
@@ -33,6 +34,7 @@ MODES = ("exact", "partial", "canvass")
 EXACT = re.compile(r"^[A-Z0-9]{1,16}$")
 CASE_NUMBER = purpose.CASE_NUMBER
 MAX_RADIUS_M = 50_000.0
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -98,37 +100,38 @@ def _justification(config: Settings, form: SearchForm,
     return stated, case, False
 
 
-def _canvass_cameras(engine: Engine, form: SearchForm, req: SearchRequest) -> None:
+def _canvass_cameras(engine: Engine, form: SearchForm, req: SearchRequest,
+                     problems: list[ValidationError]) -> None:
     if form.camera_ids:
         req.camera_ids = sorted({record_id("camera_ids", c) for c in form.camera_ids})
         return
     if not form.latitude and not form.longitude:
         raise ValidationError("camera_ids", "choose cameras, or give a point and radius")
-    req.place = {"latitude": _number("latitude", form.latitude, -90, 90),
-                 "longitude": _number("longitude", form.longitude, -180, 180),
-                 "radius_m": _number("radius_m", form.radius_m, 1, MAX_RADIUS_M)}
+    point = {name: _checked(problems, _number, name, value, low, high)
+             for name, value, low, high in (("latitude", form.latitude, -90, 90),
+                                            ("longitude", form.longitude, -180, 180),
+                                            ("radius_m", form.radius_m, 1, MAX_RADIUS_M))}
+    if None in point.values():
+        return
+    req.place = {name: float(value) for name, value in point.items() if value is not None}
     req.camera_ids = site_repo.cameras_near(engine, req.place["latitude"],
                                             req.place["longitude"], req.place["radius_m"])
 
 
-def validate(engine: Engine, config: Settings, form: SearchForm,
-             window: Window | None = None) -> SearchRequest:
-    """Check the search (under the caller's open ``window``, if any); raise ValidationError
-    naming the first bad field."""
-    if form.mode not in MODES:
-        raise ValidationError("mode", "choose exact, partial or canvass")
-    stated, case, covered = _justification(config, form, window)
-    req = SearchRequest(mode=form.mode, purpose=stated, case_number=case,
-                        window=window if covered else None,
-                        since=parse_time("since", form.since),
-                        until=parse_time("until", form.until))
-    if req.since and req.until and req.until <= req.since:
-        raise ValidationError("until", "the window must end after it starts")
-    if form.mode == "canvass":
-        if req.since is None or req.until is None:
-            raise ValidationError("since", "a canvass needs a start and an end time")
-        _canvass_cameras(engine, form, req)
-        return req
+def _checked(problems: list[ValidationError], check: Callable[..., T],
+                *args: Any) -> T | None:
+    """``check(*args)``, or None with its complaints added to ``problems``: a form's
+    fields are all checked, and every bad one told at once."""
+    try:
+        return check(*args)
+    except InvalidFields as exc:
+        problems.extend(exc.errors)
+    except ValidationError as exc:
+        problems.append(exc)
+    return None
+
+
+def _plate(form: SearchForm) -> str:
     plate = normalise(form.plate, typed=True)
     if not plate:
         raise ValidationError("plate", "enter a plate")
@@ -137,7 +140,32 @@ def validate(engine: Engine, config: Settings, form: SearchForm,
                                        "search for ? and *)")
     if form.mode == "partial":
         read_repo.check_partial(plate)
-    req.plate = plate
+    return plate
+
+
+def validate(engine: Engine, config: Settings, form: SearchForm,
+             window: Window | None = None) -> SearchRequest:
+    """Check the search (under the caller's open ``window``, if any); raise InvalidFields
+    naming every bad field."""
+    if form.mode not in MODES:
+        raise ValidationError("mode", "choose exact, partial or canvass")
+    problems: list[ValidationError] = []
+    justified = _checked(problems, _justification, config, form, window)
+    stated, case, covered = justified or ("", None, False)
+    req = SearchRequest(mode=form.mode, purpose=stated, case_number=case,
+                        window=window if covered else None,
+                        since=_checked(problems, parse_time, "since", form.since),
+                        until=_checked(problems, parse_time, "until", form.until))
+    if req.since and req.until and req.until <= req.since:
+        problems.append(ValidationError("until", "the window must end after it starts"))
+    if form.mode == "canvass":
+        if not (form.since.strip() and form.until.strip()):
+            problems.append(ValidationError("since", "a canvass needs a start and an end time"))
+        _checked(problems, _canvass_cameras, engine, form, req, problems)
+    else:
+        req.plate = _checked(problems, _plate, form)
+    if problems:
+        raise InvalidFields(problems)
     return req
 
 

@@ -89,9 +89,19 @@ def search(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = 200,
+    before: int | None = None,
+    after: int | None = None,
 ) -> list[AuditRow]:
-    """Return the newest audit rows matching the filters (all optional)."""
+    """Return the newest audit rows matching the filters (all optional), newest first.
+
+    ``before``/``after`` page by entry number (keyset): the rows older than ``before``,
+    or the oldest ``limit`` rows newer than ``after`` (still returned newest first).
+    """
     conditions = []
+    if before is not None:
+        conditions.append(audit_events.c.id < before)
+    if after is not None:
+        conditions.append(audit_events.c.id > after)
     if actor:
         conditions.append(audit_events.c.actor == actor)
     if action:
@@ -102,11 +112,20 @@ def search(
         conditions.append(audit_events.c.at >= since)
     if until:
         conditions.append(audit_events.c.at < until)
-    query = select(audit_events).order_by(audit_events.c.id.desc()).limit(limit)
+    order = audit_events.c.id.asc() if after is not None else audit_events.c.id.desc()
+    query = select(audit_events).order_by(order).limit(limit)
     if conditions:
         query = query.where(and_(*conditions))
     with engine.connect() as conn:
-        return [cast("AuditRow", dict(r)) for r in conn.execute(query).mappings().all()]
+        rows = [cast("AuditRow", dict(r)) for r in conn.execute(query).mappings().all()]
+    return rows[::-1] if after is not None else rows
+
+
+def actions(engine: Engine) -> list[str]:
+    """Every action name the log holds, sorted."""
+    query = select(audit_events.c.action).distinct().order_by(audit_events.c.action)
+    with engine.connect() as conn:
+        return [str(a) for a in conn.execute(query).scalars()]
 
 
 def count(engine: Engine) -> int:

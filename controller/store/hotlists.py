@@ -197,6 +197,7 @@ def active_entries(engine: Engine) -> Iterator[ActiveEntry]:
                  hotlist_versions.c.hotlist_id == hotlist_entries.c.hotlist_id,
                  hotlist_versions.c.version == hotlist_entries.c.version))
              .where(hotlist_entries.c.version == hotlists.c.active_version,
+                    hotlists.c.enabled.is_(True),
                     or_(hotlist_versions.c.id.is_(None),
                         hotlist_versions.c.status == "approved")))
     with engine.connect() as conn:
@@ -243,15 +244,32 @@ def count_active(engine: Engine) -> int:
         return int(conn.execute(
             select(func.count()).select_from(hotlist_entries)
             .join(hotlists, hotlists.c.id == hotlist_entries.c.hotlist_id)
-            .where(hotlist_entries.c.version == hotlists.c.active_version)).scalar_one())
+            .where(hotlist_entries.c.version == hotlists.c.active_version,
+                   hotlists.c.enabled.is_(True))).scalar_one())
 
 
-def signature(engine: Engine) -> tuple[tuple[int, int, int], ...]:
-    """What changes whenever any list changes (id, active version, entry count)."""
+def signature(engine: Engine) -> tuple[tuple[int, int, int, bool], ...]:
+    """What changes whenever any list changes (id, active version, entry count, enabled)."""
     with engine.connect() as conn:
         rows = conn.execute(select(hotlists.c.id, hotlists.c.active_version,
-                                   hotlists.c.entry_count).order_by(hotlists.c.id)).all()
-    return tuple((int(a), int(b), int(c)) for a, b, c in rows)
+                                   hotlists.c.entry_count, hotlists.c.enabled)
+                            .order_by(hotlists.c.id)).all()
+    return tuple((int(a), int(b), int(c), bool(d)) for a, b, c, d in rows)
+
+
+def set_enabled(engine: Engine, name: str, enabled: bool, *, actor: str,
+                now: datetime) -> bool:
+    """Enable or disable a list; False if it already was so (NotFound if unknown)."""
+    with engine.begin() as conn:
+        row = conn.execute(select(hotlists.c.id, hotlists.c.enabled)
+                           .where(hotlists.c.name == name)).first()
+        if row is None:
+            raise NotFound(f"no hotlist named '{name}'")
+        if bool(row.enabled) == enabled:
+            return False
+        conn.execute(update(hotlists).where(hotlists.c.id == row.id).values(
+            enabled=enabled, updated_by=actor, updated_at=now))
+    return True
 
 
 # --- a plate's history: every version that held it and the hits it raised -------------------

@@ -155,6 +155,7 @@ class SiteRow(TypedDict):
     longitude: float | None
     cabinet: dict[str, Any] | None
     created_at: datetime
+    enabled: bool
 
 
 class CameraRow(TypedDict):
@@ -452,6 +453,7 @@ class HotlistRow(TypedDict):
     entry_count: int
     updated_at: datetime
     updated_by: str
+    enabled: bool
 
 
 class HotlistEntryRow(TypedDict):

@@ -30,6 +30,30 @@ def create_site(engine: Engine, *, code: str, name: str, latitude: float | None 
         raise ValidationError("code", f"site '{code}' already exists") from None
 
 
+def update_site(engine: Engine, code: str, values: Mapping[str, Any]) -> None:
+    """Change a site's name, address, position or ``enabled`` (NotFound if unknown)."""
+    unknown = set(values) - {"name", "address", "latitude", "longitude", "enabled"}
+    if unknown:
+        raise ValueError(f"not site fields: {sorted(unknown)}")
+    with engine.begin() as conn:
+        if not conn.execute(update(sites).where(sites.c.code == code).values(
+                **values)).rowcount:
+            raise NotFound(f"no site '{code}'")
+
+
+def delete_site(engine: Engine, code: str) -> bool:
+    """Delete a site that has no camera (False, nothing deleted, if one is there)."""
+    with engine.begin() as conn:
+        site_id = conn.execute(select(sites.c.id).where(sites.c.code == code)).scalar()
+        if site_id is None:
+            raise NotFound(f"no site '{code}'")
+        if conn.execute(select(cameras.c.id).where(cameras.c.site_id == site_id)
+                        .limit(1)).first() is not None:
+            return False
+        conn.execute(sites.delete().where(sites.c.id == site_id))
+    return True
+
+
 def get_site(engine: Engine, code: str) -> SiteRow:
     """Return one site by code or raise NotFound."""
     with engine.connect() as conn:
@@ -84,7 +108,8 @@ def list_cameras(engine: Engine, *, enabled_only: bool = False,
     query = (select(cameras, sites.c.code.label("site_code"))
              .join(sites, sites.c.id == cameras.c.site_id).order_by(cameras.c.id))
     if enabled_only:
-        query = query.where(cameras.c.enabled.is_(True))
+        # A disabled site's cameras do not run, whatever each camera says.
+        query = query.where(cameras.c.enabled.is_(True), sites.c.enabled.is_(True))
     if site_codes:
         query = query.where(sites.c.code.in_(site_codes))
     with engine.connect() as conn:

@@ -79,9 +79,13 @@ def test_mask_removal_waits_for_a_second_administrator(site: Site, page: Page,
         site.login(second, "bo.admin")
         second.goto(f"{site.url}/masks/requests")
         row = second.locator(f"#request-{request['id']}")
+        # Approving lifts the mask: the browser asks first, and B accepts.
+        asked: list[str] = []
+        second.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
         row.get_by_role("button", name="Approve", exact=True).click()
         expect(second.locator("body")).to_contain_text(
             f"Mask change {request['id']} approved and in force.")
+        assert asked and "becomes readable" in asked[0]
         site.shot(second, "41-mask-removal-approved")
     finally:
         other.close()

@@ -40,7 +40,7 @@ def test_a_read_asks_for_the_purpose_once_and_logs_it(site: Site, page: Page) ->
     page.fill("input[name=case_number]", "26-004512")
     page.check("input[name=attest]")
     page.click("#purpose-form button[type=submit]")
-    expect(page.locator("#purpose-error")).to_contain_text("purpose: choose the purpose")
+    expect(page.locator("#purpose-error")).to_contain_text("Purpose: choose the purpose")
     page.select_option("select[name=purpose]", "Missing person")
     page.check("input[name=attest]")
     site.shot(page, "11-purpose-form")

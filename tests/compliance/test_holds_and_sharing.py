@@ -90,7 +90,8 @@ def test_hold_from_search_results_then_evidence_export(
     assert auth.post("/holds/add", {"hold_id": str(hold["id"]),
                                     "read_uuids": later}).status_code == 303
     assert hold_repo.get_hold(engine, hold["id"])["read_count"] == 3
-    assert auth.post("/holds/release", {"hold_id": str(hold["id"])}).status_code == 303
+    assert auth.post("/holds/release",
+                     {"hold_id": str(hold["id"]), "confirm": "yes"}).status_code == 303
     closed = auth.post("/holds/add", {"hold_id": str(hold["id"]), "read_uuids": later})
     assert closed.status_code == 400 and "released" in closed.get_data(as_text=True)
     assert [r["action"] for r in reversed(audit_repo.search(engine))

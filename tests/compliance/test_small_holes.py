@@ -64,7 +64,8 @@ def test_only_the_owner_or_an_administrator_releases_a_hold(
     auth.login("bob.roe")
     # The page offers the release to the hold's owner and administrators only.
     assert f'id="release-{hold_id}"' not in auth.client.get("/holds").get_data(as_text=True)
-    refused = auth.post("/holds/release", {"hold_id": str(hold_id)})
+    refused = auth.post("/holds/release",
+                     {"hold_id": str(hold_id), "confirm": "yes"})
     assert refused.status_code == 403
     assert "placed by ann.lee" in refused.get_data(as_text=True)
     assert hold_repo.get_hold(engine, hold_id)["released_at"] is None
@@ -73,11 +74,13 @@ def test_only_the_owner_or_an_administrator_releases_a_hold(
     assert denied["data"]["hold_id"] == hold_id and denied["case_number"] == "26-000111"
     auth.logout()
     auth.login("ann.lee")
-    assert auth.post("/holds/release", {"hold_id": str(own_id)}).status_code == 303
+    assert auth.post("/holds/release",
+                     {"hold_id": str(own_id), "confirm": "yes"}).status_code == 303
     auth.logout()
     auth.login("chief")
     assert f'id="release-{hold_id}"' in auth.client.get("/holds").get_data(as_text=True)
-    assert auth.post("/holds/release", {"hold_id": str(hold_id)}).status_code == 303
+    assert auth.post("/holds/release",
+                     {"hold_id": str(hold_id), "confirm": "yes"}).status_code == 303
     assert hold_repo.get_hold(engine, hold_id)["released_by"] == "chief"
     assert [(r["actor"], r["outcome"]) for r in
             reversed(audit_repo.search(engine, action="hold.release"))] == [

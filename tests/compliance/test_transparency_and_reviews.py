@@ -40,7 +40,7 @@ def test_policy_versions_are_published_acknowledged_and_public(
     auth.make_user("ann.lee", "officer")
     auth.login("chief")
     bad = upload(auth, "2026.1", "policy.docx", b"PK\x03\x04")
-    assert bad.status_code == 400 and "file: upload the policy as Markdown" in \
+    assert bad.status_code == 400 and "File: upload the policy as Markdown" in \
         bad.get_data(as_text=True)
     fake = upload(auth, "2026.1", "policy.pdf", b"not a pdf")
     assert fake.status_code == 400 and "does not start like a PDF" in fake.get_data(as_text=True)

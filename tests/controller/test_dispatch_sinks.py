@@ -245,8 +245,8 @@ def test_sink_pages_register_refuse_plain_http_and_never_show_a_secret(
     assert "https://cad.imperial.example/alpr" in page and AGENCY["agency"] in page
     assert SECRET_ENV in page and SECRET not in page
     sink_id = sink_repo.list_sinks(engine)[0]["id"]
-    assert auth.post("/compliance/sinks/enabled", {"sink_id": str(sink_id),
-                                                   "enabled": "no"}).status_code == 303
+    assert auth.post("/compliance/sinks/enabled", {
+        "sink_id": str(sink_id), "enabled": "no", "confirm": "yes"}).status_code == 303
     assert sink_repo.get_sink(engine, sink_id)["enabled"] is False
     assert [e["action"] for e in reversed(audit_repo.search(engine))
             if e["action"].startswith("dispatch.")] == ["dispatch.sink_register",

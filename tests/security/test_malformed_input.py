@@ -76,10 +76,15 @@ def analyst(auth: Auth, engine: Engine, settings: Settings) -> Auth:
     return auth
 
 
+# How the page names each field to the user (its label, not the internal name).
+LABELS = {"hold_id": "Hold id", "camera_ids": "Cameras", "list_name": "List name",
+          "reason": "Reason", "state": "State", "pattern": "Pattern"}
+
+
 def _refused(response: Any, status: tuple[int, ...], field: str) -> None:
     page = response.get_data(as_text=True)
     assert response.status_code in status, page[-2000:]
-    assert f"{field}:" in page, page[-2000:]
+    assert f"{LABELS[field]}:" in page, page[-2000:]
 
 
 @FEW
@@ -97,7 +102,7 @@ def test_hold_ids_out_of_range_are_a_400_naming_the_field(
 def test_a_hold_that_is_not_on_file_is_refused_not_a_500(
         officer: Auth, engine: Engine, path: str) -> None:
     before = stored(engine)
-    response = officer.post(path, {"hold_id": "4242", "read_uuids": "x"})
+    response = officer.post(path, {"hold_id": "4242", "read_uuids": "x", "confirm": "yes"})
     # A well-formed id that names no hold: 404 (add, release) or the form's 400 (export).
     assert response.status_code in (400, 404)
     assert "no evidence hold 4242" in response.get_data(as_text=True)

@@ -122,7 +122,10 @@ POLICY: dict[str, Expect] = {
             clause="462.4, DESIGN 462.4"),
     # Entering lists and partial plates from major incidents (462.7(4), DESIGN 462.3):
     # analysts and the administrator; officers and dispatchers are not named: default deny.
-    **_area("hotlists.upload hotlists.partial", {"administrator", "analyst"},
+    # Ending or changing an entry of a hand-entered list, and disabling a list, are the same
+    # management (a list is enabled again by the administrator: the use case checks).
+    **_area("hotlists.upload hotlists.partial hotlists.change_entry hotlists.set_enabled",
+            {"administrator", "analyst"},
             clause="462.7(4), 462.3.1, DESIGN 462.3, 462.7.1(2)(3)"),
     # A list's kept versions and a plate's hotlist history (who listed it, since when, on
     # whose word): hotlist data, read by the database's users (462.4, 462.5); never vendors.
@@ -143,7 +146,9 @@ POLICY: dict[str, Expect] = {
     **_area("cameras.index cameras.detail", EVERYONE, clause="462.4, DESIGN 462.4"),
     # Installing and maintaining cameras: the administrator (462.3) and the vendors
     # who provide maintenance and service (462.4).
-    **_area("cameras.add_site cameras.discover cameras.adopt cameras.edit",
+    # Editing, disabling and deleting a site are the same installation work.
+    **_area("cameras.add_site cameras.discover cameras.adopt cameras.edit "
+            "cameras.edit_site cameras.site_enabled cameras.delete_site",
             {"administrator", "vendor"}, clause="462.3, 462.4"),
     # Privacy masks and zones, and the camera still the mask editor shows: the
     # administrator (462.7.1(1), 462.3.1). Vendors never masks, never images (DESIGN
@@ -250,6 +255,7 @@ SAMPLE_ARGS: dict[str, Any] = {
     "kind": "crop",
     "camera_id": 1,
     "site_code": "nosuchsite",
+    "code": "nosuchsite",
     "list_name": "nosuchlist",
     "version_id": 1,
     "request_id": 1,

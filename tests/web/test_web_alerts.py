@@ -154,7 +154,7 @@ def test_acknowledge_verify_and_dismiss_are_audited(
         assert hit_repo.get_hit(engine, hit_uuid)["verification"] == "confirmed"
 
     assert auth.post(f"/alerts/{second}/dismiss", {"reason": "  "}).status_code == 303
-    assert "reason: is required" in client.get(f"/alerts/{second}").get_data(as_text=True)
+    assert "Reason: is required" in client.get(f"/alerts/{second}").get_data(as_text=True)
     assert _alerts(engine)[1]["state"] == "open"
     auth.post(f"/alerts/{second}/dismiss", {"reason": "Plate misread: trailer 8XYZ990"})
     dismissed = _alerts(engine)[1]
@@ -182,7 +182,7 @@ def test_paging(app: Flask, auth: Auth, client: FlaskClient, engine: Engine) -> 
     assert len(ROW.findall(second)) == 5 and "7AB0000" in second and 'rel="prev"' in second
     assert not set(ROW.findall(first)) & set(ROW.findall(second))
     page = client.get("/hits?page=x").get_data(as_text=True)
-    assert "page: enter a page number" in page
+    assert "Page: enter a page number" in page
 
 
 def test_filters(app: Flask, auth: Auth, client: FlaskClient, engine: Engine) -> None:
@@ -203,8 +203,8 @@ def test_filters(app: Flask, auth: Auth, client: FlaskClient, engine: Engine) ->
     assert plates("state=acknowledged") == {"7ABC123"}
     assert plates("state=open") == {"8XYZ999", "5DEF456"}
     page = client.get("/hits?camera=north").get_data(as_text=True)
-    assert "camera: " in page and 'id="queue-error"' in page
-    assert "state: choose" in client.get("/hits?state=gone").get_data(as_text=True)
+    assert "Camera: " in page and 'id="queue-error"' in page
+    assert "State: choose" in client.get("/hits?state=gone").get_data(as_text=True)
     # Each page of the queue is audited with its filter, once per window and content.
     entries = audit_repo.search(engine, action="alert.queue")
     assert all(e["purpose"] == CLETS for e in entries)

@@ -29,7 +29,7 @@ def test_filters_and_chain_status(auth, client, engine: Engine) -> None:
     by_day = client.get("/audit?since=2026-03-04&until=2026-03-04").get_data(as_text=True)
     assert "7ABC123" in by_day and "8XYZ999" not in by_day
     bad = client.get("/audit?since=March")
-    assert bad.status_code == 400 and "since: enter a date" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "From: enter a date" in bad.get_data(as_text=True)
 
 
 def test_broken_chain_is_shown(auth, client, engine: Engine) -> None:

@@ -72,7 +72,7 @@ def test_edit_audited_before_and_after(auth, client, engine: Engine,
     auth.login("val.vendor")
     url = f"/cameras/{camera['camera']}/edit"
     auth.post(url, {"name": "NB lane 1", "latitude": "95", "enabled": "yes"})
-    assert "latitude: must be between" in client.get(f"/cameras/{camera['camera']}").get_data(
+    assert "Latitude: must be between" in client.get(f"/cameras/{camera['camera']}").get_data(
         as_text=True)
     assert site_repo.list_cameras(engine)[0]["latitude"] is None
     auth.post(url, {"name": "NB lane 1 (curb)", "heading": "nb", "latitude": "34.001",
@@ -167,9 +167,9 @@ def test_adopt_unreachable_camera_names_the_host(live_app: Flask, engine: Engine
     response = auth.post("/cameras/adopt", {"site_code": "main-st", "name": "SB 1",
                                             "host": "127.0.0.1", "port": "9",
                                             "username": "admin", "password": "x"})
-    assert response.status_code == 400 and "host:" in response.get_data(as_text=True)
+    assert response.status_code == 400 and "Host:" in response.get_data(as_text=True)
     assert len(site_repo.list_cameras(engine)) == 1
     assert actions(engine, "camera.adopt") == ["denied"]
     unknown = auth.post("/cameras/adopt", {"site_code": "nope", "name": "SB 1",
                                            "host": "127.0.0.1", "port": "9"})
-    assert unknown.status_code == 400 and "site_code:" in unknown.get_data(as_text=True)
+    assert unknown.status_code == 400 and "Site code:" in unknown.get_data(as_text=True)

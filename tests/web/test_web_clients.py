@@ -47,5 +47,5 @@ def test_administrator_role_is_refused_naming_the_field(auth: Any, engine: Engin
                                         "expires": LAST_DAY})
     assert page.status_code == 400
     body = page.get_data(as_text=True)
-    assert "role: an API client can never hold the administrator role" in body
+    assert "Role: an API client can never hold the administrator role" in body
     assert 'value="root-bot"' in body and "slc_" not in body

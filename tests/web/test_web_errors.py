@@ -28,7 +28,7 @@ def test_validation_error_without_a_page_names_the_field(auth) -> None:
     auth.login("ann.lee")
     refused = auth.post("/policy", {"policy_id": "abc"})
     assert refused.status_code == 400
-    assert "policy: that is not the current policy version" in refused.get_data(as_text=True)
+    assert "Policy: that is not the current policy version" in refused.get_data(as_text=True)
 
 
 def test_validation_error_on_the_views_own_page_keeps_the_input(auth, engine: Engine) -> None:
@@ -37,7 +37,7 @@ def test_validation_error_on_the_views_own_page_keeps_the_input(auth, engine: En
     page = auth.post("/hotlists/partial", {"list_name": "INCIDENT-7", "pattern": "7AB*12?",
                                            "reason": "Hit and run", "expires_at": ""})
     body = page.get_data(as_text=True)
-    assert page.status_code == 400 and "expires_at:" in body and "Hit and run" in body
+    assert page.status_code == 400 and "Expires at:" in body and "Hit and run" in body
     assert audit_repo.search(engine, action="hotlist.partial.add") == []
 
 

@@ -48,7 +48,7 @@ def test_dispatcher_verifies_a_hit(auth, client, engine: Engine) -> None:
     bad = auth.post(f"/hits/{hit_uuid}/verify", {"outcome": "probably"})
     assert bad.status_code == 303
     assert hit_repo.get_hit(engine, hit_uuid)["verification"] == "pending"
-    assert "outcome: must be one of" in client.get(f"/hits/{hit_uuid}").get_data(as_text=True)
+    assert "Outcome: must be one of" in client.get(f"/hits/{hit_uuid}").get_data(as_text=True)
 
     done = auth.post(f"/hits/{hit_uuid}/verify", {"outcome": "confirmed",
                                                   "note": "CLETS msg 4471"})
@@ -73,7 +73,7 @@ def test_history_filters(auth, client, engine: Engine) -> None:
     none = client.get("/hits?since=2026-11-03").get_data(as_text=True).split('id="hit-history"')[1]
     assert "No hits match" in none
     bad = client.get("/hits?since=soon")
-    assert bad.status_code == 400 and "since: enter a date" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "From: enter a date" in bad.get_data(as_text=True)
     # Officers see hits but cannot record the verification.
     assert auth.post(f"/hits/{first}/verify", {"outcome": "confirmed"}).status_code == 403
 

@@ -54,7 +54,7 @@ def test_bad_row_reported_by_line(auth, engine: Engine) -> None:
     assert "line 4:" in page
     missing = auth.post("/hotlists/upload", {"list_name": "CA-SVS"},
                         content_type="multipart/form-data")
-    assert missing.status_code == 400 and "file: choose a hotlist file" in \
+    assert missing.status_code == 400 and "File: choose a hotlist file" in \
         missing.get_data(as_text=True)
 
 
@@ -73,11 +73,11 @@ def test_partial_entry_with_expiry(auth, client, engine: Engine) -> None:
     assert [(v["list_name"], v["submitted_by"]) for v in pending] == [
         ("major-incidents", "ann.lee")]
     assert audit_repo.search(engine, action="hotlist.partial.add")[0]["plate"] == "7AB*12?"
-    for change, field in [({"expires_at": ""}, "expires_at"),
-                          ({"expires_at": "2001-01-01T00:00"}, "expires_at"),
-                          ({"pattern": "7ABC123"}, "pattern"),
-                          ({"reason": " "}, "reason"),
-                          ({"case_number": ""}, "case_number")]:
+    for change, field in [({"expires_at": ""}, "Expires at"),
+                          ({"expires_at": "2001-01-01T00:00"}, "Expires at"),
+                          ({"pattern": "7ABC123"}, "Pattern"),
+                          ({"reason": " "}, "Reason"),
+                          ({"case_number": ""}, "Case number")]:
         bad = auth.post("/hotlists/partial", {**form, **change})
         assert bad.status_code == 400 and f"{field}:" in bad.get_data(as_text=True), change
     assert len(repo.list_versions(engine, status="pending")) == 1
@@ -111,7 +111,7 @@ def test_hand_list_waits_for_a_second_administrator_then_shows_in_the_plate_hist
     missing = auth.post("/hotlists/upload", {"list_name": "burglary-26",
                                              "file": (io.BytesIO(GOOD_FILE), "list.csv")},
                         content_type="multipart/form-data")
-    assert missing.status_code == 400 and "case_number:" in missing.get_data(as_text=True)
+    assert missing.status_code == 400 and "Case number:" in missing.get_data(as_text=True)
     page = auth.post("/hotlists/upload", {"list_name": "burglary-26", **HAND_TERMS,
                                           "file": (io.BytesIO(GOOD_FILE), "list.csv")},
                      content_type="multipart/form-data")
@@ -142,7 +142,7 @@ def test_hand_list_waits_for_a_second_administrator_then_shows_in_the_plate_hist
     assert (logged["actor"], logged["plate"], logged["purpose"], logged["case_number"]) == (
         "chief", "7ABC123", "Stolen vehicle investigation", "26-000999")
     bad = client.get("/hotlists/history?plate=7AB$")
-    assert bad.status_code == 400 and "plate:" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "Plate:" in bad.get_data(as_text=True)
 
 
 def test_historical_match_is_requested_approved_by_another_administrator_then_run_as_a_search(
@@ -172,7 +172,7 @@ def test_historical_match_is_requested_approved_by_another_administrator_then_ru
                                                  "purpose": "Stolen vehicle investigation",
                                                  "case_number": ""})
     assert no_case.status_code == 303
-    assert "case_number:" in client.get(no_case.location).get_data(as_text=True)
+    assert "Case number:" in client.get(no_case.location).get_data(as_text=True)
     asked = auth.post("/hotlists/historical", {"entry_id": str(entry["id"]),
                                                "purpose": "Stolen vehicle investigation",
                                                "case_number": "26-004512"})

@@ -198,7 +198,7 @@ def test_court_order_carries_out_a_request_and_lift_records_survive(
     request_id = held.json["request_id"]
     assert request_id is not None
     missing = ada.post(f"/masks/requests/{request_id}/court-order", {"court_order": ""})
-    assert "court_order: is required" in missing.get_data(as_text=True)
+    assert "Court order: is required" in missing.get_data(as_text=True)
     assert region_repo.get_request(engine, request_id)["status"] == "pending"
 
     done = ada.post(f"/masks/requests/{request_id}/court-order",

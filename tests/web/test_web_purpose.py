@@ -146,7 +146,7 @@ def test_a_search_states_the_purpose_once_for_the_next_ones(auth: Auth, client: 
     new = {"mode": "exact", "plate": "7ABC123", "purpose": "Missing person",
            "case_number": "26-9"}
     refused = auth.post("/search", new)
-    assert refused.status_code == 400 and "attest:" in refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "Attestation:" in refused.get_data(as_text=True)
     assert auth.post("/search", {**new, "attest": "yes"}).status_code == 200
     stated = newest(engine, "purpose.state")
     assert (stated["purpose"], stated["case_number"]) == ("Missing person", "26-9")
@@ -236,7 +236,7 @@ def test_the_form_refuses_bad_input_and_strange_next(auth: Auth, client: Any,
     auth.login("ann.lee")
     bad = auth.post("/purpose", {"purpose": "curiosity", "case_number": "26-1", "attest": "yes",
                                  "next": "/hits"})
-    assert bad.status_code == 400 and "purpose: choose the purpose" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "Purpose: choose the purpose" in bad.get_data(as_text=True)
     assert newest(engine, "purpose.state")["outcome"] == "denied"
     away = auth.state_purpose(*WORK, next="//evil.example/steal")
     assert away.status_code == 303 and away.location == "/"

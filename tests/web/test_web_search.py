@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import cv2
 import numpy as np
@@ -79,7 +81,7 @@ def test_refused_without_purpose_then_accepted_and_audited(auth, client, engine:
     auth.login("ann.lee")
     refused = auth.post("/search", {**GOOD, "purpose": ""})
     assert refused.status_code == 400
-    assert "purpose: choose the purpose" in refused.get_data(as_text=True)
+    assert "Purpose: choose the purpose" in refused.get_data(as_text=True)
     denied = audit_repo.search(engine, action="search.exact")[0]
     assert denied["outcome"] == "denied" and denied["data"]["field"] == "purpose"
     assert denied["plate"] == "7ABC123" and denied["actor"] == "ann.lee"
@@ -113,7 +115,8 @@ def test_bad_search_names_the_field(auth, engine: Engine, world: dict[str, Any],
     auth.login("ann.lee")
     response = auth.post("/search", {**GOOD, **change})
     assert response.status_code == 400
-    assert f"{field}:" in response.get_data(as_text=True)
+    # The problem is shown beside its field, the field named by its label.
+    assert f'id="problem-{field}"' in response.get_data(as_text=True)
     assert actions(engine, f"search.{change.get('mode', 'exact')}") == ["denied"]
 
 
@@ -204,7 +207,12 @@ def test_result_links_are_the_routes_and_open(auth, client, engine: Engine,
     page = auth.post("/search", {**GOOD, "mode": "partial", "plate": "7AB?123"}).text
     search_id = audit_repo.search(engine, action="search.partial")[0]["id"]
     for read_uuid in (world["reads"]["a"], world["reads"]["b"], world["reads"]["c"]):
-        links = [f"/reads/{read_uuid}", f"/reads/{read_uuid}/thumb/crop?search={search_id}",
+        # The read's link carries the search's own fields, the way back to these results.
+        detail = re.search(rf'"(/reads/{read_uuid}\?back=[^"]+)"', page).group(1)
+        back = parse_qs(urlsplit(detail.replace("&amp;", "&")).query)["back"][0]
+        assert parse_qs(back)["mode"] == ["partial"] and parse_qs(back)["plate"] == ["7AB?123"]
+        links = [detail.replace("&amp;", "&"),
+                 f"/reads/{read_uuid}/thumb/crop?search={search_id}",
                  f"/reads/{read_uuid}/thumb/overview?search={search_id}"]
         for link in links:
             assert f'"{link.replace("&", "&amp;")}"' in page

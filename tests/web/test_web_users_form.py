@@ -74,7 +74,7 @@ def test_add_user_without_role_refused_naming_the_field(auth: Auth, client: Flas
                                           "role": "", "password": PW})
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert "role: role must be one of" in page
+    assert "Role: role must be one of" in page
     assert all(u["username"] != "bo.new" for u in user_repo.list_all(engine))
     assert actions(engine, "user.add").count("denied") == 1
     # The form comes back with the typed values and still no role chosen for them.
@@ -102,7 +102,7 @@ def test_disable_needs_explicit_confirmation(auth: Auth, client: FlaskClient,
     refused = auth.post("/admin/users/bo.target/enabled", {"enabled": "no"},
                         follow_redirects=True)
     text = refused.get_data(as_text=True)
-    assert "confirm: tick &#39;I confirm&#39; to disable bo.target" in text
+    assert "Confirmation: tick &#39;I confirm&#39; to disable bo.target" in text
     assert user_repo.get(engine, "bo.target")["disabled"] is False
     assert "denied" not in actions(engine, "user.disable")
     assert "allowed" not in actions(engine, "user.disable")

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    true,
 )
 
 from controller.store.types import JSONText, UTCDateTime
@@ -69,6 +70,8 @@ sites = Table(
     Column("longitude", Float),
     Column("cabinet", JSONText, comment="Modbus host, port, device id and point map"),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("enabled", Boolean, nullable=False, server_default=true(),
+           comment="a disabled site's cameras do not run"),
 )
 
 cameras = Table(
@@ -227,6 +230,8 @@ hotlists = Table(
     Column("entry_count", Integer, nullable=False, default=0),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("updated_by", String(128), nullable=False),
+    Column("enabled", Boolean, nullable=False, server_default=true(),
+           comment="a disabled list raises no hits; its versions are kept"),
 )
 
 hotlist_entries = Table(
