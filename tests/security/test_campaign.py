@@ -20,7 +20,9 @@ SAMPLE_ARGS = {"username": "walk.target", "filename": "app.css",
                "hit_uuid": "00000000-0000-4000-8000-000000000002", "kind": "crop",
                "camera_id": 1, "site_code": "nosuchsite", "list_name": "nosuchlist",
                "search_id": 1, "hold_id": 1, "proposal_id": 1, "request_id": 1,
-               "region_id": 1, "version_id": 1, "quarter": "2026Q1"}
+               "region_id": 1, "version_id": 1, "quarter": "2026Q1",
+               "alert_id": 1, "code": "nosuchsite",
+               "name": "nosuchclient"}
 TRAVERSALS = ["../secret.key", "..%2fsecret.key", "%2e%2e/secret.key", "%2e%2e%2fsecret.key",
               "....//secret.key", "..\\secret.key", "..%5csecret.key", "/etc/passwd",
               "%2fetc%2fpasswd", "..;/secret.key", "css/../../secret.key",
@@ -46,12 +48,20 @@ def test_every_post_route_refuses_a_missing_or_forged_token(app: Flask, auth: Au
                                                              engine: Engine) -> None:
     auth.make_user("ada.chief", "administrator")
     assert auth.login("ada.chief").status_code in (302, 303)
-    urls = post_urls(app)
-    assert len(urls) > 20  # the walk reaches the whole application
+    every = post_urls(app)
+    # The JSON API takes bearer tokens only: a signed-in browser's cookie (the thing a
+    # forged cross-site request rides on) never authenticates it, token or no token.
+    api = [url for url in every if url.startswith("/api/")]
+    urls = [url for url in every if not url.startswith("/api/")]
+    assert len(urls) > 20 and api  # the walk reaches the whole application
     for url in urls:
         for token in ({}, {"csrf_token": "forged"}):
             response = client.post(url, data={**token, "username": "x", "plate": "7ABC123"})
             assert response.status_code == 400, (url, token, response.status_code)
+    for url in api:
+        for token in ({}, {"csrf_token": "forged"}):
+            response = client.post(url, json={**token, "outcome": "confirmed"})
+            assert response.status_code == 401, (url, token, response.status_code)
     assert actions(engine, "access.csrf") == ["denied"] * (2 * len(urls))
 
 

@@ -87,12 +87,12 @@ def test_bad_time_zone_and_name_are_named_and_nothing_changes(
     auth.login("ann.admin")
     bad = auth.post("/setup/agency", {"name": "Harrow PD", "time_zone": "Mars/Olympus"})
     assert bad.status_code == 400
-    assert "time_zone: &#39;Mars/Olympus&#39; is not an IANA time zone" in \
+    assert "Time zone: &#39;Mars/Olympus&#39; is not an IANA time zone" in \
         bad.get_data(as_text=True)
     bad = auth.post("/setup/agency", {"name": "Harrow PD", "time_zone": "../../etc/passwd"})
-    assert bad.status_code == 400 and "time_zone:" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "Time zone:" in bad.get_data(as_text=True)
     bad = auth.post("/setup/agency", {"name": "  ", "time_zone": "UTC"})
-    assert bad.status_code == 400 and "name: enter the agency" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "Name: enter the agency" in bad.get_data(as_text=True)
     page = client.get("/setup").get_data(as_text=True)
     assert _state(page, "agency") == "todo"
 
@@ -115,7 +115,7 @@ def test_logo_png_or_jpeg_only_served_with_its_type(
         refused = client.post("/setup/logo", data=body.read(),
                               content_type=f"multipart/form-data; boundary={boundary}")
         assert refused.status_code == 400, why
-        assert "logo: " in refused.get_data(as_text=True) and why in \
+        assert "Logo: " in refused.get_data(as_text=True) and why in \
             refused.get_data(as_text=True)
     png = _png()
     assert auth.post("/setup/logo", {"logo": (io.BytesIO(png), "logo.png")},
