@@ -2,7 +2,7 @@
 
 The tables are defined in `core` (sites, cameras, reads, hits, hotlists, accounts),
 `compliance` (audit, holds, purges, sharing, scheduler jobs), `access` (purpose
-windows), `flows` (dispatch sinks, export packages), `accountability` (read
+windows), `flows` (dispatch sinks, export packages), `nodes` (camera leases), `accountability` (read
 corrections, hit re-verifications, account status, audit samples) and `feeds`
 (hotlist feed status); nothing outside this package imports those modules.
 """
@@ -71,6 +71,7 @@ from controller.store.schema.flows import (
     export_package_reads,
     export_packages,
 )
+from controller.store.schema.nodes import camera_leases
 
 __all__ = [
     "ALERT_STATES",
@@ -95,6 +96,7 @@ __all__ = [
     "audit_sample_items",
     "audit_samples",
     "camera_health",
+    "camera_leases",
     "camera_regions",
     "cameras",
     "cli_tokens",
