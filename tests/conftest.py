@@ -39,6 +39,7 @@ REAL_TIME = (
     "tests/cameras/test_stream_ipycam.py",
     "tests/controller/test_controller_cli.py::test_demo_",
     "tests/integration/test_snapshot_stream.py",
+    "tests/integration/test_two_nodes.py",
 )
 
 
