@@ -178,3 +178,42 @@ async def test_the_cameras_page_data_names_the_lease_holder(pg: Engine) -> None:
         username="sys", role="administrator", user_id=None, gate_ok=True)) for c in site["cameras"]}
     assert shown[south]["node"] == "b" and shown[south]["lease_expires_at"] is not None
     assert shown[north]["node"] is None
+
+
+def test_of_several_dispatchers_one_claims_each_delivery(pg: Engine) -> None:
+    import threading
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from controller.store import hits as hit_repo
+
+    north, _south = two_sites(pg)
+    now = datetime.now(UTC)
+    hit_repo.write_reads(pg, [{
+        "read": {"uuid": str(uuid.uuid4()), "plate": "7ABC123", "raw_text": "7ABC123",
+                 "confidence": 0.95, "char_confidences": [0.95] * 7, "camera_id": north,
+                 "site_id": site_repo.get_camera(pg, north)["site_id"], "seen_at": now,
+                 "direction": "NB", "created_at": now},
+        "hits": [{"uuid": str(uuid.uuid4()), "entry": {
+            "list": "CA-SVS", "plate": "7ABC123", "match": "exact",
+            "category": "stolen_vehicle", "reason": "stolen"}}]}], sinks=["webhook:cad"], now=now)
+    (due,) = hit_repo.due_deliveries(pg, now)
+    barrier, won, lock = threading.Barrier(5), [], threading.Lock()
+
+    def claim(node: str) -> None:
+        barrier.wait()
+        if hit_repo.claim_delivery(pg, due["delivery_id"], node, now, now + timedelta(seconds=60)):
+            with lock:
+                won.append(node)
+
+    threads = [threading.Thread(target=claim, args=(f"n{i}",), name=f"claimer-{i}")
+               for i in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len(won) == 1
+    assert hit_repo.due_deliveries(pg, now + timedelta(seconds=30)) == []  # claimed
+    # The claimer died mid-send and starts again: what it had claimed is due at once.
+    assert hit_repo.release_claims(pg, won[0], now) == 1
+    assert [d["delivery_id"] for d in hit_repo.due_deliveries(pg, now)] == [due["delivery_id"]]
