@@ -10,8 +10,8 @@
   several dispatchers (one per process) a delivery is claimed by a conditional
   update before it is sent, so only one of them sends it.
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-03 10:00:00
 """
 
@@ -22,8 +22,8 @@ from alembic import op
 
 from controller.store import types
 
-revision = "0016"
-down_revision = "0015"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
