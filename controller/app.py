@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from controller.bridge import Bridge, ChangeNotifier
+from controller.capture.ownership import SingleNodeLock
 from controller.errors import ControllerError
 from controller.metrics import Metrics
 from controller.runtime import Runtime
 from controller.sealing import instance_secret
 from controller.settings import Settings
 from controller.store import Engine
-from controller.store.engine import make_engine
+from controller.store.engine import make_engine, sqlite_file
 from controller.store.migrate import upgrade
 
 log = logging.getLogger("sightline.controller")
@@ -70,6 +71,7 @@ class Controller:
         self.bridge: Bridge | None = None
         self.web_port: int | None = None
         self._web: WebService | None = None
+        self._node_lock: SingleNodeLock | None = None
         self._started: list[Step] = []
         self._stopping = asyncio.Event()
         self.running = False
@@ -165,6 +167,11 @@ class Controller:
         self.engine = make_engine(
             settings.database_url(), pool_size=settings.database.pool_size,
             busy_timeout_ms=settings.database.busy_timeout_ms)
+        database = sqlite_file(self.engine)
+        if database is not None and settings.node.run_cameras:
+            # SQLite is single-node: a second node on the same file is refused here.
+            self._node_lock = SingleNodeLock(database, settings.node.name)
+            self._node_lock.acquire()
         await asyncio.to_thread(upgrade, self.engine)
         self.runtime = Runtime(settings, self.engine, self.metrics,
                                ChangeNotifier(asyncio.get_running_loop()))
@@ -186,6 +193,9 @@ class Controller:
     async def _stop_database(self) -> None:
         if self.engine is not None:
             self.engine.dispose()
+        if self._node_lock is not None:
+            self._node_lock.release()
+            self._node_lock = None
 
     async def _start_bridge(self) -> None:
         assert self.runtime is not None

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
@@ -10,6 +12,29 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 HealthSource = Callable[[], tuple[list[dict[str, Any]], list[dict[str, Any]]]]
+
+
+@dataclass(frozen=True)
+class OwnedCamera:
+    """A camera this node holds the lease of (``controller.capture.ownership``)."""
+
+    camera_id: int
+    name: str
+    site: str
+    epoch: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class NodeReport:
+    """What this node runs now, by its own account: the cameras whose pipelines run
+    here and the leases it holds (none on SQLite)."""
+
+    running: tuple[int, ...] = ()
+    leases: tuple[OwnedCamera, ...] = ()
+
+
+NodeSource = Callable[[], NodeReport]
 
 
 class HealthCollector(Collector):
@@ -48,6 +73,8 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.health = HealthCollector()
         self.registry.register(self.health)
+        # What this node runs, for /healthz (set by the runtime once cameras start).
+        self.node: NodeSource = NodeReport
         self.controller_running = Gauge(
             "sightline_controller_running", "1 while the controller loop runs",
             registry=self.registry)

@@ -14,17 +14,19 @@ from controller.alerts import dispatch, sinks
 from controller.alerts.matching import HotlistMatcher
 from controller.bridge import ChangeNotifier
 from controller.capture.cabinets import Cabinets
+from controller.capture.ownership import LeaseKeeper, SingleNode
 from controller.capture.pipeline import CameraPipeline, CameraSpec, PipelineOptions, ReadObserver
 from controller.capture.records import EntryDetails
 from controller.capture.supervisor import HealthReport, PipelineManager, ProgramGate
 from controller.capture.writer import ReadWriter
 from controller.compliance import program
 from controller.jobs.scheduler import Scheduler
-from controller.metrics import Metrics
+from controller.metrics import Metrics, NodeReport
 from controller.settings import CameraSettings, InferenceSettings, Settings
 from controller.store import Engine
 from controller.store import health as health_repo
 from controller.store import hotlists as hotlist_repo
+from controller.store.engine import is_sqlite
 from controller.store.images import ImageStore
 from controller.store.outage import OutageLog
 from inference.pipeline import Recognizer, RecognizerConfig
@@ -158,6 +160,7 @@ class Runtime:
         self.writer: ReadWriter | None = None
         self.recognizer: Recognizer | None = None
         self.pipelines: PipelineManager | None = None
+        self.ownership: LeaseKeeper | SingleNode | None = None
         self.scheduler: Scheduler | None = None
         self.cabinets = Cabinets(engine, settings.node.sites)
         self.read_observer: ReadObserver | None = None  # bench/: glass-to-hit timing
@@ -188,7 +191,7 @@ class Runtime:
         senders = await asyncio.to_thread(source.initial)
         self.dispatcher = dispatch.Dispatcher(
             self.engine, settings.dispatch, senders, base_url=settings.web.base_url(),
-            metrics=self.metrics, source=source)
+            metrics=self.metrics, source=source, node=settings.node.name)
         self._spawn("dispatch", self.dispatcher.run())
 
     async def stop_dispatch(self) -> None:
@@ -229,23 +232,34 @@ class Runtime:
         hotlists = self.hotlists
 
         def make(spec: CameraSpec) -> CameraPipeline:
-            assert self.pipelines is not None
+            assert self.pipelines is not None and self.ownership is not None
+            pipelines, owns, camera_id = self.pipelines, self.ownership.owns, spec.camera_id
             return CameraPipeline(
                 spec, recognizer=recognizer, options=options, submit=writer.submit,
                 matcher=hotlists.current, entries=hotlists.entries,
-                program_active=self.pipelines.program_active, images=images,
-                boost=lambda: self.cabinets.present(spec.site_code),
+                # A read is recorded only while the program is active (462.9) and this
+                # node holds the camera's lease, checked at each read (the fence).
+                program_active=lambda: pipelines.program_active() and owns(camera_id),
+                images=images, boost=lambda: self.cabinets.present(spec.site_code),
                 observer=self.read_observer)
 
-        self.pipelines = PipelineManager(
+        node = self.settings.node
+        self.pipelines = pipelines = PipelineManager(
             engine, make, program=lambda: program_gate(engine),
-            site_codes=self.settings.node.sites,
+            site_codes=node.sites if is_sqlite(engine) or not node.sites
+            else (*node.sites, *node.failover_sites),
+            owns=lambda camera_id: self.ownership is not None and self.ownership.owns(camera_id),
             backoff_cap=self.settings.cameras.backoff_cap_seconds)
-        await self.pipelines.reconcile()
-        self._spawn("pipelines", self.pipelines.run())
+        self.ownership = ownership = SingleNode(node) if is_sqlite(engine) else LeaseKeeper(
+            engine, node, stop_camera=pipelines.stop_camera, started=pipelines.notify)
+        await ownership.tick()  # the leases first: the first reconcile starts what is held
+        await pipelines.reconcile()
+        self._spawn("pipelines", pipelines.run())
+        self._spawn("leases", ownership.run())
         self._spawn("health", self._store_health())
-        pipelines = self.pipelines
         self.metrics.health.source = lambda: (pipelines.health(), self.cabinets.health())
+        self.metrics.node = lambda: NodeReport(tuple(pipelines.running()),
+                                               tuple(ownership.report()))
 
     async def _store_health(self, every: float = 5.0) -> None:
         """Write each camera's health for the web UI (which may run in another process)."""
@@ -282,7 +296,8 @@ class Runtime:
                 "state": str(camera.state), "connected": camera.connected,
                 "fps": camera.fps_in, "clock_drift_seconds": camera.clock_drift_seconds,
                 "last_frame_at": camera.last_frame_at, "alarms": alarms,
-                "reconnects_last_hour": report.reconnects_last_hour}))
+                "reconnects_last_hour": report.reconnects_last_hour,
+                "node": self.settings.node.name}))
         return rows
 
     def _write_health(self, rows: list[tuple[int, dict[str, Any]]], now: datetime) -> None:
@@ -314,9 +329,13 @@ class Runtime:
         self.scheduler.start()
 
     async def stop_pipelines(self) -> None:
-        """Stop writing health, then stop every camera."""
+        """Stop writing health and taking leases, stop every camera, then release the
+        leases so that another node may take the cameras at once."""
         await self.stop_task("health")
+        await self.stop_task("leases")
         await self.stop_task("pipelines")
+        if self.ownership is not None:
+            await self.ownership.release_all()
 
     async def stop_scheduler(self) -> None:
         """Stop firing jobs."""

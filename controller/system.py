@@ -7,9 +7,11 @@ type it (DESIGN.md section 4: ``web`` never imports ``controller.store``).
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
+from controller.metrics import NodeReport
 from controller.store import Engine
+from controller.store import leases as lease_repo
 from controller.store.engine import ping
 
 Database: TypeAlias = Engine
@@ -18,3 +20,23 @@ Database: TypeAlias = Engine
 def database_reachable(database: Database) -> bool:
     """Tell whether the database answers a trivial query (for /healthz)."""
     return ping(database)
+
+
+def node_health(report: NodeReport, name: str) -> dict[str, Any]:
+    """This node's own account of what it runs, for /healthz: the camera ids whose
+    pipelines run here and the leases it holds (camera ids, not names: /healthz is public)."""
+    return {"name": name, "cameras": list(report.running),
+            "leases": [{"camera_id": o.camera_id, "epoch": o.epoch,
+                        "expires_at": o.expires_at.isoformat()} for o in report.leases]}
+
+
+def camera_leases(database: Database) -> list[dict[str, Any]] | None:
+    """Which node holds each camera's live lease and until when (PostgreSQL; SQLite has
+    one node and no leases), for /healthz; ``None`` when the database does not answer."""
+    try:
+        rows = lease_repo.leases(database)
+    except Exception:  # a health check reports, it does not fail: the database is away
+        return None
+    return [{"camera_id": lease.camera_id, "node": lease.holder, "epoch": lease.epoch,
+             "expires_at": lease.expires_at.isoformat() if lease.expires_at else None}
+            for lease in rows if lease.live]

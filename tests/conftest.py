@@ -40,6 +40,7 @@ REAL_TIME = (
     "tests/controller/test_controller_cli.py::test_demo_",
     "tests/integration/test_snapshot_stream.py",
     "tests/browser/test_browser_first_run.py",
+    "tests/integration/test_two_nodes.py",
 )
 
 

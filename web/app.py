@@ -21,7 +21,7 @@ from controller.errors import NotFound, PolicyViolation, SightlineError, Validat
 from controller.metrics import Metrics
 from controller.search.views import GrantCache
 from controller.settings import Settings
-from controller.system import Database, database_reachable
+from controller.system import Database, camera_leases, database_reachable, node_health
 from web import (
     audit,
     auth,
@@ -144,7 +144,11 @@ def _register_health(app: Flask, settings: Settings, bridge: Bridge, engine: Dat
             "status": "ok" if db_ok and running else "degraded",
             "database": {"reachable": db_ok},
             "controller": {"running": running, "node": settings.node.name},
+            "node": node_health(metrics.node(), settings.node.name),
         }
+        held = camera_leases(engine) if db_ok else None
+        if held is not None:
+            body["camera_leases"] = held
         if db_ok and settings.hotlists.feeds:
             # A failed or stale feed is a warning, not a reason to take the node out of
             # service: matching goes on with the list in force.

@@ -38,6 +38,11 @@ from controller.store.outage import OutageLog
 
 log = logging.getLogger("sightline.dispatch")
 
+# A delivery being sent is claimed for this long (a sink's timeout is at most 60 s);
+# a send is given up after SEND_LIMIT_SECONDS, well within the claim.
+CLAIM_SECONDS = 90.0
+SEND_LIMIT_SECONDS = 70.0
+
 VERIFICATION_NOTICE = "UNVERIFIED - confirm through CLETS before enforcement action"
 OUTCOMES = ("confirmed", "not_confirmed", "not_practicable")
 SIGNATURE_HEADER = "X-Sightline-Signature"
@@ -202,8 +207,10 @@ class Dispatcher:
 
     def __init__(self, engine: Engine, settings: DispatchSettings, senders: Sequence[Sender],
                  *, base_url: str, metrics: Metrics, poll_seconds: float = 1.0,
-                 source: SenderSource | None = None, refresh_seconds: float = 5.0) -> None:
+                 source: SenderSource | None = None, refresh_seconds: float = 5.0,
+                 node: str = "local") -> None:
         self._engine = engine
+        self._node = node
         self._source = source
         self._refresh_seconds = refresh_seconds
         self._refreshed_at = time.monotonic()
@@ -240,7 +247,13 @@ class Dispatcher:
         self._wake.set()
 
     async def run(self) -> None:
-        """Deliver until cancelled."""
+        """Deliver until cancelled (first making due what this node had claimed when it
+        last stopped: it was killed mid-send, or the claims would be settled)."""
+        try:
+            await asyncio.to_thread(repo.release_claims, self._engine, self._node,
+                                    datetime.now(UTC))
+        except Exception as exc:  # the claims lapse by themselves
+            self._outage.failed(exc)
         while True:
             try:
                 if time.monotonic() - self._refreshed_at >= self._refresh_seconds:
@@ -264,11 +277,21 @@ class Dispatcher:
         return delivered
 
     async def _deliver(self, row: Mapping[str, Any]) -> int:
+        now = datetime.now(UTC)
+        # Every process runs a dispatcher: the one that claims the delivery sends it.
+        if not await asyncio.to_thread(repo.claim_delivery, self._engine, row["delivery_id"],
+                                       self._node, now, now + timedelta(seconds=CLAIM_SECONDS)):
+            return 0
         sender = self._senders.get(row["sink"])
         try:
             if sender is None:
                 raise DispatchError(f"sink {row['sink']} is not registered and enabled")
-            await sender.send(hit_payload(row, self._base_url), row["idempotency_key"])
+            try:  # bounded well within the claim, so no other node sends it meanwhile
+                await asyncio.wait_for(sender.send(hit_payload(row, self._base_url),
+                                                   row["idempotency_key"]), SEND_LIMIT_SECONDS)
+            except TimeoutError:
+                raise DispatchError(f"{sender.name}: no answer within "
+                                    f"{SEND_LIMIT_SECONDS:g} s") from None
         except DispatchError as exc:
             await self._failed(row, str(exc))
             return 0

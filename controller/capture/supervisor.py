@@ -143,11 +143,16 @@ class PipelineManager:
 
     def __init__(self, engine: Engine, make: Callable[[CameraSpec], CameraPipeline], *,
                  program: Callable[[], ProgramGate], site_codes: tuple[str, ...] = (),
+                 owns: Callable[[int], bool] = lambda _camera_id: True,
                  refresh_seconds: float = 5.0, backoff_cap: float = 30.0) -> None:
         self._engine = engine
         self._make = make
         self._load_program = program  # blocking: runs in a worker thread
         self._sites = site_codes
+        # Whether this node holds the camera now (its lease, with several nodes): asked
+        # on the loop right before a start, so a camera given up meanwhile never starts.
+        self._owns = owns
+        self._stopping: dict[int, asyncio.Task[None]] = {}
         self._refresh = refresh_seconds
         self._backoff_cap = backoff_cap
         self._running: dict[int, Supervised] = {}
@@ -194,12 +199,14 @@ class PipelineManager:
         for camera_id in list(self._running):
             current = self._running[camera_id].pipeline.spec
             wanted = specs.get(camera_id)
-            if wanted is None or wanted.stream_uri != current.stream_uri:
+            if (wanted is None or wanted.stream_uri != current.stream_uri
+                    or not self._owns(camera_id)):
                 await self._stop(camera_id)
         for camera_id, spec in specs.items():
             running = self._running.get(camera_id)
             if running is None:
-                self._start(spec)
+                if self._owns(camera_id):
+                    self._start(spec)
             elif running.pipeline.spec.masks != spec.masks:
                 running.pipeline.update_masks(spec.masks)
                 running.pipeline.spec = spec
@@ -211,7 +218,8 @@ class PipelineManager:
         holder.task = asyncio.create_task(self._supervise(holder),
                                           name=f"pipeline-{spec.camera_id}")
         self._running[spec.camera_id] = holder
-        log.info("camera %s (%s): pipeline started", spec.name, spec.stream_uri)
+        log.info("camera %s (id %d, %s): pipeline started", spec.name, spec.camera_id,
+                 spec.stream_uri)
 
     async def _supervise(self, holder: Supervised) -> None:
         attempt = 0
@@ -236,12 +244,34 @@ class PipelineManager:
                 holder.pipeline = self._make(holder.pipeline.spec)
 
     async def _stop(self, camera_id: int) -> None:
-        holder = self._running.pop(camera_id)
+        holder = self._running.pop(camera_id, None)
+        if holder is None:  # stopped already, or being stopped by another caller
+            await self._stopped(camera_id)
+            return
         if holder.task is not None:
+            self._stopping[camera_id] = holder.task
             holder.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await holder.task
-        log.info("camera %s: pipeline stopped", holder.pipeline.spec.name)
+            try:
+                # ``wait``, not ``await task``: the stopper's own cancellation still reaches it.
+                await asyncio.wait([holder.task])
+            finally:
+                self._stopping.pop(camera_id, None)
+        log.info("camera %s (id %d): pipeline stopped", holder.pipeline.spec.name, camera_id)
+
+    async def _stopped(self, camera_id: int) -> None:
+        task = self._stopping.get(camera_id)
+        if task is not None:
+            await asyncio.wait([task])
+
+    async def stop_camera(self, camera_id: int) -> None:
+        """Stop one camera now, if it runs, and return once its pipeline has ended (the
+        camera's lease is about to go: nothing of this node may read it after)."""
+        await self._stop(camera_id)
+
+    def running(self) -> list[int]:
+        """The ids of the cameras whose pipelines run on this node now (those being
+        stopped included: they are not gone until their task has ended)."""
+        return sorted({*self._running, *self._stopping})
 
     async def stop_all(self) -> None:
         """Stop every pipeline (controller shutdown)."""

@@ -29,6 +29,7 @@ from controller.sealing import unseal
 from controller.settings import Settings
 from controller.store import Engine
 from controller.store import health as health_repo
+from controller.store import leases as lease_repo
 from controller.store import regions as region_repo
 from controller.store import sites as site_repo
 from controller.store.records import CameraRow, CameraStatus, RegionRow
@@ -54,15 +55,18 @@ class AdoptForm:
 def _with_health(engine: Engine, rows: list[CameraRow]) -> list[CameraStatus]:
     health = health_repo.health_by_camera(engine)
     last = health_repo.last_reads(engine, [int(r["id"]) for r in rows])
+    held = {lease.camera_id: lease for lease in lease_repo.leases(engine) if lease.live}
     now = datetime.now(UTC)
     out: list[CameraStatus] = []
     for row in rows:
         state = health.get(int(row["id"]))
+        lease = held.get(int(row["id"]))
+        stale = state is not None and (now - state["updated_at"]).total_seconds() > STALE_SECONDS
+        node = lease.holder if lease else (state.get("node") if state and not stale else None)
         out.append({**row, "health": state, "last_read": last.get(int(row["id"])),
                     "state": (state["state"] if state else "unknown") if row["enabled"]
-                    else "disabled",
-                    "stale": state is not None
-                    and (now - state["updated_at"]).total_seconds() > STALE_SECONDS})
+                    else "disabled", "stale": stale, "node": node,
+                    "lease_expires_at": lease.expires_at if lease else None})
     return out
 
 

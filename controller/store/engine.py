@@ -82,6 +82,14 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
+def sqlite_file(engine: Engine) -> Path | None:
+    """The SQLite database file behind ``engine`` (``None`` for PostgreSQL or in memory)."""
+    if not is_sqlite(engine):
+        return None
+    name = engine.url.database
+    return Path(name).resolve() if name and name != ":memory:" else None
+
+
 def write_lock_options(engine: Engine) -> dict[str, str]:
     """Execution options that make a transaction take the write lock at its start."""
     return {SQLITE_BEGIN: "IMMEDIATE"} if is_sqlite(engine) else {}

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from controller.store.schema import camera_health, reads
 
 HEALTH_FIELDS = ("state", "connected", "fps", "clock_drift_seconds", "last_frame_at", "alarms",
-                 "reconnects_last_hour")
+                 "reconnects_last_hour", "node")
 
 
 def upsert_health(engine: Engine, camera_id: int, values: dict[str, Any], now: datetime) -> None:

@@ -133,18 +133,42 @@ def due_deliveries(engine: Engine, now: datetime, limit: int = 50) -> list[DueDe
         return [cast("DueDelivery", dict(r)) for r in conn.execute(query).mappings().all()]
 
 
+def claim_delivery(engine: Engine, delivery_id: int, node: str, now: datetime,
+                   until: datetime) -> bool:
+    """Claim a due delivery for ``node`` until ``until``; return whether this node got it.
+
+    One conditional update: of several dispatchers (one per process) trying at once,
+    the database's row lock lets one through and the others find it no longer due.
+    A claim that lapses (its node died while sending) makes the delivery due again."""
+    with engine.begin() as conn:
+        result = conn.execute(update(deliveries).where(and_(
+            deliveries.c.id == delivery_id, deliveries.c.state == "pending",
+            deliveries.c.next_attempt_at <= now)).values(claimed_by=node, next_attempt_at=until))
+    return bool(result.rowcount)
+
+
+def release_claims(engine: Engine, node: str, now: datetime) -> int:
+    """A node starting again: what it had claimed when it stopped is due now."""
+    with engine.begin() as conn:
+        result = conn.execute(update(deliveries).where(and_(
+            deliveries.c.claimed_by == node, deliveries.c.state == "pending")).values(
+            claimed_by=None, next_attempt_at=now))
+    return int(result.rowcount)
+
+
 def mark_delivered(engine: Engine, delivery_id: int, now: datetime) -> None:
     """A sink accepted the hit."""
     with engine.begin() as conn:
         conn.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(
             state="delivered", delivered_at=now, attempts=deliveries.c.attempts + 1,
-            last_error=None))
+            last_error=None, claimed_by=None))
 
 
 def mark_failed(engine: Engine, delivery_id: int, error: str, *,
                 retry_at: datetime | None) -> None:
     """A delivery attempt failed: retry at ``retry_at``, or dead-letter when None."""
-    values: dict[str, Any] = {"attempts": deliveries.c.attempts + 1, "last_error": error[:500]}
+    values: dict[str, Any] = {"attempts": deliveries.c.attempts + 1, "last_error": error[:500],
+                              "claimed_by": None}
     if retry_at is None:
         values["state"] = "dead"
     else:

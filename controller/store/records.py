@@ -188,12 +188,15 @@ class CameraRow(TypedDict):
 class CameraStatus(CameraRow):
     """A camera with its health (``controller.operations.fleet``): the stored health row,
     its newest read's time, its state (``disabled`` or the health state, ``unknown``
-    without one) and whether the health is stale."""
+    without one), whether the health is stale, and the node that runs it: the live
+    lease's holder and expiry on PostgreSQL, the node that wrote the health on SQLite."""
 
     health: dict[str, Any] | None
     last_read: datetime | None
     state: str
     stale: bool
+    node: str | None
+    lease_expires_at: datetime | None
 
 
 class CameraChoice(TypedDict):

@@ -96,7 +96,11 @@ async def test_health_is_json(settings: Settings) -> None:
         await controller.stop()
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
+    # And which cameras run where: here, by this node's own account, and across the
+    # nodes by their leases (none: no camera is configured).
     assert json.loads(response.text) == {
         "status": "ok", "database": {"reachable": True},
         "controller": {"running": True, "node": settings.node.name},
+        "node": {"name": settings.node.name, "cameras": [], "leases": []},
+        "camera_leases": [],
     }

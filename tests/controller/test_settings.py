@@ -8,7 +8,7 @@ import pytest
 
 from controller.errors import ConfigError
 from controller.settings import POLICY_MINIMUM_DAYS
-from controller.settings.loader import load_settings
+from controller.settings.loader import load_settings, settings_from_mapping
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,7 +31,16 @@ def test_multisite_example_is_postgres_with_several_sites() -> None:
     settings = load_settings(ROOT / "config" / "example-multisite.yaml", env={})
     assert settings.database_url().startswith("postgresql+psycopg://")
     assert len(settings.node.sites) >= 2
+    assert settings.node.failover_sites and not set(settings.node.failover_sites) & set(
+        settings.node.sites)
     assert settings.dispatch.webhooks[0].secret_env == "SIGHTLINE_WEBHOOK_SECRET"
+
+
+def test_a_lease_renewed_less_than_twice_per_lease_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"node: .*renew_seconds: 8 s is too long for a "
+                                          r"15 s lease"):
+        settings_from_mapping({"node": {"lease_seconds": 15, "renew_seconds": 8}},
+                              "(test)", env={})
 
 
 def test_environment_overrides_data_dir_and_database(tmp_path: Path) -> None:

@@ -48,7 +48,7 @@ def test_health_list(auth, client, engine: Engine, camera: dict[str, int]) -> No
     health_repo.upsert_health(engine, camera["camera"], {
         "state": "degraded", "connected": True, "fps": 9.7, "clock_drift_seconds": 3.25,
         "last_frame_at": now, "alarms": [{"code": "cabinet_door_open", "message": "door open",
-                                          "severity": "warning"}]}, now)
+                                          "severity": "warning"}], "node": "node-north"}, now)
     read_repo.insert_batch(engine, [{
         "uuid": str(uuid.uuid4()), "plate": "7ABC123", "raw_text": "7ABC123",
         "confidence": 0.9, "char_confidences": [], "camera_id": camera["camera"],
@@ -59,7 +59,7 @@ def test_health_list(auth, client, engine: Engine, camera: dict[str, int]) -> No
     assert client.get("/").location == "/cameras"
     page = client.get("/cameras").get_data(as_text=True)
     for text in ("NB lane 1", "degraded", "9.7", "+3.25 s", "2026-11-03 07:00:00 UTC",
-                 "cabinet_door_open"):
+                 "cabinet_door_open", "node-north"):
         assert text in page, text
     # The vendor's navigation offers cameras and nothing else.
     nav = page.split('class="mainnav"')[1].split("</nav>")[0]

@@ -3,9 +3,9 @@
 The tables are defined in `core` (sites, cameras, reads, hits, hotlists, accounts),
 `compliance` (audit, holds, purges, sharing, scheduler jobs), `access` (purpose
 windows), `flows` (dispatch sinks, export packages), `profile` (the agency profile),
-`accountability` (read corrections, hit re-verifications, account status, audit
-samples) and `feeds` (hotlist feed status); nothing outside this package imports
-those modules.
+`nodes` (camera leases), `accountability` (read corrections, hit re-verifications,
+account status, audit samples) and `feeds` (hotlist feed status); nothing outside
+this package imports those modules.
 """
 
 from __future__ import annotations
@@ -72,6 +72,7 @@ from controller.store.schema.flows import (
     export_package_reads,
     export_packages,
 )
+from controller.store.schema.nodes import camera_leases
 from controller.store.schema.profile import agency_profile
 
 __all__ = [
@@ -98,6 +99,7 @@ __all__ = [
     "audit_sample_items",
     "audit_samples",
     "camera_health",
+    "camera_leases",
     "camera_regions",
     "cameras",
     "cli_tokens",

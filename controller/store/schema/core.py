@@ -180,6 +180,7 @@ camera_health = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("reconnects_last_hour", Integer,
            comment="stream reconnects and pipeline restarts in the hour before updated_at"),
+    Column("node", String(128), comment="the node that wrote this row"),
 )
 
 # --- reads and images ----------------------------------------------------------------------
@@ -337,6 +338,8 @@ deliveries = Table(
     Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("last_error", String(500)),
     Column("delivered_at", UTCDateTime),
+    Column("claimed_by", String(128),
+           comment="the node sending it now; next_attempt_at is when the claim lapses"),
     CheckConstraint(_in("state", ("pending", "delivered", "dead")), name="state"),
     Index("ix_deliveries_state_next", "state", "next_attempt_at"),
 )
