@@ -28,6 +28,9 @@ API_POLICY: dict[str, set[str]] = {
     "api_v1.get_hit": DATA,
     # The CLETS outcome: dispatch (462.7(7), DESIGN 462.7).
     "api_v1.verify_hit": {"dispatcher"},
+    # Sites, cameras and their health: every role, vendors maintain them (462.4, DESIGN 462.4).
+    "api_v1.list_sites": {"officer", "dispatcher", "analyst", "vendor"},
+    "api_v1.list_cameras": {"officer", "dispatcher", "analyst", "vendor"},
 }
 
 
