@@ -195,6 +195,12 @@ def holds_on_file(engine: Engine, caller: Caller) -> list[HoldRow]:
     return list_holds(engine)
 
 
+def own_holds(engine: Engine, caller: Caller) -> list[HoldRow]:
+    """The holds the caller placed, newest first (``holds.manage``): an API client's own."""
+    authorize(engine, caller, PERMISSION, "hold.list")
+    return [hold for hold in list_holds(engine) if hold["created_by"] == caller.username]
+
+
 def _chosen(engine: Engine, caller: Caller, read_uuids: Sequence[str],
             search_id: str) -> list[str]:
     # Reads are chosen one by one, pasted, or taken whole from one of the caller's searches.

@@ -21,4 +21,4 @@ auth.install(bp)
 problems.register(bp)
 
 # The areas register their operations on ``bp`` when imported.
-from web.api import cameras, hits, hotlists, reads, status  # noqa: E402,F401
+from web.api import cameras, hits, holds, hotlists, reads, status  # noqa: E402,F401

@@ -22,6 +22,7 @@ from controller.settings import Settings
 from controller.store import audit as audit_repo
 
 DATA = {"officer", "dispatcher", "analyst"}
+INVESTIGATORS = {"officer", "analyst"}
 API_POLICY: dict[str, set[str]] = {
     # Status and health: every trained user (462.4, 462.4.1); vendors see health (DESIGN).
     "api_v1.get_status": {"officer", "dispatcher", "analyst", "vendor"},
@@ -40,6 +41,12 @@ API_POLICY: dict[str, set[str]] = {
     "api_v1.list_hotlists": DATA, "api_v1.list_versions": DATA,
     "api_v1.import_file": {"analyst"}, "api_v1.add_entry": {"analyst"},
     "api_v1.expire_entry": {"analyst"},
+    # Evidence holds, their package and its download: investigators, officers and analysts
+    # (462.8, 462.10, 462.11(b)); dispatchers not named, vendors never data. In this order:
+    # the client's own hold is packaged, downloaded, then released by it.
+    "api_v1.create_hold": INVESTIGATORS, "api_v1.list_holds": INVESTIGATORS,
+    "api_v1.build_package": INVESTIGATORS, "api_v1.download_package": INVESTIGATORS,
+    "api_v1.release_hold": INVESTIGATORS,
 }
 
 
@@ -53,6 +60,10 @@ BODIES: dict[str, Callable[[], dict[str, Any]]] = {
                             "content_type": "multipart/form-data"},
     "add_entry": lambda: {"json": {"plate": "5GHI789", "category": "stolen_plate", **HAND}},
     "expire_entry": lambda: {"json": {"reason": "recovered"}},
+    "create_hold": lambda: {"json": {"case_number": "26-004512", "reason": "robbery",
+                                     "read_uuids": []}},
+    "build_package": lambda: {"headers": PURPOSE},
+    "release_hold": dict,
 }
 
 
@@ -74,13 +85,27 @@ def _call(app: Flask, endpoint: str, token: str, world: dict[str, Any]) -> Any:
             "list_versions": {"list_name": "robbery-26"},
             "import_file": {"list_name": "robbery-26"},
             "add_entry": {"list_name": "robbery-26"},
-            "expire_entry": {"list_name": "robbery-26", "plate": "8XYZ999"}}.get(name, {})
+            "expire_entry": {"list_name": "robbery-26", "plate": "8XYZ999"},
+            # What this client made earlier in the walk (any number when it made none).
+            "build_package": {"hold_id": world.get("made_hold", 1)},
+            "release_hold": {"hold_id": world.get("made_hold", 1)},
+            "download_package": {"package_id": world.get("made_package", 1)}}.get(name, {})
     with app.test_request_context():
         from flask import url_for
         url = url_for(endpoint, **args)
     if name in BODIES:
-        return client.post(url, headers=bearer(token), **BODIES[name]())
-    return client.get(url, query_string={"plate": "7ABC123"}, headers=bearer(token, **PURPOSE))
+        sent = BODIES[name]()
+        if name == "create_hold":
+            sent["json"]["read_uuids"] = world["reads"][:1]
+        response = client.post(url, headers=bearer(token, **sent.pop("headers", {})), **sent)
+        made = {"create_hold": "made_hold", "build_package": "made_package"}.get(name)
+        if made and response.status_code == 201:
+            world[made] = response.get_json()["id"]
+        return response
+    response = client.get(url, query_string={"plate": "7ABC123"},
+                          headers=bearer(token, **PURPOSE))
+    response.close()  # a download's file
+    return response
 
 
 def test_every_operation_is_classified(app: Flask) -> None:
