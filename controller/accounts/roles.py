@@ -51,6 +51,10 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     "users.manage": frozenset({"administrator"}),
     # Purges, sharing, audit reviews, court orders, policy publication (462.3.1).
     "compliance.manage": frozenset({"administrator"}),
+    # Filing another agency's written request for ALPR data (462.12(a)): recorded, never
+    # approved, by filing; review and approval stay the administrator's (462.12(b)). Any
+    # member who receives such a request may file it; vendors never touch data (462.4).
+    "sharing.request": _DATA,
     "holds.manage": frozenset({"administrator", "officer", "analyst"}),
     # API clients: created, listed and revoked by an administrator, who owns them (462.3.1).
     "clients.manage": frozenset({"administrator"}),

@@ -47,6 +47,9 @@ API_POLICY: dict[str, set[str]] = {
     "api_v1.create_hold": INVESTIGATORS, "api_v1.list_holds": INVESTIGATORS,
     "api_v1.build_package": INVESTIGATORS, "api_v1.download_package": INVESTIGATORS,
     "api_v1.release_hold": INVESTIGATORS,
+    # Another agency's written request (462.12(a)): filed by the member who received it and
+    # followed by them; never a vendor (462.4). Deciding it is the administrator's (462.12(b)).
+    "api_v1.file_request": DATA, "api_v1.list_requests": DATA,
 }
 
 
@@ -63,6 +66,11 @@ BODIES: dict[str, Callable[[], dict[str, Any]]] = {
     "create_hold": lambda: {"json": {"case_number": "26-004512", "reason": "robbery",
                                      "read_uuids": []}},
     "build_package": lambda: {"headers": PURPOSE},
+    "file_request": lambda: {"json": {
+        "agency": "Brawley Police Department", "ori": "CA0130100", "state": "CA",
+        "kind": "law_enforcement", "requester_name": "Det. R. Ortiz", "purpose": "Homicide",
+        "case_number": "BPD-26-1187", "plates": ["7ABC123"], "since": "2026-11-01T00:00",
+        "until": "2026-11-03T00:00", "received_on": "2026-11-04"}},
     "release_hold": dict,
 }
 
