@@ -89,9 +89,13 @@ def search(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = 200,
+    before_id: int | None = None,
 ) -> list[AuditRow]:
-    """Return the newest audit rows matching the filters (all optional)."""
+    """Return the newest audit rows matching the filters (all optional); ``before_id`` (the
+    previous page's last row, in the chain's order) makes it a keyset page after it."""
     conditions = []
+    if before_id is not None:
+        conditions.append(audit_events.c.id < before_id)
     if actor:
         conditions.append(audit_events.c.actor == actor)
     if action:

@@ -193,6 +193,10 @@ POLICY: dict[str, Expect] = {
     # administrator's, in the UI (462.12(b)).
     **_area("api_v1.file_request api_v1.list_requests",
             {"administrator", "officer", "dispatcher", "analyst"}, clause="462.12(a), 462.4"),
+    # The access log by program (the client-only auditor role reads it for the
+    # administrator): among user roles, the administrator alone (462.5, 462.6, 462.3.1).
+    **_area("api_v1.list_events api_v1.verify_chain api_v1.get_package", ADMIN,
+            clause="462.5, 462.6, 462.3.1"),
     # Compliance: purges (462.8, 462.10), audits and their sign-off (462.6), court-order
     # mask lifts (462.7.1(1)), policy publication (462.9): the administrator alone
     # (DESIGN 462.3.1).
@@ -257,6 +261,7 @@ SAMPLE_ARGS: dict[str, Any] = {
     "hold_id": 1,
     "package_id": 1,
     "plate": "8XYZ999",
+    "quarter": "2025Q4",
     "name": "nosuchclient",
 }
 API = "/api/v1/"

@@ -22,6 +22,7 @@ problems.register(bp)
 
 # The areas register their operations on ``bp`` when imported.
 from web.api import (  # noqa: E402,F401
+    audit,
     cameras,
     hits,
     holds,

@@ -25,7 +25,7 @@ DATA = {"officer", "dispatcher", "analyst"}
 INVESTIGATORS = {"officer", "analyst"}
 API_POLICY: dict[str, set[str]] = {
     # Status and health: every trained user (462.4, 462.4.1); vendors see health (DESIGN).
-    "api_v1.get_status": {"officer", "dispatcher", "analyst", "vendor"},
+    "api_v1.get_status": {"officer", "dispatcher", "analyst", "vendor", "auditor"},
     # Searches: officers and analysts (462.7(2)-(4), 462.4); not dispatchers or vendors.
     "api_v1.search_reads": {"officer", "analyst"},
     # A read, its image, hits: the database's users (462.4, 462.7(7)); never vendors.
@@ -50,6 +50,11 @@ API_POLICY: dict[str, set[str]] = {
     # Another agency's written request (462.12(a)): filed by the member who received it and
     # followed by them; never a vendor (462.4). Deciding it is the administrator's (462.12(b)).
     "api_v1.file_request": DATA, "api_v1.list_requests": DATA,
+    # The access log and its audits are the ALPR Administrator's (462.5, 462.6, 462.3.1), a
+    # person; the client-only auditor role reads for them (query, verify, a closed quarter's
+    # package). No other client role reaches the log, vendors and officers included.
+    "api_v1.list_events": {"auditor"}, "api_v1.verify_chain": {"auditor"},
+    "api_v1.get_package": {"auditor"},
 }
 
 
@@ -97,7 +102,8 @@ def _call(app: Flask, endpoint: str, token: str, world: dict[str, Any]) -> Any:
             # What this client made earlier in the walk (any number when it made none).
             "build_package": {"hold_id": world.get("made_hold", 1)},
             "release_hold": {"hold_id": world.get("made_hold", 1)},
-            "download_package": {"package_id": world.get("made_package", 1)}}.get(name, {})
+            "download_package": {"package_id": world.get("made_package", 1)},
+            "get_package": {"quarter": "2025Q4"}}.get(name, {})
     with app.test_request_context():
         from flask import url_for
         url = url_for(endpoint, **args)
@@ -121,7 +127,7 @@ def test_every_operation_is_classified(app: Flask) -> None:
     assert endpoints == set(API_POLICY)
 
 
-@pytest.mark.parametrize("role", ["officer", "dispatcher", "analyst", "vendor"])
+@pytest.mark.parametrize("role", ["officer", "dispatcher", "analyst", "vendor", "auditor"])
 def test_role_walk(app: Flask, engine: Engine, token_for: TokenFor, world: dict[str, Any],
                    hand_list: str, role: str) -> None:
     trained = token_for(role, name=f"walk-{role}")
