@@ -78,7 +78,7 @@ class Chain(BaseModel):
 class QuarterPath(BaseModel):
     """A quarter, as 2026Q3."""
 
-    quarter: str = Field(pattern=r"^\d{4}[Qq][1-4]$")
+    quarter: str = Field(pattern=r"^20\d{2}[Qq][1-4]$")
 
 
 def _event(row: Any) -> Event:

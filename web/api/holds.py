@@ -11,7 +11,7 @@ checked first, and every download or refusal is audited.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from flask import Response, send_file, url_for
 from flask_openapi3.models.tag import Tag
@@ -35,7 +35,8 @@ class HoldBody(BaseModel):
 
     case_number: str = Field(max_length=64)
     reason: str = Field(max_length=500)
-    read_uuids: list[str] = Field(min_length=1, max_length=1000)
+    read_uuids: list[Annotated[str, Field(pattern=UUID)]] = Field(min_length=1,
+                                                                  max_length=1000)
 
 
 class Hold(BaseModel):
