@@ -9,8 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from api_helpers import PURPOSE, TokenFor, bearer
-from conftest import SEEN
+from api_helpers import PURPOSE, SEEN, TokenFor, bearer
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
