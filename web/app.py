@@ -47,6 +47,7 @@ from web import (
 )
 from web.agency import register as register_agency
 from web.api import bp as api_bp
+from web.api import problems as api_problems
 from web.api import spec as api_spec
 from web.documents import policy_html
 from web.forms import error_view, label, plain, problem
@@ -112,8 +113,12 @@ def _refused(exc: SightlineError, status: int, title: str) -> ResponseReturnValu
 
 def _register_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException) -> tuple[str, int]:
+    def _http_error(exc: HTTPException) -> ResponseReturnValue:
         code = exc.code or 500
+        if request.path == api_bp.url_prefix or request.path.startswith(f"{api_bp.url_prefix}/"):
+            # No operation matched (an unknown path or method): still a problem, as the
+            # API's clients expect, not the HTML error page.
+            return api_problems.http_problem(exc)
         return render_template("error.html", code=code, title=exc.name,
                                message=exc.description), code
 

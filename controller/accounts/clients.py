@@ -28,7 +28,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from controller import audit
 from controller.accounts import dormancy, users
 from controller.accounts.caller import Caller, authorize, record
-from controller.accounts.roles import ROLES
+from controller.accounts.roles import CLIENT_ONLY_ROLES, ROLES
 from controller.accounts.tokens import token_id
 from controller.errors import AccessDenied, NotFound, ValidationError
 from controller.settings import SecuritySettings
@@ -52,7 +52,8 @@ __all__ = [
 
 PERMISSION = "clients.manage"
 ADMINISTRATOR = "administrator"
-CLIENT_ROLES = tuple(role for role in ROLES if role != ADMINISTRATOR)
+# Every user role but the administrator's, and the roles only clients hold (auditor).
+CLIENT_ROLES = (*(role for role in ROLES if role != ADMINISTRATOR), *CLIENT_ONLY_ROLES)
 TOKEN_PREFIX = "slc_"  # noqa: S105 (a marker, not a secret)
 TOKEN_LIMIT = 64
 NAME = re.compile(r"^[a-z][a-z0-9._-]{1,47}$")

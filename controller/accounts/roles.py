@@ -13,6 +13,13 @@ from typing import Final
 
 ANONYMOUS: Final = "anonymous"
 ROLES: Final = ("administrator", "officer", "dispatcher", "analyst", "vendor")
+# Roles only an API client may hold, never a user (the users table refuses them).
+# ``auditor`` is a program that reads the access log for the ALPR Administrator, who
+# performs the quarterly audits (462.6) and establishes the log (462.5): it queries the
+# log, verifies the chain and fetches a closed quarter's package. The review and its
+# sign-off stay the administrator's, a person, in the UI (462.3.1, 462.6).
+AUDITOR: Final = "auditor"
+CLIENT_ONLY_ROLES: Final = (AUDITOR,)
 
 _ALL = frozenset(ROLES)
 _DATA = frozenset({"administrator", "officer", "dispatcher", "analyst"})
@@ -24,10 +31,11 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     # second-factor enrolment, password change, compromise report, logout.
     "account": _ALL,
     # Signed in and trained: the start page (its tiles follow the role).
-    "home": _ALL,
+    "home": _ALL | {AUDITOR},
     "search": frozenset({"administrator", "officer", "analyst"}),
     # Stating or ending the purpose window that covers one's views of plate data (462.5).
-    "purpose": _DATA,
+    # The auditor states one too: the access log it reads names plates (462.5).
+    "purpose": _DATA | {AUDITOR},
     "reads.view": _DATA,
     # Correcting a misread plate or annotating a read (Civil Code 1798.90.51: accuracy).
     "reads.correct": _DATA,
@@ -48,9 +56,16 @@ PERMISSIONS: Final[dict[str, frozenset[str]]] = {
     # Live video shows plates; the live view burns in masks only, so no vendor.
     "live.view": frozenset({"administrator", "officer"}),
     "audit.view": frozenset({"administrator"}),
+    # Reading the access log by program for the quarterly audit (462.5, 462.6): query it,
+    # verify the chain, fetch (building if none) a closed quarter's package.
+    "audit.read": frozenset({"administrator", AUDITOR}),
     "users.manage": frozenset({"administrator"}),
     # Purges, sharing, audit reviews, court orders, policy publication (462.3.1).
     "compliance.manage": frozenset({"administrator"}),
+    # Filing another agency's written request for ALPR data (462.12(a)): recorded, never
+    # approved, by filing; review and approval stay the administrator's (462.12(b)). Any
+    # member who receives such a request may file it; vendors never touch data (462.4).
+    "sharing.request": _DATA,
     "holds.manage": frozenset({"administrator", "officer", "analyst"}),
     # API clients: created, listed and revoked by an administrator, who owns them (462.3.1).
     "clients.manage": frozenset({"administrator"}),

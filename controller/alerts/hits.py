@@ -70,8 +70,14 @@ def unverified(engine: Engine, caller: Caller) -> list[HitRow]:
     return rows
 
 
-def history(engine: Engine, caller: Caller, filters: HitFilters) -> list[HitRow]:
-    """Hits matching the filter, newest first (``hits.view``); a bad field is named."""
+def history(engine: Engine, caller: Caller, filters: HitFilters, *,
+            before: tuple[datetime, int] | None = None,
+            limit: int = HISTORY_LIMIT) -> list[HitRow]:
+    """Hits matching the filter, newest first (``hits.view``); a bad field is named.
+
+    ``before`` and ``limit`` make it one keyset page (the API's cursor): the hits
+    after the previous page's last (its created_at and id), at most ``limit``.
+    """
     authorize(engine, caller, VIEW, "hit.history")
     window = purpose.require(engine, caller)
     outcome = filters.verification.strip()
@@ -83,7 +89,7 @@ def history(engine: Engine, caller: Caller, filters: HitFilters) -> list[HitRow]
     if plate and len(plate) > PLATE_LIMIT:
         raise ValidationError("plate", f"a plate is at most {PLATE_LIMIT} letters and digits")
     rows = hit_repo.list_hits(engine, verification=outcome or None, since=since, until=until,
-                              plate=plate, limit=HISTORY_LIMIT)
+                              plate=plate, limit=limit, before=before)
     purpose.record_view(engine, caller, window, "hit.history", plate=plate, results=len(rows),
                         data={"verification": outcome or None, "since": since, "until": until,
                               "plates": sorted({str(h["plate"]) for h in rows})})

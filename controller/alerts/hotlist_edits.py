@@ -44,7 +44,8 @@ def set_list_enabled(engine: Engine, caller: Caller, list_name: str, enabled: bo
     record(engine, caller, action, data={"list": list_name, "changed": changed})
 
 
-def _base_version(engine: Engine, rules: HotlistSettings, list_name: str) -> HotlistVersionRow:
+def version_in_force(engine: Engine, rules: HotlistSettings, list_name: str
+                     ) -> HotlistVersionRow:
     """The version in force of a hand-entered list, with no other version waiting."""
     if rules.is_official(list_name):
         raise ValidationError("list_name", f"'{list_name}' is an official feed: its entries "
@@ -76,7 +77,7 @@ def change_entry(engine: Engine, rules: HotlistSettings, caller: Caller, list_na
     entry = repo.get_entry(engine, ident)
     if entry["list_name"] != list_name:
         raise ValidationError("entry_id", f"that entry is not on '{list_name}'")
-    base = _base_version(engine, rules, entry["list_name"])
+    base = version_in_force(engine, rules, entry["list_name"])
     if entry["version"] != base["version"]:
         raise ValidationError("entry_id", "that entry is not in the list's version in force")
     now = datetime.now(UTC)

@@ -452,6 +452,9 @@ def add_partial_entry(engine: Engine, rules: HotlistSettings, list_name: str, pa
 
 list_hotlists = repo.list_hotlists
 list_entries = repo.list_entries
+# What controller.alerts.hotlist_edits builds its versions with.
+check_name = _check_name
+version_audit = _version_audit
 
 
 # --- use cases: what the web, the API and the CLI offer, role and training checked ---

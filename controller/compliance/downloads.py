@@ -122,8 +122,16 @@ def audit_package(engine: Engine, settings: Settings, caller: Caller,
                   name: str) -> packages.Download:
     """A quarterly audit package as a zip, by its listed name (``compliance.manage``), its
     manifest verified first; audited as ``export.download_audit`` either way."""
+    authorize(engine, caller, PACKAGE_PERMISSION, "export.download_audit",
+              data={"name": name[:40]})
+    return zip_audit_package(engine, settings, caller, name)
+
+
+def zip_audit_package(engine: Engine, settings: Settings, caller: Caller,
+                      name: str) -> packages.Download:
+    """The package as a zip, its manifest verified first; audited either way. The caller's
+    permission is the use case's to check (``audit_package``, ``audit_log.quarter_package``)."""
     action = "export.download_audit"
-    authorize(engine, caller, PACKAGE_PERMISSION, action, data={"name": name[:40]})
     if not PACKAGE_NAME.match(name):
         raise ValidationError("name", "not an audit package name (audit-YYYYQn)")
     folder: Path = exports.audit_export_dir(settings) / name

@@ -8,6 +8,7 @@ manifest over every file.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -31,12 +32,19 @@ from controller.validation import record_id, required_text
 MAX_READS = 10_000
 
 
+READ_UUID = re.compile(r"^[0-9a-fA-F-]{36}$")
+
+
 def _read_ids(engine: Engine, read_uuids: Sequence[str]) -> list[int]:
     wanted = [u.strip() for u in read_uuids if u.strip()]
     if not wanted:
         raise ValidationError("reads", "choose at least one read")
     if len(wanted) > MAX_READS:
         raise ValidationError("reads", f"at most {MAX_READS} reads per request")
+    malformed = next((u for u in wanted if not READ_UUID.match(u)), None)
+    if malformed is not None:
+        # Checked before the query: a pasted control character never reaches the database.
+        raise ValidationError("reads", f"not a read's id: {malformed[:40]!r}")
     found = hold_repo.read_ids_for_uuids(engine, wanted)
     unknown = [u for u in wanted if u not in found]
     if unknown:
@@ -193,6 +201,12 @@ def holds_on_file(engine: Engine, caller: Caller) -> list[HoldRow]:
     """Every hold with its read count, newest first (``holds.manage``)."""
     authorize(engine, caller, PERMISSION, "hold.list")
     return list_holds(engine)
+
+
+def own_holds(engine: Engine, caller: Caller) -> list[HoldRow]:
+    """The holds the caller placed, newest first (``holds.manage``): an API client's own."""
+    authorize(engine, caller, PERMISSION, "hold.list")
+    return [hold for hold in list_holds(engine) if hold["created_by"] == caller.username]
 
 
 def _chosen(engine: Engine, caller: Caller, read_uuids: Sequence[str],

@@ -214,6 +214,8 @@ def list_requests(engine: Engine) -> list[SharingRequest]:
 # --- use cases: what the web, the API and the CLI offer, role and training checked ---
 
 PERMISSION = "compliance.manage"
+# Filing a request (462.12(a)) is open wider than deciding it (462.12(b)): see roles.py.
+FILE = "sharing.request"
 
 
 @dataclass(frozen=True)
@@ -240,6 +242,12 @@ def requests_on_file(engine: Engine, caller: Caller) -> dict[str, Any]:
     return {"requests": list_requests(engine), "cameras": site_repo.camera_choices(engine)}
 
 
+def filed_by(engine: Engine, caller: Caller) -> list[SharingRequest]:
+    """The requests the caller filed, newest first, with their status (``sharing.request``)."""
+    authorize(engine, caller, FILE, "sharing.list")
+    return [r for r in list_requests(engine) if r["entered_by"] == caller.username]
+
+
 def _scope(form: RequestForm) -> Scope:
     camera_ids = [record_id("cameras", value) for value in form.cameras]
     return make_scope(form.plates.replace(",", " ").split(), parse_time("since", form.since),
@@ -248,8 +256,9 @@ def _scope(form: RequestForm) -> Scope:
 
 def submit_request(engine: Engine, settings: Settings, caller: Caller,
                    form: RequestForm) -> SharingRequest:
-    """Enter a written request; refused or routed at once where the rules say so (audited)."""
-    authorize(engine, caller, PERMISSION, "sharing.request", data={"agency": form.agency})
+    """Enter a written request (``sharing.request``); refused or routed at once where the
+    rules say so, else pending the administrator's review (audited). Filing approves nothing."""
+    authorize(engine, caller, FILE, "sharing.request", data={"agency": form.agency})
     scope = _scope(form)
     return enter_request(engine, settings, agency=form.agency, ori=form.ori, state=form.state,
                          kind=form.kind, requester_name=form.requester_name,

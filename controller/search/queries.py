@@ -25,6 +25,7 @@ from controller.settings import Settings
 from controller.store import Engine
 from controller.store import reads as read_repo
 from controller.store import sites as site_repo
+from controller.store.reads import Keyset
 from controller.store.records import CameraChoice, DescribedRead, ReadRow
 from controller.validation import parse_time, record_id
 from inference.plates import normalise
@@ -169,19 +170,21 @@ def validate(engine: Engine, config: Settings, form: SearchForm,
     return req
 
 
-def _run(engine: Engine, req: SearchRequest, limit: int) -> list[ReadRow]:
+def _run(engine: Engine, req: SearchRequest, limit: int,
+         before: Keyset | None = None) -> list[ReadRow]:
     if req.mode == "exact":
         assert req.plate is not None
         return read_repo.search_exact(engine, req.plate, since=req.since, until=req.until,
-                                      limit=limit)
+                                      limit=limit, before=before)
     if req.mode == "partial":
         assert req.plate is not None
         return read_repo.search_partial(engine, req.plate, since=req.since, until=req.until,
-                                        limit=limit)
+                                        limit=limit, before=before)
     if not req.camera_ids:
         return []  # no camera within the radius: nothing to read, still audited
     assert req.since is not None and req.until is not None
-    return read_repo.search_canvass(engine, req.camera_ids, req.since, req.until, limit=limit)
+    return read_repo.search_canvass(engine, req.camera_ids, req.since, req.until, limit=limit,
+                                    before=before)
 
 
 def _action(form: SearchForm) -> str:
@@ -192,14 +195,17 @@ def _typed_plate(form: SearchForm) -> str | None:
     return normalise(form.plate, typed=True)[:16] or None
 
 
-def search_reads(engine: Engine, config: Settings, caller: Caller,
-                 form: SearchForm) -> SearchResult:
+def search_reads(engine: Engine, config: Settings, caller: Caller, form: SearchForm, *,
+                 before: Keyset | None = None, limit: int | None = None) -> SearchResult:
     """Validate, audit and run a search (permission ``search``).
 
     A refused search (role, training or a bad field) is audited as denied with
     what was typed, then raised; a search that runs is audited with its plate or
     pattern, purpose, case number, window, cameras and the ids of the reads returned.
     A search stating a purpose other than the open window's opens a new window first.
+    ``before`` and ``limit`` make it one keyset page (the API's cursor): only reads
+    older, in newest-first order, than the previous page's last (its seen_at and id),
+    at most ``limit`` (never more than the configured ``search.max_results``).
     """
     authorize(engine, caller, PERMISSION, _action(form), plate=_typed_plate(form))
     try:
@@ -213,7 +219,9 @@ def search_reads(engine: Engine, config: Settings, caller: Caller,
     window = req.window or purpose.state(engine, config, caller, purpose.PurposeForm(
         req.purpose, req.case_number or "", attest=form.attest))
     req.window = window
-    rows = _run(engine, req, config.search.max_results)
+    most = config.search.max_results if limit is None else min(limit,
+                                                                 config.search.max_results)
+    rows = _run(engine, req, most, before)
     search_id = purpose.record_view(
         engine, caller, window, _action(form), plate=req.plate, results=len(rows), data={
             "mode": req.mode, "since": req.since, "until": req.until,

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Engine, and_, func, select, update
+from sqlalchemy import Engine, and_, bindparam, func, select, tuple_, update
 
 from controller.errors import NotFound
 from controller.store import alerts as alert_repo
@@ -21,6 +21,7 @@ from controller.store.schema import (
     reads,
     sites,
 )
+from controller.store.types import UTCDateTime
 
 ALERT_WINDOW = timedelta(minutes=10)  # ``alerts.join_minutes``' default
 
@@ -66,8 +67,9 @@ def write_reads(engine: Engine, items: Sequence[Mapping[str, Any]], *, sinks: Se
     return [row["uuid"] for row in rows]
 
 
-HIT_COLUMNS = (hits.c.uuid, hits.c.alert_id, hits.c.created_at, hits.c.entry, hits.c.verification,
-               hits.c.verified_by, hits.c.verified_at, hits.c.verification_note,
+HIT_COLUMNS = (hits.c.id.label("hit_id"), hits.c.uuid, hits.c.alert_id, hits.c.created_at,
+               hits.c.entry, hits.c.verification, hits.c.verified_by, hits.c.verified_at,
+               hits.c.verification_note,
                reads.c.uuid.label("read_uuid"), reads.c.plate, reads.c.raw_text,
                reads.c.confidence, reads.c.seen_at, reads.c.direction, reads.c.box,
                reads.c.latitude, reads.c.longitude, reads.c.plate_state,
@@ -92,9 +94,14 @@ def get_hit(engine: Engine, hit_uuid: str) -> HitRow:
 
 def list_hits(engine: Engine, *, verification: str | None = None, since: datetime | None = None,
               until: datetime | None = None, plate: str | None = None,
-              limit: int = 200) -> list[HitRow]:
-    """Hits, newest first, filtered by outcome, time and plate."""
+              limit: int = 200, before: tuple[datetime, int] | None = None) -> list[HitRow]:
+    """Hits, newest first, filtered by outcome, time and plate; ``before`` (the previous
+    page's last created_at and id) makes it a keyset page of the hits after it."""
     query = _hit_query().order_by(hits.c.created_at.desc(), hits.c.id.desc()).limit(limit)
+    if before is not None:
+        query = query.where(tuple_(hits.c.created_at, hits.c.id) < tuple_(
+            bindparam("before_at", before[0], type_=UTCDateTime()),
+            bindparam("before_id", before[1], type_=hits.c.id.type)))
     if verification:
         query = query.where(hits.c.verification == verification)
     if since:

@@ -21,6 +21,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    tuple_,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -88,11 +89,21 @@ def insert_batch(engine: Engine, rows: Sequence[Mapping[str, Any]]) -> int:
         return len(insert_new(conn, rows))
 
 
-def _window(query: Select[Any], since: datetime | None, until: datetime | None) -> Select[Any]:
+# A keyset page's boundary: (seen_at, id) of the previous page's last read, newest first.
+Keyset = tuple[datetime, int]
+
+
+def _window(query: Select[Any], since: datetime | None, until: datetime | None, *,
+            before: Keyset | None = None) -> Select[Any]:
     if since is not None:
         query = query.where(reads.c.seen_at >= since)
     if until is not None:
         query = query.where(reads.c.seen_at < until)
+    if before is not None:
+        # A keyset page: only reads after the previous page's last in newest-first order.
+        query = query.where(tuple_(reads.c.seen_at, reads.c.id) < tuple_(
+            bindparam("before_at", before[0], type_=UTCDateTime()),
+            bindparam("before_id", before[1], type_=reads.c.id.type)))
     return query
 
 
@@ -108,11 +119,12 @@ def _run(engine: Engine, query: Select[Any], limit: int) -> list[ReadRow]:
 
 
 def search_exact(engine: Engine, plate: str, *, since: datetime | None = None,
-                 until: datetime | None = None, limit: int = 500) -> list[ReadRow]:
+                 until: datetime | None = None, limit: int = 500,
+                 before: Keyset | None = None) -> list[ReadRow]:
     """Reads of exactly ``plate`` (normalised), newest first."""
     # A read whose current correction names the plate is found too (Civil Code 1798.90.51).
     matches = or_(reads.c.plate == plate, reads.c.id.in_(corrected_read_ids(plate)))
-    return _run(engine, _window(select(reads).where(matches), since, until),
+    return _run(engine, _window(select(reads).where(matches), since, until, before=before),
                 limit)
 
 
@@ -236,24 +248,32 @@ _WINDOW_SQL = {(False, False): "", (True, False): " AND seen_at >= :since",
                (True, True): " AND seen_at >= :since AND seen_at < :until"}
 
 
-def _window_sql(since: datetime | None, until: datetime | None, alias: str = "") -> str:
-    clause = _WINDOW_SQL[(since is not None, until is not None)]
-    return clause.replace("seen_at", f"{alias}seen_at")
+def _window_sql(since: datetime | None, until: datetime | None, alias: str = "", *,
+                before: Keyset | None = None) -> str:
+    clause = _WINDOW_SQL[(since is not None, until is not None)].replace("seen_at",
+                                                                         f"{alias}seen_at")
+    if before is not None:
+        clause += f" AND ({alias}seen_at, {alias}id) < (:before_at, :before_id)"
+    return clause
 
 
-def _sqlite_bind(statement: str, since: datetime | None, until: datetime | None,
-                 **values: Any) -> tuple[TextClause, dict[str, Any]]:
+def _sqlite_bind(statement: str, since: datetime | None, until: datetime | None, *,
+                 before: Keyset | None = None, **values: Any) -> tuple[TextClause, dict[str, Any]]:
     clause = text(statement)
     params = dict(values)
-    for name, value in (("since", since), ("until", until)):
+    at = before[0] if before is not None else None
+    for name, value in (("since", since), ("until", until), ("before_at", at)):
         if value is not None:
             clause = clause.bindparams(bindparam(name, type_=UTCDateTime()))
             params[name] = value
+    if before is not None:
+        params["before_id"] = before[1]
     return clause, params
 
 
 def _sqlite_newest_first(conn: Connection, pattern: str, since: datetime | None,
-                         until: datetime | None, limit: int) -> tuple[list[int], bool]:
+                         until: datetime | None, limit: int, *,
+                         before: Keyset | None = None) -> tuple[list[int], bool]:
     """Test the newest DENSE_PROBE_ROWS reads of the window against ``pattern``.
 
     Returns the ids of the newest ``limit`` matches among them and whether they are
@@ -263,20 +283,21 @@ def _sqlite_newest_first(conn: Connection, pattern: str, since: datetime | None,
     order = "ORDER BY seen_at DESC, id DESC"
     # The time of the DENSE_PROBE_ROWS-th newest read bounds the probe.
     bound_sql, params = _sqlite_bind(
-        f"SELECT seen_at FROM reads WHERE 1 = 1{_window_sql(since, until)} {order} "  # noqa: S608
-        "LIMIT 1 OFFSET :probe", since, until, probe=DENSE_PROBE_ROWS)
+        f"SELECT seen_at FROM reads WHERE 1 = 1{_window_sql(since, until, before=before)} "  # noqa: S608
+        f"{order} LIMIT 1 OFFSET :probe", since, until, before=before, probe=DENSE_PROBE_ROWS)
     bound = conn.execute(bound_sql.columns(seen_at=UTCDateTime()), params).scalar()
     lower = since if bound is None else bound
     probe, params = _sqlite_bind(
         f"SELECT id FROM reads INDEXED BY {SEEN_AT_INDEX} WHERE plate GLOB :pattern"  # noqa: S608
-        f"{_window_sql(lower, until)} {order} LIMIT :limit",
-        lower, until, pattern=pattern, limit=limit)
+        f"{_window_sql(lower, until, before=before)} {order} LIMIT :limit",
+        lower, until, before=before, pattern=pattern, limit=limit)
     ids = [int(i) for i in conn.execute(probe, params).scalars()]
     return ids, bound is None or len(ids) >= limit
 
 
 def _sqlite_partial_ids(conn: Connection, pattern: str, since: datetime | None,
-                        until: datetime | None, limit: int) -> list[int]:
+                        until: datetime | None, limit: int, *,
+                        before: Keyset | None = None) -> list[int]:
     """Ids of the newest ``limit`` reads matching ``pattern`` (SQLite), newest first.
 
     The SQL is put together from module constants only (names, window clauses);
@@ -291,7 +312,8 @@ def _sqlite_partial_ids(conn: Connection, pattern: str, since: datetime | None,
                      f"WHERE {TRIGRAM_TABLE} MATCH :match LIMIT :most)")
         candidates = conn.execute(count, {"match": match, "most": DENSE_CANDIDATES}).scalar_one()
         if int(candidates) >= DENSE_CANDIDATES:
-            ids, complete = _sqlite_newest_first(conn, pattern, since, until, limit)
+            ids, complete = _sqlite_newest_first(conn, pattern, since, until, limit,
+                                                 before=before)
             if complete:
                 return ids
         # The FTS5 table names the candidates (rowids only); each is checked against
@@ -299,26 +321,27 @@ def _sqlite_partial_ids(conn: Connection, pattern: str, since: datetime | None,
         statement, params = _sqlite_bind(
             f"SELECT r.id FROM (SELECT rowid AS id FROM {TRIGRAM_TABLE} "  # noqa: S608
             f"WHERE {TRIGRAM_TABLE} MATCH :match) AS c CROSS JOIN reads AS r ON r.id = c.id "
-            f"WHERE r.plate GLOB :pattern{_window_sql(since, until, 'r.')} "
+            f"WHERE r.plate GLOB :pattern{_window_sql(since, until, 'r.', before=before)} "
             "ORDER BY r.seen_at DESC, r.id DESC LIMIT :limit",
-            since, until, match=match, pattern=pattern, limit=limit)
+            since, until, before=before, match=match, pattern=pattern, limit=limit)
         return [int(i) for i in conn.execute(statement, params).scalars()]
     # No trigram: the newest reads first, as a pattern that matches often (7*) finds
     # its reads among them; then the (plate, seen_at) index, which holds all the query
     # needs: a range of it for a known first character (GLOB's prefix optimisation),
     # else all of it.
-    ids, complete = _sqlite_newest_first(conn, pattern, since, until, limit)
+    ids, complete = _sqlite_newest_first(conn, pattern, since, until, limit, before=before)
     if complete:
         return ids
     statement, params = _sqlite_bind(
         f"SELECT id FROM reads INDEXED BY {PLATE_INDEX} WHERE plate GLOB :pattern"  # noqa: S608
-        f"{_window_sql(since, until)} ORDER BY seen_at DESC, id DESC LIMIT :limit",
-        since, until, pattern=pattern, limit=limit)
+        f"{_window_sql(since, until, before=before)} ORDER BY seen_at DESC, id DESC LIMIT :limit",
+        since, until, before=before, pattern=pattern, limit=limit)
     return [int(i) for i in conn.execute(statement, params).scalars()]
 
 
 def search_partial(engine: Engine, pattern: str, *, since: datetime | None = None,
-                   until: datetime | None = None, limit: int = 500) -> list[ReadRow]:
+                   until: datetime | None = None, limit: int = 500,
+                   before: Keyset | None = None) -> list[ReadRow]:
     """Reads whose plate matches ``pattern`` (``?`` one character, ``*`` any run), newest first.
 
     SQLite asks the FTS5 trigram table when the pattern has a run of three known
@@ -332,15 +355,16 @@ def search_partial(engine: Engine, pattern: str, *, since: datetime | None = Non
         # Reads whose current correction matches (Civil Code 1798.90.51), before the
         # PostgreSQL plan below switches index scans off for the rest of the transaction.
         corrected = [int(i) for i in conn.execute(_corrected_partial(
-            pattern, conn.dialect.name, since, until, limit)).scalars()]
+            pattern, conn.dialect.name, since, until, limit, before=before)).scalars()]
         if conn.dialect.name == "sqlite":
-            ids = _sqlite_partial_ids(conn, pattern, since, until, limit) + corrected
+            ids = _sqlite_partial_ids(conn, pattern, since, until, limit,
+                                      before=before) + corrected
             if not ids:
                 return []
             query = select(reads).where(reads.c.id.in_(ids))
             rows = conn.execute(_newest_first(query).limit(limit)).mappings().all()
         else:
-            rows = _pg_partial(conn, pattern, since, until, limit)
+            rows = _pg_partial(conn, pattern, since, until, limit, before=before)
             known = {int(r["id"]) for r in rows}
             missing = [i for i in corrected if i not in known]
             if missing:
@@ -351,7 +375,8 @@ def search_partial(engine: Engine, pattern: str, *, since: datetime | None = Non
 
 
 def _corrected_partial(pattern: str, dialect: str, since: datetime | None,
-                       until: datetime | None, limit: int) -> Select[Any]:
+                       until: datetime | None, limit: int, *,
+                       before: Keyset | None = None) -> Select[Any]:
     """Ids of the newest ``limit`` reads whose current correction matches ``pattern``.
 
     The pattern is tested against ``read_corrections`` (a few rows: reads corrected
@@ -364,11 +389,11 @@ def _corrected_partial(pattern: str, dialect: str, since: datetime | None,
         read_corrections.c.kind == "correction", matches,
         read_corrections.c.id.in_(latest_correction_ids()))
     return _newest_first(_window(select(reads.c.id).where(reads.c.id.in_(corrected)),
-                                 since, until)).limit(limit)
+                                 since, until, before=before)).limit(limit)
 
 
 def _pg_partial(conn: Connection, pattern: str, since: datetime | None, until: datetime | None,
-                limit: int) -> Sequence[Any]:
+                limit: int, *, before: Keyset | None = None) -> Sequence[Any]:
     """The newest ``limit`` reads matching ``pattern`` (PostgreSQL), newest first.
 
     The plan is chosen here, not left to the planner's guess of how many reads a
@@ -385,7 +410,7 @@ def _pg_partial(conn: Connection, pattern: str, since: datetime | None, until: d
     # The pattern alphabet has no % or _, so no escaping is needed.
     like = pattern.replace("*", "%").replace("?", "_")
     if len(pattern_trigrams(pattern)) < 2:
-        recent = _newest_first(_window(select(reads), since, until)).limit(
+        recent = _newest_first(_window(select(reads), since, until, before=before)).limit(
             DENSE_PROBE_ROWS).subquery()
         probe = (select(recent).where(recent.c.plate.like(like))
                  .order_by(recent.c.seen_at.desc(), recent.c.id.desc()).limit(limit))
@@ -393,26 +418,26 @@ def _pg_partial(conn: Connection, pattern: str, since: datetime | None, until: d
         if len(rows) >= limit:
             return rows
         held = conn.execute(select(func.count()).select_from(
-            _window(select(reads.c.id), since, until).limit(DENSE_PROBE_ROWS).subquery())
+            _window(select(reads.c.id), since, until, before=before).limit(DENSE_PROBE_ROWS)
+            .subquery())
         ).scalar_one()
         if held < DENSE_PROBE_ROWS:
             return rows  # the probe saw every read in the window
     conn.exec_driver_sql("SET LOCAL enable_indexscan = off")
-    query = _newest_first(_window(select(reads).where(reads.c.plate.like(like)), since, until)
-                          ).limit(limit)
+    query = _newest_first(_window(select(reads).where(reads.c.plate.like(like)), since, until,
+                                  before=before)).limit(limit)
     return conn.execute(query).mappings().all()
 
 
 def search_canvass(engine: Engine, camera_ids: Sequence[int], since: datetime, until: datetime,
-                   *, limit: int = 500) -> list[ReadRow]:
+                   *, limit: int = 500, before: Keyset | None = None) -> list[ReadRow]:
     """Reads at the chosen cameras inside a time window (policy 462.7(4)), newest first."""
     if not camera_ids:
         raise ValidationError("cameras", "choose at least one camera or a place and radius")
     if until <= since:
         raise ValidationError("until", "the window must end after it starts")
-    query = select(reads).where(and_(reads.c.camera_id.in_(list(camera_ids)),
-                                     reads.c.seen_at >= since, reads.c.seen_at < until))
-    return _run(engine, query, limit)
+    query = select(reads).where(reads.c.camera_id.in_(list(camera_ids)))
+    return _run(engine, _window(query, since, until, before=before), limit)
 
 
 def get_by_uuid(engine: Engine, read_uuid: str) -> ReadRow | None:

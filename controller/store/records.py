@@ -94,8 +94,10 @@ class HitEntry(TypedDict):
 
 
 class HitRow(TypedDict):
-    """A hit with its read, camera and site (``store.hits.HIT_COLUMNS``)."""
+    """A hit with its read, camera and site (``store.hits.HIT_COLUMNS``); ``hit_id`` is its
+    row number (with ``created_at``, the key of a keyset page)."""
 
+    hit_id: int
     uuid: str
     alert_id: int | None
     created_at: datetime

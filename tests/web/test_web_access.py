@@ -190,6 +190,22 @@ POLICY: dict[str, Expect] = {
             clause="462.4, 462.7(7), DESIGN 462.4"),
     **_area("api_v1.verify_hit", {"administrator", "dispatcher"},
             clause="462.7(7), DESIGN 462.7, 462.3.1"),
+    **_area("api_v1.list_sites api_v1.list_cameras", EVERYONE, clause="462.4, DESIGN 462.4"),
+    **_area("api_v1.list_hotlists api_v1.list_versions",
+            {"administrator", "officer", "dispatcher", "analyst"}, clause="462.4, 462.5"),
+    **_area("api_v1.import_file api_v1.add_entry api_v1.expire_entry",
+            {"administrator", "analyst"}, clause="462.3, 462.7.1(2)(3)"),
+    **_area("api_v1.create_hold api_v1.list_holds api_v1.release_hold api_v1.build_package "
+            "api_v1.download_package", {"administrator", "officer", "analyst"},
+            clause="462.8, 462.10, 462.11(b), 462.3"),
+    # Filing another agency's written request (462.12(a)); deciding it stays the
+    # administrator's, in the UI (462.12(b)).
+    **_area("api_v1.file_request api_v1.list_requests",
+            {"administrator", "officer", "dispatcher", "analyst"}, clause="462.12(a), 462.4"),
+    # The access log by program (the client-only auditor role reads it for the
+    # administrator): among user roles, the administrator alone (462.5, 462.6, 462.3.1).
+    **_area("api_v1.list_events api_v1.verify_chain api_v1.get_package", ADMIN,
+            clause="462.5, 462.6, 462.3.1"),
     # Compliance: purges (462.8, 462.10), audits and their sign-off (462.6), court-order
     # mask lifts (462.7.1(1)), policy publication (462.9): the administrator alone
     # (DESIGN 462.3.1).
@@ -260,6 +276,10 @@ SAMPLE_ARGS: dict[str, Any] = {
     "version_id": 1,
     "request_id": 1,
     "alert_id": 1,
+    "hold_id": 1,
+    "package_id": 1,
+    "plate": "8XYZ999",
+    "quarter": "2025Q4",
     "name": "nosuchclient",
 }
 API = "/api/v1/"

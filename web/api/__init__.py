@@ -21,4 +21,13 @@ auth.install(bp)
 problems.register(bp)
 
 # The areas register their operations on ``bp`` when imported.
-from web.api import hits, reads, status  # noqa: E402,F401
+from web.api import (  # noqa: E402,F401
+    audit,
+    cameras,
+    hits,
+    holds,
+    hotlists,
+    reads,
+    sharing,
+    status,
+)

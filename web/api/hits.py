@@ -17,11 +17,12 @@ from controller.alerts import dispatch
 from controller.alerts import hits as use
 from web.api import bp
 from web.api.auth import api_caller
-from web.api.models import PageQuery, PurposeHeaders, paginate
+from web.api.models import PageQuery, PurposeHeaders, after, keyset_page
 from web.security import engine, permission, settings
 
 TAG = Tag(name="hits", description="Hits against hotlists and their CLETS verification")
 UUID = r"^[0-9a-fA-F-]{36}$"
+CURSOR = "hits"
 
 
 class HitQuery(PageQuery):
@@ -111,8 +112,8 @@ def list_hits(query: HitQuery, header: PurposeHeaders) -> dict[str, object]:
     purpose.ensure(engine(), settings(), caller, header.form())
     rows = use.history(engine(), caller, use.HitFilters(
         verification=query.verification, plate=query.plate, since=query.since,
-        until=query.until))
-    page, cursor = paginate(rows, query)
+        until=query.until), before=after(query, CURSOR), limit=query.limit + 1)
+    page, cursor = keyset_page(rows, query, CURSOR, lambda r: (r["created_at"], r["hit_id"]))
     return HitPage(items=[_hit(r) for r in page], next_cursor=cursor).model_dump(mode="json")
 
 

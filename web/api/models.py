@@ -1,17 +1,21 @@
 """Request and response models ``/api/v1`` shares: purpose headers and cursor pages.
 
+Pages are keyset pages: a cursor is the signed (timestamp, id) of the previous
+page's last row, and the use case's store query continues after it
+(``WHERE (ts, id) < (:ts, :id) ... LIMIT``), so no page re-runs the ones before it.
+
 The OpenAPI document is generated from these (flask-openapi3 reads the pydantic
 models the views declare), so a field's bounds here are its bounds in the spec.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import TypeVar
 
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
 from pydantic import BaseModel, ConfigDict, Field
 
 from controller.accounts.purpose import PurposeForm
@@ -19,6 +23,8 @@ from controller.errors import ValidationError
 
 T = TypeVar("T")
 PAGE_MAX = 200
+# A keyset boundary: (timestamp, id) of the previous page's last row, in the list's order.
+Keyset = tuple[datetime, int]
 
 
 class PurposeHeaders(BaseModel):
@@ -52,25 +58,33 @@ class PageQuery(BaseModel):
     limit: int = Field(default=50, ge=1, le=PAGE_MAX, description="items per page")
 
 
-def _decode(cursor: str) -> int:
-    if not cursor:
-        return 0
+def _signer(kind: str) -> URLSafeSerializer:
+    # Signed with the application's secret, and per list: a cursor of one list, or one
+    # made up, is refused rather than read (the store gets only a checked boundary).
+    return URLSafeSerializer(str(current_app.secret_key), salt=f"sightline-api-cursor-{kind}")
+
+
+def after(page: PageQuery, kind: str) -> Keyset | None:
+    """The boundary a page's cursor names: the previous page's last (timestamp, id), or None."""
+    if not page.cursor:
+        return None
     try:
-        position = json.loads(base64.urlsafe_b64decode(cursor.encode() + b"=="))["after"]
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
-        position = None
-    if not isinstance(position, int) or position < 0:
-        raise ValidationError("cursor", "not a cursor this API gave; start without one")
-    return position
+        at, ident = _signer(kind).loads(page.cursor)
+        boundary = (datetime.fromisoformat(at), int(ident))
+    except (BadSignature, ValueError, TypeError):
+        raise ValidationError("cursor", "not a cursor this API gave for this list; start "
+                                        "without one") from None
+    if boundary[0].tzinfo is None:
+        raise ValidationError("cursor", "not a cursor this API gave for this list")
+    return boundary
 
 
-def _encode(position: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"after": position}).encode()).decode().rstrip("=")
-
-
-def paginate(items: Sequence[T], page: PageQuery) -> tuple[list[T], str | None]:
-    """One page of ``items`` (the use case's bounded, ordered result) and the next cursor."""
-    start = _decode(page.cursor)
-    chunk = list(items[start:start + page.limit])
-    more = start + page.limit < len(items)
-    return chunk, _encode(start + page.limit) if more else None
+def keyset_page(rows: Sequence[T], page: PageQuery, kind: str,
+                key: Callable[[T], Keyset]) -> tuple[list[T], str | None]:
+    """One page of ``rows`` (fetched with ``page.limit + 1`` past the boundary) and the
+    cursor of the next page: the last row's (timestamp, id), signed; None on the last page."""
+    chunk = list(rows[:page.limit])
+    if len(rows) <= page.limit or not chunk:
+        return chunk, None
+    at, ident = key(chunk[-1])
+    return chunk, str(_signer(kind).dumps([at.isoformat(), int(ident)]))

@@ -9,6 +9,8 @@ PURPOSE = {"Sightline-Purpose": "Stolen vehicle investigation",
            "Sightline-Case-Number": "26-004512", "Sightline-Attest": "yes"}
 LAST_DAY = (datetime.now(UTC) + timedelta(days=30)).date().isoformat()
 PROBLEM = "application/problem+json"
+# When the world fixture's reads were made (UTC).
+SEEN = datetime(2026, 11, 2, 8, 30, tzinfo=UTC)
 
 TokenFor = Callable[..., str]
 

@@ -7,13 +7,13 @@ SQLite and PostgreSQL alike.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import cv2
 import numpy as np
 import pytest
-from api_helpers import LAST_DAY, TokenFor
+from api_helpers import LAST_DAY, SEEN, TokenFor
 from sqlalchemy import Engine
 from tests_web_helpers import Auth
 
@@ -23,8 +23,6 @@ from controller.store import hits as hit_repo
 from controller.store import reads as read_repo
 from controller.store import sites as site_repo
 from controller.store.schema import read_images
-
-SEEN = datetime(2026, 11, 2, 8, 30, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)

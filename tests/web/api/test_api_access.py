@@ -8,6 +8,8 @@ so the walk covers the four other roles; an untrained owner's client reaches not
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,12 +17,15 @@ from api_helpers import PURPOSE, TokenFor, bearer
 from flask import Flask
 from sqlalchemy import Engine
 
+from controller.alerts import hotlists
+from controller.settings import Settings
 from controller.store import audit as audit_repo
 
 DATA = {"officer", "dispatcher", "analyst"}
+INVESTIGATORS = {"officer", "analyst"}
 API_POLICY: dict[str, set[str]] = {
     # Status and health: every trained user (462.4, 462.4.1); vendors see health (DESIGN).
-    "api_v1.get_status": {"officer", "dispatcher", "analyst", "vendor"},
+    "api_v1.get_status": {"officer", "dispatcher", "analyst", "vendor", "auditor"},
     # Searches: officers and analysts (462.7(2)-(4), 462.4); not dispatchers or vendors.
     "api_v1.search_reads": {"officer", "analyst"},
     # A read, its image, hits: the database's users (462.4, 462.7(7)); never vendors.
@@ -28,21 +33,93 @@ API_POLICY: dict[str, set[str]] = {
     "api_v1.get_hit": DATA,
     # The CLETS outcome: dispatch (462.7(7), DESIGN 462.7).
     "api_v1.verify_hit": {"dispatcher"},
+    # Sites, cameras and their health: every role, vendors maintain them (462.4, DESIGN 462.4).
+    "api_v1.list_sites": {"officer", "dispatcher", "analyst", "vendor"},
+    "api_v1.list_cameras": {"officer", "dispatcher", "analyst", "vendor"},
+    # Hotlists: read by the database's users (462.4); entered by analysts (and the
+    # administrator) on a case, approved by an administrator only (462.7.1(2)(3), 462.3.1).
+    "api_v1.list_hotlists": DATA, "api_v1.list_versions": DATA,
+    "api_v1.import_file": {"analyst"}, "api_v1.add_entry": {"analyst"},
+    "api_v1.expire_entry": {"analyst"},
+    # Evidence holds, their package and its download: investigators, officers and analysts
+    # (462.8, 462.10, 462.11(b)); dispatchers not named, vendors never data. In this order:
+    # the client's own hold is packaged, downloaded, then released by it.
+    "api_v1.create_hold": INVESTIGATORS, "api_v1.list_holds": INVESTIGATORS,
+    "api_v1.build_package": INVESTIGATORS, "api_v1.download_package": INVESTIGATORS,
+    "api_v1.release_hold": INVESTIGATORS,
+    # Another agency's written request (462.12(a)): filed by the member who received it and
+    # followed by them; never a vendor (462.4). Deciding it is the administrator's (462.12(b)).
+    "api_v1.file_request": DATA, "api_v1.list_requests": DATA,
+    # The access log and its audits are the ALPR Administrator's (462.5, 462.6, 462.3.1), a
+    # person; the client-only auditor role reads for them (query, verify, a closed quarter's
+    # package). No other client role reaches the log, vendors and officers included.
+    "api_v1.list_events": {"auditor"}, "api_v1.verify_chain": {"auditor"},
+    "api_v1.get_package": {"auditor"},
 }
+
+
+HAND = {"case_number": "26-004512", "reason": "Robbery suspect vehicle",
+        "expires_at": "2099-01-01T00:00"}
+CSV = b"plate,category\n8XYZ999,wanted_warrant\n6DEF456,stolen_vehicle\n"
+# What each operation that changes something is sent (a valid request: the role decides).
+BODIES: dict[str, Callable[[], dict[str, Any]]] = {
+    "verify_hit": lambda: {"json": {"outcome": "not_practicable"}},
+    "import_file": lambda: {"data": {"file": (io.BytesIO(CSV), "list.csv"), **HAND},
+                            "content_type": "multipart/form-data"},
+    "add_entry": lambda: {"json": {"plate": "5GHI789", "category": "stolen_plate", **HAND}},
+    "expire_entry": lambda: {"json": {"reason": "recovered"}},
+    "create_hold": lambda: {"json": {"case_number": "26-004512", "reason": "robbery",
+                                     "read_uuids": []}},
+    "build_package": lambda: {"headers": PURPOSE},
+    "file_request": lambda: {"json": {
+        "agency": "Brawley Police Department", "ori": "CA0130100", "state": "CA",
+        "kind": "law_enforcement", "requester_name": "Det. R. Ortiz", "purpose": "Homicide",
+        "case_number": "BPD-26-1187", "plates": ["7ABC123"], "since": "2026-11-01T00:00",
+        "until": "2026-11-03T00:00", "received_on": "2026-11-04"}},
+    "release_hold": dict,
+}
+
+
+@pytest.fixture
+def hand_list(engine: Engine, settings: Settings) -> str:
+    """A hand-entered list holding 8XYZ999 (pending: what a client may add to or expire)."""
+    hotlists.import_hotlist(engine, settings.hotlists, CSV, "robbery-26", actor="ada.admin",
+                            **HAND)
+    return "robbery-26"
 
 
 def _call(app: Flask, endpoint: str, token: str, world: dict[str, Any]) -> Any:
     client = app.test_client()
+    name = endpoint.split(".")[1]
     args = {"get_read": {"read_uuid": world["reads"][0]},
             "get_read_image": {"read_uuid": world["reads"][0], "kind": "crop"},
             "get_hit": {"hit_uuid": world["hit"]},
-            "verify_hit": {"hit_uuid": world["hit"]}}.get(endpoint.split(".")[1], {})
+            "verify_hit": {"hit_uuid": world["hit"]},
+            "list_versions": {"list_name": "robbery-26"},
+            "import_file": {"list_name": "robbery-26"},
+            "add_entry": {"list_name": "robbery-26"},
+            "expire_entry": {"list_name": "robbery-26", "plate": "8XYZ999"},
+            # What this client made earlier in the walk (any number when it made none).
+            "build_package": {"hold_id": world.get("made_hold", 1)},
+            "release_hold": {"hold_id": world.get("made_hold", 1)},
+            "download_package": {"package_id": world.get("made_package", 1)},
+            "get_package": {"quarter": "2025Q4"}}.get(name, {})
     with app.test_request_context():
         from flask import url_for
         url = url_for(endpoint, **args)
-    if endpoint == "api_v1.verify_hit":
-        return client.post(url, json={"outcome": "not_practicable"}, headers=bearer(token))
-    return client.get(url, query_string={"plate": "7ABC123"}, headers=bearer(token, **PURPOSE))
+    if name in BODIES:
+        sent = BODIES[name]()
+        if name == "create_hold":
+            sent["json"]["read_uuids"] = world["reads"][:1]
+        response = client.post(url, headers=bearer(token, **sent.pop("headers", {})), **sent)
+        made = {"create_hold": "made_hold", "build_package": "made_package"}.get(name)
+        if made and response.status_code == 201:
+            world[made] = response.get_json()["id"]
+        return response
+    response = client.get(url, query_string={"plate": "7ABC123"},
+                          headers=bearer(token, **PURPOSE))
+    response.close()  # a download's file
+    return response
 
 
 def test_every_operation_is_classified(app: Flask) -> None:
@@ -50,15 +127,15 @@ def test_every_operation_is_classified(app: Flask) -> None:
     assert endpoints == set(API_POLICY)
 
 
-@pytest.mark.parametrize("role", ["officer", "dispatcher", "analyst", "vendor"])
+@pytest.mark.parametrize("role", ["officer", "dispatcher", "analyst", "vendor", "auditor"])
 def test_role_walk(app: Flask, engine: Engine, token_for: TokenFor, world: dict[str, Any],
-                   role: str) -> None:
+                   hand_list: str, role: str) -> None:
     trained = token_for(role, name=f"walk-{role}")
     untrained = token_for(role, owner_trained=False, name=f"walk-{role}-u")
     for endpoint, who in API_POLICY.items():
         response = _call(app, endpoint, trained, world)
         if role in who:
-            assert response.status_code == 200, f"{role} {endpoint}: {response.get_json()}"
+            assert response.status_code in (200, 201), f"{role} {endpoint}: {response.get_json()}"
         else:
             assert response.status_code == 403, f"{role} {endpoint}"
         assert _call(app, endpoint, untrained, world).status_code == 403, f"untrained {endpoint}"

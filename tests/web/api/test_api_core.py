@@ -117,3 +117,17 @@ def test_schema_refusals_name_the_field(client: FlaskClient, token_for: TokenFor
     no_purpose = client.get("/api/v1/hits", headers=bearer(token))
     assert no_purpose.status_code == 400
     assert no_purpose.get_json()["field"].startswith("Sightline-")
+
+
+def test_unknown_path_or_method_under_the_api_is_a_problem(client: FlaskClient,
+                                                          token_for: TokenFor) -> None:
+    token = token_for("officer")
+    for path in ("/api/v1/nothing-here", "/api/v1/reads/x/y/z"):
+        response = client.get(path, headers=bearer(token))
+        assert response.status_code == 404 and response.mimetype == PROBLEM, path
+        assert response.get_json()["status"] == 404
+    wrong = client.delete("/api/v1/status", headers=bearer(token))
+    assert wrong.status_code == 405 and wrong.mimetype == PROBLEM
+    # The HTML UI keeps its own page.
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and page.mimetype == "text/html"
