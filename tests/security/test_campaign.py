@@ -22,7 +22,7 @@ SAMPLE_ARGS = {"username": "walk.target", "filename": "app.css",
                "search_id": 1, "hold_id": 1, "proposal_id": 1, "request_id": 1,
                "region_id": 1, "version_id": 1, "quarter": "2026Q1",
                "alert_id": 1, "code": "nosuchsite",
-               "name": "nosuchclient"}
+               "name": "nosuchclient", "plate": "7ABC123"}
 TRAVERSALS = ["../secret.key", "..%2fsecret.key", "%2e%2e/secret.key", "%2e%2e%2fsecret.key",
               "....//secret.key", "..\\secret.key", "..%5csecret.key", "/etc/passwd",
               "%2fetc%2fpasswd", "..;/secret.key", "css/../../secret.key",

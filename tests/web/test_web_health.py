@@ -27,6 +27,8 @@ def test_health_reports_stopped_controller(settings: Settings, engine: Engine) -
     assert response.json == {
         "status": "degraded", "database": {"reachable": True},
         "controller": {"running": False, "node": settings.node.name},
+        "node": {"name": settings.node.name, "cameras": [], "leases": []},
+        "camera_leases": [],
     }
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]

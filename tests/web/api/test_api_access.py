@@ -16,7 +16,9 @@ import pytest
 from api_helpers import PURPOSE, TokenFor, bearer
 from flask import Flask
 from sqlalchemy import Engine
+from tests_web_helpers import Auth
 
+from controller.accounts import Caller
 from controller.alerts import hotlists
 from controller.settings import Settings
 from controller.store import audit as audit_repo
@@ -81,9 +83,18 @@ BODIES: dict[str, Callable[[], dict[str, Any]]] = {
 
 
 @pytest.fixture
-def hand_list(engine: Engine, settings: Settings) -> str:
-    """A hand-entered list holding 8XYZ999 (pending: what a client may add to or expire)."""
-    hotlists.import_hotlist(engine, settings.hotlists, CSV, "robbery-26", actor="ada.admin",
+def hand_list(engine: Engine, settings: Settings, auth: Auth) -> str:
+    """Two hand-entered lists holding 8XYZ999: robbery-26 approved and in force (a client
+    takes a plate off it), robbery-27 pending (a client uploads or adds to it; a plate
+    comes off a list only while no version of it waits)."""
+    made = hotlists.import_hotlist(engine, settings.hotlists, CSV, "robbery-26",
+                                   actor="ada.admin", **HAND)
+    user = auth.make_user("bo.admin", "administrator")
+    approver = Caller(username="bo.admin", role="administrator", user_id=int(user["id"]),
+                      gate_ok=True)
+    assert made.version_id is not None
+    hotlists.decide_version(engine, approver, made.version_id, approve=True)
+    hotlists.import_hotlist(engine, settings.hotlists, CSV, "robbery-27", actor="ada.admin",
                             **HAND)
     return "robbery-26"
 
@@ -96,8 +107,8 @@ def _call(app: Flask, endpoint: str, token: str, world: dict[str, Any]) -> Any:
             "get_hit": {"hit_uuid": world["hit"]},
             "verify_hit": {"hit_uuid": world["hit"]},
             "list_versions": {"list_name": "robbery-26"},
-            "import_file": {"list_name": "robbery-26"},
-            "add_entry": {"list_name": "robbery-26"},
+            "import_file": {"list_name": "robbery-27"},
+            "add_entry": {"list_name": "robbery-27"},
             "expire_entry": {"list_name": "robbery-26", "plate": "8XYZ999"},
             # What this client made earlier in the walk (any number when it made none).
             "build_package": {"hold_id": world.get("made_hold", 1)},
