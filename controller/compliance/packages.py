@@ -88,7 +88,7 @@ def download(engine: Engine, caller: Caller, kind: str, package_id: int) -> Down
     if package is None or package["kind"] != kind:
         raise ValidationError("package", f"no {kind} package {package_id}")
     about = {"package_id": package_id, "name": package["name"], "kind": kind,
-             "owner": package["owner"], "manifest_sha256": package["manifest_sha256"]}
+             "package_owner": package["owner"], "manifest_sha256": package["manifest_sha256"]}
     if package["owner"] != caller.username:
         record(engine, caller, action, outcome="denied", case_number=package["case_number"],
                data={**about, "reason": "not the package's owner"})
