@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from browser_helpers import Site
+from browser_helpers import Site, open_page
 from playwright.sync_api import Browser, Page, sync_playwright
 from shared_peers import snapshot_server, stop_loop
 from sqlalchemy import Engine
@@ -59,6 +59,19 @@ def page(browser: Browser) -> Iterator[Page]:
     context.set_default_timeout(15_000)
     yield context.new_page()
     context.close()
+
+
+@pytest.fixture(params=[1366, 390], ids=["1366px", "390px"])
+def width(request: pytest.FixtureRequest) -> int:
+    """The viewport width this run of the test uses (issue 16: a phone's and a laptop's)."""
+    return int(request.param)
+
+
+@pytest.fixture
+def sized_page(browser: Browser, width: int) -> Iterator[Page]:
+    """A fresh browser context (own cookies) at ``width`` (a phone's or a laptop's)."""
+    with open_page(browser, width) as opened:
+        yield opened
 
 
 @pytest.fixture
