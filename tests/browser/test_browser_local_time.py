@@ -3,10 +3,11 @@
 The agency's zone is America/Los_Angeles. A time a page shows (a read in the results
 and on its page, an alert in the queue, an entry of the access log) is the stored
 UTC instant in that zone, with the zone named; a time typed in the search's From/To
-is wall-clock time there. Two reads of one plate eight hours apart make the two
-readings of a typed window differ: 06:00-06:10 in Los Angeles finds the read at
-14:05 UTC, while the same numbers read as UTC would find the one at 06:05 UTC. The
-expected texts come from the standard library's zone data, not from the application.
+is wall-clock time there, and so is a day in a filter. Two reads of one plate eight
+hours apart make the two readings of what is typed differ: 06:00-06:10 in Los Angeles
+finds the read at 14:05 UTC, while the same numbers read as UTC would find the one at
+06:05 UTC; 19 November in Los Angeles holds the second, in UTC neither. The expected
+texts come from the standard library's zone data, not from the application.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def test_times_are_shown_and_typed_in_the_agency_zone(site: Site, sized_page: Pa
         for n, at in enumerate(LOGGED)]
     cam = camera(site.engine)
     sight(site.engine, site.settings.data_dir, cam, "7ABC123", MORNING)
-    sight(site.engine, site.settings.data_dir, cam, "7ABC123", NIGHT, ())
+    sight(site.engine, site.settings.data_dir, cam, "7ABC123", NIGHT)
     agency.update_profile(site.engine, site.settings,
                           Caller("chief.ray", "administrator", None, gate_ok=True),
                           name="Harrow Police Department", zone="America/Los_Angeles")
@@ -89,11 +90,20 @@ def test_times_are_shown_and_typed_in_the_agency_zone(site: Site, sized_page: Pa
     rows.first.locator("a.plate").click()
     expect(page.locator("dt:text-is('Seen') + dd")).to_have_text(shown(NIGHT))
 
-    # The alert (the hit at 14:05 UTC) in the dispatch queue.
+    # Both passages raised an alert; the dispatch queue shows when, and its days are Los
+    # Angeles days: 19 November holds the evening's alert alone (in UTC both are the 20th).
     page.goto(f"{site.url}/hits")
-    alert = page.locator("#hit-queue tr[data-plate='7ABC123']")
-    expect(alert).to_contain_text(shown(MORNING))
+    alerts = page.locator("#hit-queue tr[data-plate='7ABC123']")
+    expect(alerts).to_have_count(2)
+    expect(alerts.nth(0)).to_contain_text(shown(MORNING))  # newest first
+    expect(alerts.nth(1)).to_contain_text(shown(NIGHT))
     expect(page.locator("#hit-queue thead")).to_contain_text("Last seen (America/Los_Angeles)")
+    page.fill("#alert-filters input[name=a_since]", "2026-11-19")
+    page.fill("#alert-filters input[name=a_until]", "2026-11-19")
+    page.click("#alert-filters button[type=submit]")
+    expect(alerts).to_have_count(1)
+    expect(alerts.first).to_contain_text(shown(NIGHT))
+    site.shot(page, f"16-5-alerts-local-{width}")
 
     # The access log: times in Los Angeles; a day is a Los Angeles day, on the page and
     # in the CSV of the page's filter.
