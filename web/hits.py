@@ -38,7 +38,7 @@ def _alert_filters() -> alerts.AlertFilters:
     return alerts.AlertFilters(state=args.get("state", "active"), plate=args.get("a_plate", ""),
                                list_name=args.get("list", ""), camera=args.get("camera", ""),
                                since=args.get("a_since", ""), until=args.get("a_until", ""),
-                               page=args.get("page", "1"))
+                               page=args.get("page", "1"), zone=zone())
 
 
 def _queue() -> alerts.AlertPage:

@@ -201,7 +201,7 @@ def change_entry(list_name: str) -> ResponseReturnValue:
         confirmed("end the entry (it raises no more hits)")
     version = hotlist_edits.change_entry(
         engine(), settings().hotlists, caller(), list_name, form.get("entry_id", ""),
-        expires_at=form.get("expires_at", ""), reason=form.get("reason", ""),
+        expires_at=form_time("expires_at"), reason=form.get("reason", ""),
         case_number=form.get("case_number", ""))
     flash(f"Version {version['version']} of {list_name} "
           f"{'is in force' if version['status'] == 'approved' else 'waits for approval'}.",

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from controller.accounts import Caller, authorize, purpose, record
 from controller.accounts.purpose import Window
@@ -67,7 +67,8 @@ LIST_LIMIT = 128
 @dataclass(frozen=True)
 class AlertFilters:
     """The queue's filter as typed: state ("active", "all" or one state), plate, list,
-    camera id, first and last day (YYYY-MM-DD) and page number."""
+    camera id, first and last day (YYYY-MM-DD) of ``zone`` (the agency's, from the web;
+    UTC by default) and page number."""
 
     state: str = "active"
     plate: str = ""
@@ -76,6 +77,7 @@ class AlertFilters:
     since: str = ""
     until: str = ""
     page: str = "1"
+    zone: tzinfo = UTC
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,7 @@ def _query(filters: AlertFilters) -> alert_repo.AlertQuery:
     first, last = parse_day("since", filters.since), parse_day("until", filters.until)
     if first and last and last < first:
         raise ValidationError("until", "the last day is before the first")
-    since, until = day_window(first, last)
+    since, until = day_window(first, last, filters.zone)
     return alert_repo.AlertQuery(states=states, plate=plate, camera_id=camera,
                                  list_name=filters.list_name.strip()[:LIST_LIMIT] or None,
                                  since=since, until=until)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
 import pyotp
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page, Response
 from sqlalchemy import Engine
 from totp_codes import next_code
 
@@ -19,6 +21,43 @@ from controller.store import users as user_repo
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 PASSWORD = "Correct-Horse-Battery-9"
+# Issue 16's two widths (viewport width: height): a phone's and a laptop's.
+WIDTHS = {390: 844, 1366: 900}
+# Posts a form built in the page with the page's CSRF token (what a user's tampered or
+# stale form sends); the browser navigates to the answer.
+POST_FORM = """([action, fields]) => {
+  const form = document.createElement('form');
+  form.method = 'post'; form.action = action;
+  const token = document.querySelector('input[name=csrf_token]').value;
+  for (const [name, value] of Object.entries({...fields, csrf_token: token})) {
+    const input = document.createElement('input');
+    input.type = 'hidden'; input.name = name; input.value = value;
+    form.appendChild(input);
+  }
+  document.body.appendChild(form);
+  form.submit();
+}"""
+
+
+@contextmanager
+def open_page(browser: Browser, width: int) -> Iterator[Page]:
+    """A page in a fresh browser context (own cookies) at ``width`` (one of WIDTHS)."""
+    context = browser.new_context(viewport={"width": width, "height": WIDTHS[width]})
+    context.set_default_timeout(15_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def post_form(page: Page, action: str, fields: dict[str, str]) -> Response:
+    """Post ``fields`` to ``action`` from the current page as its own form would; the
+    answer the browser navigated to."""
+    with page.expect_navigation() as navigation:
+        page.evaluate(POST_FORM, [action, fields])
+    response = navigation.value
+    assert response is not None
+    return response
 
 
 @dataclass

@@ -1,12 +1,10 @@
-"""The dispatch alert queue and downloads in Debian's Chromium, at 1366 and 390 px."""
+"""The dispatch alert queue in Debian's Chromium, at 1366 and 390 px (the search CSV download is
+in test_browser_packages.py with the other downloads)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from alert_sightings import camera, sight
@@ -100,23 +98,3 @@ def test_alert_queue_crops_verify_and_notification_opt_in(site: Site, wide_page:
     for hit_uuid in entry["data"]["hits"]:
         assert hit_repo.get_hit(site.engine, hit_uuid)["verification"] == "confirmed"
 
-
-def test_search_results_download_as_csv(site: Site, page: Page, tmp_path: Path) -> None:
-    sight(site.engine, site.settings.data_dir, camera(site.engine), "7ABC123", SEEN)
-    site.user("ann.lee", "officer")
-    site.login(page, "ann.lee")
-    site.state_purpose(page, "/search")
-    page.fill("input[name=plate]", "7abc123")
-    page.click("#search-form button[type=submit]")
-    expect(page.locator("#results")).to_contain_text("7ABC123")
-    with page.expect_download() as waiting:
-        page.click("#results-csv button[type=submit]")
-    download = waiting.value
-    assert download.suggested_filename.startswith("search-")
-    saved = tmp_path / download.suggested_filename
-    download.save_as(saved)
-    header, row = list(csv.reader(io.StringIO(saved.read_text(encoding="utf-8-sig"))))
-    assert row[header.index("plate")] == "7ABC123"
-    assert row[header.index("case_number")] == "26-004512"
-    logged = audit_repo.search(site.engine, action="export.search_csv")
-    assert [(e["actor"], e["outcome"]) for e in logged] == [("ann.lee", "allowed")]

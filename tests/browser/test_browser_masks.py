@@ -1,4 +1,6 @@
-"""A privacy mask removed in the editor waits for a second administrator (462.7.1(1))."""
+"""The mask editor in Debian's Chromium: a privacy mask removed waits for a second
+administrator (462.7.1(1)); a camera without an ONVIF snapshot URI shows a picture from
+its stream, masks burned in, at a phone's and a laptop's width (issue 16, point 4)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import pytest
 from browser_helpers import Site
 from playwright.sync_api import Browser, Page, expect
 
+from controller.store import audit as audit_repo
 from controller.store import regions as region_repo
 from controller.store import sites as site_repo
 
@@ -26,6 +29,27 @@ STILL = """() => {
     return s / (d.length / 4);
   };
   return [mean(0, Math.floor(c.width * 0.4)), mean(Math.floor(c.width * 0.6), c.width)];
+}"""
+
+
+# The editor's still as drawn: its natural size, the brightest pixel of its left and right
+# parts, and the width it takes on the screen.
+PICTURE = """() => {
+  const i = document.getElementById('snapshot');
+  if (!i || !i.complete || !i.naturalWidth) return null;
+  const c = document.createElement('canvas');
+  c.width = i.naturalWidth; c.height = i.naturalHeight;
+  const g = c.getContext('2d');
+  g.drawImage(i, 0, 0);
+  const brightest = (x0, x1) => {
+    const d = g.getImageData(x0, 0, x1 - x0, c.height).data;
+    let m = 0;
+    for (let k = 0; k < d.length; k += 4) m = Math.max(m, (d[k] + d[k + 1] + d[k + 2]) / 3);
+    return m;
+  };
+  return {width: i.naturalWidth, height: i.naturalHeight, shown: i.getBoundingClientRect().width,
+          left: brightest(0, Math.floor(c.width * 0.45)),
+          right: brightest(Math.floor(c.width * 0.55), c.width)};
 }"""
 
 
@@ -97,3 +121,32 @@ def test_mask_removal_waits_for_a_second_administrator(site: Site, page: Page,
     left, right = still(page)
     assert left > 230 and right > 230, (left, right)
     expect(page.locator("#mask-history")).to_contain_text("bo.admin")
+
+
+def test_editor_shows_a_stream_frame_without_a_snapshot_uri(site: Site, sized_page: Page,
+                                                            width: int, stream_url: str) -> None:
+    page = sized_page
+    site_id = site_repo.create_site(site.engine, code="main-st", name="Main St")
+    camera = site_repo.create_camera(site.engine, site_id, {"name": "NB lane 1",
+                                                            "host": "127.0.0.1"})
+    # Adopted without a snapshot URI: only the stream can show the scene.
+    site_repo.update_camera(site.engine, camera, {"stream_uri": stream_url,
+                                                  "snapshot_uri": None})
+    region_repo.replace_regions(site.engine, camera, [
+        {"id": None, "kind": "privacy_mask", "name": "Porch",
+         "polygon": [[0.0, 0.0], [0.5, 0.0], [0.5, 1.0], [0.0, 1.0]]}], changed_by="test")
+    site.user("ops.admin", "administrator")
+    site.login(page, "ops.admin")
+    page.goto(f"{site.url}/cameras/{camera}/regions")
+    # A stream grab on a loaded machine: a condition with room, not a pace.
+    page.wait_for_function(PICTURE, timeout=60_000)
+    picture = page.evaluate(PICTURE)
+    assert (picture["width"], picture["height"]) == (1280, 720)  # the camera's main stream
+    assert 0 < picture["shown"] <= width  # drawn, and within a phone's screen
+    assert picture["left"] < 20, picture  # the privacy mask, burned in
+    assert picture["right"] > 60, picture  # the scene itself
+    expect(page.locator("#region-list li")).to_have_count(1)
+    site.shot(page, f"16-4-mask-editor-stream-{width}")
+    # Each still is logged (the overview's camera thumbnail is one too).
+    logged = audit_repo.search(site.engine, action="camera.snapshot")
+    assert logged and {(e["actor"], e["outcome"]) for e in logged} == {("ops.admin", "allowed")}
