@@ -33,9 +33,13 @@ def test_hold_export_and_mask_lift_from_the_command_line(
                                    "homicide", read], env=env)
     assert created.exit_code == 0, created.output
     hold_id = created.stdout.strip().splitlines()[-1]
+    missing = "00000000-0000-4000-8000-00000000dead"
     unknown = runner.invoke(main, ["hold", "create", "--case", "26-7", "--reason", "x",
-                                   "no-such-read"], env=env)
-    assert unknown.exit_code == 1 and "reads: no read no-such-read" in unknown.output
+                                   missing], env=env)
+    assert unknown.exit_code == 1 and f"reads: no read {missing}" in unknown.output
+    malformed = runner.invoke(main, ["hold", "create", "--case", "26-7", "--reason", "x",
+                                     "no-such-read"], env=env)
+    assert malformed.exit_code == 1 and "reads: not a read's id" in malformed.output
     stated = runner.invoke(main, ["purpose", "state", "--purpose", "Missing person",
                                   "--case-number", "26-7", "--attest"], env=env)
     assert stated.exit_code == 0, stated.output
