@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,10 +19,11 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 SQL_ONLY = ("reads_plate_trigrams", "ix_reads_plate_trigram")
 
 
-# PostgreSQL's partitioned reads (migration 0019): the partitions and the uuid key that
-# includes seen_at exist in the database only; the uuid key and the foreign keys to
-# reads.id that the table definitions name exist on SQLite only.
-PG_ONLY = ("reads_p", "reads_default", "pk_reads_", "uq_reads_uuid_seen_at")
+# PostgreSQL's partitioned reads (migration 0019): the partitions (with their indexes)
+# and the uuid key that includes seen_at exist in the database only; the uuid key and
+# the foreign keys to reads.id that the table definitions name exist on SQLite only.
+PARTITION = re.compile(r"^reads_(p\d{6}|default)$")
+PG_ONLY = ("uq_reads_uuid_seen_at",)
 SQLITE_ONLY = frozenset({
     "uq_reads_uuid", "fk_hits_read_id_reads", "fk_read_images_read_id_reads",
     "fk_read_corrections_read_id_reads", "fk_evidence_hold_reads_read_id_reads",
@@ -40,7 +42,8 @@ def _include_on_postgresql(obj: object, name: str | None, kind: str, reflected: 
                            compare_to: object) -> bool:
     if name is None or compare_to is not None:
         return include_object(obj, name, kind, reflected, compare_to)
-    if reflected and name.startswith(PG_ONLY):
+    owner = name if kind == "table" else str(getattr(getattr(obj, "table", None), "name", ""))
+    if reflected and (PARTITION.match(owner) or name.startswith(PG_ONLY)):
         return False
     if not reflected and name in SQLITE_ONLY:
         return False

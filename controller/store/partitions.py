@@ -145,12 +145,40 @@ def create_month(conn: Connection, month: date) -> int:
             f"WITH moved AS (DELETE FROM {DEFAULT_PARTITION} WHERE seen_at >= :a "  # noqa: S608
             f"AND seen_at < :b RETURNING *) INSERT INTO {name} SELECT * FROM moved"),
             {"a": start, "b": end}).rowcount or 0
-    # The partition's primary key is named like the parent's, so plans read alike; ATTACH
-    # adopts it and builds the parent's other indexes on the new table.
-    conn.exec_driver_sql(f"ALTER TABLE {name} ADD CONSTRAINT pk_{name} PRIMARY KEY (id, seen_at)")
+    for statement in key_and_index_sql(name, trigram_opclass(conn)):
+        conn.exec_driver_sql(statement)
     conn.exec_driver_sql(
         f"ALTER TABLE {PARENT} ATTACH PARTITION {name} FOR VALUES FROM ('{start}') TO ('{end}')")
     return int(moved)
+
+
+# The parent's indexes (migrations 0001, 0003, 0019), made on each partition under the
+# parent's name and the partition's suffix, so that a plan names the index it uses.
+INDEXES = (
+    ("ix_reads_plate_seen_at", "btree (plate, seen_at)"),
+    ("ix_reads_camera_seen_at", "btree (camera_id, seen_at)"),
+    ("ix_reads_seen_at", "btree (seen_at)"),
+    ("ix_reads_plate_trigram", "gin (plate {trigram})"),
+)
+
+
+def trigram_opclass(conn: Connection) -> str:
+    """pg_trgm's GIN operator class, named with the schema the extension lives in."""
+    schema = conn.execute(text(
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
+        "WHERE e.extname = 'pg_trgm'")).scalar_one()
+    return f'"{schema}".gin_trgm_ops'
+
+
+def key_and_index_sql(name: str, trigram: str) -> list[str]:
+    """DDL giving the plain table ``name`` the keys and indexes of a partition of reads;
+    attaching it (or making the parent's) then adopts them instead of building anew."""
+    suffix = checked_name(name).removeprefix("reads_")
+    return [f"ALTER TABLE {name} ADD CONSTRAINT pk_reads_{suffix} PRIMARY KEY (id, seen_at)",
+            f"ALTER TABLE {name} ADD CONSTRAINT uq_reads_uuid_seen_at_{suffix} "
+            "UNIQUE (uuid, seen_at)",
+            *(f"CREATE INDEX {index}_{suffix} ON {name} USING {how.format(trigram=trigram)}"
+              for index, how in INDEXES)]
 
 
 def _has_default(conn: Connection) -> bool:
@@ -168,7 +196,9 @@ def ensure_months(engine: Engine, months: Iterable[date]) -> PartitionReport:
     if not wanted:
         return report
     with engine.connect() as conn:
-        if not is_partitioned(conn):
+        partitioned = is_partitioned(conn)
+        conn.rollback()  # end the look's implicit transaction: each month gets its own
+        if not partitioned:
             return report
         for month in wanted:
             with conn.begin():

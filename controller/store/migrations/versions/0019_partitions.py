@@ -44,10 +44,13 @@ from sqlalchemy import text
 
 from controller.store.partitions import (
     DEFAULT_PARTITION,
+    INDEXES,
     PLATE_STATISTICS,
     add_months,
+    key_and_index_sql,
     month_of,
     partition_name,
+    trigram_opclass,
 )
 
 revision = "0019"
@@ -65,31 +68,26 @@ DEPENDANTS = (
     ("evidence_hold_reads", "fk_evidence_hold_reads_read_id_reads", "read_id", None),
     ("alerts", "fk_alerts_last_read_id_reads", "last_read_id", "SET NULL"),
 )
-INDEXES = (
-    ("ix_reads_plate_seen_at", "(plate, seen_at)"),
-    ("ix_reads_camera_seen_at", "(camera_id, seen_at)"),
-    ("ix_reads_seen_at", "(seen_at)"),
-)
-TRIGRAM_INDEX = "ix_reads_plate_trigram"  # migration 0003
 REFERENCES = (("fk_reads_camera_id_cameras", "camera_id", "cameras"),
               ("fk_reads_site_id_sites", "site_id", "sites"))
 
 
-def _trigram_opclass() -> str:
-    schema = op.get_bind().execute(text(
-        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace "
-        "WHERE e.extname = 'pg_trgm'")).scalar_one()
-    return f'"{schema}".gin_trgm_ops'
-
-
 def _indexes_and_references() -> None:
-    for name, columns in INDEXES:
-        op.execute(f"CREATE INDEX {name} ON reads {columns}")
-    op.execute(f"CREATE INDEX {TRIGRAM_INDEX} ON reads USING gin (plate {_trigram_opclass()})")
+    trigram = trigram_opclass(op.get_bind())
+    for name, how in INDEXES:
+        op.execute(f"CREATE INDEX {name} ON reads USING {how.format(trigram=trigram)}")
     for name, column, table in REFERENCES:
         op.execute(f"ALTER TABLE reads ADD CONSTRAINT {name} FOREIGN KEY ({column}) "
                    f"REFERENCES {table} (id)")
     op.execute(f"ALTER TABLE reads ALTER COLUMN plate SET STATISTICS {PLATE_STATISTICS}")
+
+
+def _keys_and_indexes(name: str) -> None:
+    # Built on each filled partition under the parent's names; the parent's keys and
+    # indexes, made afterwards, adopt them.
+    op.execute(f"ALTER TABLE {name} ALTER COLUMN plate SET STATISTICS {PLATE_STATISTICS}")
+    for statement in key_and_index_sql(name, trigram_opclass(op.get_bind())):
+        op.execute(statement)
 
 
 def _months_to_make() -> list[date]:
@@ -103,7 +101,7 @@ def _months_to_make() -> list[date]:
 def _rename_old_table() -> None:
     op.execute(f"ALTER TABLE reads RENAME TO {OLD}")
     # Index names are one namespace per schema: the new table's must be free.
-    for name in ("pk_reads", "uq_reads_uuid", TRIGRAM_INDEX, *(n for n, _ in INDEXES)):
+    for name in ("pk_reads", "uq_reads_uuid", *(n for n, _ in INDEXES)):
         op.execute(f"ALTER INDEX {name} RENAME TO {name}_old")
 
 
@@ -124,10 +122,9 @@ def _pg_upgrade() -> None:
                           "WHERE seen_at >= :a AND seen_at < :b"),
                      {"a": datetime(start.year, start.month, 1),
                       "b": datetime(end.year, end.month, 1)})
-        op.execute(f"ALTER TABLE {name} ADD CONSTRAINT pk_{name} PRIMARY KEY (id, seen_at)")
+        _keys_and_indexes(name)
     op.execute(f"CREATE TABLE {DEFAULT_PARTITION} PARTITION OF reads DEFAULT")
-    op.execute(f"ALTER TABLE {DEFAULT_PARTITION} ADD CONSTRAINT pk_{DEFAULT_PARTITION} "
-               "PRIMARY KEY (id, seen_at)")
+    _keys_and_indexes(DEFAULT_PARTITION)
     copied = bind.execute(text("SELECT count(*) FROM reads")).scalar_one()
     before = bind.execute(text(f"SELECT count(*) FROM {OLD}")).scalar_one()  # noqa: S608
     if copied != before:
