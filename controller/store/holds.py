@@ -41,8 +41,9 @@ def add_hold_reads(engine: Engine, hold_id: int, read_ids: Sequence[int]) -> int
         # before it drops a month, so a read cannot go between the check and the link.
         added = conn.execute(evidence_hold_reads.insert().from_select(
             ["hold_id", "read_id"],
-            select(literal(hold_id), reads.c.id).where(reads.c.id.in_(new)))).rowcount
-    return int(added or 0)
+            select(literal(hold_id), reads.c.id).where(reads.c.id.in_(new)))
+            .returning(evidence_hold_reads.c.read_id)).all()
+    return len(added)
 
 
 def get_hold(engine: Engine, hold_id: int) -> HoldRow:
