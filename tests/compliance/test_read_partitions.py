@@ -11,6 +11,7 @@ where the same rows come out and no partition exists.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -19,9 +20,11 @@ from alembic import command
 from compliance_world import add_read, image_paths, make_world
 from sqlalchemy import Engine, event, text
 
+from controller.bridge import Bridge
 from controller.compliance import holds, retention
 from controller.jobs import schedule
 from controller.jobs.runner import JobContext
+from controller.metrics import Metrics
 from controller.settings import Settings
 from controller.store import audit as audit_repo
 from controller.store import corrections as correction_repo
@@ -31,6 +34,7 @@ from controller.store import retention as retention_repo
 from controller.store.engine import make_engine
 from controller.store.migrate import alembic_config, current_revision, upgrade
 from controller.system import read_partitions
+from web import create_app
 
 TODAY = date(2026, 11, 28)  # retention cutoff: 2024-11-28 00:00 UTC
 
@@ -184,6 +188,8 @@ async def test_reads_land_in_their_month_and_the_job_makes_months_ahead(
     assert where_each_read_is(engine)["u-default"] == "reads_default"
     health = read_partitions(engine)
     assert health is not None and health["default_rows"] == 1
+    assert "1 reads are in the default partition (their month had no partition)" in \
+        healthz(engine, settings)["warnings"]
     (spec,) = schedule.storage_specs(settings)
     assert spec.job_id == "reads:partitions"
     await schedule.read_partitions_job(JobContext(engine, settings, lambda *_: None),
@@ -200,6 +206,16 @@ async def test_reads_land_in_their_month_and_the_job_makes_months_ahead(
     # Made once: a second run makes nothing.
     assert partition_repo.ensure_ahead(engine, datetime.now(UTC).date(), 3).created == []
     assert [r["uuid"] for r in repo.search_exact(engine, "8DEF456")] == ["u-default"]
+
+
+def healthz(engine: Engine, settings: Settings) -> dict[str, Any]:
+    """The public health answer of a web application on ``engine``."""
+    loop = asyncio.new_event_loop()
+    try:
+        app = create_app(settings, Bridge(loop), engine=engine, metrics=Metrics())
+        return dict(app.test_client().get("/healthz").json or {})
+    finally:
+        loop.close()
 
 
 def approve(engine: Engine, settings: Settings) -> int:
