@@ -12,6 +12,7 @@ from typing import Any, TypeAlias
 from controller.metrics import NodeReport
 from controller.store import Engine
 from controller.store import leases as lease_repo
+from controller.store import partitions as partition_repo
 from controller.store.engine import ping
 
 Database: TypeAlias = Engine
@@ -40,3 +41,21 @@ def camera_leases(database: Database) -> list[dict[str, Any]] | None:
     return [{"camera_id": lease.camera_id, "node": lease.holder, "epoch": lease.epoch,
              "expires_at": lease.expires_at.isoformat() if lease.expires_at else None}
             for lease in rows if lease.live]
+
+
+def read_partitions(database: Database) -> dict[str, Any] | None:
+    """PostgreSQL's monthly read partitions, for /healthz: how many, the last month made
+    and the reads waiting in the default partition (counted up to a cap; any at all is a
+    warning: their month had no partition). ``None`` on SQLite or when the database
+    does not answer."""
+    try:
+        months = [p for p in partition_repo.partitions(database) if not p.is_default]
+        waiting = partition_repo.default_rows(database)
+    except Exception:  # a health check reports, it does not fail: the database is away
+        return None
+    if waiting is None:
+        return None
+    last = months[-1].start if months else None
+    return {"months": len(months), "last_month": last.strftime("%Y-%m") if last else None,
+            "default_rows": waiting,
+            "default_rows_capped": waiting >= partition_repo.DEFAULT_COUNT_CAP}

@@ -21,7 +21,13 @@ from controller.errors import NotFound, PolicyViolation, SightlineError, Validat
 from controller.metrics import Metrics
 from controller.search.views import GrantCache
 from controller.settings import Settings
-from controller.system import Database, camera_leases, database_reachable, node_health
+from controller.system import (
+    Database,
+    camera_leases,
+    database_reachable,
+    node_health,
+    read_partitions,
+)
 from web import (
     audit,
     auth,
@@ -160,6 +166,14 @@ def _register_health(app: Flask, settings: Settings, bridge: Bridge, engine: Dat
             checks = feeds.health(engine, settings.hotlists)
             body["feeds"] = [{"name": h.feed, "state": h.state} for h in checks]
             body["warnings"] = feeds.warnings(checks)
+        parts = read_partitions(engine) if db_ok else None
+        if parts is not None:
+            body["read_partitions"] = parts
+            if parts["default_rows"]:
+                # Stored, not lost: the daily job moves them into their month's partition.
+                body.setdefault("warnings", []).append(
+                    f"{parts['default_rows']} reads are in the default partition "
+                    "(their month had no partition)")
         g.health = body
         return jsonify(body), 200 if db_ok and running else 503
 

@@ -44,13 +44,29 @@ class PurgeReport:
     seconds: float
     hotlist_versions: int = 0
     hotlist_entries: int = 0
+    # PostgreSQL: the monthly partitions dropped whole, and the reads that went with them
+    # (included in ``reads``); the rest were deleted row by row.
+    partitions_dropped: tuple[str, ...] = ()
+    reads_in_dropped_partitions: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """The report as a JSON-ready mapping."""
         return {"proposal_id": self.proposal_id, "reads": self.reads, "hits": self.hits,
                 "files": self.files, "seconds": round(self.seconds, 3),
                 "hotlist_versions": self.hotlist_versions,
-                "hotlist_entries": self.hotlist_entries}
+                "hotlist_entries": self.hotlist_entries,
+                "partitions_dropped": list(self.partitions_dropped),
+                "reads_in_dropped_partitions": self.reads_in_dropped_partitions}
+
+
+@dataclass(frozen=True)
+class MonthsDropped:
+    """What dropping whole months took away (totals over the partitions dropped)."""
+
+    dropped: tuple[str, ...]
+    reads: int
+    hits: int
+    files: int
 
 
 def cutoff_for(settings: Settings, today: date) -> datetime:
@@ -180,14 +196,52 @@ def _remove_files(images: ImageStore, data_dir: Path, paths: list[str]) -> int:
     return removed
 
 
+def _drop_whole_months(engine: Engine, data_dir: Path, images: ImageStore,
+                       proposal: PurgeProposal, batch: int, *, actor: str,
+                       client_addr: str | None) -> MonthsDropped:
+    """PostgreSQL: detach and drop each monthly partition that lies wholly before the
+    cutoff, its images first (in batches, each file checked gone), one audit entry per
+    month with its counts. A month holding a read under an open hold is kept whole and
+    audited as kept; the row-by-row purge that follows takes its other reads."""
+    dropped: list[str] = []
+    reads = hits = files = 0
+    for part in retention_repo.expired_partitions(engine, proposal["cutoff"]):
+        month = part.start.strftime("%Y-%m") if part.start else part.name
+        held = retention_repo.held_in_partition(engine, part.name)
+        month_files = 0
+        if not held:
+            while paths := retention_repo.purge_partition_images(engine, part.name, batch):
+                month_files += _remove_files(images, data_dir, paths)
+        outcome = (retention_repo.drop_partition(engine, part.name) if not held else
+                   retention_repo.MonthOutcome(part.name, False, kept_because="held",
+                                               held_reads=held))
+        month_files += _remove_files(images, data_dir, outcome.paths)
+        files += month_files
+        data: dict[str, Any] = {"proposal_id": proposal["id"], "partition": part.name,
+                                "month": month, "files": month_files}
+        if outcome.dropped:
+            dropped.append(part.name)
+            reads += outcome.reads
+            hits += outcome.hits
+            data.update(outcome="dropped", reads=outcome.reads, hits=outcome.hits)
+        else:
+            data.update(outcome="kept", reason=outcome.kept_because,
+                        held_reads=outcome.held_reads)
+        audit.record(engine, audit.AuditEvent(actor=actor, action="retention.partition",
+                                              client_addr=client_addr, data=data))
+    return MonthsDropped(tuple(dropped), reads, hits, files)
+
+
 def purge(engine: Engine, settings: Settings, proposal_id: int, *, actor: str,
           client_addr: str | None = None, batch: int = PURGE_BATCH,
           pause_seconds: float = 0.01) -> PurgeReport:
     """Delete what the proposal covers once both approvals are recorded (audited).
 
     Held reads are excluded at purge time as well, so a hold placed after the
-    proposal still protects its reads. Each batch is its own short transaction
-    and a short pause between batches lets the read writer in.
+    proposal still protects its reads. On PostgreSQL each month wholly past the
+    cutoff is dropped as a partition first (``_drop_whole_months``); what is left
+    goes row by row: each batch is its own short transaction and a short pause
+    between batches lets the read writer in.
     """
     proposal = _open(engine, proposal_id)
     missing = missing_approvals(proposal)
@@ -199,7 +253,10 @@ def purge(engine: Engine, settings: Settings, proposal_id: int, *, actor: str,
                               + "; ".join(missing))
     images = ImageStore(settings.data_dir)
     started = time.monotonic()
-    total_reads = total_hits = total_files = 0
+    months = _drop_whole_months(engine, settings.data_dir, images, proposal, batch,
+                                actor=actor, client_addr=client_addr)
+    total_reads, total_hits, total_files = months.reads, months.hits, months.files
+    # Row by row: the month at the cutoff, months kept for a hold, and SQLite.
     while True:
         count, hit_count, paths = retention_repo.purge_batch(engine, proposal["cutoff"], batch)
         if count == 0:
@@ -221,7 +278,7 @@ def purge(engine: Engine, settings: Settings, proposal_id: int, *, actor: str,
                                    purged_at=datetime.now(UTC), purged_reads=total_reads,
                                    purged_files=total_files)
     report = PurgeReport(proposal_id, total_reads, total_hits, total_files, seconds,
-                         total_versions, total_entries)
+                         total_versions, total_entries, months.dropped, months.reads)
     audit.record(engine, audit.AuditEvent(
         actor=actor, action="retention.purge", client_addr=client_addr,
         data={**report.as_dict(), "cutoff": proposal["cutoff"].isoformat(),

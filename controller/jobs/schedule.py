@@ -23,6 +23,7 @@ from controller.compliance import court_orders, exports, retention
 from controller.jobs.runner import JobContext, register
 from controller.jobs.scheduler import JobSpec
 from controller.settings import Settings
+from controller.store import partitions
 
 log = logging.getLogger("sightline.jobs")
 
@@ -99,6 +100,27 @@ async def audit_anchor_job(context: JobContext, job_id: str) -> None:
              line.get("row_id"))
 
 
+@register("read_partitions")
+async def read_partitions_job(context: JobContext, job_id: str) -> None:
+    """Daily (PostgreSQL): make the monthly read partitions of the coming months, and
+    move any read that waits in the default partition into its month's partition."""
+    report = await asyncio.to_thread(
+        partitions.ensure_ahead, context.engine, datetime.now(UTC).date(),
+        context.settings.database.partition_months_ahead)
+    log.info("job %s: %d read partitions made, %d reads moved out of the default one",
+             job_id, len(report.created), report.moved)
+
+
+def storage_specs(settings: Settings) -> list[JobSpec]:
+    """The database's own upkeep: read partitions ahead (PostgreSQL only)."""
+    if not settings.database_url().startswith("postgresql"):
+        return []
+    return [JobSpec("reads:partitions", "read_partitions",
+                    CronTrigger(hour=0, minute=40, timezone="UTC"),
+                    f"make the monthly read partitions "
+                    f"{settings.database.partition_months_ahead} months ahead")]
+
+
 def compliance_specs(settings: Settings) -> list[JobSpec]:
     """The compliance jobs this configuration schedules."""
     return [
@@ -128,4 +150,5 @@ def job_specs(settings: Settings) -> list[JobSpec]:
                      f"fetch hotlist feed {f.name} from {describe(f.source)}")
              for f in settings.hotlists.feeds]
     specs += compliance_specs(settings)
+    specs += storage_specs(settings)
     return specs

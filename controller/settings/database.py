@@ -27,3 +27,11 @@ class DatabaseSettings(Section):
         default=30_000, ge=100, title="SQLite busy timeout",
         description="How long a SQLite writer waits for the write lock, in milliseconds.",
     )
+    partition_months_ahead: int = Field(
+        default=3, ge=1, le=24, title="Read partitions made ahead",
+        description=(
+            "PostgreSQL: how many months ahead of the current one a daily job makes the "
+            "monthly partitions of the reads table (a read of a month without one gets "
+            "it on demand, or waits in the default partition). Ignored on SQLite."
+        ),
+    )

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypedDict, cast
 
-from sqlalchemy import Connection, Engine, Select, func, select, update
+from sqlalchemy import Connection, Engine, Select, String, func, literal, select, update
 
 from controller.errors import Conflict, NotFound
 from controller.store.engine import write_lock_options
 from controller.store.schema import hit_verifications, hits, read_corrections, reads
+from controller.store.types import UTCDateTime
 
 
 class CorrectionRow(TypedDict):
@@ -35,22 +36,20 @@ class VerificationRow(TypedDict):
     recorded_at: datetime
 
 
-def _read_id(engine: Engine, read_uuid: str) -> int:
-    with engine.connect() as conn:
-        found = conn.execute(select(reads.c.id).where(reads.c.uuid == read_uuid)).scalar()
-    if found is None:
-        raise NotFound(f"no read {read_uuid}")
-    return int(found)
-
-
 def add_correction(engine: Engine, read_uuid: str, *, kind: str, plate: str | None, note: str,
                    actor: str, now: datetime) -> int:
     """Record a correction or an annotation of a read (the read itself is unchanged)."""
-    read_id = _read_id(engine, read_uuid)
+    # One statement finds the read and writes the row: PostgreSQL's partitioned reads
+    # have no foreign key (migration 0019), and a purged read must not get a correction.
+    source = select(reads.c.id, literal(kind), literal(plate, String), literal(note),
+                    literal(actor), literal(now, UTCDateTime())).where(reads.c.uuid == read_uuid)
     with engine.begin() as conn:
-        return int(conn.execute(read_corrections.insert().values(
-            read_id=read_id, kind=kind, plate=plate, note=note, recorded_by=actor,
-            recorded_at=now).returning(read_corrections.c.id)).scalar_one())
+        found = conn.execute(read_corrections.insert().from_select(
+            ["read_id", "kind", "plate", "note", "recorded_by", "recorded_at"], source)
+            .returning(read_corrections.c.id)).scalar()
+    if found is None:
+        raise NotFound(f"no read {read_uuid}")
+    return int(found)
 
 
 def corrections_of(engine: Engine, read_uuid: str) -> list[CorrectionRow]:

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, and_, bindparam, func, select, tuple_, update
 
 from controller.errors import NotFound
 from controller.store import alerts as alert_repo
+from controller.store import partitions
 from controller.store.reads import insert_new
 from controller.store.records import DueDelivery, HitRow, StoredHit
 from controller.store.schema import (
@@ -39,6 +40,8 @@ def write_reads(engine: Engine, items: Sequence[Mapping[str, Any]], *, sinks: Se
     """
     if not items:
         return []
+    # A read of a month with no partition yet gets one first (PostgreSQL; else a no-op).
+    partitions.ensure_for(engine, [item["read"]["seen_at"] for item in items])
     with engine.begin() as conn:
         # One multi-row statement per table: this is the ingest hot path.
         new = insert_new(conn, [item["read"] for item in items])

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, literal, select, update
 
 from controller.store.engine import write_lock_options
 from controller.store.records import HoldRow
@@ -34,10 +34,16 @@ def add_hold_reads(engine: Engine, hold_id: int, read_ids: Sequence[int]) -> int
         have = set(conn.execute(select(evidence_hold_reads.c.read_id).where(
             evidence_hold_reads.c.hold_id == hold_id)).scalars())
         new = sorted(set(read_ids) - have)
-        if new:
-            conn.execute(evidence_hold_reads.insert(),
-                         [{"hold_id": hold_id, "read_id": r} for r in new])
-    return len(new)
+        if not new:
+            return 0
+        # Only reads that exist, checked in the same statement: PostgreSQL's partitioned
+        # reads have no foreign key (migration 0019), and the purge locks this table
+        # before it drops a month, so a read cannot go between the check and the link.
+        added = conn.execute(evidence_hold_reads.insert().from_select(
+            ["hold_id", "read_id"],
+            select(literal(hold_id), reads.c.id).where(reads.c.id.in_(new)))
+            .returning(evidence_hold_reads.c.read_id)).all()
+    return len(added)
 
 
 def get_hold(engine: Engine, hold_id: int) -> HoldRow:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -17,11 +19,40 @@ MIGRATIONS = Path(__file__).with_name("migrations")
 SQL_ONLY = ("reads_plate_trigrams", "ix_reads_plate_trigram")
 
 
+# PostgreSQL's partitioned reads (migration 0019): the partitions (with their indexes)
+# and the uuid key that includes seen_at exist in the database only; the uuid key and
+# the foreign keys to reads.id that the table definitions name exist on SQLite only.
+PARTITION = re.compile(r"^reads_(p\d{6}|default)$")
+PG_ONLY = ("uq_reads_uuid_seen_at",)
+SQLITE_ONLY = frozenset({
+    "uq_reads_uuid", "fk_hits_read_id_reads", "fk_read_images_read_id_reads",
+    "fk_read_corrections_read_id_reads", "fk_evidence_hold_reads_read_id_reads",
+    "fk_alerts_last_read_id_reads"})
+IncludeObject = Callable[[object, "str | None", str, bool, object], bool]
+
+
 def include_object(obj: object, name: str | None, kind: str, reflected: bool,
                    compare_to: object) -> bool:
     """Alembic's filter: autogenerate leaves alone the database objects SQL_ONLY names."""
     return not (reflected and compare_to is None and name is not None
                 and name.startswith(SQL_ONLY))
+
+
+def _include_on_postgresql(obj: object, name: str | None, kind: str, reflected: bool,
+                           compare_to: object) -> bool:
+    if name is None or compare_to is not None:
+        return include_object(obj, name, kind, reflected, compare_to)
+    owner = name if kind == "table" else str(getattr(getattr(obj, "table", None), "name", ""))
+    if reflected and (PARTITION.match(owner) or name.startswith(PG_ONLY)):
+        return False
+    if not reflected and name in SQLITE_ONLY:
+        return False
+    return include_object(obj, name, kind, reflected, compare_to)
+
+
+def include_object_for(dialect: str) -> IncludeObject:
+    """The autogenerate filter for a database of ``dialect`` (see PG_ONLY)."""
+    return _include_on_postgresql if dialect == "postgresql" else include_object
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -28,6 +28,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 
 from controller.errors import ValidationError
+from controller.store import partitions
 from controller.store.corrections import corrected_read_ids, latest_correction_ids
 from controller.store.outage import cancelled
 from controller.store.records import (
@@ -74,9 +75,13 @@ def insert_new(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[str,
     if not rows:
         return {}
     check_columns(rows)
-    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    statement = (dialect_insert(reads).on_conflict_do_nothing(index_elements=["uuid"])
-                 .returning(reads.c.uuid, reads.c.id))
+    # No conflict target on PostgreSQL: on the partitioned table (migration 0019) the uuid
+    # is unique with seen_at, and a replayed read carries both; ids come from the
+    # sequence, so the uuid is the only key an insert can meet.
+    statement = (pg_insert(reads).on_conflict_do_nothing()
+                 if conn.dialect.name == "postgresql"
+                 else sqlite_insert(reads).on_conflict_do_nothing(index_elements=["uuid"])
+                 ).returning(reads.c.uuid, reads.c.id)
     return {str(u): int(i) for u, i in conn.execute(statement, [dict(r) for r in rows]).all()}
 
 
@@ -85,6 +90,7 @@ def insert_batch(engine: Engine, rows: Sequence[Mapping[str, Any]]) -> int:
 
     Returns how many rows were new.
     """
+    partitions.ensure_for(engine, [row["seen_at"] for row in rows if "seen_at" in row])
     with engine.begin() as conn:
         return len(insert_new(conn, rows))
 

@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Engine, and_, delete, func, select, update
+from sqlalchemy import Connection, Engine, and_, column, delete, func, select, table, update
+from sqlalchemy.exc import OperationalError
 
 from controller.store import alerts as alert_repo
+from controller.store import partitions as partition_repo
 from controller.store.engine import write_lock_options
 from controller.store.records import PurgeProposal
 from controller.store.rows import one
 from controller.store.schema import (
+    alerts,
     deliveries,
     evidence_hold_reads,
     evidence_holds,
     hits,
     purge_proposals,
+    read_corrections,
     read_images,
     reads,
 )
+
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout ran out
 
 
 def _held_ids() -> Any:
@@ -90,16 +97,120 @@ def purge_batch(engine: Engine, cutoff: datetime, batch: int) -> tuple[int, int,
             return 0, 0, []
         paths = [str(p) for p in conn.execute(
             select(read_images.c.path).where(read_images.c.read_id.in_(ids))).scalars()]
-        hit_ids = select(hits.c.id).where(hits.c.read_id.in_(ids))
-        alert_ids = [int(a) for a in conn.execute(
-            select(hits.c.alert_id).where(hits.c.read_id.in_(ids),
-                                          hits.c.alert_id.is_not(None)).distinct()).scalars()]
-        conn.execute(delete(deliveries).where(deliveries.c.hit_id.in_(hit_ids)))
-        hit_count = conn.execute(delete(hits).where(hits.c.read_id.in_(ids))).rowcount
-        # An alert is plate data too: it goes with the last of its hits.
-        alert_repo.purge_orphans(conn, alert_ids)
+        hit_count = _delete_hits(conn, ids)
         conn.execute(delete(read_images).where(read_images.c.read_id.in_(ids)))
-        # Eligible reads are held by released holds only; their links go with them.
-        conn.execute(delete(evidence_hold_reads).where(evidence_hold_reads.c.read_id.in_(ids)))
+        _delete_dependants(conn, ids)
         conn.execute(delete(reads).where(reads.c.id.in_(ids)))
-    return len(ids), int(hit_count or 0), paths
+    return len(ids), hit_count, paths
+
+
+def _delete_hits(conn: Connection, ids: Any) -> int:
+    """Delete the hits of the reads ``ids`` names with their deliveries; return how many."""
+    alert_ids = [int(a) for a in conn.execute(
+        select(hits.c.alert_id).where(hits.c.read_id.in_(ids),
+                                      hits.c.alert_id.is_not(None)).distinct()).scalars()]
+    conn.execute(delete(deliveries).where(
+        deliveries.c.hit_id.in_(select(hits.c.id).where(hits.c.read_id.in_(ids)))))
+    count = conn.execute(delete(hits).where(hits.c.read_id.in_(ids))).rowcount
+    # An alert is plate data too: it goes with the last of its hits.
+    alert_repo.purge_orphans(conn, alert_ids)
+    return int(count or 0)
+
+
+def _delete_dependants(conn: Connection, ids: Any) -> None:
+    """Corrections, hold links and alert pointers of the reads ``ids`` names (a list or a
+    subquery). SQLite's foreign keys would cascade these; PostgreSQL's partitioned reads
+    have none (migration 0019), so the purge deletes them itself on both."""
+    conn.execute(delete(read_corrections).where(read_corrections.c.read_id.in_(ids)))
+    # Eligible reads are held by released holds only; their links go with them.
+    conn.execute(delete(evidence_hold_reads).where(evidence_hold_reads.c.read_id.in_(ids)))
+    conn.execute(update(alerts).where(alerts.c.last_read_id.in_(ids)).values(last_read_id=None))
+
+
+# --- whole months (PostgreSQL's partitions, migration 0019) --------------------------------
+
+
+@dataclass(frozen=True)
+class MonthOutcome:
+    """What the purge did with one expired partition: dropped it whole (with what went with
+    it) or kept it, ``held`` (reads under an open hold) or ``busy`` (no lock in time); a
+    kept month is purged row by row like the boundary month."""
+
+    partition: str
+    dropped: bool
+    reads: int = 0
+    hits: int = 0
+    paths: list[str] = field(default_factory=list)
+    kept_because: str | None = None
+    held_reads: int = 0
+
+
+def expired_partitions(engine: Engine, cutoff: datetime) -> list[partition_repo.ReadPartition]:
+    """The monthly partitions whose every read is older than ``cutoff`` (none on SQLite)."""
+    return [p for p in partition_repo.partitions(engine)
+            if p.end is not None and p.end <= cutoff]
+
+
+def _partition(name: str) -> Any:
+    return table(partition_repo.checked_name(name), column("id"))
+
+
+def _held_in(conn: Connection, name: str) -> int:
+    return int(conn.execute(select(func.count()).select_from(evidence_hold_reads).where(
+        evidence_hold_reads.c.read_id.in_(_held_ids()),
+        evidence_hold_reads.c.read_id.in_(select(_partition(name).c.id)))).scalar_one())
+
+
+def held_in_partition(engine: Engine, name: str) -> int:
+    """How many reads of partition ``name`` are under an open hold."""
+    with engine.connect() as conn:
+        return _held_in(conn, name)
+
+
+def purge_partition_images(engine: Engine, name: str, batch: int) -> list[str]:
+    """Delete up to ``batch`` image rows of partition ``name``'s reads that no open hold
+    keeps; return their paths (the files go next). One short transaction."""
+    part = _partition(name)
+    ids = select(part.c.id).where(part.c.id.not_in(_held_ids()))
+    with engine.begin() as conn:
+        rows = conn.execute(select(read_images.c.id, read_images.c.path).where(
+            read_images.c.read_id.in_(ids)).limit(batch)).all()
+        if rows:
+            conn.execute(delete(read_images).where(
+                read_images.c.id.in_([int(r.id) for r in rows])))
+    return [str(r.path) for r in rows]
+
+
+def drop_partition(engine: Engine, name: str) -> MonthOutcome:
+    """Detach and drop partition ``name`` with its reads' hits, deliveries, corrections,
+    hold links and image rows, in one transaction; keep it whole (nothing changed) if a
+    read in it is under an open hold or the table cannot be had in time.
+
+    Holds are locked against new links first, so that no hold can name one of these
+    reads between the check and the drop. DETACH waits at most LOCK_TIMEOUT_MS for the
+    searches in flight (it needs the table to itself for a moment).
+    """
+    part = _partition(name)
+    ids = select(part.c.id)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {partition_repo.LOCK_TIMEOUT_MS}")
+            conn.exec_driver_sql("LOCK TABLE evidence_hold_reads IN SHARE MODE")
+            held = _held_in(conn, name)
+            if held:
+                return MonthOutcome(name, False, kept_because="held", held_reads=held)
+            count = int(conn.execute(select(func.count()).select_from(part)).scalar_one())
+            paths = [str(p) for p in conn.execute(
+                select(read_images.c.path).where(read_images.c.read_id.in_(ids))).scalars()]
+            hit_count = _delete_hits(conn, ids)
+            conn.execute(delete(read_images).where(read_images.c.read_id.in_(ids)))
+            _delete_dependants(conn, ids)
+            conn.exec_driver_sql(f"ALTER TABLE reads DETACH PARTITION {name}")
+            conn.exec_driver_sql(f"DROP TABLE {name}")
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        return MonthOutcome(name, False, kept_because="busy")
+    if (month := partition_repo.NAME.match(name)) is not None:
+        partition_repo.forget_months(engine, [date(int(month[1]), int(month[2]), 1)])
+    return MonthOutcome(name, True, count, hit_count, paths)

@@ -9,6 +9,7 @@ result row names the corrected plate.
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from unittest import mock
@@ -139,4 +140,5 @@ def test_corrected_reads_are_fetched_by_id_not_by_a_scan_of_the_reads(
             conn.exec_driver_sql("ANALYZE reads")
             plan = [str(r[0]) for r in conn.exec_driver_sql(
                 f"EXPLAIN {compiled}", compiled.params).all()]
-            assert any("using pk_reads on reads" in p for p in plan), plan
+            # On the monthly partitions (migration 0019) each one's key is pk_reads_pYYYYMM.
+            assert any(re.search(r"using pk_reads\w* on reads", p) for p in plan), plan

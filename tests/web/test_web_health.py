@@ -24,7 +24,16 @@ def test_health_reports_stopped_controller(settings: Settings, engine: Engine) -
     finally:
         loop.close()
     assert response.status_code == 503
-    assert response.json == {
+    body = dict(response.json or {})
+    if engine.dialect.name == "postgresql":
+        # The monthly read partitions (migration 0019): this month and three ahead, made
+        # when the test database was migrated, and no read waiting in the default one.
+        now = datetime.now(UTC)
+        year, month = divmod(now.year * 12 + now.month - 1 + 3, 12)
+        assert body.pop("read_partitions") == {
+            "months": 4, "last_month": f"{year}-{month + 1:02d}", "default_rows": 0,
+            "default_rows_capped": False}
+    assert body == {
         "status": "degraded", "database": {"reachable": True},
         "controller": {"running": False, "node": settings.node.name},
         "node": {"name": settings.node.name, "cameras": [], "leases": []},

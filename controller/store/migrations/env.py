@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import Engine
 
 from controller.store import schema
-from controller.store.migrate import include_object
+from controller.store.migrate import include_object_for
 
 config = context.config
 engine: Engine | None = config.attributes.get("engine")
@@ -17,7 +17,7 @@ with engine.connect() as connection:
     context.configure(
         connection=connection,
         target_metadata=schema.metadata,
-        include_object=include_object,
+        include_object=include_object_for(connection.dialect.name),
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )
