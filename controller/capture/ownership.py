@@ -153,9 +153,13 @@ class LeaseKeeper:
 
     def owns(self, camera_id: int) -> bool:
         """Whether this node holds the camera's lease and its last renewal is fresh enough
-        to read: asked before a pipeline starts and before every read is recorded."""
+        to read: asked before a pipeline starts and before every read is recorded. A node
+        that claims every site (no ``node.sites``) has no stand-in, so a lease it holds
+        stays its own while the database cannot be reached."""
         held = self._held.get(camera_id)
-        return held is not None and self._clock() < held.fresh_until
+        if held is None:
+            return False
+        return not self._node.sites or self._clock() < held.fresh_until
 
     def report(self) -> list[OwnedCamera]:
         """The leases this node holds, for its health."""
@@ -197,7 +201,8 @@ class LeaseKeeper:
         started = self._clock()
         epochs = {camera_id: h.epoch for camera_id, h in self._held.items()}
         renewed = {r.camera_id: r for r in await self._db(
-            lease_repo.renew, self._engine, self._me, epochs, self._node.lease_seconds)}
+            lease_repo.renew, self._engine, self._me, epochs, self._node.lease_seconds,
+            lapsed=not self._node.sites)}
         for camera_id in list(self._held):
             found = renewed.get(camera_id)
             if found is None or found.epoch != epochs[camera_id]:
@@ -274,6 +279,12 @@ class LeaseKeeper:
                                    "site": held.site, "epoch": held.epoch, "reason": reason})
 
     async def _stop_stale(self) -> None:
+        if not self._node.sites:
+            # A node that claims every site is the whole system (a single node on
+            # PostgreSQL): no other node may stand in for it, so through a database outage
+            # it keeps reading and spools its reads (DESIGN.md section 8: nothing accepted is
+            # lost) instead of stopping for a takeover that cannot come.
+            return
         now = self._clock()
         for camera_id in [c for c, h in self._held.items() if now >= h.fresh_until]:
             await self._lose(camera_id, "not renewed in time (database unreachable)")

@@ -35,8 +35,9 @@ class NodeSettings(Section):
     sites: tuple[str, ...] = Field(
         default=(), title="Own sites",
         description="Site codes whose cameras this node runs by preference; empty means "
-                    "all sites (and no preference: give each node its sites when several "
-                    "share a database).",
+                    "all sites: the single-node set-up, which no other node stands in for, "
+                    "so it keeps reading through a database outage (give each node its "
+                    "sites when several share a database).",
     )
     failover_sites: tuple[str, ...] = Field(
         default=(), title="Stand-in sites",

@@ -102,9 +102,11 @@ def acquire(engine: Engine, camera_id: int, node: str, ttl: float, *,
                     _utc(row["previous_expired_at"]))
 
 
-def renew(engine: Engine, node: str, held: Mapping[int, int], ttl: float) -> list[Renewed]:
+def renew(engine: Engine, node: str, held: Mapping[int, int], ttl: float, *,
+          lapsed: bool = False) -> list[Renewed]:
     """Renew the unexpired leases ``held`` (camera id -> epoch) that ``node`` still holds;
-    a camera missing from the answer is lost."""
+    a camera missing from the answer is lost. ``lapsed``: also renew one that expired
+    while nobody took it (same holder, same epoch), for a node that has no stand-in."""
     if not held:
         return []
     statement = text("""
@@ -114,13 +116,14 @@ def renew(engine: Engine, node: str, held: Mapping[int, int], ttl: float) -> lis
         UPDATE camera_leases AS l SET renewed_at = t.now, expires_at = t.now + t.ttl
         FROM t, h
         WHERE l.camera_id = h.camera_id AND l.epoch = h.epoch AND l.holder = :node
-          AND l.expires_at > t.now
+          AND (CAST(:lapsed AS boolean) OR l.expires_at > t.now)
         RETURNING l.camera_id, l.epoch, l.expires_at,
                   CASE WHEN l.wanted_at > t.now - t.ttl THEN l.wanted_by END AS wanted_by""")
     cameras = list(held)
     with engine.begin() as conn:
-        rows = conn.execute(statement, {"cameras": cameras, "epochs": [held[c] for c in cameras],
-                                        "node": node, "ttl": ttl}).mappings().all()
+        rows = conn.execute(statement, {
+            "cameras": cameras, "epochs": [held[c] for c in cameras], "node": node,
+            "ttl": ttl, "lapsed": lapsed}).mappings().all()
     out = []
     for row in rows:
         expires = _utc(row["expires_at"])

@@ -98,7 +98,12 @@ async def test_health_is_json(settings: Settings) -> None:
     assert response.headers["content-type"] == "application/json"
     # And which cameras run where: here, by this node's own account, and across the
     # nodes by their leases (none: no camera is configured).
-    assert json.loads(response.text) == {
+    body = json.loads(response.text)
+    if (settings.database.url or "").startswith("postgresql"):
+        # The monthly read partitions (migration 0019), none holding a read by mistake.
+        partitions = body.pop("read_partitions")
+        assert partitions["default_rows"] == 0 and partitions["months"] >= 4
+    assert body == {
         "status": "ok", "database": {"reachable": True},
         "controller": {"running": True, "node": settings.node.name},
         "node": {"name": settings.node.name, "cameras": [], "leases": []},

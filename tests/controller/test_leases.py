@@ -75,6 +75,20 @@ def test_an_expired_lease_is_taken_over_and_its_holder_cannot_renew_it(pg: Engin
     assert [lease.holder for lease in leases.leases(pg)] == ["south"]
 
 
+def test_a_lapsed_lease_nobody_took_is_renewed_only_when_asked(pg: Engine) -> None:
+    # A node with no stand-in (it claims every site) renews a lease that ran out while
+    # the database could not be reached, as long as nobody took it; a fenced node does not.
+    (camera,) = cameras(pg, 1)
+    held = leases.acquire(pg, camera, "north", 0.3, own=True)
+    assert held is not None
+    until(lambda: not leases.leases(pg)[0].live)  # ran out, by the database's clock
+    assert leases.renew(pg, "north", {camera: held.epoch}, 30) == []
+    (renewed,) = leases.renew(pg, "north", {camera: held.epoch}, 30, lapsed=True)
+    assert renewed.epoch == held.epoch and leases.leases(pg)[0].live
+    # Taken meanwhile (a new epoch): lapsed or not, it is lost.
+    assert leases.renew(pg, "north", {camera: held.epoch + 1}, 30, lapsed=True) == []
+
+
 def test_a_lease_renewed_in_time_is_never_taken(pg: Engine) -> None:
     (camera,) = cameras(pg, 1)
     held = leases.acquire(pg, camera, "north", 1.0, own=True)
