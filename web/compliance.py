@@ -168,6 +168,20 @@ def _policy_page(**context: Any) -> str:
                            form=request.form, **context)
 
 
+def publish_policy_form() -> str:
+    """Publish the policy version the posted form describes (version, title, adoption
+    date, Markdown or PDF file; the first-run page posts the same form); return it."""
+    file = request.files.get("file")
+    chosen = file is not None and bool(file.filename)
+    version = request.form.get("version", "")
+    admin.publish_policy_document(
+        engine(), caller(), version=version, title=request.form.get("title", ""),
+        adopted_on=request.form.get("adopted_on", ""),
+        filename=str(file.filename) if file is not None and chosen else "",
+        data=file.read() if file is not None and chosen else None)
+    return version.strip()
+
+
 @bp.get("/policy")
 @permission("compliance.manage")
 def policy_page() -> str:
@@ -180,13 +194,6 @@ def policy_page() -> str:
 @on_error(shown_on(_policy_page))
 def policy_upload() -> ResponseReturnValue:
     """Publish a policy version from a Markdown or PDF file."""
-    file = request.files.get("file")
-    chosen = file is not None and bool(file.filename)
-    version = request.form.get("version", "")
-    admin.publish_policy_document(
-        engine(), caller(), version=version, title=request.form.get("title", ""),
-        adopted_on=request.form.get("adopted_on", ""),
-        filename=str(file.filename) if file is not None and chosen else "",
-        data=file.read() if file is not None and chosen else None)
-    return done(f"Policy version {version.strip()} published; every user acknowledges it.",
+    version = publish_policy_form()
+    return done(f"Policy version {version} published; every user acknowledges it.",
                 "compliance.policy_page")

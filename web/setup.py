@@ -17,9 +17,10 @@ from zoneinfo import available_timezones
 from flask import Blueprint, Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 
-from controller.compliance import admin, setup
 from controller.compliance import agency as use
+from controller.compliance import setup
 from web.agency import agency
+from web.compliance import publish_policy_form
 from web.forms import done, on_error, shown_on
 from web.security import caller, engine, permission, settings
 
@@ -51,16 +52,9 @@ def index() -> str:
 @on_error(shown_on(_page))
 def publish_policy() -> ResponseReturnValue:
     """Publish the policy (the Compliance > Policy use case); then acknowledge it."""
-    file = request.files.get("file")
-    chosen = file is not None and bool(file.filename)
-    version = request.form.get("version", "")
-    admin.publish_policy_document(
-        engine(), caller(), version=version, title=request.form.get("title", ""),
-        adopted_on=request.form.get("adopted_on", ""),
-        filename=str(file.filename) if file is not None and chosen else "",
-        data=file.read() if file is not None and chosen else None)
+    version = publish_policy_form()
     # The administrator acknowledges it like everyone (462.4.1): the gate asks next.
-    return done(f"Policy version {version.strip()} published. Read and acknowledge it "
+    return done(f"Policy version {version} published. Read and acknowledge it "
                 "to go on.", "auth.policy")
 
 
