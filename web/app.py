@@ -5,7 +5,6 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
-from datetime import datetime
 from ipaddress import ip_address
 from typing import Any
 
@@ -95,10 +94,6 @@ def metrics_allowed(token: str | None) -> bool:
         return ip_address(request.remote_addr or "").is_loopback
     except ValueError:
         return False
-
-
-def _utc(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
-    return "" if value is None else value.strftime(fmt) + " UTC"
 
 
 def _refused(exc: SightlineError, status: int, title: str) -> ResponseReturnValue:
@@ -233,7 +228,6 @@ def create_app(settings: Settings, bridge: Bridge, *, engine: Database, metrics:
     app.extensions["sightline"] = {"bridge": bridge, "engine": engine, "metrics": metrics,
                                    "search_grants": GrantCache()}
     app.jinja_env.globals.update(csrf_token=csrf_token, can=can)
-    app.jinja_env.filters["utc"] = _utc
     register_agency(app)  # the agency on every page, and the ``local`` time filter
     app.jinja_env.filters["plain"] = plain
     app.jinja_env.filters["document"] = policy_html
