@@ -1,0 +1,268 @@
+"""Soak: ``sightline run`` with N cameras for a long time; do its resources stay flat?
+
+Real processes: the controller is ``sightline run`` (``python -m controller run``) with
+its own settings file, on the embedded SQLite database (or ``--database-url``); each
+camera is a loopback virtual camera (``controller.demo.camera``: ipycam, ONVIF and
+RTSP) showing a loop of vehicles, half of whose plates are listed, so hits flow to a
+real HTTP dispatch receiver the whole time.
+
+Every ``--sample-seconds`` the controller process is sampled from /proc: resident
+memory, open file descriptors and threads. Reported per series: the value after
+start-up (the first sample past the first quarter of the run, when models are compiled
+and every pipeline is running), at the end, the peak, the spread over the second half
+(max - min) and the trend over the second half as a least-squares slope per hour
+(flat: about 0). Also each camera's reads, frame rate and pipeline restarts from the
+controller's own /metrics, the reads and hits stored, hits delivered and deliveries
+received twice.
+
+    python bench/soak.py [--cameras 4] [--minutes 60] [--height 720|1080]
+                         [--fps 10] [--sample-seconds 10] [--database-url URL]
+
+Prints one JSON object. The virtual cameras render and encode on the same machine, so
+they take CPU from recognition: frame rates are a floor for real cameras.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+from prometheus_client.parser import text_string_to_metric_families
+
+from controller.accounts import users
+from controller.alerts import hotlists
+from controller.compliance import program
+from controller.demo.receiver import HitReceiver
+from controller.demo.world import DEMO_PLATES, free_port
+from controller.settings import HotlistSettings
+from controller.store import sites
+from controller.store.engine import make_engine
+from controller.store.migrate import upgrade
+from controller.store.reads import count_reads_and_hits
+
+SECRET = "soak-receiver-secret"
+# 360 is for the shortened run in the test suite; 720 and 1080 are what cameras send.
+SIZES = {360: (640, 360), 720: (1280, 720), 1080: (1920, 1080)}
+LISTED = DEMO_PLATES[::2]
+
+
+@dataclass
+class Sample:
+    """One look at the controller process."""
+
+    at: float  # seconds since the controller started
+    rss_mb: float
+    fds: int
+    threads: int
+
+
+@dataclass
+class SoakResult:
+    """What a soak saw: the samples and the controller's own counters at the end."""
+
+    samples: list[Sample] = field(default_factory=list)
+    cameras: list[dict[str, Any]] = field(default_factory=list)
+    reads_stored: int = 0
+    hits_stored: int = 0
+    hits_delivered: int = 0
+    delivered_twice: int = 0
+    exit_code: int | None = None
+
+
+def process_sample(pid: int, at: float) -> Sample:
+    """Resident memory (MiB), open descriptors and threads of ``pid``, from /proc."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    rss_kb = int(fields["VmRSS"].split()[0])
+    return Sample(at=round(at, 1), rss_mb=round(rss_kb / 1024, 1),
+                  fds=len(os.listdir(f"/proc/{pid}/fd")), threads=int(fields["Threads"]))
+
+
+def series(samples: list[Sample], name: str) -> dict[str, float | None]:
+    """After start-up, end, peak, second-half spread and second-half slope per hour."""
+    values = [(s.at, float(getattr(s, name))) for s in samples]
+    if not values:
+        return {}
+    settled = next((v for t, v in values if t >= values[-1][0] / 4), values[0][1])
+    late = values[len(values) // 2:]
+    slope = None
+    if len(late) >= 3:
+        slope = round(float(np.polyfit([t for t, _ in late], [v for _, v in late], 1)[0])
+                      * 3600, 2)
+    return {"after_start": settled, "end": values[-1][1], "peak": max(v for _, v in values),
+            "second_half_spread": max(v for _, v in late) - min(v for _, v in late),
+            "second_half_per_hour": slope}
+
+
+@contextmanager
+def cameras(n: int, height: int, fps: int) -> Iterator[list[str]]:
+    """``n`` virtual cameras looping the demo's vehicles; their RTSP URLs."""
+    width, height = SIZES[height]
+    procs: list[subprocess.Popen[str]] = []
+    try:
+        urls = []
+        for _ in range(n):
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "controller.demo.camera",
+                 "--onvif-port", str(free_port()), "--rtsp-port", str(free_port()),
+                 "--plates", ",".join(DEMO_PLATES), "--lead-in", "2", "--fps", str(fps),
+                 "--width", str(width), "--height", str(height)],
+                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+            procs.append(proc)
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            if not line.startswith("READY"):
+                raise RuntimeError(f"virtual camera did not start: {line!r}")
+            urls.append(line.split()[1])
+        yield urls
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+
+
+def prepare(root: Path, database_url: str | None, urls: list[str],
+            receiver: HitReceiver) -> tuple[Path, dict[str, str], int, str]:
+    """The database (migrated, program active, hotlist, one site with the cameras) and
+    the controller's settings file; returns it, the environment, the web port and the
+    database URL."""
+    data = root / "data"
+    data.mkdir(mode=0o700)
+    port = free_port()
+    config: dict[str, Any] = {
+        "data_dir": str(data), "web": {"host": "127.0.0.1", "port": port},
+        "dispatch": {"webhooks": [{"name": "cad", "url": receiver.url,
+                                   "secret_env": "SIGHTLINE_SOAK_SECRET"}]}}
+    path = root / "sightline.yaml"
+    env = {**os.environ, "SIGHTLINE_SOAK_SECRET": SECRET,
+           "SIGHTLINE_SECRET_KEY": "soak-instance-secret-0123456789abcdef"}
+    url = database_url or f"sqlite:///{data / 'sightline.db'}"
+    config["database"] = {"url": url}
+    path.write_text(json.dumps(config))
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        site = sites.create_site(engine, code="SOAK", name="soak")
+        for i, stream in enumerate(urls):
+            sites.create_camera(engine, site, {"name": f"soak-{i}", "host": "127.0.0.1",
+                                               "stream_uri": stream})
+        users.publish_policy(engine, version="462-bench", title="Policy 462",
+                             adopted_on=date(2026, 1, 2), text="ALPR policy", actor="bench")
+        program.activate(engine, hearing_on=date(2026, 1, 5), adopted_on=date(2026, 2, 1),
+                         resolution="SOAK-1", actor="soak")
+        rows = "".join(f"{p},stolen\n" for p in LISTED)
+        hotlists.import_hotlist(engine, HotlistSettings(official_feeds=("soak",)),
+                                f"plate,category\n{rows}".encode(), "soak", actor="soak")
+    finally:
+        engine.dispose()
+    return path, env, port, url
+
+
+def soak(n: int, seconds: float, *, height: int = 720, fps: int = 10,
+         sample_seconds: float = 10.0, database_url: str | None = None) -> SoakResult:
+    """Run the controller with ``n`` cameras for ``seconds``, sampling it."""
+    result = SoakResult()
+    receiver = HitReceiver(SECRET.encode())
+    receiver.start()
+    with ExitStack() as stack:
+        stack.callback(receiver.stop)
+        root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sightline-soak-")))
+        urls = stack.enter_context(cameras(n, height, fps))
+        config, env, port, url = prepare(root, database_url, urls, receiver)
+        log = (root / "controller.log").open("wb")
+        stack.callback(log.close)
+        proc = subprocess.Popen([sys.executable, "-m", "controller", "--config", str(config),
+                                 "run"], env=env, stdout=subprocess.DEVNULL, stderr=log)
+        t0 = time.monotonic()
+        try:
+            while (now := time.monotonic() - t0) < seconds:
+                if proc.poll() is not None:
+                    break
+                result.samples.append(process_sample(proc.pid, now))
+                time.sleep(sample_seconds)
+            if proc.poll() is None:
+                result.cameras = metrics_per_camera(port)
+        finally:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(60)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            result.exit_code = proc.returncode
+        engine = make_engine(url)
+        try:
+            result.reads_stored, result.hits_stored = count_reads_and_hits(engine)
+        finally:
+            engine.dispose()
+        result.hits_delivered = len(receiver.received.hits)
+        result.delivered_twice = receiver.received.duplicates
+    return result
+
+
+def metrics_per_camera(port: int) -> list[dict[str, Any]]:
+    """Per-camera gauges from the controller's Prometheus /metrics (loopback)."""
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    wanted = {"sightline_camera_up": "up", "sightline_camera_fps": "fps",
+              "sightline_camera_reads": "reads", "sightline_camera_restarts": "restarts"}
+    cameras: dict[str, dict[str, Any]] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name in wanted:
+                cameras.setdefault(sample.labels["camera"], {})[wanted[sample.name]] = \
+                    sample.value
+    return [{"camera": k, **v} for k, v in sorted(cameras.items())]
+
+
+def report(result: SoakResult, n: int, seconds: float, height: int, fps: int) -> dict[str, Any]:
+    """The soak's JSON figures."""
+    return {"benchmark": "soak", "cameras": n, "seconds": seconds,
+            "resolution": f"{SIZES[height][0]}x{SIZES[height][1]}", "camera_fps": fps,
+            "samples": len(result.samples), "exit_code": result.exit_code,
+            "rss_mb": series(result.samples, "rss_mb"), "fds": series(result.samples, "fds"),
+            "threads": series(result.samples, "threads"), "per_camera": result.cameras,
+            "reads_stored": result.reads_stored, "hits_stored": result.hits_stored,
+            "hits_delivered": result.hits_delivered,
+            "delivered_twice": result.delivered_twice, "cpu_cores": os.cpu_count()}
+
+
+def main() -> None:
+    """Run one soak and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cameras", type=int, default=4)
+    parser.add_argument("--minutes", type=float, default=60.0)
+    parser.add_argument("--height", type=int, default=720, choices=sorted(SIZES))
+    parser.add_argument("--fps", type=int, default=10)
+    parser.add_argument("--sample-seconds", type=float, default=10.0)
+    parser.add_argument("--database-url", default=None)
+    args = parser.parse_args()
+    seconds = args.minutes * 60
+    result = soak(args.cameras, seconds, height=args.height, fps=args.fps,
+                  sample_seconds=args.sample_seconds, database_url=args.database_url)
+    print(json.dumps(report(result, args.cameras, seconds, args.height, args.fps)))
+
+
+if __name__ == "__main__":
+    main()
