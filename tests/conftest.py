@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import sqlite3
 import threading
 import time
 import uuid
@@ -139,11 +140,33 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_at_head(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated to the current schema once per worker: each test's
+    copy of it costs milliseconds where running every migration costs half a second."""
+    path = tmp_path_factory.mktemp("schema") / "sightline.db"
+    eng = make_engine(f"sqlite:///{path}", pool_size=1)
+    try:
+        upgrade(eng)
+    finally:
+        eng.dispose()
+    return path
+
+
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
+def engine(db_url: str, sqlite_at_head: Path) -> Iterator[Engine]:
     """An engine on a fresh database migrated to the current schema."""
-    eng = make_engine(db_url, pool_size=4)
-    upgrade(eng)
+    target = Path(db_url.removeprefix("sqlite:///"))
+    if db_url.startswith("sqlite:///") and not target.exists():
+        # SQLite's own backup copies the migrated database whole and consistent.
+        with sqlite3.connect(sqlite_at_head) as source, sqlite3.connect(target) as copy:
+            source.backup(copy)
+        source.close()
+        copy.close()
+        eng = make_engine(db_url, pool_size=4)
+    else:
+        eng = make_engine(db_url, pool_size=4)
+        upgrade(eng)
     yield eng
     eng.dispose()
 
