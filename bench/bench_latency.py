@@ -40,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
+from controller.accounts import users
 from controller.alerts import hotlists
 from controller.app import Controller
 from controller.compliance import program
@@ -134,6 +135,8 @@ async def run(n: int, seconds: float, height: int = 720) -> dict[str, object]:
         for i, url in enumerate(urls):
             sites.create_camera(engine, site, {"name": f"cam{i}", "host": "127.0.0.1",
                                                "stream_uri": url})
+        users.publish_policy(engine, version="462-bench", title="Policy 462",
+                             adopted_on=date(2026, 1, 2), text="ALPR policy", actor="bench")
         program.activate(engine, hearing_on=date(2026, 1, 5), adopted_on=date(2026, 2, 1),
                          resolution="B-1", actor="bench")
         rows = "".join(f"{p},stolen\n" for p in DEMO_PLATES)
