@@ -42,6 +42,7 @@ REAL_TIME = (
     "tests/integration/test_snapshot_stream.py",
     "tests/browser/test_browser_first_run.py",
     "tests/integration/test_two_nodes.py",
+    "tests/integration/test_soak.py",
 )
 
 
