@@ -18,7 +18,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
-    or_,
     select,
     text,
     tuple_,
@@ -127,11 +126,31 @@ def _run(engine: Engine, query: Select[Any], limit: int) -> list[ReadRow]:
 def search_exact(engine: Engine, plate: str, *, since: datetime | None = None,
                  until: datetime | None = None, limit: int = 500,
                  before: Keyset | None = None) -> list[ReadRow]:
-    """Reads of exactly ``plate`` (normalised), newest first."""
-    # A read whose current correction names the plate is found too (Civil Code 1798.90.51).
-    matches = or_(reads.c.plate == plate, reads.c.id.in_(corrected_read_ids(plate)))
-    return _run(engine, _window(select(reads).where(matches), since, until, before=before),
-                limit)
+    """Reads of exactly ``plate`` (normalised), newest first.
+
+    A read whose current correction names the plate is found too (Civil Code
+    1798.90.51), and a read stays found by its original plate. The corrected reads'
+    ids are looked up first (``read_corrections`` is small and indexed by plate), then
+    the plate's reads by the (plate, seen_at) index and the corrected ones by key, each
+    newest first and cut at ``limit``, merged here. One query with ``plate = X OR id IN
+    (...)`` made PostgreSQL read every partition's matching rows through a bitmap and
+    sort them (382-604 ms at 2 M reads) instead of walking the index newest first.
+    """
+    with engine.connect() as conn:
+        corrected = sorted({int(i) for i in conn.execute(corrected_read_ids(plate)).scalars()})
+        by_plate = _window(select(reads).where(reads.c.plate == plate), since, until,
+                           before=before)
+        rows = conn.execute(_newest_first(by_plate).limit(limit)).mappings().all()
+        if corrected:
+            by_key = _window(select(reads).where(reads.c.id.in_(corrected)), since, until,
+                             before=before)
+            known = {int(r["id"]) for r in rows}
+            extra = [r for r in conn.execute(_newest_first(by_key).limit(limit)).mappings()
+                     if int(r["id"]) not in known]
+            if extra:
+                rows = sorted([*rows, *extra], key=lambda r: (r["seen_at"], r["id"]),
+                              reverse=True)[:limit]
+    return [cast("ReadRow", dict(r)) for r in rows]
 
 
 def check_partial(pattern: str) -> str:
