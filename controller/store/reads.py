@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -449,9 +450,33 @@ def _pg_partial(conn: Connection, pattern: str, since: datetime | None, until: d
         if held < DENSE_PROBE_ROWS:
             return rows  # the probe saw every read in the window
     conn.exec_driver_sql("SET LOCAL enable_indexscan = off")
-    query = _newest_first(_window(select(reads).where(reads.c.plate.like(like)), since, until,
-                                  before=before)).limit(limit)
-    return conn.execute(query).mappings().all()
+    # Month by month, newest first (issue 18): a pattern that matches often (*123) is
+    # answered from the newest months, where one query over every partition read and
+    # sorted all its matches, which grow with the database.
+    found: list[Any] = []
+    for lower, upper in _newest_ranges(conn, since, until, before):
+        query = _newest_first(_window(select(reads).where(reads.c.plate.like(like)), lower,
+                                      upper, before=before)).limit(limit - len(found))
+        found += conn.execute(query).mappings().all()
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _newest_ranges(conn: Connection, since: datetime | None, until: datetime | None,
+                   before: Keyset | None) -> list[tuple[datetime | None, datetime | None]]:
+    """The search window cut at the read partitions' bounds, newest first: each piece
+    lies in one month's partition, or outside them all (the default partition), so its
+    query is pruned to that one. One piece, the window, where reads are not partitioned."""
+    bounds = sorted({b for p in partitions.list_partitions(conn) for b in (p.start, p.end)
+                     if b is not None}) if partitions.is_partitioned(conn) else []
+    inside = [b for b in bounds
+              if (since is None or b > since) and (until is None or b < until)]
+    edges: list[datetime | None] = [since, *inside, until]
+    # A piece newer than the previous page's last read holds nothing for this page.
+    ranges = [(lower, upper) for lower, upper in itertools.pairwise(edges)
+              if before is None or lower is None or lower <= before[0]]
+    return ranges[::-1]
 
 
 def search_canvass(engine: Engine, camera_ids: Sequence[int], since: datetime, until: datetime,
