@@ -35,7 +35,7 @@ import string
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sized
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -73,9 +73,10 @@ def make_plate(rng: random.Random) -> str:
 class Population:
     """The vehicles that pass, and how often each does."""
 
-    def __init__(self, reads_total: int, seed: int = 462) -> None:
+    def __init__(self, reads_total: int, seed: int = 462, *, vehicles: int | None = None) -> None:
         self.rng = random.Random(seed)
-        self.plates = [make_plate(self.rng) for _ in range(max(1000, reads_total // 8))]
+        count = max(1000, reads_total // 8) if vehicles is None else vehicles
+        self.plates = [make_plate(self.rng) for _ in range(count)]
 
     def draw(self, rng: random.Random) -> str:
         """A plate, the low indexes far more often (density 1/sqrt)."""
@@ -83,16 +84,22 @@ class Population:
 
 
 def generate(population: Population, total: int, camera_ids: list[int], site_ids: list[int],
-             chunk: int = 100_000) -> Iterator[list[tuple[Any, ...]]]:
-    """Rows (in COLUMNS order, times as naive UTC text) in chunks, oldest first."""
-    rng = random.Random(7)
-    step = SPAN / total
-    base = T0.replace(tzinfo=None)
+             chunk: int = 100_000, *, first: int = 0, step: timedelta | None = None,
+             start_at: datetime = T0) -> Iterator[list[tuple[Any, ...]]]:
+    """Rows (in COLUMNS order, times as naive UTC text) in chunks, oldest first: reads
+    ``first`` to ``total`` - 1, read i seen at ``start_at`` + i * ``step`` (SPAN / total
+    unless given; a database grown in steps gives the same step every time). Read i is
+    drawn from a generator seeded with i, so it is the same however the reads are cut
+    into calls and chunks (a bench can regenerate a stored read to search for it)."""
+    rng = random.Random()
+    step = SPAN / total if step is None else step
+    base = start_at.replace(tzinfo=None)
     confidences = {n: json.dumps([0.93] * n, separators=(",", ":")) for n in range(1, 17)}
     directions = ("NB", "SB", "EB", "WB")
-    for start in range(0, total, chunk):
+    for start in range(first, total, chunk):
         rows = []
         for i in range(start, min(total, start + chunk)):
+            rng.seed(i)
             plate = population.draw(rng)
             cam = rng.randrange(len(camera_ids))
             seen = (base + step * i).isoformat(sep=" ", timespec="microseconds")
@@ -125,8 +132,10 @@ def load_sqlite(engine: Engine, chunks: Iterator[list[tuple[Any, ...]]]) -> None
         raw.close()
 
 
-def load_postgresql(engine: Engine, chunks: Iterator[list[tuple[Any, ...]]]) -> None:
-    """COPY, one transaction per chunk, then VACUUM ANALYZE as autovacuum would."""
+def load_postgresql(engine: Engine, chunks: Iterator[list[tuple[Any, ...]]],
+                    table: str = "reads") -> None:
+    """COPY into ``table`` (reads, or a month's partition before it is attached), one
+    transaction per chunk."""
     raw = engine.raw_connection()
     try:
         dbapi: Any = raw.driver_connection
@@ -136,11 +145,25 @@ def load_postgresql(engine: Engine, chunks: Iterator[list[tuple[Any, ...]]]) -> 
                 buffer.write("\t".join(r"\N" if v is None else str(v) for v in row))
                 buffer.write("\n")
             with dbapi.cursor() as cursor, cursor.copy(
-                    f"COPY reads ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+                    f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
                 copy.write(buffer.getvalue())
             dbapi.commit()
     finally:
         raw.close()
+
+
+def make_cameras(engine: Engine) -> tuple[list[int], list[int]]:
+    """The bench's SITES sites of CAMERAS_PER_SITE cameras each: site ids, camera ids."""
+    site_ids, camera_ids = [], []
+    for s in range(SITES):
+        # Sites 2 km apart, so that a 500 m radius takes one site's cameras.
+        site = sites.create_site(engine, code=f"{SITE_CODE}-{s}", name=f"bench {s}",
+                                 latitude=34.0 + 0.018 * s, longitude=-118.0)
+        site_ids.append(site)
+        camera_ids += [sites.create_camera(engine, site, {"name": f"lane {c}",
+                                                          "host": "127.0.0.1"})
+                       for c in range(CAMERAS_PER_SITE)]
+    return site_ids, camera_ids
 
 
 def build(engine: Engine, total: int, population: Population) -> dict[str, Any]:
@@ -154,15 +177,7 @@ def build(engine: Engine, total: int, population: Population) -> dict[str, Any]:
             raise SystemExit(f"the database holds {stored} reads at revision {revision}: "
                              "give an empty database")
     upgrade(engine, "0002")
-    site_ids, camera_ids = [], []
-    for s in range(SITES):
-        # Sites 2 km apart, so that a 500 m radius takes one site's cameras.
-        site = sites.create_site(engine, code=f"{SITE_CODE}-{s}", name=f"bench {s}",
-                                 latitude=34.0 + 0.018 * s, longitude=-118.0)
-        site_ids.append(site)
-        camera_ids += [sites.create_camera(engine, site, {"name": f"lane {c}",
-                                                          "host": "127.0.0.1"})
-                       for c in range(CAMERAS_PER_SITE)]
+    site_ids, camera_ids = make_cameras(engine)
     started = time.perf_counter()
     chunks = generate(population, total, camera_ids, site_ids)
     if engine.dialect.name == "sqlite":
@@ -182,7 +197,7 @@ def build(engine: Engine, total: int, population: Population) -> dict[str, Any]:
             "migration_0003_s": round(migrated, 1)}
 
 
-def timed(samples: list[Any], run: Callable[[Any], list[dict[str, Any]]]) -> dict[str, Any]:
+def timed(samples: list[Any], run: Callable[[Any], Sized]) -> dict[str, Any]:
     """Run once each as warm-up, then time each sample: p50, p95, max ms and mean rows."""
     for sample in samples:
         run(sample)
@@ -246,7 +261,7 @@ def measure(engine: Engine, population: Population, samples: int) -> dict[str, A
     result["canvass_10cams_2h_whole_window"] = timed(starts, lambda t: reads.search_canvass(
         engine, chosen, t, t + timedelta(hours=2), limit=10_000))
 
-    def around(t: datetime) -> list[dict[str, Any]]:
+    def around(t: datetime) -> Sized:
         near = sites.cameras_near(engine, 34.0, -118.0, 500)
         return reads.search_canvass(engine, near, t, t + timedelta(hours=2), limit=LIMIT)
 

@@ -17,6 +17,7 @@ import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from controller.store import hits, reads, sites
 from controller.store.engine import make_engine
@@ -43,6 +44,24 @@ def timed(fn: object, repeat: int = 20) -> dict[str, float]:
             "p95_ms": round(samples[int(len(samples) * 0.95) - 1], 3)}
 
 
+def writer_batch(rng: random.Random, site: int, cams: list[int], times: list[datetime],
+                 created: datetime) -> list[dict[str, Any]]:
+    """What the controller's writer stores for reads seen at ``times``: each read at one of
+    ``cams`` with its two image rows (``hits.write_reads`` items)."""
+    batch = []
+    for seen in times:
+        p = plate(rng)
+        read_uuid = str(uuid.UUID(int=rng.getrandbits(128)))
+        batch.append({"read": {
+            "uuid": read_uuid, "plate": p, "raw_text": p, "confidence": 0.9,
+            "char_confidences": [], "camera_id": rng.choice(cams), "site_id": site,
+            "seen_at": seen, "created_at": created},
+            "images": [{"kind": kind, "path": f"images/{read_uuid}-{kind}.jpg",
+                        "sha256": "0" * 64, "width": 640, "height": 360}
+                       for kind in ("crop", "overview")]})
+    return batch
+
+
 def main() -> None:
     """Fill a database with synthetic reads and time ingest and the three searches."""
     parser = argparse.ArgumentParser()
@@ -63,19 +82,8 @@ def main() -> None:
         step = span / args.rows
         start = time.perf_counter()
         for offset in range(0, args.rows, args.batch):
-            batch = []
-            for i in range(offset, min(offset + args.batch, args.rows)):
-                p = plate(rng)
-                read_uuid = str(uuid.UUID(int=rng.getrandbits(128)))
-                # What the controller's writer stores: the read and its two image rows.
-                batch.append({"read": {
-                    "uuid": read_uuid, "plate": p, "raw_text": p, "confidence": 0.9,
-                    "char_confidences": [], "camera_id": rng.choice(cams), "site_id": site,
-                    "seen_at": T0 + step * i, "created_at": T0},
-                    "images": [{"kind": kind, "path": f"images/{read_uuid}-{kind}.jpg",
-                                "sha256": "0" * 64, "width": 640, "height": 360}
-                               for kind in ("crop", "overview")]})
-            hits.write_reads(engine, batch, sinks=[], now=T0)
+            times = [T0 + step * i for i in range(offset, min(offset + args.batch, args.rows))]
+            hits.write_reads(engine, writer_batch(rng, site, cams, times, T0), sinks=[], now=T0)
         ingest_s = time.perf_counter() - start
         probe = plate(rng)
         mid = T0 + span / 2

@@ -133,23 +133,39 @@ def checked_name(name: str) -> str:
 def create_month(conn: Connection, month: date) -> int:
     """Make and attach ``month``'s partition inside ``conn``'s transaction, moving in the
     rows of that month from the default partition; return how many were moved."""
-    name = partition_name(month)
+    name = create_month_table(conn, month)
     start, end = _bounds(month)
-    conn.exec_driver_sql(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}")
-    conn.exec_driver_sql(f"CREATE TABLE {name} (LIKE {PARENT} INCLUDING DEFAULTS)")
-    conn.exec_driver_sql(
-        f"ALTER TABLE {name} ALTER COLUMN plate SET STATISTICS {PLATE_STATISTICS}")
     moved = 0
     if _has_default(conn):
         moved = conn.execute(text(
             f"WITH moved AS (DELETE FROM {DEFAULT_PARTITION} WHERE seen_at >= :a "  # noqa: S608
             f"AND seen_at < :b RETURNING *) INSERT INTO {name} SELECT * FROM moved"),
             {"a": start, "b": end}).rowcount or 0
+    attach_month_table(conn, month)
+    return int(moved)
+
+
+def create_month_table(conn: Connection, month: date) -> str:
+    """Make ``month``'s partition as a plain table, not yet attached (no keys, no indexes);
+    return its name. ``attach_month_table`` completes it. A bulk load (bench/bench_scale.py)
+    fills it in between, where index maintenance costs nothing."""
+    name = partition_name(month)
+    conn.exec_driver_sql(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}")
+    conn.exec_driver_sql(f"CREATE TABLE {name} (LIKE {PARENT} INCLUDING DEFAULTS)")
+    conn.exec_driver_sql(
+        f"ALTER TABLE {name} ALTER COLUMN plate SET STATISTICS {PLATE_STATISTICS}")
+    return name
+
+
+def attach_month_table(conn: Connection, month: date) -> None:
+    """Give the table ``create_month_table`` made its keys and indexes, and attach it."""
+    name = partition_name(month)
+    start, end = _bounds(month)
+    conn.exec_driver_sql(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}")
     for statement in key_and_index_sql(name, trigram_opclass(conn)):
         conn.exec_driver_sql(statement)
     conn.exec_driver_sql(
         f"ALTER TABLE {PARENT} ATTACH PARTITION {name} FOR VALUES FROM ('{start}') TO ('{end}')")
-    return int(moved)
 
 
 # The parent's indexes (migrations 0001, 0003, 0019), made on each partition under the

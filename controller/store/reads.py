@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple, cast
 
 from sqlalchemy import (
@@ -18,7 +19,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
-    or_,
     select,
     text,
     tuple_,
@@ -127,11 +127,31 @@ def _run(engine: Engine, query: Select[Any], limit: int) -> list[ReadRow]:
 def search_exact(engine: Engine, plate: str, *, since: datetime | None = None,
                  until: datetime | None = None, limit: int = 500,
                  before: Keyset | None = None) -> list[ReadRow]:
-    """Reads of exactly ``plate`` (normalised), newest first."""
-    # A read whose current correction names the plate is found too (Civil Code 1798.90.51).
-    matches = or_(reads.c.plate == plate, reads.c.id.in_(corrected_read_ids(plate)))
-    return _run(engine, _window(select(reads).where(matches), since, until, before=before),
-                limit)
+    """Reads of exactly ``plate`` (normalised), newest first.
+
+    A read whose current correction names the plate is found too (Civil Code
+    1798.90.51), and a read stays found by its original plate. The corrected reads'
+    ids are looked up first (``read_corrections`` is small and indexed by plate), then
+    the plate's reads by the (plate, seen_at) index and the corrected ones by key, each
+    newest first and cut at ``limit``, merged here. One query with ``plate = X OR id IN
+    (...)`` made PostgreSQL read every partition's matching rows through a bitmap and
+    sort them (382-604 ms at 2 M reads) instead of walking the index newest first.
+    """
+    with engine.connect() as conn:
+        corrected = sorted({int(i) for i in conn.execute(corrected_read_ids(plate)).scalars()})
+        by_plate = _window(select(reads).where(reads.c.plate == plate), since, until,
+                           before=before)
+        rows = conn.execute(_newest_first(by_plate).limit(limit)).mappings().all()
+        if corrected:
+            by_key = _window(select(reads).where(reads.c.id.in_(corrected)), since, until,
+                             before=before)
+            known = {int(r["id"]) for r in rows}
+            extra = [r for r in conn.execute(_newest_first(by_key).limit(limit)).mappings()
+                     if int(r["id"]) not in known]
+            if extra:
+                rows = sorted([*rows, *extra], key=lambda r: (r["seen_at"], r["id"]),
+                              reverse=True)[:limit]
+    return [cast("ReadRow", dict(r)) for r in rows]
 
 
 def check_partial(pattern: str) -> str:
@@ -430,9 +450,49 @@ def _pg_partial(conn: Connection, pattern: str, since: datetime | None, until: d
         if held < DENSE_PROBE_ROWS:
             return rows  # the probe saw every read in the window
     conn.exec_driver_sql("SET LOCAL enable_indexscan = off")
-    query = _newest_first(_window(select(reads).where(reads.c.plate.like(like)), since, until,
-                                  before=before)).limit(limit)
-    return conn.execute(query).mappings().all()
+    # Newest months first (issue 18): a pattern that matches often (*123) is answered
+    # from the newest months, where one query over every partition read and sorted all
+    # its matches, which grow with the database (230 ms at 10 M reads, 24 ms for one
+    # month). A rare one asks spans twice as long each time, so it costs a few queries.
+    found: list[Any] = []
+    for lower, upper in _newest_spans(conn, since, until, before):
+        query = _newest_first(_window(select(reads).where(reads.c.plate.like(like)), lower,
+                                      upper, before=before)).limit(limit - len(found))
+        found += conn.execute(query).mappings().all()
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _newest_spans(conn: Connection, since: datetime | None, until: datetime | None,
+                  before: Keyset | None) -> list[tuple[datetime | None, datetime | None]]:
+    """The search window cut at the read partitions' bounds into spans, newest first.
+
+    The first span runs from the current month's start on (that month, the months
+    made ahead, the default partition's future); then one month, two, four and so
+    on, each span ending where the next newer one starts. A query of a span is pruned
+    to its partitions. One span, the window, where reads are not partitioned.
+    """
+    bounds = sorted({b for p in partitions.list_partitions(conn) for b in (p.start, p.end)
+                     if b is not None}) if partitions.is_partitioned(conn) else []
+    inside = [b for b in bounds
+              if (since is None or b > since) and (until is None or b < until)]
+    edges: list[datetime | None] = [since, *inside, until]
+    # A piece newer than the previous page's last read holds nothing for this page.
+    pieces = [(lower, upper) for lower, upper in itertools.pairwise(edges)
+              if before is None or lower is None or lower <= before[0]][::-1]
+    this_month = partitions.month_of(datetime.now(UTC))
+    current = datetime(this_month.year, this_month.month, 1, tzinfo=UTC)
+    spans: list[tuple[datetime | None, datetime | None]] = []
+    size = 0
+    while pieces:
+        if not spans:
+            size = max(1, sum(1 for lower, _ in pieces if lower is not None
+                              and lower >= current))
+        taken, pieces = pieces[:size], pieces[size:]
+        spans.append((taken[-1][0], taken[0][1]))
+        size = 1 if len(spans) == 1 else size * 2
+    return spans
 
 
 def search_canvass(engine: Engine, camera_ids: Sequence[int], since: datetime, until: datetime,

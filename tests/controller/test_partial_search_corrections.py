@@ -1,4 +1,4 @@
-"""Partial plate search finds a read by its corrected plate (Civil Code 1798.90.51, 462.7).
+"""Plate search finds a read by its corrected plate (Civil Code 1798.90.51, 462.7).
 
 A misread plate corrected by hand (``controller.search.corrections``) is found by
 an exact search for the corrected plate; a partial search (``?``, ``*``) finds it
@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from controller.accounts import Caller
 from controller.search import corrections
@@ -41,14 +41,15 @@ def add(engine: Engine, plates: list[str]) -> dict[str, str]:
     return {str(r["plate"]): str(r["uuid"]) for r in rows}
 
 
-def found(engine: Engine, pattern: str, **window: datetime) -> list[str]:
+def found(engine: Engine, pattern: str, *, since: datetime | None = None,
+          until: datetime | None = None) -> list[str]:
     """The plates a partial search returns, newest first, on every SQLite/PG plan."""
     answers = set()
     for probe in (0, 2, repo.DENSE_PROBE_ROWS):
         for dense in (0, repo.DENSE_CANDIDATES):
             with mock.patch.object(repo, "DENSE_PROBE_ROWS", probe), \
                     mock.patch.object(repo, "DENSE_CANDIDATES", dense):
-                rows = repo.search_partial(engine, pattern, **window)
+                rows = repo.search_partial(engine, pattern, since=since, until=until)
             answers.add(tuple(r["plate"] for r in rows))
     assert len(answers) == 1, f"{pattern}: the plans disagree: {answers}"
     return list(answers.pop())
@@ -142,3 +143,91 @@ def test_corrected_reads_are_fetched_by_id_not_by_a_scan_of_the_reads(
                 f"EXPLAIN {compiled}", compiled.params).all()]
             # On the monthly partitions (migration 0019) each one's key is pk_reads_pYYYYMM.
             assert any(re.search(r"using pk_reads\w* on reads", p) for p in plan), plan
+
+
+def exact(engine: Engine, plate: str, **options: object) -> list[str]:
+    """The plates of the reads an exact search returns, newest first."""
+    return [r["plate"] for r in repo.search_exact(engine, plate, **options)]  # type: ignore[arg-type]
+
+
+def test_exact_search_finds_the_corrected_read_and_the_original_plate_still_finds_it(
+        engine: Engine, corrected: dict[str, str]) -> None:
+    assert exact(engine, "7ABC123") == ["7ABC128"]
+    assert exact(engine, "7ABC128") == ["7ABC128"]
+    # Corrected again: only the current correction finds it; its own plate still does.
+    corrections.correct(engine, ANN, corrected["7ABC128"], plate="8ABC123",
+                        reason="8, seen on the overview")
+    assert exact(engine, "7ABC123") == []
+    assert exact(engine, "7ABC128") == ["7ABC128"]
+    # Read as 8ABC123 and corrected to it: found once, newest first with the other.
+    assert exact(engine, "8ABC123") == ["7ABC128", "8ABC123"]
+
+
+def test_exact_search_merges_plate_and_corrected_reads_in_order_window_and_pages(
+        engine: Engine) -> None:
+    # Reads of 7ABC123 at minutes 0, 2, 4; a misread 7ABC128 at minute 1 and 3 (corrected).
+    uuids = add(engine, ["7ABC123", "7ABC128", "7ABC123", "7ABD123", "7ABC123"])
+    rows = {r["uuid"]: r for r in repo.search_partial(engine, "7AB*")}
+    misread = next(u for u, r in rows.items() if r["plate"] == "7ABC128")
+    corrections.correct(engine, ANN, misread, plate="7ABC123", reason="3")
+    corrections.correct(engine, ANN, uuids["7ABD123"], plate="7ABC123", reason="C")
+    times = [T0 - timedelta(minutes=i) for i in range(5)]
+    every = repo.search_exact(engine, "7ABC123")
+    assert [r["seen_at"] for r in every] == times
+    assert [r["plate"] for r in every] == ["7ABC123", "7ABC128", "7ABC123", "7ABD123",
+                                           "7ABC123"]
+    # The limit cuts the merged list, not each branch on its own.
+    assert exact(engine, "7ABC123", limit=2) == ["7ABC123", "7ABC128"]
+    # Keyset pages of two walk every read once, in the same order.
+    pages: list[str] = []
+    before = None
+    while True:
+        page = repo.search_exact(engine, "7ABC123", limit=2, before=before)
+        if not page:
+            break
+        pages += [r["plate"] for r in page]
+        before = (page[-1]["seen_at"], int(page[-1]["id"]))
+    assert pages == [r["plate"] for r in every]
+    # The window applies to both branches.
+    assert exact(engine, "7ABC123", since=times[3], until=times[0]) == [
+        "7ABC128", "7ABC123", "7ABD123"]
+
+
+def test_exact_search_walks_the_plate_index_not_the_partitions(
+        engine: Engine, corrected: dict[str, str]) -> None:
+    """PostgreSQL: every statement of an exact search uses an index; none scans a partition
+    of reads (a single ``plate = X OR id IN (...)`` made it read them all)."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the plan is PostgreSQL's; SQLite has no partitions")
+    with engine.begin() as conn:
+        # The planner's choice depends on the table's size: give it 50,000 more reads.
+        conn.exec_driver_sql(
+            "INSERT INTO reads (uuid, plate, raw_text, confidence, char_confidences, "
+            "camera_id, site_id, seen_at, created_at) SELECT md5(i::text), 'X' || i, "
+            "'X' || i, 0.9, '[]', camera_id, site_id, seen_at - i * interval '1 second', "
+            "created_at FROM (SELECT * FROM reads LIMIT 1) AS r, "
+            "generate_series(1, 50000) AS i")
+        conn.exec_driver_sql("ANALYZE")
+    seen: list[tuple[str, object]] = []
+
+    def capture(_conn: object, _cursor: object, statement: str, parameters: object,
+                _context: object, _many: bool) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        # A window that prunes the empty months ahead (a scan of an empty one is cheap).
+        assert exact(engine, "7ABC123", since=T0 - timedelta(days=1),
+                     until=T0 + timedelta(minutes=1)) == ["7ABC128"]
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    statements = [s for s in seen if "FROM reads" in s[0]]
+    assert len(statements) == 2, statements
+    with engine.connect() as conn:
+        plans = ["\n".join(str(r[0]) for r in conn.exec_driver_sql(
+            f"EXPLAIN {statement}", parameters).all())  # type: ignore[arg-type]
+            for statement, parameters in statements]
+    assert "ix_reads_plate_seen_at" in plans[0], plans[0]
+    assert re.search(r"pk_reads\w*", plans[1]), plans[1]
+    for plan in plans:
+        assert "Seq Scan" not in plan, plan

@@ -280,3 +280,39 @@ def described(change: object) -> str:
     if isinstance(change, tuple) and len(change) > 1:
         return f"{change} {getattr(change[1], 'name', '')}"
     return str(change)
+
+
+@pytest.mark.parametrize("limit", [1, 3, 8, 500])
+@pytest.mark.parametrize("pattern", ["*123", "7AB*12?", "*B1*", "7??C*"])
+def test_partial_search_across_months_is_newest_first_cut_and_paged(
+        engine: Engine, pattern: str, limit: int) -> None:
+    """PostgreSQL asks the month partitions one by one, newest first, until the limit is
+    met: the answer, its order, its cut, the window and keyset pages are a plain filter's."""
+    site, camera = place(engine)
+    rng = random.Random(limit)
+    plates = ["7ABC123", "7ABD123", "8XBC123", "7AB9912", "7ABC124", "1AB1212", "7XYC999"]
+    # Three months apart, a month without reads between, ties at one instant.
+    batch = [a_read(rng.choice(plates), camera, site,
+                    seconds=rng.choice([0, 1, 40 * 86400, 40 * 86400 + 5, 95 * 86400]))
+             for _ in range(40)]
+    repo.insert_batch(engine, batch)
+    ids = {str(r["uuid"]): r for r in batch}
+    with engine.connect() as conn:
+        for row in conn.execute(text("SELECT id, uuid FROM reads")).all():
+            ids[str(row.uuid)]["id"] = int(row.id)
+    assert [int(r["id"]) for r in repo.search_partial(engine, pattern, limit=limit)] \
+        == expected(batch, pattern, limit)
+    since, until = T0 + timedelta(seconds=1), T0 + timedelta(days=95)
+    assert [int(r["id"]) for r in repo.search_partial(engine, pattern, limit=limit,
+                                                      since=since, until=until)] \
+        == expected(batch, pattern, limit, since, until)
+    # Keyset pages of ``limit`` walk every match once, in order.
+    walked: list[int] = []
+    before = None
+    while True:
+        page = repo.search_partial(engine, pattern, limit=limit, before=before)
+        walked += [int(r["id"]) for r in page]
+        if len(page) < limit:
+            break
+        before = (page[-1]["seen_at"], int(page[-1]["id"]))
+    assert walked == expected(batch, pattern, 1000)

@@ -1,0 +1,442 @@
+"""A year of reads on PostgreSQL, grown step by step: search, audit and ingest at each size.
+
+    python bench/bench_scale.py [--reads 1000000 | --curve 1000000,10000000,30000000]
+        [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/sightline_scale]
+        [--users 20] [--rounds 2] [--samples 20] [--ingest-seconds 30] [--drop]
+
+Issue 18 point 4; DESIGN.md section 7 targets: exact < 20 ms, partial < 300 ms,
+canvass (10 cameras x 2 h) < 100 ms, ingest >= 5,000 reads/s per node, search page
+p95 < 300 ms under 20 concurrent users.
+
+The database (created here if missing, on the server the URL names; never give it
+an existing database of other data) is migrated to the head schema, where reads on
+PostgreSQL are partitioned by month (migration 0019). Each step of the curve makes
+the month partitions its reads need with the store's own partition code, then
+COPYs the reads straight into the partitioned table (bench_search_scale's reads:
+40 cameras on 4 sites, a skewed population of VEHICLES plates) at READS_PER_DAY,
+oldest first, so 100 M reads are two years, as Policy 462 keeps them, and a step
+of 10 M adds about 73 days. A later run with a larger curve grows the same
+database from where it stopped. After each step, one JSON line:
+
+- ``load``: reads added, seconds, reads/s (COPY with every index in place, as a
+  database grows) and the database's size on disk, with bytes per read;
+- ``single``: p50/p95/max ms of each search through the store's functions, one at
+  a time (``--samples`` plates, patterns or windows each, after a warm-up pass):
+  exact, partial ``7AB*12?``, ``*123`` and ``7??C*`` shapes (the literal pattern
+  first), canvass of 10 cameras x 2 h, and a plate's history (every read of one
+  of the most frequent plates, walked in keyset pages of 500 as the API's cursor
+  does);
+- ``web``: the real controller's web application over HTTP (waitress, 8 threads)
+  with ``--users`` signed-in officers posting searches with purpose, case number and
+  attestation at once, each ``--rounds`` times the mix exact x2, the three
+  partials, canvass, history (its first page); p50/p95/max per kind and overall;
+- ``audit_package``: the quarterly audit package (``--package-events`` audit
+  events in 2026Q3) built alone and again while the web users search;
+- ``ingest``: two processes (two nodes) storing reads at once through the
+  writer's path (``hits.write_reads``, each read with two image rows) in batches
+  of ``--ingest-batch`` for ``--ingest-seconds``; reads/s each and together.
+
+The last line is one JSON object with every step. ``--drop`` drops the database at
+the end. The server is used as it is configured (shared_buffers and the rest are
+not changed here); the JSON names the settings that matter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import multiprocessing
+import random
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import bench_compliance
+import bench_search_scale as scale_data
+import bench_search_web as web_bench
+import bench_store
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from controller.app import Controller
+from controller.commands.compose import web_factory
+from controller.compliance import exports
+from controller.settings import NodeSettings, Settings
+from controller.settings.loader import settings_from_mapping
+from controller.store import hits, partitions, reads, sites
+from controller.store.engine import make_engine
+from controller.store.migrate import upgrade
+from controller.store.schema import reads as reads_table
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/sightline_scale"
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+# The bench's months lie before this (ingest's reads, seen now, and the months the
+# partition job makes ahead lie after it).
+BENCH_END = datetime(2026, 10, 1, tzinfo=UTC)
+LOAD_MAINTENANCE_MEM = "256MB"
+# 100 M reads in two years: 40 cameras reading some 3,400 plates a day each.
+READS_PER_DAY = 137_000
+STEP = timedelta(days=1) / READS_PER_DAY
+# The vehicles that pass (a mid-sized city's and its visitors'): fixed, so that a
+# plate's reads grow with the database as they do with time.
+VEHICLES = 1_250_000
+PAGE = 500
+QUARTER = "2026Q3"
+INGEST_SITE = "BENCH-INGEST"
+PARTIALS: dict[str, Callable[[str], str]] = {
+    "7AB*12?": scale_data.FAMILIES["7AB*12?"],
+    "*123": scale_data.FAMILIES["*123 (common end)"],
+    "7??C*": lambda p: f"{p[0]}??{p[3]}*",
+}
+TARGETS_MS = {"exact": 20, "partial": 300, "canvass": 100, "web_p95": 300}
+
+
+def ensure_database(url: str) -> bool:
+    """Create the database ``url`` names if it does not exist; return whether it did not."""
+    target = make_url(url)
+    admin = make_engine(target.set(database="postgres").render_as_string(hide_password=False),
+                        pool_size=1)
+    try:
+        with admin.connect() as plain:
+            conn = plain.execution_options(isolation_level="AUTOCOMMIT")
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :d"),
+                                  {"d": target.database}).scalar()
+            if not exists:
+                conn.exec_driver_sql(f'CREATE DATABASE "{target.database}"')
+            return not exists
+    finally:
+        admin.dispose()
+
+
+def drop_database(url: str) -> None:
+    """Drop the bench's database."""
+    target = make_url(url)
+    admin = make_engine(target.set(database="postgres").render_as_string(hide_password=False),
+                        pool_size=1)
+    try:
+        with admin.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+                f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
+    finally:
+        admin.dispose()
+
+
+def world(engine: Engine, fresh: bool, package_events: int) -> tuple[list[int], list[int]]:
+    """The bench's sites and cameras (made on a fresh database, with the quarter's audit
+    events); return site ids, camera ids."""
+    if fresh:
+        made = scale_data.make_cameras(engine)
+        sites.create_site(engine, code=INGEST_SITE, name="bench ingest")
+        started = time.perf_counter()
+        bench_compliance.seed_events(engine, package_events)
+        print(json.dumps({"seeded_audit_events": package_events,
+                          "seconds": round(time.perf_counter() - started, 1)}), flush=True)
+        return made
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT s.id, c.id FROM cameras c JOIN sites s ON s.id = c.site_id "
+            "WHERE s.code LIKE :code ORDER BY c.id"), {"code": f"{scale_data.SITE_CODE}-%"}).all()
+    return sorted({int(s) for s, _ in rows}), [int(c) for _, c in rows]
+
+
+def loaded(engine: Engine, site_ids: list[int]) -> int:
+    """Reads the bench's COPY has stored (ingest's reads, at their own site, not counted)."""
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(reads_table).where(
+            reads_table.c.site_id.in_(site_ids))).scalar_one())
+
+
+def size(engine: Engine) -> dict[str, Any]:
+    """The database's size on disk and the server settings that bound the figures."""
+    with engine.connect() as conn:
+        db = int(conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one())
+        settings = {name: conn.execute(text(f"SHOW {name}")).scalar_one()
+                    for name in ("shared_buffers", "work_mem", "max_wal_size", "autovacuum")}
+    return {"database_bytes": db, "database_gib": round(db / 2**30, 2), "server": settings}
+
+
+def bench_months(engine: Engine) -> list[date]:
+    """The months the bench has loaded reads into (partitions before BENCH_END)."""
+    return [p.start.date() for p in partitions.partitions(engine)
+            if p.start is not None and p.start < BENCH_END]
+
+
+def grow(engine: Engine, population: scale_data.Population, site_ids: list[int],
+         camera_ids: list[int], have: int, target: int) -> dict[str, Any]:
+    """Load reads ``have`` .. ``target`` - 1, from the first month after the bench's last
+    one on, one month at a time: the month's partition is made as a plain table with the
+    store's partition code, filled by COPY, then given its keys and indexes and attached
+    (building an index once is far cheaper than maintaining it row by row); VACUUM ANALYZE.
+    Each step starts on a month of its own, so no index is ever maintained by the load;
+    the rest of the previous step's last month stays empty."""
+    done = bench_months(engine)
+    month = T0.date() if not done else partitions.add_months(done[-1], 1)
+    start = datetime(month.year, month.month, 1, tzinfo=UTC)
+    base = start - STEP * have  # read i is seen at base + STEP * i
+    copied = indexed = 0.0
+    months = 0
+    first = have
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"SET maintenance_work_mem = '{LOAD_MAINTENANCE_MEM}'")
+        conn.commit()
+        while first < target:
+            end = datetime.combine(partitions.add_months(month, 1), datetime.min.time(), UTC)
+            last = min(target, have + math.ceil((end - start) / STEP))
+            with conn.begin():
+                name = partitions.create_month_table(conn, month)
+            started = time.perf_counter()
+            scale_data.load_postgresql(engine, scale_data.generate(
+                population, last, camera_ids, site_ids, first=first, step=STEP,
+                start_at=base), table=name)
+            copied += time.perf_counter() - started
+            started = time.perf_counter()
+            with conn.begin():
+                partitions.attach_month_table(conn, month)
+            indexed += time.perf_counter() - started
+            months += 1
+            first, month = last, partitions.add_months(month, 1)
+        started = time.perf_counter()
+        # Every table, as autovacuum would (off on a test server: then nothing else does).
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
+    vacuumed = time.perf_counter() - started
+    added = target - have
+    total = copied + indexed + vacuumed
+    return {"added": added, "months": months, "copy_s": round(copied, 1),
+            "index_attach_s": round(indexed, 1), "vacuum_analyze_s": round(vacuumed, 1),
+            "reads_per_s": round(added / total)}
+
+
+class Samples:
+    """What the searches ask for at one size: stored plates, patterns, windows."""
+
+    def __init__(self, population: scale_data.Population, total: int, site_ids: list[int],
+                 camera_ids: list[int], months: list[date], count: int) -> None:
+        rng = random.Random(total)
+        # Plates the database holds: a few reads regenerated at random places of the load.
+        stored = [row[1] for _ in range(count * 4) for offset in [rng.randrange(total)]
+                  for row in next(scale_data.generate(population, offset + 5, camera_ids,
+                                                      site_ids, chunk=5, first=offset))]
+        self.exact = stored[:count]
+        seven = [p for p in stored if len(p) == 7]
+        self.partial = {name: [name, *(family(p) for p in seven[:count - 1])]
+                        for name, family in PARTIALS.items()}
+        # Every bench month holds reads from its first instant on.
+        self.canvass = [datetime(m.year, m.month, 1, tzinfo=UTC)
+                        + timedelta(minutes=rng.randrange(22 * 60))
+                        for m in (rng.choice(months) for _ in range(count))]
+        self.cameras = camera_ids[:10]
+        # The most frequent plates: the longest histories.
+        self.history = population.plates[:max(1, count // 4)]
+
+
+def history(engine: Engine, plate: str) -> list[Any]:
+    """Every read of ``plate``, walked in keyset pages as the API's cursor does."""
+    every: list[Any] = []
+    before = None
+    while True:
+        page = reads.search_exact(engine, plate, limit=PAGE, before=before)
+        every += page
+        if len(page) < PAGE:
+            return every
+        before = (page[-1]["seen_at"], int(page[-1]["id"]))
+
+
+def single(engine: Engine, samples: Samples) -> dict[str, Any]:
+    """Each search alone, through the store's functions."""
+    result: dict[str, Any] = {"exact": scale_data.timed(
+        samples.exact, lambda p: reads.search_exact(engine, p, limit=PAGE))}
+    for name, patterns in samples.partial.items():
+        result[f"partial {name}"] = {
+            **scale_data.timed(patterns, lambda p: reads.search_partial(engine, p, limit=PAGE)),
+            "plan": sorted({reads.plan_partial(p, "postgresql").index for p in patterns})}
+    result["canvass_10cams_2h"] = scale_data.timed(samples.canvass, lambda t: reads.search_canvass(
+        engine, samples.cameras, t, t + timedelta(hours=2), limit=PAGE))
+    result["history_all_pages"] = scale_data.timed(samples.history,
+                                                   lambda p: history(engine, p))
+    return result
+
+
+def web_requests(samples: Samples, users: int, rounds: int) -> list[list[web_bench.Request]]:
+    """Each user's searches: ``rounds`` times exact x2, the partials, canvass, history."""
+    per_user = []
+    for n in range(users):
+        rng = random.Random(n)
+        mine: list[web_bench.Request] = []
+        for _ in range(rounds):
+            mine += [("exact", {"mode": "exact", "plate": rng.choice(samples.exact)})
+                     for _ in range(2)]
+            mine += [(f"partial {name}", {"mode": "partial", "plate": rng.choice(patterns)})
+                     for name, patterns in samples.partial.items()]
+            start = rng.choice(samples.canvass)
+            mine.append(("canvass_10cams_2h", {
+                "mode": "canvass", "camera_ids": [str(c) for c in samples.cameras],
+                "since": start.isoformat(timespec="minutes"),
+                "until": (start + timedelta(hours=2)).isoformat(timespec="minutes")}))
+            mine.append(("history_first_page", {"mode": "exact",
+                                                "plate": rng.choice(samples.history)}))
+        rng.shuffle(mine)
+        per_user.append(mine)
+    return per_user
+
+
+def package(engine: Engine, settings: Settings, out: Path) -> float:
+    """Seconds to build the quarter's audit package."""
+    folder = Path(tempfile.mkdtemp(dir=out))
+    started = time.perf_counter()
+    exports.build_audit_package(engine, settings, QUARTER, folder, actor="bench")
+    took = time.perf_counter() - started
+    shutil.rmtree(folder)
+    return took
+
+
+def web(settings: Settings, engine: Engine, samples: Samples, users: int,
+        rounds: int, out: Path) -> dict[str, Any]:
+    """The searches of ``users`` officers at once over HTTP, and one audit package built
+    while they search."""
+    secrets = web_bench.add_officers(engine, users)
+    per_user = web_requests(samples, users, rounds)
+
+    async def serve() -> tuple[dict[str, list[float]], float, list[float]]:
+        controller = Controller(settings, web=web_factory())
+        await controller.start()
+        builds: list[float] = []
+        try:
+            base = f"http://127.0.0.1:{controller.web_port}"
+            with ProcessPoolExecutor(
+                    1, mp_context=multiprocessing.get_context("spawn")) as users_process:
+                running = users_process.submit(web_bench.concurrent, base, secrets, per_user, 0)
+                # The auditor's package, built while the officers search.
+                await asyncio.sleep(2)
+                builds.append(await asyncio.to_thread(package, engine, settings, out))
+                latencies, wall = await asyncio.wrap_future(running)
+            return latencies, wall, builds
+        finally:
+            await controller.stop()
+
+    latencies, wall, builds = asyncio.run(serve())
+    result: dict[str, Any] = {"users": users, "wall_s": round(wall, 2)}
+    result.update({name: web_bench.summary(times) for name, times in sorted(latencies.items())})
+    every = [t for name, times in latencies.items() if "failed" not in name for t in times]
+    result["all"] = web_bench.summary(every)
+    result["searches_per_s"] = round(len(every) / wall, 1)
+    result["audit_package_during_s"] = [round(b, 2) for b in builds]
+    return result
+
+
+def ingest_node(url: str, node: int, seconds: float, batch: int) -> int:
+    """One node's writer: store batches of reads (with images) for ``seconds``; return
+    how many it stored."""
+    engine = make_engine(url, pool_size=2)
+    try:
+        with engine.connect() as conn:
+            site = int(conn.execute(text("SELECT id FROM sites WHERE code = :c"),
+                                    {"c": INGEST_SITE}).scalar_one())
+        camera = sites.create_camera(engine, site, {"name": f"node {node} {time.time_ns()}",
+                                                    "host": "127.0.0.1"})
+        rng = random.Random(node * 1_000_003 + time.time_ns())
+        stored = 0
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            now = datetime.now(UTC)
+            times = [now + timedelta(microseconds=i) for i in range(batch)]
+            hits.write_reads(engine, bench_store.writer_batch(rng, site, [camera], times, now),
+                             sinks=[], now=now)
+            stored += batch
+        return stored
+    finally:
+        engine.dispose()
+
+
+def ingest(url: str, seconds: float, batch: int, nodes: int = 2) -> dict[str, Any]:
+    """``nodes`` processes writing at once; reads/s each and together."""
+    with ProcessPoolExecutor(nodes, mp_context=multiprocessing.get_context("spawn")) as pool:
+        started = time.perf_counter()
+        counts = list(pool.map(ingest_node, [url] * nodes, range(nodes), [seconds] * nodes,
+                               [batch] * nodes))
+        wall = time.perf_counter() - started
+    return {"nodes": nodes, "batch": batch, "seconds": round(wall, 1),
+            "reads_per_s_each": [round(c / seconds) for c in counts],
+            "reads_per_s_total": round(sum(counts) / seconds)}
+
+
+def step(url: str, engine: Engine, settings: Settings, args: argparse.Namespace,
+         population: scale_data.Population, site_ids: list[int], camera_ids: list[int],
+         target: int, out: Path) -> dict[str, Any]:
+    """Grow to ``target`` reads and measure everything there."""
+    have = loaded(engine, site_ids)
+    if have > target:
+        raise SystemExit(f"the database already holds {have} reads, more than {target}")
+    result: dict[str, Any] = {"benchmark": "scale", "reads": target}
+    if have < target:
+        result["load"] = grow(engine, population, site_ids, camera_ids, have, target)
+    result["size"] = size(engine)
+    result["size"]["bytes_per_read"] = round(result["size"]["database_bytes"] / target)
+    samples = Samples(population, target, site_ids, camera_ids, bench_months(engine),
+                      args.samples)
+    result["single"] = single(engine, samples)
+    result["audit_package_s"] = [round(package(engine, settings, out), 2) for _ in range(3)]
+    result["web"] = web(settings, engine, samples, args.users, args.rounds, out)
+    if args.ingest_seconds > 0:
+        result["ingest"] = ingest(url, args.ingest_seconds, args.ingest_batch)
+    result["targets_ms"] = TARGETS_MS
+    return result
+
+
+def main() -> None:
+    """Grow the database along the curve, measure each step, print JSON lines."""
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reads", type=int, default=None)
+    parser.add_argument("--curve", default=None, help="sizes, comma-separated, ascending")
+    parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=2, help="search mixes per user")
+    parser.add_argument("--samples", type=int, default=20)
+    parser.add_argument("--package-events", type=int, default=20_000)
+    parser.add_argument("--ingest-seconds", type=float, default=30)
+    parser.add_argument("--ingest-batch", type=int, default=100)
+    parser.add_argument("--drop", action="store_true", help="drop the database at the end")
+    args = parser.parse_args()
+    if make_url(args.database_url).database in (None, "", "test", "postgres"):
+        raise SystemExit("--database-url: name a database of the bench's own")
+    curve = sorted(int(n) for n in (args.curve or str(args.reads or 1_000_000)).split(","))
+    fresh = ensure_database(args.database_url)
+    engine = make_engine(args.database_url, pool_size=4)
+    steps = []
+    try:
+        upgrade(engine)
+        site_ids, camera_ids = world(engine, fresh, args.package_events)
+        population = scale_data.Population(0, vehicles=VEHICLES)
+        with tempfile.TemporaryDirectory() as tmp:
+            settings = settings_from_mapping(
+                {"data_dir": tmp, "database": {"url": args.database_url},
+                 "web": {"port": 0, "threads": 8}}, "(bench)", env={}).model_copy(
+                update={"node": NodeSettings(run_cameras=False)})
+            out = Path(tmp) / "packages"
+            out.mkdir()
+            for target in curve:
+                steps.append(step(args.database_url, engine, settings, args, population,
+                                  site_ids, camera_ids, target, out))
+                print(json.dumps(steps[-1]), flush=True)
+    finally:
+        engine.dispose()
+        if args.drop:
+            drop_database(args.database_url)
+    print(json.dumps({"benchmark": "scale_curve", "started": date.today().isoformat(),
+                      "curve": curve, "steps": steps,
+                      "p50_ms_single": {s["reads"]: {k: v["p50_ms"]
+                                                     for k, v in s["single"].items()}
+                                        for s in steps},
+                      "p95_ms_web": {s["reads"]: s["web"]["all"]["p95_ms"] for s in steps},
+                      "database_dropped": args.drop}))
+
+
+if __name__ == "__main__":
+    main()
