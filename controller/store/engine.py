@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,21 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, pool_size: int) -> Engine:
             raise ValueError(f"unknown SQLite begin mode {mode!r}")
         conn.exec_driver_sql(f"BEGIN {mode}")
 
+    # ``engine.begin()`` is how the store opens a write transaction, and most of them
+    # read before they write (find the open purpose window, then end it). Begun
+    # DEFERRED, such a transaction holds a read snapshot; if another connection commits
+    # a write before it writes, SQLite refuses the upgrade at once with "database is
+    # locked" (SQLITE_BUSY_SNAPSHOT: waiting cannot help, so the busy timeout is not
+    # applied), and a web request fails with four users searching. IMMEDIATE takes the
+    # write lock at BEGIN, where the busy timeout applies: writers queue, none fails.
+    # Reads (``engine.connect()``) stay DEFERRED and never wait for a writer (WAL).
+    @contextlib.contextmanager
+    def begin_writing() -> Iterator[Connection]:
+        with engine.connect().execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}) as conn, \
+                conn.begin():
+            yield conn
+
+    setattr(engine, "begin", begin_writing)  # noqa: B010 (an instance's own method)
     return engine
 
 
