@@ -30,7 +30,7 @@ from cameras.masking import CameraMasks, FrameMasker
 from cameras.stream import CameraStream, Frame, StreamOptions
 from controller.alerts.matching import HotlistMatcher, Match
 from controller.capture.records import EntryDetails, HitRecord, ReadRecord, WriterItem
-from controller.store.images import ImageStore
+from controller.store.images import ImageStore, StoredImage
 from inference.camera import CameraRecognition
 from inference.pipeline import Recognizer
 from inference.tracker import VehicleRead, similar
@@ -83,6 +83,10 @@ class PipelineState:
     dropped_inactive: int = 0
     dropped_repeat: int = 0
     last_read_at: datetime | None = None
+    # Reads stored without their images (the image disk full or failing): images are
+    # secondary, the read is the record. ``image_error`` is set while it lasts.
+    images_failed: int = 0
+    image_error: str | None = None
 
 
 Submit = Callable[[WriterItem], Awaitable[None]]
@@ -234,9 +238,7 @@ class CameraPipeline:
     def _build(self, read: VehicleRead, seen_at: datetime,
                overview: np.ndarray | None) -> WriterItem:
         read_uuid = str(uuid.uuid4())
-        images = [self._images.write(read_uuid, "crop", read.best.crop, seen_at)]
-        if overview is not None:
-            images.append(self._images.write(read_uuid, "overview", overview, seen_at))
+        images = self._write_images(read_uuid, read.best.crop, overview, seen_at)
         now = datetime.now(UTC)
         matches = self._matcher().match(read.plate, now)
         details = self._entries([m.entry_id for m in matches]) if matches else {}
@@ -251,6 +253,29 @@ class CameraPipeline:
                 latitude=spec.latitude, longitude=spec.longitude),
             images=tuple(images),
             hits=tuple(hit_record(m, details.get(m.entry_id), read.margin) for m in matches))
+
+
+    def _write_images(self, read_uuid: str, crop: np.ndarray, overview: np.ndarray | None,
+                      seen_at: datetime) -> list[StoredImage]:
+        """The read's images as written; a disk that is full or failing loses the images,
+        never the read (logged when it starts and when it ends, reported in health)."""
+        images: list[StoredImage] = []
+        try:
+            images.append(self._images.write(read_uuid, "crop", crop, seen_at))
+            if overview is not None:
+                images.append(self._images.write(read_uuid, "overview", overview, seen_at))
+        except OSError as exc:
+            self.state.images_failed += 1
+            if self.state.image_error is None:
+                log.error("camera %s: images not stored (%s); reads are stored without them",
+                          self.spec.name, exc)
+            self.state.image_error = f"{type(exc).__name__}: {exc}"
+            return images
+        if self.state.image_error is not None:
+            log.warning("camera %s: images stored again (%d reads stored without them)",
+                        self.spec.name, self.state.images_failed)
+            self.state.image_error = None
+        return images
 
 
 def hit_record(match: Match, entry: EntryDetails | None, margin: float) -> HitRecord:

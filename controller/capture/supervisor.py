@@ -295,6 +295,11 @@ class PipelineManager:
                 health = replace(health, alarms=(*health.alarms, Alarm(
                     "pipeline_restarting", holder.last_error, Severity.ERROR)),
                                  state=HealthState.DOWN)
+            error = holder.pipeline.state.image_error
+            if error is not None:
+                alarms = (*health.alarms, Alarm(
+                    "images_not_stored", f"reads stored without images: {error}"))
+                health = replace(health, alarms=alarms, state=overall_state(alarms))
             flaps = holder.reconnects.count()
             flapping = reconnect_alarm(flaps)
             if flapping is not None:
@@ -324,6 +329,7 @@ class PipelineManager:
                 "dropped_masked": p.state.dropped_masked,
                 "dropped_inactive": p.state.dropped_inactive,
                 "dropped_repeat": p.state.dropped_repeat,
+                "images_failed": p.state.images_failed, "image_error": p.state.image_error,
                 "program": self.program.reason,
             })
         return out

@@ -8,6 +8,9 @@ WS-Discovery responder switched off, so nothing it does can leave this machine.
         --plates 7ABC123,5DEF678 [--once] [--fps 10]
 
 Prints ``READY rtsp://127.0.0.1:PORT/video_main`` when it serves; stops on SIGTERM.
+With ``--announce`` it also prints ``ROUND <unix time>`` as each round of passages
+starts (plate i passes from GAP_SECONDS + i * (PASSAGE_SECONDS + GAP_SECONDS) after it,
+for PASSAGE_SECONDS), so a test knows what it showed and when (``bench/faults.py``).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import socketserver
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -79,8 +82,10 @@ def passages(plates: list[str], offset: float = 0.0) -> list[Any]:
 
 
 def frames(plates: list[str], fps: float, size: tuple[int, int], once: bool,
-           lead_in: float = 0.0) -> Iterator[np.ndarray]:
-    """The rendered road: each plate passes once (``once``) or round after round."""
+           lead_in: float = 0.0,
+           on_round: Callable[[], None] | None = None) -> Iterator[np.ndarray]:
+    """The rendered road: each plate passes once (``once``) or round after round
+    (``on_round`` is called as each round's first frame is handed out)."""
     from inference.synthetic import clip
 
     cycle = len(plates) * (PASSAGE_SECONDS + GAP_SECONDS) + GAP_SECONDS
@@ -88,7 +93,10 @@ def frames(plates: list[str], fps: float, size: tuple[int, int], once: bool,
     for _, frame in clip([], lead_in, fps, size=size):
         yield frame  # an empty road while viewers connect
     while True:
-        for _, frame in clip(passages(plates, GAP_SECONDS), cycle, fps, size=size):
+        for index, (_, frame) in enumerate(clip(passages(plates, GAP_SECONDS), cycle, fps,
+                                                size=size)):
+            if index == 0 and on_round is not None:
+                on_round()
             yield frame
         if once:
             break
@@ -112,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--height", type=int, default=720)
     parser.add_argument("--username", default="")
     parser.add_argument("--password", default="")
+    parser.add_argument("--announce", action="store_true",
+                        help="print ROUND <unix time> as each round of passages starts")
     args = parser.parse_args(argv)
     patch_ipycam()
     from ipycam import CameraConfig, IPCamera
@@ -130,9 +140,13 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"READY rtsp://{LOOPBACK}:{args.rtsp_port}/video_main", flush=True)
     plates = [p.strip().upper() for p in args.plates.split(",") if p.strip()]
+
+    def announce() -> None:
+        print(f"ROUND {time.time():.3f}", flush=True)
+
     try:
         for frame in frames(plates, args.fps, (args.width, args.height), args.once,
-                            args.lead_in):
+                            args.lead_in, announce if args.announce else None):
             if stop.is_set():
                 break
             camera.stream(frame)  # ipycam paces the stream to main_fps

@@ -49,8 +49,12 @@ class ImageStore:
         # Plates and cars are personal data: owner-only from the first byte (0700/0600).
         private_dir(target.parent)
         partial = target.with_suffix(".part")
-        write_private(partial, data)
-        partial.replace(target)
+        try:
+            write_private(partial, data)
+            partial.replace(target)
+        except OSError:
+            partial.unlink(missing_ok=True)  # a disk full: leave no partial file behind
+            raise
         return StoredImage(kind, str(Path("images") / relative), hashlib.sha256(data).hexdigest(),
                            int(image.shape[1]), int(image.shape[0]))
 

@@ -145,3 +145,23 @@ async def test_only_frames_an_open_passage_was_read_in_are_kept_for_its_picture(
     for item in submitted:
         assert [im.kind for im in item.images] == ["crop", "overview"]
     assert max(held) >= 2 and held[-1] == 0
+
+
+async def test_a_read_is_stored_without_images_when_they_cannot_be_written(
+        tmp_path: Path) -> None:
+    # The image folder unusable (here a file where the folder should be; a full disk
+    # fails the same way, with ENOSPC): the read and its hit go on, the images do not.
+    submitted: list[WriterItem] = []
+    p = pipeline(tmp_path, submitted)
+    (tmp_path / "images").write_bytes(b"not a folder")
+    await p._emit(passage("5DEF678", 1500, 99.5))
+    (item,) = submitted
+    assert item.images == () and [h.listed_plate for h in item.hits] == ["5DEF678"]
+    assert p.state.images_failed == 1 and p.state.image_error is not None
+    assert "images" in p.state.image_error
+    # Writable again: the next read has its images, and the condition clears.
+    (tmp_path / "images").unlink()
+    await p._emit(passage("7ABC123", 1500, 115.0))
+    assert len(submitted) == 2 and submitted[1].images
+    assert (tmp_path / submitted[1].images[0].path).exists()
+    assert p.state.images_failed == 1 and p.state.image_error is None

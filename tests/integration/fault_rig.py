@@ -1,0 +1,665 @@
+"""The fault campaign's rig (issue 18, point 5), shared by ``bench/faults.py`` and
+``tests/integration/test_fault_campaign.py``.
+
+Everything is real and private to the rig: a throwaway PostgreSQL cluster
+(``tests/controller/pg_cluster.py``, never the shared one), a private Mosquitto on a
+free port, the dispatch receiver (``controller.demo.receiver``), the demo camera
+(ipycam) as its own process, and ``sightline run`` as its own process. A fault is
+injected into one of them while plates pass, and the rig counts, for the passages
+the camera showed (it announces each round of them, ``--announce``): how many were
+stored, how many twice, which hits were raised, delivered to the webhook and to MQTT,
+and how many of those twice.
+
+Nothing here stops the shared PostgreSQL or Mosquitto.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine, select
+
+from controller import audit
+from controller.accounts import users
+from controller.alerts import hotlists
+from controller.compliance import program
+from controller.demo.camera import GAP_SECONDS, PASSAGE_SECONDS
+from controller.demo.receiver import HitReceiver
+from controller.demo.world import free_port
+from controller.settings import HotlistSettings
+from controller.store import hits as hit_repo
+from controller.store import sites
+from controller.store.engine import make_engine
+from controller.store.migrate import upgrade
+from controller.store.schema import reads
+from tests.controller.pg_cluster import Cluster
+
+ROOT = Path(__file__).resolve().parents[2]
+PLATES = ("7ABC123", "5DEF678", "8GHJ234")
+LISTED = ("5DEF678",)
+SECRET = "fault-campaign-secret-7d2e41"
+SECRET_ENV = "SIGHTLINE_FAULTS_RECEIVER_SECRET"
+AUDIT_KEY = "fault-campaign-audit-key-0123456789abcdef"
+TOPIC_PREFIX = "sightline/faults"
+# A read is of a passage if its time lies within the passage, give or take this much
+# (the stream's latency and the camera's pacing under load).
+SLACK_SECONDS = 2.0
+FPS = 10
+
+
+def until(check: Callable[[], Any], seconds: float, what: str) -> Any:
+    """Poll ``check`` until it returns something true; raise naming ``what`` at the deadline."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = check()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {seconds:g} s waiting for {what}")
+        time.sleep(0.25)
+
+
+def port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One vehicle the camera showed: its plate, from ``start`` to ``end`` (unix time)."""
+
+    plate: str
+    start: float
+    end: float
+
+
+class Camera:
+    """The demo camera as its own process, announcing each round of passages."""
+
+    def __init__(self, plates: tuple[str, ...], *, lead_in: float = 3.0) -> None:
+        self.plates = plates
+        self.lead_in = lead_in
+        self.onvif, self.rtsp = free_port(), free_port()
+        self.url = f"rtsp://127.0.0.1:{self.rtsp}/video_main"
+        self.rounds: list[float] = []
+        self._lock = threading.Lock()
+        self.proc: subprocess.Popen[str] | None = None
+        self._reader: threading.Thread | None = None
+
+    def start(self) -> None:
+        args = [sys.executable, "-m", "controller.demo.camera", "--onvif-port",
+                str(self.onvif), "--rtsp-port", str(self.rtsp), "--plates",
+                ",".join(self.plates), "--lead-in", str(self.lead_in), "--fps", str(FPS),
+                "--announce"]
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                     text=True, cwd=ROOT)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line.startswith("READY"):
+            raise RuntimeError(f"the demo camera did not start: {line.strip() or 'no output'}")
+        self._reader = threading.Thread(target=self._read, args=(self.proc,),
+                                         name="camera-rounds", daemon=True)
+        self._reader.start()
+
+    def _read(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("ROUND "):
+                with self._lock:
+                    self.rounds.append(float(line.split()[1]))
+
+    def passages(self) -> list[Passage]:
+        """Every passage shown so far (by the rounds announced)."""
+        with self._lock:
+            rounds = list(self.rounds)
+        out = []
+        for begun in rounds:
+            for i, plate in enumerate(self.plates):
+                start = begun + GAP_SECONDS + i * (PASSAGE_SECONDS + GAP_SECONDS)
+                out.append(Passage(plate, start, start + PASSAGE_SECONDS))
+        return out
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self._reader is not None:
+            self._reader.join(5)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self.proc = None
+
+
+class Node:
+    """One ``sightline run`` process with its own settings file and data directory."""
+
+    def __init__(self, name: str, root: Path, settings: dict[str, Any],
+                 env: dict[str, str]) -> None:
+        self.name = name
+        self.port = free_port()
+        self.data = root / name
+        self.config = root / f"{name}.json"
+        self.config.write_text(json.dumps({
+            **settings, "data_dir": str(self.data),
+            "web": {"host": "127.0.0.1", "port": self.port},
+            "node": {"name": name, **settings.get("node", {})}}))
+        self.env = env
+        self.runs = 0
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def journal(self) -> Path:
+        return self.data / "spool" / "journal.jsonl"
+
+    def start(self) -> None:
+        log = self.data.parent / f"{self.name}-{self.runs}.log"
+        self.runs += 1
+        with log.open("wb") as handle:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "controller", "--config", str(self.config), "run"],
+                env=self.env, stdout=subprocess.DEVNULL, stderr=handle, cwd=ROOT)
+
+    def health(self) -> dict[str, Any] | None:
+        """The node's /healthz body, or None while it does not answer."""
+        try:
+            answer = httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=5)
+        except httpx.HTTPError:
+            return None
+        body: dict[str, Any] = answer.json()
+        return body
+
+    def running(self) -> set[int]:
+        report = self.health()
+        return set(report["node"]["cameras"]) if report else set()
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to flush, stop a camera or release a lease."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> int | None:
+        """SIGTERM and wait (SIGKILL after 30 s); the exit status."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+class Broker:
+    """A private Mosquitto on a free loopback port, with persistence (so that a QoS 1
+    subscriber's session and queued messages survive a restart, as in production)."""
+
+    def __init__(self, root: Path) -> None:
+        self.port = free_port()
+        self.dir = root / "mosquitto"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.conf = self.dir / "mosquitto.conf"
+        self.conf.write_text(
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
+            f"persistence true\npersistence_location {self.dir}/\n"
+            "autosave_interval 1\nuser root\n")
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(["mosquitto", "-c", str(self.conf)],
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=(self.dir / "log").open("ab"))
+        until(lambda: port_open(self.port), 30, "mosquitto to listen")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(30)
+        self.proc = None
+
+
+class Subscriber:
+    """Counts the hits MQTT hands out, by idempotency key (a persistent QoS 1 session)."""
+
+    def __init__(self, port: int) -> None:
+        import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
+
+        self.keys: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="fault-campaign",
+                                   clean_session=False)
+        self._client.on_connect = self._connected
+        self._client.on_message = self._message
+        self._client.reconnect_delay_set(1, 2)
+        self._client.connect_async("127.0.0.1", port, keepalive=10)
+        self._client.loop_start()
+
+    def _connected(self, client: Any, _userdata: Any, _flags: Any, _code: Any,
+                   _props: Any) -> None:
+        client.subscribe(f"{TOPIC_PREFIX}/#", qos=1)
+
+    def _message(self, _client: Any, _userdata: Any, message: Any) -> None:
+        key = str(json.loads(message.payload)["idempotency_key"])
+        with self._lock:
+            self.keys[key] += 1
+
+    def counts(self) -> Counter[str]:
+        with self._lock:
+            return Counter(self.keys)
+
+    def close(self) -> None:
+        self._client.loop_stop()
+        self._client.disconnect()
+
+
+class Receiver(HitReceiver):
+    """The dispatch receiver, also counting every accepted delivery per idempotency key
+    into ``keys`` (shared by the receiver's incarnations across an outage)."""
+
+    def __init__(self, port: int, keys: Counter[str], lock: threading.Lock) -> None:
+        super().__init__(SECRET.encode(), port=port)
+        self._keys, self._keys_lock = keys, lock
+
+    def handle(self, body: bytes, timestamp: str, signature: str, key: str) -> int:
+        status = super().handle(body, timestamp, signature, key)
+        if status == 200:
+            with self._keys_lock:
+                self._keys[key] += 1
+        return status
+
+
+class Dispatch:
+    """The webhook receiver on a fixed port, which a fault can take down and bring back."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/hits"
+        self.keys: Counter[str] = Counter()
+        self.bad_signatures = 0
+        self._lock = threading.Lock()
+        self._server: Receiver | None = None
+
+    def up(self) -> None:
+        self._server = Receiver(self.port, self.keys, self._lock)
+        self._server.start()
+
+    def down(self) -> None:
+        if self._server is not None:
+            self.bad_signatures += self._server.received.bad_signatures
+            self._server.stop()
+            self._server = None
+
+    def counts(self) -> Counter[str]:
+        with self._lock:
+            return Counter(self.keys)
+
+
+@dataclass
+class Ledger:
+    """What one fault window showed and what came of it.
+
+    Two accounts. By passage (what the camera showed): ``offered``, those read
+    (``read``; a passage recognition missed is ``missed``, not a loss: the fault did
+    not take it), and those stored more than once (``duplicated``). By read (what
+    the controller accepted): every read it had accepted (stored, or journaled when
+    the fault struck) must end up stored once (``lost``), every stored read of a
+    listed plate must have raised its hit, and every hit must reach every sink once.
+    """
+
+    offered: int = 0
+    read: int = 0
+    duplicated: int = 0
+    unmatched: int = 0  # reads of the window matching no passage (a misread plate)
+    accepted: int = 0
+    lost: int = 0
+    hits_expected: int = 0  # stored reads of a listed plate
+    hits_raised: int = 0
+    hits_twice: int = 0  # reads with more than one hit
+    delivered: dict[str, int] = field(default_factory=dict)  # per sink: hits delivered
+    delivered_twice: dict[str, int] = field(default_factory=dict)
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+class Rig:
+    """The peers and one controller node; ``ledger`` counts a window of passages."""
+
+    def __init__(self, root: Path, *, mqtt: bool = True, plates: tuple[str, ...] = PLATES,
+                 listed: tuple[str, ...] = LISTED, node_settings: dict[str, Any] | None = None,
+                 node_env: dict[str, str] | None = None) -> None:
+        self.root = root
+        self.plates, self.listed = plates, listed
+        self.mqtt = mqtt
+        self.cluster = Cluster()
+        self.engine: Engine | None = None
+        self.camera = Camera(plates)
+        self.dispatch = Dispatch()
+        self.broker = Broker(root) if mqtt else None
+        self.subscriber: Subscriber | None = None
+        self.camera_id = 0
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SIGHTLINE_")}
+        env.update({"SIGHTLINE_AUDIT_KEY": AUDIT_KEY, SECRET_ENV: SECRET,
+                    "SIGHTLINE_SECRET_KEY": "fault-campaign-instance-secret-0123456789",
+                    "SIGHTLINE_CONFIG": str(ROOT / "config" / "sightline.yaml"),
+                    "PYTHONPATH": str(ROOT)}, **(node_env or {}))
+        self.env = env
+        settings: dict[str, Any] = {
+            "database": {"url": self.cluster.url, "pool_size": 4},
+            "inference": {"min_track_frames": 2},
+            "node": {"lease_seconds": 6.0, "renew_seconds": 1.5},
+            "dispatch": {"webhooks": [{"name": "cad", "url": self.dispatch.url,
+                                       "secret_env": SECRET_ENV}]},
+        }
+        if self.broker is not None:
+            settings["dispatch"]["mqtt"] = {"host": "127.0.0.1", "port": self.broker.port,
+                                            "topic_prefix": TOPIC_PREFIX}
+        for key, value in (node_settings or {}).items():
+            settings[key] = {**settings.get(key, {}), **value}
+        self.node = Node("node-a", root, settings, env)
+
+    # -- set-up ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.cluster.start()
+        self.engine = engine = make_engine(self.cluster.url, pool_size=2)
+        upgrade(engine)
+        audit.use_key(engine, AUDIT_KEY.encode())
+        users.publish_policy(engine, version="462-test", title="Policy 462",
+                             adopted_on=date(2026, 1, 2), text="ALPR policy", actor="faults")
+        program.activate(engine, hearing_on=date(2026, 1, 5), adopted_on=date(2026, 2, 1),
+                         resolution="R-1", actor="faults")
+        listed = self.root / "svs.csv"
+        listed.write_text("plate,category\n" + "".join(f"{p},stolen\n" for p in self.listed))
+        hotlists.import_hotlist(engine, HotlistSettings(official_feeds=("svs",)), listed, "svs",
+                                actor="faults")
+        self.dispatch.up()
+        if self.broker is not None:
+            self.broker.start()
+            self.subscriber = Subscriber(self.broker.port)
+        self.camera.start()
+        site = sites.create_site(engine, code="S1", name="faults")
+        self.camera_id = sites.create_camera(engine, site, {
+            "name": "faults-cam", "host": "127.0.0.1", "stream_uri": self.camera.url})
+        self.node.start()
+
+    def warm_up(self, seconds: float = 240) -> None:
+        """Wait for the node to run the camera and store a read (models compiled)."""
+        until(lambda: self.camera_id in self.node.running(), seconds, "the camera to run")
+        until(self.rows, seconds, "the first read")
+
+    def close(self) -> None:
+        self.node.stop()
+        self.camera.stop()
+        if self.subscriber is not None:
+            self.subscriber.close()
+        if self.broker is not None:
+            self.broker.stop()
+        self.dispatch.down()
+        if self.engine is not None:
+            self.engine.dispose()
+        self.cluster.remove()
+
+    # -- counting ---------------------------------------------------------------------------
+
+    @property
+    def sinks(self) -> list[str]:
+        return ["webhook", "mqtt"] if self.mqtt else ["webhook"]
+
+    def rows(self) -> list[tuple[str, str, float]]:
+        """Every stored read: (uuid, plate, seen_at as unix time)."""
+        assert self.engine is not None
+        with self.engine.connect() as conn:
+            found = conn.execute(select(reads.c.uuid, reads.c.plate, reads.c.seen_at))
+            return [(str(u), str(p), s.timestamp()) for u, p, s in found]
+
+    def ledger(self, since: float, until_: float, blind: list[tuple[float, float]],
+               accepted: set[str] | None = None) -> Ledger:
+        """Count the window from ``since`` to ``until_``: the passages shown in it that
+        did not overlap a ``blind`` interval (nothing ran the camera), the reads seen in
+        it, ``accepted`` (reads the controller had journaled) and their hits."""
+        assert self.engine is not None
+        shown = self.camera.passages()
+        offered = [p for p in shown if since <= p.start and p.end <= until_
+                   and not any(p.start - SLACK_SECONDS < b_end and b_start < p.end
+                               for b_start, b_end in blind)]
+        rows = self.rows()
+        ledger = Ledger(offered=len(offered))
+        by_passage: Counter[Passage] = Counter()
+        window: set[str] = set()
+        for uuid, plate, seen in rows:
+            passage = next((p for p in shown if p.plate == plate
+                            and p.start - SLACK_SECONDS <= seen <= p.end + SLACK_SECONDS), None)
+            if since <= seen <= until_:
+                window.add(uuid)
+                ledger.unmatched += passage is None
+            if passage is not None:
+                by_passage[passage] += 1
+        for passage in offered:
+            ledger.read += by_passage[passage] > 0
+            ledger.duplicated += by_passage[passage] > 1
+        stored = {u for u, _p, _s in rows}
+        journaled = accepted or set()
+        ledger.accepted = len(window | journaled)
+        lost = journaled - stored
+        ledger.lost = len(lost)
+        ledger.missing += [f"accepted read {u}" for u in sorted(lost)]
+        listed = {u for u, p, _s in rows if u in window and p in self.listed}
+        ledger.hits_expected = len(listed)
+        hits = [h for h in hit_repo.list_hits(self.engine, limit=100_000)
+                if str(h["read_uuid"]) in window]
+        per_read = Counter(str(h["read_uuid"]) for h in hits)
+        ledger.hits_raised = len(hits)
+        ledger.hits_twice = sum(n > 1 for n in per_read.values())
+        ledger.missing += [f"hit of read {u}" for u in sorted(listed - set(per_read))]
+        webhook = self.dispatch.counts()
+        mqtt = self.subscriber.counts() if self.subscriber is not None else Counter()
+        received = {"webhook": _by_hit(webhook), "mqtt": _by_hit(mqtt)}
+        for sink in self.sinks:
+            times = [received[sink].get(str(h["uuid"]), 0) for h in hits]
+            ledger.delivered[sink] = sum(n > 0 for n in times)
+            ledger.delivered_twice[sink] = sum(n > 1 for n in times)
+            ledger.missing += [f"{sink} delivery of hit {h['uuid']}"
+                               for h, n in zip(hits, times, strict=True) if n == 0]
+        return ledger
+
+
+def _by_hit(keys: Counter[str]) -> Counter[str]:
+    """Deliveries per hit uuid (an idempotency key is ``HIT:SINK``)."""
+    out: Counter[str] = Counter()
+    for key, n in keys.items():
+        out[key.split(":")[0]] += n
+    return out
+
+
+@contextmanager
+def rig(root: Path | None = None, **options: Any) -> Iterator[Rig]:
+    """A started, warmed-up rig in ``root`` (a temporary folder if None), closed after."""
+    folder = root or Path(tempfile.mkdtemp(prefix="sightline-faults-"))
+    made = root is None
+    the_rig = Rig(folder, **options)
+    try:
+        the_rig.start()
+        the_rig.warm_up()
+        yield the_rig
+    finally:
+        the_rig.close()
+        if made:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+# -- the faults ---------------------------------------------------------------------------
+
+ROUND_SECONDS = len(PLATES) * (PASSAGE_SECONDS + GAP_SECONDS) + GAP_SECONDS
+
+
+@dataclass
+class Injected:
+    """When a fault began and was cleared, when nothing ran the camera (``blind``), and
+    the reads the controller had accepted but not yet stored (journaled) meanwhile."""
+
+    began: float
+    cleared: float
+    blind: list[tuple[float, float]] = field(default_factory=list)
+    accepted: set[str] = field(default_factory=set)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def journaled(node: Node) -> set[str]:
+    """The reads ``node`` has accepted and not yet committed (its spool journal)."""
+    path = node.journal
+    lines = path.read_text(encoding="utf-8").split("\n")[:-1] if path.exists() else []
+    return {json.loads(line)["read"]["uuid"] for line in lines if line.endswith("}")}
+
+
+def postgres_restart(rig: Rig, _seconds: float) -> Injected:
+    """PostgreSQL restarted (fast shutdown, then up again at once) mid-ingest."""
+    began = time.time()
+    rig.cluster.stop()
+    accepted = journaled(rig.node)
+    rig.cluster.start()
+    return Injected(began, time.time(), accepted=accepted)
+
+
+def postgres_outage(rig: Rig, seconds: float) -> Injected:
+    """PostgreSQL stopped for ``seconds``: reads are spooled and replayed."""
+    began = time.time()
+    rig.cluster.stop()
+    time.sleep(seconds)
+    accepted = journaled(rig.node)  # taken during the outage, all spooled
+    rig.cluster.start()
+    return Injected(began, time.time(), accepted=accepted,
+                    extra={"spooled": len(accepted)})
+
+
+def receiver_outage(rig: Rig, seconds: float) -> Injected:
+    """The dispatch receiver down for ``seconds`` (connection refused), then back."""
+    began = time.time()
+    rig.dispatch.down()
+    time.sleep(seconds)
+    rig.dispatch.up()
+    return Injected(began, time.time())
+
+
+def mosquitto_restart(rig: Rig, seconds: float) -> Injected:
+    """The MQTT broker stopped for ``seconds`` and started again."""
+    assert rig.broker is not None
+    began = time.time()
+    rig.broker.stop()
+    time.sleep(seconds)
+    rig.broker.start()
+    return Injected(began, time.time())
+
+
+def controller_sigkill(rig: Rig, _seconds: float) -> Injected:
+    """``sightline run`` killed with SIGKILL under load (right after it stored a read of a
+    listed plate, so its hit is on its way out) and started again. From the kill until
+    the new process stores a read again nothing reads the camera (``blind``); every read
+    the killed process had accepted (journaled, not yet committed) must be stored, and
+    every hit delivered once."""
+    before = {u for u, _p, _s in rig.rows()}
+    until(lambda: any(p in rig.listed for u, p, _s in rig.rows() if u not in before), 120,
+          "a read of a listed plate")
+    began = time.time()
+    rig.node.kill()
+    accepted = journaled(rig.node)
+    rig.node.start()
+    stored = {u for u, _p, _s in rig.rows()}
+    until(lambda: any(u not in stored for u, _p, _s in rig.rows()), 300,
+          "the restarted node to store a read")
+    reading = time.time()
+    return Injected(began, reading, [(began, reading)], accepted,
+                    {"journaled_at_kill": len(accepted)})
+
+
+FAULTS: dict[str, Callable[[Rig, float], Injected]] = {
+    "postgres_restart": postgres_restart,
+    "postgres_outage": postgres_outage,
+    "receiver_outage": receiver_outage,
+    "mosquitto_restart": mosquitto_restart,
+    "controller_sigkill": controller_sigkill,
+}
+
+
+def run_fault(rig: Rig, name: str, seconds: float, *, recover_limit: float = 300.0,
+              settle_limit: float = 120.0) -> dict[str, Any]:
+    """Inject one fault while plates pass and return its figures (one JSON object):
+    a round of passages before it, the fault, a round after it cleared; then the
+    window is counted (``Rig.ledger``)."""
+    since = time.time()
+    time.sleep(ROUND_SECONDS)
+    injected = FAULTS[name](rig, seconds)
+    # Recovered: every read accepted before the fault cleared is stored, and each hit
+    # raised by then delivered to every sink.
+    recover_s: float | None
+    try:
+        until(lambda: rig.ledger(since, injected.cleared, injected.blind,
+                                 injected.accepted).complete, recover_limit, "recovery")
+        recover_s = round(time.time() - injected.cleared, 1)
+    except TimeoutError:
+        recover_s = None
+    time.sleep(ROUND_SECONDS)  # load flows on after the recovery
+    ended = time.time() - SLACK_SECONDS
+    try:
+        ledger = until(lambda: (found := rig.ledger(since, ended, injected.blind,
+                                                    injected.accepted)).complete
+                       and found, settle_limit, "the last reads and hits")
+    except TimeoutError:
+        ledger = rig.ledger(since, ended, injected.blind, injected.accepted)
+    during = {u for u, _p, s in rig.rows() if injected.began <= s <= injected.cleared}
+    assert rig.engine is not None
+    hits_during = [h for h in hit_repo.list_hits(rig.engine, limit=100_000)
+                   if str(h["read_uuid"]) in during]
+    line: dict[str, Any] = {
+        "fault": name, "seconds": seconds,
+        "reads_offered": ledger.offered, "reads_read": ledger.read,
+        "reads_missed": ledger.offered - ledger.read, "reads_during_fault": len(during),
+        "hits_during_fault": len(hits_during),
+        "reads_accepted": ledger.accepted, "reads_stored": ledger.accepted - ledger.lost,
+        "reads_lost": ledger.lost, "reads_duplicated": ledger.duplicated,
+        "reads_unmatched": ledger.unmatched,
+        "hits_expected": ledger.hits_expected, "hits_raised": ledger.hits_raised,
+        "hits_duplicated": ledger.hits_twice,
+        "hits_delivered": ledger.delivered, "hits_delivered_twice": ledger.delivered_twice,
+        "hits_lost": {sink: ledger.hits_raised - n for sink, n in ledger.delivered.items()},
+        "recover_s": recover_s, "fault_s": round(injected.cleared - injected.began, 1),
+        "blind_s": round(sum(b - a for a, b in injected.blind), 1),
+        "node_alive": rig.node.alive(), **injected.extra,
+    }
+    if ledger.missing:
+        line["missing"] = ledger.missing[:10]
+    return line
