@@ -15,6 +15,7 @@ Nothing here stops the shared PostgreSQL or Mosquitto.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -43,12 +44,14 @@ from controller.compliance import program
 from controller.demo.camera import GAP_SECONDS, PASSAGE_SECONDS
 from controller.demo.receiver import HitReceiver
 from controller.demo.world import free_port
+from controller.errors import StoreUnavailable
 from controller.settings import HotlistSettings
+from controller.store import health as health_repo
 from controller.store import hits as hit_repo
 from controller.store import sites
 from controller.store.engine import make_engine
 from controller.store.migrate import upgrade
-from controller.store.schema import reads
+from controller.store.schema import read_images, reads
 from tests.controller.pg_cluster import Cluster
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -76,6 +79,12 @@ def until(check: Callable[[], Any], seconds: float, what: str) -> Any:
         time.sleep(0.25)
 
 
+def faketime_library() -> str | None:
+    """libfaketime (Debian's faketime package), if installed."""
+    found = sorted(Path("/usr/lib").glob("*/faketime/libfaketime.so.1"))
+    return str(found[0]) if found else None
+
+
 def port_open(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=1):
@@ -94,14 +103,18 @@ class Passage:
 
 
 class Camera:
-    """The demo camera as its own process, announcing each round of passages."""
+    """The demo camera as its own process, announcing each round of passages; a fault
+    may kill, freeze or replace it (the same ports each time)."""
 
     def __init__(self, plates: tuple[str, ...], *, lead_in: float = 3.0) -> None:
         self.plates = plates
         self.lead_in = lead_in
         self.onvif, self.rtsp = free_port(), free_port()
         self.url = f"rtsp://127.0.0.1:{self.rtsp}/video_main"
-        self.rounds: list[float] = []
+        # (when a round began, which run of the process showed it); when each run ended
+        self.rounds: list[tuple[float, int]] = []
+        self.ended: dict[int, float] = {}
+        self.runs = 0
         self._lock = threading.Lock()
         self.proc: subprocess.Popen[str] | None = None
         self._reader: threading.Thread | None = None
@@ -117,43 +130,71 @@ class Camera:
         line = self.proc.stdout.readline()
         if not line.startswith("READY"):
             raise RuntimeError(f"the demo camera did not start: {line.strip() or 'no output'}")
-        self._reader = threading.Thread(target=self._read, args=(self.proc,),
+        self.runs += 1
+        self._reader = threading.Thread(target=self._read, args=(self.proc, self.runs),
                                          name="camera-rounds", daemon=True)
         self._reader.start()
 
-    def _read(self, proc: subprocess.Popen[str]) -> None:
+    def _read(self, proc: subprocess.Popen[str], run: int) -> None:
         assert proc.stdout is not None
         for line in proc.stdout:
             if line.startswith("ROUND "):
                 with self._lock:
-                    self.rounds.append(float(line.split()[1]))
+                    self.rounds.append((float(line.split()[1]), run))
 
     def passages(self) -> list[Passage]:
-        """Every passage shown so far (by the rounds announced)."""
+        """Every passage shown so far (by the rounds announced; a round cut short by the
+        end of its process only up to then)."""
         with self._lock:
-            rounds = list(self.rounds)
+            rounds, ended = list(self.rounds), dict(self.ended)
         out = []
-        for begun in rounds:
+        for begun, run in rounds:
             for i, plate in enumerate(self.plates):
                 start = begun + GAP_SECONDS + i * (PASSAGE_SECONDS + GAP_SECONDS)
-                out.append(Passage(plate, start, start + PASSAGE_SECONDS))
+                if start + PASSAGE_SECONDS <= ended.get(run, float("inf")):
+                    out.append(Passage(plate, start, start + PASSAGE_SECONDS))
         return out
+
+    def signal(self, number: int) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(number)
+
+    def kill(self) -> None:
+        """SIGKILL: the camera is gone mid-stream."""
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+        self._ended()
+
+    def _ended(self) -> None:
+        with self._lock:
+            self.ended[self.runs] = time.time()
+        if self._reader is not None:
+            self._reader.join(5)
+        if self.proc is not None and self.proc.stdout is not None:
+            self.proc.stdout.close()
+        self.proc = None
 
     def stop(self) -> None:
         if self.proc is None:
             return
         if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)  # a frozen camera must hear SIGTERM
             self.proc.terminate()
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        if self._reader is not None:
-            self._reader.join(5)
-        if self.proc.stdout is not None:
-            self.proc.stdout.close()
-        self.proc = None
+        self._ended()
+
+    def next_round(self, after: float, seconds: float = 60) -> float:
+        """When the first round after ``after`` began (waiting for it)."""
+        def found() -> float | None:
+            with self._lock:
+                return next((t for t, _run in self.rounds if t > after), None)
+        begun: float = until(found, seconds, "the camera's next round")
+        return begun
 
 
 class Node:
@@ -372,11 +413,21 @@ class Rig:
         self.broker = Broker(root) if mqtt else None
         self.subscriber: Subscriber | None = None
         self.camera_id = 0
+        self.images: Path | None = None
         env = {k: v for k, v in os.environ.items() if not k.startswith("SIGHTLINE_")}
         env.update({"SIGHTLINE_AUDIT_KEY": AUDIT_KEY, SECRET_ENV: SECRET,
                     "SIGHTLINE_SECRET_KEY": "fault-campaign-instance-secret-0123456789",
                     "SIGHTLINE_CONFIG": str(ROOT / "config" / "sightline.yaml"),
                     "PYTHONPATH": str(ROOT)}, **(node_env or {}))
+        # The node's wall clock can be stepped (libfaketime, re-reading its offset file
+        # every second); its monotonic clock is left alone, as an NTP step would.
+        self.clock = root / "clock-offset"
+        self.clock.write_text("+0\n")
+        library = faketime_library()
+        if library is not None:
+            env.update({"LD_PRELOAD": library, "FAKETIME_TIMESTAMP_FILE": str(self.clock),
+                        "FAKETIME_CACHE_DURATION": "1", "FAKETIME_DONT_FAKE_MONOTONIC": "1"})
+        self.clock_steps = library is not None
         self.env = env
         settings: dict[str, Any] = {
             "database": {"url": self.cluster.url, "pool_size": 4},
@@ -415,7 +466,42 @@ class Rig:
         site = sites.create_site(engine, code="S1", name="faults")
         self.camera_id = sites.create_camera(engine, site, {
             "name": "faults-cam", "host": "127.0.0.1", "stream_uri": self.camera.url})
+        self.images = self._mount_images()
         self.node.start()
+
+    def _mount_images(self) -> Path | None:
+        """The node's image folder on its own small tmpfs (so a fault can fill it while
+        the rest of the data directory, the spool included, has room), if this process
+        may mount one (root); None otherwise."""
+        folder = self.node.data / "images"
+        folder.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() != 0 or shutil.which("mount") is None:
+            return None
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m,mode=0700", "tmpfs",
+                               str(folder)], capture_output=True, check=False)
+        return folder if done.returncode == 0 else None
+
+    def health(self) -> dict[str, Any]:
+        """The camera's health row as the node last wrote it (state and alarms)."""
+        assert self.engine is not None
+        try:
+            return health_repo.health_by_camera(self.engine).get(self.camera_id) or {}
+        except StoreUnavailable:
+            return {}
+
+    def watch(self, seconds: float, seen: dict[str, Any]) -> None:
+        """Wait ``seconds``, collecting the camera states and alarm codes health shows."""
+        deadline = time.monotonic() + seconds
+        while True:
+            row = self.health()
+            if row:
+                seen.setdefault("health_states", set()).add(str(row["state"]))
+                seen.setdefault("health_alarms", set()).update(
+                    str(a["code"]) for a in row["alarms"] or [])
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(1.0, left))
 
     def warm_up(self, seconds: float = 240) -> None:
         """Wait for the node to run the camera and store a read (models compiled)."""
@@ -433,6 +519,9 @@ class Rig:
         if self.engine is not None:
             self.engine.dispose()
         self.cluster.remove()
+        if self.images is not None:
+            subprocess.run(["umount", "-l", str(self.images)], capture_output=True,
+                           check=False)
 
     # -- counting ---------------------------------------------------------------------------
 
@@ -446,6 +535,20 @@ class Rig:
         with self.engine.connect() as conn:
             found = conn.execute(select(reads.c.uuid, reads.c.plate, reads.c.seen_at))
             return [(str(u), str(p), s.timestamp()) for u, p, s in found]
+
+    def read_times(self) -> list[tuple[int, float]]:
+        """(row id, seen_at as unix time) of every stored read, in the order stored."""
+        assert self.engine is not None
+        with self.engine.connect() as conn:
+            found = conn.execute(select(reads.c.id, reads.c.seen_at).order_by(reads.c.id))
+            return [(int(n), s.timestamp()) for n, s in found]
+
+    def with_images(self) -> set[str]:
+        """The uuids of the reads that have images."""
+        assert self.engine is not None
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(reads.c.uuid).join(
+                read_images, read_images.c.read_id == reads.c.id).distinct()).scalars())
 
     def ledger(self, since: float, until_: float, blind: list[tuple[float, float]],
                accepted: set[str] | None = None) -> Ledger:
@@ -606,12 +709,162 @@ def controller_sigkill(rig: Rig, _seconds: float) -> Injected:
                     {"journaled_at_kill": len(accepted)})
 
 
+def camera_killed(rig: Rig, seconds: float) -> Injected:
+    """The camera process killed (SIGKILL), back after ``seconds`` on the same address:
+    the controller reconnects with backoff, never dies; passages shown while the camera
+    is up are read."""
+    began = time.time()
+    rig.camera.kill()
+    seen: dict[str, Any] = {}
+    rig.watch(seconds, seen)
+    rig.camera.start()
+    cleared = time.time()
+    return Injected(began, cleared, [(began, cleared)], extra=_seen(seen))
+
+
+def camera_frozen(rig: Rig, seconds: float) -> Injected:
+    """The camera process frozen (SIGSTOP) for ``seconds``, then let go (SIGCONT): a
+    stalled stream. Blind until the camera's next round (its timeline moved)."""
+    began = time.time()
+    rig.camera.signal(signal.SIGSTOP)
+    seen: dict[str, Any] = {}
+    rig.watch(seconds, seen)
+    rig.camera.signal(signal.SIGCONT)
+    cleared = time.time()
+    resumed = rig.camera.next_round(cleared)
+    return Injected(began, cleared, [(began, resumed)], extra=_seen(seen))
+
+
+def camera_flapping(rig: Rig, seconds: float, period: float = 4.0) -> Injected:
+    """The camera killed and started again every ``period`` seconds for ``seconds``."""
+    began = time.time()
+    seen: dict[str, Any] = {}
+    flaps = 0
+    while time.time() - began < seconds:
+        rig.camera.kill()
+        rig.watch(period / 2, seen)
+        rig.camera.start()
+        flaps += 1
+        rig.watch(period / 2, seen)
+    cleared = time.time()
+    return Injected(began, cleared, [(began, cleared)], extra={"flaps": flaps, **_seen(seen)})
+
+
+def camera_garbage(rig: Rig, seconds: float) -> Injected:
+    """The camera's address answering garbage for ``seconds`` (random bytes to every
+    connection, as a broken encoder or a wrong device might), then the camera again."""
+    began = time.time()
+    rig.camera.kill()
+    seen: dict[str, Any] = {}
+    with garbage_server(rig.camera.rtsp) as served:
+        rig.watch(seconds, seen)
+    rig.camera.start()
+    cleared = time.time()
+    return Injected(began, cleared, [(began, cleared)],
+                    extra={"garbage_connections": served[0], **_seen(seen)})
+
+
+@contextmanager
+def garbage_server(port: int) -> Iterator[list[int]]:
+    """Answer every connection to ``port`` with random bytes; yields [connections]."""
+    served = [0]
+    stop = threading.Event()
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(8)
+    listener.settimeout(0.2)
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            served[0] += 1
+            with conn:
+                try:
+                    conn.settimeout(1)
+                    conn.recv(4096)
+                    conn.sendall(os.urandom(4096))
+                    conn.sendall(b"RTSP/1.0 200 OK\r\nCSeq: x\r\n\r\n" + os.urandom(2048))
+                except OSError:
+                    pass
+
+    thread = threading.Thread(target=serve, name="garbage-camera")
+    thread.start()
+    try:
+        yield served
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+
+
+def images_disk_full(rig: Rig, seconds: float) -> Injected:
+    """The disk holding the images full for ``seconds`` (the rig's tmpfs filled to the
+    last byte): reads are stored without images, health says so, nothing stops."""
+    if rig.images is None:
+        raise RuntimeError("images_disk_full needs the image folder on its own tmpfs "
+                           "(root, mount)")
+    began = time.time()
+    filler = rig.images / "filler"
+    with filler.open("wb") as handle:
+        try:
+            while True:
+                handle.write(b"\0" * (1 << 20))
+                handle.flush()
+        except OSError:
+            pass
+    seen: dict[str, Any] = {}
+    try:
+        rig.watch(seconds, seen)
+    finally:
+        filler.unlink()
+    cleared = time.time()
+    during = {u for u, _p, s in rig.rows() if began <= s <= cleared}
+    return Injected(began, cleared, extra={
+        "reads_without_images": len(during - rig.with_images()), **_seen(seen)})
+
+
+def clock_steps(rig: Rig, seconds: float) -> Injected:
+    """The node's wall clock stepped back an hour for ``seconds``, forward again, then
+    forward an hour for ``seconds`` and back again (libfaketime): the reads' times stay
+    in order in the store and the audit chain still verifies."""
+    if not rig.clock_steps:
+        raise RuntimeError("clock_steps needs libfaketime (apt-get install faketime)")
+    last = max((n for n, _s in rig.read_times()), default=0)
+    began = time.time()
+    seen: dict[str, Any] = {}
+    for offset in ("-1h", "+0", "+1h", "+0"):
+        rig.clock.write_text(offset + "\n")
+        rig.watch(seconds if offset != "+0" else ROUND_SECONDS, seen)
+    cleared = time.time()
+    times = [t for n, t in rig.read_times() if n > last]
+    backwards = sum(later < earlier for earlier, later in itertools.pairwise(times))
+    assert rig.engine is not None
+    return Injected(began, cleared, extra={
+        "reads_during_steps": len(times), "read_times_backwards": backwards,
+        "read_time_span_s": round(max(times) - min(times), 1) if times else 0.0,
+        "audit_chain_ok": audit.verify(rig.engine).ok, **_seen(seen)})
+
+
+def _seen(seen: dict[str, Any]) -> dict[str, Any]:
+    return {key: sorted(value) for key, value in seen.items()}
+
+
 FAULTS: dict[str, Callable[[Rig, float], Injected]] = {
     "postgres_restart": postgres_restart,
     "postgres_outage": postgres_outage,
     "receiver_outage": receiver_outage,
     "mosquitto_restart": mosquitto_restart,
     "controller_sigkill": controller_sigkill,
+    "camera_killed": camera_killed,
+    "camera_frozen": camera_frozen,
+    "camera_flapping": camera_flapping,
+    "camera_garbage": camera_garbage,
+    "images_disk_full": images_disk_full,
+    "clock_steps": clock_steps,
 }
 
 
@@ -640,7 +893,9 @@ def run_fault(rig: Rig, name: str, seconds: float, *, recover_limit: float = 300
                        and found, settle_limit, "the last reads and hits")
     except TimeoutError:
         ledger = rig.ledger(since, ended, injected.blind, injected.accepted)
-    during = {u for u, _p, s in rig.rows() if injected.began <= s <= injected.cleared}
+    rows = rig.rows()
+    during = {u for u, _p, s in rows if injected.began <= s <= injected.cleared}
+    after = [s for _u, _p, s in rows if s > injected.cleared]
     assert rig.engine is not None
     hits_during = [h for h in hit_repo.list_hits(rig.engine, limit=100_000)
                    if str(h["read_uuid"]) in during]
@@ -656,7 +911,11 @@ def run_fault(rig: Rig, name: str, seconds: float, *, recover_limit: float = 300
         "hits_duplicated": ledger.hits_twice,
         "hits_delivered": ledger.delivered, "hits_delivered_twice": ledger.delivered_twice,
         "hits_lost": {sink: ledger.hits_raised - n for sink, n in ledger.delivered.items()},
-        "recover_s": recover_s, "fault_s": round(injected.cleared - injected.began, 1),
+        "recover_s": recover_s,
+        # The first read taken after the fault cleared: how soon the camera was read again
+        # (a passage comes by every few seconds).
+        "read_again_after_s": round(min(after) - injected.cleared, 1) if after else None,
+        "fault_s": round(injected.cleared - injected.began, 1),
         "blind_s": round(sum(b - a for a, b in injected.blind), 1),
         "node_alive": rig.node.alive(), **injected.extra,
     }
