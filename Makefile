@@ -5,11 +5,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Debian packages as package:file-it-installs. The demo's virtual camera needs ffmpeg;
 # the tests also drive chromium (browser tests), iproute2 (network namespaces),
-# poppler-utils (PDF checks) and the DejaVu fonts (PDF text; synthetic training lines).
+# poppler-utils (PDF checks), the DejaVu fonts (PDF text; synthetic training lines), and
+# for the fault campaign a private mosquitto and libfaketime (faketime, to step a clock).
 DEMO_DEBS := ffmpeg:/usr/bin/ffmpeg
 TEST_DEBS := $(DEMO_DEBS) chromium:/usr/bin/chromium iproute2:/usr/sbin/ip \
 	poppler-utils:/usr/bin/pdftoppm fonts-dejavu-core:/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf \
-	fonts-dejavu-extra:/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf
+	fonts-dejavu-extra:/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf \
+	mosquitto:/usr/sbin/mosquitto faketime:/usr/bin/faketime
 
 # Install the missing ones with apt-get when root, else say exactly what to install.
 define ensure_debs

@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
                  "mosquitto_restart": args.mosquitto_outage, "controller_sigkill": 0.0,
                  "camera_killed": args.camera_outage, "camera_frozen": args.camera_outage,
                  "camera_flapping": args.camera_outage, "camera_garbage": args.camera_outage,
-                 "images_disk_full": args.disk_full, "clock_steps": args.clock_step}
+                 "images_disk_full": args.disk_full, "clock_steps": args.clock_step,
+                 "node_failover": 0.0}
     names = args.only or list(FAULTS)
     # The recovery limit: a receiver back after a long outage waits at most the outbox's
     # backoff cap (60 s by default) for the next try.

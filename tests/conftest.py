@@ -43,6 +43,7 @@ REAL_TIME = (
     "tests/browser/test_browser_first_run.py",
     "tests/integration/test_two_nodes.py",
     "tests/integration/test_soak.py",
+    "tests/integration/test_fault_campaign.py",
 )
 
 

@@ -87,6 +87,38 @@ class PipelineState:
     # secondary, the read is the record. ``image_error`` is set while it lasts.
     images_failed: int = 0
     image_error: str | None = None
+    # Seconds the wall clock is behind the read times (it was stepped back), or 0.
+    clock_behind_s: float = 0.0
+
+
+class Timeline:
+    """Read times that never go back when the wall clock is stepped back.
+
+    Each frame's time is the wall clock when it arrived, unless that is more than
+    ``tolerance`` seconds before the time the previous frame's plus the monotonic time
+    since gives: the wall clock was stepped back (a bad NTP server, an operator), and
+    the times go on from the monotonic clock until the wall clock is right again. A
+    step forward is followed (the times stay in order). ``behind`` is how far the wall
+    clock is behind the times given (0 when it agrees), for health and the log.
+    """
+
+    def __init__(self, tolerance: float = 2.0) -> None:
+        self._tolerance = timedelta(seconds=tolerance)
+        self._last: tuple[float, datetime] | None = None
+        self.behind = 0.0
+
+    def at(self, monotonic: float, wall: datetime) -> datetime:
+        """The time of a frame that arrived at ``monotonic`` with the wall clock at ``wall``."""
+        if self._last is not None:
+            last_mono, last_time = self._last
+            expected = last_time + timedelta(seconds=monotonic - last_mono)
+            if wall < expected - self._tolerance:
+                self.behind = (expected - wall).total_seconds()
+                self._last = (monotonic, expected)
+                return expected
+        self.behind = 0.0
+        self._last = (monotonic, wall)
+        return wall
 
 
 Submit = Callable[[WriterItem], Awaitable[None]]
@@ -122,6 +154,7 @@ class CameraPipeline:
         self._overviews: collections.deque[tuple[float, np.ndarray]] = collections.deque(
             maxlen=OVERVIEW_FRAMES)
         self._clock: tuple[float, datetime] | None = None
+        self._timeline = Timeline()
         self._size = (0, 0)  # of the last frame recognised
         self._recent: collections.deque[tuple[float, str]] = collections.deque(maxlen=64)
 
@@ -166,7 +199,8 @@ class CameraPipeline:
 
     async def _recognise(self, frame: Frame) -> None:
         recognition = self._recognition_for(frame)
-        self._clock = (frame.monotonic, frame.captured_at)
+        self._clock = (frame.monotonic, self._timeline.at(frame.monotonic, frame.captured_at))
+        self._watch_clock()
         self._size = (frame.width, frame.height)
         reads = await asyncio.to_thread(recognition.process, frame.monotonic, frame.image)
         self.state.recognised += 1
@@ -189,6 +223,16 @@ class CameraPipeline:
         if any(t not in wanted for t, _ in self._overviews):
             self._overviews = collections.deque(
                 (item for item in self._overviews if item[0] in wanted), maxlen=OVERVIEW_FRAMES)
+
+    def _watch_clock(self) -> None:
+        behind = round(self._timeline.behind, 1)
+        if behind and not self.state.clock_behind_s:
+            log.error("camera %s: the wall clock stepped back %.1f s; read times go on from "
+                      "the monotonic clock until it is right again", self.spec.name, behind)
+        elif self.state.clock_behind_s and not behind:
+            log.warning("camera %s: the wall clock agrees with the read times again",
+                        self.spec.name)
+        self.state.clock_behind_s = behind
 
     def _listed(self, plate: str) -> bool:
         """Whether a plate matches a hotlist entry now (microseconds: the index is in memory)."""
@@ -239,7 +283,8 @@ class CameraPipeline:
                overview: np.ndarray | None) -> WriterItem:
         read_uuid = str(uuid.uuid4())
         images = self._write_images(read_uuid, read.best.crop, overview, seen_at)
-        now = datetime.now(UTC)
+        # Never recorded before the vehicle was seen (the wall clock stepped back).
+        now = max(datetime.now(UTC), seen_at)
         matches = self._matcher().match(read.plate, now)
         details = self._entries([m.entry_id for m in matches]) if matches else {}
         spec = self.spec

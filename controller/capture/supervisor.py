@@ -295,6 +295,12 @@ class PipelineManager:
                 health = replace(health, alarms=(*health.alarms, Alarm(
                     "pipeline_restarting", holder.last_error, Severity.ERROR)),
                                  state=HealthState.DOWN)
+            behind = holder.pipeline.state.clock_behind_s
+            if behind:
+                alarms = (*health.alarms, Alarm(
+                    "wall_clock_stepped_back", f"the wall clock is {behind:g} s behind the "
+                    "read times (stepped back); reads are timed by the monotonic clock"))
+                health = replace(health, alarms=alarms, state=overall_state(alarms))
             error = holder.pipeline.state.image_error
             if error is not None:
                 alarms = (*health.alarms, Alarm(
@@ -330,6 +336,7 @@ class PipelineManager:
                 "dropped_inactive": p.state.dropped_inactive,
                 "dropped_repeat": p.state.dropped_repeat,
                 "images_failed": p.state.images_failed, "image_error": p.state.image_error,
+                "clock_behind_s": p.state.clock_behind_s,
                 "program": self.program.reason,
             })
         return out

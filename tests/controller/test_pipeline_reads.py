@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +10,7 @@ import numpy as np
 from cameras.masking import CameraMasks, PrivacyMask
 from cameras.stream import Frame
 from controller.alerts.matching import HotlistMatcher
-from controller.capture.pipeline import CameraPipeline, CameraSpec, PipelineOptions
+from controller.capture.pipeline import CameraPipeline, CameraSpec, PipelineOptions, Timeline
 from controller.capture.records import EntryDetails, WriterItem
 from controller.store.images import ImageStore
 from inference.pipeline import Recognizer
@@ -165,3 +165,52 @@ async def test_a_read_is_stored_without_images_when_they_cannot_be_written(
     assert len(submitted) == 2 and submitted[1].images
     assert (tmp_path / submitted[1].images[0].path).exists()
     assert p.state.images_failed == 1 and p.state.image_error is None
+
+
+def test_read_times_never_go_back_when_the_wall_clock_is_stepped_back() -> None:
+    timeline = Timeline()
+    noon = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+    assert timeline.at(100.0, noon) == noon
+    assert timeline.at(101.0, noon + timedelta(seconds=1.01)) == noon + timedelta(seconds=1.01)
+    # Stepped back an hour: the times go on from the monotonic clock.
+    assert timeline.at(102.0, noon - timedelta(hours=1) + timedelta(seconds=2)) == (
+        noon + timedelta(seconds=2.01))
+    assert timeline.behind > 3599
+    assert timeline.at(110.0, noon - timedelta(hours=1) + timedelta(seconds=10)) == (
+        noon + timedelta(seconds=10.01))
+    # Forward again: the wall clock agrees, and is followed.
+    assert timeline.at(111.0, noon + timedelta(seconds=11)) == noon + timedelta(seconds=11)
+    assert timeline.behind == 0
+    # A step forward is followed (times stay in order); jitter within the tolerance too.
+    later = noon + timedelta(hours=1)
+    assert timeline.at(112.0, later) == later
+    assert timeline.at(113.0, later + timedelta(seconds=0.5)) == later + timedelta(seconds=0.5)
+
+
+async def test_a_read_taken_after_the_clock_stepped_back_is_timed_after_the_one_before(
+        tmp_path: Path) -> None:
+    submitted: list[WriterItem] = []
+    p = pipeline(tmp_path, submitted)
+    p._clock = None
+    noon = datetime.now(UTC)
+
+    class Still:
+        def process(self, _t: float, _image: np.ndarray) -> list[VehicleRead]:
+            return []
+
+        def early(self, _listed: object) -> list[VehicleRead]:
+            return []
+
+        def frames_wanted(self) -> set[float]:
+            return set()
+
+    p._recognition = Still()  # type: ignore[assignment]
+    image = np.zeros((8, 8, 3), np.uint8)
+    await p._recognise(Frame("7", image, noon, 100.0))
+    await p._emit(passage("7ABC123", 1500, 100.0))
+    await p._recognise(Frame("7", image, noon - timedelta(hours=1) + timedelta(seconds=20),
+                             120.0))
+    await p._emit(passage("5DEF678", 1500, 120.0))
+    first, second = (item.read for item in submitted)
+    assert second.seen_at == first.seen_at + timedelta(seconds=20)
+    assert second.created_at >= second.seen_at and p.state.clock_behind_s > 3500

@@ -142,16 +142,17 @@ class Camera:
                 with self._lock:
                     self.rounds.append((float(line.split()[1]), run))
 
-    def passages(self) -> list[Passage]:
-        """Every passage shown so far (by the rounds announced; a round cut short by the
-        end of its process only up to then)."""
+    def passages(self, *, whole: bool = True) -> list[Passage]:
+        """Every passage shown so far (by the rounds announced): of a round cut short by
+        the end of its process, those shown whole (or, not ``whole``, begun) by then."""
         with self._lock:
             rounds, ended = list(self.rounds), dict(self.ended)
         out = []
         for begun, run in rounds:
             for i, plate in enumerate(self.plates):
                 start = begun + GAP_SECONDS + i * (PASSAGE_SECONDS + GAP_SECONDS)
-                if start + PASSAGE_SECONDS <= ended.get(run, float("inf")):
+                limit = ended.get(run, float("inf"))
+                if (start + PASSAGE_SECONDS if whole else start) <= limit:
                     out.append(Passage(plate, start, start + PASSAGE_SECONDS))
         return out
 
@@ -441,7 +442,9 @@ class Rig:
                                             "topic_prefix": TOPIC_PREFIX}
         for key, value in (node_settings or {}).items():
             settings[key] = {**settings.get(key, {}), **value}
+        self.settings = settings
         self.node = Node("node-a", root, settings, env)
+        self.stand_in: Node | None = None  # node-b, once the two-node fault set it up
 
     # -- set-up ---------------------------------------------------------------------------
 
@@ -509,6 +512,8 @@ class Rig:
         until(self.rows, seconds, "the first read")
 
     def close(self) -> None:
+        if self.stand_in is not None:
+            self.stand_in.stop()
         self.node.stop()
         self.camera.stop()
         if self.subscriber is not None:
@@ -556,8 +561,8 @@ class Rig:
         did not overlap a ``blind`` interval (nothing ran the camera), the reads seen in
         it, ``accepted`` (reads the controller had journaled) and their hits."""
         assert self.engine is not None
-        shown = self.camera.passages()
-        offered = [p for p in shown if since <= p.start and p.end <= until_
+        shown = self.camera.passages(whole=False)
+        offered = [p for p in self.camera.passages() if since <= p.start and p.end <= until_
                    and not any(p.start - SLACK_SECONDS < b_end and b_start < p.end
                                for b_start, b_end in blind)]
         rows = self.rows()
@@ -719,7 +724,15 @@ def camera_killed(rig: Rig, seconds: float) -> Injected:
     rig.watch(seconds, seen)
     rig.camera.start()
     cleared = time.time()
-    return Injected(began, cleared, [(began, cleared)], extra=_seen(seen))
+    return Injected(began, cleared, [(began, read_again(rig, cleared))], extra=_seen(seen))
+
+
+def read_again(rig: Rig, since: float) -> float:
+    """When the first passage after ``since`` that the node read was shown (the camera
+    back, the node reconnected after its backoff): until then nothing could be read."""
+    first: float = until(lambda: min((s for _u, _p, s in rig.rows() if s > since),
+                                     default=None), 180, "a read from the camera again")
+    return first
 
 
 def camera_frozen(rig: Rig, seconds: float) -> Injected:
@@ -747,7 +760,8 @@ def camera_flapping(rig: Rig, seconds: float, period: float = 4.0) -> Injected:
         flaps += 1
         rig.watch(period / 2, seen)
     cleared = time.time()
-    return Injected(began, cleared, [(began, cleared)], extra={"flaps": flaps, **_seen(seen)})
+    return Injected(began, cleared, [(began, read_again(rig, cleared))],
+                    extra={"flaps": flaps, **_seen(seen)})
 
 
 def camera_garbage(rig: Rig, seconds: float) -> Injected:
@@ -760,7 +774,7 @@ def camera_garbage(rig: Rig, seconds: float) -> Injected:
         rig.watch(seconds, seen)
     rig.camera.start()
     cleared = time.time()
-    return Injected(began, cleared, [(began, cleared)],
+    return Injected(began, cleared, [(began, read_again(rig, cleared))],
                     extra={"garbage_connections": served[0], **_seen(seen)})
 
 
@@ -822,23 +836,26 @@ def images_disk_full(rig: Rig, seconds: float) -> Injected:
     finally:
         filler.unlink()
     cleared = time.time()
-    during = {u for u, _p, s in rig.rows() if began <= s <= cleared}
-    return Injected(began, cleared, extra={
-        "reads_without_images": len(during - rig.with_images()), **_seen(seen)})
+    # Stored while the disk was full (built then: a read's images are written when its
+    # passage ends, a moment after its time), the only reads without images.
+    without = {u for u, _p, _s in rig.rows()} - rig.with_images()
+    return Injected(began, cleared, extra={"reads_without_images": len(without),
+                                           **_seen(seen)})
 
 
 def clock_steps(rig: Rig, seconds: float) -> Injected:
-    """The node's wall clock stepped back an hour for ``seconds``, forward again, then
-    forward an hour for ``seconds`` and back again (libfaketime): the reads' times stay
-    in order in the store and the audit chain still verifies."""
+    """The node's wall clock stepped back an hour for ``seconds``, then forward an hour
+    again (libfaketime): the reads' times stay in order in the store (and true: the
+    passages they are of are found) and the audit chain still verifies."""
     if not rig.clock_steps:
         raise RuntimeError("clock_steps needs libfaketime (apt-get install faketime)")
     last = max((n for n, _s in rig.read_times()), default=0)
     began = time.time()
     seen: dict[str, Any] = {}
-    for offset in ("-1h", "+0", "+1h", "+0"):
-        rig.clock.write_text(offset + "\n")
-        rig.watch(seconds if offset != "+0" else ROUND_SECONDS, seen)
+    rig.clock.write_text("-1h\n")
+    rig.watch(seconds, seen)
+    rig.clock.write_text("+0\n")
+    rig.watch(2.0, seen)  # libfaketime reads its file again within a second
     cleared = time.time()
     times = [t for n, t in rig.read_times() if n > last]
     backwards = sum(later < earlier for earlier, later in itertools.pairwise(times))
@@ -847,6 +864,60 @@ def clock_steps(rig: Rig, seconds: float) -> Injected:
         "reads_during_steps": len(times), "read_times_backwards": backwards,
         "read_time_span_s": round(max(times) - min(times), 1) if times else 0.0,
         "audit_chain_ok": audit.verify(rig.engine).ok, **_seen(seen)})
+
+
+def node_failover(rig: Rig, _seconds: float) -> Injected:
+    """Two nodes (``test_two_nodes``' set-up): node-a runs site S1, node-b its own site
+    S2 and stands in for S1. node-a is killed (SIGKILL) right after it stored a read of
+    a listed plate: node-b takes the camera over (its lease lapsed) and reads it; node-a
+    comes back, replays what it had journaled, and is handed its camera back. Blind
+    from the kill until node-b stores a read, and during the hand-back."""
+    assert rig.engine is not None
+    # Make it two nodes: node-a restarted with its own site only, node-b beside it.
+    if rig.stand_in is None:
+        sites.create_site(rig.engine, code="S2", name="faults stand-in")
+        rig.node.stop()
+        node, runs = rig.settings["node"], rig.node.runs
+        rig.node = Node("node-a", rig.root, {**rig.settings, "node": {
+            **node, "sites": ["S1"]}}, rig.env)
+        rig.node.runs = runs
+        rig.stand_in = Node("node-b", rig.root, {**rig.settings, "node": {
+            **node, "sites": ["S2"], "failover_sites": ["S1"]}}, rig.env)
+        rig.node.start()
+        rig.stand_in.start()
+        until(lambda: rig.camera_id in rig.node.running(), 240, "node-a to run the camera")
+        until(lambda: rig.stand_in is not None and rig.stand_in.health() is not None, 240,
+              "node-b to answer")
+    node_b = rig.stand_in
+    before = {u for u, _p, _s in rig.rows()}
+    until(lambda: any(p in rig.listed for u, p, _s in rig.rows() if u not in before), 120,
+          "a read of a listed plate")
+    began = time.time()
+    rig.node.kill()
+    accepted = journaled(rig.node)
+    stored = {u for u, _p, _s in rig.rows()}
+    until(lambda: rig.camera_id in node_b.running(), 120, "node-b to take the camera over")
+    took_over = time.time()
+    until(lambda: any(u not in stored for u, _p, _s in rig.rows()), 120,
+          "node-b to store a read")
+    reading = time.time()
+    # node-a back: the camera is handed back to it, never run by both.
+    both = 0
+    handing = time.time()
+    rig.node.start()
+    while True:  # each sample asks the new owner first (see test_two_nodes.Sampler)
+        on_a = rig.camera_id in rig.node.running()
+        on_b = rig.camera_id in node_b.running()
+        both += on_a and on_b
+        if on_a and not on_b:
+            break
+        if time.time() - handing > 240:
+            raise TimeoutError("node-a never got its camera back")
+        time.sleep(0.25)
+    handed = time.time()
+    return Injected(began, handed, [(began, reading), (handing, handed + 1.0)], accepted, {
+        "journaled_at_kill": len(accepted), "took_over_s": round(took_over - began, 1),
+        "handed_back_s": round(handed - handing, 1), "both_ran": both})
 
 
 def _seen(seen: dict[str, Any]) -> dict[str, Any]:
@@ -865,16 +936,17 @@ FAULTS: dict[str, Callable[[Rig, float], Injected]] = {
     "camera_garbage": camera_garbage,
     "images_disk_full": images_disk_full,
     "clock_steps": clock_steps,
+    "node_failover": node_failover,
 }
 
 
-def run_fault(rig: Rig, name: str, seconds: float, *, recover_limit: float = 300.0,
-              settle_limit: float = 120.0) -> dict[str, Any]:
+def run_fault(rig: Rig, name: str, seconds: float, *, load: float = ROUND_SECONDS,
+              recover_limit: float = 300.0, settle_limit: float = 120.0) -> dict[str, Any]:
     """Inject one fault while plates pass and return its figures (one JSON object):
-    a round of passages before it, the fault, a round after it cleared; then the
-    window is counted (``Rig.ledger``)."""
+    ``load`` seconds of passages before it, the fault, ``load`` seconds after it cleared
+    (and recovered); then the window is counted (``Rig.ledger``)."""
     since = time.time()
-    time.sleep(ROUND_SECONDS)
+    time.sleep(load)
     injected = FAULTS[name](rig, seconds)
     # Recovered: every read accepted before the fault cleared is stored, and each hit
     # raised by then delivered to every sink.
@@ -885,7 +957,7 @@ def run_fault(rig: Rig, name: str, seconds: float, *, recover_limit: float = 300
         recover_s = round(time.time() - injected.cleared, 1)
     except TimeoutError:
         recover_s = None
-    time.sleep(ROUND_SECONDS)  # load flows on after the recovery
+    time.sleep(load)  # load flows on after the recovery
     ended = time.time() - SLACK_SECONDS
     try:
         ledger = until(lambda: (found := rig.ledger(since, ended, injected.blind,
