@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine
 
 from cameras.masking import CameraMasks
-from controller.capture.pipeline import CameraSpec
+from controller.capture.pipeline import CameraSpec, PipelineState
 from controller.capture.supervisor import PipelineManager, ProgramGate
 from controller.errors import StoreUnavailable
 from controller.store import sites
@@ -25,9 +25,7 @@ class Breaking:
     def __init__(self, spec: CameraSpec) -> None:
         self.spec = spec
         self.stream = None
-        self.state = type("State", (), {"reads": 0, "hits": 0, "last_read_at": None,
-                                        "dropped_masked": 0, "dropped_inactive": 0,
-                                        "dropped_repeat": 0})()
+        self.state = PipelineState()
 
     async def run(self) -> None:
         Breaking.runs += 1
