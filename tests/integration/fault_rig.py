@@ -894,7 +894,7 @@ def clock_steps(rig: Rig, seconds: float) -> Injected:
     rig.watch(2.0, seen)  # libfaketime reads its file again within a second
     cleared = time.time()
     read_again(rig, cleared)  # the reads taken during the steps are all stored by then
-    times = [t for n, t in rig.read_times() if n > last]
+    times = [t for n, t in rig.read_times() if n >= last]  # from the last read before
     backwards = sum(later < earlier for earlier, later in itertools.pairwise(times))
     assert rig.engine is not None
     return Injected(began, cleared, extra={
