@@ -5,10 +5,12 @@ Everything is real and private to the rig: a throwaway PostgreSQL cluster
 (``tests/controller/pg_cluster.py``, never the shared one), a private Mosquitto on a
 free port, the dispatch receiver (``controller.demo.receiver``), the demo camera
 (ipycam) as its own process, and ``sightline run`` as its own process. A fault is
-injected into one of them while plates pass, and the rig counts, for the passages
-the camera showed (it announces each round of them, ``--announce``): how many were
-stored, how many twice, which hits were raised, delivered to the webhook and to MQTT,
-and how many of those twice.
+injected into one of them while plates pass (``FAULTS``, ``run_fault``), and the rig
+counts (``Rig.ledger``) the passages the camera showed (it announces each round of
+them, ``--announce``) against the reads stored, once or twice, and the reads the
+controller had accepted (its spool journal when the fault struck) against those
+stored; the hits raised for them, delivered to the webhook and to MQTT, and how many
+of those twice.
 
 Nothing here stops the shared PostgreSQL or Mosquitto.
 """
