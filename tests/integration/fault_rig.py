@@ -591,7 +591,15 @@ class Rig:
                 by_passage[passage] += 1
         for passage in offered:
             ledger.read += by_passage[passage] > 0
-            ledger.duplicated += by_passage[passage] > 1
+        # Stored twice: a read of the window with a read of the same plate less than half
+        # a round before it (the same vehicle; the plate comes by once a round). Counted
+        # on the reads alone, so that a read whose passage the timeline does not place
+        # (a camera lagging under load) is still checked.
+        last_seen: dict[str, float] = {}
+        for uuid, plate, seen in sorted(rows, key=lambda row: (row[1], row[2])):
+            if uuid in window and seen - last_seen.get(plate, -1e12) < ROUND_SECONDS / 2:
+                ledger.duplicated += 1
+            last_seen[plate] = seen
         stored = {u for u, _p, _s in rows}
         journaled = accepted or set()
         ledger.accepted = len(window | journaled)
