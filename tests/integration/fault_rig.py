@@ -675,6 +675,8 @@ class Injected:
 # spooled, a hit raised, a read taken), at most this much longer: recognition on a
 # loaded machine misses passages, and a fault nothing passed through proves nothing.
 HOLD_LIMIT = 180.0
+# The camera health alarms of a stream that is down or being reconnected.
+CAMERA_DOWN = {"stream_down", "reconnecting"}
 
 
 def hold(rig: Rig, seconds: float, seen: dict[str, Any], happened: Callable[[], bool]) -> None:
@@ -767,10 +769,15 @@ def camera_killed(rig: Rig, seconds: float) -> Injected:
     began = time.time()
     rig.camera.kill()
     seen: dict[str, Any] = {}
-    rig.watch(seconds, seen)
+    hold(rig, seconds, seen, lambda: camera_down_seen(seen))
     rig.camera.start()
     cleared = time.time()
     return Injected(began, cleared, [(began, read_again(rig, cleared))], extra=_seen(seen))
+
+
+def camera_down_seen(seen: dict[str, Any]) -> bool:
+    """Whether health has said the camera's stream is down or reconnecting."""
+    return bool(seen.get("health_alarms", set()) & CAMERA_DOWN)
 
 
 def read_again(rig: Rig, since: float) -> float:
@@ -787,7 +794,7 @@ def camera_frozen(rig: Rig, seconds: float) -> Injected:
     began = time.time()
     rig.camera.signal(signal.SIGSTOP)
     seen: dict[str, Any] = {}
-    rig.watch(seconds, seen)
+    hold(rig, seconds, seen, lambda: camera_down_seen(seen))
     rig.camera.signal(signal.SIGCONT)
     cleared = time.time()
     resumed = rig.camera.next_round(cleared)
@@ -817,7 +824,7 @@ def camera_garbage(rig: Rig, seconds: float) -> Injected:
     rig.camera.kill()
     seen: dict[str, Any] = {}
     with garbage_server(rig.camera.rtsp) as served:
-        rig.watch(seconds, seen)
+        hold(rig, seconds, seen, lambda: camera_down_seen(seen))
     rig.camera.start()
     cleared = time.time()
     return Injected(began, cleared, [(began, read_again(rig, cleared))],
@@ -878,7 +885,8 @@ def images_disk_full(rig: Rig, seconds: float) -> Injected:
             pass
     seen: dict[str, Any] = {}
     try:
-        hold(rig, seconds, seen, lambda: any(s > began for _u, _p, s in rig.rows()))
+        hold(rig, seconds, seen, lambda: any(s > began for _u, _p, s in rig.rows())
+             and "images_not_stored" in seen.get("health_alarms", set()))
     finally:
         filler.unlink()
     cleared = time.time()
@@ -899,7 +907,8 @@ def clock_steps(rig: Rig, seconds: float) -> Injected:
     began = time.time()
     seen: dict[str, Any] = {}
     rig.clock.write_text("-1h\n")
-    hold(rig, seconds, seen, lambda: any(n > last for n, _s in rig.read_times()))
+    hold(rig, seconds, seen, lambda: any(n > last for n, _s in rig.read_times())
+         and "wall_clock_stepped_back" in seen.get("health_alarms", set()))
     rig.clock.write_text("+0\n")
     rig.watch(2.0, seen)  # libfaketime reads its file again within a second
     cleared = time.time()

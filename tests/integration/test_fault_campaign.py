@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.controller.pg_cluster import can_run
-from tests.integration.fault_rig import faketime_library, rig, run_fault
+from tests.integration.fault_rig import CAMERA_DOWN, faketime_library, rig, run_fault
 
 # (fault, seconds): short outages; the bench runs them for minutes (10 for PostgreSQL,
 # 30 for the receiver). Load flows LOAD seconds before and after each fault.
@@ -47,7 +47,9 @@ def why_not() -> str | None:
 
 @pytest.mark.postgres
 @pytest.mark.skipif(why_not() is not None, reason=str(why_not()))
-@pytest.mark.timeout(1200)
+# About 8 minutes on a quiet machine; faults are held until something passed through
+# them (fault_rig.hold), which on a loaded one takes longer.
+@pytest.mark.timeout(2400)
 def test_fault_campaign_loses_nothing_and_doubles_nothing(tmp_path: Path) -> None:
     lines = []
     with rig(tmp_path) as the_rig:
@@ -83,8 +85,8 @@ def test_fault_campaign_loses_nothing_and_doubles_nothing(tmp_path: Path) -> Non
     clock = by_fault["clock_steps"]
     assert clock["read_times_backwards"] == 0 and clock["audit_chain_ok"], clock
     assert clock["read_time_span_s"] < 600, clock
-    for fault in ("camera_killed", "camera_frozen", "camera_flapping", "camera_garbage"):
-        assert "stream_down" in by_fault[fault]["health_alarms"], by_fault[fault]
+    for fault in ("camera_killed", "camera_frozen", "camera_garbage"):
+        assert set(by_fault[fault]["health_alarms"]) & CAMERA_DOWN, by_fault[fault]
     assert by_fault["node_failover"]["both_ran"] == 0
     # Each fault was held until something passed through it (fault_rig.hold).
     assert by_fault["postgres_outage"]["spooled"] > 0
