@@ -674,7 +674,7 @@ class Injected:
 # A fault is held past its duration until what it is about happened during it (a read
 # spooled, a hit raised, a read taken), at most this much longer: recognition on a
 # loaded machine misses passages, and a fault nothing passed through proves nothing.
-HOLD_LIMIT = 180.0
+HOLD_LIMIT = 300.0
 # The camera health alarms of a stream that is down or being reconnected.
 CAMERA_DOWN = {"stream_down", "reconnecting"}
 
