@@ -82,7 +82,7 @@ def passages(plates: list[str], offset: float = 0.0) -> list[Any]:
 
 
 def frames(plates: list[str], fps: float, size: tuple[int, int], once: bool,
-           lead_in: float = 0.0,
+           lead_in: float = 0.0, *,
            on_round: Callable[[], None] | None = None) -> Iterator[np.ndarray]:
     """The rendered road: each plate passes once (``once``) or round after round
     (``on_round`` is called as each round's first frame is handed out)."""
@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         for frame in frames(plates, args.fps, (args.width, args.height), args.once,
-                            args.lead_in, announce if args.announce else None):
+                            args.lead_in, on_round=announce if args.announce else None):
             if stop.is_set():
                 break
             camera.stream(frame)  # ipycam paces the stream to main_fps
