@@ -747,7 +747,7 @@ def controller_sigkill(rig: Rig, _seconds: float) -> Injected:
     the killed process had accepted (journaled, not yet committed) must be stored, and
     every hit delivered once."""
     before = {u for u, _p, _s in rig.rows()}
-    until(lambda: any(p in rig.listed for u, p, _s in rig.rows() if u not in before), 120,
+    until(lambda: any(p in rig.listed for u, p, _s in rig.rows() if u not in before), HOLD_LIMIT,
           "a read of a listed plate")
     began = time.time()
     rig.node.kill()
@@ -957,7 +957,7 @@ def node_failover(rig: Rig, _seconds: float) -> Injected:
     node_b = rig.stand_in
     assert node_b is not None
     before = {u for u, _p, _s in rig.rows()}
-    until(lambda: any(p in rig.listed for u, p, _s in rig.rows() if u not in before), 120,
+    until(lambda: any(p in rig.listed for u, p, _s in rig.rows() if u not in before), HOLD_LIMIT,
           "a read of a listed plate")
     began = time.time()
     rig.node.kill()
