@@ -8,7 +8,6 @@ from typing import Any, TypedDict, cast
 
 from sqlalchemy import Connection, Engine, func, select, update
 
-from controller.store.engine import write_lock_options
 from controller.store.schema import account_status, user_sessions
 
 
@@ -60,8 +59,7 @@ def _upsert(conn: Connection, user_id: int, values: dict[str, Any]) -> None:
 
 def suspend(engine: Engine, user_id: int, *, reason: str, actor: str, now: datetime) -> bool:
     """Suspend an account; return False when it is suspended already."""
-    with engine.connect().execution_options(**write_lock_options(engine)) as conn, \
-            conn.begin():
+    with engine.begin() as conn:
         row = conn.execute(select(account_status.c.suspended_at).where(
             account_status.c.user_id == user_id)).first()
         if row is not None and row.suspended_at is not None:
@@ -87,6 +85,5 @@ def reinstate(engine: Engine, user_id: int, *, actor: str, now: datetime) -> boo
 
 def confirm(engine: Engine, user_id: int, *, actor: str, now: datetime) -> None:
     """Record the quarterly reconfirmation of an account."""
-    with engine.connect().execution_options(**write_lock_options(engine)) as conn, \
-            conn.begin():
+    with engine.begin() as conn:
         _upsert(conn, user_id, {"confirmed_at": now, "confirmed_by": actor})

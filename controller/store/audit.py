@@ -8,7 +8,6 @@ from typing import Any, cast
 
 from sqlalchemy import Engine, and_, func, or_, select, update
 
-from controller.store.engine import write_lock_options
 from controller.store.records import AuditReview, AuditRow
 from controller.store.schema import (
     audit_events,
@@ -30,7 +29,7 @@ def append(engine: Engine, build_row: RowBuilder) -> Mapping[str, Any]:
     number of threads or processes line up and can never fork the chain. The
     unique ``prev_hash`` column is the database's own second guard.
     """
-    with engine.connect().execution_options(**write_lock_options(engine)) as conn, conn.begin():
+    with engine.begin() as conn:
         head = conn.execute(
             select(audit_head.c.last_id, audit_head.c.last_hash)
             .where(audit_head.c.id == 1)

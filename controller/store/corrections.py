@@ -10,7 +10,6 @@ from typing import Any, TypedDict, cast
 from sqlalchemy import Connection, Engine, Select, String, func, literal, select, update
 
 from controller.errors import Conflict, NotFound
-from controller.store.engine import write_lock_options
 from controller.store.schema import hit_verifications, hits, read_corrections, reads
 from controller.store.types import UTCDateTime
 
@@ -105,8 +104,7 @@ def reverify(engine: Engine, hit_uuid: str, *, outcome: str, reason: str, actor:
     copied into the history if the history is empty, the new outcome is appended,
     and the hit's row shows the new outcome. ``Conflict`` if the hit is unverified.
     """
-    with engine.connect().execution_options(**write_lock_options(engine)) as conn, \
-            conn.begin():
+    with engine.begin() as conn:
         hit = _hit_id(conn, hit_uuid)
         if hit["verification"] == "pending":
             raise Conflict(f"hit {hit_uuid} is not verified yet")

@@ -13,9 +13,9 @@ from sqlalchemy.engine import Connection, make_url
 from controller.permissions import private_dir, private_file
 from controller.store.outage import translate_outages
 
-# Execution option naming how a SQLite transaction begins. Writers that must not
-# interleave (the audit chain) ask for IMMEDIATE, which takes the write lock at
-# BEGIN; everything else stays DEFERRED so readers never queue behind writers.
+# Execution option naming how a SQLite transaction begins: IMMEDIATE (the write lock
+# at BEGIN) for every ``engine.begin()``, the store's write transactions; DEFERRED
+# for reads, so readers never queue behind writers.
 SQLITE_BEGIN = "sqlite_begin"
 
 
@@ -104,11 +104,6 @@ def sqlite_file(engine: Engine) -> Path | None:
         return None
     name = engine.url.database
     return Path(name).resolve() if name and name != ":memory:" else None
-
-
-def write_lock_options(engine: Engine) -> dict[str, str]:
-    """Execution options that make a transaction take the write lock at its start."""
-    return {SQLITE_BEGIN: "IMMEDIATE"} if is_sqlite(engine) else {}
 
 
 def ping(engine: Engine) -> bool:

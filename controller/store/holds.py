@@ -8,7 +8,6 @@ from typing import cast
 
 from sqlalchemy import Engine, func, literal, select, update
 
-from controller.store.engine import write_lock_options
 from controller.store.records import HoldRow
 from controller.store.rows import one
 from controller.store.schema import (
@@ -29,8 +28,7 @@ def create_hold(engine: Engine, *, case_number: str, reason: str, actor: str,
 
 def add_hold_reads(engine: Engine, hold_id: int, read_ids: Sequence[int]) -> int:
     """Attach reads to a hold (ones already attached are skipped); return how many were new."""
-    with engine.connect().execution_options(**write_lock_options(engine)) as conn, \
-            conn.begin():
+    with engine.begin() as conn:
         have = set(conn.execute(select(evidence_hold_reads.c.read_id).where(
             evidence_hold_reads.c.hold_id == hold_id)).scalars())
         new = sorted(set(read_ids) - have)

@@ -11,7 +11,6 @@ from sqlalchemy.exc import OperationalError
 
 from controller.store import alerts as alert_repo
 from controller.store import partitions as partition_repo
-from controller.store.engine import write_lock_options
 from controller.store.records import PurgeProposal
 from controller.store.rows import one
 from controller.store.schema import (
@@ -89,8 +88,7 @@ def purge_batch(engine: Engine, cutoff: datetime, batch: int) -> tuple[int, int,
     transaction that read first and wrote later would fail on SQLite whenever the
     writer committed in between. Returns ``(reads deleted, hits deleted, image paths)``.
     """
-    with engine.connect().execution_options(**write_lock_options(engine)) as conn, \
-            conn.begin():
+    with engine.begin() as conn:
         ids = [int(r) for r in conn.execute(select(reads.c.id).where(_eligible(cutoff))
                                             .order_by(reads.c.id).limit(batch)).scalars()]
         if not ids:
