@@ -39,6 +39,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+from sqlalchemy import Engine
 
 from controller.accounts import users
 from controller.alerts import hotlists
@@ -112,6 +113,24 @@ def percentile(values: list[float], q: float) -> float | None:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3)
 
 
+def provision(engine: Engine, urls: list[str], listed: list[str] | tuple[str, ...],
+              code: str = "BENCH") -> None:
+    """A migrated database ready to read: one site with a camera per RTSP URL, the
+    policy published, the program active and ``listed`` on an official hotlist."""
+    upgrade(engine)
+    site = sites.create_site(engine, code=code, name="bench")
+    for i, url in enumerate(urls):
+        sites.create_camera(engine, site, {"name": f"{code.lower()}-{i}", "host": "127.0.0.1",
+                                           "stream_uri": url})
+    users.publish_policy(engine, version="462-bench", title="Policy 462",
+                         adopted_on=date(2026, 1, 2), text="ALPR policy", actor="bench")
+    program.activate(engine, hearing_on=date(2026, 1, 5), adopted_on=date(2026, 2, 1),
+                     resolution=f"{code}-1", actor="bench")
+    rows = "".join(f"{p},stolen\n" for p in listed)
+    hotlists.import_hotlist(engine, HotlistSettings(official_feeds=("bench",)),
+                            f"plate,category\n{rows}".encode(), "bench", actor="bench")
+
+
 async def run(n: int, seconds: float, height: int = 720) -> dict[str, object]:
     """One measurement with ``n`` cameras."""
     arrivals: dict[str, float] = {}
@@ -130,18 +149,7 @@ async def run(n: int, seconds: float, height: int = 720) -> dict[str, object]:
                                        "secret_env": "SIGHTLINE_BENCH_SECRET"}]}},
             "(bench)", env={})
         engine = make_engine(settings.database_url())
-        upgrade(engine)
-        site = sites.create_site(engine, code="B", name="bench")
-        for i, url in enumerate(urls):
-            sites.create_camera(engine, site, {"name": f"cam{i}", "host": "127.0.0.1",
-                                               "stream_uri": url})
-        users.publish_policy(engine, version="462-bench", title="Policy 462",
-                             adopted_on=date(2026, 1, 2), text="ALPR policy", actor="bench")
-        program.activate(engine, hearing_on=date(2026, 1, 5), adopted_on=date(2026, 2, 1),
-                         resolution="B-1", actor="bench")
-        rows = "".join(f"{p},stolen\n" for p in DEMO_PLATES)
-        hotlists.import_hotlist(engine, HotlistSettings(official_feeds=("bench",)),
-                                f"plate,category\n{rows}".encode(), "bench", actor="bench")
+        provision(engine, urls, DEMO_PLATES)
         controller = Controller(settings)
         await controller.start()
         assert controller.runtime is not None

@@ -35,7 +35,6 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -43,15 +42,12 @@ import httpx
 import numpy as np
 from prometheus_client.parser import text_string_to_metric_families
 
-from controller.accounts import users
-from controller.alerts import hotlists
-from controller.compliance import program
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.bench_latency import provision
 from controller.demo.receiver import HitReceiver
 from controller.demo.world import DEMO_PLATES, free_port
-from controller.settings import HotlistSettings
-from controller.store import sites
 from controller.store.engine import make_engine
-from controller.store.migrate import upgrade
 from controller.store.reads import count_reads_and_hits
 
 SECRET = "soak-receiver-secret"
@@ -162,18 +158,7 @@ def prepare(root: Path, database_url: str | None, urls: list[str],
     path.write_text(json.dumps(config))
     engine = make_engine(url)
     try:
-        upgrade(engine)
-        site = sites.create_site(engine, code="SOAK", name="soak")
-        for i, stream in enumerate(urls):
-            sites.create_camera(engine, site, {"name": f"soak-{i}", "host": "127.0.0.1",
-                                               "stream_uri": stream})
-        users.publish_policy(engine, version="462-bench", title="Policy 462",
-                             adopted_on=date(2026, 1, 2), text="ALPR policy", actor="bench")
-        program.activate(engine, hearing_on=date(2026, 1, 5), adopted_on=date(2026, 2, 1),
-                         resolution="SOAK-1", actor="soak")
-        rows = "".join(f"{p},stolen\n" for p in LISTED)
-        hotlists.import_hotlist(engine, HotlistSettings(official_feeds=("soak",)),
-                                f"plate,category\n{rows}".encode(), "soak", actor="soak")
+        provision(engine, urls, LISTED, code="SOAK")
     finally:
         engine.dispose()
     return path, env, port, url
