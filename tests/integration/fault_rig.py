@@ -721,23 +721,25 @@ def postgres_outage(rig: Rig, seconds: float) -> Injected:
                     extra={"spooled": len(accepted)})
 
 
+def sink_outage(rig: Rig, seconds: float, down: Callable[[], None],
+                up: Callable[[], None]) -> Injected:
+    """A hit sink down for ``seconds`` (held until a hit was raised meanwhile), then back."""
+    began = time.time()
+    down()
+    hold(rig, seconds, {}, lambda: hits_since(rig, began))
+    up()
+    return Injected(began, time.time())
+
+
 def receiver_outage(rig: Rig, seconds: float) -> Injected:
     """The dispatch receiver down for ``seconds`` (connection refused), then back."""
-    began = time.time()
-    rig.dispatch.down()
-    hold(rig, seconds, {}, lambda: hits_since(rig, began))
-    rig.dispatch.up()
-    return Injected(began, time.time())
+    return sink_outage(rig, seconds, rig.dispatch.down, rig.dispatch.up)
 
 
 def mosquitto_restart(rig: Rig, seconds: float) -> Injected:
     """The MQTT broker stopped for ``seconds`` and started again."""
     assert rig.broker is not None
-    began = time.time()
-    rig.broker.stop()
-    hold(rig, seconds, {}, lambda: hits_since(rig, began))
-    rig.broker.start()
-    return Injected(began, time.time())
+    return sink_outage(rig, seconds, rig.broker.stop, rig.broker.start)
 
 
 def controller_sigkill(rig: Rig, _seconds: float) -> Injected:

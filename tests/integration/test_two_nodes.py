@@ -19,7 +19,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,6 +42,7 @@ from controller.store import leases
 from controller.store import sites as site_repo
 from controller.store import users as user_repo
 from controller.store.schema import reads
+from tests.integration.fault_rig import until
 
 NORTH = ["7ABC123", "5DEF678", "8GHJ234"]
 SOUTH = ["4KLM567", "6NPR890", "3TUV456"]
@@ -54,17 +55,6 @@ PURPOSE = {"Sightline-Purpose": "Stolen vehicle investigation",
 LEASE = {"lease_seconds": 6.0, "renew_seconds": 1.5}
 LOG_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) .*camera \S+ \(id (\d+)"
                       r"(?:, [^)]*)?\): pipeline (started|stopped)")
-
-
-def until(check: Callable[[], Any], seconds: float, what: str) -> Any:
-    """Poll ``check`` until it returns something true; fail naming ``what`` at the deadline."""
-    deadline = time.monotonic() + seconds
-    while True:
-        found = check()
-        if found:
-            return found
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.25)
 
 
 class Process:
