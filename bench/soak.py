@@ -17,6 +17,10 @@ received twice.
 
     python bench/soak.py [--cameras 4] [--minutes 60] [--height 720|1080]
                          [--fps 10] [--sample-seconds 10] [--database-url URL]
+                         [--trace SECONDS]
+
+``--trace`` runs the controller under ``bench/soak_traced.py`` (tracemalloc), so the
+report also says whether Python or numpy holds what grew, and where it was allocated.
 
 Prints one JSON object. The virtual cameras render and encode on the same machine, so
 they take CPU from recognition: frame rates are a floor for real cameras.
@@ -64,6 +68,10 @@ class Sample:
     rss_mb: float
     fds: int
     threads: int
+    # Of the resident memory: anonymous (heaps, buffers) and file-backed (mapped
+    # libraries and model files); a leak grows the first.
+    anon_mb: float = 0.0
+    file_mb: float = 0.0
 
 
 @dataclass
@@ -77,15 +85,21 @@ class SoakResult:
     hits_delivered: int = 0
     delivered_twice: int = 0
     exit_code: int | None = None
+    # With --trace: the traced Python and numpy holdings, first and last look, and the
+    # source lines that grew most between them (bench/soak_traced.py).
+    trace: list[dict[str, Any]] = field(default_factory=list)
 
 
 def process_sample(pid: int, at: float) -> Sample:
     """Resident memory (MiB), open descriptors and threads of ``pid``, from /proc."""
     status = Path(f"/proc/{pid}/status").read_text()
     fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
-    rss_kb = int(fields["VmRSS"].split()[0])
-    return Sample(at=round(at, 1), rss_mb=round(rss_kb / 1024, 1),
-                  fds=len(os.listdir(f"/proc/{pid}/fd")), threads=int(fields["Threads"]))
+    def mib(name: str) -> float:
+        return round(int(fields.get(name, "0 kB").split()[0]) / 1024, 1)
+
+    return Sample(at=round(at, 1), rss_mb=mib("VmRSS"),
+                  fds=len(os.listdir(f"/proc/{pid}/fd")), threads=int(fields["Threads"]),
+                  anon_mb=mib("RssAnon"), file_mb=mib("RssFile"))
 
 
 def series(samples: list[Sample], name: str) -> dict[str, float | None]:
@@ -165,8 +179,10 @@ def prepare(root: Path, database_url: str | None, urls: list[str],
 
 
 def soak(n: int, seconds: float, *, height: int = 720, fps: int = 10,
-         sample_seconds: float = 10.0, database_url: str | None = None) -> SoakResult:
-    """Run the controller with ``n`` cameras for ``seconds``, sampling it."""
+         sample_seconds: float = 10.0, database_url: str | None = None,
+         trace_seconds: float = 0.0) -> SoakResult:
+    """Run the controller with ``n`` cameras for ``seconds``, sampling it; with
+    ``trace_seconds``, under Python's allocation tracing, a look that often."""
     result = SoakResult()
     receiver = HitReceiver(SECRET.encode())
     receiver.start()
@@ -177,8 +193,13 @@ def soak(n: int, seconds: float, *, height: int = 720, fps: int = 10,
         config, env, port, url = prepare(root, database_url, urls, receiver)
         log = (root / "controller.log").open("wb")
         stack.callback(log.close)
-        proc = subprocess.Popen([sys.executable, "-m", "controller", "--config", str(config),
-                                 "run"], env=env, stdout=subprocess.DEVNULL, stderr=log)
+        command = ["-m", "controller", "--config", str(config), "run"]
+        traced = root / "trace.jsonl"
+        if trace_seconds:
+            command = [str(Path(__file__).with_name("soak_traced.py")), str(traced),
+                       str(trace_seconds), "--", *command[2:]]
+        proc = subprocess.Popen([sys.executable, *command], env=env,
+                                stdout=subprocess.DEVNULL, stderr=log)
         t0 = time.monotonic()
         try:
             while (now := time.monotonic() - t0) < seconds:
@@ -202,6 +223,9 @@ def soak(n: int, seconds: float, *, height: int = 720, fps: int = 10,
             result.reads_stored, result.hits_stored = count_reads_and_hits(engine)
         finally:
             engine.dispose()
+        if traced.is_file():
+            looks = [json.loads(line) for line in traced.read_text().splitlines()]
+            result.trace = looks[:1] + looks[-1:] if len(looks) > 1 else looks
         result.hits_delivered = len(receiver.received.hits)
         result.delivered_twice = receiver.received.duplicates
     return result
@@ -226,11 +250,14 @@ def report(result: SoakResult, n: int, seconds: float, height: int, fps: int) ->
     return {"benchmark": "soak", "cameras": n, "seconds": seconds,
             "resolution": f"{SIZES[height][0]}x{SIZES[height][1]}", "camera_fps": fps,
             "samples": len(result.samples), "exit_code": result.exit_code,
-            "rss_mb": series(result.samples, "rss_mb"), "fds": series(result.samples, "fds"),
+            "rss_mb": series(result.samples, "rss_mb"),
+            "anon_mb": series(result.samples, "anon_mb"),
+            "file_mb": series(result.samples, "file_mb"), "fds": series(result.samples, "fds"),
             "threads": series(result.samples, "threads"), "per_camera": result.cameras,
             "reads_stored": result.reads_stored, "hits_stored": result.hits_stored,
             "hits_delivered": result.hits_delivered,
-            "delivered_twice": result.delivered_twice, "cpu_cores": os.cpu_count()}
+            "delivered_twice": result.delivered_twice, "cpu_cores": os.cpu_count(),
+            "python_trace": result.trace}
 
 
 def main() -> None:
@@ -242,10 +269,13 @@ def main() -> None:
     parser.add_argument("--fps", type=int, default=10)
     parser.add_argument("--sample-seconds", type=float, default=10.0)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--trace", type=float, default=0.0, metavar="SECONDS",
+                        help="trace Python's allocations, a look every SECONDS (slower)")
     args = parser.parse_args()
     seconds = args.minutes * 60
     result = soak(args.cameras, seconds, height=args.height, fps=args.fps,
-                  sample_seconds=args.sample_seconds, database_url=args.database_url)
+                  sample_seconds=args.sample_seconds, database_url=args.database_url,
+                  trace_seconds=args.trace)
     print(json.dumps(report(result, args.cameras, seconds, args.height, args.fps)))
 
 
