@@ -17,6 +17,9 @@ same run:
   alone, and the default hint (THROUGHPUT);
 * ``budget_latency``: ``budget`` with the LATENCY hint, to choose the hint on
   numbers measured in the same run;
+* ``budget_plate``: ``budget`` with the plate first stage (``first_stage="plate"``,
+  ``inference.plate_lines``): the plate detector over the moving area, then the text
+  detector on a small window around each plate it found;
 * ``budget_before``: ``budget`` as it ran before the memory work (issue 12): the
   THROUGHPUT hint for the detector too, four infer requests per model and glibc's
   moving mmap threshold (``inference.openvino.bound_heap`` not called), the reference
@@ -31,7 +34,8 @@ out exactly once, with its plate) and reader calls per passage; and, with ratios
 camera count at each size (the pipeline's own process: see ``main``).
 
     python bench/bench_recognition.py [--seconds 4] [--fps 10] [--cameras 1 4 8]
-        [--sizes 720 1080] [--pipelines stock unbudgeted budget budget_latency budget_before]
+        [--sizes 720 1080]
+        [--pipelines stock unbudgeted budget budget_plate budget_latency budget_before]
 
 Never asserts anything about timing: the numbers are for people.
 """
@@ -67,7 +71,8 @@ PASSAGES = [
     Passage("HB6L2Z", 2.4, 1.4, (0.70, 0.40), (0.62, 0.75), 0.05, 0.10),
 ]
 SIZES = {720: (1280, 720), 1080: (1920, 1080)}
-PIPELINES = ("stock", "unbudgeted", "budget", "budget_latency", "budget_before")
+PIPELINES = ("stock", "unbudgeted", "budget", "budget_plate", "budget_latency",
+             "budget_before")
 # The controller's defaults (controller.capture.pipeline.PipelineOptions).
 TRACK_TIMEOUT_S = 1.5
 MIN_TRACK_FRAMES = 2
@@ -277,6 +282,8 @@ def run_pipeline(name: str, clips: dict[int, bytes], fps: int, cameras: list[int
     elif name == "budget_before":
         openvino.bound_heap = lambda: False  # this process keeps glibc's moving threshold
         config = RecognizerConfig(detector_hint=None, infer_requests=4)
+    elif name == "budget_plate":
+        config = RecognizerConfig(first_stage="plate")
     else:
         config = RecognizerConfig()
     budget = name.startswith("budget")

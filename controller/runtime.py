@@ -114,7 +114,9 @@ def program_gate(engine: Engine) -> ProgramGate:
 def recognizer_config(settings: InferenceSettings) -> RecognizerConfig:
     """Translate the inference settings into the recognizer's own configuration."""
     return RecognizerConfig(
-        device=settings.device, detector_model=settings.detector_model,
+        device=settings.device, first_stage=settings.first_stage,
+        detector_model=settings.detector_model,
+        plate_detector_model=settings.plate_detector_model,
         reader_model=settings.reader_model, plate_reader=settings.plate_reader,
         plate_reader_model=settings.plate_reader_model,
         detector_min_side=settings.detector_min_side,

@@ -25,6 +25,8 @@ MAX_ANGLE_DEG = 30.0
 RELATIVE_HEIGHT_WEIGHT = 0.5
 ALL_DIGIT_PENALTY = 0.6
 MIN_ASPECT, MAX_ASPECT = 0.8, 9.0
+# Lines this similar (intersection over union) are one line found twice.
+DUPLICATE_IOU = 0.7
 # A detected line is grown on each side by about UNCLIP / (2 (1 + UNCLIP)) of its final
 # height, so the boxes of two halves of one registration overlap by up to twice that
 # (0.62 of a height) even with a gap of ink between them; only a deeper overlap is one
@@ -64,6 +66,26 @@ def geometric_filter(boxes: list[TextBox], frame_shape: tuple[int, ...]) -> list
             continue
         kept.append(box)
     return kept
+
+
+def distinct_lines(lines: list[TextBox]) -> list[TextBox]:
+    """Lines found more than once (by two detector passes, or in two overlapping windows)
+    kept once, the best-scoring first."""
+    kept: list[TextBox] = []
+    for box in sorted(lines, key=lambda b: -b.score):
+        if all(_line_iou(box, k) < DUPLICATE_IOU for k in kept):
+            kept.append(box)
+    return kept
+
+
+def _line_iou(a: TextBox, b: TextBox) -> float:
+    """Intersection over union of two lines' axis-aligned boxes."""
+    ax, ay, aw, ah = a.bbox()
+    bx, by, bw, bh = b.bbox()
+    iw = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    ih = max(0, min(ay + ah, by + bh) - max(ay, by))
+    inter = iw * ih
+    return inter / max(1, aw * ah + bw * bh - inter)
 
 
 def merged_pairs(boxes: list[TextBox]) -> list[TextBox]:

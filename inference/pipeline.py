@@ -23,13 +23,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol
 
 import numpy as np
 
 from inference.candidates import (
     VARIANTS,
     Candidate,
+    distinct_lines,
     geometric_filter,
     merged_pairs,
     rank,
@@ -40,6 +41,8 @@ from inference.candidates import (
 from inference.detector import TextBox, boxes_from_map, crop_line, prepare, scale_for
 from inference.errors import ModelError
 from inference.openvino import CompiledModel, character_list, resolve_model
+from inference.plate_detector import PlateDetector
+from inference.plate_lines import PlateLineDetector
 from inference.plates import GENERAL_READER, PLATE_READER
 from inference.reader import PlateDecoder, batch_tensor
 from inference.stacked import without_stacked
@@ -60,8 +63,6 @@ REFINE_TOP = 8
 # likely is not given to the general reader: nine to one for each character, the chance
 # of a read that is wrong somewhere being about ten times less than of one that is right.
 SURE = 0.9
-# Lines from two detector passes this similar are one line.
-DUPLICATE_IOU = 0.7
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,15 @@ class RecognizerConfig:
     """What the recognizer needs: device, model files, thresholds (no settings import)."""
 
     device: str = "CPU"
+    # What finds the lines to read: "text", the PP-OCR text detector over the frame (at
+    # every size below); "plate", the plate detector, then the text detector on a small
+    # window around each plate it found (inference.plate_lines), the text detector over
+    # the frame only where it found no plate. bench/bench_recognition.py and
+    # `sightline eval` measure the two.
+    first_stage: Literal["text", "plate"] = "text"
     detector_model: Path | None = None
+    # The plate detector of the "plate" first stage; None for the shipped one.
+    plate_detector_model: Path | None = None
     reader_model: Path | None = None
     # Second pass: the candidates the general reader chose are read again by the
     # plate reader, which decides the characters.  False keeps the general reader's.
@@ -176,11 +185,7 @@ class TextLineDetector:
             ]
             boxes = geometric_filter(shifted, frame.shape)
             found.extend(boxes + merged_pairs(boxes))
-        kept: list[TextBox] = []
-        for box in sorted(found, key=lambda b: -b.score):
-            if all(_iou(box, k) < DUPLICATE_IOU for k in kept):
-                kept.append(box)
-        return [without_stacked(frame, box) for box in kept]
+        return [without_stacked(frame, box) for box in distinct_lines(found)]
 
 
 class Recognizer:
@@ -191,7 +196,7 @@ class Recognizer:
         self.config = config or RecognizerConfig()
         cfg = self.config
         rec_path = resolve_model(cfg.reader_model, READER_FILE)
-        self.detector: LineDetector = detector or TextLineDetector(cfg)
+        self.detector: LineDetector = detector or _first_stage(cfg)
         self.reader, self.decoder = _load_reader(rec_path, cfg)
         self.plate_reader: CompiledModel | None = None
         self.plate_decoder = self.decoder
@@ -322,6 +327,16 @@ class Recognizer:
         return self.read_lines(frame, self.text_lines(frame, region))
 
 
+def _first_stage(cfg: RecognizerConfig) -> LineDetector:
+    """The configured detection stage; the plate-first one shares the text detector's
+    compiled model with its whole-frame fallback."""
+    text = TextLineDetector(cfg)
+    if cfg.first_stage == "text":
+        return text
+    plates = PlateDetector(cfg.plate_detector_model, cfg.device)
+    return PlateLineDetector(plates, text.model, fallback=text)
+
+
 def _load_reader(path: Path, cfg: RecognizerConfig) -> tuple[CompiledModel, PlateDecoder]:
     """Compile a reader and its decoder; a reader must take a (N, 3, 48, W) strip and give
     (N, T, classes) over its alphabet, which is checked now rather than at the first frame."""
@@ -357,16 +372,6 @@ def _distinct(candidates: list[Candidate]) -> list[Candidate]:
         if all(_overlap(cand.box, k.box) < 0.3 for k in kept):
             kept.append(cand)
     return kept
-
-
-def _iou(a: TextBox, b: TextBox) -> float:
-    """Intersection over union of two lines' axis-aligned boxes."""
-    ax, ay, aw, ah = a.bbox()
-    bx, by, bw, bh = b.bbox()
-    iw = max(0, min(ax + aw, bx + bw) - max(ax, bx))
-    ih = max(0, min(ay + ah, by + bh) - max(ay, by))
-    inter = iw * ih
-    return inter / max(1, aw * ah + bw * bh - inter)
 
 
 def _overlap(a: TextBox, b: TextBox) -> float:

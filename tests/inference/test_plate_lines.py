@@ -1,0 +1,132 @@
+"""The plate first stage (inference/plate_lines.py): plate detector, then the text
+detector on a window around each plate, the whole frame where no plate is found.
+
+Frames are drawn with ``drawn_plates.tilted_plate`` (the plate's box comes
+from the drawing); the models are the shipped ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+from controller.runtime import recognizer_config
+from controller.settings.inference import InferenceSettings
+from inference import synthetic
+from inference.detector import TextBox
+from inference.openvino import CompiledModel
+from inference.pipeline import Recognizer, RecognizerConfig, TextLineDetector
+from inference.plate_detector import PlateBox, PlateDetector, Region
+from inference.plate_lines import WINDOW_H, WINDOW_W, PlateLineDetector
+from tests.inference.drawn_plates import CASES, tilted_plate
+
+
+@dataclass
+class Spy:
+    """The real text detector, recording each call (region, quick) made to it."""
+
+    real: TextLineDetector
+    calls: list[tuple[Region | None, bool]] = field(default_factory=list)
+
+    def detect(self, frame: np.ndarray, region: Region | None = None, *,
+               quick: bool = False) -> list[TextBox]:
+        self.calls.append((region, quick))
+        return self.real.detect(frame, region, quick=quick)
+
+
+@dataclass
+class Shapes:
+    """The real compiled text detector, recording the shape of every input."""
+
+    real: CompiledModel
+    seen: list[tuple[int, ...]] = field(default_factory=list)
+
+    def infer(self, tensor: np.ndarray) -> np.ndarray:
+        self.seen.append(tensor.shape)
+        return self.real.infer(tensor)
+
+
+@pytest.fixture(scope="module")
+def plates() -> PlateDetector:
+    return PlateDetector()
+
+
+@pytest.fixture(scope="module")
+def text(recognizer: Recognizer) -> TextLineDetector:
+    assert isinstance(recognizer.detector, TextLineDetector)
+    return recognizer.detector
+
+
+def on_plate(line: TextBox, plate: PlateBox) -> bool:
+    """Whether a line is the registration of the plate: its centre on the plate's middle
+    and at least half the plate's width long."""
+    cx, cy = line.center
+    return (plate.x <= cx <= plate.x + plate.w and plate.y <= cy <= plate.y + plate.h
+            and line.width >= 0.5 * plate.w)
+
+
+@pytest.mark.parametrize(("fw", "fh", "width", "angle", "yaw"), CASES)
+def test_the_registration_of_a_plate_of_any_size_and_angle_is_found(
+        plates: PlateDetector, text: TextLineDetector, fw: int, fh: int, width: float,
+        angle: float, yaw: float) -> None:
+    rng = np.random.default_rng(int(width * 7 + angle))
+    frame = synthetic.background(fh, fw, seed=int(width) + 1)
+    truth = tilted_plate(frame, synthetic.random_plate(rng), int(width), 0.5 * fw, 0.55 * fh,
+                         width, angle, yaw)
+    spy = Spy(text)
+    lines = PlateLineDetector(plates, text.model, fallback=spy).detect(frame)
+    assert any(on_plate(line, truth) for line in lines), (truth, [b.bbox() for b in lines])
+    assert spy.calls == []  # the plate was found: the whole frame was not searched
+
+
+def test_the_windows_of_a_frame_are_one_inference_of_one_shape(
+        plates: PlateDetector, text: TextLineDetector) -> None:
+    frame = synthetic.background(720, 1280, seed=5)
+    truths = [tilted_plate(frame, "7ABC123", 1, 250, 250, 80),
+              tilted_plate(frame, "4XYZ987", 2, 700, 450, 130, angle=4.0),
+              tilted_plate(frame, "8KLM456", 3, 1080, 230, 220, yaw=0.1)]
+    shapes = Shapes(text.model)
+    detector = PlateLineDetector(plates, shapes)  # type: ignore[arg-type]
+    lines = detector.detect(frame)
+    for truth in truths:
+        assert any(on_plate(line, truth) for line in lines), truth
+    assert len(shapes.seen) == 1
+    n, channels, h, w = shapes.seen[0]
+    assert (channels, h, w) == (3, WINDOW_H, WINDOW_W) and n >= len(truths)
+    # A plate three times smaller is looked at through a window of the same shape.
+    small = synthetic.background(720, 1280, seed=6)
+    tilted_plate(small, "5QWE333", 4, 640, 360, 70)
+    detector.detect(small)
+    assert {s[1:] for s in shapes.seen} == {(3, WINDOW_H, WINDOW_W)}
+
+
+def test_where_no_plate_is_found_the_whole_frame_is_searched(
+        plates: PlateDetector, text: TextLineDetector) -> None:
+    frame = synthetic.background(720, 1280, seed=8)
+    spy = Spy(text)
+    detector = PlateLineDetector(plates, text.model, fallback=spy)
+    assert plates.detect(frame) == []
+    detector.detect(frame, (100, 50, 600, 400), quick=True)
+    assert spy.calls == [((100, 50, 600, 400), True)]
+    assert PlateLineDetector(plates, text.model).detect(frame) == []
+
+
+def test_the_plate_first_recognizer_reads_the_plate() -> None:
+    recognizer = Recognizer(RecognizerConfig(first_stage="plate"))
+    assert isinstance(recognizer.detector, PlateLineDetector)
+    frame = synthetic.background(720, 1280, seed=11)
+    truth = tilted_plate(frame, "6TRE512", 4, 600, 420, 150, angle=3.0)
+    reads = recognizer.read_frame(frame)
+    assert reads and reads[0].plate == "6TRE512"
+    x, y, w, h = reads[0].box
+    assert truth.iou(PlateBox(x, y, w, h, 1.0)) >= 0.3
+
+
+def test_the_setting_chooses_the_first_stage_and_names_itself_when_wrong() -> None:
+    assert recognizer_config(InferenceSettings()).first_stage == "text"
+    chosen = recognizer_config(InferenceSettings.model_validate({"first_stage": "plate"}))
+    assert chosen.first_stage == "plate"
+    with pytest.raises(ValueError, match="first_stage"):
+        InferenceSettings.model_validate({"first_stage": "plates"})
