@@ -22,8 +22,9 @@ class InferenceSettings(Section):
             "What finds the plates to read. text: the text detector over each frame that "
             "moved (the most plates read). plate: the plate detector, then the text "
             "detector on each plate alone, the whole frame only where it finds no plate "
-            "(about a tenth of the detection time, 3 fewer plates of 108 read on the US "
-            "test scenes): for more cameras per machine."
+            "(a third of the CPU per passage, 3 fewer plates of 108 read on the US test "
+            "scenes): for more roadside cameras per machine, not for close-ups where a "
+            "plate fills the picture."
         ),
     )
     detector_model: Path | None = Field(
