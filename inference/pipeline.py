@@ -9,8 +9,10 @@ per-camera worker threads, evaluation, benchmarks, training):
 
 * detection, ``Recognizer.text_lines``: a :class:`LineDetector` finds the
   lines that may be registrations, over the frame or a region of it; the
-  PP-OCR text detector (:class:`TextLineDetector`) is the default, and any
-  detector with the same ``detect`` method can take its place;
+  PP-OCR text detector (:class:`TextLineDetector`) is the default, the plate
+  first stage (``inference.plate_lines``, ``RecognizerConfig.first_stage``) the
+  other choice, and any detector with the same ``detect`` method can take its
+  place;
 * reading, ``Recognizer.read_lines``: the readers read those lines and the
   most plate-like reads come out.
 
