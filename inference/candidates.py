@@ -78,14 +78,25 @@ def distinct_lines(lines: list[TextBox]) -> list[TextBox]:
     return kept
 
 
-def _line_iou(a: TextBox, b: TextBox) -> float:
-    """Intersection over union of two lines' axis-aligned boxes."""
+def _intersection(a: TextBox, b: TextBox) -> tuple[int, int, int]:
+    """The common area of two lines' axis-aligned boxes, and each box's area."""
     ax, ay, aw, ah = a.bbox()
     bx, by, bw, bh = b.bbox()
     iw = max(0, min(ax + aw, bx + bw) - max(ax, bx))
     ih = max(0, min(ay + ah, by + bh) - max(ay, by))
-    inter = iw * ih
-    return inter / max(1, aw * ah + bw * bh - inter)
+    return iw * ih, aw * ah, bw * bh
+
+
+def _line_iou(a: TextBox, b: TextBox) -> float:
+    """Intersection over union of two lines' axis-aligned boxes."""
+    inter, area_a, area_b = _intersection(a, b)
+    return inter / max(1, area_a + area_b - inter)
+
+
+def line_overlap(a: TextBox, b: TextBox) -> float:
+    """Intersection over the smaller of two lines' axis-aligned boxes."""
+    inter, area_a, area_b = _intersection(a, b)
+    return inter / max(1, min(area_a, area_b))
 
 
 def merged_pairs(boxes: list[TextBox]) -> list[TextBox]:

@@ -34,6 +34,7 @@ from inference.candidates import (
     Candidate,
     distinct_lines,
     geometric_filter,
+    line_overlap,
     merged_pairs,
     rank,
     score_line,
@@ -371,18 +372,9 @@ def _distinct(candidates: list[Candidate]) -> list[Candidate]:
     """Drop candidates overlapping a better one (a merged line and its halves)."""
     kept: list[Candidate] = []
     for cand in candidates:
-        if all(_overlap(cand.box, k.box) < 0.3 for k in kept):
+        if all(line_overlap(cand.box, k.box) < 0.3 for k in kept):
             kept.append(cand)
     return kept
-
-
-def _overlap(a: TextBox, b: TextBox) -> float:
-    """Intersection over the smaller box, on axis-aligned boxes."""
-    ax, ay, aw, ah = a.bbox()
-    bx, by, bw, bh = b.bbox()
-    iw = max(0, min(ax + aw, bx + bw) - max(ax, bx))
-    ih = max(0, min(ay + ah, by + bh) - max(ay, by))
-    return iw * ih / max(1, min(aw * ah, bw * bh))
 
 
 def _to_read(frame: np.ndarray, cand: Candidate) -> PlateRead:
