@@ -8,6 +8,7 @@ from the drawing); the models are the shipped ones.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from controller.runtime import recognizer_config
 from controller.settings.inference import InferenceSettings
 from inference import synthetic
 from inference.detector import TextBox
+from inference.errors import ModelError
 from inference.openvino import CompiledModel
 from inference.pipeline import Recognizer, RecognizerConfig, TextLineDetector
 from inference.plate_detector import PlateBox, PlateDetector, Region
@@ -130,3 +132,10 @@ def test_the_setting_chooses_the_first_stage_and_names_itself_when_wrong() -> No
     assert chosen.first_stage == "plate"
     with pytest.raises(ValueError, match="first_stage"):
         InferenceSettings.model_validate({"first_stage": "plates"})
+
+
+def test_a_missing_plate_detector_is_a_clear_error_when_the_recognizer_is_built(
+        tmp_path: Path) -> None:
+    missing = tmp_path / "no_such_detector.onnx"
+    with pytest.raises(ModelError, match=r"no_such_detector\.onnx"):
+        Recognizer(RecognizerConfig(first_stage="plate", plate_detector_model=missing))
