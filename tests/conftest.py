@@ -29,9 +29,12 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 PG_ENV = "SIGHTLINE_TEST_DATABASE_URL"
 
 # Tests that run a camera streaming in real time (a clip of passages at 10 frames/s)
-# against a whole controller: under `make test`'s workers they run one after the other
-# on one worker (xdist's loadgroup), never two at once, so that each keeps the machine's
-# other core for itself and the camera's clock, not the load, decides what is seen.
+# against a whole controller.  `make test` runs them after the rest, one at a time in one
+# process with nothing else beside them (marker `real_time`), so that the camera's clock,
+# not the load of other tests, decides what is seen: beside a second worker filling the
+# other core, a controller with four cameras fell behind and read no plate from one of
+# them (CI of stop 22).  Under a plain `pytest -n N` they still share one worker
+# (xdist's loadgroup), never two at once.
 REAL_TIME = (
     "tests/integration/test_end_to_end.py",
     "tests/integration/test_camera_changes.py",
@@ -50,6 +53,7 @@ REAL_TIME = (
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if item.nodeid.startswith(REAL_TIME):
+            item.add_marker(pytest.mark.real_time)
             item.add_marker(pytest.mark.xdist_group("real-time"))
 
 

@@ -29,17 +29,21 @@ def late_growth(samples: list[Sample], name: str) -> float:
 
 @pytest.mark.timeout(300)
 def test_four_cameras_keep_descriptors_and_threads_flat() -> None:
-    # 3 frames/s per camera: 12 to recognise per second, which leaves CPU for the suite's
-    # other worker on a 2-core machine (at 5, all 4 cameras starved in one CI run).
+    # 3 frames/s per camera, 12 to recognise per second: about what the default
+    # recognizer keeps up with on one of a 2-core machine's cores (`make test` runs this
+    # test alone, after the others: tests/conftest.py, REAL_TIME).
     result = soak(CAMERAS, SECONDS, height=360, fps=3, sample_seconds=SAMPLE_SECONDS)
     # The controller ran the whole time and stopped cleanly on SIGTERM.
     assert len(result.samples) >= SECONDS / SAMPLE_SECONDS - 1, result.samples
     assert result.exit_code == 0
-    # Load flowed on every camera: each read plates.  (Whether a camera is up at the
-    # last instant is not asserted: on a CI machine whose other worker fills both cores,
-    # the virtual cameras' own RTSP servers stall and the stream is briefly reconnecting.)
+    # Load flowed: every camera's frames reached its pipeline, and plates were read and
+    # stored.  Not asserted: that each camera read a plate (a recognizer falling behind
+    # skips frames by design, and which camera's passages it skips is the scheduler's
+    # choice) or that each is up at the last instant (a virtual camera's RTSP server
+    # stalls now and then and the stream is briefly reconnecting).
     assert len(result.cameras) == CAMERAS, result.cameras
-    assert all(c["reads"] >= 1 for c in result.cameras), result.cameras
+    assert all(c["fps"] > 0 for c in result.cameras), result.cameras
+    assert sum(c["reads"] for c in result.cameras) >= CAMERAS, result.cameras
     assert result.reads_stored >= sum(int(c["reads"]) for c in result.cameras)
     assert result.hits_delivered >= 1 and result.delivered_twice == 0
     # Nothing piles up once every pipeline runs: a descriptor or thread per passage,
