@@ -94,14 +94,15 @@ class PlateLineDetector:
     def detect(self, frame: np.ndarray, region: Region | None = None, *,
                quick: bool = False) -> list[TextBox]:
         """Plate-like lines on the plates found in the frame (or a region of it); the
-        fallback's lines where there is none.
+        fallback's lines where no plate is found or no plate-like line is on those found
+        (a box on a sign, a badge, or on a plate far larger than the detector learnt).
 
         The plate detector has one effort: ``quick`` is only passed to the fallback.
         """
-        plates = self.plates.detect(frame, region)[:MAX_PLATES]
-        if not plates and self.fallback is not None:
+        lines = self.lines_on(frame, self.plates.detect(frame, region)[:MAX_PLATES])
+        if not lines and self.fallback is not None:
             return self.fallback.detect(frame, region, quick=quick)
-        return self.lines_on(frame, plates)
+        return lines
 
     def lines_on(self, frame: np.ndarray, plates: list[PlateBox]) -> list[TextBox]:
         """The text detector's plate-like lines in the windows of these plates, in frame

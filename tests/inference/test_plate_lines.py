@@ -115,6 +115,31 @@ def test_where_no_plate_is_found_the_whole_frame_is_searched(
     assert PlateLineDetector(plates, text.model).detect(frame) == []
 
 
+@dataclass
+class FalseBox:
+    """A plate detector that misses the plate and boxes bare road instead (its false
+    positive on a sign or a badge looks the same to the stage after it)."""
+
+    box: PlateBox
+
+    def detect(self, frame: np.ndarray, region: Region | None = None) -> list[PlateBox]:
+        return [self.box]
+
+
+def test_where_the_boxes_found_hold_no_plate_line_the_whole_frame_is_searched(
+        text: TextLineDetector) -> None:
+    frame = synthetic.background(720, 1280, seed=9)
+    truth = tilted_plate(frame, "3DFG741", 7, 800, 420, 180)
+    bare = PlateBox(60.0, 40.0, 120.0, 60.0, 0.9)
+    spy = Spy(text)
+    detector = PlateLineDetector(FalseBox(bare), text.model,  # type: ignore[arg-type]
+                                 fallback=spy)
+    assert detector.lines_on(frame, [bare]) == []
+    lines = detector.detect(frame, (400, 200, 880, 520), quick=True)
+    assert spy.calls == [((400, 200, 880, 520), True)]
+    assert any(on_plate(line, truth) for line in lines), (truth, [b.bbox() for b in lines])
+
+
 def test_the_plate_first_recognizer_reads_the_plate() -> None:
     recognizer = Recognizer(RecognizerConfig(first_stage="plate"))
     assert isinstance(recognizer.detector, PlateLineDetector)
