@@ -26,10 +26,12 @@ same run:
   for resident memory.
 
 Reported per pipeline: milliseconds per frame by stage (decode, mask, gate, detect,
-read, consensus) for frames with a plate in view, without one, and without motion
-(one camera); frames/s with 1, 4 and 8 cameras; CPU seconds per passage (all the
-process's threads, ``time.process_time``); reads per passage (each passage must come
-out exactly once, with its plate) and reader calls per passage; and, with ratios to
+read, consensus; wall clock) for frames with a plate in view, without one, and without
+motion (one camera), with the CPU milliseconds of recognising such a frame (gate to
+consensus, all the process's threads: ``recognition_cpu_median``); frames/s with 1,
+4 and 8 cameras; CPU seconds per passage (all the process's threads,
+``time.process_time``); reads per passage (each passage must come out exactly once,
+with its plate) and reader calls per passage; and, with ratios to
 ``stock``, the process's peak resident memory, and its resident memory after each
 camera count at each size (the pipeline's own process: see ``main``).
 
@@ -100,6 +102,11 @@ class CameraRun:
     # Milliseconds per stage, per frame, by kind of frame.
     by_kind: dict[str, list[dict[str, float]]] = field(
         default_factory=lambda: {"with_plate": [], "without_plate": [], "no_motion": []})
+    # CPU milliseconds of the whole process while the frame was recognised (gate, detect,
+    # read, consensus: ``CameraRecognition.process``), by kind of frame.  Only the one-camera
+    # run reports it: with one camera nothing else runs meanwhile but the inference threads.
+    cpu_by_kind: dict[str, list[float]] = field(
+        default_factory=lambda: {"with_plate": [], "without_plate": [], "no_motion": []})
 
 
 def encode(frames: list[np.ndarray], fps: int) -> bytes:
@@ -159,12 +166,15 @@ def run_camera(pipeline: Pipeline, data: bytes, fps: int, out: CameraRun) -> Non
         masked = mask(image)
         mask_s = time.perf_counter() - m0
         gated = camera.stats.gated
+        c0 = time.process_time()
         reads += camera.process(t, masked)
+        cpu_ms = 1000 * (time.process_time() - c0)
         ms = {"decode": 1000 * decode_s, "mask": 1000 * mask_s,
               **{k: 1000 * v for k, v in camera.stats.last.items()}}
         kind = ("no_motion" if camera.stats.gated > gated
                 else "with_plate" if in_view(t) else "without_plate")
         out.by_kind[kind].append(ms)
+        out.cpu_by_kind[kind].append(cpu_ms)
         out.frames += 1
     reads += camera.finish()
     out.plates = [r.plate for r in reads]
@@ -205,8 +215,9 @@ def cameras_at_once(pipeline: Pipeline, data: bytes, fps: int, n: int,
     }, runs
 
 
-def stage_table(rows: list[dict[str, float]]) -> dict[str, float | int]:
-    """Median milliseconds per stage over frames of one kind, and their total."""
+def stage_table(rows: list[dict[str, float]], cpu: list[float]) -> dict[str, float | int]:
+    """Median milliseconds per stage over frames of one kind, their total, and the median
+    CPU milliseconds of recognising one (all threads)."""
     if not rows:
         return {"frames": 0}
     table: dict[str, float | int] = {"frames": len(rows)}
@@ -216,6 +227,7 @@ def stage_table(rows: list[dict[str, float]]) -> dict[str, float | int]:
     table["total_mean"] = round(statistics.fmean(sum(r.values()) for r in rows), 3)
     table["detect_plus_read_median"] = round(
         statistics.median(r["detect"] + r["read"] for r in rows), 3)
+    table["recognition_cpu_median"] = round(statistics.median(cpu), 3)
     return table
 
 
@@ -228,7 +240,8 @@ def measure(pipeline: Pipeline, data: bytes, fps: int, cameras: list[int],
         out[f"{n}_cameras"] = summary
         if n == 1:
             (run,) = runs
-            out["ms_per_frame"] = {k: stage_table(v) for k, v in run.by_kind.items()}
+            out["ms_per_frame"] = {k: stage_table(v, run.cpu_by_kind[k])
+                                   for k, v in run.by_kind.items()}
             out["plates"] = run.plates
             out["reads_voted_per_passage"] = run.reads_voted
     return out
