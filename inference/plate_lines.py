@@ -19,11 +19,13 @@ before and no more is lost than the fallback would lose.
 
 Measured on us-scenes-dev (108 stills, ``sightline eval`` with
 ``inference.first_stage: plate``; see ``RecognizerConfig.first_stage``), this stage
-reads fewer plates exactly than the whole-frame one (92 against 95); on
-us-plate-crops, where each plate fills its picture (far larger than the plates the
-detector was trained on), 415 of 751 against 688.  bench/bench_recognition.py gives
-its cost: detection and reading 38 ms per 720p frame with a plate against 133 ms, a
-third of the CPU per passage.  It is therefore a choice for roadside cameras, not the
+reads one plate fewer exactly than the whole-frame one (94 against 95).  On
+us-plate-crops, where each plate fills its picture, far larger than the plates the
+detector was trained on, it reads 463 of 751 against 688: the detector boxes the
+plate's registration sticker or month tag as a small plate of its own, and that
+line is read.  bench/bench_recognition.py gives its cost: detection and reading 18 ms
+per 720p frame with a plate (32 ms of CPU, both threads) against 80 ms (117 ms), and
+with 4 cameras 0.6 of the CPU per passage.  It is therefore a choice for roadside cameras, not the
 default.
 """
 
