@@ -21,9 +21,9 @@ same run:
   ``inference.plate_lines``): the plate detector over the moving area, then the text
   detector on a small window around each plate it found;
 * ``budget_before``: ``budget`` as it ran before the memory work (issue 12): the
-  THROUGHPUT hint for the detector too, four infer requests per model and glibc's
-  moving mmap threshold (``inference.openvino.bound_heap`` not called), the reference
-  for resident memory.
+  THROUGHPUT hint for the detector too, four infer requests per model, glibc's
+  moving mmap threshold and its default number of arenas
+  (``inference.openvino.bound_heap`` not called), the reference for resident memory.
 
 Reported per pipeline: milliseconds per frame by stage (decode, mask, gate, detect,
 read, consensus; wall clock) for frames with a plate in view, without one, and without
@@ -293,7 +293,7 @@ def run_pipeline(name: str, clips: dict[int, bytes], fps: int, cameras: list[int
     elif name in ("unbudgeted", "budget_latency"):
         config = RecognizerConfig(performance_hint="LATENCY", detector_hint=None)
     elif name == "budget_before":
-        openvino.bound_heap = lambda: False  # this process keeps glibc's moving threshold
+        openvino.bound_heap = lambda: False  # glibc's moving threshold and default arenas
         config = RecognizerConfig(detector_hint=None, infer_requests=4)
     elif name == "budget_plate":
         config = RecognizerConfig(first_stage="plate")

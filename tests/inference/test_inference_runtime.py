@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -113,6 +114,55 @@ def test_large_buffers_go_back_to_the_system_once_the_runtime_is_up() -> None:
     out = subprocess.run([sys.executable, "-c", HEAP_PROBE], capture_output=True, text=True,
                          check=True, cwd=Path(__file__).resolve().parents[2])
     assert int(out.stdout.split()[-1]) >= 1 << 20
+
+
+# Threads that each allocate while all are alive; glibc's malloc_info lists one <heap> per
+# arena.  A fresh interpreter, so that no arena is made before the cap.
+ARENA_PROBE = """
+import ctypes, ctypes.util, sys, threading
+from inference.openvino import bound_heap
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+libc.fopen.restype = ctypes.c_void_p
+libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+libc.fclose.argtypes = [ctypes.c_void_p]
+bound_heap()
+n = int(sys.argv[1])
+held = threading.Barrier(n + 1)
+def allocate():
+    block = libc.malloc(4096)
+    held.wait()
+    held.wait()
+    libc.free(block)
+threads = [threading.Thread(target=allocate) for _ in range(n)]
+for t in threads:
+    t.start()
+held.wait()
+out = libc.fopen(sys.argv[2].encode(), b"w")
+libc.malloc_info(0, out)
+libc.fclose(out)
+held.wait()
+for t in threads:
+    t.join()
+"""
+
+
+def arenas(tmp_path: Path, threads: int, env: dict[str, str]) -> int:
+    """How many malloc arenas a fresh process has with ``threads`` allocating at once."""
+    report = tmp_path / "malloc_info.xml"
+    subprocess.run([sys.executable, "-c", ARENA_PROBE, str(threads), str(report)],
+                   check=True, cwd=Path(__file__).resolve().parents[2], env=env, timeout=60)
+    return report.read_text().count("<heap nr=")
+
+
+def test_the_heap_has_one_arena_per_cpu_unless_the_administrator_says(tmp_path: Path) -> None:
+    cpus = max(2, os.cpu_count() or 2)  # the rule: one per CPU, two at least
+    threads = 2 * cpus + 2  # glibc alone would give each its own (8 per CPU allowed)
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    assert arenas(tmp_path, threads, env) <= cpus
+    # MALLOC_ARENA_MAX set in the environment is left as it is.
+    assert arenas(tmp_path, threads, {**env, "MALLOC_ARENA_MAX": str(cpus + 1)}) == cpus + 1
 
 
 def test_unknown_performance_hint_is_refused() -> None:
