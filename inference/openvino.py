@@ -54,9 +54,9 @@ _M_ARENA_MAX = -8
 # glibc gives each thread that allocates a heap (arena) of its own, up to 8 per CPU: 16
 # on 2 cores for the controller's ~47 threads (a worker per camera frame, OpenVINO's,
 # FFmpeg's, the web server's).  Each arena keeps its own free holes resident, and the
-# controller's memory rose for an hour: 4 cameras at 720p, bench/soak.py, second half
-# +151 and +164 MB/h (two runs) with glibc's default, +64 MB/h with MALLOC_ARENA_MAX=2
-# (peak 1,488 MB; every camera still at 9.7-9.9 frames/s).  One arena per CPU, two at
+# controller's memory kept rising.  4 cameras at 720p, bench/soak.py, same machine: the
+# second half grew +158.6 MB/h with glibc's 16 arenas (peak 1,566 MB), +63.6 MB/h with 2
+# (peak 1,488 MB), every camera at 9.7-9.9 frames/s in both.  One arena per CPU, two at
 # least; an administrator's own MALLOC_ARENA_MAX wins.
 def arena_limit() -> int:
     """The number of malloc arenas :func:`bound_heap` allows: one per CPU, two at least."""
