@@ -86,12 +86,12 @@ demo: $(VENV)/.installed-base demo-debs
 # target.  Exit status 5 is pytest's "no test selected" (PYTEST_ARGS naming only tests of
 # one phase), which is not a failure.
 TEST_WORKERS ?= auto
+PHASE_FAILED = || { s=$$?; [ $$s -eq 5 ] || rc=$$s; }
 test: $(VENV)/.installed-test debs
 	@rc=0; \
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --maxprocesses=4 --dist loadgroup \
-		-m "not real_time" $(PYTEST_ARGS) || { s=$$?; [ $$s -eq 5 ] || rc=$$s; }; \
-	$(BIN)/python -m pytest -n 0 -m real_time $(PYTEST_ARGS) \
-		|| { s=$$?; [ $$s -eq 5 ] || rc=$$s; }; \
+		-m "not real_time" $(PYTEST_ARGS) $(PHASE_FAILED); \
+	$(BIN)/python -m pytest -n 0 -m real_time $(PYTEST_ARGS) $(PHASE_FAILED); \
 	exit $$rc
 
 lint: $(VENV)/.installed-test

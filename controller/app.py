@@ -20,6 +20,7 @@ from controller.settings import Settings
 from controller.store import Engine
 from controller.store.engine import make_engine, sqlite_file
 from controller.store.migrate import upgrade
+from inference.openvino import bound_heap
 
 log = logging.getLogger("sightline.controller")
 
@@ -151,6 +152,9 @@ class Controller:
                 installed.append(sig)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass  # not the main thread (tests): the caller stops us instead
+        # The process's heap policy before its threads (cameras, inference, web) allocate:
+        # glibc keeps an arena made before its cap (inference.openvino.bound_heap).
+        bound_heap()
         try:
             await self.start()
             with contextlib.suppress(TimeoutError):

@@ -29,9 +29,9 @@ def late_growth(samples: list[Sample], name: str) -> float:
 
 @pytest.mark.timeout(300)
 def test_four_cameras_keep_descriptors_and_threads_flat() -> None:
-    # 3 frames/s per camera, 12 to recognise per second: about what the default
-    # recognizer keeps up with on one of a 2-core machine's cores (`make test` runs this
-    # test alone, after the others: tests/conftest.py, REAL_TIME).
+    # 3 frames/s per camera at 360p, 12 to recognise per second, on a 2-core machine that
+    # also runs the four virtual cameras (`make test` runs this test alone, after the
+    # others: tests/conftest.py, REAL_TIME).
     result = soak(CAMERAS, SECONDS, height=360, fps=3, sample_seconds=SAMPLE_SECONDS)
     # The controller ran the whole time and stopped cleanly on SIGTERM.
     assert len(result.samples) >= SECONDS / SAMPLE_SECONDS - 1, result.samples
