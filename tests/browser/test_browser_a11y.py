@@ -227,8 +227,10 @@ def test_login_refusal_keeps_the_layout_and_the_notice_tick(site: Site, browser:
             page.fill("input[name=username]", "lou.diaz")
             page.fill("input[name=password]", "not-the-password")
             page.check("input[name=banner_ack]")
-            page.click("button[type=submit]")
-            page.locator("#login-error").wait_for()
+            # The refused login is a new page: measure it once loaded, stylesheet and
+            # all (an element can be found before app.css applies, laid out as bare HTML).
+            with page.expect_navigation(wait_until="load"):
+                page.click("button[type=submit]")
             assert "wrong username or password" in page.locator("#login-error").inner_text()
             after = page.locator(".login-card").bounding_box()
             assert before is not None and after is not None
