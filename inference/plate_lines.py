@@ -19,14 +19,15 @@ before and no more is lost than the fallback would lose.
 
 Measured on us-scenes-dev (108 stills, ``sightline eval`` with
 ``inference.first_stage: plate``; see ``RecognizerConfig.first_stage``), this stage
-reads one plate fewer exactly than the whole-frame one (94 against 95).  On
-us-plate-crops, where each plate fills its picture, far larger than the plates the
-detector was trained on, it reads 463 of 751 against 688: the detector boxes the
-plate's registration sticker or month tag as a small plate of its own, and that
-line is read.  bench/bench_recognition.py gives its cost: detection and reading 18 ms
+reads one plate fewer exactly than the whole-frame one (94 against 95).  us-plate-crops
+(751 plates, each filling a picture smaller than the plate detector's input) are
+close-ups, searched whole by the fallback (see ``PlateLineDetector.detect``): 688
+read, as by the whole-frame stage; before that rule the detector boxed the stickers
+and month tags of those large plates as small plates of their own and 463 were read.
+bench/bench_recognition.py gives its cost: detection and reading 18 ms
 per 720p frame with a plate (32 ms of CPU, both threads) against 80 ms (117 ms), and
-with 4 cameras 0.6 of the CPU per passage.  It is therefore a choice for roadside cameras, not the
-default.
+with 4 cameras 0.6 of the CPU per passage.  It is therefore a choice for roadside
+cameras, not the default.
 """
 
 from __future__ import annotations
@@ -100,11 +101,24 @@ class PlateLineDetector:
         (a box on a sign, a badge, or on a plate far larger than the detector learnt).
 
         The plate detector has one effort: ``quick`` is only passed to the fallback.
+
+        A frame smaller than the plate detector's input in both directions is a close-up
+        (a plate cut out of a scene, a thumbnail): the detector learnt plates as a
+        roadside camera sees them and boxes a close-up plate's sticker or month tag as a
+        small plate of its own, so the fallback looks at the whole picture, as the text
+        first stage does; on so small a picture that costs about what the windows would.
         """
+        if self.fallback is not None and self.close_up(frame):
+            return self.fallback.detect(frame, region, quick=quick)
         lines = self.lines_on(frame, self.plates.detect(frame, region)[:MAX_PLATES])
         if not lines and self.fallback is not None:
             return self.fallback.detect(frame, region, quick=quick)
         return lines
+
+    def close_up(self, frame: np.ndarray) -> bool:
+        """Whether a frame is smaller than the plate detector's input (see ``detect``)."""
+        in_w, in_h = self.plates.input_size
+        return bool(frame.shape[1] <= in_w and frame.shape[0] <= in_h)
 
     def lines_on(self, frame: np.ndarray, plates: list[PlateBox]) -> list[TextBox]:
         """The text detector's plate-like lines in the windows of these plates, in frame

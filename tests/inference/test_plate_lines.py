@@ -121,9 +121,26 @@ class FalseBox:
     positive on a sign or a badge looks the same to the stage after it)."""
 
     box: PlateBox
+    input_size: tuple[int, int] = (512, 288)
 
     def detect(self, frame: np.ndarray, region: Region | None = None) -> list[PlateBox]:
         return [self.box]
+
+
+@dataclass
+class PlateSpy:
+    """The real plate detector, recording the shape of each frame it is asked about."""
+
+    real: PlateDetector
+    seen: list[tuple[int, ...]] = field(default_factory=list)
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        return self.real.input_size
+
+    def detect(self, frame: np.ndarray, region: Region | None = None) -> list[PlateBox]:
+        self.seen.append(frame.shape)
+        return self.real.detect(frame, region)
 
 
 def test_where_the_boxes_found_hold_no_plate_line_the_whole_frame_is_searched(
@@ -138,6 +155,23 @@ def test_where_the_boxes_found_hold_no_plate_line_the_whole_frame_is_searched(
     lines = detector.detect(frame, (400, 200, 880, 520), quick=True)
     assert spy.calls == [((400, 200, 880, 520), True)]
     assert any(on_plate(line, truth) for line in lines), (truth, [b.bbox() for b in lines])
+
+
+def test_a_close_up_smaller_than_the_plate_detectors_input_is_searched_whole(
+        plates: PlateDetector, text: TextLineDetector) -> None:
+    in_w, in_h = plates.input_size
+    # A plate cut out of a scene: it fills a picture smaller than the detector's input.
+    crop = synthetic.background(in_h // 2, in_w // 2, seed=12)
+    truth = tilted_plate(crop, "9HJK204", 8, in_w / 4, in_h / 4, 0.8 * in_w / 2)
+    spy, seen = Spy(text), PlateSpy(plates)
+    lines = PlateLineDetector(seen, text.model, fallback=spy).detect(crop)  # type: ignore[arg-type]
+    assert seen.seen == [] and spy.calls == [(None, False)]
+    assert any(on_plate(line, truth) for line in lines), (truth, [b.bbox() for b in lines])
+    # One pixel wider than the input, a picture is a scene: the plate detector looks first.
+    scene = synthetic.background(in_h // 2, in_w + 1, seed=13)
+    tilted_plate(scene, "2WER558", 9, in_w / 2, in_h / 4, 120)
+    PlateLineDetector(seen, text.model, fallback=spy).detect(scene)  # type: ignore[arg-type]
+    assert seen.seen == [scene.shape]
 
 
 def test_the_plate_first_recognizer_reads_the_plate() -> None:
