@@ -16,6 +16,15 @@ Per frame, what it costs depends on what is in view:
   (one pass instead of two for PP-OCR's): enough to find plates it already
   knows, and a new plate it finds is read and then detected in full until
   its own vote is confident.
+
+A detection stage with a costly second stage (the plate first stage's search of the
+whole moving area where the plate detector finds nothing, ``inference.plate_lines``)
+is allowed that search at most once every ``SEARCH_INTERVAL_S`` while it finds
+nothing: a car body, a pedestrian or a swaying branch would otherwise cost a
+whole-frame text detection on every frame (200 ms at 720p on two cores).  A frame
+that was allowed the search and in which a plate was read or followed allows it on
+the next frame too, so a plate that only the search finds is read and followed as
+before, found at most that much later.
 """
 
 from __future__ import annotations
@@ -46,6 +55,11 @@ FOLLOW_MARGIN = 0.25
 # following vehicle's plate, a line of text) after the plate has left, and following it
 # would keep the passage open on what it never read. Such lines are read instead.
 FOLLOW_SIZE_CHANGE = 1.25
+# While the detection stage's search of the whole moving area finds nothing, it is
+# allowed again only after this many seconds (see the module's docstring): a plate only
+# the search finds is then found within half a second, a third of the time a passage
+# stays open without a sighting (Tracker's timeout, 1.5 s in the controller).
+SEARCH_INTERVAL_S = 0.5
 STAGES = ("gate", "detect", "read", "consensus")
 
 
@@ -54,8 +68,9 @@ class CameraStats:
     """Counters and cumulative seconds per stage, for health pages and bench/.
 
     ``read_calls`` counts the frames whose lines went to the readers and ``lines_read``
-    the lines they read; ``followed`` counts the plates followed without a read, and
-    ``quick`` the detections made with the detector's quick effort.
+    the lines they read; ``followed`` counts the plates followed without a read,
+    ``quick`` the detections made with the detector's quick effort, and ``withheld``
+    those made without the search of the whole moving area (``SEARCH_INTERVAL_S``).
     ``last`` holds the seconds per stage of the latest frame alone.
     """
 
@@ -66,6 +81,7 @@ class CameraStats:
     lines_read: int = 0
     followed: int = 0
     quick: int = 0
+    withheld: int = 0
     reads: int = 0
     seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
     last: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STAGES, 0.0))
@@ -89,6 +105,7 @@ class CameraRecognition:
         min_track_frames: int = 2,
         min_confidence: float = 0.0,
         budget: bool = True,
+        search_interval_s: float = SEARCH_INTERVAL_S,
     ) -> None:
         self.recognizer = recognizer
         # False reads every line of every frame that moved (the pipeline before the
@@ -98,6 +115,9 @@ class CameraRecognition:
         self.gate = MotionGate(motion_threshold, self.zones)
         self.tracker = Tracker(track_timeout_s, min_track_frames)
         self.min_confidence = min_confidence
+        self.search_interval_s = search_interval_s
+        # When a frame allowed the search last gave no plate (see the module's docstring).
+        self._fruitless_search: float | None = None
         self.stats = CameraStats()
 
     def _region(self, frame: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -184,9 +204,13 @@ class CameraRecognition:
             return self._consensus(t, [], {})
         t0 = time.perf_counter()
         quick = self.budget and self.tracker.all_settled()
-        lines = self.recognizer.text_lines(frame, self._region(frame), quick=quick)
+        last = self._fruitless_search
+        search = last is None or not 0 <= t - last < self.search_interval_s
+        lines = self.recognizer.text_lines(frame, self._region(frame), quick=quick,
+                                           search=search)
         stats.detected += 1
         stats.quick += quick
+        stats.withheld += not search
         to_read, followed = self._plan(t, frame, lines)
         stats.add("detect", time.perf_counter() - t0)
         reads: list[PlateRead] = []
@@ -196,7 +220,10 @@ class CameraRecognition:
             stats.read_calls += 1
             stats.lines_read += len(to_read)
             stats.add("read", time.perf_counter() - t0)
-        return self._consensus(t, self._sightings(t, frame, reads), followed)
+        sightings = self._sightings(t, frame, reads)
+        if search and not (sightings or followed):
+            self._fruitless_search = t  # no plate read or followed: ration the search
+        return self._consensus(t, sightings, followed)
 
     def _consensus(self, t: float, sightings: list[Sighting],
                    followed: dict[int, Followed]) -> list[VehicleRead]:

@@ -133,12 +133,15 @@ class LineDetector(Protocol):
     """
 
     def detect(self, frame: np.ndarray, region: Region | None = None, *,
-               quick: bool = False) -> list[TextBox]:
+               quick: bool = False, search: bool = True) -> list[TextBox]:
         """Lines in the frame (or in one region of it, in frame pixels).
 
         ``quick`` asks for the detector's cheapest effort that still finds plates it
         is known to be looking at (the camera only follows plates already read); a
-        detector with a single effort ignores it.
+        detector with a single effort ignores it.  ``search`` False forbids a second
+        stage's costly search of the whole frame where the first stage finds nothing
+        (the camera rations it, see ``inference.camera``); a detector that has no such
+        second stage ignores it.
         """
         ...
 
@@ -171,9 +174,10 @@ class TextLineDetector:
         return out
 
     def detect(self, frame: np.ndarray, region: Region | None = None, *,
-               quick: bool = False) -> list[TextBox]:
+               quick: bool = False, search: bool = True) -> list[TextBox]:
         """Plate-like lines from every detector pass, joined halves added, duplicates
-        dropped, stacked characters at their ends cut off.
+        dropped, stacked characters at their ends cut off (the whole frame or region is
+        what this detector always searches: ``search`` changes nothing).
 
         ``quick`` runs the first pass alone: the extra sizes find plates the first one
         misses or splits, which matters for reading a plate, not for following one
@@ -268,10 +272,10 @@ class Recognizer:
         return probs
 
     def text_lines(self, frame: np.ndarray, region: Region | None = None, *,
-                   quick: bool = False) -> list[TextBox]:
+                   quick: bool = False, search: bool = True) -> list[TextBox]:
         """The detection stage: every plate-like line the detector finds (training data
-        uses these too); ``quick``: see :meth:`LineDetector.detect`."""
-        return self.detector.detect(frame, region, quick=quick)
+        uses these too); ``quick``, ``search``: see :meth:`LineDetector.detect`."""
+        return self.detector.detect(frame, region, quick=quick, search=search)
 
     def read_lines(self, frame: np.ndarray, boxes: list[TextBox]) -> list[PlateRead]:
         """The reading stage: plate reads from these lines of the frame, most plate-like

@@ -95,12 +95,15 @@ class PlateLineDetector:
         self.fallback = fallback
 
     def detect(self, frame: np.ndarray, region: Region | None = None, *,
-               quick: bool = False) -> list[TextBox]:
+               quick: bool = False, search: bool = True) -> list[TextBox]:
         """Plate-like lines on the plates found in the frame (or a region of it); the
         fallback's lines where no plate is found or no plate-like line is on those found
         (a box on a sign, a badge, or on a plate far larger than the detector learnt).
 
         The plate detector has one effort: ``quick`` is only passed to the fallback.
+        ``search`` False: no fallback, the plates' lines alone (a camera rations the
+        fallback's whole-frame search over frames in which something moves but no
+        plate is found: see ``inference.camera``).
 
         A frame smaller than the plate detector's input in both directions is a close-up
         (a plate cut out of a scene, a thumbnail): the detector learnt plates as a
@@ -108,11 +111,12 @@ class PlateLineDetector:
         small plate of its own, so the fallback looks at the whole picture, as the text
         first stage does; on so small a picture that costs about what the windows would.
         """
-        if self.fallback is not None and self.close_up(frame):
-            return self.fallback.detect(frame, region, quick=quick)
+        fallback = self.fallback if search else None
+        if fallback is not None and self.close_up(frame):
+            return fallback.detect(frame, region, quick=quick)
         lines = self.lines_on(frame, self.plates.detect(frame, region)[:MAX_PLATES])
-        if not lines and self.fallback is not None:
-            return self.fallback.detect(frame, region, quick=quick)
+        if not lines and fallback is not None:
+            return fallback.detect(frame, region, quick=quick)
         return lines
 
     def close_up(self, frame: np.ndarray) -> bool:

@@ -10,12 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
 from controller.runtime import recognizer_config
 from controller.settings.inference import InferenceSettings
 from inference import synthetic
+from inference.camera import CameraRecognition
 from inference.detector import TextBox
 from inference.errors import ModelError
 from inference.openvino import CompiledModel
@@ -198,3 +200,52 @@ def test_a_missing_plate_detector_is_a_clear_error_when_the_recognizer_is_built(
     missing = tmp_path / "no_such_detector.onnx"
     with pytest.raises(ModelError, match=r"no_such_detector\.onnx"):
         Recognizer(RecognizerConfig(first_stage="plate", plate_detector_model=missing))
+
+
+# --- the camera rations the fallback's search ---------------------------------------------
+
+
+@dataclass
+class NoPlates:
+    """A plate detector that finds nothing (a plate it misses in every frame)."""
+
+    input_size: tuple[int, int] = (512, 288)
+
+    def detect(self, frame: np.ndarray, region: Region | None = None) -> list[PlateBox]:
+        return []
+
+
+def test_moving_frames_without_a_plate_are_searched_at_most_twice_a_second(
+        recognizer: Recognizer, plates: PlateDetector, text: TextLineDetector,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    spy = Spy(text)
+    monkeypatch.setattr(recognizer, "detector", PlateLineDetector(plates, text.model, spy))
+    camera = CameraRecognition(recognizer)
+    still = synthetic.background(720, 1280, seed=14)
+    fps, seconds = 10, 3.0
+    for i in range(int(fps * seconds)):
+        frame = still.copy()  # a car body crossing, its plate out of view
+        x = 60 + 30 * i
+        cv2.rectangle(frame, (x, 260), (x + 400, 460), (210, 210, 220), -1)
+        camera.process(i / fps, frame)
+    assert camera.stats.detected == int(fps * seconds)
+    assert 2 * seconds - 1 <= len(spy.calls) <= 2 * seconds + 1, spy.calls
+    assert camera.stats.withheld == camera.stats.detected - len(spy.calls)
+    assert camera.stats.reads == 0
+
+
+def test_a_plate_only_the_search_finds_is_read_once(
+        recognizer: Recognizer, text: TextLineDetector,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    detector = PlateLineDetector(NoPlates(), text.model, text)  # type: ignore[arg-type]
+    monkeypatch.setattr(recognizer, "detector", detector)
+    camera = CameraRecognition(recognizer, min_track_frames=2)
+    passage = synthetic.Passage("XYZ482", 0.2, 2.4, (0.15, 0.50), (0.85, 0.55), 0.08, 0.09)
+    reads = []
+    for t, frame in synthetic.clip([passage], seconds=3.2, fps=10, seed=5):
+        reads += camera.process(t, frame)
+    reads += camera.finish()
+    assert [r.plate for r in reads] == ["XYZ482"]
+    # The first frame's search found nothing, so the plate's first frames were detected
+    # without one; once a search found it, every frame was searched.
+    assert 1 <= camera.stats.withheld <= 5

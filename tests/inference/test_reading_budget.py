@@ -173,7 +173,7 @@ class Scripted:
         self.quick_frames: list[int] = []
 
     def text_lines(self, frame: np.ndarray, region: object = None, *,
-                   quick: bool = False) -> list[TextBox]:
+                   quick: bool = False, search: bool = True) -> list[TextBox]:
         self.frame += 1
         if quick:
             self.quick_frames.append(self.frame)
@@ -235,7 +235,7 @@ def test_a_plate_the_quick_detection_misses_is_looked_for_in_full_and_stays_one_
         """A plate only the detector's full effort finds (far away, small)."""
 
         def text_lines(self, frame: np.ndarray, region: object = None, *,
-                       quick: bool = False) -> list[TextBox]:
+                       quick: bool = False, search: bool = True) -> list[TextBox]:
             lines = super().text_lines(frame, region, quick=quick)
             return [] if quick else lines
 
@@ -303,7 +303,7 @@ def test_a_new_plate_beside_a_followed_one_is_read_and_detected_in_full() -> Non
 
     class Two(Scripted):
         def text_lines(self, frame: np.ndarray, region: object = None, *,
-                       quick: bool = False) -> list[TextBox]:
+                       quick: bool = False, search: bool = True) -> list[TextBox]:
             lines = super().text_lines(frame, region, quick=quick)
             if self.frame >= 8:  # a second vehicle from frame 8 on, far to the right
                 x = 1000 - 10 * (self.frame - 8)
