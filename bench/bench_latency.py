@@ -23,6 +23,10 @@ read exactly once).  The virtual cameras render and encode on the same machine, 
 they take CPU from recognition: the numbers are a floor for real cameras.
 
     python bench/bench_latency.py [--cameras 4 8] [--seconds 40] [--height 720|1080]
+        [--first-stage text|plate]
+
+``--first-stage`` sets ``inference.first_stage`` (the detection stage, see
+``inference.pipeline.RecognizerConfig``); the default is the controller's.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine
@@ -131,12 +136,16 @@ def provision(engine: Engine, urls: list[str], listed: list[str] | tuple[str, ..
                             f"plate,category\n{rows}".encode(), "bench", actor="bench")
 
 
-async def run(n: int, seconds: float, height: int = 720) -> dict[str, object]:
-    """One measurement with ``n`` cameras."""
+async def run(n: int, seconds: float, height: int = 720,
+              first_stage: str | None = None) -> dict[str, object]:
+    """One measurement with ``n`` cameras (``first_stage`` None: the controller's own)."""
     arrivals: dict[str, float] = {}
     decided: dict[str, tuple[float, float]] = {}
-    receiver = HitReceiver(SECRET.encode(),
-                           on_hit=lambda p: arrivals.setdefault(p["read"]["id"], time.monotonic()))
+
+    def arrived(hit: dict[str, Any]) -> None:
+        arrivals.setdefault(hit["read"]["id"], time.monotonic())
+
+    receiver = HitReceiver(SECRET.encode(), on_hit=arrived)
     receiver.start()
     procs, urls = start_cameras(n, height)
     health: list[dict[str, object]] = []
@@ -146,7 +155,8 @@ async def run(n: int, seconds: float, height: int = 720) -> dict[str, object]:
         settings = settings_from_mapping({
             "data_dir": tmp, "web": {"port": 0},
             "dispatch": {"webhooks": [{"name": "cad", "url": receiver.url,
-                                       "secret_env": "SIGHTLINE_BENCH_SECRET"}]}},
+                                       "secret_env": "SIGHTLINE_BENCH_SECRET"}]},
+            **({"inference": {"first_stage": first_stage}} if first_stage else {})},
             "(bench)", env={})
         engine = make_engine(settings.database_url())
         provision(engine, urls, DEMO_PLATES)
@@ -175,6 +185,7 @@ async def run(n: int, seconds: float, height: int = 720) -> dict[str, object]:
     per_camera = [{k: h.get(k) for k in ("fps", "reads", "hits", "dropped_repeat", "restarts")}
                   for h in health]
     return {"cameras": n, "resolution": f"{SIZES[height][0]}x{SIZES[height][1]}",
+            "first_stage": settings.inference.first_stage,
             "seconds": seconds, "per_camera": per_camera, "hits": len(both), **memory(rss),
             "from_decision_p50": percentile([a for a, _ in both], 0.5),
             "from_decision_p95": percentile([a for a, _ in both], 0.95),
@@ -188,8 +199,10 @@ def main() -> None:
     parser.add_argument("--cameras", type=int, nargs="+", default=[4, 8])
     parser.add_argument("--seconds", type=float, default=40.0)
     parser.add_argument("--height", type=int, default=720, choices=sorted(SIZES))
+    parser.add_argument("--first-stage", choices=["text", "plate"], default=None)
     args = parser.parse_args()
-    results = [asyncio.run(run(n, args.seconds, args.height)) for n in args.cameras]
+    results = [asyncio.run(run(n, args.seconds, args.height, args.first_stage))
+               for n in args.cameras]
     print(json.dumps({"benchmark": "glass_to_hit_latency", "runs": results,
                       "cpu_cores": os.cpu_count(), "path": str(Path.cwd())}))
 
