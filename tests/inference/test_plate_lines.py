@@ -23,7 +23,7 @@ from inference.errors import ModelError
 from inference.openvino import CompiledModel
 from inference.pipeline import Recognizer, RecognizerConfig, TextLineDetector
 from inference.plate_detector import PlateBox, PlateDetector, Region
-from inference.plate_lines import WINDOW_H, WINDOW_W, PlateLineDetector
+from inference.plate_lines import QUICK, WINDOW_H, WINDOW_W, PlateLineDetector
 from tests.inference.drawn_plates import CASES, tilted_plate
 
 
@@ -104,6 +104,22 @@ def test_the_windows_of_a_frame_are_one_inference_of_one_shape(
     tilted_plate(small, "5QWE333", 4, 640, 360, 70)
     detector.detect(small)
     assert {s[1:] for s in shapes.seen} == {(3, WINDOW_H, WINDOW_W)}
+
+
+@pytest.mark.parametrize(("fw", "fh", "width", "angle", "yaw"), CASES)
+def test_the_quick_effort_finds_the_registration_through_a_smaller_window(
+        plates: PlateDetector, text: TextLineDetector, fw: int, fh: int, width: float,
+        angle: float, yaw: float) -> None:
+    rng = np.random.default_rng(int(width * 5 + angle))
+    frame = synthetic.background(fh, fw, seed=int(width) + 2)
+    truth = tilted_plate(frame, synthetic.random_plate(rng), int(width) + 1, 0.45 * fw,
+                         0.5 * fh, width, angle, yaw)
+    shapes = Shapes(text.model)
+    lines = PlateLineDetector(plates, shapes).detect(frame, quick=True)  # type: ignore[arg-type]
+    assert any(on_plate(line, truth) for line in lines), (truth, [b.bbox() for b in lines])
+    _, channels, h, w = shapes.seen[0]
+    assert len(shapes.seen) == 1 and (channels, h * QUICK, w * QUICK) == (3, WINDOW_H, WINDOW_W)
+    assert QUICK >= 2
 
 
 def test_where_no_plate_is_found_the_whole_frame_is_searched(
