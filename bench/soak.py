@@ -17,7 +17,7 @@ received twice.
 
     python bench/soak.py [--cameras 4] [--minutes 60] [--height 720|1080]
                          [--fps 10] [--sample-seconds 10] [--database-url URL]
-                         [--trace SECONDS]
+                         [--trace SECONDS] [--first-stage text|plate]
 
 ``--trace`` runs the controller under ``bench/soak_traced.py`` (tracemalloc), so the
 report also says whether Python or numpy holds what grew, and where it was allocated.
@@ -153,10 +153,11 @@ def cameras(n: int, height: int, fps: int) -> Iterator[list[str]]:
 
 
 def prepare(root: Path, database_url: str | None, urls: list[str],
-            receiver: HitReceiver) -> tuple[Path, dict[str, str], int, str]:
+            receiver: HitReceiver,
+            first_stage: str | None = None) -> tuple[Path, dict[str, str], int, str]:
     """The database (migrated, program active, hotlist, one site with the cameras) and
-    the controller's settings file; returns it, the environment, the web port and the
-    database URL."""
+    the controller's settings file (``first_stage``: its ``inference.first_stage``, None
+    for the default); returns it, the environment, the web port and the database URL."""
     data = root / "data"
     data.mkdir(mode=0o700)
     port = free_port()
@@ -169,6 +170,8 @@ def prepare(root: Path, database_url: str | None, urls: list[str],
            "SIGHTLINE_SECRET_KEY": "soak-instance-secret-0123456789abcdef"}
     url = database_url or f"sqlite:///{data / 'sightline.db'}"
     config["database"] = {"url": url}
+    if first_stage is not None:
+        config["inference"] = {"first_stage": first_stage}
     path.write_text(json.dumps(config))
     engine = make_engine(url)
     try:
@@ -180,7 +183,7 @@ def prepare(root: Path, database_url: str | None, urls: list[str],
 
 def soak(n: int, seconds: float, *, height: int = 720, fps: int = 10,
          sample_seconds: float = 10.0, database_url: str | None = None,
-         trace_seconds: float = 0.0) -> SoakResult:
+         trace_seconds: float = 0.0, first_stage: str | None = None) -> SoakResult:
     """Run the controller with ``n`` cameras for ``seconds``, sampling it; with
     ``trace_seconds``, under Python's allocation tracing, a look that often."""
     result = SoakResult()
@@ -190,7 +193,7 @@ def soak(n: int, seconds: float, *, height: int = 720, fps: int = 10,
         stack.callback(receiver.stop)
         root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sightline-soak-")))
         urls = stack.enter_context(cameras(n, height, fps))
-        config, env, port, url = prepare(root, database_url, urls, receiver)
+        config, env, port, url = prepare(root, database_url, urls, receiver, first_stage)
         log = (root / "controller.log").open("wb")
         stack.callback(log.close)
         command = ["-m", "controller", "--config", str(config), "run"]
@@ -271,12 +274,15 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--trace", type=float, default=0.0, metavar="SECONDS",
                         help="trace Python's allocations, a look every SECONDS (slower)")
+    parser.add_argument("--first-stage", choices=["text", "plate"], default=None,
+                        help="the controller's inference.first_stage (default: its own)")
     args = parser.parse_args()
     seconds = args.minutes * 60
     result = soak(args.cameras, seconds, height=args.height, fps=args.fps,
                   sample_seconds=args.sample_seconds, database_url=args.database_url,
-                  trace_seconds=args.trace)
-    print(json.dumps(report(result, args.cameras, seconds, args.height, args.fps)))
+                  trace_seconds=args.trace, first_stage=args.first_stage)
+    figures = report(result, args.cameras, seconds, args.height, args.fps)
+    print(json.dumps({**figures, "first_stage": args.first_stage or "the default"}))
 
 
 if __name__ == "__main__":
