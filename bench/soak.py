@@ -58,6 +58,10 @@ SECRET = "soak-receiver-secret"
 # 360 is for the shortened run in the test suite; 720 and 1080 are what cameras send.
 SIZES = {360: (640, 360), 720: (1280, 720), 1080: (1920, 1080)}
 LISTED = DEMO_PLATES[::2]
+# How long the controller may take to exit after SIGTERM (its own stop steps have ten
+# seconds in all), and how much of its log a soak that ended badly keeps.
+STOP_SECONDS = 60
+LOG_TAIL_CHARS = 12_000
 
 
 @dataclass
@@ -85,6 +89,9 @@ class SoakResult:
     hits_delivered: int = 0
     delivered_twice: int = 0
     exit_code: int | None = None
+    # The end of the controller's log when it did not exit cleanly (with every thread's
+    # stack when it did not stop within STOP_SECONDS of SIGTERM).
+    log_tail: str = ""
     # With --trace: the traced Python and numpy holdings, first and last look, and the
     # source lines that grew most between them (bench/soak_traced.py).
     trace: list[dict[str, Any]] = field(default_factory=list)
@@ -216,11 +223,17 @@ def soak(n: int, seconds: float, *, height: int = 720, fps: int = 10,
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
                 try:
-                    proc.wait(60)
+                    proc.wait(STOP_SECONDS)
                 except subprocess.TimeoutExpired:
+                    proc.send_signal(signal.SIGUSR1)  # every thread's stack, to the log
+                    time.sleep(2)
                     proc.kill()
                     proc.wait()
             result.exit_code = proc.returncode
+            if result.exit_code != 0:
+                log.flush()
+                text = (root / "controller.log").read_text(errors="replace")
+                result.log_tail = text[-LOG_TAIL_CHARS:]
         engine = make_engine(url)
         try:
             result.reads_stored, result.hits_stored = count_reads_and_hits(engine)

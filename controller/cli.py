@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import faulthandler
 import json
 import logging
 import os
+import signal
 import sys
 from typing import Any
 
@@ -145,11 +147,19 @@ def main(ctx: click.Context, config: str | None, verbose: bool) -> None:
 @main.command()
 @pass_ctx
 def run(ctx: Context) -> None:
-    """Run the controller and the web application until SIGINT/SIGTERM."""
+    """Run the controller and the web application until SIGINT/SIGTERM.
+
+    SIGUSR1 writes the stack of every thread to standard error and the controller runs
+    on: what an operator (or bench/soak.py) sends a controller that does not stop.
+    """
     controller = Controller(ctx.settings, web=web_factory())
-    # The controller's engine seals and keys the audit chain with this command's settings.
-    with process_instance_secret(instance_secret(ctx.settings.data_dir)):
-        asyncio.run(controller.run_until_stopped())
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    try:
+        # The controller's engine seals and keys the audit chain with this command's settings.
+        with process_instance_secret(instance_secret(ctx.settings.data_dir)):
+            asyncio.run(controller.run_until_stopped())
+    finally:
+        faulthandler.unregister(signal.SIGUSR1)
 
 
 @main.group()

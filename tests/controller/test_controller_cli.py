@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
 import subprocess
 import sys
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from cli_runner import sightline, signed_in
 from sqlalchemy import Engine, text
@@ -87,6 +90,52 @@ def test_installed_command_starts_and_gives_one_clear_message_for_a_bad_config(
     assert result.returncode == 2
     assert f"{bad}: web.port: Input should be a valid integer" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_run_shows_its_threads_on_sigusr1_and_stops_on_sigterm(
+        cli_env: dict[str, str], tmp_path: Path) -> None:
+    # `sightline run` as an operator's service manager runs it: SIGUSR1 writes every
+    # thread's stack to standard error (for a controller that does not stop), and the
+    # controller runs on; SIGTERM stops it cleanly.
+    port = world.free_port()
+    config = tmp_path / "run.yaml"
+    config.write_text(f"data_dir: {tmp_path / 'run-data'}\nweb:\n  port: {port}\n")
+    env = {**cli_env, "SIGHTLINE_SECRET_KEY": "run-test-instance-secret-0123456789"}
+    env.pop("SIGHTLINE_DATA_DIR")
+    script = Path(sys.executable).with_name("sightline")
+    errors = tmp_path / "stderr.txt"
+    with errors.open("w") as stderr:
+        proc = subprocess.Popen([str(script), "--config", str(config), "run"], env=env,
+                                stdout=subprocess.DEVNULL, stderr=stderr)
+        try:
+            deadline = time.monotonic() + 60
+            while not _answers(f"http://127.0.0.1:{port}/healthz"):
+                assert proc.poll() is None, errors.read_text()
+                assert time.monotonic() < deadline, errors.read_text()
+                time.sleep(0.2)
+            proc.send_signal(signal.SIGUSR1)
+            deadline = time.monotonic() + 10
+            while "most recent call first" not in errors.read_text():
+                assert time.monotonic() < deadline, errors.read_text()
+                time.sleep(0.1)
+            assert proc.poll() is None and _answers(f"http://127.0.0.1:{port}/healthz")
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(60) == 0, errors.read_text()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    # Every thread: the event loop's (the main thread) and the web server's among them.
+    dump = errors.read_text()
+    assert "in run_forever" in dump and "waitress" in dump, dump
+    assert dump.count("most recent call first") >= 3, dump
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code in (200, 503)
+    except httpx.HTTPError:
+        return False
 
 
 async def _request_stop(controller: Controller) -> None:
