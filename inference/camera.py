@@ -19,8 +19,8 @@ Per frame, what it costs depends on what is in view:
 
 A detection stage with a costly second stage (the plate first stage's search of the
 whole moving area where the plate detector finds nothing, ``inference.plate_lines``)
-is allowed that search at most once every ``SEARCH_INTERVAL_S`` while it finds
-nothing: a car body, a pedestrian or a swaying branch would otherwise cost a
+is allowed that search at most once every ``SEARCH_INTERVAL_S`` while it gives no
+plate: a car body, a pedestrian or a swaying branch would otherwise cost a
 whole-frame text detection on every frame (200 ms at 720p on two cores).  A frame
 that was allowed the search and in which a plate was read or followed allows it on
 the next frame too, so a plate that only the search finds is read and followed as
@@ -55,7 +55,7 @@ FOLLOW_MARGIN = 0.25
 # following vehicle's plate, a line of text) after the plate has left, and following it
 # would keep the passage open on what it never read. Such lines are read instead.
 FOLLOW_SIZE_CHANGE = 1.25
-# While the detection stage's search of the whole moving area finds nothing, it is
+# While the detection stage's search of the whole moving area gives no plate, it is
 # allowed again only after this many seconds (see the module's docstring): a plate only
 # the search finds is then found within half a second, a third of the time a passage
 # stays open without a sighting (Tracker's timeout, 1.5 s in the controller).
