@@ -24,10 +24,12 @@ reads one plate fewer exactly than the whole-frame one (94 against 95).  us-plat
 close-ups, searched whole by the fallback (see ``PlateLineDetector.detect``): 688
 read, as by the whole-frame stage; before that rule the detector boxed the stickers
 and month tags of those large plates as small plates of their own and 463 were read.
-bench/bench_recognition.py gives its cost: detection and reading 18 ms
-per 720p frame with a plate (32 ms of CPU, both threads) against 80 ms (117 ms), and
-with 4 cameras 0.6 of the CPU per passage.  It is therefore a choice for roadside
-cameras, not the default.
+bench/bench_recognition.py gives its cost (2026-11-30, one run, 2 cores): detection
+and reading 9.5 ms per 720p frame with a plate (17.4 ms of CPU, both threads) against
+39 ms (60 ms) for the default first stage and 73 ms (118 ms) for stock PP-OCR, and
+with 4 cameras 0.56 of the default's CPU per passage; 4 cameras of 1080p at 44 frames/s
+in all, against 25.  It is a choice for roadside cameras, not yet the default: it reads
+one plate fewer on us-scenes-dev.
 """
 
 from __future__ import annotations

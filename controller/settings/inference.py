@@ -23,9 +23,9 @@ class InferenceSettings(Section):
             "moved (the most plates read). plate: the plate detector, then the text "
             "detector on each plate alone; the whole frame where it finds no plate (at "
             "most twice a second while that finds none either) and in a picture smaller "
-            "than the plate detector's input (a close-up). About a fifth of the CPU per "
-            "frame with a plate, one plate fewer of 108 read on the US test scenes: for "
-            "more roadside cameras per machine."
+            "than the plate detector's input (a close-up). Under a third of the CPU per "
+            "frame with a plate and about half per passage, one plate fewer of 108 read "
+            "on the US test scenes: for more roadside cameras per machine."
         ),
     )
     detector_model: Path | None = Field(
