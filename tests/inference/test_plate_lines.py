@@ -71,18 +71,24 @@ def on_plate(line: TextBox, plate: PlateBox) -> bool:
             and line.width >= 0.5 * plate.w)
 
 
+@pytest.mark.parametrize("quick", [False, True], ids=["full", "quick"])
 @pytest.mark.parametrize(("fw", "fh", "width", "angle", "yaw"), CASES)
 def test_the_registration_of_a_plate_of_any_size_and_angle_is_found(
         plates: PlateDetector, text: TextLineDetector, fw: int, fh: int, width: float,
-        angle: float, yaw: float) -> None:
+        angle: float, yaw: float, quick: bool) -> None:
     rng = np.random.default_rng(int(width * 7 + angle))
     frame = synthetic.background(fh, fw, seed=int(width) + 1)
     truth = tilted_plate(frame, synthetic.random_plate(rng), int(width), 0.5 * fw, 0.55 * fh,
                          width, angle, yaw)
-    spy = Spy(text)
-    lines = PlateLineDetector(plates, text.model, fallback=spy).detect(frame)
+    spy, shapes = Spy(text), Shapes(text.model)
+    detector = PlateLineDetector(plates, shapes, fallback=spy)  # type: ignore[arg-type]
+    lines = detector.detect(frame, quick=quick)
     assert any(on_plate(line, truth) for line in lines), (truth, [b.bbox() for b in lines])
     assert spy.calls == []  # the plate was found: the whole frame was not searched
+    # The quick effort (plates followed) looks through a window QUICK times smaller.
+    shrink = QUICK if quick else 1
+    assert QUICK >= 2
+    assert [s[1:] for s in shapes.seen] == [(3, WINDOW_H // shrink, WINDOW_W // shrink)]
 
 
 def test_the_windows_of_a_frame_are_one_inference_of_one_shape(
@@ -104,22 +110,6 @@ def test_the_windows_of_a_frame_are_one_inference_of_one_shape(
     tilted_plate(small, "5QWE333", 4, 640, 360, 70)
     detector.detect(small)
     assert {s[1:] for s in shapes.seen} == {(3, WINDOW_H, WINDOW_W)}
-
-
-@pytest.mark.parametrize(("fw", "fh", "width", "angle", "yaw"), CASES)
-def test_the_quick_effort_finds_the_registration_through_a_smaller_window(
-        plates: PlateDetector, text: TextLineDetector, fw: int, fh: int, width: float,
-        angle: float, yaw: float) -> None:
-    rng = np.random.default_rng(int(width * 5 + angle))
-    frame = synthetic.background(fh, fw, seed=int(width) + 2)
-    truth = tilted_plate(frame, synthetic.random_plate(rng), int(width) + 1, 0.45 * fw,
-                         0.5 * fh, width, angle, yaw)
-    shapes = Shapes(text.model)
-    lines = PlateLineDetector(plates, shapes).detect(frame, quick=True)  # type: ignore[arg-type]
-    assert any(on_plate(line, truth) for line in lines), (truth, [b.bbox() for b in lines])
-    _, channels, h, w = shapes.seen[0]
-    assert len(shapes.seen) == 1 and (channels, h * QUICK, w * QUICK) == (3, WINDOW_H, WINDOW_W)
-    assert QUICK >= 2
 
 
 def test_where_no_plate_is_found_the_whole_frame_is_searched(
