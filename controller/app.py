@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import faulthandler
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -143,7 +144,11 @@ class Controller:
         self._stopping.set()
 
     async def run_until_stopped(self, seconds: float | None = None) -> None:
-        """Start, serve until SIGINT/SIGTERM (or ``seconds``), then stop gracefully."""
+        """Start, serve until SIGINT/SIGTERM (or ``seconds``), then stop gracefully.
+
+        On the main thread, SIGUSR1 writes every thread's stack to standard error and the
+        controller runs on: what an operator sends a controller that does not stop.
+        """
         loop = asyncio.get_running_loop()
         installed = []
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -152,6 +157,8 @@ class Controller:
                 installed.append(sig)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass  # not the main thread (tests): the caller stops us instead
+        if installed:
+            faulthandler.register(signal.SIGUSR1, all_threads=True)
         # The process's heap policy before its threads (cameras, inference, web) allocate:
         # glibc keeps an arena made before its cap (inference.openvino.bound_heap).
         bound_heap()
@@ -163,6 +170,8 @@ class Controller:
             await self.stop()
             for sig in installed:
                 loop.remove_signal_handler(sig)
+            if installed:
+                faulthandler.unregister(signal.SIGUSR1)
 
     # --- steps ------------------------------------------------------------------------------
 

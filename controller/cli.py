@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import faulthandler
 import json
 import logging
 import os
-import signal
 import sys
 from typing import Any
 
@@ -153,13 +151,9 @@ def run(ctx: Context) -> None:
     on: what an operator (or bench/soak.py) sends a controller that does not stop.
     """
     controller = Controller(ctx.settings, web=web_factory())
-    faulthandler.register(signal.SIGUSR1, all_threads=True)
-    try:
-        # The controller's engine seals and keys the audit chain with this command's settings.
-        with process_instance_secret(instance_secret(ctx.settings.data_dir)):
-            asyncio.run(controller.run_until_stopped())
-    finally:
-        faulthandler.unregister(signal.SIGUSR1)
+    # The controller's engine seals and keys the audit chain with this command's settings.
+    with process_instance_secret(instance_secret(ctx.settings.data_dir)):
+        asyncio.run(controller.run_until_stopped())
 
 
 @main.group()
