@@ -158,7 +158,9 @@ class Controller:
             except (NotImplementedError, RuntimeError, ValueError):
                 pass  # not the main thread (tests): the caller stops us instead
         if installed:
-            faulthandler.register(signal.SIGUSR1, all_threads=True)
+            # Descriptor 2, the process's standard error (a command run in-process may
+            # have put something without a descriptor in sys.stderr).
+            faulthandler.register(signal.SIGUSR1, file=2, all_threads=True)
         # The process's heap policy before its threads (cameras, inference, web) allocate:
         # glibc keeps an arena made before its cap (inference.openvino.bound_heap).
         bound_heap()
