@@ -53,6 +53,7 @@ from controller.compliance import program
 from controller.demo.receiver import HitReceiver
 from controller.demo.world import DEMO_PLATES, free_port
 from controller.settings import HotlistSettings
+from controller.settings.inference import FIRST_STAGES
 from controller.settings.loader import settings_from_mapping
 from controller.store import sites
 from controller.store.engine import make_engine
@@ -199,7 +200,7 @@ def main() -> None:
     parser.add_argument("--cameras", type=int, nargs="+", default=[4, 8])
     parser.add_argument("--seconds", type=float, default=40.0)
     parser.add_argument("--height", type=int, default=720, choices=sorted(SIZES))
-    parser.add_argument("--first-stage", choices=["text", "plate"], default=None)
+    parser.add_argument("--first-stage", choices=FIRST_STAGES, default=None)
     args = parser.parse_args()
     results = [asyncio.run(run(n, args.seconds, args.height, args.first_stage))
                for n in args.cameras]

@@ -51,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.bench_latency import provision
 from controller.demo.receiver import HitReceiver
 from controller.demo.world import DEMO_PLATES, free_port
+from controller.settings.inference import FIRST_STAGES
 from controller.store.engine import make_engine
 from controller.store.reads import count_reads_and_hits
 
@@ -287,7 +288,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--trace", type=float, default=0.0, metavar="SECONDS",
                         help="trace Python's allocations, a look every SECONDS (slower)")
-    parser.add_argument("--first-stage", choices=["text", "plate"], default=None,
+    parser.add_argument("--first-stage", choices=FIRST_STAGES, default=None,
                         help="the controller's inference.first_stage (default: its own)")
     args = parser.parse_args()
     seconds = args.minutes * 60

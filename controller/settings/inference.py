@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field
 
 from controller.settings.base import Section
 
+# What may find the plates to read (``InferenceSettings.first_stage``).
+FirstStage = Literal["text", "plate"]
+FIRST_STAGES: tuple[str, ...] = get_args(FirstStage)
 
 class InferenceSettings(Section):
     """Which device runs recognition and which model files it loads."""
@@ -16,7 +19,7 @@ class InferenceSettings(Section):
     device: Literal["CPU", "GPU", "NPU", "AUTO"] = Field(
         default="CPU", title="OpenVINO device", description="Device models are compiled for."
     )
-    first_stage: Literal["text", "plate"] = Field(
+    first_stage: FirstStage = Field(
         default="text", title="First stage",
         description=(
             "What finds the plates to read. text: the text detector over each frame that "
