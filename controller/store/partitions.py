@@ -168,10 +168,16 @@ def attach_month_table(conn: Connection, month: date) -> None:
         f"ALTER TABLE {PARENT} ATTACH PARTITION {name} FOR VALUES FROM ('{start}') TO ('{end}')")
 
 
-# The parent's indexes (migrations 0001, 0003, 0019), made on each partition under the
-# parent's name and the partition's suffix, so that a plan names the index it uses.
+# The plate index on PostgreSQL (migration 0020): byte-wise (text_pattern_ops) so that
+# LIKE '7AB%' is a range of it whatever the database's collation, with the read's id
+# included so that a partial search reads ids from it without visiting the reads.
+# Equality (exact search) uses it as before.
+PLATE_INDEX_PG = "btree (plate text_pattern_ops, seen_at) INCLUDE (id)"
+
+# The parent's indexes (migrations 0001, 0003, 0019, 0020), made on each partition under
+# the parent's name and the partition's suffix, so that a plan names the index it uses.
 INDEXES = (
-    ("ix_reads_plate_seen_at", "btree (plate, seen_at)"),
+    ("ix_reads_plate_seen_at", PLATE_INDEX_PG),
     ("ix_reads_camera_seen_at", "btree (camera_id, seen_at)"),
     ("ix_reads_seen_at", "btree (seen_at)"),
     ("ix_reads_plate_trigram", "gin (plate {trigram})"),

@@ -219,12 +219,13 @@ class PartialPlan:
     """How a partial search finds its reads on one kind of database.
 
     ``index`` is ``trigram`` (a run of three known characters, counting the start
-    and end of the plate), ``prefix`` (no such run, but known leading characters:
-    a range of the plate index) or ``scan`` (neither: every plate in the plate
-    index is tested, which takes about a second at 10 M reads). SQLite tries the
-    newest reads first when there is no trigram or when the trigrams name many
-    candidates, which answers a pattern that matches often (``7*``, ``*23``)
-    without the index.
+    and end of the plate), ``prefix`` (known leading characters: a range of the plate
+    index; on SQLite only where there is no trigram, on PostgreSQL also where they are
+    three or more, or the only known run) or ``scan`` (neither: every plate in the
+    plate index is tested). SQLite tries the newest reads first when there is no
+    trigram or when the trigrams name many candidates, PostgreSQL when there are fewer
+    than two, which answers a pattern that matches often (``7*``, ``*23``) without
+    the index.
     """
 
     index: Literal["trigram", "prefix", "scan"]
@@ -238,17 +239,22 @@ def plan_partial(pattern: str, dialect: str) -> PartialPlan:
     check_partial(pattern)
     prefix = literal_prefix(pattern)
     if dialect == "postgresql":
-        # pg_trgm pads words: a known first character or two known last ones give
-        # trigrams, and so does any run of three.
+        # pg_trgm pads words: two known last characters give trigrams, and so does any
+        # run of three; a known start is the plate index's range (below).
         words = re.split(r"[*?]+", pattern)
-        usable = bool(prefix) or (pattern[-1] not in "*?" and len(words[-1]) >= 2) or any(
-            len(w) >= 3 for w in words)
+        inner = (len(words) > 1 and pattern[-1] not in "*?" and len(words[-1]) >= 2) or any(
+            len(w) >= 3 for w in words[1:])
         trigrams = pattern_trigrams(pattern)
         first = "newest reads first, then " if len(trigrams) < 2 else ""
-        if usable:
+        if prefix and (len(prefix) >= PREFIX_RANGE_CHARS or not inner):
+            return PartialPlan("prefix", trigrams, prefix,
+                               f"{first}the plate index from '{prefix}', read without "
+                               "visiting the reads")
+        if prefix or inner:
             return PartialPlan("trigram", trigrams, prefix, f"{first}the pg_trgm GIN index")
         return PartialPlan("scan", (), prefix,
-                           f"no trigram: {first}a sequential scan of the reads")
+                           f"no trigram: {first}every plate in the plate index, read without "
+                           "visiting the reads")
     trigrams = pattern_trigrams(pattern)
     if trigrams:
         return PartialPlan("trigram", trigrams, prefix,
@@ -261,6 +267,12 @@ def plan_partial(pattern: str, dialect: str) -> PartialPlan:
                        "no three known characters in a row and no known first character: "
                        "newest reads first, then every plate in the plate index")
 
+
+# PostgreSQL: a known start of this many characters is a range of the plate index as
+# narrow as an inner trigram's matches and is read without visiting the reads, so it is
+# preferred; a shorter one (7*ABC*: "7" starts about 8% of plates) yields to an inner
+# trigram when the pattern has one.
+PREFIX_RANGE_CHARS = 3
 
 # SQLite: how many of the newest reads (in the search window) a partial search tests
 # before it turns to the plate index (no trigram) or checks trigram candidates one by
@@ -449,19 +461,51 @@ def _pg_partial(conn: Connection, pattern: str, since: datetime | None, until: d
         ).scalar_one()
         if held < DENSE_PROBE_ROWS:
             return rows  # the probe saw every read in the window
-    conn.exec_driver_sql("SET LOCAL enable_indexscan = off")
+    covered = plan_partial(pattern, "postgresql").index != "trigram"
+    if covered:
+        # The plate index holds (plate, seen_at) and includes id (migration 0020), so a
+        # range of it (a known start) or all of it is read without visiting the reads:
+        # a bitmap scan would fetch every read whose plate starts so (7??C*: 8% of
+        # them, 0.8-1.6 s at 10-30 M reads), a sequential scan every read. The matches
+        # are found apart from the newest-first order (_covered_matches), so the scan
+        # of the time index backwards is not picked either.
+        conn.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    else:
+        conn.exec_driver_sql("SET LOCAL enable_indexscan = off")
     # Newest months first (issue 18): a pattern that matches often (*123) is answered
     # from the newest months, where one query over every partition read and sorted all
     # its matches, which grow with the database (230 ms at 10 M reads, 24 ms for one
     # month). A rare one asks spans twice as long each time, so it costs a few queries.
     found: list[Any] = []
     for lower, upper in _newest_spans(conn, since, until, before):
-        query = _newest_first(_window(select(reads).where(reads.c.plate.like(like)), lower,
-                                      upper, before=before)).limit(limit - len(found))
-        found += conn.execute(query).mappings().all()
+        matching = _window(select(reads).where(reads.c.plate.like(like)), lower, upper,
+                           before=before)
+        if covered:
+            found += _covered_matches(conn, matching, limit - len(found))
+        else:
+            found += conn.execute(_newest_first(matching).limit(limit - len(found))
+                                  ).mappings().all()
         if len(found) >= limit:
             break
     return found
+
+
+def _covered_matches(conn: Connection, matching: Select[Any], limit: int) -> Sequence[Any]:
+    """The newest ``limit`` reads of ``matching``: their keys from the plate index alone
+    (a materialised set, so the planner cannot answer the order from the time index
+    instead), then the reads themselves, by key, pruned to the partitions that hold
+    them."""
+    keys = matching.with_only_columns(reads.c.id, reads.c.seen_at).cte(
+        "matching").prefix_with("MATERIALIZED")
+    newest = conn.execute(select(keys).order_by(keys.c.seen_at.desc(), keys.c.id.desc())
+                          .limit(limit)).all()
+    if not newest:
+        return []
+    times = [k.seen_at for k in newest]
+    query = select(reads).where(reads.c.id.in_([k.id for k in newest]),
+                                reads.c.seen_at >= min(times), reads.c.seen_at <= max(times))
+    return conn.execute(_newest_first(query)).mappings().all()
 
 
 def _newest_spans(conn: Connection, since: datetime | None, until: datetime | None,

@@ -8,10 +8,11 @@ same order (newest first, id breaking ties).
 from __future__ import annotations
 
 import fnmatch
+import os
 import random
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from unittest import mock
 
@@ -21,7 +22,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, make_url, text
 
 from controller.store import reads as repo
 from controller.store import sites
@@ -33,6 +34,7 @@ from controller.store.migrate import (
     upgrade,
 )
 from controller.store.schema import metadata
+from tests.conftest import PG_ENV
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 ALPHABET = "AB12"
@@ -106,14 +108,18 @@ def test_indexed_partial_search_equals_a_plain_filter(
     assert [int(r["id"]) for r in found] == expected(corpus, pattern, limit, since, until)
 
 
-@pytest.mark.parametrize("pattern", ["*AB12*", "?ABC123", "*BC12?", "*123", "7AB*12?", "*ABC*"])
+@pytest.mark.parametrize(("pattern", "postgresql_plan"), [
+    ("*AB12*", "trigram"), ("?ABC123", "trigram"), ("*BC12?", "trigram"), ("*123", "trigram"),
+    ("7AB*12?", "prefix"),  # PostgreSQL: three known first characters, a range of the index
+    ("7*AB1*", "trigram"),  # one known first character yields to an inner run of three
+    ("*ABC*", "trigram")])
 def test_leading_wildcards_and_trigram_patterns(engine: Engine, corpus: list[dict[str, object]],
-                                                pattern: str) -> None:
+                                                pattern: str, postgresql_plan: str) -> None:
     found = repo.search_partial(engine, pattern, limit=1000)
     assert [int(r["id"]) for r in found] == expected(corpus, pattern, 1000)
     plan = repo.plan_partial(pattern, engine.dialect.name)
-    assert plan.index == "trigram"
-    assert all(len(t) == 3 for t in plan.trigrams)
+    assert plan.index == (postgresql_plan if engine.dialect.name == "postgresql" else "trigram")
+    assert plan.trigrams and all(len(t) == 3 for t in plan.trigrams)
 
 
 def test_trigrams_of_a_pattern() -> None:
@@ -129,11 +135,12 @@ def test_trigrams_of_a_pattern() -> None:
 
 
 @pytest.mark.parametrize(("pattern", "sqlite_plan", "postgresql_plan"), [
-    ("7*", "prefix", "trigram"),          # pg_trgm pads the start: '  7'
-    ("7?????3", "prefix", "trigram"),
+    ("7*", "prefix", "prefix"),
+    ("7?????3", "prefix", "prefix"),
     ("*B1*", "scan", "scan"),
     ("?A?C?2?", "scan", "scan"),
-    ("A?", "prefix", "trigram"),
+    ("A?", "prefix", "prefix"),
+    ("*B?", "scan", "scan"),
 ])
 def test_patterns_without_a_trigram(engine: Engine, corpus: list[dict[str, object]],
                                     pattern: str, sqlite_plan: str,
@@ -155,8 +162,9 @@ def uses_trigram_index(engine: Engine, like: str) -> bool:
                 "SELECT name FROM sqlite_master WHERE name = :n"), {"n": repo.TRIGRAM_TABLE})
             return tables.first() is not None
         conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        # uuid: a column the plate index does not hold, so it cannot answer alone.
         plan = "\n".join(conn.execute(text(
-            "EXPLAIN SELECT id FROM reads WHERE plate LIKE :p"), {"p": like}).scalars())
+            "EXPLAIN SELECT uuid FROM reads WHERE plate LIKE :p"), {"p": like}).scalars())
         return "ix_reads_plate_trigram" in plan
 
 
@@ -316,3 +324,90 @@ def test_partial_search_across_months_is_newest_first_cut_and_paged(
             break
         before = (page[-1]["seen_at"], int(page[-1]["id"]))
     assert walked == expected(batch, pattern, 1000)
+
+
+def replayed_plans(engine: Engine, statements: list[tuple[str, object]],
+                   wanted: Callable[[str], bool]) -> list[str]:
+    """Run ``statements`` again in one transaction, the settings among them as they
+    were, and EXPLAIN each statement ``wanted`` picks; the plans as text."""
+    plans = []
+    with engine.connect() as conn:
+        for statement, parameters in statements:
+            if statement.startswith("SET "):
+                conn.exec_driver_sql(statement)
+            elif wanted(statement):
+                plans.append("\n".join(str(r[0]) for r in conn.exec_driver_sql(
+                    f"EXPLAIN {statement}", parameters).all()))  # type: ignore[arg-type]
+    return plans
+
+
+@pytest.fixture
+def own_database() -> Iterator[Engine]:
+    """PostgreSQL: a database of this test's own, migrated. VACUUM marks a page all-visible
+    only when no transaction of the same database could still miss its rows, and the
+    tests running beside this one (xdist workers) share the test database."""
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"PostgreSQL tests skipped: {PG_ENV} is not set")
+    url = make_url(base).set(database=f"sightline_plan_{uuid.uuid4().hex[:12]}")
+    admin = make_engine(base, pool_size=1)
+    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{url.database}"')
+    eng = make_engine(url.render_as_string(hide_password=False), pool_size=2)
+    try:
+        upgrade(eng)
+        yield eng
+    finally:
+        eng.dispose()
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql(f'DROP DATABASE "{url.database}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("pattern", ["7??C*", "7AB*12?", "*B1*"])
+def test_a_known_start_or_no_trigram_reads_the_plate_index_alone(own_database: Engine,
+                                                                 pattern: str) -> None:
+    """PostgreSQL: a pattern with a known start (or no trigram at all) is answered from
+    the plate index without visiting the reads (migration 0020): an index-only scan,
+    not a bitmap scan of the trigram index that fetches every read starting with 7."""
+    engine = own_database
+    site, camera = place(engine)
+    plates = ["7ABC123", "7XBC999", "8ABC123", "7AB9912", "6TRJ244"]
+    repo.insert_batch(engine, [a_read(plates[i % len(plates)], camera, site, i)
+                               for i in range(200)])
+    with engine.begin() as conn:  # the planner's choice depends on the table's size
+        conn.exec_driver_sql(
+            "INSERT INTO reads (uuid, plate, raw_text, confidence, char_confidences, "
+            "camera_id, site_id, seen_at, created_at) SELECT md5(i::text), "
+            "chr(48 + mod(i, 10)) || 'Q' || i, 'X', 0.9, '[]', camera_id, site_id, "
+            "seen_at - i * interval '1 second', created_at "
+            "FROM (SELECT * FROM reads LIMIT 1) AS r, generate_series(1, 50000) AS i")
+    # What autovacuum does to a table that has taken inserts: statistics, and the
+    # visibility map that lets an index answer alone.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE reads")
+    seen: list[tuple[str, object]] = []
+
+    def capture(_conn: object, _cursor: object, statement: str, parameters: object,
+                _context: object, _many: bool) -> None:
+        seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        with mock.patch.object(repo, "DENSE_PROBE_ROWS", 0):
+            found = repo.search_partial(engine, pattern, limit=3)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    with engine.connect() as conn:
+        every = [dict(r) for r in conn.execute(text(
+            "SELECT id, plate, seen_at FROM reads")).mappings()]
+    assert [int(r["id"]) for r in found] == expected(every, pattern, 3)
+    # One query per span of months, newest first; the reads are months old, so the
+    # last span found them (the newer ones are empty, and their window alone is a
+    # cheap range of the time index).
+    plans = replayed_plans(engine, seen, lambda s: s.startswith("WITH matching"))
+    assert re.search(r"Index Only Scan using ix_reads_plate_seen_at\w* on reads_p", plans[-1]), \
+        plans[-1]
+    for plan in plans:
+        assert "Bitmap" not in plan and "Seq Scan" not in plan, plan

@@ -202,7 +202,9 @@ reads = Table(
     Column("latitude", Float),
     Column("longitude", Float),
     Column("created_at", UTCDateTime, nullable=False),
-    Index("ix_reads_plate_seen_at", "plate", "seen_at"),
+    # PostgreSQL: controller.store.partitions.PLATE_INDEX_PG (migration 0020).
+    Index("ix_reads_plate_seen_at", "plate", "seen_at",
+          postgresql_ops={"plate": "text_pattern_ops"}, postgresql_include=["id"]),
     Index("ix_reads_camera_seen_at", "camera_id", "seen_at"),
     Index("ix_reads_seen_at", "seen_at"),
 )
