@@ -17,10 +17,13 @@ received twice.
 
     python bench/soak.py [--cameras 4] [--minutes 60] [--height 720|1080]
                          [--fps 10] [--sample-seconds 10] [--database-url URL]
-                         [--trace SECONDS] [--first-stage text|plate]
+                         [--heap SECONDS] [--trace SECONDS] [--first-stage text|plate]
 
-``--trace`` runs the controller under ``bench/soak_traced.py`` (tracemalloc), so the
-report also says whether Python or numpy holds what grew, and where it was allocated.
+``--heap`` runs the controller under ``bench/soak_traced.py``, which looks at glibc's heap
+from inside every SECONDS: the report adds its bytes in use and its free bytes (the
+allocator's holes) as series, so growth is either held by someone or fragmentation.
+``--trace`` does the same and adds tracemalloc, so the report also says whether Python
+or numpy holds what grew, and where it was allocated (slower).
 
 Prints one JSON object. The virtual cameras render and encode on the same machine, so
 they take CPU from recognition: frame rates are a floor for real cameras.
@@ -63,6 +66,8 @@ LISTED = DEMO_PLATES[::2]
 # seconds in all), and how much of its log a soak that ended badly keeps.
 STOP_SECONDS = 60
 LOG_TAIL_CHARS = 12_000
+# What bench/soak_traced.py reports of the C heap.
+HEAP_SERIES = ("in_use_mb", "free_mb", "mmap_mb", "heap_mb")
 
 
 @dataclass
@@ -93,9 +98,10 @@ class SoakResult:
     # The end of the controller's log when it did not exit cleanly (with every thread's
     # stack when it did not stop within STOP_SECONDS of SIGTERM).
     log_tail: str = ""
-    # With --trace: the traced Python and numpy holdings, first and last look, and the
-    # source lines that grew most between them (bench/soak_traced.py).
-    trace: list[dict[str, Any]] = field(default_factory=list)
+    # With --heap or --trace, every look from inside (bench/soak_traced.py): the C heap,
+    # and with --trace the traced Python and numpy holdings and the source lines that
+    # grew most since the first look.
+    looks: list[dict[str, Any]] = field(default_factory=list)
 
 
 def process_sample(pid: int, at: float) -> Sample:
@@ -112,7 +118,12 @@ def process_sample(pid: int, at: float) -> Sample:
 
 def series(samples: list[Sample], name: str) -> dict[str, float | None]:
     """After start-up, end, peak, second-half spread and second-half slope per hour."""
-    values = [(s.at, float(getattr(s, name))) for s in samples]
+    return trend([(s.at, float(getattr(s, name))) for s in samples])
+
+
+def trend(values: list[tuple[float, float]]) -> dict[str, float | None]:
+    """Of (seconds, value) pairs: after start-up, end, peak, second-half spread and
+    second-half slope per hour."""
     if not values:
         return {}
     settled = next((v for t, v in values if t >= values[-1][0] / 4), values[0][1])
@@ -191,9 +202,11 @@ def prepare(root: Path, database_url: str | None, urls: list[str],
 
 def soak(n: int, seconds: float, *, height: int = 720, fps: int = 10,
          sample_seconds: float = 10.0, database_url: str | None = None,
-         trace_seconds: float = 0.0, first_stage: str | None = None) -> SoakResult:
+         look_seconds: float = 0.0, python_trace: bool = False,
+         first_stage: str | None = None) -> SoakResult:
     """Run the controller with ``n`` cameras for ``seconds``, sampling it; with
-    ``trace_seconds``, under Python's allocation tracing, a look that often."""
+    ``look_seconds``, a look at its heap from inside that often (and with
+    ``python_trace``, under Python's allocation tracing)."""
     result = SoakResult()
     receiver = HitReceiver(SECRET.encode())
     receiver.start()
@@ -205,10 +218,11 @@ def soak(n: int, seconds: float, *, height: int = 720, fps: int = 10,
         log = (root / "controller.log").open("wb")
         stack.callback(log.close)
         command = ["-m", "controller", "--config", str(config), "run"]
-        traced = root / "trace.jsonl"
-        if trace_seconds:
+        traced = root / "looks.jsonl"
+        if look_seconds:
             command = [str(Path(__file__).with_name("soak_traced.py")), str(traced),
-                       str(trace_seconds), "--", *command[2:]]
+                       str(look_seconds), *(["--python"] if python_trace else []),
+                       "--", *command[2:]]
         proc = subprocess.Popen([sys.executable, *command], env=env,
                                 stdout=subprocess.DEVNULL, stderr=log)
         t0 = time.monotonic()
@@ -241,8 +255,7 @@ def soak(n: int, seconds: float, *, height: int = 720, fps: int = 10,
         finally:
             engine.dispose()
         if traced.is_file():
-            looks = [json.loads(line) for line in traced.read_text().splitlines()]
-            result.trace = looks[:1] + looks[-1:] if len(looks) > 1 else looks
+            result.looks = [json.loads(line) for line in traced.read_text().splitlines()]
         result.hits_delivered = len(receiver.received.hits)
         result.delivered_twice = receiver.received.duplicates
     return result
@@ -274,7 +287,16 @@ def report(result: SoakResult, n: int, seconds: float, height: int, fps: int) ->
             "reads_stored": result.reads_stored, "hits_stored": result.hits_stored,
             "hits_delivered": result.hits_delivered,
             "delivered_twice": result.delivered_twice, "cpu_cores": os.cpu_count(),
-            "python_trace": result.trace}
+            "c_heap": {name: trend([(look["at_s"], look[name]) for look in result.looks
+                                    if name in look])
+                       for name in HEAP_SERIES},
+            "python_trace": first_and_last([look for look in result.looks
+                                            if "traced_mb" in look])}
+
+
+def first_and_last(looks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first and the last of ``looks`` (the one there is, or none)."""
+    return looks[:1] + looks[1:][-1:]
 
 
 def main() -> None:
@@ -286,15 +308,18 @@ def main() -> None:
     parser.add_argument("--fps", type=int, default=10)
     parser.add_argument("--sample-seconds", type=float, default=10.0)
     parser.add_argument("--database-url", default=None)
+    parser.add_argument("--heap", type=float, default=0.0, metavar="SECONDS",
+                        help="look at the C heap from inside every SECONDS")
     parser.add_argument("--trace", type=float, default=0.0, metavar="SECONDS",
-                        help="trace Python's allocations, a look every SECONDS (slower)")
+                        help="as --heap, and trace Python's allocations (slower)")
     parser.add_argument("--first-stage", choices=FIRST_STAGES, default=None,
                         help="the controller's inference.first_stage (default: its own)")
     args = parser.parse_args()
     seconds = args.minutes * 60
     result = soak(args.cameras, seconds, height=args.height, fps=args.fps,
                   sample_seconds=args.sample_seconds, database_url=args.database_url,
-                  trace_seconds=args.trace, first_stage=args.first_stage)
+                  look_seconds=args.trace or args.heap, python_trace=bool(args.trace),
+                  first_stage=args.first_stage)
     figures = report(result, args.cameras, seconds, args.height, args.fps)
     print(json.dumps({**figures, "first_stage": args.first_stage or "the default"}))
 

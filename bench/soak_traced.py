@@ -1,29 +1,69 @@
-"""Run ``python -m controller ...`` with Python's allocation tracing, for ``soak.py --trace``.
+"""Run ``python -m controller ...`` looking at its memory from inside, for ``soak.py
+--heap`` and ``soak.py --trace``.
 
-    python bench/soak_traced.py OUT.jsonl SECONDS -- --config sightline.yaml run
+    python bench/soak_traced.py OUT.jsonl SECONDS [--python] -- --config sightline.yaml run
 
-Starts :mod:`tracemalloc` (a few frames per allocation) once the controller has had
-``SECONDS`` to start (tracing its imports and model compilation would take minutes),
-then every ``SECONDS`` appends one JSON line to ``OUT.jsonl``: the bytes the
-interpreter and numpy allocated since tracing began and still hold (numpy reports its
-array buffers to tracemalloc), and the source lines whose holdings grew most since the
-first look, with their count of blocks. Memory that native libraries (OpenVINO,
-FFmpeg, SQLite) allocate themselves is not traced: resident memory that grows while
-the traced total stays flat is theirs or the C heap's.
+Every ``SECONDS`` appends one JSON line to ``OUT.jsonl`` with the C heap as glibc's
+``mallinfo2`` sums it over every arena: the bytes handed out and still held
+(``in_use_mb``, everything that calls malloc: Python, numpy, OpenVINO, FFmpeg,
+SQLite), the bytes freed but kept by the heap (``free_mb``: resident holes, what
+fragmentation costs) and the bytes in blocks served by their own mmap (``mmap_mb``).
+Resident memory that grows with ``in_use_mb`` is held by someone; growing with
+``free_mb`` it is the allocator's.
+
+With ``--python`` it also starts :mod:`tracemalloc` (a few frames per allocation) once
+the controller has had ``SECONDS`` to start (tracing its imports and model compilation
+would take minutes), and each line adds the bytes the interpreter and numpy allocated
+since tracing began and still hold (numpy reports its array buffers to tracemalloc),
+and the source lines whose holdings grew most since the first look, with their count
+of blocks.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import json
 import runpy
 import sys
 import threading
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 FRAMES = 6
 TOP = 15
+MIB = 2**20
+
+
+class _MallInfo2(ctypes.Structure):
+    """glibc's ``struct mallinfo2`` (malloc.h, glibc 2.33 and later)."""
+
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]
+
+
+def _mallinfo2() -> Callable[[], _MallInfo2] | None:
+    name = ctypes.util.find_library("c")
+    func = getattr(ctypes.CDLL(name), "mallinfo2", None) if name else None
+    if func is None:
+        return None
+    func.restype = _MallInfo2
+    return cast(Callable[[], _MallInfo2], func)
+
+
+def heap_look(mallinfo2: Callable[[], _MallInfo2] | None) -> dict[str, float]:
+    """The C heap over every arena (MiB); empty where the C library has no mallinfo2."""
+    if mallinfo2 is None:
+        return {}
+    info = mallinfo2()
+    return {"in_use_mb": round((info.uordblks + info.hblkhd) / MIB, 1),
+            "free_mb": round(info.fordblks / MIB, 1),
+            "mmap_mb": round(info.hblkhd / MIB, 1),
+            "heap_mb": round(info.arena / MIB, 1)}
 
 
 def _site(stat: tracemalloc.StatisticDiff) -> str:
@@ -33,35 +73,42 @@ def _site(stat: tracemalloc.StatisticDiff) -> str:
     return " < ".join(frames[:4])
 
 
-def _sample(out: Path, first: tracemalloc.Snapshot | None, t0: float) -> tracemalloc.Snapshot:
+def _python_look(line: dict[str, object],
+                 first: tracemalloc.Snapshot | None) -> tracemalloc.Snapshot:
     snap = tracemalloc.take_snapshot().filter_traces(
         [tracemalloc.Filter(False, tracemalloc.__file__)])
     traced, peak = tracemalloc.get_traced_memory()
-    line: dict[str, object] = {"at_s": round(time.monotonic() - t0, 1),
-                               "traced_mb": round(traced / 2**20, 1),
-                               "traced_peak_mb": round(peak / 2**20, 1)}
+    line["traced_mb"] = round(traced / MIB, 1)
+    line["traced_peak_mb"] = round(peak / MIB, 1)
     if first is not None:
         diff = snap.compare_to(first, "traceback")
         line["grew"] = [{"kib": round(d.size_diff / 1024, 1), "blocks": d.count_diff,
                          "site": _site(d)} for d in diff[:TOP] if d.size_diff > 0]
-    with out.open("a") as fh:
-        fh.write(json.dumps(line) + "\n")
     return snap
 
 
 def main() -> None:
     out, every = Path(sys.argv[1]), float(sys.argv[2])
-    args = sys.argv[sys.argv.index("--") + 1 :]
+    split = sys.argv.index("--")
+    python = "--python" in sys.argv[3:split]
+    args = sys.argv[split + 1 :]
     t0 = time.monotonic()
+    mallinfo2 = _mallinfo2()
 
     def sampler() -> None:
         first: tracemalloc.Snapshot | None = None
         time.sleep(every)
-        tracemalloc.start(FRAMES)
+        if python:
+            tracemalloc.start(FRAMES)
         while True:
             time.sleep(every)
-            snap = _sample(out, first, t0)
-            first = first or snap
+            line: dict[str, object] = {"at_s": round(time.monotonic() - t0, 1),
+                                       **heap_look(mallinfo2)}
+            if python:
+                snap = _python_look(line, first)
+                first = first or snap
+            with out.open("a") as fh:
+                fh.write(json.dumps(line) + "\n")
 
     threading.Thread(target=sampler, name="soak-tracemalloc", daemon=True).start()
     sys.argv = ["controller", *args]
