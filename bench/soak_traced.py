@@ -46,7 +46,8 @@ class _MallInfo2(ctypes.Structure):
         "fordblks", "keepcost")]
 
 
-def _mallinfo2() -> Callable[[], _MallInfo2] | None:
+def libc_mallinfo2() -> Callable[[], _MallInfo2] | None:
+    """The C library's ``mallinfo2``, or None where it has none (not glibc 2.33+)."""
     name = ctypes.util.find_library("c")
     func = getattr(ctypes.CDLL(name), "mallinfo2", None) if name else None
     if func is None:
@@ -93,7 +94,7 @@ def main() -> None:
     python = "--python" in sys.argv[3:split]
     args = sys.argv[split + 1 :]
     t0 = time.monotonic()
-    mallinfo2 = _mallinfo2()
+    mallinfo2 = libc_mallinfo2()
 
     def sampler() -> None:
         first: tracemalloc.Snapshot | None = None
