@@ -365,12 +365,11 @@ def own_database() -> Iterator[Engine]:
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("pattern", ["7??C*", "7AB*12?", "*B1*"])
-def test_a_known_start_or_no_trigram_reads_the_plate_index_alone(own_database: Engine,
-                                                                 pattern: str) -> None:
-    """PostgreSQL: a pattern with a known start (or no trigram at all) is answered from
-    the plate index without visiting the reads (migration 0020): an index-only scan,
-    not a bitmap scan of the trigram index that fetches every read starting with 7."""
+@pytest.mark.parametrize("pattern", ["7??C*", "7AB*12?", "7*"])
+def test_a_known_start_reads_the_plate_index_alone(own_database: Engine, pattern: str) -> None:
+    """PostgreSQL: a pattern with a known start is answered from the plate index without
+    visiting the reads (migration 0020): an index-only scan of a range of it, not a
+    bitmap scan of the trigram index that fetches every read starting with 7."""
     engine = own_database
     site, camera = place(engine)
     plates = ["7ABC123", "7XBC999", "8ABC123", "7AB9912", "6TRJ244"]
