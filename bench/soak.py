@@ -67,7 +67,7 @@ LISTED = DEMO_PLATES[::2]
 STOP_SECONDS = 60
 LOG_TAIL_CHARS = 12_000
 # What bench/soak_traced.py reports of the C heap.
-HEAP_SERIES = ("in_use_mb", "free_mb", "mmap_mb", "heap_mb")
+HEAP_SERIES = ("in_use_mb", "free_mb", "mmap_mb", "heap_mb", "anon_mb")
 
 
 @dataclass

@@ -9,7 +9,10 @@ Every ``SECONDS`` appends one JSON line to ``OUT.jsonl`` with the C heap as glib
 SQLite), the bytes freed but kept by the heap (``free_mb``: resident holes, what
 fragmentation costs) and the bytes in blocks served by their own mmap (``mmap_mb``).
 Resident memory that grows with ``in_use_mb`` is held by someone; growing with
-``free_mb`` it is the allocator's.
+``free_mb`` it is the allocator's. ``anon_mb`` is the process's anonymous resident
+memory at the same instant: what it holds beyond the heap's bytes is memory that
+does not come from malloc (thread stacks, and libraries that map their own, as
+OpenVINO's TBB allocator does) or free heap pages still resident.
 
 With ``--python`` it also starts :mod:`tracemalloc` (a few frames per allocation) once
 the controller has had ``SECONDS`` to start (tracing its imports and model compilation
@@ -57,14 +60,18 @@ def libc_mallinfo2() -> Callable[[], _MallInfo2] | None:
 
 
 def heap_look(mallinfo2: Callable[[], _MallInfo2] | None) -> dict[str, float]:
-    """The C heap over every arena (MiB); empty where the C library has no mallinfo2."""
+    """The C heap over every arena and the anonymous resident memory (MiB); only the
+    latter where the C library has no mallinfo2."""
+    anon = next(int(line.split()[1]) / 1024
+                for line in Path("/proc/self/status").read_text().splitlines()
+                if line.startswith("RssAnon:"))
     if mallinfo2 is None:
-        return {}
+        return {"anon_mb": round(anon, 1)}
     info = mallinfo2()
     return {"in_use_mb": round((info.uordblks + info.hblkhd) / MIB, 1),
             "free_mb": round(info.fordblks / MIB, 1),
             "mmap_mb": round(info.hblkhd / MIB, 1),
-            "heap_mb": round(info.arena / MIB, 1)}
+            "heap_mb": round(info.arena / MIB, 1), "anon_mb": round(anon, 1)}
 
 
 def _site(stat: tracemalloc.StatisticDiff) -> str:
