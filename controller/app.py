@@ -94,7 +94,7 @@ class Controller:
             # 5. The writer replays the journal a crash left, then accepts reads.
             Step("writer", self._rt(Runtime.start_writer), self._rt_stop("writer")),
             # 6. Models compiled before cameras start: a bad model fails here, by name.
-            Step("recognition", self._rt(Runtime.start_recognition), self._rt_stop("heap")),
+            Step("recognition", self._rt(Runtime.start_recognition)),
             # 7. Cabinets before cameras: the presence loop sets the sampling rate.
             Step("cabinets", self._rt(Runtime.start_cabinets), self._rt(Runtime.stop_cabinets)),
             # 8. Cameras last among the services: everything downstream is ready.

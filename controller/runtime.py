@@ -29,7 +29,6 @@ from controller.store import hotlists as hotlist_repo
 from controller.store.engine import is_sqlite
 from controller.store.images import ImageStore
 from controller.store.outage import OutageLog
-from inference.openvino import TRIM_SECONDS, trim_heap
 from inference.pipeline import Recognizer, RecognizerConfig
 
 log = logging.getLogger("sightline.runtime")
@@ -218,20 +217,10 @@ class Runtime:
         self._spawn("writer", self.writer.run())
 
     async def start_recognition(self) -> None:
-        """Compile the models now, so a bad model fails the start, not the first frame;
-        from then on, hand the heap's free pages back to the system now and then."""
+        """Compile the models now, so a bad model fails the start, not the first frame."""
         if self.settings.node.run_cameras:
             self.recognizer = await asyncio.to_thread(Recognizer,
                                                       recognizer_config(self.settings.inference))
-            self._spawn("heap", self._trim_heap())
-
-    async def _trim_heap(self, every: float = TRIM_SECONDS) -> None:
-        """inference.openvino.trim_heap every ``every`` seconds, in a worker thread (it
-        walks every arena under its lock); stops where the C library has none."""
-        while True:
-            await asyncio.sleep(every)
-            if not await asyncio.to_thread(trim_heap):
-                return
 
     async def start_pipelines(self) -> None:
         """Run one pipeline per enabled camera of this node."""

@@ -62,41 +62,7 @@ def arena_limit() -> int:
     """The number of malloc arenas :func:`bound_heap` allows: one per CPU, two at least."""
     return max(2, os.cpu_count() or 2)
 
-# glibc keeps the memory of freed blocks in its arenas for reuse.  With frames, tensors
-# and detector outputs of many sizes freed by several threads, the free holes between
-# live blocks grow: a 4-camera soak (bench/soak.py --heap, 30 minutes, plate first
-# stage) grew resident memory +121 MB/h, of which the arenas' free bytes +78 MB/h while
-# the bytes in use stayed flat.  malloc_trim hands every whole free page inside the
-# arenas back to the system (not only the top of the main heap), so the controller
-# calls it this often (trim_heap).
-TRIM_SECONDS = 30.0
-
 _core: ov.Core | None = None
-_libc: ctypes.CDLL | None = None
-
-
-def _c_library() -> ctypes.CDLL | None:
-    global _libc  # noqa: PLW0603 - the C library is loaded once per process
-    if _libc is None:
-        name = ctypes.util.find_library("c")
-        if name is None:
-            return None
-        try:
-            _libc = ctypes.CDLL(name)
-        except OSError:
-            return None
-    return _libc
-
-
-def trim_heap() -> bool:
-    """Return the heap's free pages to the system (glibc's ``malloc_trim``); False where
-    the C library has none (other allocators give memory back themselves)."""
-    libc = _c_library()
-    trim = getattr(libc, "malloc_trim", None) if libc is not None else None
-    if trim is None:
-        return False
-    trim(0)
-    return True
 
 
 def bound_heap() -> bool:
@@ -106,9 +72,12 @@ def bound_heap() -> bool:
 
     glibc applies the cap when it next needs an arena: call this early, before the
     process has many threads (an arena already made stays)."""
-    libc = _c_library()
-    mallopt = getattr(libc, "mallopt", None) if libc is not None else None
-    if mallopt is None:
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    try:
+        mallopt = ctypes.CDLL(name).mallopt
+    except (OSError, AttributeError):
         return False
     if "MALLOC_ARENA_MAX" not in os.environ:
         mallopt(_M_ARENA_MAX, arena_limit())
