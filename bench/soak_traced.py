@@ -11,8 +11,8 @@ fragmentation costs) and the bytes in blocks served by their own mmap (``mmap_mb
 Resident memory that grows with ``in_use_mb`` is held by someone; growing with
 ``free_mb`` it is the allocator's. ``anon_mb`` is the process's anonymous resident
 memory at the same instant: what it holds beyond the heap's bytes is memory that
-does not come from malloc (thread stacks, and libraries that map their own, as
-OpenVINO's TBB allocator does) or free heap pages still resident.
+does not come from malloc (thread stacks, memory a library maps itself) or free heap
+pages still resident.
 
 With ``--python`` it also starts :mod:`tracemalloc` (a few frames per allocation) once
 the controller has had ``SECONDS`` to start (tracing its imports and model compilation
