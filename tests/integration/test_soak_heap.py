@@ -21,6 +21,7 @@ def test_bytes_held_show_as_in_use_and_leave_it_when_freed() -> None:
     del held
     after = heap_look(mallinfo2)
     assert set(before) == {"in_use_mb", "free_mb", "mmap_mb", "heap_mb", "anon_mb"}
-    assert during["anon_mb"] - before["anon_mb"] >= 45, (before, during)
+    # What the heap's free bytes could not hold came from the system, resident.
+    assert during["anon_mb"] - before["anon_mb"] >= 45 - before["free_mb"], (before, during)
     assert during["in_use_mb"] - before["in_use_mb"] >= 45, (before, during)
     assert during["in_use_mb"] - after["in_use_mb"] >= 45, (during, after)
