@@ -15,12 +15,13 @@ from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 
 from controller.accounts import Caller
 from controller.search import corrections
 from controller.store import reads as repo
 from controller.store import sites
+from tests.controller.sql_plans import add_filler_reads, captured, replayed_plans
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 ANN = Caller(username="ann.lee", role="officer", user_id=1, client_addr="192.0.2.7",
@@ -201,32 +202,15 @@ def test_exact_search_walks_the_plate_index_not_the_partitions(
         pytest.skip("the plan is PostgreSQL's; SQLite has no partitions")
     with engine.begin() as conn:
         # The planner's choice depends on the table's size: give it 50,000 more reads.
-        conn.exec_driver_sql(
-            "INSERT INTO reads (uuid, plate, raw_text, confidence, char_confidences, "
-            "camera_id, site_id, seen_at, created_at) SELECT md5(i::text), 'X' || i, "
-            "'X' || i, 0.9, '[]', camera_id, site_id, seen_at - i * interval '1 second', "
-            "created_at FROM (SELECT * FROM reads LIMIT 1) AS r, "
-            "generate_series(1, 50000) AS i")
+        add_filler_reads(conn, 50_000, "'X' || i")
         conn.exec_driver_sql("ANALYZE")
-    seen: list[tuple[str, object]] = []
-
-    def capture(_conn: object, _cursor: object, statement: str, parameters: object,
-                _context: object, _many: bool) -> None:
-        seen.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
+    with captured(engine) as seen:
         # A window that prunes the empty months ahead (a scan of an empty one is cheap).
         assert exact(engine, "7ABC123", since=T0 - timedelta(days=1),
                      until=T0 + timedelta(minutes=1)) == ["7ABC128"]
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
     statements = [s for s in seen if "FROM reads" in s[0]]
     assert len(statements) == 2, statements
-    with engine.connect() as conn:
-        plans = ["\n".join(str(r[0]) for r in conn.exec_driver_sql(
-            f"EXPLAIN {statement}", parameters).all())  # type: ignore[arg-type]
-            for statement, parameters in statements]
+    plans = replayed_plans(engine, statements, lambda _statement: True)
     assert "ix_reads_plate_seen_at" in plans[0], plans[0]
     assert re.search(r"pk_reads\w*", plans[1]), plans[1]
     for plan in plans:
