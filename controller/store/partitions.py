@@ -199,8 +199,16 @@ def key_and_index_sql(name: str, trigram: str) -> list[str]:
     return [f"ALTER TABLE {name} ADD CONSTRAINT pk_reads_{suffix} PRIMARY KEY (id, seen_at)",
             f"ALTER TABLE {name} ADD CONSTRAINT uq_reads_uuid_seen_at_{suffix} "
             "UNIQUE (uuid, seen_at)",
-            *(f"CREATE INDEX {index}_{suffix} ON {name} USING {how.format(trigram=trigram)}"
+            *(partition_index_sql(name, index, how.format(trigram=trigram))
               for index, how in INDEXES)]
+
+
+def partition_index_sql(name: str, index: str, how: str) -> str:
+    """DDL making the parent's index ``index`` (``USING how``) on the partition ``name``,
+    under the parent's name and the partition's suffix, so that a plan names the index
+    it uses."""
+    suffix = checked_name(name).removeprefix("reads_")
+    return f"CREATE INDEX {index}_{suffix} ON {name} USING {how}"
 
 
 def _has_default(conn: Connection) -> bool:

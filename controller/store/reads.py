@@ -252,7 +252,7 @@ def plan_partial(pattern: str, dialect: str) -> PartialPlan:
                                "visiting the reads")
         if prefix or inner:
             return PartialPlan("trigram", trigrams, prefix, f"{first}the pg_trgm GIN index")
-        return PartialPlan("scan", (), prefix,
+        return PartialPlan("scan", trigrams, prefix,
                            f"no trigram: {first}a sequential scan of the reads")
     trigrams = pattern_trigrams(pattern)
     if trigrams:
@@ -438,15 +438,17 @@ def _pg_partial(conn: Connection, pattern: str, since: datetime | None, until: d
     first scan and the trigram index (it mistook a pattern matching 90,000 of
     10 M reads for a rare one, and rare ones for common ones). A pattern with fewer
     than two trigrams (``*23``, ``7*``) is first tried on the newest reads, as on
-    SQLite; then, or at once for the others, the GIN index (or the plate index for
-    a prefix, or a sequential scan when no index applies) is used: plain index
-    scans are switched off for that query, so the newest-first scan is not picked.
+    SQLite; then, or at once for the others, ``plan_partial``'s index: a range of the
+    plate index read alone for a known start (``_covered_matches``), else the GIN
+    index, or a sequential scan when no index applies, with plain index scans
+    switched off so that the newest-first scan is not picked.
     """
+    plan = plan_partial(pattern, "postgresql")
     # Plan each pattern on its own values: a generic plan cannot tell patterns apart.
     conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
     # The pattern alphabet has no % or _, so no escaping is needed.
     like = pattern.replace("*", "%").replace("?", "_")
-    if len(pattern_trigrams(pattern)) < 2:
+    if len(plan.trigrams) < 2:
         recent = _newest_first(_window(select(reads), since, until, before=before)).limit(
             DENSE_PROBE_ROWS).subquery()
         probe = (select(recent).where(recent.c.plate.like(like))
@@ -460,7 +462,7 @@ def _pg_partial(conn: Connection, pattern: str, since: datetime | None, until: d
         ).scalar_one()
         if held < DENSE_PROBE_ROWS:
             return rows  # the probe saw every read in the window
-    covered = plan_partial(pattern, "postgresql").index == "prefix"
+    covered = plan.index == "prefix"
     if covered:
         # The plate index holds (plate, seen_at) and includes id (migration 0020), so a
         # range of it (a known start) is read without visiting the reads: a bitmap scan

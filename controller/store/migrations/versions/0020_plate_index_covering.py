@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from controller.store.partitions import PLATE_INDEX_PG, is_partitioned, list_partitions
+from controller.store.partitions import PLATE_INDEX_PG, list_partitions, partition_index_sql
 
 revision = "0020"
 down_revision = "0019"
@@ -42,10 +42,8 @@ def _rebuild(how: str) -> None:
     if bind.dialect.name != "postgresql":
         return
     op.execute(f"DROP INDEX {NAME}")  # with the partitions' indexes attached to it
-    if is_partitioned(bind):
-        for partition in list_partitions(bind):
-            suffix = partition.name.removeprefix("reads_")
-            op.execute(f"CREATE INDEX {NAME}_{suffix} ON {partition.name} USING {how}")
+    for partition in list_partitions(bind):  # reads is partitioned from 0019 on
+        op.execute(partition_index_sql(partition.name, NAME, how))
     op.execute(f"CREATE INDEX {NAME} ON reads USING {how}")
 
 
