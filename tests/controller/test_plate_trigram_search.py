@@ -12,7 +12,7 @@ import os
 import random
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from unittest import mock
 
@@ -22,7 +22,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, event, make_url, text
+from sqlalchemy import Engine, make_url, text
 
 from controller.store import reads as repo
 from controller.store import sites
@@ -35,6 +35,7 @@ from controller.store.migrate import (
 )
 from controller.store.schema import metadata
 from tests.conftest import PG_ENV
+from tests.controller.sql_plans import add_filler_reads, captured, replayed_plans
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 ALPHABET = "AB12"
@@ -290,12 +291,16 @@ def described(change: object) -> str:
     return str(change)
 
 
+@pytest.mark.parametrize("probe", [0, repo.DENSE_PROBE_ROWS])
 @pytest.mark.parametrize("limit", [1, 3, 8, 500])
 @pytest.mark.parametrize("pattern", ["*123", "7AB*12?", "*B1*", "7??C*"])
 def test_partial_search_across_months_is_newest_first_cut_and_paged(
-        engine: Engine, pattern: str, limit: int) -> None:
+        engine: Engine, pattern: str, limit: int, probe: int,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """PostgreSQL asks the month partitions one by one, newest first, until the limit is
-    met: the answer, its order, its cut, the window and keyset pages are a plain filter's."""
+    met: the answer, its order, its cut, the window and keyset pages are a plain filter's.
+    ``probe`` 0 skips the newest-reads probe, so every span is asked (for a known start,
+    from the plate index alone)."""
     site, camera = place(engine)
     rng = random.Random(limit)
     plates = ["7ABC123", "7ABD123", "8XBC123", "7AB9912", "7ABC124", "1AB1212", "7XYC999"]
@@ -308,6 +313,7 @@ def test_partial_search_across_months_is_newest_first_cut_and_paged(
     with engine.connect() as conn:
         for row in conn.execute(text("SELECT id, uuid FROM reads")).all():
             ids[str(row.uuid)]["id"] = int(row.id)
+    monkeypatch.setattr(repo, "DENSE_PROBE_ROWS", probe)
     assert [int(r["id"]) for r in repo.search_partial(engine, pattern, limit=limit)] \
         == expected(batch, pattern, limit)
     since, until = T0 + timedelta(seconds=1), T0 + timedelta(days=95)
@@ -324,21 +330,6 @@ def test_partial_search_across_months_is_newest_first_cut_and_paged(
             break
         before = (page[-1]["seen_at"], int(page[-1]["id"]))
     assert walked == expected(batch, pattern, 1000)
-
-
-def replayed_plans(engine: Engine, statements: list[tuple[str, object]],
-                   wanted: Callable[[str], bool]) -> list[str]:
-    """Run ``statements`` again in one transaction, the settings among them as they
-    were, and EXPLAIN each statement ``wanted`` picks; the plans as text."""
-    plans = []
-    with engine.connect() as conn:
-        for statement, parameters in statements:
-            if statement.startswith("SET "):
-                conn.exec_driver_sql(statement)
-            elif wanted(statement):
-                plans.append("\n".join(str(r[0]) for r in conn.exec_driver_sql(
-                    f"EXPLAIN {statement}", parameters).all()))  # type: ignore[arg-type]
-    return plans
 
 
 @pytest.fixture
@@ -376,28 +367,13 @@ def test_a_known_start_reads_the_plate_index_alone(own_database: Engine, pattern
     repo.insert_batch(engine, [a_read(plates[i % len(plates)], camera, site, i)
                                for i in range(200)])
     with engine.begin() as conn:  # the planner's choice depends on the table's size
-        conn.exec_driver_sql(
-            "INSERT INTO reads (uuid, plate, raw_text, confidence, char_confidences, "
-            "camera_id, site_id, seen_at, created_at) SELECT md5(i::text), "
-            "chr(48 + mod(i, 10)) || 'Q' || i, 'X', 0.9, '[]', camera_id, site_id, "
-            "seen_at - i * interval '1 second', created_at "
-            "FROM (SELECT * FROM reads LIMIT 1) AS r, generate_series(1, 50000) AS i")
+        add_filler_reads(conn, 50_000, "chr(48 + mod(i, 10)) || 'Q' || i")
     # What autovacuum does to a table that has taken inserts: statistics, and the
     # visibility map that lets an index answer alone.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("VACUUM ANALYZE reads")
-    seen: list[tuple[str, object]] = []
-
-    def capture(_conn: object, _cursor: object, statement: str, parameters: object,
-                _context: object, _many: bool) -> None:
-        seen.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", capture)
-    try:
-        with mock.patch.object(repo, "DENSE_PROBE_ROWS", 0):
-            found = repo.search_partial(engine, pattern, limit=3)
-    finally:
-        event.remove(engine, "before_cursor_execute", capture)
+    with captured(engine) as seen, mock.patch.object(repo, "DENSE_PROBE_ROWS", 0):
+        found = repo.search_partial(engine, pattern, limit=3)
     with engine.connect() as conn:
         every = [dict(r) for r in conn.execute(text(
             "SELECT id, plate, seen_at FROM reads")).mappings()]
