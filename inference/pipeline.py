@@ -48,6 +48,7 @@ from inference.plate_detector import PlateDetector
 from inference.plate_lines import PlateLineDetector
 from inference.plates import GENERAL_READER, PLATE_READER
 from inference.reader import PlateDecoder, batch_tensor
+from inference.shapes import snapped
 from inference.stacked import without_stacked
 
 Region = tuple[int, int, int, int]  # x, y, w, h in frame pixels
@@ -161,15 +162,21 @@ class TextLineDetector:
         """Detector tensors for each pass (the first alone when quick), over the whole
         frame or one region of it."""
         cfg = self.config
-        x0, y0, w, h = region or (0, 0, frame.shape[1], frame.shape[0])
-        sub = frame[y0 : y0 + h, x0 : x0 + w]
+        fh, fw = frame.shape[:2]
         out = []
         sides = (cfg.detector_min_side,) if quick else (cfg.detector_min_side,
                                                         *cfg.detector_extra_sides)
         for side in sides:
             # A region is detected at the whole frame's scale: plates look the same size.
             ratio = scale_for(frame.shape, side, cfg.detector_max_side, cfg.detector_max_upscale)
-            tensor, sx, sy = prepare(sub, side, cfg.detector_max_side, ratio=ratio)
+            if region is None:
+                x0, y0, w, h = 0, 0, fw, fh
+            else:
+                # Grown over the frame to one of a few sizes (see inference.shapes).
+                x0, w = snapped(region[0], region[2], fw, ratio)
+                y0, h = snapped(region[1], region[3], fh, ratio)
+            tensor, sx, sy = prepare(frame[y0 : y0 + h, x0 : x0 + w], side,
+                                     cfg.detector_max_side, ratio=ratio)
             out.append((tensor, sx, sy, x0, y0))
         return out
 
@@ -191,8 +198,18 @@ class TextLineDetector:
                 for b in boxes_from_map(prob, sx, sy)
             ]
             boxes = geometric_filter(shifted, frame.shape)
+            if region is not None:
+                # What the region's growth alone brought in is not looked at.
+                boxes = [b for b in boxes if overlaps(b, region)]
             found.extend(boxes + merged_pairs(boxes))
         return [without_stacked(frame, box) for box in distinct_lines(found)]
+
+
+def overlaps(box: TextBox, region: Region) -> bool:
+    """Whether a line's bounding box and a region share any pixel."""
+    x, y, w, h = box.bbox()
+    rx, ry, rw, rh = region
+    return x < rx + rw and rx < x + w and y < ry + rh and ry < y + h
 
 
 class Recognizer:

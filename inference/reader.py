@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from inference.shapes import READER_WIDTHS, bucket
+
 PLATE_ALPHABET = string.ascii_uppercase + string.digits
 READER_HEIGHT = 48
 SEPARATORS = " -=._·•:/|~'\"`,;+*#"
@@ -38,10 +40,11 @@ class LineRead:
 
 
 def batch_tensor(crops: list[np.ndarray], min_width: int = 160) -> np.ndarray:
-    """Stack BGR strips 48 px tall into one (N, 3, 48, W) tensor, right-padded with zeros."""
+    """Stack BGR strips 48 px tall into one (N, 3, 48, W) tensor, right-padded with zeros
+    (W: one of ``shapes.READER_WIDTHS``, or a multiple of ``shapes.BEYOND`` past them)."""
     widths = [c.shape[1] * READER_HEIGHT / c.shape[0] for c in crops]
-    # Widths rounded up to 32 so OpenVINO sees few distinct shapes (it caches per shape).
-    width = max(min_width, int(np.ceil(max(widths) / 32)) * 32)
+    # The widest line's width rounded up to one of a few (see inference.shapes).
+    width = bucket(max(min_width, int(np.ceil(max(widths)))), READER_WIDTHS)
     batch = np.zeros((len(crops), 3, READER_HEIGHT, width), dtype=np.float32)
     for i, crop in enumerate(crops):
         w = min(width, max(1, round(widths[i])))

@@ -1,0 +1,167 @@
+"""The networks meet a few input shapes (inference.shapes), and that changes no answer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from inference.detector import scale_for
+from inference.openvino import CompiledModel
+from inference.pipeline import Recognizer, RecognizerConfig, TextLineDetector
+from inference.shapes import (
+    BEYOND,
+    DETECTOR_SIDES,
+    READER_WIDTHS,
+    batch_chunks,
+    bucket,
+    snapped,
+)
+from inference.synthetic import background, paste, render_plate
+
+
+@given(st.integers(1, 100_000))
+def test_a_batch_runs_as_distinct_powers_of_two_that_sum_to_it(n: int) -> None:
+    sizes = batch_chunks(n)
+    assert sum(sizes) == n
+    assert all(s & (s - 1) == 0 for s in sizes)
+    assert sizes == sorted(set(sizes), reverse=True)
+
+
+@given(st.integers(1, 5000), st.sampled_from([READER_WIDTHS, DETECTOR_SIDES]))
+def test_a_length_goes_to_the_smallest_bucket_that_holds_it(length: int,
+                                                            steps: tuple[int, ...]) -> None:
+    got = bucket(length, steps)
+    assert got >= length
+    if got in steps:
+        assert not [s for s in steps if length <= s < got]
+    else:
+        assert length > steps[-1]
+        assert got % BEYOND == 0 and got - length < BEYOND
+
+
+def test_lengths_and_batches_below_one_are_refused() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        bucket(0, READER_WIDTHS)
+    with pytest.raises(ValueError, match="at least one"):
+        batch_chunks(0)
+
+
+class Recorded:
+    """Every shape a compiled model's requests are given, by model file."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.shapes: dict[str, set[tuple[int, ...]]] = {}
+        run = CompiledModel._run
+
+        def spy(model: CompiledModel, tensor: np.ndarray) -> np.ndarray:
+            self.shapes.setdefault(model.path.name, set()).add(tuple(tensor.shape))
+            return run(model, tensor)
+
+        monkeypatch.setattr(CompiledModel, "_run", spy)
+
+
+@pytest.fixture
+def recorded(monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorded]:
+    yield Recorded(monkeypatch)
+
+
+def test_a_batch_in_chunks_gives_each_item_its_own_answer(recognizer: Recognizer,
+                                                          recorded: Recorded) -> None:
+    reader = recognizer.plate_reader
+    assert reader is not None
+    batch = np.random.default_rng(1).normal(0, 0.5, (7, 3, 48, 224)).astype(np.float32)
+    together = reader.infer(batch)
+    assert recorded.shapes[reader.path.name] == {(4, 3, 48, 224), (2, 3, 48, 224),
+                                                 (1, 3, 48, 224)}
+    assert together.shape[0] == 7
+    for i in range(7):
+        np.testing.assert_allclose(together[i], reader.infer(batch[i : i + 1])[0],
+                                   rtol=1e-4, atol=1e-5)
+
+
+def scene(seed: int) -> tuple[np.ndarray, str]:
+    """A 720p road frame with one plate of a random size somewhere inside it."""
+    rng = np.random.default_rng(seed)
+    text = "".join(rng.choice(list("ABCDEFGHJKLMNPRSTUVWXYZ0123456789"), 7))
+    frame = background(720, 1280, seed)
+    paste(frame, render_plate(text, seed=seed), float(rng.uniform(300, 980)),
+          float(rng.uniform(250, 470)), float(rng.uniform(120, 260)))
+    return frame, text
+
+
+def test_every_input_a_camera_makes_is_one_of_a_few_shapes(recorded: Recorded) -> None:
+    # Both first stages, over regions of many sizes: each network only ever meets
+    # batches of a power of two, reader lines of the set widths, and detector pictures
+    # whose sides are set sides or the whole frame's.
+    rng = np.random.default_rng(7)
+    for stage in ("text", "plate"):
+        recognizer = Recognizer(RecognizerConfig(first_stage=stage))
+        for seed in range(12):
+            frame, _ = scene(seed)
+            w, h = int(rng.integers(200, 1280)), int(rng.integers(120, 720))
+            x, y = int(rng.integers(0, 1281 - w)), int(rng.integers(0, 721 - h))
+            recognizer.read_lines(frame, recognizer.text_lines(frame, (x, y, w, h)))
+            recognizer.read_frame(frame)
+    config = RecognizerConfig()
+    wholes = set()
+    for side in (config.detector_min_side, *config.detector_extra_sides):
+        ratio = scale_for((720, 1280), side, config.detector_max_side,
+                          config.detector_max_upscale)
+        wholes.add((round(720 * ratio / 32) * 32, round(1280 * ratio / 32) * 32))
+    seen = recorded.shapes
+    assert len(seen) == 4  # the plate detector, the text detector and both readers
+    for name, shapes in seen.items():
+        for n, _, height, width in shapes:
+            assert n & (n - 1) == 0, (name, n)
+            if height == 48:
+                assert width in READER_WIDTHS, (name, width)
+            elif name.startswith("PP-OCR") and "det" in name:
+                # A side is a set side, or the frame's whole side where none fits.
+                assert height in {*DETECTOR_SIDES, *(h for h, _ in wholes)}, (name, height)
+                assert width in {*DETECTOR_SIDES, *(w for _, w in wholes)}, (name, width)
+
+
+def test_a_region_grows_to_a_set_side_inside_the_frame() -> None:
+    # At the detector's scale the grown span is a set side, it holds the region and
+    # stays in the frame; where no set side fits, it is the whole side.
+    rng = np.random.default_rng(3)
+    for _ in range(500):
+        limit = int(rng.integers(200, 2000))
+        length = int(rng.integers(1, limit + 1))
+        start = int(rng.integers(0, limit - length + 1))
+        ratio = float(rng.uniform(0.3, 2.0))
+        at, span = snapped(start, length, limit, ratio)
+        assert at >= 0 and at + span <= limit
+        if (at, span) != (0, limit):
+            side = max(32, round(span * ratio / 32) * 32)
+            assert side in DETECTOR_SIDES or (side > DETECTOR_SIDES[-1] and side % BEYOND == 0)
+            assert at <= start and start + length <= at + span
+
+
+def test_a_region_finds_its_own_plate_and_not_one_it_grew_over(recognizer: Recognizer) -> None:
+    detector = recognizer.detector
+    assert isinstance(detector, TextLineDetector)
+    frame = background(720, 1280, 5)
+    paste(frame, render_plate("7KXR482", seed=1), 668, 360, 120)
+    paste(frame, render_plate("4ABC123", seed=2), 1000, 360, 200)
+    whole = detector.detect(frame, quick=True)
+    lefts = [b for b in whole if b.center[0] < 840]
+    rights = sorted((b for b in whole if b.center[0] >= 840), key=lambda b: b.center)
+    assert lefts and rights, "both plates are found in the whole frame"
+    # A region at the frame's right edge around the right plate only, of a width that
+    # grows by a quarter, all of it to the left (the frame ends on the right): over
+    # the whole of the left plate's lines.
+    region = (739, 290, 541, 141)
+    left = min(b.bbox()[0] for b in lefts)
+    assert max(b.bbox()[0] + b.bbox()[2] for b in lefts) < region[0], "outside the region"
+    [(tensor, _, _, x0, _)] = detector._inputs(frame, region, quick=True)
+    assert tensor.shape[2] in DETECTOR_SIDES and tensor.shape[3] in DETECTOR_SIDES
+    assert x0 <= left, "the grown region holds the left plate's lines"
+    found = detector.detect(frame, region, quick=True)
+    assert all(b.center[0] >= 840 for b in found), "no line of the left plate"
+    registration = max(rights, key=lambda b: b.width)
+    assert any(np.abs(b.quad - registration.quad).max() < 2.0 for b in found)
