@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DisconnectionError
 
 from controller.permissions import private_dir, private_file
 from controller.store.outage import translate_outages
@@ -17,6 +19,9 @@ from controller.store.outage import translate_outages
 # at BEGIN) for every ``engine.begin()``, the store's write transactions; DEFERRED
 # for reads, so readers never queue behind writers.
 SQLITE_BEGIN = "sqlite_begin"
+# A pooled PostgreSQL connection idle this long is pinged before use (ping_when_idle).
+PING_AFTER_IDLE = 1.0
+_IDLE_SINCE = "sightline_idle_since"
 
 
 def _sqlite_engine(url: str, busy_timeout_ms: int, pool_size: int) -> Engine:
@@ -82,15 +87,48 @@ def make_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30_000,
     """Create the engine for ``url`` with Sightline's connection settings."""
     if url.startswith("sqlite"):
         return _sqlite_engine(url, busy_timeout_ms, pool_size)
+    # The most recently returned connection first (LIFO): under light load the same few
+    # stay in use and skip the ping below, the others idle and are pinged when next used.
     engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        pool_use_lifo=True,
         connect_args=connect_args or {},
     )
     translate_outages(engine)
+    ping_when_idle(engine)
     return engine
+
+
+def ping_when_idle(engine: Engine, idle_seconds: float = PING_AFTER_IDLE) -> None:
+    """Check a pooled connection with a trivial query before it is handed out, if it has
+    been back in the pool for ``idle_seconds`` or more; a dead one is replaced.
+
+    SQLAlchemy's ``pool_pre_ping`` pings at every checkout, and a web request checks a
+    connection out for each of its ten or so queries: under 20 officers searching,
+    a fifth of the web threads' time went to those pings (py-spy, bench_search_web on
+    PostgreSQL).  A server restarted (stopped, then started: more than a second) has
+    closed connections that have all idled that long, so each is pinged and replaced
+    before use, as with ``pool_pre_ping``.  A connection used within the second is
+    handed out as it is: if the server dropped it meanwhile, its next statement fails
+    as a lost database (``StoreUnavailable``), and SQLAlchemy then replaces every
+    connection of the pool.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_conn: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _handed_out(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop(_IDLE_SINCE, None)
+        if since is None or time.monotonic() - since < idle_seconds:
+            return  # just opened, or back in the pool a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # the pool replaces it (and retries) on this error
+            raise DisconnectionError(f"pooled connection is dead: {exc}") from exc
 
 
 def is_sqlite(engine: Engine) -> bool:
