@@ -2,7 +2,8 @@
 
     python bench/bench_scale.py [--reads 1000000 | --curve 1000000,10000000,30000000]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/sightline_scale]
-        [--users 20] [--rounds 2] [--samples 20] [--ingest-seconds 30] [--drop]
+        [--users 20] [--rounds 2] [--pauses 0 5] [--samples 20] [--ingest-seconds 30]
+        [--drop]
 
 Issue 18 point 4; DESIGN.md section 7 targets: exact < 20 ms, partial < 300 ms,
 canvass (10 cameras x 2 h) < 100 ms, ingest >= 5,000 reads/s per node, search page
@@ -30,6 +31,9 @@ database from where it stopped. After each step, one JSON line:
   with ``--users`` signed-in officers posting searches with purpose, case number and
   attestation at once, each ``--rounds`` times the mix exact x2, the three
   partials, canvass, history (its first page); p50/p95/max per kind and overall;
+  back to back (``web``: the server saturated) and, for each other ``--pauses``
+  value, with each officer reading a result page for a mean of that many seconds
+  before the next search (``web_pause_5s``: see bench_search_web.py);
 - ``audit_package``: the quarterly audit package (``--package-events`` audit
   events in 2026Q3) built alone and again while the web users search;
 - ``ingest``: two processes (two nodes) storing reads at once through the
@@ -297,9 +301,10 @@ def package(engine: Engine, settings: Settings, out: Path) -> float:
 
 
 def web(settings: Settings, engine: Engine, samples: Samples, users: int,
-        rounds: int, out: Path) -> dict[str, Any]:
-    """The searches of ``users`` officers at once over HTTP, and one audit package built
-    while they search."""
+        rounds: int, out: Path, pause: float = 0.0) -> dict[str, Any]:
+    """The searches of ``users`` officers at once over HTTP (each reading a page for a
+    mean of ``pause`` seconds before the next search; 0: back to back), and one audit
+    package built while they search."""
     secrets = web_bench.add_officers(engine, users)
     per_user = web_requests(samples, users, rounds)
 
@@ -311,7 +316,8 @@ def web(settings: Settings, engine: Engine, samples: Samples, users: int,
             base = f"http://127.0.0.1:{controller.web_port}"
             with ProcessPoolExecutor(
                     1, mp_context=multiprocessing.get_context("spawn")) as users_process:
-                running = users_process.submit(web_bench.concurrent, base, secrets, per_user, 0)
+                running = users_process.submit(web_bench.concurrent, base, secrets, per_user, 0,
+                                               pause)
                 # The auditor's package, built while the officers search.
                 await asyncio.sleep(2)
                 builds.append(await asyncio.to_thread(package, engine, settings, out))
@@ -321,7 +327,7 @@ def web(settings: Settings, engine: Engine, samples: Samples, users: int,
             await controller.stop()
 
     latencies, wall, builds = asyncio.run(serve())
-    result: dict[str, Any] = {"users": users, "wall_s": round(wall, 2)}
+    result: dict[str, Any] = {"users": users, "pause_s": pause, "wall_s": round(wall, 2)}
     result.update({name: web_bench.summary(times) for name, times in sorted(latencies.items())})
     every = [t for name, times in latencies.items() if "failed" not in name for t in times]
     result["all"] = web_bench.summary(every)
@@ -382,7 +388,9 @@ def step(url: str, engine: Engine, settings: Settings, args: argparse.Namespace,
                       args.samples)
     result["single"] = single(engine, samples)
     result["audit_package_s"] = [round(package(engine, settings, out), 2) for _ in range(3)]
-    result["web"] = web(settings, engine, samples, args.users, args.rounds, out)
+    for pause in args.pauses:
+        key = "web" if pause == 0 else f"web_pause_{pause:g}s"
+        result[key] = web(settings, engine, samples, args.users, args.rounds, out, pause)
     if args.ingest_seconds > 0:
         result["ingest"] = ingest(url, args.ingest_seconds, args.ingest_batch)
     result["targets_ms"] = TARGETS_MS
@@ -398,6 +406,9 @@ def main() -> None:
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=2, help="search mixes per user")
+    parser.add_argument("--pauses", type=float, nargs="+", default=[0.0, 5.0],
+                        help="the web step once per value: mean seconds an officer reads "
+                             "a result page before the next search (0: back to back)")
     parser.add_argument("--samples", type=int, default=20)
     parser.add_argument("--package-events", type=int, default=20_000)
     parser.add_argument("--ingest-seconds", type=float, default=30)
