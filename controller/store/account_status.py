@@ -8,6 +8,7 @@ from typing import Any, TypedDict, cast
 
 from sqlalchemy import Connection, Engine, func, select, update
 
+from controller.store.engine import reading
 from controller.store.schema import account_status, user_sessions
 
 
@@ -41,7 +42,7 @@ def statuses(engine: Engine) -> dict[int, StatusRow]:
 
 def get(engine: Engine, user_id: int) -> StatusRow | None:
     """One account's status row, if any."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         row = conn.execute(select(account_status).where(
             account_status.c.user_id == user_id)).mappings().first()
     return cast("StatusRow", dict(row)) if row else None

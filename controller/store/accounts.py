@@ -11,6 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from controller.errors import Conflict, NotFound
+from controller.store.engine import reading
 from controller.store.records import (
     PolicySummary,
     PolicyVersion,
@@ -181,7 +182,7 @@ def start_session(engine: Engine, session_id: str, user_id: int, now: datetime,
 def session_and_user(engine: Engine, session_id: str
                      ) -> tuple[SessionState, UserRow] | None:
     """Return a session row and its user's row in one query, or None."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         row = conn.execute(
             select(user_sessions.c.ended_at, user_sessions.c.end_reason,
                    user_sessions.c.last_seen_at, users)

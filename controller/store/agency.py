@@ -10,6 +10,7 @@ from typing import Any, cast
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from controller.store.engine import reading
 from controller.store.records import AgencyProfileRow
 from controller.store.schema import agency_profile, cameras, policy_acknowledgements, sites
 
@@ -21,7 +22,7 @@ _COLUMNS = (agency_profile.c.name, agency_profile.c.time_zone, agency_profile.c.
 
 def profile(engine: Engine) -> AgencyProfileRow | None:
     """The stored profile without the logo's bytes, or None when never edited."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         row = conn.execute(select(*_COLUMNS).where(agency_profile.c.id == ROW_ID)
                            ).mappings().first()
     return cast("AgencyProfileRow", dict(row)) if row else None

@@ -8,6 +8,7 @@ from typing import Any, cast
 
 from sqlalchemy import Engine, and_, func, or_, select, update
 
+from controller.store.engine import reading
 from controller.store.records import AuditReview, AuditRow
 from controller.store.schema import (
     audit_events,
@@ -179,7 +180,7 @@ def audit_between(engine: Engine, since: datetime, until: datetime,
 
 def audit_event(engine: Engine, event_id: int) -> AuditRow | None:
     """One access-log row by sequence number, or None."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         row = conn.execute(select(audit_events).where(
             audit_events.c.id == event_id)).mappings().first()
     return cast("AuditRow", dict(row)) if row else None

@@ -131,6 +131,22 @@ def ping_when_idle(engine: Engine, idle_seconds: float = PING_AFTER_IDLE) -> Non
             raise DisconnectionError(f"pooled connection is dead: {exc}") from exc
 
 
+def reading(engine: Engine) -> Connection:
+    """A connection for statements that only read (``with reading(engine) as conn``).
+
+    On PostgreSQL it runs in autocommit: each statement is its own transaction, with
+    no BEGIN before it and no ROLLBACK after, two round trips fewer per checkout.
+    Under READ COMMITTED, PostgreSQL's default and Sightline's, each statement sees
+    its own snapshot inside a transaction as well, so a reader sees the same rows.
+    Not for ``SET LOCAL`` (it needs a transaction), nor for anything that writes
+    or locks. On SQLite, a plain ``engine.connect()`` (reads begin DEFERRED).
+    """
+    conn = engine.connect()
+    if engine.dialect.name == "postgresql":
+        conn.execution_options(isolation_level="AUTOCOMMIT")
+    return conn
+
+
 def is_sqlite(engine: Engine) -> bool:
     """Tell whether the engine talks to SQLite."""
     return engine.dialect.name == "sqlite"

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from controller.store.engine import reading
 from controller.store.schema import purpose_shown, purpose_windows
 
 REPLACED = "replaced"
@@ -70,7 +71,7 @@ def start(engine: Engine, *, user_id: int, purpose: str, case_number: str | None
 def current(engine: Engine, user_id: int, now: datetime,
             client_id: int | None = None) -> WindowRow | None:
     """The user's newest window open at ``now`` (started, not ended, not expired), or None."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         row = conn.execute(select(purpose_windows).where(*_open(user_id, now, client_id))
                            .order_by(purpose_windows.c.id.desc()).limit(1)).mappings().first()
     return _row(row) if row else None

@@ -30,6 +30,7 @@ from sqlalchemy.exc import OperationalError
 from controller.errors import ValidationError
 from controller.store import partitions
 from controller.store.corrections import corrected_read_ids, latest_correction_ids
+from controller.store.engine import reading
 from controller.store.outage import cancelled
 from controller.store.records import (
     CameraChoice,
@@ -137,7 +138,7 @@ def search_exact(engine: Engine, plate: str, *, since: datetime | None = None,
     (...)`` made PostgreSQL read every partition's matching rows through a bitmap and
     sort them (382-604 ms at 2 M reads) instead of walking the index newest first.
     """
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         corrected = sorted({int(i) for i in conn.execute(corrected_read_ids(plate)).scalars()})
         by_plate = _window(select(reads).where(reads.c.plate == plate), since, until,
                            before=before)
@@ -613,7 +614,7 @@ def describe_reads(engine: Engine, rows: Sequence[ReadRow], *,
     if cameras_known is not None:
         places = {int(c["id"]): _Place(c["name"], c["code"], c["site_name"])
                   for c in cameras_known}
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         if not set(camera_ids) <= set(places):
             places.update({int(c.id): _Place(c.name, c.code, c.site_name) for c in conn.execute(
                 select(cameras.c.id, cameras.c.name, sites.c.code,
@@ -652,7 +653,7 @@ def read_image(engine: Engine, read_uuid: str, kind: str) -> ImageOfRead | None:
              .select_from(reads.outerjoin(read_images, (read_images.c.read_id == reads.c.id)
                                           & (read_images.c.kind == kind)))
              .where(reads.c.uuid == read_uuid))
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         row = conn.execute(query).mappings().first()
     return cast("ImageOfRead", dict(row)) if row else None
 

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
 from controller.errors import NotFound, ValidationError
+from controller.store.engine import reading
 from controller.store.records import CameraChoice, CameraRow, SiteRow
 from controller.store.schema import cameras, sites
 
@@ -161,7 +162,7 @@ def list_sites(engine: Engine, site_codes: tuple[str, ...] = ()) -> list[SiteRow
 
 def camera_choices(engine: Engine) -> list[CameraChoice]:
     """Every camera with its site, for pickers (id, name, site code and name)."""
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         rows = conn.execute(
             select(cameras.c.id, cameras.c.name, cameras.c.enabled, sites.c.code,
                    sites.c.name.label("site_name"))
