@@ -30,10 +30,10 @@ import json
 import multiprocessing
 import random
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+from bench_recognition import rss_mb
 from soak_traced import heap_look, libc_mallinfo2
 
 from inference.detector import prepare, scale_for
@@ -45,17 +45,10 @@ from inference.pipeline import (
     RecognizerConfig,
     TextLineDetector,
 )
-from inference.shapes import READER_WIDTHS, batch_chunks, bucket
+from inference.reader import batch_tensor
+from inference.shapes import batch_chunks
 
 FILES = {"detector": DETECTOR_FILE, "reader": READER_FILE, "plate_reader": PLATE_READER_FILE}
-
-
-def rss_mb() -> float:
-    """The process's resident memory now, in MiB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
 
 
 def reader_shape(rng: random.Random) -> tuple[int, int, int, int]:
@@ -87,10 +80,12 @@ def detector_input(detector: TextLineDetector, frame: np.ndarray, mode: str,
 
 
 def reader_input(rng: random.Random, mode: str) -> np.ndarray:
-    """A reader batch of blank lines, ``raw`` or padded to its bucket width."""
+    """A reader batch of blank lines: ``raw`` as wide as drawn, or as the pipeline's own
+    ``batch_tensor`` stacks such lines now."""
     n, c, h, w = reader_shape(rng)
-    return np.zeros((n, c, h, bucket(w, READER_WIDTHS) if mode == "bucketed" else w),
-                    dtype=np.float32)
+    if mode == "bucketed":
+        return batch_tensor([np.zeros((h, w, c), dtype=np.uint8)] * n)
+    return np.zeros((n, c, h, w), dtype=np.float32)
 
 
 def run(network: str, mode: str, inferences: int) -> dict[str, Any]:
