@@ -26,6 +26,7 @@ from inference.openvino import bound_heap
 log = logging.getLogger("sightline.controller")
 
 STOP_DEADLINE_SECONDS = 10.0
+MIN_STOP_SECONDS = 0.5  # even past the deadline, each step gets this to release what it holds
 
 
 class WebService(Protocol):
@@ -49,11 +50,12 @@ WebFactory = Callable[[Settings, Bridge, Engine, Metrics, str], WebService]
 
 @dataclass(frozen=True)
 class Step:
-    """One named start step and how to undo it."""
+    """One named start step, how to undo it, and its weight in the stop deadline."""
 
     name: str
     start: Callable[[], Awaitable[None]]
     stop: Callable[[], Awaitable[None]] | None = None
+    stop_share: float = 1.0
 
 
 class Controller:
@@ -90,7 +92,9 @@ class Controller:
             Step("hotlists", self._rt(Runtime.start_hotlists),
                  self._rt_stop("hotlists")),
             # 4. Dispatch before the writer: replayed hits are delivered at once.
-            Step("dispatch", self._rt(Runtime.start_dispatch), self._rt(Runtime.stop_dispatch)),
+            # Its stop finishes the sends under way and delivers the last reads' hits.
+            Step("dispatch", self._rt(Runtime.start_dispatch), self._rt(Runtime.stop_dispatch),
+                 stop_share=4.0),
             # 5. The writer replays the journal a crash left, then accepts reads.
             Step("writer", self._rt(Runtime.start_writer), self._rt_stop("writer")),
             # 6. Models compiled before cameras start: a bad model fails here, by name.
@@ -123,19 +127,26 @@ class Controller:
         log.info("controller running (node %s)", self.settings.node.name)
 
     async def stop(self) -> None:
-        """Undo the started steps in reverse order within the stop deadline."""
+        """Undo the started steps in reverse order within the stop deadline.
+
+        Each step gets its share of the time still left, so what a quick step did
+        not use goes to the steps after it (dispatch, delivering the last hits).
+        """
         self.running = False
         self.metrics.controller_running.set(0)
-        steps, self._started = self._started[::-1], []
-        per_step = STOP_DEADLINE_SECONDS / max(len(steps), 1)
-        for step in steps:
-            if step.stop is None:
-                continue
+        steps = [step for step in self._started[::-1] if step.stop is not None]
+        self._started = []
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + STOP_DEADLINE_SECONDS
+        for i, step in enumerate(steps):
+            assert step.stop is not None
+            shares = sum(later.stop_share for later in steps[i:])
+            budget = max(deadline - loop.time(), 0.0) * step.stop_share / shares
             log.info("stop step: %s", step.name)
             try:
-                await asyncio.wait_for(step.stop(), per_step)
+                await asyncio.wait_for(step.stop(), max(budget, MIN_STOP_SECONDS))
             except TimeoutError:
-                log.error("stop step %s did not finish within %.1f s", step.name, per_step)
+                log.error("stop step %s did not finish within %.1f s", step.name, budget)
             except Exception:
                 log.exception("stop step %s failed", step.name)
 

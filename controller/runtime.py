@@ -31,6 +31,9 @@ from controller.store.images import ImageStore
 from controller.store.outage import OutageLog
 from inference.pipeline import Recognizer, RecognizerConfig
 
+# A graceful stop's time for dispatch to finish its sends and deliver the last hits.
+DISPATCH_DRAIN_SECONDS = 3.0
+
 log = logging.getLogger("sightline.runtime")
 
 
@@ -198,13 +201,9 @@ class Runtime:
 
     async def stop_dispatch(self) -> None:
         """Deliver what the last reads raised, then stop (the rest stays in the outbox)."""
-        await self.stop_task("dispatch")
-        if self.dispatcher is not None:
-            try:
-                await asyncio.wait_for(self.dispatcher.deliver_due(), 3.0)
-            except Exception:  # the outbox keeps anything not delivered for the next start
-                log.warning("final dispatch pass did not finish; the outbox keeps the rest")
-            await self.dispatcher.close()
+        task = self._tasks.pop("dispatch", None)
+        if self.dispatcher is not None and task is not None:
+            await self.dispatcher.stop(task, DISPATCH_DRAIN_SECONDS)
 
     async def start_writer(self) -> None:
         """Replay the journal a previous run left, then accept reads."""

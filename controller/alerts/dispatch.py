@@ -220,6 +220,7 @@ class Dispatcher:
         self._metrics = metrics
         self._poll = poll_seconds
         self._wake = asyncio.Event()
+        self._finishing = False
         self._rng = random.Random()  # noqa: S311 - retry jitter, not cryptography
         self._outage = OutageLog(log, "dispatch pass", "the outbox keeps the hits; retrying")
 
@@ -247,14 +248,16 @@ class Dispatcher:
         self._wake.set()
 
     async def run(self) -> None:
-        """Deliver until cancelled (first making due what this node had claimed when it
-        last stopped: it was killed mid-send, or the claims would be settled)."""
+        """Deliver until ``finish`` (or cancelled), first making due what this node had
+        claimed when it last stopped: it was killed mid-send, or the claims would be
+        settled."""
         try:
             await asyncio.to_thread(repo.release_claims, self._engine, self._node,
                                     datetime.now(UTC))
         except Exception as exc:  # the claims lapse by themselves
             self._outage.failed(exc)
         while True:
+            finishing = self._finishing  # the pass after finish() is the last one
             try:
                 if time.monotonic() - self._refreshed_at >= self._refresh_seconds:
                     await self.refresh()
@@ -263,9 +266,49 @@ class Dispatcher:
                 self._outage.failed(exc)  # once per outage, not every poll
             else:
                 self._outage.succeeded()
+            if finishing:
+                return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll)
             self._wake.clear()
+
+    def finish(self) -> None:
+        """Stop after the pass under way and one more for what the last reads raised.
+
+        A send is never cut off: a hit the sink took is marked delivered, not
+        left claimed until the claim lapses (and then sent again).
+        """
+        self._finishing = True
+        self._wake.set()
+
+    async def stop(self, task: asyncio.Task[None], drain_seconds: float) -> None:
+        """End ``task`` (this dispatcher's ``run``) within ``drain_seconds``.
+
+        It finishes its passes if it can; if not it is cancelled, and what this node
+        still claims (a send cut off) is made due at once, for another node or the
+        next start, rather than after the claim lapses. The outbox keeps the rest.
+        """
+        self.finish()
+        try:
+            done, _ = await asyncio.wait({task}, timeout=drain_seconds)
+            if not done:
+                log.warning("dispatch did not finish within %.1f s; the outbox keeps the rest",
+                            drain_seconds)
+        finally:  # also when this stop is itself cancelled: never leave the task running
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        try:
+            released = await asyncio.to_thread(repo.release_claims, self._engine, self._node,
+                                               datetime.now(UTC))
+        except Exception as exc:  # the claims lapse by themselves
+            log.warning("could not release this node's dispatch claims (%s); they lapse "
+                        "within %.0f s", exc, CLAIM_SECONDS)
+        else:
+            if released:
+                log.info("released %d delivery claim(s) cut off by the stop", released)
+        await self.close()
 
     async def deliver_due(self) -> int:
         """Try every due delivery once; return how many were delivered."""

@@ -137,6 +137,73 @@ async def test_lost_reply_is_deduplicated_by_the_idempotency_key(
     assert len(receiver.received.hits) == 1 and receiver.received.duplicates == 1
 
 
+class SlowReceiver:
+    """A real receiver whose dispatch desk answers only when the test lets it."""
+
+    def __init__(self) -> None:
+        self.arrived, self.release = threading.Event(), threading.Event()
+        self.server = HitReceiver(SECRET, on_hit=self._hold)
+
+    def _hold(self, _payload: dict[str, object]) -> None:
+        self.arrived.set()
+        self.release.wait(30)
+
+    def __enter__(self) -> SlowReceiver:
+        self.server.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.release.set()
+        self.server.stop()
+
+
+async def _write_hit(engine: Engine, camera: tuple[int, int], d: dispatch.Dispatcher,
+                     plate: str) -> None:
+    await asyncio.to_thread(repo.write_reads, engine, [item(camera, plate, hit=True)],
+                            sinks=d.sink_names, now=datetime.now(UTC))
+    d.wake()
+
+
+async def test_stop_lets_a_send_finish_and_delivers_the_last_hits(
+        engine: Engine, camera: tuple[int, int]) -> None:
+    with SlowReceiver() as slow:
+        d = dispatcher(engine, slow.server)
+        task = asyncio.create_task(d.run())
+        await _write_hit(engine, camera, d, "7ABC123")
+        assert await asyncio.to_thread(slow.arrived.wait, 20)
+        # The controller is asked to stop while the first hit is at the desk, and
+        # the last frames' read raised a second one.
+        await _write_hit(engine, camera, d, "5DEF678")
+        asyncio.get_running_loop().call_later(0.3, slow.release.set)
+        await d.stop(task, drain_seconds=20)
+        assert task.done() and not task.cancelled()
+    assert repo.delivery_counts(engine) == {"delivered": 2}
+    assert len(slow.server.received.hits) == 2 and slow.server.received.duplicates == 0
+
+
+async def test_a_send_cut_off_by_the_stop_is_due_again_at_once(
+        engine: Engine, camera: tuple[int, int]) -> None:
+    with SlowReceiver() as slow:
+        d = dispatcher(engine, slow.server)
+        task = asyncio.create_task(d.run())
+        await _write_hit(engine, camera, d, "7ABC123")
+        assert await asyncio.to_thread(slow.arrived.wait, 20)
+        await d.stop(task, drain_seconds=0.3)  # the desk has not answered by then
+        assert task.cancelled()
+        # Not left claimed for CLAIM_SECONDS: the next start (or another node) sends it
+        # now, and the receiver's idempotency key makes the second send harmless.
+        due = await asyncio.to_thread(repo.due_deliveries, engine, datetime.now(UTC))
+        assert [row["plate"] for row in due] == ["7ABC123"]
+        slow.release.set()
+        again = dispatcher(engine, slow.server)
+        try:
+            assert await again.deliver_due() == 1
+        finally:
+            await again.close()
+    assert repo.delivery_counts(engine) == {"delivered": 1}
+    assert len(slow.server.received.hits) == 1 and slow.server.received.duplicates == 1
+
+
 async def test_dead_letter_after_retry_window_raises_an_alarm(
         engine: Engine, camera: tuple[int, int], receiver: HitReceiver) -> None:
     d = dispatcher(engine, receiver, retry_for_seconds=5)
