@@ -141,10 +141,10 @@ class Controller:
         for i, step in enumerate(steps):
             assert step.stop is not None
             shares = sum(later.stop_share for later in steps[i:])
-            budget = max(deadline - loop.time(), 0.0) * step.stop_share / shares
+            budget = max((deadline - loop.time()) * step.stop_share / shares, MIN_STOP_SECONDS)
             log.info("stop step: %s", step.name)
             try:
-                await asyncio.wait_for(step.stop(), max(budget, MIN_STOP_SECONDS))
+                await asyncio.wait_for(step.stop(), budget)
             except TimeoutError:
                 log.error("stop step %s did not finish within %.1f s", step.name, budget)
             except Exception:

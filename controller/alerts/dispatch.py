@@ -252,8 +252,7 @@ class Dispatcher:
         claimed when it last stopped: it was killed mid-send, or the claims would be
         settled."""
         try:
-            await asyncio.to_thread(repo.release_claims, self._engine, self._node,
-                                    datetime.now(UTC))
+            await self._release_claims()
         except Exception as exc:  # the claims lapse by themselves
             self._outage.failed(exc)
         while True:
@@ -300,8 +299,7 @@ class Dispatcher:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         try:
-            released = await asyncio.to_thread(repo.release_claims, self._engine, self._node,
-                                               datetime.now(UTC))
+            released = await self._release_claims()
         except Exception as exc:  # the claims lapse by themselves
             log.warning("could not release this node's dispatch claims (%s); they lapse "
                         "within %.0f s", exc, CLAIM_SECONDS)
@@ -309,6 +307,11 @@ class Dispatcher:
             if released:
                 log.info("released %d delivery claim(s) cut off by the stop", released)
         await self.close()
+
+    async def _release_claims(self) -> int:
+        """Make what this node claims due now; return how many deliveries."""
+        return await asyncio.to_thread(repo.release_claims, self._engine, self._node,
+                                       datetime.now(UTC))
 
     async def deliver_due(self) -> int:
         """Try every due delivery once; return how many were delivered."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from controller.app import Controller, Step
+from controller.app import STOP_DEADLINE_SECONDS, Controller, Step
 from controller.commands.compose import web_factory
 from controller.errors import ControllerError
 from controller.settings import Settings
@@ -58,6 +59,36 @@ async def test_failed_step_undoes_started_ones_in_reverse(settings: Settings) ->
     with pytest.raises(ControllerError, match="start step 'c' failed: no camera"):
         await Probe(settings).start()
     assert events == ["start a", "start b", "stop b", "stop a"]
+
+
+async def test_stop_shares_the_deadline_by_weight_and_passes_on_unused_time(
+        settings: Settings) -> None:
+    """A hung step is cut at its share; dispatch's heavier share, with what the quick
+    steps left, covers a 3 s drain that an equal split (10 s / 6 = 1.7 s) would cut."""
+    stopped: list[str] = []
+
+    def step(name: str, seconds: float, share: float = 1.0) -> Step:
+        async def start() -> None:
+            return None
+
+        async def stop() -> None:
+            await asyncio.sleep(seconds)
+            stopped.append(name)
+
+        return Step(name, start, stop, stop_share=share)
+
+    class Probe(Controller):
+        def steps(self) -> list[Step]:  # stopped in reverse: "hung" first
+            return [step("e", 0), step("d", 0), step("dispatch", 3.0, share=4.0),
+                    step("b", 0), step("a", 0), step("hung", 3600)]
+
+    controller = Probe(settings)
+    await controller.start()
+    began = asyncio.get_running_loop().time()
+    await controller.stop()
+    took = asyncio.get_running_loop().time() - began
+    assert stopped == ["a", "b", "dispatch", "d", "e"]  # "hung" was cut, the rest finished
+    assert took <= STOP_DEADLINE_SECONDS
 
 
 def test_sigterm_stops_run_gracefully(tmp_path: Path, cli_env: dict[str, str]) -> None:

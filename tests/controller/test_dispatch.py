@@ -156,6 +156,15 @@ class SlowReceiver:
         self.release.set()
         self.server.stop()
 
+    async def sending(self, engine: Engine, camera: tuple[int, int]
+                      ) -> tuple[dispatch.Dispatcher, asyncio.Task[None]]:
+        """A running dispatcher whose first hit is at the desk now."""
+        d = dispatcher(engine, self.server)
+        task = asyncio.create_task(d.run())
+        await _write_hit(engine, camera, d, "7ABC123")
+        assert await asyncio.to_thread(self.arrived.wait, 20)
+        return d, task
+
 
 async def _write_hit(engine: Engine, camera: tuple[int, int], d: dispatch.Dispatcher,
                      plate: str) -> None:
@@ -167,10 +176,7 @@ async def _write_hit(engine: Engine, camera: tuple[int, int], d: dispatch.Dispat
 async def test_stop_lets_a_send_finish_and_delivers_the_last_hits(
         engine: Engine, camera: tuple[int, int]) -> None:
     with SlowReceiver() as slow:
-        d = dispatcher(engine, slow.server)
-        task = asyncio.create_task(d.run())
-        await _write_hit(engine, camera, d, "7ABC123")
-        assert await asyncio.to_thread(slow.arrived.wait, 20)
+        d, task = await slow.sending(engine, camera)
         # The controller is asked to stop while the first hit is at the desk, and
         # the last frames' read raised a second one.
         await _write_hit(engine, camera, d, "5DEF678")
@@ -184,10 +190,7 @@ async def test_stop_lets_a_send_finish_and_delivers_the_last_hits(
 async def test_a_send_cut_off_by_the_stop_is_due_again_at_once(
         engine: Engine, camera: tuple[int, int]) -> None:
     with SlowReceiver() as slow:
-        d = dispatcher(engine, slow.server)
-        task = asyncio.create_task(d.run())
-        await _write_hit(engine, camera, d, "7ABC123")
-        assert await asyncio.to_thread(slow.arrived.wait, 20)
+        d, task = await slow.sending(engine, camera)
         await d.stop(task, drain_seconds=0.3)  # the desk has not answered by then
         assert task.cancelled()
         # Not left claimed for CLAIM_SECONDS: the next start (or another node) sends it
