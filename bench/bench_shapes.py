@@ -15,7 +15,8 @@ inputs twice:
 
 Each reports, every tenth of the run: the distinct shapes met so far, resident
 memory, and glibc's heap (bytes in use, free bytes held); then the growth over the
-second half, and the ratios bucketed / raw of the end figures, measured in the same run.
+second half, the mean input pixels per inference (the work), and the ratios bucketed /
+raw of the end figures and of the work, measured in the same run.
 
     python bench/bench_shapes.py [--reader-inferences 1500] [--detector-inferences 400]
         [--networks detector reader plate_reader]
@@ -36,6 +37,7 @@ import numpy as np
 from bench_recognition import rss_mb
 from soak_traced import heap_look, libc_mallinfo2
 
+from inference.camera import REGION_MARGIN, WHOLE_FRAME_FRACTION
 from inference.detector import prepare, scale_for
 from inference.openvino import CompiledModel, resolve_model
 from inference.pipeline import (
@@ -59,9 +61,17 @@ def reader_shape(rng: random.Random) -> tuple[int, int, int, int]:
 
 
 def motion_region(rng: random.Random) -> tuple[int, int, int, int]:
-    """A motion region of a 720p frame: x, y, w, h."""
-    w, h = rng.randrange(40, 1281), rng.randrange(40, 721)
-    return rng.randrange(0, 1281 - w), rng.randrange(0, 721 - h), w, h
+    """A motion region of a 720p frame as a camera makes one (x, y, w, h): a moved box
+    of any size with ``inference.camera``'s margins, one larger than its whole-frame
+    fraction drawn again (the camera detects the whole frame instead)."""
+    mx, my = max(64, int(REGION_MARGIN * 1280)), max(64, int(REGION_MARGIN * 720))
+    while True:
+        w, h = rng.randrange(40, 1281), rng.randrange(40, 721)
+        x, y = rng.randrange(0, 1281 - w), rng.randrange(0, 721 - h)
+        x0, y0 = max(0, x - mx), max(0, y - my)
+        x1, y1 = min(1280, x + w + mx), min(720, y + h + my)
+        if (x1 - x0) * (y1 - y0) <= WHOLE_FRAME_FRACTION * 1280 * 720:
+            return x0, y0, x1 - x0, y1 - y0
 
 
 def detector_input(detector: TextLineDetector, frame: np.ndarray, mode: str,
@@ -98,9 +108,11 @@ def run(network: str, mode: str, inferences: int) -> dict[str, Any]:
     rng = random.Random(0)
     seen: set[tuple[int, ...]] = set()
     looks: list[dict[str, float]] = []
+    pixels = 0  # the work: input pixels (items x height x width) over the run
     for i in range(inferences):
         tensor = (detector_input(detector, frame, mode, rng) if detector is not None
                   else reader_input(rng, mode))
+        pixels += tensor.shape[0] * tensor.shape[2] * tensor.shape[3]
         if mode == "raw":
             seen.add(tensor.shape)
             model._run(np.ascontiguousarray(tensor, dtype=np.float32))
@@ -115,7 +127,7 @@ def run(network: str, mode: str, inferences: int) -> dict[str, Any]:
                           "free_mb": look.get("free_mb", 0.0)})
     half = looks[len(looks) // 2 - 1]
     end = looks[-1]
-    return {"shapes": len(seen), "end": end,
+    return {"shapes": len(seen), "end": end, "mean_input_pixels": round(pixels / inferences),
             "second_half_growth_mb": {k: round(end[k] - half[k], 1)
                                       for k in ("rss_mb", "in_use_mb", "free_mb")},
             "looks": looks}
@@ -140,6 +152,8 @@ def main() -> None:
         raw, bucketed = modes["raw"]["end"], modes["bucketed"]["end"]
         modes["bucketed_over_raw"] = {k: round(bucketed[k] / raw[k], 2)
                                       for k in ("rss_mb", "in_use_mb", "shapes")}
+        modes["bucketed_over_raw"]["mean_input_pixels"] = round(
+            modes["bucketed"]["mean_input_pixels"] / modes["raw"]["mean_input_pixels"], 2)
         result[network] = modes
     print(json.dumps(result))
 

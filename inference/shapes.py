@@ -19,10 +19,17 @@ So every input is brought to one of a few shapes before it reaches the network:
 - a reader line's width is padded to the next of ``READER_WIDTHS`` (blank columns
   at its right, as the narrower lines of a batch always were);
 - a motion region given to the text detector is grown over the frame until, at the
-  detector's scale, its height and width are each one of ``DETECTOR_SIDES`` (the
-  whole frame, whose size is fixed per camera, is given as it is).
+  detector's scale, its height and width are each one of ``REGION_STEPS`` sides of a
+  ladder hung from the whole frame's side: the whole, 2/3 of it, 4/9, 8/27
+  (``region_sides``; the whole frame, whose size is fixed per camera, is given as
+  it is).  A camera's regions thus make at most 16 shapes per detector size, all of
+  them met in its first minutes.  The ladder was a fixed one (17 sides from 32 to
+  1,920, up to 289 shapes per size): an hour of 4 cameras still met new shapes in its
+  last minutes, and each new one kept 1-2 MB more resident (bench/bench_shapes.py).
 
-Both cost work: a side at most a quarter more, its mean about an eighth.
+Both cost work: a reader line at most a quarter wider; a region's side at most half
+as long again (a camera's regions already span a quarter of the frame at least:
+``inference.camera``'s margins), bench/bench_shapes.py gives the mean.
 """
 
 from __future__ import annotations
@@ -33,8 +40,9 @@ from collections.abc import Sequence
 
 # Multiples of 32 (the networks' stride), each at most 1.25 times the one before.
 READER_WIDTHS = (160, 192, 224, 256, 320, 384, 480, 608, 768, 960)
-DETECTOR_SIDES = (32, 64, 96, 128, 160, 192, 224, 256, 320, 384, 480, 608, 768,
-                  960, 1216, 1536, 1920)
+# A region's sides: the whole frame's side times REGION_STEP ** k, k < REGION_STEPS.
+REGION_STEP = 2 / 3
+REGION_STEPS = 4
 # Past the last bucket, sides are rounded up to a multiple of this.
 BEYOND = 256
 
@@ -57,18 +65,32 @@ def batch_chunks(n: int) -> list[int]:
     return [1 << bit for bit in reversed(range(n.bit_length())) if n >> bit & 1]
 
 
+def at_scale(length: int, ratio: float) -> int:
+    """A frame length at the detector's scale, rounded to 32 as ``detector.prepare`` does."""
+    return max(32, round(length * ratio / 32) * 32)
+
+
+def region_sides(whole: int) -> tuple[int, ...]:
+    """The sides (ascending) a region of a frame side ``whole`` long at the detector's
+    scale may have: the ladder of REGION_STEPS steps down from it, rounded up to 32."""
+    steps = {max(32, -(-round(whole * REGION_STEP**k) // 32) * 32) for k in range(REGION_STEPS)}
+    return tuple(sorted(s for s in steps if s <= whole))
+
+
 def snapped(start: int, length: int, limit: int, ratio: float) -> tuple[int, int]:
     """A span of a frame side (``start``, ``length`` within 0..``limit``) grown about its
     centre, and moved back inside the frame, so that at the detector's scale ``ratio``
-    (rounded to 32, as ``detector.prepare`` does) it is one of DETECTOR_SIDES; the whole
-    side (one size per camera) where that size would not fit in the frame.
+    (rounded to 32, as ``detector.prepare`` does) it is one of ``region_sides`` of the
+    whole side; the whole side (one size per camera) where that is the one it reaches.
 
     The region is grown over the frame, not padded: the detector's answers depend on
     the whole picture it is given (its channel attention pools over all of it): padded
     with mid-grey to the set sizes, it read 88 of 108 plates of us-scenes-dev instead
     of 95 (with its edge pixels repeated, 91).
     """
-    grown = round(bucket(math.ceil(length * ratio), DETECTOR_SIDES) / ratio)
-    if grown >= limit:
+    whole = at_scale(limit, ratio)
+    side = bucket(math.ceil(length * ratio), region_sides(whole))
+    grown = round(side / ratio)
+    if side >= whole or grown >= limit:
         return 0, limit
     return min(max(0, start - (grown - length) // 2), limit - grown), grown

@@ -14,10 +14,12 @@ from inference.openvino import CompiledModel
 from inference.pipeline import Recognizer, RecognizerConfig, TextLineDetector
 from inference.shapes import (
     BEYOND,
-    DETECTOR_SIDES,
     READER_WIDTHS,
+    REGION_STEPS,
+    at_scale,
     batch_chunks,
     bucket,
+    region_sides,
     snapped,
 )
 from inference.synthetic import background, paste, render_plate
@@ -31,7 +33,7 @@ def test_a_batch_runs_as_distinct_powers_of_two_that_sum_to_it(n: int) -> None:
     assert sizes == sorted(set(sizes), reverse=True)
 
 
-@given(st.integers(1, 5000), st.sampled_from([READER_WIDTHS, DETECTOR_SIDES]))
+@given(st.integers(1, 5000), st.sampled_from([READER_WIDTHS, region_sides(1152)]))
 def test_a_length_goes_to_the_smallest_bucket_that_holds_it(length: int,
                                                             steps: tuple[int, ...]) -> None:
     got = bucket(length, steps)
@@ -96,7 +98,7 @@ def scene(seed: int) -> tuple[np.ndarray, str]:
 def test_every_input_a_camera_makes_is_one_of_a_few_shapes(recorded: Recorded) -> None:
     # Both first stages, over regions of many sizes: each network only ever meets
     # batches of a power of two, reader lines of the set widths, and detector pictures
-    # whose sides are set sides or the whole frame's.
+    # whose sides are on the ladder of the whole frame's at that pass's scale.
     rng = np.random.default_rng(7)
     for stage in ("text", "plate"):
         recognizer = Recognizer(RecognizerConfig(first_stage=stage))
@@ -107,11 +109,18 @@ def test_every_input_a_camera_makes_is_one_of_a_few_shapes(recorded: Recorded) -
             recognizer.read_lines(frame, recognizer.text_lines(frame, (x, y, w, h)))
             recognizer.read_frame(frame)
     config = RecognizerConfig()
-    wholes = set()
+    allowed = set()
     for side in (config.detector_min_side, *config.detector_extra_sides):
         ratio = scale_for((720, 1280), side, config.detector_max_side,
                           config.detector_max_upscale)
-        wholes.add((round(720 * ratio / 32) * 32, round(1280 * ratio / 32) * 32))
+        # Worked out here, not by region_sides: the whole side, then 2/3 of the one
+        # before, rounded up to 32, REGION_STEPS sides in all.
+        whole_h, whole_w = round(720 * ratio / 32) * 32, round(1280 * ratio / 32) * 32
+        heights = [whole_h * 2**k / 3**k for k in range(REGION_STEPS)]
+        widths = [whole_w * 2**k / 3**k for k in range(REGION_STEPS)]
+        allowed |= {(-(-round(h) // 32) * 32, -(-round(w) // 32) * 32)
+                    for h in heights for w in widths}
+    assert len(allowed) <= 2 * REGION_STEPS**2
     seen = recorded.shapes
     assert len(seen) == 4  # the plate detector, the text detector and both readers
     for name, shapes in seen.items():
@@ -119,15 +128,15 @@ def test_every_input_a_camera_makes_is_one_of_a_few_shapes(recorded: Recorded) -
             assert n & (n - 1) == 0, (name, n)
             if height == 48:
                 assert width in READER_WIDTHS, (name, width)
-            elif name.startswith("PP-OCR") and "det" in name:
-                # A side is a set side, or the frame's whole side where none fits.
-                assert height in {*DETECTOR_SIDES, *(h for h, _ in wholes)}, (name, height)
-                assert width in {*DETECTOR_SIDES, *(w for _, w in wholes)}, (name, width)
+            elif name.startswith("PP-OCR") and "det" in name and height * width > 192 * 320:
+                # (The plate-first stage's windows aside: one shape, 192 x 320.)
+                assert (height, width) in allowed, (name, height, width)
 
 
 def test_a_region_grows_to_a_set_side_inside_the_frame() -> None:
-    # At the detector's scale the grown span is a set side, it holds the region and
-    # stays in the frame; where no set side fits, it is the whole side.
+    # At the detector's scale the grown span is a side of the whole side's ladder (at
+    # most 3/2 of the region's there, and never smaller than 8/27 of the whole), it
+    # holds the region and stays in the frame; where it reaches the whole, it is that.
     rng = np.random.default_rng(3)
     for _ in range(500):
         limit = int(rng.integers(200, 2000))
@@ -136,30 +145,33 @@ def test_a_region_grows_to_a_set_side_inside_the_frame() -> None:
         ratio = float(rng.uniform(0.3, 2.0))
         at, span = snapped(start, length, limit, ratio)
         assert at >= 0 and at + span <= limit
+        assert at <= start and start + length <= at + span
         if (at, span) != (0, limit):
-            side = max(32, round(span * ratio / 32) * 32)
-            assert side in DETECTOR_SIDES or (side > DETECTOR_SIDES[-1] and side % BEYOND == 0)
-            assert at <= start and start + length <= at + span
+            whole, side = at_scale(limit, ratio), at_scale(span, ratio)
+            assert side < whole and side % 32 == 0
+            assert any(abs(side - whole * (2 / 3) ** k) < 32 for k in range(1, REGION_STEPS))
+            assert side < max(1.5 * length * ratio, 8 / 27 * whole) + 32
 
 
 def test_a_region_finds_its_own_plate_and_not_one_it_grew_over(recognizer: Recognizer) -> None:
     detector = recognizer.detector
     assert isinstance(detector, TextLineDetector)
     frame = background(720, 1280, 5)
-    paste(frame, render_plate("7KXR482", seed=1), 668, 360, 120)
+    paste(frame, render_plate("7KXR482", seed=1), 500, 360, 120)
     paste(frame, render_plate("4ABC123", seed=2), 1000, 360, 200)
     whole = detector.detect(frame, quick=True)
     lefts = [b for b in whole if b.center[0] < 840]
     rights = sorted((b for b in whole if b.center[0] >= 840), key=lambda b: b.center)
     assert lefts and rights, "both plates are found in the whole frame"
-    # A region at the frame's right edge around the right plate only, of a width that
-    # grows by a quarter, all of it to the left (the frame ends on the right): over
-    # the whole of the left plate's lines.
-    region = (739, 290, 541, 141)
+    # A region at the frame's right edge around the right plate only, 600 pixels wide:
+    # 533 at the detector's scale (640 / 720), grown to 768 of the frame's 1152 there,
+    # all of it to the left (the frame ends on the right): over the whole of the left
+    # plate's lines.
+    region = (680, 290, 600, 141)
     left = min(b.bbox()[0] for b in lefts)
     assert max(b.bbox()[0] + b.bbox()[2] for b in lefts) < region[0], "outside the region"
     [(tensor, _, _, x0, _)] = detector._inputs(frame, region, quick=True)
-    assert tensor.shape[2] in DETECTOR_SIDES and tensor.shape[3] in DETECTOR_SIDES
+    assert tensor.shape[2:] == (192, 768)
     assert x0 <= left, "the grown region holds the left plate's lines"
     found = detector.detect(frame, region, quick=True)
     assert all(b.center[0] >= 840 for b in found), "no line of the left plate"
