@@ -117,7 +117,8 @@ def program_gate(engine: Engine) -> ProgramGate:
 def recognizer_config(settings: InferenceSettings) -> RecognizerConfig:
     """Translate the inference settings into the recognizer's own configuration."""
     return RecognizerConfig(
-        device=settings.device, first_stage=settings.first_stage,
+        device=settings.device, precision=settings.precision,
+        first_stage=settings.first_stage,
         detector_model=settings.detector_model,
         plate_detector_model=settings.plate_detector_model,
         reader_model=settings.reader_model, plate_reader=settings.plate_reader,

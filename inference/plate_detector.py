@@ -176,12 +176,14 @@ class PlateDetector:
         self,
         path: Path | None = None,
         device: str = "CPU",
+        *,
         threshold: float = THRESHOLD,
         requests: int = 0,
         fast_resize: bool = False,
+        precision: str = "f32",
     ) -> None:
         resolved = resolve_model(path, PLATE_DETECTOR_FILE)
-        self.model = CompiledModel(resolved, device, requests)
+        self.model = CompiledModel(resolved, device, requests, precision=precision)
         self.path = resolved
         self.threshold = threshold
         self.fast_resize = fast_resize

@@ -9,8 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import openvino as ov
 import pytest
 
+from controller.runtime import recognizer_config
+from controller.settings.inference import InferenceSettings
 from inference.errors import InferenceError, ModelError
 from inference.openvino import HINTS, CompiledModel, character_list, resolve_model
 from inference.pipeline import (
@@ -21,6 +24,7 @@ from inference.pipeline import (
     RecognizerConfig,
     TextLineDetector,
 )
+from inference.plate_lines import PlateLineDetector
 from inference.reader import PLATE_ALPHABET
 
 
@@ -57,6 +61,31 @@ def test_wrong_file_type_is_refused(tmp_path: Path) -> None:
 def test_unknown_device_is_refused() -> None:
     with pytest.raises(InferenceError, match="unknown OpenVINO device"):
         CompiledModel(resolve_model(None, DETECTOR_FILE), device="TPU")
+
+
+def test_unknown_precision_is_refused() -> None:
+    with pytest.raises(InferenceError, match="unknown inference precision 'int4'"):
+        CompiledModel(resolve_model(None, DETECTOR_FILE), precision="int4")
+
+
+def test_every_network_computes_in_f32_unless_told_otherwise() -> None:
+    # OpenVINO's own default is bf16 on CPUs that have it (fewer plates read there); the
+    # configured precision reaches every network of both first stages.
+    for stage in ("text", "plate"):
+        recognizer = Recognizer(RecognizerConfig(first_stage=stage))
+        detector = recognizer.detector
+        models = [recognizer.reader, recognizer.plate_reader]
+        if isinstance(detector, PlateLineDetector):
+            models += [detector.plates.model, detector.text]
+        else:
+            assert isinstance(detector, TextLineDetector)
+            models.append(detector.model)
+        for model in models:
+            assert model is not None
+            assert model.compiled.get_property("INFERENCE_PRECISION_HINT") == ov.Type.f32, (
+                stage, model.path.name)
+    settings = InferenceSettings(precision="bf16")
+    assert recognizer_config(settings).precision == "bf16"
 
 
 def test_reader_alphabet_covers_plates(recognizer: Recognizer) -> None:
