@@ -33,12 +33,15 @@ from inference.shapes import batch_chunks
 SHIPPED_DIR = Path(__file__).resolve().parent / "models"
 DEVICES = ("CPU", "GPU", "NPU", "AUTO")
 HINTS = ("LATENCY", "THROUGHPUT")
-# The precision the networks compute in.  OpenVINO's CPU plugin computes in bfloat16 by
-# default where the CPU has it (AMX or AVX512-BF16: recent Xeons) and in f32 elsewhere,
-# so the same models read differently from one machine to the next: on us-scenes-dev,
-# text first stage, one 2-core Xeon with AMX read 93 of 108 plates in bf16 and 95 in
-# f32, as every machine without bf16 does.  f32 is the default everywhere; bf16 (or f16
-# on a GPU) is an agency's choice of speed over those plates.
+# The precision a network computes in; None leaves it to the device.  OpenVINO's CPU
+# plugin computes in bfloat16 by default where the CPU has it (AMX or AVX512-BF16:
+# recent Xeons) and in f32 elsewhere, so the same models read differently from one
+# machine to the next.  Measured on a 2-core Xeon with AMX (``sightline eval``, text
+# first stage): every network in bf16 read 93 of the 108 us-scenes-dev scenes, the
+# text detector alone in bf16 94, every network in f32 95, the readers alone in bf16 95
+# (and 690 of 751 us-plate-crops, as in f32) at 0.37 of their f32 time (the text
+# detector's bf16: 0.54).  So the pipeline's default ("auto", ``inference.pipeline``)
+# keeps the detectors in f32 and lets the readers take the device's own.
 PRECISIONS = ("f32", "bf16", "f16")
 # The CPU plugin keeps the kernels it built for each input shape it has seen, up to
 # 5000 entries by default.  The detector sees a new shape for nearly every moving region,
@@ -145,12 +148,12 @@ class CompiledModel:
     """One network compiled for one device, with a pool of reusable infer requests."""
 
     def __init__(self, path: Path, device: str = "CPU", requests: int = 0,
-                 hint: str = "LATENCY", precision: str = "f32") -> None:
+                 hint: str = "LATENCY", precision: str | None = "f32") -> None:
         if device not in DEVICES:
             raise InferenceError(f"unknown OpenVINO device {device!r}; use one of {DEVICES}")
         if hint not in HINTS:
             raise InferenceError(f"unknown OpenVINO performance hint {hint!r}; use one of {HINTS}")
-        if precision not in PRECISIONS:
+        if precision is not None and precision not in PRECISIONS:
             raise InferenceError(
                 f"unknown inference precision {precision!r}; use one of {PRECISIONS}")
         self.path = path
@@ -162,7 +165,7 @@ class CompiledModel:
         # LATENCY: one stream, each request on all cores.  THROUGHPUT: several streams,
         # requests from several cameras' threads compute side by side.  bench/ measures both.
         config: dict[str, str | int] = {"PERFORMANCE_HINT": hint}
-        if device in ("CPU", "GPU"):
+        if precision is not None and device in ("CPU", "GPU"):
             config["INFERENCE_PRECISION_HINT"] = precision  # see PRECISIONS
         if device == "CPU":
             config["CPU_RUNTIME_CACHE_CAPACITY"] = CPU_CACHE_ENTRIES

@@ -106,9 +106,20 @@ class RecognizerConfig:
     # frames and regions at up to two sizes: its second stream holds about 180 MB more
     # with 4 cameras (bench), the readers' second stream 40 MB.
     detector_hint: str | None = DETECTOR_HINT
-    # What every network computes in (inference.openvino.PRECISIONS): f32 reads the same
-    # on every machine; bf16 is faster where the CPU has it and reads fewer plates.
-    precision: str = "f32"
+    # What the networks compute in: "auto", the detectors in f32 and the readers in the
+    # device's own precision (bf16 where the CPU has it: as many plates read, at 0.37 of
+    # the time; see inference.openvino.PRECISIONS); or one of PRECISIONS for every network.
+    precision: str = "auto"
+
+    @property
+    def detector_precision(self) -> str:
+        """What the detectors compute in (see ``precision``)."""
+        return "f32" if self.precision == "auto" else self.precision
+
+    @property
+    def reader_precision(self) -> str | None:
+        """What the readers compute in; None for the device's own (see ``precision``)."""
+        return None if self.precision == "auto" else self.precision
     # Infer requests per model: 0 for one per stream (inference.openvino.CompiledModel).
     infer_requests: int = 0
 
@@ -158,7 +169,7 @@ class TextLineDetector:
         path = resolve_model(config.detector_model, DETECTOR_FILE)
         self.model = CompiledModel(path, config.device,
                                    hint=config.detector_hint or config.performance_hint,
-                                   precision=config.precision,
+                                   precision=config.detector_precision,
                                    requests=config.infer_requests)
 
     def _inputs(self, frame: np.ndarray, region: Region | None,
@@ -361,7 +372,8 @@ def _first_stage(cfg: RecognizerConfig) -> LineDetector:
     text = TextLineDetector(cfg)
     if cfg.first_stage == "text":
         return text
-    plates = PlateDetector(cfg.plate_detector_model, cfg.device, precision=cfg.precision)
+    plates = PlateDetector(cfg.plate_detector_model, cfg.device,
+                           precision=cfg.detector_precision)
     return PlateLineDetector(plates, text.model, fallback=text)
 
 
@@ -369,7 +381,7 @@ def _load_reader(path: Path, cfg: RecognizerConfig) -> tuple[CompiledModel, Plat
     """Compile a reader and its decoder; a reader must take a (N, 3, 48, W) strip and give
     (N, T, classes) over its alphabet, which is checked now rather than at the first frame."""
     model = CompiledModel(path, cfg.device, hint=cfg.performance_hint,
-                          requests=cfg.infer_requests, precision=cfg.precision)
+                          requests=cfg.infer_requests, precision=cfg.reader_precision)
     chars = character_list(model)
     try:
         decoder = PlateDecoder(chars)

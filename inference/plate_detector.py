@@ -180,7 +180,7 @@ class PlateDetector:
         threshold: float = THRESHOLD,
         requests: int = 0,
         fast_resize: bool = False,
-        precision: str = "f32",
+        precision: str | None = "f32",
     ) -> None:
         resolved = resolve_model(path, PLATE_DETECTOR_FILE)
         self.model = CompiledModel(resolved, device, requests, precision=precision)
