@@ -37,7 +37,7 @@ import numpy as np
 from bench_recognition import rss_mb
 from soak_traced import heap_look, libc_mallinfo2
 
-from inference.camera import REGION_MARGIN, WHOLE_FRAME_FRACTION
+from inference.camera import motion_region
 from inference.detector import prepare, scale_for
 from inference.openvino import CompiledModel, resolve_model
 from inference.pipeline import (
@@ -60,25 +60,23 @@ def reader_shape(rng: random.Random) -> tuple[int, int, int, int]:
     return rng.randint(1, 8), 3, 48, max(160, -(-round(48 * aspect) // 32) * 32)
 
 
-def motion_region(rng: random.Random) -> tuple[int, int, int, int]:
+def random_region(rng: random.Random) -> tuple[int, int, int, int]:
     """A motion region of a 720p frame as a camera makes one (x, y, w, h): a moved box
-    of any size with ``inference.camera``'s margins, one larger than its whole-frame
-    fraction drawn again (the camera detects the whole frame instead)."""
-    mx, my = max(64, int(REGION_MARGIN * 1280)), max(64, int(REGION_MARGIN * 720))
+    of any size, through ``inference.camera.motion_region`` (drawn again where the
+    camera would detect the whole frame instead)."""
     while True:
         w, h = rng.randrange(40, 1281), rng.randrange(40, 721)
-        x, y = rng.randrange(0, 1281 - w), rng.randrange(0, 721 - h)
-        x0, y0 = max(0, x - mx), max(0, y - my)
-        x1, y1 = min(1280, x + w + mx), min(720, y + h + my)
-        if (x1 - x0) * (y1 - y0) <= WHOLE_FRAME_FRACTION * 1280 * 720:
-            return x0, y0, x1 - x0, y1 - y0
+        box = rng.randrange(0, 1281 - w), rng.randrange(0, 721 - h), w, h
+        region = motion_region(box, (720, 1280))
+        if region is not None:
+            return region
 
 
 def detector_input(detector: TextLineDetector, frame: np.ndarray, mode: str,
                    rng: random.Random) -> np.ndarray:
     """The first pass's tensor for a random region: as prepared before (``raw``: the
     region alone, rounded to 32) or as the detector prepares it now."""
-    region = motion_region(rng)
+    region = random_region(rng)
     if mode == "bucketed":
         return detector._inputs(frame, region, quick=True)[0][0]
     x, y, w, h = region

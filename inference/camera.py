@@ -123,16 +123,7 @@ class CameraRecognition:
     def _region(self, frame: np.ndarray) -> tuple[int, int, int, int] | None:
         """Where to detect: around what moved (with a margin), or the whole frame."""
         box = self.gate.moved_box
-        if box is None:
-            return None
-        fh, fw = frame.shape[:2]
-        # The margin covers a plate whose car moved only in part (a bumper, a shadow).
-        mx, my = max(64, int(REGION_MARGIN * fw)), max(64, int(REGION_MARGIN * fh))
-        x0, y0 = max(0, box[0] - mx), max(0, box[1] - my)
-        x1, y1 = min(fw, box[0] + box[2] + mx), min(fh, box[1] + box[3] + my)
-        if (x1 - x0) * (y1 - y0) > WHOLE_FRAME_FRACTION * fw * fh:
-            return None
-        return x0, y0, x1 - x0, y1 - y0
+        return None if box is None else motion_region(box, frame.shape)
 
     def _in_zone(self, read: PlateRead) -> bool:
         """Whether a read's centre lies in a recognition zone (anywhere when none is set)."""
@@ -274,6 +265,21 @@ def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
     ih = max(0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
     inter = iw * ih
     return inter / max(1, a[2] * a[3] + b[2] * b[3] - inter)
+
+
+def motion_region(box: tuple[int, int, int, int],
+                  shape: tuple[int, ...]) -> tuple[int, int, int, int] | None:
+    """The region a camera detects in for a moved box (x, y, w, h) of a frame of this
+    shape: the box with a margin, inside the frame; None (the whole frame) where that
+    is more than WHOLE_FRAME_FRACTION of it."""
+    fh, fw = shape[:2]
+    # The margin covers a plate whose car moved only in part (a bumper, a shadow).
+    mx, my = max(64, int(REGION_MARGIN * fw)), max(64, int(REGION_MARGIN * fh))
+    x0, y0 = max(0, box[0] - mx), max(0, box[1] - my)
+    x1, y1 = min(fw, box[0] + box[2] + mx), min(fh, box[1] + box[3] + my)
+    if (x1 - x0) * (y1 - y0) > WHOLE_FRAME_FRACTION * fw * fh:
+        return None
+    return x0, y0, x1 - x0, y1 - y0
 
 
 def _cut_by_frame(box: tuple[int, int, int, int], shape: tuple[int, ...]) -> bool:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from inference.shapes import at_scale
+
 # The mean/std PP-OCR was trained with (images scaled to [-1, 1]).
 _MEAN = np.float32(0.5)
 _STD = np.float32(0.5)
@@ -77,8 +79,7 @@ def prepare(
     h, w = image.shape[:2]
     if ratio is None:
         ratio = scale_for(image.shape, min_side, max_side, max_upscale)
-    nh = max(32, round(h * ratio / 32) * 32)
-    nw = max(32, round(w * ratio / 32) * 32)
+    nh, nw = at_scale(h, ratio), at_scale(w, ratio)
     resized = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_LINEAR)
     tensor = (resized.astype(np.float32) / 255.0 - _MEAN) / _STD
     return tensor.transpose(2, 0, 1)[None], w / nw, h / nh

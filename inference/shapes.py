@@ -66,21 +66,22 @@ def batch_chunks(n: int) -> list[int]:
 
 
 def at_scale(length: int, ratio: float) -> int:
-    """A frame length at the detector's scale, rounded to 32 as ``detector.prepare`` does."""
+    """A frame length at the detector's scale, rounded to a multiple of 32 (at least 32):
+    the side ``detector.prepare`` gives it."""
     return max(32, round(length * ratio / 32) * 32)
 
 
 def region_sides(whole: int) -> tuple[int, ...]:
     """The sides (ascending) a region of a frame side ``whole`` long at the detector's
     scale may have: the ladder of REGION_STEPS steps down from it, rounded up to 32."""
-    steps = {max(32, -(-round(whole * REGION_STEP**k) // 32) * 32) for k in range(REGION_STEPS)}
-    return tuple(sorted(s for s in steps if s <= whole))
+    return tuple(sorted({-(-round(whole * REGION_STEP**k) // 32) * 32
+                         for k in range(REGION_STEPS)}))
 
 
 def snapped(start: int, length: int, limit: int, ratio: float) -> tuple[int, int]:
     """A span of a frame side (``start``, ``length`` within 0..``limit``) grown about its
     centre, and moved back inside the frame, so that at the detector's scale ``ratio``
-    (rounded to 32, as ``detector.prepare`` does) it is one of ``region_sides`` of the
+    (``at_scale``) it is one of ``region_sides`` of the
     whole side; the whole side (one size per camera) where that is the one it reaches.
 
     The region is grown over the frame, not padded: the detector's answers depend on
