@@ -3,7 +3,7 @@
     python bench/bench_scale.py [--reads 1000000 | --curve 1000000,10000000,30000000]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/sightline_scale]
         [--users 20] [--rounds 2] [--pauses 0 5] [--samples 20] [--ingest-seconds 30]
-        [--ingest-nodes 1 2] [--drop]
+        [--ingest-nodes 1 2] [--ingest-batch 200] [--drop]
 
 Issue 18 point 4; DESIGN.md section 7 targets: exact < 20 ms, partial < 300 ms,
 canvass (10 cameras x 2 h) < 100 ms, ingest >= 5,000 reads/s per node, search page
@@ -39,9 +39,10 @@ database from where it stopped. After each step, one JSON line:
 - ``ingest``: for each ``--ingest-nodes`` value (default 1, then 2), that many
   processes (nodes) storing reads at once through the writer's path
   (``hits.write_reads``, each read with two image rows) in batches of
-  ``--ingest-batch`` for ``--ingest-seconds``; reads/s each and together. One node
-  alone is the per-node figure of DESIGN section 7; two at once on this one box
-  share its cores with each other and with PostgreSQL.
+  ``--ingest-batch`` (default: the controller writer's batch, 200) for
+  ``--ingest-seconds``; reads/s each and together. One node alone is the per-node
+  figure of DESIGN section 7; two at once on this one box share its cores with each
+  other and with PostgreSQL.
 
 The last line is one JSON object with every step. ``--drop`` drops the database at
 the end. The server is used as it is configured (shared_buffers and the rest are
@@ -73,6 +74,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from controller.app import Controller
+from controller.capture.writer import BATCH_MAX
 from controller.commands.compose import web_factory
 from controller.compliance import exports
 from controller.settings import NodeSettings, Settings
@@ -416,7 +418,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=20)
     parser.add_argument("--package-events", type=int, default=20_000)
     parser.add_argument("--ingest-seconds", type=float, default=30)
-    parser.add_argument("--ingest-batch", type=int, default=100)
+    parser.add_argument("--ingest-batch", type=int, default=BATCH_MAX,
+                        help="reads a transaction (default: the controller writer's batch)")
     parser.add_argument("--ingest-nodes", type=int, nargs="+", default=[1, 2],
                         help="the ingest step once per value: that many nodes writing at once")
     parser.add_argument("--drop", action="store_true", help="drop the database at the end")

@@ -34,7 +34,9 @@ from controller.store.outage import cause, refused
 
 log = logging.getLogger("sightline.writer")
 
-
+# Reads pending that start a write at once (else the flush timer does); under load
+# this is the writer's batch.
+BATCH_MAX = 200
 
 
 class Journal:
@@ -77,7 +79,7 @@ class ReadWriter:
     """Batch reads into the database through the journal."""
 
     def __init__(self, engine: Engine, spool_dir: Path, *, sinks: Callable[[], Sequence[str]],
-                 on_hits: Callable[[list[str]], None], metrics: Metrics, batch_max: int = 200,
+                 on_hits: Callable[[list[str]], None], metrics: Metrics, batch_max: int = BATCH_MAX,
                  flush_seconds: float = 0.2, retry_seconds: float = 2.0,
                  alert_window: timedelta = repo.ALERT_WINDOW) -> None:
         self._engine = engine

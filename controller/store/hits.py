@@ -10,7 +10,7 @@ from sqlalchemy import Engine, and_, bindparam, func, select, tuple_, update
 
 from controller.errors import NotFound
 from controller.store import alerts as alert_repo
-from controller.store import partitions
+from controller.store import bulk, partitions
 from controller.store.reads import insert_new
 from controller.store.records import DueDelivery, HitRow, StoredHit
 from controller.store.schema import (
@@ -48,8 +48,7 @@ def write_reads(engine: Engine, items: Sequence[Mapping[str, Any]], *, sinks: Se
         fresh = [item for item in items if item["read"]["uuid"] in new]  # not a replay
         images = [{**image, "read_id": new[item["read"]["uuid"]]}
                   for item in fresh for image in item.get("images", ())]
-        if images:
-            conn.execute(read_images.insert(), images)
+        bulk.insert_rows(conn, read_images, images)
         rows = [{**hit, "read_id": new[item["read"]["uuid"]], "created_at": now,
                  "verification": "pending"} for item in fresh for hit in item.get("hits", ())]
         if not rows:

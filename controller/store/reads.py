@@ -23,12 +23,10 @@ from sqlalchemy import (
     text,
     tuple_,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 
 from controller.errors import ValidationError
-from controller.store import partitions
+from controller.store import bulk, partitions
 from controller.store.corrections import corrected_read_ids, latest_correction_ids
 from controller.store.engine import reading
 from controller.store.outage import cancelled
@@ -76,14 +74,11 @@ def insert_new(conn: Connection, rows: Sequence[Mapping[str, Any]]) -> dict[str,
     if not rows:
         return {}
     check_columns(rows)
-    # No conflict target on PostgreSQL: on the partitioned table (migration 0019) the uuid
+    # PostgreSQL skips any conflict: on the partitioned table (migration 0019) the uuid
     # is unique with seen_at, and a replayed read carries both; ids come from the
     # sequence, so the uuid is the only key an insert can meet.
-    statement = (pg_insert(reads).on_conflict_do_nothing()
-                 if conn.dialect.name == "postgresql"
-                 else sqlite_insert(reads).on_conflict_do_nothing(index_elements=["uuid"])
-                 ).returning(reads.c.uuid, reads.c.id)
-    return {str(u): int(i) for u, i in conn.execute(statement, [dict(r) for r in rows]).all()}
+    return {str(u): int(i) for u, i in bulk.insert_rows(conn, reads, rows, skip_existing="uuid",
+                                                        returning=("uuid", "id"))}
 
 
 def insert_batch(engine: Engine, rows: Sequence[Mapping[str, Any]]) -> int:
