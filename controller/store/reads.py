@@ -38,6 +38,7 @@ from controller.store.records import (
     PlacedRead,
     ReadRow,
 )
+from controller.store.rows import among
 from controller.store.schema import cameras, hits, read_corrections, read_images, reads, sites
 from controller.store.types import UTCDateTime
 
@@ -618,15 +619,15 @@ def describe_reads(engine: Engine, rows: Sequence[ReadRow], *,
                 .where(cameras.c.id.in_(camera_ids))).all()})
         images: dict[int, dict[str, ImageRow]] = {}
         for image in conn.execute(select(read_images).where(
-                read_images.c.read_id.in_(read_ids))).mappings().all():
+                among(conn, read_images.c.read_id, read_ids))).mappings().all():
             images.setdefault(int(image["read_id"]), {})[str(image["kind"])] = cast(
                 "ImageRow", dict(image))
         # The plate as currently corrected by hand, where it was (Civil Code 1798.90.51).
         corrected = {int(c.read_id): str(c.plate) for c in conn.execute(
             select(read_corrections.c.read_id, read_corrections.c.plate).where(
-                read_corrections.c.read_id.in_(read_ids),
+                among(conn, read_corrections.c.read_id, read_ids),
                 read_corrections.c.id.in_(latest_correction_ids().where(
-                    read_corrections.c.read_id.in_(read_ids))))).all()}
+                    among(conn, read_corrections.c.read_id, read_ids))))).all()}
     described: list[DescribedRead] = []
     for row in rows:
         place = places.get(int(row["camera_id"]))
