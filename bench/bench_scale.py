@@ -42,7 +42,10 @@ database from where it stopped. After each step, one JSON line:
   ``--ingest-batch`` (default: the controller writer's batch, 200) for
   ``--ingest-seconds``; reads/s each and together. One node alone is the per-node
   figure of DESIGN section 7; two at once on this one box share its cores with each
-  other and with PostgreSQL.
+  other and with PostgreSQL. First, as the reference measured in the same run, one
+  node storing the same batches through SQLAlchemy's multi-row ``INSERT ... VALUES``
+  (how the writer stored them before ``controller.store.bulk``);
+  ``ingest_one_node_vs_reference`` is the writer's figure over it.
 
 The last line is one JSON object with every step. ``--drop`` drops the database at
 the end. The server is used as it is configured (shared_buffers and the rest are
@@ -71,6 +74,7 @@ import bench_search_scale as scale_data
 import bench_search_web as web_bench
 import bench_store
 from sqlalchemy import Engine, func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import make_url
 
 from controller.app import Controller
@@ -82,6 +86,7 @@ from controller.settings.loader import settings_from_mapping
 from controller.store import hits, partitions, reads, sites
 from controller.store.engine import make_engine
 from controller.store.migrate import upgrade
+from controller.store.schema import read_images
 from controller.store.schema import reads as reads_table
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/sightline_scale"
@@ -341,9 +346,25 @@ def web(settings: Settings, engine: Engine, samples: Samples, users: int,
     return result
 
 
-def ingest_node(url: str, node: int, seconds: float, batch: int) -> int:
-    """One node's writer: store batches of reads (with images) for ``seconds``; return
-    how many it stored."""
+def reference_write(engine: Engine, items: list[dict[str, Any]], *, sinks: list[str],
+                    now: datetime) -> None:
+    """The reference for the writer's figure: the same reads and image rows through
+    SQLAlchemy's multi-row ``INSERT ... VALUES``, as ``hits.write_reads`` stored them
+    before ``controller.store.bulk`` (issue 18)."""
+    partitions.ensure_for(engine, [item["read"]["seen_at"] for item in items])
+    with engine.begin() as conn:
+        new: dict[str, int] = {str(u): int(i) for u, i in conn.execute(
+            pg_insert(reads_table).on_conflict_do_nothing().returning(
+                reads_table.c.uuid, reads_table.c.id), [item["read"] for item in items])}
+        conn.execute(read_images.insert(), [{**image, "read_id": new[item["read"]["uuid"]]}
+                                            for item in items for image in item["images"]])
+
+
+def ingest_node(url: str, node: int, seconds: float, batch: int,
+                reference: bool = False) -> int:
+    """One node's writer (or ``reference_write``): store batches of reads (with images)
+    for ``seconds``; return how many it stored."""
+    write = reference_write if reference else hits.write_reads
     engine = make_engine(url, pool_size=2)
     try:
         with engine.connect() as conn:
@@ -357,22 +378,24 @@ def ingest_node(url: str, node: int, seconds: float, batch: int) -> int:
         while time.monotonic() < deadline:
             now = datetime.now(UTC)
             times = [now + timedelta(microseconds=i) for i in range(batch)]
-            hits.write_reads(engine, bench_store.writer_batch(rng, site, [camera], times, now),
-                             sinks=[], now=now)
+            write(engine, bench_store.writer_batch(rng, site, [camera], times, now),
+                  sinks=[], now=now)
             stored += batch
         return stored
     finally:
         engine.dispose()
 
 
-def ingest(url: str, seconds: float, batch: int, nodes: int = 2) -> dict[str, Any]:
+def ingest(url: str, seconds: float, batch: int, nodes: int = 2,
+           reference: bool = False) -> dict[str, Any]:
     """``nodes`` processes writing at once; reads/s each and together."""
     with ProcessPoolExecutor(nodes, mp_context=multiprocessing.get_context("spawn")) as pool:
         started = time.perf_counter()
         counts = list(pool.map(ingest_node, [url] * nodes, range(nodes), [seconds] * nodes,
-                               [batch] * nodes))
+                               [batch] * nodes, [reference] * nodes))
         wall = time.perf_counter() - started
     return {"nodes": nodes, "batch": batch, "seconds": round(wall, 1),
+            "path": "reference: SQLAlchemy INSERT ... VALUES" if reference else "writer",
             "reads_per_s_each": [round(c / seconds) for c in counts],
             "reads_per_s_total": round(sum(counts) / seconds)}
 
@@ -397,8 +420,14 @@ def step(url: str, engine: Engine, settings: Settings, args: argparse.Namespace,
         key = "web" if pause == 0 else f"web_pause_{pause:g}s"
         result[key] = web(settings, engine, samples, args.users, args.rounds, out, pause)
     if args.ingest_seconds > 0:
-        result["ingest"] = [ingest(url, args.ingest_seconds, args.ingest_batch, nodes)
-                            for nodes in args.ingest_nodes]
+        reference = ingest(url, args.ingest_seconds, args.ingest_batch, 1, reference=True)
+        result["ingest"] = [reference] + [
+            ingest(url, args.ingest_seconds, args.ingest_batch, nodes)
+            for nodes in args.ingest_nodes]
+        alone = [r for r in result["ingest"][1:] if r["nodes"] == 1]
+        if alone:
+            result["ingest_one_node_vs_reference"] = round(
+                alone[0]["reads_per_s_total"] / max(1, reference["reads_per_s_total"]), 2)
     result["targets_ms"] = TARGETS_MS
     return result
 
@@ -412,9 +441,10 @@ def main() -> None:
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=2, help="search mixes per user")
-    parser.add_argument("--pauses", type=float, nargs="+", default=[0.0, 5.0],
+    parser.add_argument("--pauses", type=float, nargs="*", default=[0.0, 5.0],
                         help="the web step once per value: mean seconds an officer reads "
-                             "a result page before the next search (0: back to back)")
+                             "a result page before the next search (0: back to back; "
+                             "none: no web step)")
     parser.add_argument("--samples", type=int, default=20)
     parser.add_argument("--package-events", type=int, default=20_000)
     parser.add_argument("--ingest-seconds", type=float, default=30)
@@ -454,7 +484,8 @@ def main() -> None:
                       "p50_ms_single": {s["reads"]: {k: v["p50_ms"]
                                                      for k, v in s["single"].items()}
                                         for s in steps},
-                      "p95_ms_web": {s["reads"]: s["web"]["all"]["p95_ms"] for s in steps},
+                      "p95_ms_web": {s["reads"]: s["web"]["all"]["p95_ms"] for s in steps
+                                     if "web" in s},
                       "database_dropped": args.drop}))
 
 
