@@ -13,11 +13,14 @@ stored. SQLite takes SQLAlchemy's own statement.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Column, Connection, Table
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+_MODIFIERS = re.compile(r"\([^)]*\)")
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], *,
@@ -38,7 +41,7 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
     columns = _given(table, rows)
     arrays = [_values(conn, column, rows) for column in columns]
     names = ", ".join(conn.dialect.identifier_preparer.quote(c.name) for c in columns)
-    casts = ", ".join(f"%b::{column.type.compile(dialect=conn.dialect)}[]" for column in columns)
+    casts = ", ".join(f"%b::{_array_type(conn, column)}[]" for column in columns)
     # Names and types come from the table's metadata; every value is a parameter.
     sql = (f"INSERT INTO {conn.dialect.identifier_preparer.format_table(table)} ({names}) "  # noqa: S608
            f"SELECT * FROM unnest({casts})")
@@ -50,6 +53,13 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
         return [tuple(row) for row in conn.exec_driver_sql(sql, tuple(arrays)).all()]
     conn.exec_driver_sql(sql, tuple(arrays))
     return []
+
+
+def _array_type(conn: Connection, column: Column[Any]) -> str:
+    """The column's type without its length or precision: an explicit cast to
+    ``varchar(16)`` would cut a longer value short in silence, where the insert's own
+    assignment to the column refuses it, as ``table.insert()`` does."""
+    return _MODIFIERS.sub("", column.type.compile(dialect=conn.dialect))
 
 
 def _given(table: Table, rows: Sequence[Mapping[str, Any]]) -> list[Column[Any]]:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import DBAPIError
 
 from controller.store import bulk, hits, partitions, sites
 from controller.store.schema import read_images, reads
@@ -140,3 +141,23 @@ def test_the_writers_batch_stores_each_image_with_its_read(engine: Engine,
     assert got == {(item["read"]["uuid"], image["kind"]): (
         image["path"], image["sha256"], image["width"], image["height"])
         for item in items for image in item["images"]}
+
+
+def test_a_value_too_long_for_its_column_is_never_stored_cut_short(
+        engine: Engine, camera: tuple[int, int]) -> None:
+    rows = varied_reads(random.Random(13), 3, camera)
+    rows[1]["plate"] = "ABCDEFGHIJKLMNOPQRSTU"  # 21 characters for a String(16) column
+    partitions.ensure_for(engine, [row["seen_at"] for row in rows])
+    try:
+        with engine.begin() as conn:
+            bulk.insert_rows(conn, reads, rows)
+    except DBAPIError:  # PostgreSQL refuses it, and nothing of the batch is stored
+        assert stored_uuids(engine) == set()
+    else:  # SQLite does not enforce lengths: then it is stored whole
+        assert [g["plate"] for g in stored(engine, [r["uuid"] for r in rows])] == [
+            row["plate"] for row in rows]
+
+
+def stored_uuids(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        return {str(u) for u in conn.execute(select(reads.c.uuid)).scalars()}
