@@ -37,6 +37,9 @@ log = logging.getLogger("sightline.writer")
 # Reads pending that start a write at once (else the flush timer does); under load
 # this is the writer's batch.
 BATCH_MAX = 200
+# The most reads one transaction stores: a journal that grew during an outage is
+# replayed in transactions of this many.
+COMMIT_CHUNK = 500
 
 
 class Journal:
@@ -181,9 +184,9 @@ class ReadWriter:
         now = datetime.now(UTC)
         created: list[str] = []
         try:
-            for start in range(0, len(rows), 500):
+            for start in range(0, len(rows), COMMIT_CHUNK):
                 created += repo.write_reads(self._engine,
-                                            [row for _, row in rows[start:start + 500]],
+                                            [row for _, row in rows[start:start + COMMIT_CHUNK]],
                                             sinks=self._sinks(), now=now,
                                             alert_window=self._alert_window)
         except Exception as exc:
