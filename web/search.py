@@ -19,6 +19,7 @@ from werkzeug.datastructures import MultiDict
 from controller.accounts import purpose
 from controller.errors import SightlineError
 from controller.search import CameraChoice, DescribedRead, queries
+from web import paging
 from web.agency import form_time
 from web.forms import on_error
 from web.security import caller, engine, permission, settings
@@ -46,18 +47,27 @@ def _refused(exc: SightlineError) -> str:
 # them, so the read page can lead back to the same results.
 QUERY_FIELDS = ("mode", "plate", "since", "until", "camera_ids", "latitude", "longitude",
                 "radius_m")
+# Which page of the results: the signed boundary after the previous page's last read
+# (``web.paging``) and the place of the page's first read in the results, for its heading.
+PAGE_FIELDS = ("cursor", "start")
+CURSOR_SALT = "sightline-search-results"
+# The place a page's first read is given: a number for the heading only (the cursor
+# says where the page starts), so anything else, or past this, is read as 1.
+START_MAX = 10_000_000
 
 
 def query_of(form: MultiDict[str, str]) -> str:
-    """The search's own fields as a query string (``back`` on a result's read link)."""
-    return urlencode([(k, v[:64]) for k in QUERY_FIELDS for v in form.getlist(k)[:50] if v])
+    """The search's own fields and its page as a query string (``back`` on a result's
+    read link)."""
+    return urlencode([(k, v[:paging.CURSOR_MAX]) for k in (*QUERY_FIELDS, *PAGE_FIELDS)
+                      for v in form.getlist(k)[:50] if v])
 
 
 def results_url(back: str) -> str | None:
     """The link back to the results a read was opened from (None without one): the
     search run again, under the purpose window that covered it."""
     asked = MultiDict(parse_qsl(back[:4000]))
-    kept = [(k, v) for k in QUERY_FIELDS for v in asked.getlist(k)]
+    kept = [(k, v) for k in (*QUERY_FIELDS, *PAGE_FIELDS) for v in asked.getlist(k)]
     return url_for("search.index") + "?" + urlencode([*kept, ("run", "yes")]) if kept else None
 
 
@@ -115,8 +125,34 @@ def search() -> ResponseReturnValue:
     return _results(request.form)
 
 
+def _start(form: MultiDict[str, str]) -> int:
+    text = form.get("start", "1")
+    number = int(text) if text.isdigit() and len(text) < 9 else 1
+    return number if 1 <= number <= START_MAX else 1
+
+
+def _page_url(form: MultiDict[str, str], **page: str) -> str:
+    """The results of the search in ``form`` again (under the open purpose window), at
+    ``page`` (``cursor`` and ``start``; none: the first page)."""
+    fields = [(k, v) for k in QUERY_FIELDS for v in form.getlist(k)[:50] if v]
+    return url_for("search.index") + "?" + urlencode(
+        [*fields, *page.items(), ("run", "yes")])
+
+
 def _results(form: MultiDict[str, str]) -> str:
-    result = queries.search_reads(engine(), settings(), caller(), search_form(form))
+    """One page of results: ``search.page_size`` reads, newest first, from the form's
+    ``cursor`` on; each page is a search of its own (audited with the reads it shows)."""
+    config = settings()
+    size = min(config.search.page_size, config.search.max_results)
+    before = paging.boundary(form.get("cursor", ""), CURSOR_SALT)
+    start = _start(form) if before else 1
+    result = queries.search_reads(engine(), config, caller(), search_form(form),
+                                  before=before, limit=size)
+    cursor = paging.following(result.reads, result.more, CURSOR_SALT,
+                              lambda r: (r["seen_at"], int(r["id"])))
+    older = _page_url(form, cursor=cursor, start=str(start + len(result.reads))) \
+        if cursor else None
     return _page(result.cameras, form=form, req=result.request, search_id=result.search_id,
                  results=with_links(result.reads, result.search_id, query_of(form)),
-                 limit=settings().search.max_results)
+                 start=start, older_url=older,
+                 newest_url=_page_url(form) if before else None)

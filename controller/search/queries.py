@@ -79,6 +79,8 @@ class SearchResult:
     request: SearchRequest
     reads: list[DescribedRead]
     cameras: list[CameraChoice]
+    # More reads match past the last one returned (the next keyset page has some).
+    more: bool = False
 
 
 def _number(name: str, value: str, low: float, high: float) -> float:
@@ -203,9 +205,11 @@ def search_reads(engine: Engine, config: Settings, caller: Caller, form: SearchF
     what was typed, then raised; a search that runs is audited with its plate or
     pattern, purpose, case number, window, cameras and the ids of the reads returned.
     A search stating a purpose other than the open window's opens a new window first.
-    ``before`` and ``limit`` make it one keyset page (the API's cursor): only reads
-    older, in newest-first order, than the previous page's last (its seen_at and id),
-    at most ``limit`` (never more than the configured ``search.max_results``).
+    ``before`` and ``limit`` make it one keyset page (the API's cursor, the web's
+    result pages): only reads older, in newest-first order, than the previous page's
+    last (its seen_at and id), at most ``limit`` (never more than the configured
+    ``search.max_results``). One more read is looked for and not returned: ``more``
+    says whether a next page has reads. The audit entry lists the reads returned.
     """
     authorize(engine, caller, PERMISSION, _action(form), plate=_typed_plate(form))
     try:
@@ -221,7 +225,9 @@ def search_reads(engine: Engine, config: Settings, caller: Caller, form: SearchF
     req.window = window
     most = config.search.max_results if limit is None else min(limit,
                                                                  config.search.max_results)
-    rows = _run(engine, req, most, before)
+    rows = _run(engine, req, most + 1, before)
+    more = len(rows) > most
+    rows = rows[:most]
     search_id = purpose.record_view(
         engine, caller, window, _action(form), plate=req.plate, results=len(rows), data={
             "mode": req.mode, "since": req.since, "until": req.until,
@@ -229,7 +235,8 @@ def search_reads(engine: Engine, config: Settings, caller: Caller, form: SearchF
             "read_ids": [int(r["id"]) for r in rows]})
     cameras = site_repo.camera_choices(engine)
     return SearchResult(search_id, req, read_repo.describe_reads(engine, rows,
-                                                                cameras_known=cameras), cameras)
+                                                                cameras_known=cameras),
+                        cameras, more)
 
 
 def camera_choices(engine: Engine) -> list[CameraChoice]:

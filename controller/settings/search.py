@@ -38,6 +38,13 @@ class SearchSettings(Section):
         default=500, ge=1, le=10_000, title="Result limit",
         description="Most reads one search returns.",
     )
+    page_size: int = Field(
+        # A screen of results, not the whole ceiling: the page's rendering, its images'
+        # lookup and its thumbnails grow with it, and the next page is one click away.
+        default=100, ge=10, le=1_000, title="Results per page",
+        description=("Reads on one page of search results in the web UI; older ones are "
+                     "on the next pages (never more than the result limit)."),
+    )
     purpose_window_minutes: int = Field(
         # A piece of work, not a shift: long enough to work a case or the hit queue, short
         # enough that one statement does not quietly cover the rest of the day (462.5).

@@ -1,8 +1,7 @@
 """Request and response models ``/api/v1`` shares: purpose headers and cursor pages.
 
-Pages are keyset pages: a cursor is the signed (timestamp, id) of the previous
-page's last row, and the use case's store query continues after it
-(``WHERE (ts, id) < (:ts, :id) ... LIMIT``), so no page re-runs the ones before it.
+Pages are keyset pages (``web.paging``): a cursor is the signed (timestamp, id) of
+the previous page's last row, and the use case's store query continues after it.
 
 The OpenAPI document is generated from these (flask-openapi3 reads the pydantic
 models the views declare), so a field's bounds here are its bounds in the spec.
@@ -11,20 +10,16 @@ models the views declare), so a field's bounds here are its bounds in the spec.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import TypeVar
 
-from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
 from pydantic import BaseModel, ConfigDict, Field
 
 from controller.accounts.purpose import PurposeForm
-from controller.errors import ValidationError
+from web import paging
+from web.paging import Keyset
 
 T = TypeVar("T")
 PAGE_MAX = 200
-# A keyset boundary: (timestamp, id) of the previous page's last row, in the list's order.
-Keyset = tuple[datetime, int]
 
 
 class PurposeHeaders(BaseModel):
@@ -58,33 +53,23 @@ class PageQuery(BaseModel):
     limit: int = Field(default=50, ge=1, le=PAGE_MAX, description="items per page")
 
 
-def _signer(kind: str) -> URLSafeSerializer:
-    # Signed with the application's secret, and per list: a cursor of one list, or one
-    # made up, is refused rather than read (the store gets only a checked boundary).
-    return URLSafeSerializer(str(current_app.secret_key), salt=f"sightline-api-cursor-{kind}")
+def _salt(kind: str) -> str:
+    return f"sightline-api-cursor-{kind}"
 
 
 def after(page: PageQuery, kind: str) -> Keyset | None:
     """The boundary a page's cursor names: the previous page's last (timestamp, id), or None."""
-    if not page.cursor:
-        return None
-    try:
-        at, ident = _signer(kind).loads(page.cursor)
-        boundary = (datetime.fromisoformat(at), int(ident))
-    except (BadSignature, ValueError, TypeError):
-        raise ValidationError("cursor", "not a cursor this API gave for this list; start "
-                                        "without one") from None
-    if boundary[0].tzinfo is None:
-        raise ValidationError("cursor", "not a cursor this API gave for this list")
-    return boundary
+    return paging.boundary(page.cursor, _salt(kind))
+
+
+def next_cursor(page: Sequence[T], more: bool, kind: str,
+                key: Callable[[T], Keyset]) -> str | None:
+    """The cursor of the page after ``page`` (None when ``more`` is false)."""
+    return paging.following(page, more, _salt(kind), key)
 
 
 def keyset_page(rows: Sequence[T], page: PageQuery, kind: str,
                 key: Callable[[T], Keyset]) -> tuple[list[T], str | None]:
     """One page of ``rows`` (fetched with ``page.limit + 1`` past the boundary) and the
-    cursor of the next page: the last row's (timestamp, id), signed; None on the last page."""
-    chunk = list(rows[:page.limit])
-    if len(rows) <= page.limit or not chunk:
-        return chunk, None
-    at, ident = key(chunk[-1])
-    return chunk, str(_signer(kind).dumps([at.isoformat(), int(ident)]))
+    cursor of the next page (``web.paging.cut``)."""
+    return paging.cut(rows, page.limit, _salt(kind), key)

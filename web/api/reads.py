@@ -19,7 +19,7 @@ from controller.accounts import purpose
 from controller.search import DescribedRead, queries, views
 from web.api import bp
 from web.api.auth import api_caller
-from web.api.models import PageQuery, PurposeHeaders, after, keyset_page
+from web.api.models import PageQuery, PurposeHeaders, after, next_cursor
 from web.security import engine, permission, settings
 
 TAG = Tag(name="reads", description="Plate reads: searches, one read, its images")
@@ -101,12 +101,13 @@ def search_reads(query: SearchQuery, header: PurposeHeaders) -> dict[str, object
         mode=query.mode, purpose=header.purpose, case_number=header.case_number,
         attest=header.attest, plate=query.plate, since=query.since, until=query.until,
         camera_ids=query.camera_ids, latitude=query.latitude, longitude=query.longitude,
-        radius_m=query.radius_m), before=after(query, CURSOR), limit=query.limit + 1)
-    rows, cursor = keyset_page(result.reads, query, CURSOR,
-                               lambda r: (r["seen_at"], int(r["id"])))
+        radius_m=query.radius_m), before=after(query, CURSOR), limit=query.limit)
+    cursor = next_cursor(result.reads, result.more, CURSOR,
+                         lambda r: (r["seen_at"], int(r["id"])))
     return SearchPage(search_id=result.search_id, purpose=result.request.purpose,
                       case_number=result.request.case_number,
-                      items=[_read(r) for r in rows], next_cursor=cursor).model_dump(mode="json")
+                      items=[_read(r) for r in result.reads],
+                      next_cursor=cursor).model_dump(mode="json")
 
 
 @bp.get("/reads/<read_uuid>", tags=[TAG], responses={200: Read},

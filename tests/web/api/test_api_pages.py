@@ -13,6 +13,7 @@ from api_helpers import PURPOSE, SEEN, TokenFor, bearer
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
+from controller.store import audit as audit_repo
 from controller.store import hits as hit_repo
 from controller.store import reads as read_repo
 
@@ -68,6 +69,12 @@ def test_read_pages_are_keyset(client: FlaskClient, engine: Engine, token_for: T
     assert len(seen) == len(set(seen)) == expected
     times = [read_repo.get_by_uuid(engine, u)["seen_at"] for u in seen]  # type: ignore[index]
     assert times == sorted(times, reverse=True)
+    # Each page's access-log entry lists the reads the page returned, not the one more
+    # looked for to tell whether a next page exists.
+    entries = sorted(audit_repo.search(engine, action=f"search.{mode}"), key=lambda e: e["id"])
+    listed = [read_repo.reads_by_ids(engine, e["data"]["read_ids"]) for e in entries]
+    assert [e["data"]["results"] for e in entries] == [len(r) for r in listed]
+    assert sorted(str(r["uuid"]) for page in listed for r in page) == sorted(seen)
 
 
 def test_hit_pages_are_keyset(client: FlaskClient, engine: Engine, token_for: TokenFor,
