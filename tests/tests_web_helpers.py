@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,12 +16,28 @@ from sqlalchemy import Engine
 from totp_codes import next_code
 
 from controller.accounts import users
+from controller.bridge import Bridge
+from controller.metrics import Metrics
+from controller.settings import Settings
 from controller.store import accounts as account_repo
 from controller.store import audit as audit_repo
 from controller.store import users as user_repo
 
 PASSWORD = "Correct-Horse-Battery-9"
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@contextmanager
+def app_with(settings: Settings, engine: Engine) -> Iterator[Auth]:
+    """A web application of its own on ``settings`` (a variant of the fixture's), with
+    its signing-in helper; its loop is closed after."""
+    from web import create_app
+    loop = asyncio.new_event_loop()
+    try:
+        app = create_app(settings, Bridge(loop), engine=engine, metrics=Metrics())
+        yield Auth(app, app.test_client(), engine)
+    finally:
+        loop.close()
 
 
 def actions(engine: Engine, action: str) -> list[str]:

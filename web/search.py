@@ -52,23 +52,30 @@ QUERY_FIELDS = ("mode", "plate", "since", "until", "camera_ids", "latitude", "lo
 PAGE_FIELDS = ("cursor", "start")
 CURSOR_SALT = "sightline-search-results"
 # The place a page's first read is given: a number for the heading only (the cursor
-# says where the page starts), so anything else, or past this, is read as 1.
-START_MAX = 10_000_000
+# says where the page starts), so anything else, or longer than this, is read as 1.
+START_DIGITS = 8
+
+
+def _fields(form: MultiDict[str, str], names: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(k, v[:paging.CURSOR_MAX]) for k in names for v in form.getlist(k)[:50] if v]
+
+
+def _rerun_url(fields: list[tuple[str, str]]) -> str:
+    """The search of ``fields`` run again (under the open purpose window)."""
+    return url_for("search.index") + "?" + urlencode([*fields, ("run", "yes")])
 
 
 def query_of(form: MultiDict[str, str]) -> str:
     """The search's own fields and its page as a query string (``back`` on a result's
     read link)."""
-    return urlencode([(k, v[:paging.CURSOR_MAX]) for k in (*QUERY_FIELDS, *PAGE_FIELDS)
-                      for v in form.getlist(k)[:50] if v])
+    return urlencode(_fields(form, (*QUERY_FIELDS, *PAGE_FIELDS)))
 
 
 def results_url(back: str) -> str | None:
     """The link back to the results a read was opened from (None without one): the
     search run again, under the purpose window that covered it."""
-    asked = MultiDict(parse_qsl(back[:4000]))
-    kept = [(k, v) for k in (*QUERY_FIELDS, *PAGE_FIELDS) for v in asked.getlist(k)]
-    return url_for("search.index") + "?" + urlencode([*kept, ("run", "yes")]) if kept else None
+    kept = _fields(MultiDict(parse_qsl(back[:4000])), (*QUERY_FIELDS, *PAGE_FIELDS))
+    return _rerun_url(kept) if kept else None
 
 
 def search_form(form: MultiDict[str, str]) -> queries.SearchForm:
@@ -126,28 +133,27 @@ def search() -> ResponseReturnValue:
 
 
 def _start(form: MultiDict[str, str]) -> int:
-    text = form.get("start", "1")
-    number = int(text) if text.isdigit() and len(text) < 9 else 1
-    return number if 1 <= number <= START_MAX else 1
+    text = form.get("start", "")
+    # ASCII digits only: str.isdigit also takes "²", which int() refuses.
+    if not (text.isascii() and text.isdigit()) or len(text) > START_DIGITS:
+        return 1
+    return max(1, int(text))
 
 
 def _page_url(form: MultiDict[str, str], **page: str) -> str:
-    """The results of the search in ``form`` again (under the open purpose window), at
-    ``page`` (``cursor`` and ``start``; none: the first page)."""
-    fields = [(k, v) for k in QUERY_FIELDS for v in form.getlist(k)[:50] if v]
-    return url_for("search.index") + "?" + urlencode(
-        [*fields, *page.items(), ("run", "yes")])
+    """The search in ``form`` at ``page`` (``cursor`` and ``start``; none: the first)."""
+    return _rerun_url([*_fields(form, QUERY_FIELDS), *page.items()])
 
 
 def _results(form: MultiDict[str, str]) -> str:
     """One page of results: ``search.page_size`` reads, newest first, from the form's
     ``cursor`` on; each page is a search of its own (audited with the reads it shows)."""
     config = settings()
-    size = min(config.search.page_size, config.search.max_results)
     before = paging.boundary(form.get("cursor", ""), CURSOR_SALT)
     start = _start(form) if before else 1
+    # search_reads holds the page to search.max_results.
     result = queries.search_reads(engine(), config, caller(), search_form(form),
-                                  before=before, limit=size)
+                                  before=before, limit=config.search.page_size)
     cursor = paging.following(result.reads, result.more, CURSOR_SALT,
                               lambda r: (r["seen_at"], int(r["id"])))
     older = _page_url(form, cursor=cursor, start=str(start + len(result.reads))) \

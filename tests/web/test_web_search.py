@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -13,18 +12,14 @@ from urllib.parse import parse_qs, urlsplit
 import cv2
 import numpy as np
 import pytest
-from flask import Flask
 from sqlalchemy import Engine
-from tests_web_helpers import Auth, actions
+from tests_web_helpers import actions, app_with
 
-from controller.bridge import Bridge
-from controller.metrics import Metrics
 from controller.settings import SearchSettings, Settings
 from controller.store import audit as audit_repo
 from controller.store import reads as read_repo
 from controller.store import sites as site_repo
 from controller.store.schema import read_images
-from web import create_app
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 GOOD = {"mode": "exact", "plate": "7ABC123", "purpose": "Stolen vehicle investigation",
@@ -123,15 +118,10 @@ def test_bad_search_names_the_field(auth, engine: Engine, world: dict[str, Any],
 def test_case_number_optional_when_settings_say_so(settings: Settings, engine: Engine,
                                                    world: dict[str, Any]) -> None:
     relaxed = settings.model_copy(update={"search": SearchSettings(case_number_required=False)})
-    loop = asyncio.new_event_loop()
-    try:
-        app: Flask = create_app(relaxed, Bridge(loop), engine=engine, metrics=Metrics())
-        auth = Auth(app, app.test_client(), engine)
+    with app_with(relaxed, engine) as auth:
         auth.make_user("ann.lee", "officer")
         auth.login("ann.lee")
         assert auth.post("/search", {**GOOD, "case_number": ""}).status_code == 200
-    finally:
-        loop.close()
     assert audit_repo.search(engine, action="search.exact")[0]["case_number"] is None
 
 

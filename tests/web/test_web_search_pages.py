@@ -3,26 +3,22 @@ reads after the previous page's last, audited with exactly the reads it shows.""
 
 from __future__ import annotations
 
-import asyncio
 import html
 import re
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import pytest
-from flask import Flask
 from sqlalchemy import Engine
-from tests_web_helpers import Auth
+from tests_web_helpers import Auth, app_with
 
-from controller.bridge import Bridge
-from controller.metrics import Metrics
 from controller.settings import SearchSettings, Settings
 from controller.store import audit as audit_repo
 from controller.store import reads as read_repo
 from controller.store import sites as site_repo
-from web import create_app
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 SEARCH = {"mode": "exact", "plate": "7ABC123", "purpose": "Stolen vehicle investigation",
@@ -35,15 +31,10 @@ DASH = "\N{EN DASH}"
 def paged(settings: Settings, engine: Engine) -> Iterator[Auth]:
     """An officer signed in to a web application that shows ten reads a page."""
     small = settings.model_copy(update={"search": SearchSettings(page_size=PAGE)})
-    loop = asyncio.new_event_loop()
-    try:
-        app: Flask = create_app(small, Bridge(loop), engine=engine, metrics=Metrics())
-        auth = Auth(app, app.test_client(), engine)
+    with app_with(small, engine) as auth:
         auth.make_user("ann.lee", "officer")
         auth.login("ann.lee")
         yield auth
-    finally:
-        loop.close()
 
 
 @pytest.fixture
@@ -149,3 +140,15 @@ def test_a_cursor_not_given_here_is_refused_by_name(paged: Auth, engine: Engine,
     assert "Cursor: not a cursor given for this list" in response.text
     assert not _shown(response.text)
     assert len(audit_repo.search(engine, action="search.exact")) == 1
+
+
+@pytest.mark.parametrize("start", ["\N{SUPERSCRIPT TWO}", "-3", "0", "x", "9" * 40])
+def test_a_page_number_that_is_no_number_is_read_as_one(paged: Auth, newest_first: list[str],
+                                                        start: str) -> None:
+    # ``start`` only numbers the heading: the cursor still decides which reads come.
+    older = _link(paged.post("/search", SEARCH).text, "older-results")
+    assert older is not None and "start=11" in older
+    response = paged.client.get(older.replace("start=11", "start=" + quote(start)))
+    assert response.status_code == 200
+    assert _shown(response.text) == newest_first[10:20]
+    assert _heading(response.text) == f"Reads 1{DASH}10, newest first"
