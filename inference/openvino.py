@@ -193,8 +193,8 @@ class CompiledModel:
     def infer(self, tensor: np.ndarray) -> np.ndarray:
         """Run the network on a batch (N, ...) and return a copy of its first output.
 
-        The batch runs as chunks of 1, 2, 4, 8 ... items (``shapes.batch_chunks``), so
-        the plugin meets few batch sizes; each item's output depends on that item
+        The batch runs as chunks of 4, 2 and 1 items (``shapes.batch_chunks``), so the
+        plugin meets few batch sizes; each item's output depends on that item
         alone, as in every network here.  Safe from several threads at once: each
         chunk takes its own request from the pool (waiting, without the GIL, when all
         are busy).

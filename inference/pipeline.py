@@ -48,7 +48,7 @@ from inference.plate_detector import PlateDetector
 from inference.plate_lines import PlateLineDetector
 from inference.plates import GENERAL_READER, PLATE_READER
 from inference.reader import PlateDecoder, batch_tensor
-from inference.shapes import snapped
+from inference.shapes import MAX_BATCH, snapped
 from inference.stacked import without_stacked
 
 Region = tuple[int, int, int, int]  # x, y, w, h in frame pixels
@@ -58,7 +58,8 @@ DETECTOR_FILE = "PP-OCRv6_det_small.onnx"
 READER_FILE = "PP-OCRv6_rec_small.onnx"
 # The plate reader trained for this project (training/ocr, `make train-ocr`).
 PLATE_READER_FILE = "plate_reader.onnx"
-READ_BATCH = 8
+# Lines read together: similar widths, as many as a network is given at once.
+READ_BATCH = MAX_BATCH
 # See RecognizerConfig.detector_hint (measured in bench/bench_recognition.py).
 DETECTOR_HINT = "LATENCY"
 # Candidates re-read on crop variants after the first pass.

@@ -14,8 +14,8 @@ held 165 MB in use, 292 MB resident, flat from the first minute.
 
 So every input is brought to one of a few shapes before it reaches the network:
 
-- a batch of N is run as chunks of 1, 2, 4, 8 ... (the binary digits of N: 11 runs
-  as 8, 2 and 1), never padded, so no work is wasted (``batch_chunks``);
+- a batch of N is run as chunks of at most ``MAX_BATCH`` (4) and then of 2 and 1
+  (11 runs as 4, 4, 2 and 1), never padded, so no work is wasted (``batch_chunks``);
 - a reader line's width is padded to the next of ``READER_WIDTHS`` (blank columns
   at its right, as the narrower lines of a batch always were);
 - a motion region given to the text detector is grown over the frame until, at the
@@ -26,6 +26,16 @@ So every input is brought to one of a few shapes before it reaches the network:
   them met in its first minutes.  The ladder was a fixed one (17 sides from 32 to
   1,920, up to 289 shapes per size): an hour of 4 cameras still met new shapes in its
   last minutes, and each new one kept 1-2 MB more resident (bench/bench_shapes.py).
+
+Why no batch of 8: the readers in the device's precision (bf16 on a CPU with AMX)
+keep far more for a batch of 8 lines than for 1, 2 or 4. Each reader shape met once
+from two threads, in-use heap added (a throwaway probe, 1280x720 default pipeline):
+batches of 1, 2 and 4 held 0.2-5 MB a shape (the first width 5-21 MB), a batch of 8
+15-79 MB for the general reader and 5-28 MB for the plate reader, growing with the
+width: 520 MB for the ten widths at 8 against 310 for every other reader shape. Eight
+lines at once in one width are rare, so those shapes came late and the process kept
+growing for as long as it ran. Two chunks of 4 cost 2-34% more time than one of 8
+(same probe) on the frames that read that many lines.
 
 Both cost work: a reader line at most a quarter wider; a region's side at most half
 as long again (a camera's regions already span a quarter of the frame at least:
@@ -45,6 +55,8 @@ REGION_STEP = 2 / 3
 REGION_STEPS = 4
 # Past the last bucket, sides are rounded up to a multiple of this.
 BEYOND = 256
+# The largest batch a network is given at once (a power of two; see above).
+MAX_BATCH = 4
 
 
 def bucket(length: int, steps: Sequence[int]) -> int:
@@ -59,10 +71,13 @@ def bucket(length: int, steps: Sequence[int]) -> int:
 
 
 def batch_chunks(n: int) -> list[int]:
-    """The sizes a batch of ``n`` runs as: powers of two, largest first, summing to n."""
+    """The sizes a batch of ``n`` runs as: powers of two up to MAX_BATCH, largest first,
+    summing to n (as many MAX_BATCH as fit, then the binary digits of the rest)."""
     if n < 1:
         raise ValueError(f"a batch must hold at least one item, got {n}")
-    return [1 << bit for bit in reversed(range(n.bit_length())) if n >> bit & 1]
+    full, rest = divmod(n, MAX_BATCH)
+    return [MAX_BATCH] * full + [1 << bit for bit in reversed(range(rest.bit_length()))
+                                 if rest >> bit & 1]
 
 
 def at_scale(length: int, ratio: float) -> int:
