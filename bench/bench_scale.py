@@ -3,7 +3,7 @@
     python bench/bench_scale.py [--reads 1000000 | --curve 1000000,10000000,30000000]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/sightline_scale]
         [--users 20] [--rounds 2] [--pauses 0 5] [--samples 20] [--ingest-seconds 30]
-        [--ingest-nodes 1 2] [--ingest-batch 200] [--drop]
+        [--ingest-nodes 1 2] [--ingest-batch 200] [--no-images] [--drop]
 
 Issue 18 point 4; DESIGN.md section 7 targets: exact < 20 ms, partial < 300 ms,
 canvass (10 cameras x 2 h) < 100 ms, ingest >= 5,000 reads/s per node, search page
@@ -22,13 +22,17 @@ database from where it stopped. After each step, one JSON line:
 - ``load``: reads added, seconds, reads/s (COPY with every index in place, as a
   database grows) and the database's size on disk, with bytes per read;
   ``image_rows``: every read is given its crop and overview rows (as the writer stores
-  them, without the files) where it has none, so result pages carry their images;
+  them, without the files) where it has none, so result pages carry their images
+  (``--no-images`` leaves them out: reads alone take about 40% of the disk, which lets
+  the largest sizes fit a machine);
 - ``single``: p50/p95/max ms of each search through the store's functions, one at
   a time (``--samples`` plates, patterns or windows each, after a warm-up pass):
   exact, partial ``7AB*12?``, ``*123`` and ``7??C*`` shapes (the literal pattern
   first), canvass of 10 cameras x 2 h, and a plate's history (every read of one
   of the most frequent plates, walked in keyset pages of 500 as the API's cursor
-  does);
+  does); and ``exact_first_look`` and ``exact_first_look_web_page``: plates no search
+  has touched, each timed at its first search (a whole result limit, and the web's
+  first page), so their reads are in memory only where the load left them;
 - ``web``: the real controller's web application over HTTP (waitress, 8 threads)
   with ``--users`` signed-in officers posting searches with purpose, case number and
   attestation at once, each ``--rounds`` times the mix exact x2, the three
@@ -85,6 +89,7 @@ from controller.commands.compose import web_factory
 from controller.compliance import exports
 from controller.settings import NodeSettings, Settings
 from controller.settings.loader import settings_from_mapping
+from controller.settings.search import SearchSettings
 from controller.store import hits, partitions, reads, sites
 from controller.store.engine import make_engine
 from controller.store.migrate import upgrade
@@ -104,6 +109,8 @@ STEP = timedelta(days=1) / READS_PER_DAY
 # plate's reads grow with the database as they do with time.
 VEHICLES = 1_250_000
 PAGE = 500
+# The web's result page (search.page_size's default).
+WEB_PAGE = SearchSettings().page_size
 QUARTER = "2026Q3"
 INGEST_SITE = "BENCH-INGEST"
 PARTIALS: dict[str, Callable[[str], str]] = {
@@ -264,6 +271,11 @@ class Samples:
                   for row in next(scale_data.generate(population, offset + 5, camera_ids,
                                                       site_ids, chunk=5, first=offset))]
         self.exact = stored[:count]
+        # Plates searched once only, before any other search touches them: first looks.
+        others = set(stored[:2 * count])
+        unseen = list(dict.fromkeys(p for p in stored[2 * count:] if p not in others))
+        self.first_look = unseen[:count // 2 or 1]
+        self.first_look_page = unseen[count // 2 or 1 : 2 * (count // 2 or 1)]
         seven = [p for p in stored if len(p) == 7]
         self.partial = {name: [name, *(family(p) for p in seven[:count - 1])]
                         for name, family in PARTIALS.items()}
@@ -289,9 +301,18 @@ def history(engine: Engine, plate: str) -> list[Any]:
 
 
 def single(engine: Engine, samples: Samples) -> dict[str, Any]:
-    """Each search alone, through the store's functions."""
+    """Each search alone, through the store's functions; also exact searches of plates no
+    search has touched yet, each timed at its first run (what an officer's first look at
+    a plate costs when its reads are not in memory), for a whole result limit and for the
+    web's first page (page size + 1: whether there is a next page)."""
     result: dict[str, Any] = {"exact": scale_data.timed(
         samples.exact, lambda p: reads.search_exact(engine, p, limit=PAGE))}
+    # After the exact searches (connections open, statements known), before any other.
+    result["exact_first_look"] = scale_data.timed(
+        samples.first_look, lambda p: reads.search_exact(engine, p, limit=PAGE), warm=False)
+    result["exact_first_look_web_page"] = scale_data.timed(
+        samples.first_look_page, lambda p: reads.search_exact(engine, p, limit=WEB_PAGE + 1),
+        warm=False)
     for name, patterns in samples.partial.items():
         result[f"partial {name}"] = {
             **scale_data.timed(patterns, lambda p: reads.search_partial(engine, p, limit=PAGE)),
@@ -436,7 +457,8 @@ def step(url: str, engine: Engine, settings: Settings, args: argparse.Namespace,
     result: dict[str, Any] = {"benchmark": "scale", "reads": target}
     if have < target:
         result["load"] = grow(engine, population, site_ids, camera_ids, have, target)
-    result["image_rows"] = add_images(engine)
+    if args.images:
+        result["image_rows"] = add_images(engine)
     result["size"] = size(engine)
     result["size"]["bytes_per_read"] = round(result["size"]["database_bytes"] / target)
     samples = Samples(population, target, site_ids, camera_ids, bench_months(engine),
@@ -479,6 +501,9 @@ def main() -> None:
                         help="reads a transaction (default: the controller writer's batch)")
     parser.add_argument("--ingest-nodes", type=int, nargs="+", default=[1, 2],
                         help="the ingest step once per value: that many nodes writing at once")
+    parser.add_argument("--images", action=argparse.BooleanOptionalAction, default=True,
+                        help="give every read its two image rows (--no-images: reads "
+                             "alone, about 40%% of the disk, for the largest sizes)")
     parser.add_argument("--drop", action="store_true", help="drop the database at the end")
     args = parser.parse_args()
     if make_url(args.database_url).database in (None, "", "test", "postgres"):

@@ -197,10 +197,13 @@ def build(engine: Engine, total: int, population: Population) -> dict[str, Any]:
             "migration_0003_s": round(migrated, 1)}
 
 
-def timed(samples: list[Any], run: Callable[[Any], Sized]) -> dict[str, Any]:
-    """Run once each as warm-up, then time each sample: p50, p95, max ms and mean rows."""
-    for sample in samples:
-        run(sample)
+def timed(samples: list[Any], run: Callable[[Any], Sized], *,
+          warm: bool = True) -> dict[str, Any]:
+    """Run once each as warm-up (unless not ``warm``: then each sample's first run is
+    the one timed), then time each sample: p50, p95, max ms and mean rows."""
+    if warm:
+        for sample in samples:
+            run(sample)
     times, counts = [], []
     for sample in samples:
         started = time.perf_counter()

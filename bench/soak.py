@@ -123,7 +123,9 @@ def series(samples: list[Sample], name: str) -> dict[str, float | None]:
 
 def trend(values: list[tuple[float, float]]) -> dict[str, float | None]:
     """Of (seconds, value) pairs: after start-up, end, peak, second-half spread and
-    second-half slope per hour."""
+    second-half slope per hour; and the means of the second half's two halves (the
+    third and the last quarter of the samples), whose difference a swing at either end
+    moves far less than it moves the slope."""
     if not values:
         return {}
     settled = next((v for t, v in values if t >= values[-1][0] / 4), values[0][1])
@@ -132,9 +134,14 @@ def trend(values: list[tuple[float, float]]) -> dict[str, float | None]:
     if len(late) >= 3:
         slope = round(float(np.polyfit([t for t, _ in late], [v for _, v in late], 1)[0])
                       * 3600, 2)
+    third, last = late[: len(late) // 2], late[len(late) // 2:]
+    means = {}
+    if third:
+        means = {"third_quarter_mean": round(float(np.mean([v for _, v in third])), 1),
+                 "last_quarter_mean": round(float(np.mean([v for _, v in last])), 1)}
     return {"after_start": settled, "end": values[-1][1], "peak": max(v for _, v in values),
             "second_half_spread": max(v for _, v in late) - min(v for _, v in late),
-            "second_half_per_hour": slope}
+            "second_half_per_hour": slope, **means}
 
 
 @contextmanager
