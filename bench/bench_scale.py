@@ -271,11 +271,10 @@ class Samples:
                   for row in next(scale_data.generate(population, offset + 5, camera_ids,
                                                       site_ids, chunk=5, first=offset))]
         self.exact = stored[:count]
-        # Plates searched once only, before any other search touches them: first looks.
-        others = set(stored[:2 * count])
-        unseen = list(dict.fromkeys(p for p in stored[2 * count:] if p not in others))
-        self.first_look = unseen[:count // 2 or 1]
-        self.first_look_page = unseen[count // 2 or 1 : 2 * (count // 2 or 1)]
+        # Plates searched once only, right after the exact ones: first looks.
+        unseen = [p for p in dict.fromkeys(stored[count:]) if p not in self.exact]
+        half = max(1, count // 2)
+        self.first_look, self.first_look_page = unseen[:half], unseen[half : 2 * half]
         seven = [p for p in stored if len(p) == 7]
         self.partial = {name: [name, *(family(p) for p in seven[:count - 1])]
                         for name, family in PARTIALS.items()}

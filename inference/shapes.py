@@ -28,14 +28,15 @@ So every input is brought to one of a few shapes before it reaches the network:
   last minutes, and each new one kept 1-2 MB more resident (bench/bench_shapes.py).
 
 Why no batch of 8: the readers in the device's precision (bf16 on a CPU with AMX)
-keep far more for a batch of 8 lines than for 1, 2 or 4. Each reader shape met once
-from two threads, in-use heap added (a throwaway probe, 1280x720 default pipeline):
-batches of 1, 2 and 4 held 0.2-5 MB a shape (the first width 5-21 MB), a batch of 8
-15-79 MB for the general reader and 5-28 MB for the plate reader, growing with the
-width: 520 MB for the ten widths at 8 against 310 for every other reader shape. Eight
-lines at once in one width are rare, so those shapes came late and the process kept
-growing for as long as it ran. Two chunks of 4 cost 2-34% more time than one of 8
-(same probe) on the frames that read that many lines.
+keep far more for a batch of 8 lines than for 1, 2 or 4. A throwaway probe gave each
+reader a blank batch of every size at every width, once from two threads, and took
+the heap's bytes in use before and after each: batches of 1, 2 and 4 added 0.2-4.3 MB
+a shape (2-21 MB at the first width), a batch of 8 added 15-79 MB for the general
+reader and 5-28 MB for the plate reader, more the wider it was: 515 MB for the two
+readers' ten widths at 8, against 137 MB for their other 60 shapes. Eight lines of a
+width at once are rare, so those shapes came late and the process kept growing for as
+long as it ran. Two requests of 4 lines took 1.02-1.34 times as long as one of 8 (a
+timing probe on a loaded machine), on the frames that read that many lines.
 
 Both cost work: a reader line at most a quarter wider; a region's side at most half
 as long again (a camera's regions already span a quarter of the frame at least:
