@@ -58,8 +58,6 @@ DETECTOR_FILE = "PP-OCRv6_det_small.onnx"
 READER_FILE = "PP-OCRv6_rec_small.onnx"
 # The plate reader trained for this project (training/ocr, `make train-ocr`).
 PLATE_READER_FILE = "plate_reader.onnx"
-# Lines read together: similar widths, as many as a network is given at once.
-READ_BATCH = MAX_BATCH
 # See RecognizerConfig.detector_hint (measured in bench/bench_recognition.py).
 DETECTOR_HINT = "LATENCY"
 # Candidates re-read on crop variants after the first pass.
@@ -403,7 +401,8 @@ def _load_reader(path: Path, cfg: RecognizerConfig) -> tuple[CompiledModel, Plat
 def _chunks(crops: list[np.ndarray]) -> list[list[int]]:
     """Indices of recognition batches; similar widths together so padding stays small."""
     order = sorted(range(len(crops)), key=lambda i: crops[i].shape[1] / crops[i].shape[0])
-    return [order[i : i + READ_BATCH] for i in range(0, len(order), READ_BATCH)]
+    # As many as a network is given at once (inference.shapes.MAX_BATCH).
+    return [order[i : i + MAX_BATCH] for i in range(0, len(order), MAX_BATCH)]
 
 
 def _distinct(candidates: list[Candidate]) -> list[Candidate]:
