@@ -13,7 +13,11 @@ and every pipeline is running), at the end, the peak, the spread over the second
 (max - min) and the trend over the second half as a least-squares slope per hour
 (flat: about 0). Also each camera's reads, frame rate and pipeline restarts from the
 controller's own /metrics, the reads and hits stored, hits delivered and deliveries
-received twice.
+received twice. ``passages``: each camera announces its rounds of vehicles
+(``controller.demo.camera --announce``), so the report counts the passages it showed
+wholly between the first sample after start-up and the end, beside the reads that
+camera made in the same span (its /metrics counter at both ends): ``read_share`` is
+their ratio, about 1 where the controller keeps up and below it where it skips frames.
 
     python bench/soak.py [--cameras 4] [--minutes 60] [--height 720|1080]
                          [--fps 10] [--sample-seconds 10] [--database-url URL]
@@ -38,6 +42,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -52,6 +57,7 @@ from prometheus_client.parser import text_string_to_metric_families
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_latency import provision
+from controller.demo.camera import GAP_SECONDS, PASSAGE_SECONDS
 from controller.demo.receiver import HitReceiver
 from controller.demo.world import DEMO_PLATES, free_port
 from controller.settings.inference import FIRST_STAGES
@@ -62,6 +68,8 @@ SECRET = "soak-receiver-secret"
 # 360 is for the shortened run in the test suite; 720 and 1080 are what cameras send.
 SIZES = {360: (640, 360), 720: (1280, 720), 1080: (1920, 1080)}
 LISTED = DEMO_PLATES[::2]
+# The site's code; its cameras are named "<code>-<i>" (bench_latency.provision).
+CODE = "SOAK"
 # How long the controller may take to exit after SIGTERM (its own stop steps have ten
 # seconds in all), and how much of its log a soak that ended badly keeps.
 STOP_SECONDS = 60
@@ -90,6 +98,9 @@ class SoakResult:
 
     samples: list[Sample] = field(default_factory=list)
     cameras: list[dict[str, Any]] = field(default_factory=list)
+    # Each camera's passages shown and reads made between the first sample after
+    # start-up and the end (see ``passages_shown``).
+    passages: list[dict[str, Any]] = field(default_factory=list)
     reads_stored: int = 0
     hits_stored: int = 0
     hits_delivered: int = 0
@@ -144,27 +155,58 @@ def trend(values: list[tuple[float, float]]) -> dict[str, float | None]:
             "second_half_per_hour": slope, **means}
 
 
+@dataclass
+class VirtualCamera:
+    """A virtual camera's RTSP URL and the wall-clock times its rounds of passages began."""
+
+    url: str
+    rounds: list[float] = field(default_factory=list)
+
+
+def passages_shown(rounds: list[float], start: float, end: float) -> int:
+    """How many passages a camera showed wholly between ``start`` and ``end`` (wall clock),
+    given when each of its rounds began (``controller.demo.camera``: plate i of a round
+    passes from GAP_SECONDS + i * (PASSAGE_SECONDS + GAP_SECONDS) after it)."""
+    shown = 0
+    for began in rounds:
+        for i in range(len(DEMO_PLATES)):
+            first = began + GAP_SECONDS + i * (PASSAGE_SECONDS + GAP_SECONDS)
+            if first >= start and first + PASSAGE_SECONDS <= end:
+                shown += 1
+    return shown
+
+
+def _listen(proc: subprocess.Popen[str], camera: VirtualCamera) -> None:
+    """Note each ``ROUND <unix time>`` the camera prints, until its output ends."""
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("ROUND "):
+            camera.rounds.append(float(line.split()[1]))
+
+
 @contextmanager
-def cameras(n: int, height: int, fps: int) -> Iterator[list[str]]:
-    """``n`` virtual cameras looping the demo's vehicles; their RTSP URLs."""
+def cameras(n: int, height: int, fps: int) -> Iterator[list[VirtualCamera]]:
+    """``n`` virtual cameras looping the demo's vehicles, announcing their rounds."""
     width, height = SIZES[height]
     procs: list[subprocess.Popen[str]] = []
     try:
-        urls = []
+        started = []
         for _ in range(n):
             proc = subprocess.Popen(
                 [sys.executable, "-m", "controller.demo.camera",
                  "--onvif-port", str(free_port()), "--rtsp-port", str(free_port()),
                  "--plates", ",".join(DEMO_PLATES), "--lead-in", "2", "--fps", str(fps),
-                 "--width", str(width), "--height", str(height)],
+                 "--width", str(width), "--height", str(height), "--announce"],
                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
             procs.append(proc)
             assert proc.stdout is not None
             line = proc.stdout.readline()
             if not line.startswith("READY"):
                 raise RuntimeError(f"virtual camera did not start: {line!r}")
-            urls.append(line.split()[1])
-        yield urls
+            camera = VirtualCamera(line.split()[1])
+            threading.Thread(target=_listen, args=(proc, camera), daemon=True).start()
+            started.append(camera)
+        yield started
     finally:
         for proc in procs:
             proc.terminate()
@@ -201,7 +243,7 @@ def prepare(root: Path, database_url: str | None, urls: list[str],
     path.write_text(json.dumps(config))
     engine = make_engine(url)
     try:
-        provision(engine, urls, LISTED, code="SOAK")
+        provision(engine, urls, LISTED, code=CODE)
     finally:
         engine.dispose()
     return path, env, port, url
@@ -220,8 +262,9 @@ def soak(n: int, seconds: float, *, height: int = 720, fps: int = 10,
     with ExitStack() as stack:
         stack.callback(receiver.stop)
         root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sightline-soak-")))
-        urls = stack.enter_context(cameras(n, height, fps))
-        config, env, port, url = prepare(root, database_url, urls, receiver, first_stage)
+        shown = stack.enter_context(cameras(n, height, fps))
+        config, env, port, url = prepare(root, database_url, [c.url for c in shown],
+                                         receiver, first_stage)
         log = (root / "controller.log").open("wb")
         stack.callback(log.close)
         command = ["-m", "controller", "--config", str(config), "run"]
@@ -233,14 +276,20 @@ def soak(n: int, seconds: float, *, height: int = 720, fps: int = 10,
         proc = subprocess.Popen([sys.executable, *command], env=env,
                                 stdout=subprocess.DEVNULL, stderr=log)
         t0 = time.monotonic()
+        settled: tuple[float, list[dict[str, Any]]] | None = None
         try:
             while (now := time.monotonic() - t0) < seconds:
                 if proc.poll() is not None:
                     break
                 result.samples.append(process_sample(proc.pid, now))
+                if settled is None and now >= seconds / 4:
+                    settled = counters_now(port)
                 time.sleep(sample_seconds)
             if proc.poll() is None:
                 result.cameras = metrics_per_camera(port)
+                if settled is not None:
+                    result.passages = passages_and_reads(shown, settled,
+                                                         (time.time(), result.cameras))
         finally:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
@@ -282,6 +331,33 @@ def metrics_per_camera(port: int) -> list[dict[str, Any]]:
     return [{"camera": k, **v} for k, v in sorted(cameras.items())]
 
 
+def counters_now(port: int) -> tuple[float, list[dict[str, Any]]] | None:
+    """The wall clock and the per-camera counters now; None while /metrics does not
+    answer (the controller is still starting: a later sample asks again)."""
+    try:
+        return time.time(), metrics_per_camera(port)
+    except httpx.HTTPError:
+        return None
+
+
+def passages_and_reads(shown: list[VirtualCamera], start: tuple[float, list[dict[str, Any]]],
+                       end: tuple[float, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Per camera (named as ``provision`` names them): the passages it showed wholly
+    between the two looks at the counters and the reads it made in between."""
+    def reads(counters: list[dict[str, Any]]) -> dict[str, float]:
+        return {c["camera"]: c.get("reads", 0.0) for c in counters}
+
+    before, after = reads(start[1]), reads(end[1])
+    out = []
+    for i, camera in enumerate(shown):
+        name = f"{CODE.lower()}-{i}"
+        passed = passages_shown(camera.rounds, start[0], end[0])
+        made = int(after.get(name, 0.0) - before.get(name, 0.0))
+        out.append({"camera": name, "passages": passed, "reads": made,
+                    "read_share": round(made / passed, 3) if passed else None})
+    return out
+
+
 def report(result: SoakResult, n: int, seconds: float, height: int, fps: int) -> dict[str, Any]:
     """The soak's JSON figures."""
     return {"benchmark": "soak", "cameras": n, "seconds": seconds,
@@ -291,6 +367,8 @@ def report(result: SoakResult, n: int, seconds: float, height: int, fps: int) ->
             "anon_mb": series(result.samples, "anon_mb"),
             "file_mb": series(result.samples, "file_mb"), "fds": series(result.samples, "fds"),
             "threads": series(result.samples, "threads"), "per_camera": result.cameras,
+            "passages": result.passages,
+            "read_share": share(result.passages),
             "reads_stored": result.reads_stored, "hits_stored": result.hits_stored,
             "hits_delivered": result.hits_delivered,
             "delivered_twice": result.delivered_twice, "cpu_cores": os.cpu_count(),
@@ -299,6 +377,12 @@ def report(result: SoakResult, n: int, seconds: float, height: int, fps: int) ->
                        for name in HEAP_SERIES},
             "python_trace": first_and_last([look for look in result.looks
                                             if "traced_mb" in look])}
+
+
+def share(passages: list[dict[str, Any]]) -> float | None:
+    """All cameras' reads over all their passages shown (see ``passages_and_reads``)."""
+    shown = sum(p["passages"] for p in passages)
+    return round(sum(p["reads"] for p in passages) / shown, 3) if shown else None
 
 
 def first_and_last(looks: list[dict[str, Any]]) -> list[dict[str, Any]]:

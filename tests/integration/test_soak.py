@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.soak import Sample, soak
+from bench.soak import Sample, passages_shown, soak
 
 CAMERAS = 4
 SECONDS = 75.0
@@ -46,7 +46,22 @@ def test_four_cameras_keep_descriptors_and_threads_flat() -> None:
     assert sum(c["reads"] for c in result.cameras) >= CAMERAS, result.cameras
     assert result.reads_stored >= sum(int(c["reads"]) for c in result.cameras)
     assert result.hits_delivered >= 1 and result.delivered_twice == 0
+    # Every camera announced its rounds, so the passages it showed after start-up are
+    # counted beside the reads it made (a 56-second window holds two rounds of six).
+    assert [p["camera"] for p in result.passages] == [f"soak-{i}" for i in range(CAMERAS)]
+    assert all(p["passages"] >= 6 for p in result.passages), result.passages
+    assert sum(p["reads"] for p in result.passages) <= sum(c["reads"] for c in result.cameras)
     # Nothing piles up once every pipeline runs: a descriptor or thread per passage,
     # read or delivery would add dozens between the middle and the last third.
     assert late_growth(result.samples, "fds") <= 4, [s.fds for s in result.samples]
     assert late_growth(result.samples, "threads") <= 3, [s.threads for s in result.samples]
+
+
+def test_only_passages_wholly_inside_the_window_are_counted() -> None:
+    # The demo camera's schedule: six plates a round, plate i from 1.2 + 3.6 i seconds
+    # after the round began, for 2.4 seconds; the last one ends 21.6 s in.
+    assert passages_shown([100.0], 100.0, 121.7) == 6
+    assert passages_shown([100.0], 100.0, 121.5) == 5  # the last one still passing
+    assert passages_shown([100.0], 101.3, 200.0) == 5  # the first one began before
+    assert passages_shown([100.0, 122.8], 90.0, 1000.0) == 12
+    assert passages_shown([100.0], 130.0, 1000.0) == 0
