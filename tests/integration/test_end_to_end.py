@@ -103,7 +103,16 @@ async def test_every_listed_plate_gives_exactly_one_delivered_hit(
     assert sorted(p["plate"] for p in delivered) == sorted(LISTED)
     assert all(p["verification"] == VERIFICATION_NOTICE for p in delivered)
     assert receiver.received.bad_signatures == 0 and receiver.received.duplicates == 0
-    assert {p["direction"] for p in delivered} == {"approaching"}
+    # A hit carries the direction its read was stored with, and every vehicle approaches:
+    # no passage may be given another direction. "unknown" is allowed for a listed plate:
+    # on a starved machine (CI once) a passage can be caught in two frames too close in
+    # time to tell (a listed plate then goes out when its passage ends, without waiting
+    # for a direction); direction from whole rendered passages is tests/inference's.
+    for payload in delivered:
+        (read,) = read_repo.search_exact(engine, payload["plate"])
+        assert payload["direction"] == read["direction"], (payload, read)
+    assert {r["direction"] for p in PLATES for r in read_repo.search_exact(engine, p)} <= {
+        "approaching", "unknown"}
     # The third vehicle: the camera starts before the controller, and on a busy machine
     # the controller may come up after the first vehicle is already half way (its read is
     # right, but its passage too short to tell a direction); the third is seen whole.
