@@ -2,8 +2,11 @@
 
 A fixed camera sees each plate in several frames.  Sightings are grouped into
 tracks by position (a plate moves little between sampled frames) and by text;
-when a track has been unseen for ``timeout_s`` it is closed and its reads are
-voted character by character, each vote weighted by the reader's confidence.
+when a track has been unseen for ``timeout_s`` (and missed in ``CLOSE_MISSES``
+analysed frames) it is closed and its reads are voted character by character,
+each vote weighted by the reader's confidence.  A passage needs ``min_frames``
+reads, except a plate the camera could look at only once (``LONE_GAP_S``: the
+machine analysed that camera's frames too seldom to see it twice).
 
 Reading budget: a track whose vote is confident (:meth:`Track.confident`) need
 not be read again.  The caller then only *follows* it: it tells the tracker
@@ -47,6 +50,22 @@ SETTLE_MARGIN = 0.5
 # at which the readers' 48 px strips gain real detail.  An approaching plate that doubles
 # in width over its passage is re-read two or three times, not on every frame.
 REREAD_GROWTH = 1.3
+
+# A passage ends once its plate has gone unseen for the tracker's timeout *and* the camera
+# has looked for it in at least this many analysed frames since: on a machine too busy to
+# analyse a camera's frames often (one every second or two), one frame that missed the
+# plate (half hidden, blurred) must not end a passage the next frame would have continued.
+# At the rates a camera is meant to be analysed (10 frames a second) the timeout decides.
+CLOSE_MISSES = 2
+# A plate seen in one frame only is a passage of its own when the frames analysed just
+# before and just after that one were each at least this far from it: the camera had no
+# second look while the plate was in view (a vehicle at 25-45 mph is in a roadside
+# camera's good view for about a second, which is why Rekor asks 10-15 analysed frames a
+# second for such traffic), so dropping the sighting would lose the vehicle.  Such a
+# lone read must be unambiguous: its weakest character above SETTLE_QUALITY.  At the
+# intended rate the neighbouring frames are 0.1 s away and a lone sighting stays what it
+# was, too little to be a passage (a glimpse of a sign, a misdetection).
+LONE_GAP_S = 0.5
 
 Box = tuple[int, int, int, int]  # x, y, w, h in frame pixels
 
@@ -137,6 +156,12 @@ class Track:
     path: list[Seen] = field(default_factory=list)  # reads and follows, oldest first
     early: str | None = None  # the plate already read out early for this passage, if any
     read_width: float = 0.0  # plate width at the last read or re-read attempt
+    # When the camera analysed a frame just before this passage's first sighting (-inf:
+    # none), and first after its latest frame seen (None: none yet); how many analysed
+    # frames have missed it since it was last seen.
+    looked_before: float = float("-inf")
+    looked_after: float | None = None
+    missed: int = 0
 
     @property
     def last(self) -> Sighting:
@@ -302,7 +327,7 @@ class Tracker:
         """Add one frame's sightings (possibly none) and the confident tracks it followed
         without reading (by ident, from :meth:`followable`); return the passages that
         just ended."""
-        self._last_t = t
+        previous, self._last_t = self._last_t, t
         for open_track in self._tracks:
             seen = (followed or {}).get(open_track.ident)
             if seen is not None:
@@ -310,10 +335,18 @@ class Tracker:
         for s in sorted(sightings, key=lambda s: -s.quality):
             track = self._match(s)
             if track is None:
-                track = Track(next(self._ids))
+                track = Track(next(self._ids), looked_before=previous)
                 self._tracks.append(track)
             track.add(s)
-        return self._close(lambda tr: t - tr.last_seen.t > self.timeout_s)
+        for open_track in self._tracks:
+            if open_track.last_seen.t >= t:
+                open_track.looked_after, open_track.missed = None, 0
+            else:
+                if open_track.looked_after is None:
+                    open_track.looked_after = t
+                open_track.missed += 1
+        return self._close(lambda tr: t - tr.last_seen.t > self.timeout_s
+                           and tr.missed >= CLOSE_MISSES)
 
     def all_settled(self) -> bool:
         """Whether some passage is open, every open one is confident and every one was
@@ -384,7 +417,7 @@ class Tracker:
         for track in self._tracks:
             if not done(track):
                 keep.append(track)
-            elif len(track.sightings) < self.min_frames:
+            elif len(track.sightings) < self.min_frames and not _lone_passage(track):
                 log.debug("passage %s: %s dropped, %d read(s) < %d", track.ident,
                           track.usual_plate(), len(track.sightings), self.min_frames)
             else:
@@ -399,6 +432,21 @@ class Tracker:
                     out.append(replace(read, corrects=track.early))
         self._tracks = keep
         return out
+
+
+def _lone_passage(track: Track) -> bool:
+    """Whether a track of one sighting is a passage: an unambiguous read in a frame the
+    camera analysed no other frame near (``LONE_GAP_S``; not at a stream's start or end,
+    where what was near is unknown)."""
+    if len(track.sightings) != 1 or track.looked_after is None:
+        return False
+    only = track.sightings[0]
+    lone = (only.quality > SETTLE_QUALITY and only.t - track.looked_before >= LONE_GAP_S
+            and track.looked_after - only.t >= LONE_GAP_S)
+    if lone:
+        log.debug("passage %s: %s seen once, no other frame analysed within %.1f s",
+                  track.ident, only.plate, LONE_GAP_S)
+    return lone
 
 
 def _consensus(track: Track) -> VehicleRead:

@@ -7,13 +7,29 @@ import numpy as np
 from inference.camera import CameraRecognition
 from inference.pipeline import Recognizer
 from inference.synthetic import Passage, clip
-from inference.tracker import Sighting, Tracker, direction, edit_distance, similar, vote
+from inference.tracker import (
+    LONE_GAP_S,
+    Sighting,
+    Tracker,
+    VehicleRead,
+    direction,
+    edit_distance,
+    similar,
+    vote,
+)
 
 EMPTY = np.zeros((1, 1, 3), dtype=np.uint8)
 
 
 def sighting(t: float, plate: str, conf: float, box: tuple[int, int, int, int]) -> Sighting:
     return Sighting(t, plate, (conf,) * len(plate), box, EMPTY)
+
+
+def end_passages(tracker: Tracker, t: float) -> list[VehicleRead]:
+    """Empty frames until ``t``: the first, already past the timeout, ends nothing (the
+    camera looked for the plates once; CLOSE_MISSES); the second ends the passages."""
+    assert tracker.update(t - 0.1, []) == []
+    return tracker.update(t, [])
 
 
 def test_vote_is_weighted_by_confidence_per_character() -> None:
@@ -72,6 +88,63 @@ def test_a_single_sighting_is_not_a_passage() -> None:
     tracker = Tracker(timeout_s=0.5, min_frames=2)
     tracker.update(0.0, [sighting(0.0, "7ABC123", 0.9, (100, 300, 80, 20))])
     assert tracker.flush() == []
+
+
+def lone_sighting(gap: float, quality: float) -> list[VehicleRead]:
+    """A plate read in one frame only, the camera's analysed frames ``gap`` apart."""
+    tracker = Tracker(timeout_s=1.5, min_frames=2)
+    out = []
+    for i in range(4 + int(4 / gap)):  # the sighting, then 4 s of frames without it
+        t = i * gap
+        seen = [sighting(t, "7ABC123", quality, (300, 400, 120, 40))] if i == 3 else []
+        out += tracker.update(t, seen)
+    return out + tracker.flush()
+
+
+def test_a_plate_seen_once_is_a_passage_only_where_the_camera_could_not_look_twice() -> None:
+    # A busy machine: frames analysed LONE_GAP_S or more apart; one clear read is a passage.
+    (read,) = lone_sighting(LONE_GAP_S, 0.9)
+    assert (read.plate, read.reads, read.frames, read.direction) == ("7ABC123", 1, 1, "unknown")
+    assert lone_sighting(2.0, 0.9)[0].plate == "7ABC123"
+    # The frames a little closer: the plate could have been read twice, and was not.
+    assert lone_sighting(0.8 * LONE_GAP_S, 0.9) == []
+    assert lone_sighting(0.1, 0.9) == []  # the intended 10 analysed frames a second
+    # A lone read with a doubtful character is never enough.
+    assert lone_sighting(2.0, 0.45) == []
+
+
+def test_a_slowly_analysed_passage_is_not_split_by_one_frame_that_missed_it() -> None:
+    tracker = Tracker(timeout_s=1.5, min_frames=2)
+    gap = 1.6  # each frame analysed past the timeout after the one before
+    frames = [[], ["7ABC123"], [], ["7ABC123"], [], [], []]
+    out = []
+    for i, plates in enumerate(frames):
+        t = i * gap
+        box = (300, 300 + 40 * i, 100 + 20 * i, 30)
+        out += [(t, r) for r in tracker.update(t, [sighting(t, p, 0.9, box) for p in plates])]
+    # One passage of both reads, ended by the second frame in a row that missed it.
+    ((ended, read),) = out
+    assert (read.plate, read.reads, read.frames, read.direction) == (
+        "7ABC123", 2, 2, "approaching")
+    assert ended == 5 * gap
+
+
+def test_rendered_clip_analysed_seldom_still_gives_one_read_per_vehicle(
+    recognizer: Recognizer,
+) -> None:
+    # A machine that analyses one frame of this camera every 1.4 s (four cameras on two
+    # cores): each vehicle, in view 2.4 s, is looked at once or twice.
+    passages = [
+        Passage(plate, 0.3 + 3.6 * i, 2.4, (lane, 0.40), (lane + 0.04, 0.78), 0.11, 0.19)
+        for i, (plate, lane) in enumerate([("7ABC123", 0.35), ("5DEF678", 0.62),
+                                           ("8GHJ234", 0.35)])
+    ]
+    camera = CameraRecognition(recognizer, track_timeout_s=1.5, min_track_frames=2)
+    reads = []
+    for t, frame in clip(passages, seconds=12.0, fps=1 / 1.4):
+        reads.extend(camera.process(t, frame))
+    reads.extend(camera.finish())
+    assert [r.plate for r in reads] == ["7ABC123", "5DEF678", "8GHJ234"]
 
 
 def test_rendered_clip_gives_one_read_per_vehicle_with_plate_and_direction(
@@ -147,7 +220,7 @@ def test_a_wanted_plate_is_read_out_early_once_per_passage() -> None:
     # while the vehicle is still in view; only the listed one.
     assert early == [(0.1, "7ABC123", 2)]
     # When the passages end, the listed one is not read a second time.
-    closed = tracker.update(1.5, [])
+    closed = end_passages(tracker, 1.5)
     assert [r.plate for r in closed] == ["XYZ482"]
 
 
@@ -164,7 +237,7 @@ def test_an_early_read_the_passage_then_contradicts_is_corrected() -> None:
     assert early == ["7ABC128"]
     # The passage's final vote differs from what was read out early: it comes out too,
     # marked as the correction.
-    assert [(r.plate, r.corrects) for r in tracker.update(2.0, [])] == [("7AXC1Z3", "7ABC128")]
+    assert [(r.plate, r.corrects) for r in end_passages(tracker, 2.0)] == [("7AXC1Z3", "7ABC128")]
 
 
 def test_an_early_read_one_character_off_is_corrected_too() -> None:
@@ -176,7 +249,7 @@ def test_an_early_read_one_character_off_is_corrected_too() -> None:
         tracker.update(t, [sighting(t, plate, 0.9, (100 + 60 * i, 300, 80, 20))])
         early += [r.plate for r in tracker.early({"7ABC128", "7ABC123"}.__contains__)]
     assert early == ["7ABC128"]
-    assert [(r.plate, r.corrects) for r in tracker.update(2.0, [])] == [("7ABC123", "7ABC128")]
+    assert [(r.plate, r.corrects) for r in end_passages(tracker, 2.0)] == [("7ABC123", "7ABC128")]
 
 
 def test_no_early_read_before_the_direction_of_travel_is_known() -> None:
@@ -188,4 +261,4 @@ def test_no_early_read_before_the_direction_of_travel_is_known() -> None:
         early += tracker.early({"7ABC123"}.__contains__)
     assert early == []
     # It is read when its passage ends, as before.
-    assert [r.plate for r in tracker.update(2.0, [])] == ["7ABC123"]
+    assert [r.plate for r in end_passages(tracker, 2.0)] == ["7ABC123"]
