@@ -156,7 +156,8 @@ class CameraPipeline:
         self._clock: tuple[float, datetime] | None = None
         self._timeline = Timeline()
         self._size = (0, 0)  # of the last frame recognised
-        self._recent: collections.deque[tuple[float, str]] = collections.deque(maxlen=64)
+        # (last seen, plate, frames read) of this camera's latest reads
+        self._recent: collections.deque[tuple[float, str, int]] = collections.deque(maxlen=64)
 
     def update_masks(self, masks: CameraMasks) -> None:
         """Apply edited masks or zones from the next frame on."""
@@ -273,11 +274,18 @@ class CameraPipeline:
         self.state.last_read_at = item.read.seen_at
 
     def _repeat(self, read: VehicleRead) -> bool:
+        """Whether a read repeats one this camera gave within the window: the same or a
+        similar plate, read at least as often (a passage the tracker split in two).  A
+        read of another text from more frames is not hidden by a glimpse before it (a
+        plate the busy camera saw once, half of it): it is stored too."""
         window = self._options.repeat_window_s
-        recent = [plate for t, plate in self._recent if read.first_seen - t <= window]
-        self._recent.append((read.last_seen, read.plate))
+        recent = [(plate, reads) for t, plate, reads in self._recent
+                  if read.first_seen - t <= window]
+        self._recent.append((read.last_seen, read.plate, read.reads))
         # A passage's final read that corrects its early read is not a repeat of it.
-        return read.corrects is None and any(similar(plate, read.plate) for plate in recent)
+        return read.corrects is None and any(
+            similar(plate, read.plate) and (plate == read.plate or reads >= read.reads)
+            for plate, reads in recent)
 
     def _build(self, read: VehicleRead, seen_at: datetime,
                overview: np.ndarray | None) -> WriterItem:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -71,6 +72,23 @@ async def test_nothing_recorded_while_inactive_and_repeats_merged(tmp_path: Path
     await p._emit(passage("5DEF678", 1500, 99.0))
     await p._emit(passage("5DEF67B", 1500, 101.0))  # the same passage split in two
     assert len(submitted) == 1 and p.state.dropped_repeat == 1
+
+
+async def test_a_glimpse_does_not_hide_a_vehicle_read_more_often_after_it(
+        tmp_path: Path) -> None:
+    submitted: list[WriterItem] = []
+    p = pipeline(tmp_path, submitted)
+
+    async def emit(plate: str, t: float, reads: int) -> None:
+        await p._emit(replace(passage(plate, 1500, t), reads=reads))
+
+    await emit("DEF678", 99.0, 1)  # a busy camera's one look, half the plate
+    await emit("5DEF678", 100.0, 3)  # the same vehicle, read in three frames
+    await emit("5DEF678", 101.0, 2)  # and a split-off end of its passage
+    await emit("5DEF67B", 102.0, 1)  # or a glimpse of it after
+    assert [i.read.plate for i in submitted] == ["DEF678", "5DEF678"]
+    assert p.state.dropped_repeat == 2
+    assert [h.entry()["category"] for h in submitted[1].hits] == ["stolen_vehicle"]
 
 
 async def test_a_correction_of_an_early_read_is_not_merged_as_a_repeat(tmp_path: Path) -> None:
