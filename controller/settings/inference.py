@@ -102,5 +102,9 @@ class InferenceSettings(Section):
     )
     min_track_frames: int = Field(
         default=2, ge=1, le=50, title="Frames per passage",
-        description="Sightings a passage needs before it yields a read (1 for a still image).",
+        description=(
+            "Sightings a passage needs before it yields a read (1 for a still image); a "
+            "plate the camera could look at only once (its frames analysed 0.5 s or more "
+            "apart) is read from that one sighting."
+        ),
     )
