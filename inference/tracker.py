@@ -436,8 +436,9 @@ class Tracker:
 
 def _lone_passage(track: Track) -> bool:
     """Whether a track of one sighting is a passage: an unambiguous read in a frame the
-    camera analysed no other frame near (``LONE_GAP_S``; not at a stream's start or end,
-    where what was near is unknown)."""
+    camera analysed no other frame near (``LONE_GAP_S``).  A stream's first frame has
+    nothing before it; a sighting with no frame after it (a stream's end, ``flush``) is
+    not one, since what came next is unknown."""
     if len(track.sightings) != 1 or track.looked_after is None:
         return False
     only = track.sightings[0]
