@@ -165,6 +165,26 @@ def test_where_the_boxes_found_hold_no_plate_line_the_whole_frame_is_searched(
     assert any(on_plate(line, truth) for line in lines), (truth, [b.bbox() for b in lines])
 
 
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_a_plate_boxed_short_is_looked_at_again_wider_and_read_whole(
+        recognizer: Recognizer, text: TextLineDetector, side: str) -> None:
+    frame = synthetic.background(720, 1280, seed=14)
+    truth = tilted_plate(frame, "7PLM384", 15, 640, 380, 300)
+    # The detector boxed one half of the plate: its window ends inside the registration.
+    half = PlateBox(truth.x + (0.0 if side == "left" else truth.w / 2), truth.y,
+                    truth.w / 2, truth.h, 0.9)
+    shapes = Shapes(text.model)
+    detector = PlateLineDetector(FalseBox(half), shapes)  # type: ignore[arg-type]
+    lines = detector.detect(frame)
+    # The line read spans the registration: it reaches past both of the plate's quarters.
+    whole = [b for b in lines if b.quad[:, 0].min() < truth.x + 0.25 * truth.w
+             and b.quad[:, 0].max() > truth.x + 0.75 * truth.w]
+    assert whole, (truth, [b.bbox() for b in lines])
+    assert recognizer.read_lines(frame, lines)[0].plate == "7PLM384"
+    # Two looks, each one window of the usual shape.
+    assert [s[1:] for s in shapes.seen] == [(3, WINDOW_H, WINDOW_W)] * 2
+
+
 def test_a_close_up_smaller_than_the_plate_detectors_input_is_searched_whole(
         plates: PlateDetector, text: TextLineDetector) -> None:
     in_w, in_h = plates.input_size
