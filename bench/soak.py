@@ -18,6 +18,10 @@ received twice. ``passages``: each camera announces its rounds of vehicles
 wholly between the first sample after start-up and the end, beside the reads that
 camera made in the same span (its /metrics counter at both ends): ``read_share`` is
 their ratio, about 1 where the controller keeps up and below it where it skips frames.
+The reads stored are then laid on the passages shown (``reads_per_passage``): how many
+were read exactly once with their plate, twice or more (split), or never, and how many
+reads named a plate the camera never showed; ``read_once_share`` is the first over all
+passages, the issue's "every passing plate read exactly once".
 
     python bench/soak.py [--cameras 4] [--minutes 60] [--height 720|1080]
                          [--fps 10] [--sample-seconds 10] [--database-url URL]
@@ -53,6 +57,7 @@ from typing import Any
 import httpx
 import numpy as np
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import Engine, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -63,6 +68,8 @@ from controller.demo.world import DEMO_PLATES, free_port
 from controller.settings.inference import FIRST_STAGES
 from controller.store.engine import make_engine
 from controller.store.reads import count_reads_and_hits
+from controller.store.schema.core import cameras as cameras_table
+from controller.store.schema.core import reads as reads_table
 
 SECRET = "soak-receiver-secret"
 # 360 is for the shortened run in the test suite; 720 and 1080 are what cameras send.
@@ -163,17 +170,46 @@ class VirtualCamera:
     rounds: list[float] = field(default_factory=list)
 
 
-def passages_shown(rounds: list[float], start: float, end: float) -> int:
-    """How many passages a camera showed wholly between ``start`` and ``end`` (wall clock),
-    given when each of its rounds began (``controller.demo.camera``: plate i of a round
-    passes from GAP_SECONDS + i * (PASSAGE_SECONDS + GAP_SECONDS) after it)."""
-    shown = 0
+def schedule(rounds: list[float]) -> list[tuple[str, float, float]]:
+    """Every passage a camera showed, as (plate, first, last) on the wall clock, given when
+    each of its rounds began (``controller.demo.camera``: plate i of a round passes from
+    GAP_SECONDS + i * (PASSAGE_SECONDS + GAP_SECONDS) after it, for PASSAGE_SECONDS)."""
+    out = []
     for began in rounds:
-        for i in range(len(DEMO_PLATES)):
+        for i, plate in enumerate(DEMO_PLATES):
             first = began + GAP_SECONDS + i * (PASSAGE_SECONDS + GAP_SECONDS)
-            if first >= start and first + PASSAGE_SECONDS <= end:
-                shown += 1
-    return shown
+            out.append((plate, first, first + PASSAGE_SECONDS))
+    return out
+
+
+def passages_shown(rounds: list[float], start: float, end: float) -> int:
+    """How many passages a camera showed wholly between ``start`` and ``end`` (wall clock)."""
+    return sum(first >= start and last <= end for _, first, last in schedule(rounds))
+
+
+def reads_per_passage(rounds: list[float], reads: list[tuple[str, float]], start: float,
+                      end: float) -> dict[str, int]:
+    """How one camera's stored reads ((plate, seen_at) on the wall clock) fall on the
+    passages it showed wholly between ``start`` and ``end``.
+
+    Each read of a plate the camera showed belongs to that plate's passage nearest in
+    time (one plate passes once a round, about 23 s apart). Of the passages in the
+    window: ``once`` read exactly once, ``twice`` two or more times (a split passage),
+    ``missed`` never read with their plate; ``misread``: reads in the window of a plate
+    the camera never showed (a wrong character, half a plate)."""
+    shown = schedule(rounds)
+    count = [0] * len(shown)
+    misread = 0
+    for plate, at in reads:
+        same = [k for k, (p, _, _) in enumerate(shown) if p == plate]
+        if not same:
+            misread += start <= at <= end
+            continue
+        count[min(same, key=lambda k: abs((shown[k][1] + shown[k][2]) / 2 - at))] += 1
+    inside = [count[k] for k, (_, first, last) in enumerate(shown)
+              if first >= start and last <= end]
+    return {"once": sum(n == 1 for n in inside), "twice": sum(n >= 2 for n in inside),
+            "missed": sum(n == 0 for n in inside), "misread": misread}
 
 
 def _listen(proc: subprocess.Popen[str], camera: VirtualCamera) -> None:
@@ -277,6 +313,7 @@ def soak(n: int, seconds: float, *, height: int = 720, fps: int = 10,
                                 stdout=subprocess.DEVNULL, stderr=log)
         t0 = time.monotonic()
         settled: tuple[float, list[dict[str, Any]]] | None = None
+        window = (0.0, 0.0)
         try:
             while (now := time.monotonic() - t0) < seconds:
                 if proc.poll() is not None:
@@ -288,8 +325,9 @@ def soak(n: int, seconds: float, *, height: int = 720, fps: int = 10,
             if proc.poll() is None:
                 result.cameras = metrics_per_camera(port)
                 if settled is not None:
+                    window = (settled[0], time.time())
                     result.passages = passages_and_reads(shown, settled,
-                                                         (time.time(), result.cameras))
+                                                         (window[1], result.cameras))
         finally:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
@@ -308,6 +346,12 @@ def soak(n: int, seconds: float, *, height: int = 720, fps: int = 10,
         engine = make_engine(url)
         try:
             result.reads_stored, result.hits_stored = count_reads_and_hits(engine)
+            if result.passages:
+                stored = reads_by_camera(engine)
+                for passage, camera in zip(result.passages, shown, strict=True):
+                    passage.update(reads_per_passage(camera.rounds,
+                                                     stored.get(passage["camera"], []),
+                                                     *window))
         finally:
             engine.dispose()
         if traced.is_file():
@@ -315,6 +359,17 @@ def soak(n: int, seconds: float, *, height: int = 720, fps: int = 10,
         result.hits_delivered = len(receiver.received.hits)
         result.delivered_twice = receiver.received.duplicates
     return result
+
+
+def reads_by_camera(engine: Engine) -> dict[str, list[tuple[str, float]]]:
+    """Every stored read as (plate, seen_at on the wall clock), by its camera's name."""
+    query = select(cameras_table.c.name, reads_table.c.plate, reads_table.c.seen_at).join(
+        cameras_table, cameras_table.c.id == reads_table.c.camera_id)
+    out: dict[str, list[tuple[str, float]]] = {}
+    with engine.connect() as conn:
+        for name, plate, seen_at in conn.execute(query):
+            out.setdefault(name, []).append((plate, seen_at.timestamp()))
+    return out
 
 
 def metrics_per_camera(port: int) -> list[dict[str, Any]]:
@@ -369,6 +424,9 @@ def report(result: SoakResult, n: int, seconds: float, height: int, fps: int) ->
             "threads": series(result.samples, "threads"), "per_camera": result.cameras,
             "passages": result.passages,
             "read_share": share(result.passages),
+            **{f"passages_{key}": sum(p.get(key, 0) for p in result.passages)
+               for key in ("once", "twice", "missed", "misread")},
+            "read_once_share": share(result.passages, "once"),
             "reads_stored": result.reads_stored, "hits_stored": result.hits_stored,
             "hits_delivered": result.hits_delivered,
             "delivered_twice": result.delivered_twice, "cpu_cores": os.cpu_count(),
@@ -379,10 +437,11 @@ def report(result: SoakResult, n: int, seconds: float, height: int, fps: int) ->
                                             if "traced_mb" in look])}
 
 
-def share(passages: list[dict[str, Any]]) -> float | None:
-    """All cameras' reads over all their passages shown (see ``passages_and_reads``)."""
+def share(passages: list[dict[str, Any]], key: str = "reads") -> float | None:
+    """All cameras' reads (or passages read ``once``, see ``reads_per_passage``) over all
+    their passages shown (see ``passages_and_reads``)."""
     shown = sum(p["passages"] for p in passages)
-    return round(sum(p["reads"] for p in passages) / shown, 3) if shown else None
+    return round(sum(p.get(key, 0) for p in passages) / shown, 3) if shown else None
 
 
 def first_and_last(looks: list[dict[str, Any]]) -> list[dict[str, Any]]:

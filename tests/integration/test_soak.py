@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.soak import Sample, passages_shown, soak
+from bench.soak import Sample, passages_shown, reads_per_passage, soak
 
 CAMERAS = 4
 SECONDS = 75.0
@@ -51,6 +51,10 @@ def test_four_cameras_keep_descriptors_and_threads_flat() -> None:
     assert [p["camera"] for p in result.passages] == [f"soak-{i}" for i in range(CAMERAS)]
     assert all(p["passages"] >= 6 for p in result.passages), result.passages
     assert sum(p["reads"] for p in result.passages) <= sum(c["reads"] for c in result.cameras)
+    # The stored reads are laid on the passages by their plate and time: some passage
+    # was read with its plate (a read time on another clock would match none inside).
+    assert sum(p["once"] + p["twice"] for p in result.passages) >= 1, result.passages
+    assert all(p["once"] + p["twice"] + p["missed"] == p["passages"] for p in result.passages)
     # Nothing piles up once every pipeline runs: a descriptor or thread per passage,
     # read or delivery would add dozens between the middle and the last third.
     assert late_growth(result.samples, "fds") <= 4, [s.fds for s in result.samples]
@@ -65,3 +69,25 @@ def test_only_passages_wholly_inside_the_window_are_counted() -> None:
     assert passages_shown([100.0], 101.3, 200.0) == 5  # the first one began before
     assert passages_shown([100.0, 122.8], 90.0, 1000.0) == 12
     assert passages_shown([100.0], 130.0, 1000.0) == 0
+
+
+def test_reads_are_laid_on_the_passages_of_their_plate_nearest_in_time() -> None:
+    # Two rounds from 100.0 and 122.8: 7ABC123 passes at 101.2-103.6 and 124.0-126.4,
+    # 5DEF678 at 104.8-107.2 and 127.6-130.0, 8GHJ234 at 108.4-110.8 and 131.2-133.6;
+    # the window 100-145 holds every passage of both rounds (the last ends 144.4).
+    rounds = [100.0, 122.8]
+    reads = [
+        ("7ABC123", 102.0),                       # round 1, once
+        ("5DEF678", 105.5), ("5DEF678", 107.9),   # round 1, split in two
+        ("7ABC123", 125.0),                       # round 2, once
+        ("5DEF678", 128.1),                       # round 2, once
+        ("8GHJ234", 110.5),                       # round 1, once
+        ("8GHJ234", 132.0),                       # round 2, once
+        ("5DEF676", 128.3),                       # a wrong character: no such plate
+        ("IM567", 30.0),                          # before the window: not counted
+    ]
+    assert reads_per_passage(rounds, reads, 100.0, 145.0) == {
+        "once": 5, "twice": 1, "missed": 12 - 6, "misread": 1}
+    # A window around the second round only: the first round's reads count nowhere.
+    assert reads_per_passage(rounds, reads, 122.0, 145.0) == {
+        "once": 3, "twice": 0, "missed": 3, "misread": 1}
