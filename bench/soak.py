@@ -68,8 +68,8 @@ from controller.demo.world import DEMO_PLATES, free_port
 from controller.settings.inference import FIRST_STAGES
 from controller.store.engine import make_engine
 from controller.store.reads import count_reads_and_hits
-from controller.store.schema.core import cameras as cameras_table
-from controller.store.schema.core import reads as reads_table
+from controller.store.schema import cameras as cameras_table
+from controller.store.schema import reads as reads_table
 
 SECRET = "soak-receiver-secret"
 # 360 is for the shortened run in the test suite; 720 and 1080 are what cameras send.
