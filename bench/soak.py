@@ -198,10 +198,13 @@ def reads_per_passage(rounds: list[float], reads: list[tuple[str, float]], start
     ``missed`` never read with their plate; ``misread``: reads in the window of a plate
     the camera never showed (a wrong character, half a plate)."""
     shown = schedule(rounds)
+    by_plate: dict[str, list[int]] = {}
+    for k, (plate, _, _) in enumerate(shown):
+        by_plate.setdefault(plate, []).append(k)
     count = [0] * len(shown)
     misread = 0
     for plate, at in reads:
-        same = [k for k, (p, _, _) in enumerate(shown) if p == plate]
+        same = by_plate.get(plate)
         if not same:
             misread += start <= at <= end
             continue

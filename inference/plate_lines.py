@@ -22,10 +22,10 @@ Measured with ``sightline eval`` (``inference.first_stage: plate``; see
 whole-frame stage: us-scenes-dev 93 of 108 against 94, eu-scenes 75 of 108 against 76,
 br-scenes 70 of 114 against 74.  Before a plate boxed short was looked at again wider
 (``lines_on``) br-scenes gave 69, the other two the same.  us-plate-crops (751 plates,
-each filling a picture smaller than the plate detector's input) are
-close-ups, searched whole by the fallback (see ``PlateLineDetector.detect``): 688
-read, as by the whole-frame stage; before that rule the detector boxed the stickers
-and month tags of those large plates as small plates of their own and 463 were read.
+each filling a picture smaller than the plate detector's input) are close-ups, searched
+whole by the fallback (see ``PlateLineDetector.detect``): 689 read, as by the
+whole-frame stage; before that rule the detector boxed the stickers and month tags of
+those large plates as small plates of their own and 463 were read.
 bench/bench_recognition.py gives its cost (2026-11-30, one run, 2 cores): detection
 and reading 9.5 ms per 720p frame with a plate (17.4 ms of CPU, both threads) against
 39 ms (60 ms) for the default first stage and 73 ms (118 ms) for stock PP-OCR, and
@@ -158,28 +158,26 @@ class PlateLineDetector:
         times as wide, and the lines found there over the cut line replace it.  Only
         those: the wider view's other text (signs, stickers) is not a plate's line.
         """
-        if not plates:
-            return []
         found: list[TextBox] = []
         cut: list[TextBox] = []
         again: list[PlateBox] = []
-        for plate, (lines, cut_here) in zip(plates, self._windows(frame, plates, shrink),
+        for plate, (whole, cut_here) in zip(plates, self._windows(frame, plates, shrink),
                                             strict=True):
-            found.extend(b for b in lines if all(b is not c for c in cut_here))
+            found.extend(whole)
             cut.extend(cut_here)
             if cut_here:
                 again.append(widened(plate))
-        wider = [b for lines, _ in self._windows(frame, again, shrink) for b in lines]
+        wider = [b for whole, cut_there in self._windows(frame, again, shrink)
+                 for b in whole + cut_there]
         for line in cut:
-            whole = [b for b in wider if line_overlap(b, line) >= COVERS]
-            found.extend(whole or [line])
+            found.extend([b for b in wider if line_overlap(b, line) >= COVERS] or [line])
         return [without_stacked(frame, box) for box in distinct_lines(found)]
 
     def _windows(self, frame: np.ndarray, plates: list[PlateBox],
                  shrink: int) -> list[tuple[list[TextBox], list[TextBox]]]:
         """Each plate's window's plate-like lines in frame pixels (joined halves added),
-        and those of them that touch the window's left or right side; the windows of all
-        plates in one inference."""
+        as two lists: those inside the window, and those that touch its left or right
+        side (cut); the windows of all plates in one inference."""
         if not plates:
             return []
         prepared = [window_tensor(frame, p, shrink) for p in plates]
@@ -193,10 +191,13 @@ class PlateLineDetector:
                 for b in boxes_from_map(prob, 1.0, 1.0)
             ]
             kept = geometric_filter(lines, frame.shape)
-            lines = kept + merged_pairs(kept)
-            cut = [b for b in lines if float((b.quad[:, 0].min() - x0) / k) < SIDE_TOUCH
-                   or float((b.quad[:, 0].max() - x0) / k) > side]
-            out.append((lines, cut))
+            whole: list[TextBox] = []
+            cut: list[TextBox] = []
+            for b in kept + merged_pairs(kept):
+                touches = (float((b.quad[:, 0].min() - x0) / k) < SIDE_TOUCH
+                           or float((b.quad[:, 0].max() - x0) / k) > side)
+                (cut if touches else whole).append(b)
+            out.append((whole, cut))
         return out
 
 

@@ -54,7 +54,6 @@ def test_four_cameras_keep_descriptors_and_threads_flat() -> None:
     # The stored reads are laid on the passages by their plate and time: some passage
     # was read with its plate (a read time on another clock would match none inside).
     assert sum(p["once"] + p["twice"] for p in result.passages) >= 1, result.passages
-    assert all(p["once"] + p["twice"] + p["missed"] == p["passages"] for p in result.passages)
     # Nothing piles up once every pipeline runs: a descriptor or thread per passage,
     # read or delivery would add dozens between the middle and the last third.
     assert late_growth(result.samples, "fds") <= 4, [s.fds for s in result.samples]
