@@ -39,7 +39,8 @@ help:
 	@echo "make bench  - run the benchmarks (JSON on stdout)"
 	@echo "make train-ocr - retrain the plate reader (inference/models/plate_reader.onnx)"
 	@echo "make train-detector - retrain the plate detector (inference/models/plate_detector*)"
-	@echo "make train  - retrain every shipped model (train-ocr, then train-detector)"
+	@echo "make train-windows - requantise the plate first stage's window detector (INT8)"
+	@echo "make train  - retrain every shipped model (train-ocr, train-detector, train-windows)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -102,7 +103,7 @@ bench: $(VENV)/.installed-test
 	@for b in bench/bench_*.py; do echo "# $$b" >&2; $(BIN)/python $$b || exit 1; done
 
 # Every shipped model, one after the other (each is a make/*.mk target).
-train: train-ocr train-detector
+train: train-ocr train-detector train-windows
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo-data

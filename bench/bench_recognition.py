@@ -19,7 +19,10 @@ same run:
   numbers measured in the same run;
 * ``budget_plate``: ``budget`` with the plate first stage (``first_stage="plate"``,
   ``inference.plate_lines``): the plate detector over the moving area, then the text
-  detector on a small window around each plate it found;
+  detector on a small window around each plate it found, both in INT8 with one thread
+  per request (``plate_stage_hint``);
+* ``budget_plate_before``: ``budget_plate`` as it ran before that: both networks in
+  float (the plate detector's ONNX, PP-OCR's text detector), LATENCY hint;
 * ``budget_before``: ``budget`` as it ran before the memory work (issue 12): the
   THROUGHPUT hint for the detector too, four infer requests per model, glibc's
   moving mmap threshold and its default number of arenas
@@ -37,7 +40,8 @@ camera count at each size (the pipeline's own process: see ``main``).
 
     python bench/bench_recognition.py [--seconds 4] [--fps 10] [--cameras 1 4 8]
         [--sizes 720 1080]
-        [--pipelines stock unbudgeted budget budget_plate budget_latency budget_before]
+        [--pipelines stock unbudgeted budget budget_plate budget_plate_before budget_latency
+                     budget_before]
 
 Never asserts anything about timing: the numbers are for people.
 """
@@ -64,7 +68,9 @@ import numpy as np
 
 from inference import openvino
 from inference.camera import STAGES, CameraRecognition
-from inference.pipeline import Recognizer, RecognizerConfig
+from inference.openvino import resolve_model
+from inference.pipeline import DETECTOR_FILE, Recognizer, RecognizerConfig
+from inference.plate_detector import PLATE_DETECTOR_FILE
 from inference.synthetic import Passage, clip
 
 PASSAGES = [
@@ -73,8 +79,8 @@ PASSAGES = [
     Passage("HB6L2Z", 2.4, 1.4, (0.70, 0.40), (0.62, 0.75), 0.05, 0.10),
 ]
 SIZES = {720: (1280, 720), 1080: (1920, 1080)}
-PIPELINES = ("stock", "unbudgeted", "budget", "budget_plate", "budget_latency",
-             "budget_before")
+PIPELINES = ("stock", "unbudgeted", "budget", "budget_plate", "budget_plate_before",
+             "budget_latency", "budget_before")
 # The controller's defaults (controller.capture.pipeline.PipelineOptions).
 TRACK_TIMEOUT_S = 1.5
 MIN_TRACK_FRAMES = 2
@@ -276,6 +282,8 @@ def ratios(results: dict[str, dict[str, object]], cameras: list[int],
                 if ta.get("frames") and tb.get("frames"):
                     r[f"ms_per_frame_{kind}_less_x"] = round(
                         ta["total_mean"] / max(tb["total_mean"], 1e-9), 2)
+                    r[f"cpu_per_frame_{kind}_less_x"] = round(
+                        ta["recognition_cpu_median"] / max(tb["recognition_cpu_median"], 1e-9), 2)
         out[name] = r
     return out
 
@@ -294,6 +302,11 @@ def run_pipeline(name: str, clips: dict[int, bytes], fps: int, cameras: list[int
         config = RecognizerConfig(detector_hint=None, infer_requests=4)
     elif name == "budget_plate":
         config = RecognizerConfig(first_stage="plate")
+    elif name == "budget_plate_before":
+        config = RecognizerConfig(
+            first_stage="plate", plate_stage_hint="LATENCY",
+            plate_detector_model=resolve_model(None, PLATE_DETECTOR_FILE),
+            window_detector_model=resolve_model(None, DETECTOR_FILE))
     else:
         config = RecognizerConfig()
     budget = name.startswith("budget")
@@ -302,6 +315,7 @@ def run_pipeline(name: str, clips: dict[int, bytes], fps: int, cameras: list[int
     sizes = {h: measure(pipeline, data, fps, cameras, seconds) for h, data in clips.items()}
     return {"hint": config.performance_hint,
             "detector_hint": config.detector_hint or config.performance_hint,
+            "plate_stage_hint": config.plate_stage_hint if config.first_stage == "plate" else None,
             "compile_s": round(compile_s, 2), "sizes": sizes,
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
             "rss_mb_end": round(rss_mb(), 1)}
@@ -338,8 +352,11 @@ def main() -> None:
         sizes.append({"resolution": f"{size[0]}x{size[1]}", "pipelines": results,
                       "ratios_to_stock": ratios(results, args.cameras),
                       "ratios_to_budget_before": ratios(results, args.cameras,
-                                                        "budget_before")})
-    memory = {name: {k: r[k] for k in ("hint", "detector_hint", "compile_s", "peak_rss_mb",
+                                                        "budget_before"),
+                      "ratios_to_budget_plate_before": ratios(results, args.cameras,
+                                                              "budget_plate_before")})
+    memory = {name: {k: r[k] for k in ("hint", "detector_hint", "plate_stage_hint", "compile_s",
+                                       "peak_rss_mb",
                                        "rss_mb_end")}
               for name, r in per_pipeline.items()}
     print(json.dumps({

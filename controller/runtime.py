@@ -121,6 +121,7 @@ def recognizer_config(settings: InferenceSettings) -> RecognizerConfig:
         first_stage=settings.first_stage,
         detector_model=settings.detector_model,
         plate_detector_model=settings.plate_detector_model,
+        window_detector_model=settings.window_detector_model,
         reader_model=settings.reader_model, plate_reader=settings.plate_reader,
         plate_reader_model=settings.plate_reader_model,
         detector_min_side=settings.detector_min_side,

@@ -44,8 +44,8 @@ from inference.candidates import (
 from inference.detector import TextBox, boxes_from_map, crop_line, prepare, scale_for
 from inference.errors import ModelError
 from inference.openvino import CompiledModel, character_list, resolve_model
-from inference.plate_detector import PlateDetector
-from inference.plate_lines import PlateLineDetector
+from inference.plate_detector import PLATE_DETECTOR_INT8_FILE, PlateDetector
+from inference.plate_lines import WINDOW_DETECTOR_FILE, PlateLineDetector, check_window_detector
 from inference.plates import GENERAL_READER, PLATE_READER
 from inference.reader import PlateDecoder, batch_tensor
 from inference.shapes import MAX_BATCH, snapped
@@ -80,8 +80,20 @@ class RecognizerConfig:
     # `sightline eval` measure the two.
     first_stage: Literal["text", "plate"] = "text"
     detector_model: Path | None = None
-    # The plate detector of the "plate" first stage; None for the shipped one.
+    # The plate detector of the "plate" first stage; None for the shipped one's INT8 twin
+    # (inference/models/plate_detector_int8.xml).
     plate_detector_model: Path | None = None
+    # The text detector the plate first stage runs on the windows around plates; None
+    # for the shipped INT8 copy of PP-OCR's, calibrated on such windows
+    # (inference/models/text_window_int8.xml, training/windows/quantize.py).  The search
+    # of whole frames keeps ``detector_model`` in float.
+    window_detector_model: Path | None = None
+    # OpenVINO's performance hint for the plate first stage's two networks (the plate
+    # detector and the window detector).  THROUGHPUT: one stream per core, each request
+    # on one thread.  Their inputs are small, so a second thread gains little time per
+    # request and costs its share of CPU in waiting; bench/bench_recognition.py
+    # (budget_plate against budget_plate_before, same run) measures the two.
+    plate_stage_hint: str = "THROUGHPUT"
     reader_model: Path | None = None
     # Second pass: the candidates the general reader chose are read again by the
     # plate reader, which decides the characters.  False keeps the general reader's.
@@ -372,8 +384,13 @@ def _first_stage(cfg: RecognizerConfig) -> LineDetector:
     if cfg.first_stage == "text":
         return text
     plates = PlateDetector(cfg.plate_detector_model, cfg.device,
-                           precision=cfg.detector_precision)
-    return PlateLineDetector(plates, text.model, fallback=text)
+                           precision=cfg.detector_precision, hint=cfg.plate_stage_hint,
+                           requests=cfg.infer_requests, default_file=PLATE_DETECTOR_INT8_FILE)
+    windows = CompiledModel(resolve_model(cfg.window_detector_model, WINDOW_DETECTOR_FILE),
+                            cfg.device, hint=cfg.plate_stage_hint,
+                            precision=cfg.detector_precision, requests=cfg.infer_requests)
+    check_window_detector(windows)
+    return PlateLineDetector(plates, windows, fallback=text)
 
 
 def _load_reader(path: Path, cfg: RecognizerConfig) -> tuple[CompiledModel, PlateDecoder]:

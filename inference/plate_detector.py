@@ -29,6 +29,8 @@ from inference.errors import ModelError
 from inference.openvino import CompiledModel, resolve_model
 
 PLATE_DETECTOR_FILE = "plate_detector.onnx"
+# Its INT8 twin (training/detector/quantize.py), what the plate first stage runs.
+PLATE_DETECTOR_INT8_FILE = "plate_detector_int8.xml"
 INPUT_W, INPUT_H = 512, 288  # the shipped model's input; a user's model may differ
 MAPS = 5  # heatmap, dx, dy, log w, log h
 THRESHOLD = 0.3
@@ -181,9 +183,11 @@ class PlateDetector:
         requests: int = 0,
         fast_resize: bool = False,
         precision: str | None = "f32",
+        hint: str = "LATENCY",
+        default_file: str = PLATE_DETECTOR_FILE,
     ) -> None:
-        resolved = resolve_model(path, PLATE_DETECTOR_FILE)
-        self.model = CompiledModel(resolved, device, requests, precision=precision)
+        resolved = resolve_model(path, default_file)
+        self.model = CompiledModel(resolved, device, requests, hint=hint, precision=precision)
         self.path = resolved
         self.threshold = threshold
         self.fast_resize = fast_resize

@@ -17,21 +17,13 @@ plate detector finds no plate, its ``fallback`` (the whole-frame text detector, 
 production) looks instead, so a plate the plate detector misses costs what it cost
 before and no more is lost than the fallback would lose.
 
-Measured with ``sightline eval`` (``inference.first_stage: plate``; see
-``RecognizerConfig.first_stage``) on a 2-core AMD host in f32 (2026-12-02), against the
-whole-frame stage: us-scenes-dev 93 of 108 against 94, eu-scenes 75 of 108 against 76,
-br-scenes 70 of 114 against 74.  Before a plate boxed short was looked at again wider
-(``lines_on``) br-scenes gave 69, the other two the same.  us-plate-crops (751 plates,
-each filling a picture smaller than the plate detector's input) are close-ups, searched
-whole by the fallback (see ``PlateLineDetector.detect``): 689 read, as by the
-whole-frame stage; before that rule the detector boxed the stickers and month tags of
-those large plates as small plates of their own and 463 were read.
-bench/bench_recognition.py gives its cost (2026-11-30, one run, 2 cores): detection
-and reading 9.5 ms per 720p frame with a plate (17.4 ms of CPU, both threads) against
-39 ms (60 ms) for the default first stage and 73 ms (118 ms) for stock PP-OCR, and
-with 4 cameras 0.56 of the default's CPU per passage; 4 cameras of 1080p at 44 frames/s
-in all, against 25.  It is a choice for roadside cameras, not yet the default: it reads
-fewer plates on every scene set.
+Both networks run in INT8 (NNCF): the plate detector's twin and a copy of the text
+detector calibrated on these windows (``WINDOW_DETECTOR_FILE``, training/windows), each
+request on one thread (``RecognizerConfig.plate_stage_hint``); the whole-frame fallback
+keeps the float text detector.  What it reads (``sightline eval``) and costs
+(bench/bench_recognition.py, ``budget_plate`` against ``budget_plate_before``, the same
+stage in float) is in the README ("The plate first stage").  It is a choice for
+roadside cameras, not yet the default: it reads fewer plates on every scene set.
 """
 
 from __future__ import annotations
@@ -43,6 +35,7 @@ import numpy as np
 
 from inference.candidates import distinct_lines, geometric_filter, line_overlap, merged_pairs
 from inference.detector import TextBox, boxes_from_map
+from inference.errors import ModelError
 from inference.openvino import CompiledModel
 from inference.plate_detector import PlateBox, PlateDetector, Region
 from inference.stacked import without_stacked
@@ -77,6 +70,9 @@ WIDER = 2.0
 COVERS = 0.5
 # Plates read per frame, best first (a frame at an intersection shows a few).
 MAX_PLATES = 6
+# The shipped window detector: PP-OCR's text detector in INT8, calibrated on windows as
+# ``window_tensor`` cuts them (training/windows/quantize.py).
+WINDOW_DETECTOR_FILE = "text_window_int8.xml"
 # Mean and spread PP-OCR was trained with (BGR 0-255 to [-1, 1]).
 _SCALE = np.float32(1 / 127.5)
 
@@ -102,6 +98,20 @@ def window_tensor(frame: np.ndarray, box: PlateBox,
                            borderMode=cv2.BORDER_CONSTANT, borderValue=(128, 128, 128))
     tensor = patch.astype(np.float32) * _SCALE - 1.0
     return tensor.transpose(2, 0, 1), x0, y0, k
+
+
+def check_window_detector(model: CompiledModel) -> None:
+    """A ModelError naming the file unless the model maps a window to a probability map
+    of the window's size, as a text detector does (checked when the recognizer is
+    built, not at the first plate)."""
+    path = str(model.path)
+    try:
+        out = model.infer(np.zeros((1, 3, WINDOW_H, WINDOW_W), dtype=np.float32))
+    except Exception as exc:
+        raise ModelError(path, f"does not run on a {WINDOW_W} x {WINDOW_H} window: {exc}") from exc
+    if out.shape != (1, 1, WINDOW_H, WINDOW_W):
+        raise ModelError(path, f"outputs {out.shape} for a window of (1, 3, {WINDOW_H}, "
+                               f"{WINDOW_W}); a text detector gives (1, 1, {WINDOW_H}, {WINDOW_W})")
 
 
 class PlateLineDetector:

@@ -36,11 +36,11 @@ class InferenceSettings(Section):
             "moved (the most plates read). plate: the plate detector, then the text "
             "detector on each plate alone; the whole frame where it finds no plate (at "
             "most twice a second while that finds none either) and in a picture smaller "
-            "than the plate detector's input (a close-up). Under a third of the CPU per "
-            "frame with a plate and about half per passage, a few plates fewer read on "
-            "every test set (93 of 108 US test scenes against 94): for more roadside "
-            "cameras per machine (4 cameras of 1080p on 2 cores: every passage read "
-            "once)."
+            "than the plate detector's input (a close-up). Its networks run in INT8. About "
+            "a sixth of the CPU per frame with a plate and a third per passage, a plate "
+            "fewer read on every test set (94 of 108 US test scenes against 95): for more "
+            "roadside cameras per machine (4 cameras of 1080p on 2 cores: every passage "
+            "read once)."
         ),
     )
     detector_model: Path | None = Field(
@@ -51,7 +51,17 @@ class InferenceSettings(Section):
         default=None, title="Plate detector model",
         description=(
             "Plate detector of the plate first stage (ONNX or OpenVINO IR); empty uses the "
-            "shipped inference/models/plate_detector.onnx."
+            "shipped one in INT8, inference/models/plate_detector_int8.xml (its float "
+            "original is plate_detector.onnx beside it)."
+        ),
+    )
+    window_detector_model: Path | None = Field(
+        default=None, title="Plate window detector model",
+        description=(
+            "Text detector the plate first stage runs on the window around each plate "
+            "(ONNX or OpenVINO IR); empty uses the shipped INT8 copy of the text detector, "
+            "inference/models/text_window_int8.xml, calibrated on such windows. The search "
+            "of whole frames keeps the float Detector model."
         ),
     )
     reader_model: Path | None = Field(

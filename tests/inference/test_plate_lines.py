@@ -20,10 +20,16 @@ from inference import synthetic
 from inference.camera import CameraRecognition
 from inference.detector import TextBox
 from inference.errors import ModelError
-from inference.openvino import CompiledModel
+from inference.openvino import SHIPPED_DIR, CompiledModel
 from inference.pipeline import Recognizer, RecognizerConfig, TextLineDetector
 from inference.plate_detector import PlateBox, PlateDetector, Region
-from inference.plate_lines import QUICK, WINDOW_H, WINDOW_W, PlateLineDetector
+from inference.plate_lines import (
+    QUICK,
+    WINDOW_DETECTOR_FILE,
+    WINDOW_H,
+    WINDOW_W,
+    PlateLineDetector,
+)
 from tests.inference.drawn_plates import CASES, tilted_plate
 
 
@@ -219,6 +225,51 @@ def test_the_setting_chooses_the_first_stage_and_names_itself_when_wrong() -> No
     assert chosen.first_stage == "plate"
     with pytest.raises(ValueError, match="first_stage"):
         InferenceSettings.model_validate({"first_stage": "plates"})
+
+
+def line_iou(a: TextBox, b: TextBox) -> float:
+    """Intersection over union of two lines' axis-aligned boxes."""
+    ax, ay, aw, ah = a.bbox()
+    bx, by, bw, bh = b.bbox()
+    iw = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    ih = max(0, min(ay + ah, by + bh) - max(ay, by))
+    inter = iw * ih
+    return inter / max(1e-9, aw * ah + bw * bh - inter)
+
+
+@pytest.mark.parametrize("quick", [False, True], ids=["full", "quick"])
+def test_the_int8_window_detector_finds_the_lines_the_float_one_finds(
+        plates: PlateDetector, text: TextLineDetector, quick: bool) -> None:
+    """The shipped INT8 window detector against the float text detector it was quantised
+    from, on the same windows (the plates' true boxes) of drawn frames: the registration
+    line the float one finds (the widest line on the plate), the INT8 one finds in the
+    same place.  (The state name above it is a line too, found or not by either.)"""
+    quantised = CompiledModel(SHIPPED_DIR / WINDOW_DETECTOR_FILE)
+    as_float = PlateLineDetector(plates, text.model)
+    as_int8 = PlateLineDetector(plates, quantised)
+    shrink = QUICK if quick else 1
+    for i, (fw, fh, width, angle, yaw) in enumerate(CASES):
+        rng = np.random.default_rng(300 + i)
+        frame = synthetic.background(fh, fw, seed=300 + i)
+        truth = tilted_plate(frame, synthetic.random_plate(rng), 30 + i, 0.45 * fw, 0.5 * fh,
+                             width, angle, yaw)
+        ref = [b for b in as_float.lines_on(frame, [truth], shrink) if on_plate(b, truth)]
+        assert ref, truth
+        registration = max(ref, key=lambda b: b.width)
+        got = as_int8.lines_on(frame, [truth], shrink)
+        assert max((line_iou(registration, g) for g in got), default=0.0) >= 0.8, (
+            truth, registration.bbox(), [g.bbox() for g in got])
+
+
+def test_a_window_detector_missing_or_of_the_wrong_shape_is_a_clear_error_at_start(
+        tmp_path: Path) -> None:
+    missing = tmp_path / "no_such_window_detector.xml"
+    with pytest.raises(ModelError, match=r"no_such_window_detector\.xml"):
+        Recognizer(RecognizerConfig(first_stage="plate", window_detector_model=missing))
+    # A reader is a network of the wrong shape: a strip in, characters out.
+    reader = SHIPPED_DIR / "plate_reader.onnx"
+    with pytest.raises(ModelError, match=r"plate_reader\.onnx.*window"):
+        Recognizer(RecognizerConfig(first_stage="plate", window_detector_model=reader))
 
 
 def test_a_missing_plate_detector_is_a_clear_error_when_the_recognizer_is_built(
