@@ -27,6 +27,11 @@ they take CPU from recognition: the numbers are a floor for real cameras.
 
 ``--first-stage`` sets ``inference.first_stage`` (the detection stage, see
 ``inference.pipeline.RecognizerConfig``); the default is the controller's.
+
+When the machine cannot keep up (more cameras than fit: the virtual cameras' own
+rendering starves, their streams end), a run still ends on time: the controller is
+given ``STOP_TIMEOUT_S`` to stop (``stopped_in_time`` says whether it did), a camera
+that does not end when asked is killed, and the run's figures say what broke.
 """
 
 from __future__ import annotations
@@ -63,6 +68,9 @@ SECRET = "bench-secret"
 
 
 SIZES = {720: (1280, 720), 1080: (1920, 1080)}
+# Seconds the controller and each virtual camera are given to stop after a run.
+STOP_TIMEOUT_S = 60.0
+CAMERA_STOP_S = 10.0
 
 
 def start_cameras(n: int, height: int = 720) -> tuple[list[subprocess.Popen[str]], list[str]]:
@@ -79,6 +87,18 @@ def start_cameras(n: int, height: int = 720) -> tuple[list[subprocess.Popen[str]
         urls.append(proc.stdout.readline().split()[1])
         procs.append(proc)
     return procs, urls
+
+
+def stop_cameras(procs: list[subprocess.Popen[str]]) -> None:
+    """Ask every virtual camera to end; kill one that has not after ``CAMERA_STOP_S``."""
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(CAMERA_STOP_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def rss_mb() -> float:
@@ -151,6 +171,8 @@ async def run(n: int, seconds: float, height: int = 720,
     procs, urls = start_cameras(n, height)
     health: list[dict[str, object]] = []
     rss: list[tuple[float, float]] = []
+    stopped = True
+    left: list[asyncio.Task[Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["SIGHTLINE_BENCH_SECRET"] = SECRET
         settings = settings_from_mapping({
@@ -175,10 +197,15 @@ async def run(n: int, seconds: float, height: int = 720,
             if controller.runtime.pipelines is not None:
                 health = controller.runtime.pipelines.health()
         finally:
-            await controller.stop()
-            for proc in procs:
-                proc.terminate()
-                proc.wait(10)
+            try:
+                await asyncio.wait_for(controller.stop(), STOP_TIMEOUT_S)
+            except TimeoutError:
+                stopped = False
+            left = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in left:  # what the controller left running, for whoever reads this
+                print(f"left running after the controller stopped: {task!r}", file=sys.stderr)
+                task.print_stack(limit=8, file=sys.stderr)
+            stop_cameras(procs)
             receiver.stop()
             engine.dispose()
     both = [(arrivals[u] - d, arrivals[u] - last) for u, (last, d) in decided.items()
@@ -187,7 +214,9 @@ async def run(n: int, seconds: float, height: int = 720,
                   for h in health]
     return {"cameras": n, "resolution": f"{SIZES[height][0]}x{SIZES[height][1]}",
             "first_stage": settings.inference.first_stage,
-            "seconds": seconds, "per_camera": per_camera, "hits": len(both), **memory(rss),
+            "seconds": seconds, "stopped_in_time": stopped, "tasks_left": len(left),
+            "per_camera": per_camera,
+            "hits": len(both), **memory(rss),
             "from_decision_p50": percentile([a for a, _ in both], 0.5),
             "from_decision_p95": percentile([a for a, _ in both], 0.95),
             "from_last_sighting_p50": percentile([b for _, b in both], 0.5),
@@ -202,10 +231,16 @@ def main() -> None:
     parser.add_argument("--height", type=int, default=720, choices=sorted(SIZES))
     parser.add_argument("--first-stage", choices=FIRST_STAGES, default=None)
     args = parser.parse_args()
-    results = [asyncio.run(run(n, args.seconds, args.height, args.first_stage))
+    # One loop for every run, never closed here: closing it would wait for every task
+    # left (a controller that did not stop in time) and could wait forever.
+    loop = asyncio.new_event_loop()
+    results = [loop.run_until_complete(run(n, args.seconds, args.height, args.first_stage))
                for n in args.cameras]
     print(json.dumps({"benchmark": "glass_to_hit_latency", "runs": results,
-                      "cpu_cores": os.cpu_count(), "path": str(Path.cwd())}))
+                      "cpu_cores": os.cpu_count(), "path": str(Path.cwd())}), flush=True)
+    if not all(r["stopped_in_time"] for r in results):
+        # A controller that did not stop leaves its threads behind: end anyway.
+        os._exit(0)
 
 
 if __name__ == "__main__":
