@@ -60,6 +60,9 @@ READER_FILE = "PP-OCRv6_rec_small.onnx"
 PLATE_READER_FILE = "plate_reader.onnx"
 # See RecognizerConfig.detector_hint (measured in bench/bench_recognition.py).
 DETECTOR_HINT = "LATENCY"
+# The blank picture (height, width) a recognizer reads once when it is built, so that a
+# model of the wrong shape is an error at start rather than at the first frame.
+WARM_UP = (96, 160)
 # Candidates re-read on crop variants after the first pass.
 REFINE_TOP = 8
 # A line the plate reader reads in a plate format with every character at least this
@@ -255,7 +258,7 @@ class Recognizer:
             self.plate_reader, self.plate_decoder = _load_reader(path, cfg)
         # Shape problems surface now, not at the first frame: one blank frame end to end.
         try:
-            self.read_frame(np.zeros((96, 160, 3), dtype=np.uint8))
+            self.read_frame(np.zeros((*WARM_UP, 3), dtype=np.uint8))
         except Exception as exc:
             raise ModelError(str(rec_path), f"does not run: {exc}") from exc
 

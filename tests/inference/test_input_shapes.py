@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inference.detector import scale_for
+from inference.detector import prepare, scale_for
 from inference.openvino import CompiledModel
-from inference.pipeline import Recognizer, RecognizerConfig, TextLineDetector
-from inference.plate_lines import QUICK, WINDOW_H, WINDOW_W
+from inference.pipeline import WARM_UP, Recognizer, RecognizerConfig, TextLineDetector
+from inference.plate_lines import QUICK, WINDOW_DETECTOR_FILE, WINDOW_H, WINDOW_W
 from inference.shapes import (
     BEYOND,
     READER_WIDTHS,
@@ -126,16 +126,23 @@ def test_every_input_a_camera_makes_is_one_of_a_few_shapes(recorded: Recorded) -
         allowed |= {(-(-round(h) // 32) * 32, -(-round(w) // 32) * 32)
                     for h in heights for w in widths}
     assert len(allowed) <= 2 * REGION_STEPS**2
+    # And the blank picture each recognizer reads once when it is built.
+    allowed |= {prepare(np.zeros((*WARM_UP, 3), np.uint8), side, config.detector_max_side,
+                        config.detector_max_upscale)[0].shape[2:]
+                for side in (config.detector_min_side, *config.detector_extra_sides)}
     # The plate first stage's windows, at full and quick scale, are shapes of their own.
     windows = {(WINDOW_H // k, WINDOW_W // k) for k in (1, QUICK)}
     seen = recorded.shapes
-    assert len(seen) == 4  # the plate detector, the text detector and both readers
+    # The plate detector, the text detector, the plate stage's window detector (a copy of
+    # the text detector: WINDOW_DETECTOR_FILE) and both readers.
+    assert len(seen) == 5, sorted(seen)
+    assert {(h, w) for _, _, h, w in seen[WINDOW_DETECTOR_FILE]} <= windows
     for name, shapes in seen.items():
         for n, _, height, width in shapes:
             assert n in (1, 2, 4), (name, n)
             if height == 48:
                 assert width in READER_WIDTHS, (name, width)
-            elif name.startswith("PP-OCR") and "det" in name and (height, width) not in windows:
+            elif name.startswith("PP-OCR") and "det" in name:
                 assert (height, width) in allowed, (name, height, width)
 
 
