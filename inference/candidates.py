@@ -73,7 +73,7 @@ def distinct_lines(lines: list[TextBox]) -> list[TextBox]:
     kept once, the best-scoring first."""
     kept: list[TextBox] = []
     for box in sorted(lines, key=lambda b: -b.score):
-        if all(_line_iou(box, k) < DUPLICATE_IOU for k in kept):
+        if all(line_iou(box, k) < DUPLICATE_IOU for k in kept):
             kept.append(box)
     return kept
 
@@ -87,7 +87,7 @@ def _intersection(a: TextBox, b: TextBox) -> tuple[int, int, int]:
     return iw * ih, aw * ah, bw * bh
 
 
-def _line_iou(a: TextBox, b: TextBox) -> float:
+def line_iou(a: TextBox, b: TextBox) -> float:
     """Intersection over union of two lines' axis-aligned boxes."""
     inter, area_a, area_b = _intersection(a, b)
     return inter / max(1, area_a + area_b - inter)

@@ -386,9 +386,9 @@ def _first_stage(cfg: RecognizerConfig) -> LineDetector:
     text = TextLineDetector(cfg)
     if cfg.first_stage == "text":
         return text
-    plates = PlateDetector(cfg.plate_detector_model, cfg.device,
-                           precision=cfg.detector_precision, hint=cfg.plate_stage_hint,
-                           requests=cfg.infer_requests, default_file=PLATE_DETECTOR_INT8_FILE)
+    plates = PlateDetector(resolve_model(cfg.plate_detector_model, PLATE_DETECTOR_INT8_FILE),
+                           cfg.device, precision=cfg.detector_precision,
+                           hint=cfg.plate_stage_hint, requests=cfg.infer_requests)
     windows = CompiledModel(resolve_model(cfg.window_detector_model, WINDOW_DETECTOR_FILE),
                             cfg.device, hint=cfg.plate_stage_hint,
                             precision=cfg.detector_precision, requests=cfg.infer_requests)

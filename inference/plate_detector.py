@@ -184,9 +184,8 @@ class PlateDetector:
         fast_resize: bool = False,
         precision: str | None = "f32",
         hint: str = "LATENCY",
-        default_file: str = PLATE_DETECTOR_FILE,
     ) -> None:
-        resolved = resolve_model(path, default_file)
+        resolved = resolve_model(path, PLATE_DETECTOR_FILE)
         self.model = CompiledModel(resolved, device, requests, hint=hint, precision=precision)
         self.path = resolved
         self.threshold = threshold

@@ -18,6 +18,7 @@ from controller.runtime import recognizer_config
 from controller.settings.inference import InferenceSettings
 from inference import synthetic
 from inference.camera import CameraRecognition
+from inference.candidates import line_iou
 from inference.detector import TextBox
 from inference.errors import ModelError
 from inference.openvino import SHIPPED_DIR, CompiledModel
@@ -225,16 +226,6 @@ def test_the_setting_chooses_the_first_stage_and_names_itself_when_wrong() -> No
     assert chosen.first_stage == "plate"
     with pytest.raises(ValueError, match="first_stage"):
         InferenceSettings.model_validate({"first_stage": "plates"})
-
-
-def line_iou(a: TextBox, b: TextBox) -> float:
-    """Intersection over union of two lines' axis-aligned boxes."""
-    ax, ay, aw, ah = a.bbox()
-    bx, by, bw, bh = b.bbox()
-    iw = max(0, min(ax + aw, bx + bw) - max(ax, bx))
-    ih = max(0, min(ay + ah, by + bh) - max(ay, by))
-    inter = iw * ih
-    return inter / max(1e-9, aw * ah + bw * bh - inter)
 
 
 @pytest.mark.parametrize("quick", [False, True], ids=["full", "quick"])

@@ -74,6 +74,11 @@ def split(items: list[tuple[Path, list[Box]]]) -> tuple[list[tuple[Path, list[Bo
     return train, held
 
 
+def training_scenes() -> list[tuple[Path, list[Box]]]:
+    """The eu/br scenes training may use (``split``'s first part), with their boxes."""
+    return split(read_labels(DATA / "eu-scenes") + read_labels(DATA / "br-scenes"))[0]
+
+
 def load_scene(path: Path, boxes: list[Box], max_plate_w: float) -> Scene:
     """A scene downscaled so its widest plate is at most max_plate_w (saves memory)."""
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)

@@ -26,12 +26,12 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 from inference import synthetic  # noqa: E402
 from inference.plate_detector import letterbox  # noqa: E402
-from training.detector.data import DATA, read_labels, split  # noqa: E402
+from training.detector.data import training_scenes  # noqa: E402
 
 
 def calibration_frames(count: int, size: tuple[int, int], seed: int = 0) -> list[np.ndarray]:
     """Letterboxed network inputs: training scenes, then synthetic frames with plates."""
-    train, _ = split(read_labels(DATA / "eu-scenes") + read_labels(DATA / "br-scenes"))
+    train = training_scenes()
     rng = np.random.default_rng(seed)
     out = []
     for path, _ in train[: count // 2]:

@@ -31,7 +31,7 @@ from inference.openvino import resolve_model  # noqa: E402
 from inference.pipeline import DETECTOR_FILE  # noqa: E402
 from inference.plate_detector import PlateBox  # noqa: E402
 from inference.plate_lines import QUICK, window_tensor  # noqa: E402
-from training.detector.data import DATA, Box, read_labels, split  # noqa: E402
+from training.detector.data import Box, training_scenes  # noqa: E402
 
 
 def jittered(box: Box, rng: np.random.Generator) -> PlateBox:
@@ -45,7 +45,7 @@ def jittered(box: Box, rng: np.random.Generator) -> PlateBox:
 
 def scenes_with_plates(count: int, rng: np.random.Generator) -> list[tuple[np.ndarray, Box]]:
     """(frame, plate box) pairs: training scenes' labelled plates, then synthetic frames."""
-    train, _ = split(read_labels(DATA / "eu-scenes") + read_labels(DATA / "br-scenes"))
+    train = training_scenes()
     out: list[tuple[np.ndarray, Box]] = []
     for path, boxes in train:
         img = cv2.imread(str(path), cv2.IMREAD_COLOR)
