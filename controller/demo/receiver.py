@@ -29,6 +29,7 @@ class Received:
     duplicates: int = 0
     bad_signatures: int = 0
     refused: int = 0
+    incomplete: int = 0  # bodies cut short (the sender died mid-request): never verified
 
 
 class HitReceiver:
@@ -47,6 +48,10 @@ class HitReceiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
+                if len(body) < length:  # the connection closed mid-body: nobody to answer
+                    receiver.cut_short()
+                    self.close_connection = True
+                    return
                 status = receiver.handle(body, self.headers.get(TIMESTAMP_HEADER, ""),
                                          self.headers.get(SIGNATURE_HEADER, ""),
                                          self.headers.get(IDEMPOTENCY_HEADER, ""))
@@ -67,6 +72,11 @@ class HitReceiver:
         """Where to POST hits."""
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}/hits"
+
+    def cut_short(self) -> None:
+        """Count a request whose body ended before its Content-Length (not a forgery)."""
+        with self._lock:
+            self.received.incomplete += 1
 
     def handle(self, body: bytes, timestamp: str, signature: str, key: str) -> int:
         """Check one delivery and return the HTTP status to answer."""

@@ -100,6 +100,23 @@ def test_forged_signature_is_refused(receiver: HitReceiver) -> None:
     assert (receiver.received.bad_signatures, receiver.received.duplicates) == (1, 1)
 
 
+def test_body_cut_short_by_a_dying_sender_is_not_a_bad_signature(receiver: HitReceiver) -> None:
+    body = b'{"plate":"7ABC123","hit_id":"h"}'
+    signature = dispatch.sign(SECRET, "1", body)
+    host, port = receiver.url.split("/")[2].split(":")
+    with socket.create_connection((host, int(port))) as sender:  # killed after half the body
+        head = (f"POST /hits HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n"
+                f"{dispatch.TIMESTAMP_HEADER}: 1\r\n{dispatch.SIGNATURE_HEADER}: {signature}\r\n"
+                f"{dispatch.IDEMPOTENCY_HEADER}: k\r\n\r\n")
+        sender.sendall(head.encode() + body[:10])
+    for _ in range(200):
+        if receiver.received.incomplete:
+            break
+        threading.Event().wait(0.02)
+    assert receiver.received.incomplete == 1
+    assert (receiver.received.bad_signatures, receiver.received.hits) == (0, {})
+
+
 async def test_receiver_outage_loses_nothing_and_duplicates_nothing(
         engine: Engine, camera: tuple[int, int], receiver: HitReceiver) -> None:
     d = dispatcher(engine, receiver, backoff_cap_seconds=0.05)
