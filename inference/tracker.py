@@ -225,6 +225,13 @@ class Track:
             s.plate == plate and s.quality > SETTLE_QUALITY for s in recent)
 
 
+def full_look_due(missed: int) -> bool:
+    """Whether a confident plate missed by this many analysed frames since it was last
+    seen is looked for in full on the next one: after 1, 2, 4, 8... misses (see
+    :meth:`Tracker.all_settled`)."""
+    return missed > 0 and missed & (missed - 1) == 0
+
+
 def edit_distance(a: str, b: str) -> int:
     """Levenshtein distance (insertions, deletions, substitutions)."""
     row = list(range(len(b) + 1))
@@ -349,13 +356,21 @@ class Tracker:
                            and tr.missed >= CLOSE_MISSES)
 
     def all_settled(self) -> bool:
-        """Whether some passage is open, every open one is confident and every one was
-        seen in the last frame (then the caller only follows plates already read, unless
-        a new one appears).  A plate the last frame missed is looked for in full again:
-        a quick look that keeps missing it would let its passage time out while it is
-        still in view, and it would be read a second time when found again."""
+        """Whether some passage is open, every open one is confident and none is due a
+        full look (then the caller only follows plates already read, unless a new one
+        appears).
+
+        A plate the last frame missed is looked for in full again: a quick look that
+        keeps missing it would let its passage time out while it is still in view, and
+        it would be read a second time when found again.  Not on every frame until its
+        passage ends, though: most plates missed twice in a row have left the view, and
+        a full look on each frame of the timeout (15 frames at 10 a second, after every
+        passage) would cost more than all the quick ones.  The full looks come after
+        1, 2, 4, 8... frames that missed it (:func:`full_look_due`): a plate still in
+        view that only a full look finds is found again well within the timeout.
+        """
         return bool(self._tracks) and all(
-            tr.confident(self.settle_reads) and tr.last_seen.t >= self._last_t
+            tr.confident(self.settle_reads) and not full_look_due(tr.missed)
             for tr in self._tracks)
 
     def followable(self, t: float) -> list[Follow]:

@@ -192,10 +192,10 @@ class Scripted:
         return out
 
 
-def run_scripted(recognizer: Scripted, frames: int) -> list[Any]:
+def run_scripted(recognizer: Scripted, frames: int, timeout_s: float = 0.5) -> list[Any]:
     # Threshold 0: every frame counts as moving, so only the budget decides what is read.
     camera = CameraRecognition(recognizer, motion_threshold=0.0,  # type: ignore[arg-type]
-                               track_timeout_s=0.5, min_track_frames=2)
+                               track_timeout_s=timeout_s, min_track_frames=2)
     frame = np.zeros((720, 1280, 3), dtype=np.uint8)
     reads = []
     for i in range(frames):
@@ -245,6 +245,45 @@ def test_a_plate_the_quick_detection_misses_is_looked_for_in_full_and_stays_one_
     # Quick, missed; full, followed; quick, missed...: never unseen for two frames.
     assert far.quick_frames == list(range(3, 30, 2))
     assert (read.reads, read.frames) == (3, 3 + len(range(4, 30, 2)))
+
+
+def test_after_a_plate_leaves_it_is_looked_for_in_full_only_now_and_then() -> None:
+    """In view for frames 0-9: once it is missed, the full looks come after 1, 2, 4 and
+    8 misses, the rest are quick, until its passage times out (1.45 s after frame 9:
+    frame 24); with nothing open, every frame is looked at in full again."""
+
+    class Leaves(Scripted):
+        def text_lines(self, frame: np.ndarray, region: object = None, *,
+                       quick: bool = False, search: bool = True) -> list[TextBox]:
+            lines = super().text_lines(frame, region, quick=quick)
+            return lines if self.frame < 10 else []
+
+    leaves = Leaves("XYZ482", lambda i: (100 + 25 * i, 400, 120, 30))
+    (read,) = run_scripted(leaves, 30, timeout_s=1.45)
+    assert leaves.read_frames == [0, 1, 2]
+    # Misses 1-15 are frames 10-24; full looks on frames 11, 12, 14 and 18.
+    assert leaves.quick_frames == [*range(3, 11), 13, 15, 16, 17, *range(19, 25)]
+    assert (read.reads, read.frames) == (3, 10)
+
+
+def test_a_plate_only_a_full_look_finds_hidden_a_while_is_found_again_as_one_passage(
+) -> None:
+    class HiddenFullOnly(Scripted):
+        """Far (only the full effort finds it), and behind a truck in frames 12-16."""
+
+        def text_lines(self, frame: np.ndarray, region: object = None, *,
+                       quick: bool = False, search: bool = True) -> list[TextBox]:
+            lines = super().text_lines(frame, region, quick=quick)
+            return [] if quick or 12 <= self.frame <= 16 else lines
+
+    far = HiddenFullOnly("XYZ482", lambda i: (100 + 10 * i, 400, 120, 30))
+    (read,) = run_scripted(far, 30, timeout_s=1.5)
+    # Frame 10 found it; 11 (quick), 12, 13, 15 (full, hidden), 14, 16-18 (quick) missed
+    # it; the full look after 8 misses (frame 19) finds it, 0.9 s after frame 10, and
+    # quick and full alternate again.
+    assert far.quick_frames == [3, 5, 7, 9, 11, 14, 16, 17, 18, 20, 22, 24, 26, 28]
+    # Seen: read on 0-2, found in full on 4, 6, 8, 10, 19, 21, 23, 25, 27, 29.
+    assert (read.reads, read.frames) == (3, 13)
 
 
 def test_a_box_of_another_size_where_a_followed_plate_should_be_is_read_not_followed(
