@@ -1,7 +1,7 @@
 """INT8 post-training quantisation of PP-OCR's text detector for the plate windows, with NNCF.
 
 The plate first stage (``inference.plate_lines``) runs the text detector only on fixed
-windows around the plates the plate detector found: 320 x 192 (and 160 x 96 while it
+windows around the plates the plate detector found: 256 x 128 (and 128 x 64 while it
 only follows plates).  This calibrates an INT8 copy of the detector on exactly those
 inputs: windows cut by ``inference.plate_lines.window_tensor`` around the labelled
 plates of the eu/br training scenes (the plate detector's training split; every 8th
