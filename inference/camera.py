@@ -15,7 +15,8 @@ Per frame, what it costs depends on what is in view:
   While every plate in view is followed, the detector makes its quick effort
   (one pass instead of two for PP-OCR's): enough to find plates it already
   knows, and a new plate it finds is read and then detected in full until
-  its own vote is confident.
+  its own vote is confident.  The plate first stage, which looks at each plate
+  on its own, keeps the quick effort for the followed plates even then.
 
 A detection stage with a costly second stage (the plate first stage's search of the
 whole moving area where the plate detector finds nothing, ``inference.plate_lines``)
@@ -197,8 +198,11 @@ class CameraRecognition:
         quick = self.budget and self.tracker.all_settled()
         last = self._fruitless_search
         search = last is None or not 0 <= t - last < self.search_interval_s
+        # Where plates only followed should be (not those due a full look after misses).
+        expected = [f.box for f in self.tracker.followable(t) if not f.full_look] \
+            if self.budget else []
         lines = self.recognizer.text_lines(frame, self._region(frame), quick=quick,
-                                           search=search)
+                                           search=search, followed=expected)
         stats.detected += 1
         stats.quick += quick
         stats.withheld += not search

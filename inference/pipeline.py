@@ -23,6 +23,7 @@ detection alone (the reading budget).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, Protocol
@@ -162,12 +163,16 @@ class LineDetector(Protocol):
     """
 
     def detect(self, frame: np.ndarray, region: Region | None = None, *,
-               quick: bool = False, search: bool = True) -> list[TextBox]:
+               quick: bool = False, search: bool = True,
+               followed: Sequence[Region] = ()) -> list[TextBox]:
         """Lines in the frame (or in one region of it, in frame pixels).
 
         ``quick`` asks for the detector's cheapest effort that still finds plates it
         is known to be looking at (the camera only follows plates already read); a
-        detector with a single effort ignores it.  ``search`` False forbids a second
+        detector with a single effort ignores it.  ``followed``: boxes (x, y, w, h)
+        where plates the camera only follows are expected; a detector that looks at
+        each plate on its own may give those its quick effort and the rest its full
+        one (others ignore it).  ``search`` False forbids a second
         stage's costly search of the whole frame where the first stage finds nothing
         (the camera rations it, see ``inference.camera``); a detector that has no such
         second stage ignores it.
@@ -210,10 +215,11 @@ class TextLineDetector:
         return out
 
     def detect(self, frame: np.ndarray, region: Region | None = None, *,
-               quick: bool = False, search: bool = True) -> list[TextBox]:
+               quick: bool = False, search: bool = True,
+               followed: Sequence[Region] = ()) -> list[TextBox]:
         """Plate-like lines from every detector pass, joined halves added, duplicates
         dropped, stacked characters at their ends cut off (the whole frame or region is
-        what this detector always searches: ``search`` changes nothing).
+        what this detector always searches: ``search`` and ``followed`` change nothing).
 
         ``quick`` runs the first pass alone: the extra sizes find plates the first one
         misses or splits, which matters for reading a plate, not for following one
@@ -318,10 +324,13 @@ class Recognizer:
         return probs
 
     def text_lines(self, frame: np.ndarray, region: Region | None = None, *,
-                   quick: bool = False, search: bool = True) -> list[TextBox]:
+                   quick: bool = False, search: bool = True,
+                   followed: Sequence[Region] = ()) -> list[TextBox]:
         """The detection stage: every plate-like line the detector finds (training data
-        uses these too); ``quick``, ``search``: see :meth:`LineDetector.detect`."""
-        return self.detector.detect(frame, region, quick=quick, search=search)
+        uses these too); ``quick``, ``search``, ``followed``: see
+        :meth:`LineDetector.detect`."""
+        return self.detector.detect(frame, region, quick=quick, search=search,
+                                    followed=followed)
 
     def read_lines(self, frame: np.ndarray, boxes: list[TextBox]) -> list[PlateRead]:
         """The reading stage: plate reads from these lines of the frame, most plate-like

@@ -28,6 +28,7 @@ roadside cameras, not yet the default: it reads fewer plates on every scene set.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import cv2
@@ -130,13 +131,17 @@ class PlateLineDetector:
         self.fallback = fallback
 
     def detect(self, frame: np.ndarray, region: Region | None = None, *,
-               quick: bool = False, search: bool = True) -> list[TextBox]:
+               quick: bool = False, search: bool = True,
+               followed: Sequence[Region] = ()) -> list[TextBox]:
         """Plate-like lines on the plates found in the frame (or a region of it); the
         fallback's lines where no plate is found or no plate-like line is on those found
         (a box on a sign, a badge, or on a plate far larger than the detector learnt).
 
         ``quick`` looks at each plate through a window of half the scale (``QUICK``), and
-        is passed to the fallback.
+        is passed to the fallback.  Without it, a plate whose centre lies in one of the
+        ``followed`` boxes (where the camera expects a plate it only follows) is still
+        looked at that way, and the others in full: the full look is for reading a plate,
+        and a frame that shows a new plate beside followed ones reads only the new one.
         ``search`` False: no fallback, the plates' lines alone (a camera rations the
         fallback's whole-frame search over frames in which something moves but no
         plate is found: see ``inference.camera``).
@@ -150,8 +155,9 @@ class PlateLineDetector:
         fallback = self.fallback if search else None
         if fallback is not None and self.close_up(frame):
             return fallback.detect(frame, region, quick=quick)
-        lines = self.lines_on(frame, self.plates.detect(frame, region)[:MAX_PLATES],
-                              QUICK if quick else 1)
+        plates = self.plates.detect(frame, region)[:MAX_PLATES]
+        lines = self.lines_on(frame, plates, [QUICK if quick or expected(p, followed) else 1
+                                              for p in plates])
         if not lines and fallback is not None:
             return fallback.detect(frame, region, quick=quick)
         return lines
@@ -162,9 +168,11 @@ class PlateLineDetector:
         return bool(frame.shape[1] <= in_w and frame.shape[0] <= in_h)
 
     def lines_on(self, frame: np.ndarray, plates: list[PlateBox],
-                 shrink: int = 1) -> list[TextBox]:
+                 shrink: int | Sequence[int] = 1) -> list[TextBox]:
         """The text detector's plate-like lines in the windows of these plates, in frame
         pixels; a line seen in two windows (two boxes on one plate) is kept once.
+        ``shrink``: each plate's window's (or all plates'), 1 or QUICK; the windows of
+        one size are one inference.
 
         A line cut by its window's left or right side (the detector boxed part of a
         plate, often a wide one, so the window missed the registration's ends) has lost
@@ -172,6 +180,17 @@ class PlateLineDetector:
         times as wide, and the lines found there over the cut line replace it.  Only
         those: the wider view's other text (signs, stickers) is not a plate's line.
         """
+        shrinks = [shrink] * len(plates) if isinstance(shrink, int) else list(shrink)
+        found: list[TextBox] = []
+        for size in sorted(set(shrinks)):
+            found.extend(self._looked_at(frame, [p for p, k in zip(plates, shrinks, strict=True)
+                                                 if k == size], size))
+        return [without_stacked(frame, box) for box in distinct_lines(found)]
+
+    def _looked_at(self, frame: np.ndarray, plates: list[PlateBox],
+                   shrink: int) -> list[TextBox]:
+        """``lines_on`` for plates whose windows have one size: their lines, a cut one
+        replaced by what the wider view sees over it."""
         found: list[TextBox] = []
         cut: list[TextBox] = []
         again: list[PlateBox] = []
@@ -185,7 +204,7 @@ class PlateLineDetector:
                  for b in whole + cut_there]
         for line in cut:
             found.extend([b for b in wider if line_overlap(b, line) >= COVERS] or [line])
-        return [without_stacked(frame, box) for box in distinct_lines(found)]
+        return found
 
     def _windows(self, frame: np.ndarray, plates: list[PlateBox],
                  shrink: int) -> list[tuple[list[TextBox], list[TextBox]]]:
@@ -213,6 +232,15 @@ class PlateLineDetector:
                 (cut if touches else whole).append(b)
             out.append((whole, cut))
         return out
+
+
+def expected(plate: PlateBox, followed: Sequence[Region]) -> bool:
+    """Whether a plate's centre lies in one of these boxes (x, y, w, h), each grown by a
+    quarter of its size on every side: a followed plate's predicted box is off by its
+    change of speed since the last frame."""
+    cx, cy = plate.center
+    return any(x - w / 4 <= cx <= x + w * 5 / 4 and y - h / 4 <= cy <= y + h * 5 / 4
+               for x, y, w, h in followed)
 
 
 def widened(box: PlateBox) -> PlateBox:

@@ -126,6 +126,7 @@ class Follow:
     ident: int
     box: Box  # predicted for the frame being processed
     read_width: float  # plate width at its last read (or re-read attempt)
+    full_look: bool = False  # missed lately: look for it in full (:func:`full_look_due`)
 
 
 @dataclass(frozen=True)
@@ -376,7 +377,7 @@ class Tracker:
     def followable(self, t: float) -> list[Follow]:
         """Open tracks whose vote is confident, with the box each should have at time t:
         the caller may follow them instead of reading them (the reading budget)."""
-        return [Follow(tr.ident, tr.predicted_box(t), tr.read_width)
+        return [Follow(tr.ident, tr.predicted_box(t), tr.read_width, full_look_due(tr.missed))
                 for tr in self._tracks if tr.confident(self.settle_reads)]
 
     def early(self, wanted: Callable[[str], bool]) -> list[VehicleRead]:

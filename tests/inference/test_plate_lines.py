@@ -119,6 +119,29 @@ def test_the_windows_of_a_frame_are_one_inference_of_one_shape(
     assert {s[1:] for s in shapes.seen} == {(3, WINDOW_H, WINDOW_W)}
 
 
+def test_a_followed_plate_is_looked_at_quickly_beside_new_ones_looked_at_in_full(
+        plates: PlateDetector, text: TextLineDetector) -> None:
+    frame = synthetic.background(720, 1280, seed=5)
+    truths = [tilted_plate(frame, "7ABC123", 1, 250, 250, 80),
+              tilted_plate(frame, "4XYZ987", 2, 700, 450, 130, angle=4.0),
+              tilted_plate(frame, "8KLM456", 3, 1080, 230, 220, yaw=0.1)]
+    shapes = Shapes(text.model)
+    detector = PlateLineDetector(plates, shapes)  # type: ignore[arg-type]
+    # The camera expects the middle plate a little off where it is (its speed changed).
+    middle = truths[1]
+    followed = [(round(middle.x + 0.15 * middle.w), round(middle.y - 0.1 * middle.h),
+                 round(middle.w), round(middle.h))]
+    lines = detector.detect(frame, followed=followed)
+    for truth in truths:
+        assert any(on_plate(line, truth) for line in lines), truth
+    # One window for it at the quick effort's size, one inference for the other two.
+    assert sorted(shapes.seen) == [(1, 3, WINDOW_H // QUICK, WINDOW_W // QUICK),
+                                   (2, 3, WINDOW_H, WINDOW_W)]
+    shapes.seen.clear()
+    detector.detect(frame, quick=True, followed=followed)  # quick: every plate so
+    assert shapes.seen == [(3, 3, WINDOW_H // QUICK, WINDOW_W // QUICK)]
+
+
 def test_where_no_plate_is_found_the_whole_frame_is_searched(
         plates: PlateDetector, text: TextLineDetector) -> None:
     frame = synthetic.background(720, 1280, seed=8)

@@ -171,12 +171,15 @@ class Scripted:
         self.frame = -1
         self.read_frames: list[int] = []
         self.quick_frames: list[int] = []
+        self.followed: dict[int, object] = {}  # frame: the boxes where plates are followed
 
     def text_lines(self, frame: np.ndarray, region: object = None, *,
-                   quick: bool = False, search: bool = True) -> list[TextBox]:
+                   quick: bool = False, search: bool = True,
+                   followed: object = ()) -> list[TextBox]:
         self.frame += 1
         if quick:
             self.quick_frames.append(self.frame)
+        self.followed[self.frame] = followed
         x, y, w, h = self.box_at(self.frame)
         quad = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], dtype=np.float32)
         return [TextBox(quad=quad, score=0.9)]
@@ -235,7 +238,8 @@ def test_a_plate_the_quick_detection_misses_is_looked_for_in_full_and_stays_one_
         """A plate only the detector's full effort finds (far away, small)."""
 
         def text_lines(self, frame: np.ndarray, region: object = None, *,
-                       quick: bool = False, search: bool = True) -> list[TextBox]:
+                       quick: bool = False, search: bool = True,
+                       followed: object = ()) -> list[TextBox]:
             lines = super().text_lines(frame, region, quick=quick)
             return [] if quick else lines
 
@@ -254,7 +258,8 @@ def test_after_a_plate_leaves_it_is_looked_for_in_full_only_now_and_then() -> No
 
     class Leaves(Scripted):
         def text_lines(self, frame: np.ndarray, region: object = None, *,
-                       quick: bool = False, search: bool = True) -> list[TextBox]:
+                       quick: bool = False, search: bool = True,
+                       followed: object = ()) -> list[TextBox]:
             lines = super().text_lines(frame, region, quick=quick)
             return lines if self.frame < 10 else []
 
@@ -272,7 +277,8 @@ def test_a_plate_only_a_full_look_finds_hidden_a_while_is_found_again_as_one_pas
         """Far (only the full effort finds it), and behind a truck in frames 12-16."""
 
         def text_lines(self, frame: np.ndarray, region: object = None, *,
-                       quick: bool = False, search: bool = True) -> list[TextBox]:
+                       quick: bool = False, search: bool = True,
+                       followed: object = ()) -> list[TextBox]:
             lines = super().text_lines(frame, region, quick=quick)
             return [] if quick or 12 <= self.frame <= 16 else lines
 
@@ -342,8 +348,9 @@ def test_a_new_plate_beside_a_followed_one_is_read_and_detected_in_full() -> Non
 
     class Two(Scripted):
         def text_lines(self, frame: np.ndarray, region: object = None, *,
-                       quick: bool = False, search: bool = True) -> list[TextBox]:
-            lines = super().text_lines(frame, region, quick=quick)
+                       quick: bool = False, search: bool = True,
+                       followed: object = ()) -> list[TextBox]:
+            lines = super().text_lines(frame, region, quick=quick, followed=followed)
             if self.frame >= 8:  # a second vehicle from frame 8 on, far to the right
                 x = 1000 - 10 * (self.frame - 8)
                 quad = np.array([[x, 200], [x + 100, 200], [x + 100, 225], [x, 225]],
@@ -365,6 +372,12 @@ def test_a_new_plate_beside_a_followed_one_is_read_and_detected_in_full() -> Non
     # Frame 8 was detected quickly (nothing new was known yet) and still found it; the
     # next two in full, while its vote was open.
     assert two.quick_frames == [3, 4, 5, 6, 7, 8, *range(11, 20)]
+    # Those two were told where the first plate, only followed, should be (a detector
+    # that looks at each plate on its own looks at it quickly): its plate box (120 x 60
+    # around the 120 x 30 line at y 400) moved on 25 px a frame.
+    for i in (9, 10):
+        assert two.followed[i] == [(100 + 25 * i, 385, 120, 60)]
+    assert two.followed[1] == []  # nothing confident yet
 
 
 # --- the budget on rendered clips with the real models ------------------------------------
