@@ -6,10 +6,10 @@ two cores and returns every line of text in view.  Here it runs only on a small,
 fixed-size window around each plate the plate detector (``inference.plate_detector``,
 a few milliseconds per frame) found, scaled so the plate has the same width in
 every window whatever its distance from the camera: a distant plate is enlarged
-for the text detector, a near one shrunk.  Every window has the same shape, so the
-windows of one frame are one inference, and neither network ever sees a new input
-shape (OpenVINO's CPU plugin keeps kernels per shape: fixed shapes keep the
-process's memory flat).
+for the text detector, a near one shrunk.  A window has one of two shapes (half the
+scale for a plate the camera only follows), so the windows of one frame are at most two
+inferences, and neither network ever sees a new input shape (OpenVINO's CPU plugin
+keeps kernels per shape: fixed shapes keep the process's memory flat).
 
 :class:`PlateLineDetector` is a ``LineDetector`` (``inference.pipeline``): the
 readers, the reading budget and the tracker downstream are unchanged.  Where the
@@ -22,8 +22,9 @@ detector calibrated on these windows (``WINDOW_DETECTOR_FILE``, training/windows
 request on one thread (``RecognizerConfig.plate_stage_hint``); the whole-frame fallback
 keeps the float text detector.  What it reads (``sightline eval``) and costs
 (bench/bench_recognition.py, ``budget_plate`` against ``budget_plate_before``, the same
-stage in float) is in the README ("The plate first stage").  It is a choice for
-roadside cameras, not yet the default: it reads fewer plates on every scene set.
+stage in float) is in the README ("The plate first stage").  It is the production
+default (``inference.first_stage``); ``RecognizerConfig`` itself still defaults to the
+text stage, which the bench and the tests name as such.
 """
 
 from __future__ import annotations
