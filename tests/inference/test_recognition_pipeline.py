@@ -73,7 +73,8 @@ def test_another_line_detector_can_be_slotted_in(recognizer: Recognizer) -> None
         """A detector that answers with lines found beforehand."""
 
         def detect(self, image: np.ndarray, region: tuple[int, int, int, int] | None = None,
-                   *, quick: bool = False, search: bool = True) -> list[TextBox]:
+                   *, quick: bool = False, search: bool = True,
+                   followed: object = ()) -> list[TextBox]:
             calls.append((region, quick))
             return found
 
