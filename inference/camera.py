@@ -40,17 +40,20 @@ import numpy as np
 from inference.detector import TextBox
 from inference.motion import MotionGate
 from inference.pipeline import PlateRead, Recognizer, plate_box
-from inference.tracker import REREAD_GROWTH, Follow, Followed, Sighting, Tracker, VehicleRead
+from inference.tracker import (
+    REREAD_GROWTH,
+    Follow,
+    Followed,
+    Sighting,
+    Tracker,
+    VehicleRead,
+    on_followed,
+)
 
 # Margin around the moving area, as a fraction of the frame's size.
 REGION_MARGIN = 0.12
 # A moving area larger than this fraction of the frame is detected as the whole frame.
 WHOLE_FRAME_FRACTION = 0.6
-# A line belongs to a followed plate when its centre lies in the plate's predicted box
-# grown by this fraction of the box on each side: the state name, a slogan or a dealer
-# frame's text lie inside the plate, and the prediction is off by the plate's change of
-# speed between two frames; another vehicle's plate is never that close.
-FOLLOW_MARGIN = 0.25
 # A followed plate's box may change its width by at most this factor from the box it
 # was last seen with: a larger change is another object in the predicted place (a
 # following vehicle's plate, a line of text) after the plate has left, and following it
@@ -145,11 +148,10 @@ class CameraRecognition:
         ]
         return [Sighting(t, r.plate, r.char_confidences, r.box, r.crop) for r in kept]
 
-    def _plan(self, t: float, frame: np.ndarray,
-              lines: list[TextBox]) -> tuple[list[TextBox], dict[int, Followed]]:
-        """The reading budget: which lines to read, and which confident plates are only
-        followed this frame (by track ident)."""
-        follows = self.tracker.followable(t) if self.budget else []
+    def _plan(self, frame: np.ndarray, lines: list[TextBox],
+              follows: list[Follow]) -> tuple[list[TextBox], dict[int, Followed]]:
+        """The reading budget: which lines to read, and which of the confident plates
+        (``follows``) are only followed this frame (by track ident)."""
         if not follows:
             return lines, {}
         owned: dict[int, list[TextBox]] = {}
@@ -198,15 +200,15 @@ class CameraRecognition:
         quick = self.budget and self.tracker.all_settled()
         last = self._fruitless_search
         search = last is None or not 0 <= t - last < self.search_interval_s
+        follows = self.tracker.followable(t) if self.budget else []
         # Where plates only followed should be (not those due a full look after misses).
-        expected = [f.box for f in self.tracker.followable(t) if not f.full_look] \
-            if self.budget else []
+        expected = [f.box for f in follows if not f.full_look]
         lines = self.recognizer.text_lines(frame, self._region(frame), quick=quick,
                                            search=search, followed=expected)
         stats.detected += 1
         stats.quick += quick
         stats.withheld += not search
-        to_read, followed = self._plan(t, frame, lines)
+        to_read, followed = self._plan(frame, lines, follows)
         stats.add("detect", time.perf_counter() - t0)
         reads: list[PlateRead] = []
         if to_read:
@@ -249,14 +251,14 @@ class CameraRecognition:
 
 def _owner(line: TextBox, follows: list[Follow]) -> Follow | None:
     """The followed plate a line lies on (its centre inside the plate's predicted box,
-    grown by FOLLOW_MARGIN), the nearest if several; None for a line of no such plate."""
+    grown by FOLLOW_MARGIN: ``on_followed``), the nearest if several; None for a line of no
+    such plate."""
     cx, cy = line.center
     best: Follow | None = None
     best_d = float("inf")
     for f in follows:
         x, y, w, h = f.box
-        mx, my = FOLLOW_MARGIN * w, FOLLOW_MARGIN * h
-        if x - mx <= cx <= x + w + mx and y - my <= cy <= y + h + my:
+        if on_followed((cx, cy), f.box):
             d = float(np.hypot(cx - (x + w / 2), cy - (y + h / 2)))
             if d < best_d:
                 best, best_d = f, d

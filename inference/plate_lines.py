@@ -40,6 +40,7 @@ from inference.errors import ModelError
 from inference.openvino import CompiledModel
 from inference.plate_detector import PlateBox, PlateDetector, Region
 from inference.stacked import without_stacked
+from inference.tracker import on_followed
 
 if TYPE_CHECKING:
     from inference.pipeline import LineDetector
@@ -235,12 +236,10 @@ class PlateLineDetector:
 
 
 def expected(plate: PlateBox, followed: Sequence[Region]) -> bool:
-    """Whether a plate's centre lies in one of these boxes (x, y, w, h), each grown by a
-    quarter of its size on every side: a followed plate's predicted box is off by its
-    change of speed since the last frame."""
-    cx, cy = plate.center
-    return any(x - w / 4 <= cx <= x + w * 5 / 4 and y - h / 4 <= cy <= y + h * 5 / 4
-               for x, y, w, h in followed)
+    """Whether a plate's centre lies on one of these followed plates' predicted boxes
+    (x, y, w, h; grown as ``tracker.on_followed`` grows them, since a prediction is off by
+    the plate's change of speed since the last frame)."""
+    return any(on_followed(plate.center, box) for box in followed)
 
 
 def widened(box: PlateBox) -> PlateBox:

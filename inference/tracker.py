@@ -69,6 +69,19 @@ LONE_GAP_S = 0.5
 
 Box = tuple[int, int, int, int]  # x, y, w, h in frame pixels
 
+# Something lies on a followed plate when its centre lies in the plate's predicted box
+# grown by this fraction of the box on each side: the state name, a slogan or a dealer
+# frame's text lie inside the plate, and the prediction is off by the plate's change of
+# speed between two frames; another vehicle's plate is never that close.
+FOLLOW_MARGIN = 0.25
+
+
+def on_followed(centre: tuple[float, float], box: Box) -> bool:
+    """Whether a point lies in a followed plate's predicted box grown by FOLLOW_MARGIN."""
+    x, y, w, h = box
+    mx, my = FOLLOW_MARGIN * w, FOLLOW_MARGIN * h
+    return x - mx <= centre[0] <= x + w + mx and y - my <= centre[1] <= y + h + my
+
 
 @dataclass(frozen=True)
 class Sighting:

@@ -33,8 +33,7 @@ class InferenceSettings(Section):
         default="text", title="First stage",
         description=(
             "What finds the plates to read (default: text). plate: the plate detector, then "
-            "the text "
-            "detector on each plate alone; the whole frame where it finds no plate (at "
+            "the text detector on each plate alone; the whole frame where it finds no plate (at "
             "most twice a second while that finds none either) and in a picture smaller "
             "than the plate detector's input (a close-up). Its networks run in INT8. A "
             "fourteenth of the CPU per frame with a plate, and 4 cameras of 1080p on 2 "

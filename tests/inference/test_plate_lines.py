@@ -98,12 +98,17 @@ def test_the_registration_of_a_plate_of_any_size_and_angle_is_found(
     assert [s[1:] for s in shapes.seen] == [(3, WINDOW_H // shrink, WINDOW_W // shrink)]
 
 
+def three_plates() -> tuple[np.ndarray, list[PlateBox]]:
+    """A 720p frame with three plates of different sizes and angles, and their boxes."""
+    frame = synthetic.background(720, 1280, seed=5)
+    return frame, [tilted_plate(frame, "7ABC123", 1, 250, 250, 80),
+                   tilted_plate(frame, "4XYZ987", 2, 700, 450, 130, angle=4.0),
+                   tilted_plate(frame, "8KLM456", 3, 1080, 230, 220, yaw=0.1)]
+
+
 def test_the_windows_of_a_frame_are_one_inference_of_one_shape(
         plates: PlateDetector, text: TextLineDetector) -> None:
-    frame = synthetic.background(720, 1280, seed=5)
-    truths = [tilted_plate(frame, "7ABC123", 1, 250, 250, 80),
-              tilted_plate(frame, "4XYZ987", 2, 700, 450, 130, angle=4.0),
-              tilted_plate(frame, "8KLM456", 3, 1080, 230, 220, yaw=0.1)]
+    frame, truths = three_plates()
     shapes = Shapes(text.model)
     detector = PlateLineDetector(plates, shapes)  # type: ignore[arg-type]
     lines = detector.detect(frame)
@@ -121,10 +126,7 @@ def test_the_windows_of_a_frame_are_one_inference_of_one_shape(
 
 def test_a_followed_plate_is_looked_at_quickly_beside_new_ones_looked_at_in_full(
         plates: PlateDetector, text: TextLineDetector) -> None:
-    frame = synthetic.background(720, 1280, seed=5)
-    truths = [tilted_plate(frame, "7ABC123", 1, 250, 250, 80),
-              tilted_plate(frame, "4XYZ987", 2, 700, 450, 130, angle=4.0),
-              tilted_plate(frame, "8KLM456", 3, 1080, 230, 220, yaw=0.1)]
+    frame, truths = three_plates()
     shapes = Shapes(text.model)
     detector = PlateLineDetector(plates, shapes)  # type: ignore[arg-type]
     # The camera expects the middle plate a little off where it is (its speed changed).
