@@ -22,8 +22,9 @@ detector calibrated on these windows (``WINDOW_DETECTOR_FILE``, training/windows
 request on one thread (``RecognizerConfig.plate_stage_hint``); the whole-frame fallback
 keeps the float text detector.  What it reads (``sightline eval``) and costs
 (bench/bench_recognition.py, ``budget_plate`` against ``budget_plate_before``, the same
-stage in float) is in the README ("The plate first stage").  It is chosen with
-``inference.first_stage: plate``; the text stage is still the default.
+stage in float) is in the README ("The plate first stage").  It is the production
+default (``inference.first_stage``); ``RecognizerConfig`` itself still defaults to the
+text stage, which the bench and the tests name as such.
 """
 
 from __future__ import annotations

@@ -30,17 +30,17 @@ class InferenceSettings(Section):
         ),
     )
     first_stage: FirstStage = Field(
-        default="text", title="First stage",
+        default="plate", title="First stage",
         description=(
-            "What finds the plates to read (default: text). plate: the plate detector, then "
-            "the text detector on each plate alone; the whole frame where it finds no plate (at "
-            "most twice a second while that finds none either) and in a picture smaller "
+            "What finds the plates to read. plate (the default): the plate detector, then "
+            "the text detector on each plate alone; the whole frame where it finds no plate "
+            "(at most twice a second while that finds none either) and in a picture smaller "
             "than the plate detector's input (a close-up). Its networks run in INT8. A "
-            "fourteenth of the CPU per frame with a plate, and 4 cameras of 1080p on 2 "
+            "fifteenth of the CPU per frame with a plate, and 4 cameras of 1080p on 2 "
             "cores read every passage once (text: about a third of them). text: the "
-            "text detector over each frame that moved, as before; on still pictures it "
-            "reads 95 of 108 US test scenes (plate: 96), 76 of 108 European (77) and 74 "
-            "of 114 Brazilian (72)."
+            "text detector over each frame that moved, as before 2026-12-03; on still "
+            "pictures it reads 95 of 108 US test scenes (plate: 96), 76 of 108 European "
+            "(77) and 74 of 114 Brazilian (72)."
         ),
     )
     detector_model: Path | None = Field(

@@ -246,9 +246,9 @@ def test_the_plate_first_recognizer_reads_the_plate() -> None:
 
 
 def test_the_setting_chooses_the_first_stage_and_names_itself_when_wrong() -> None:
-    assert recognizer_config(InferenceSettings()).first_stage == "text"
-    chosen = recognizer_config(InferenceSettings.model_validate({"first_stage": "plate"}))
-    assert chosen.first_stage == "plate"
+    assert recognizer_config(InferenceSettings()).first_stage == "plate"
+    chosen = recognizer_config(InferenceSettings.model_validate({"first_stage": "text"}))
+    assert chosen.first_stage == "text"
     with pytest.raises(ValueError, match="first_stage"):
         InferenceSettings.model_validate({"first_stage": "plates"})
 
