@@ -11,6 +11,11 @@ numbers per run, both p50/p95 in seconds on one monotonic clock:
   track has enough sightings and a direction), so for hits the two are the same;
   a passage that is not listed also waits ``inference.track_timeout_s`` to close.
 
+``from_decision_stages`` splits the first: ``queued`` (the deciding frame waiting for
+its camera's recognition, behind earlier frames), ``recognised_and_accepted``
+(recognising it, the read's images and its journal entry) and ``stored_and_delivered``
+(the database commit, dispatch and the webhook).
+
 Per run it also reports the controller process's resident memory (``sightline run``'s
 process: recognition, pipelines, web, store; the virtual cameras are other processes),
 sampled every second: after start, at the end, the peak, and its trend over the second
@@ -161,7 +166,8 @@ async def run(n: int, seconds: float, height: int = 720,
               first_stage: str | None = None) -> dict[str, object]:
     """One measurement with ``n`` cameras (``first_stage`` None: the controller's own)."""
     arrivals: dict[str, float] = {}
-    decided: dict[str, tuple[float, float]] = {}
+    # read uuid -> (last sighting, deciding frame decoded, its recognition started, accepted)
+    decided: dict[str, tuple[float, float, float, float]] = {}
 
     def arrived(hit: dict[str, Any]) -> None:
         arrivals.setdefault(hit["read"]["id"], time.monotonic())
@@ -186,8 +192,9 @@ async def run(n: int, seconds: float, height: int = 720,
         controller = Controller(settings)
         await controller.start()
         assert controller.runtime is not None
-        controller.runtime.read_observer = lambda uid, last, decision: decided.__setitem__(
-            uid, (last, decision))
+        controller.runtime.read_observer = (
+            lambda uid, last, decision, started: decided.__setitem__(
+                uid, (last, decision, started, time.monotonic())))
         # Pipelines were built before the observer was set: rebuild them with it.
         if controller.runtime.pipelines is not None:
             await controller.runtime.pipelines.stop_all()
@@ -208,8 +215,15 @@ async def run(n: int, seconds: float, height: int = 720,
             stop_cameras(procs)
             receiver.stop()
             engine.dispose()
-    both = [(arrivals[u] - d, arrivals[u] - last) for u, (last, d) in decided.items()
-            if u in arrivals]
+    delivered = [(times, arrivals[u]) for u, times in decided.items() if u in arrivals]
+    both = [(arrived - d, arrived - last) for (last, d, _, _), arrived in delivered]
+    # Where the time from the deciding frame goes: waiting for recognition (the frame
+    # queued behind earlier ones), recognising it and accepting the read (images,
+    # journal), and the hit's way from the journal to the receiver (commit, dispatch).
+    stages = {
+        "queued": [s - d for (_, d, s, _), _ in delivered],
+        "recognised_and_accepted": [a - s for (_, _, s, a), _ in delivered],
+        "stored_and_delivered": [arrived - a for (_, _, _, a), arrived in delivered]}
     per_camera = [{k: h.get(k) for k in ("fps", "reads", "hits", "dropped_repeat", "restarts")}
                   for h in health]
     return {"cameras": n, "resolution": f"{SIZES[height][0]}x{SIZES[height][1]}",
@@ -220,7 +234,10 @@ async def run(n: int, seconds: float, height: int = 720,
             "from_decision_p50": percentile([a for a, _ in both], 0.5),
             "from_decision_p95": percentile([a for a, _ in both], 0.95),
             "from_last_sighting_p50": percentile([b for _, b in both], 0.5),
-            "from_last_sighting_p95": percentile([b for _, b in both], 0.95)}
+            "from_last_sighting_p95": percentile([b for _, b in both], 0.95),
+            "from_decision_stages": {
+                name: {"p50": percentile(values, 0.5), "p95": percentile(values, 0.95)}
+                for name, values in stages.items()}}
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -122,8 +123,9 @@ class Timeline:
 
 
 Submit = Callable[[WriterItem], Awaitable[None]]
-# (read uuid, monotonic time of the passage's last sighting, of the frame that decided it)
-ReadObserver = Callable[[str, float, float], None]
+# (read uuid, monotonic times of the passage's last sighting, of the frame that decided
+# it, and of that frame's recognition starting)
+ReadObserver = Callable[[str, float, float, float], None]
 # The particulars of hotlist entries by id, from memory (``runtime.HotlistIndex``).
 EntryLookup = Callable[[list[int]], Mapping[int, EntryDetails]]
 
@@ -154,6 +156,7 @@ class CameraPipeline:
         self._overviews: collections.deque[tuple[float, np.ndarray]] = collections.deque(
             maxlen=OVERVIEW_FRAMES)
         self._clock: tuple[float, datetime] | None = None
+        self._started = 0.0  # monotonic time the current frame's recognition started
         self._timeline = Timeline()
         self._size = (0, 0)  # of the last frame recognised
         # (last seen, plate, frames read) of this camera's latest reads
@@ -203,6 +206,7 @@ class CameraPipeline:
         self._clock = (frame.monotonic, self._timeline.at(frame.monotonic, frame.captured_at))
         self._watch_clock()
         self._size = (frame.width, frame.height)
+        self._started = time.monotonic()
         reads = await asyncio.to_thread(recognition.process, frame.monotonic, frame.image)
         self.state.recognised += 1
         # A passage whose plate is listed is read out now rather than when it ends: the
@@ -268,7 +272,7 @@ class CameraPipeline:
                                        self._overview_at(best.t))
         await self._submit(item)
         if self._observer is not None and self._clock is not None:
-            self._observer(item.read.uuid, read.last_seen, self._clock[0])
+            self._observer(item.read.uuid, read.last_seen, self._clock[0], self._started)
         self.state.reads += 1
         self.state.hits += len(item.hits)
         self.state.last_read_at = item.read.seen_at
