@@ -21,6 +21,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -137,7 +138,8 @@ class CameraPipeline:
                  submit: Submit, matcher: Callable[[], HotlistMatcher],
                  entries: EntryLookup, program_active: Callable[[], bool],
                  images: ImageStore, boost: Callable[[], bool] = lambda: False,
-                 observer: ReadObserver | None = None) -> None:
+                 observer: ReadObserver | None = None,
+                 recognition_pool: Executor | None = None) -> None:
         self.spec = spec
         self.state = PipelineState()
         self.masker = FrameMasker(spec.masks)
@@ -152,6 +154,10 @@ class CameraPipeline:
         self._images = images
         self._boost = boost
         self._observer = observer
+        # Where frames are recognised (None: the loop's default executor). The runtime
+        # gives every camera one pool of their own, so that the writer's and the
+        # dispatcher's short hops to a thread never queue behind seconds of recognition.
+        self._pool = recognition_pool
         self._recognition: CameraRecognition | None = None
         self._overviews: collections.deque[tuple[float, np.ndarray]] = collections.deque(
             maxlen=OVERVIEW_FRAMES)
@@ -207,7 +213,8 @@ class CameraPipeline:
         self._watch_clock()
         self._size = (frame.width, frame.height)
         self._started = time.monotonic()
-        reads = await asyncio.to_thread(recognition.process, frame.monotonic, frame.image)
+        reads = await asyncio.get_running_loop().run_in_executor(
+            self._pool, recognition.process, frame.monotonic, frame.image)
         self.state.recognised += 1
         # A passage whose plate is listed is read out now rather than when it ends: the
         # hit reaches dispatch without waiting for the vehicle to leave the view.

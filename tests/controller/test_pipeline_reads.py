@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,7 +33,8 @@ def passage(plate: str, x: int, t: float) -> VehicleRead:
 
 def pipeline(tmp_path: Path, submitted: list[WriterItem], active: bool = True,
              known: dict[int, EntryDetails] | None = None,
-             recognizer: Recognizer | None = None) -> CameraPipeline:
+             recognizer: Recognizer | None = None,
+             pool: Executor | None = None) -> CameraPipeline:
     async def submit(item: WriterItem) -> None:
         submitted.append(item)
 
@@ -43,7 +47,8 @@ def pipeline(tmp_path: Path, submitted: list[WriterItem], active: bool = True,
                        options=PipelineOptions(),
                        submit=submit, matcher=lambda: matcher,
                        entries=lambda ids: {i: details[i] for i in ids if i in details},
-                       program_active=lambda: active, images=ImageStore(tmp_path))
+                       program_active=lambda: active, images=ImageStore(tmp_path),
+                       recognition_pool=pool)
     # As after recognising one full-size frame (overviews are kept scaled down).
     p._size = (1920, 1080)
     p._clock = (100.0, datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
@@ -232,3 +237,49 @@ async def test_a_read_taken_after_the_clock_stepped_back_is_timed_after_the_one_
     first, second = (item.read for item in submitted)
     assert second.seen_at == first.seen_at + timedelta(seconds=20)
     assert second.created_at >= second.seen_at and p.state.clock_behind_s > 3500
+
+
+class HeldRecognition:
+    """A camera's recognition that stays in its frame until ``release`` is set."""
+
+    def __init__(self, entered: list[int], release: threading.Event) -> None:
+        self._entered = entered
+        self._release = release
+
+    def process(self, t: float, image: np.ndarray) -> list[VehicleRead]:
+        self._entered.append(1)  # list.append is atomic: a count across threads
+        self._release.wait()
+        return []
+
+    def early(self, listed: object) -> list[VehicleRead]:
+        return []
+
+    def frames_wanted(self) -> set[float]:
+        return set()
+
+
+async def test_cameras_recognising_leave_the_loops_thread_hops_free(tmp_path: Path) -> None:
+    # More cameras in the middle of a frame than the loop's default executor has workers
+    # (at most 32): every one of them is recognising at once, and a hop to a thread (the
+    # writer's journal, the dispatcher's claim) is still taken while they are.
+    cameras, release = 40, threading.Event()
+    entered: list[int] = []
+    pool = ThreadPoolExecutor(max_workers=cameras, thread_name_prefix="test-recognition")
+    pipelines = [pipeline(tmp_path, [], pool=pool) for _ in range(cameras)]
+    for p in pipelines:
+        p._recognition = HeldRecognition(entered, release)  # type: ignore[assignment]
+    frame = Frame("7", np.zeros((72, 128, 3), np.uint8), datetime(2026, 6, 1, tzinfo=UTC), 100.0)
+    tasks = [asyncio.create_task(p._recognise(frame)) for p in pipelines]
+
+    async def all_in_a_frame() -> None:
+        while len(entered) < cameras:
+            await asyncio.sleep(0.01)
+
+    try:
+        await asyncio.wait_for(all_in_a_frame(), 30)
+        assert await asyncio.wait_for(asyncio.to_thread(lambda: "hop"), 30) == "hop"
+    finally:
+        release.set()
+        await asyncio.gather(*tasks)
+        pool.shutdown()
+    assert all(p.state.recognised == 1 for p in pipelines)
