@@ -101,9 +101,11 @@ class Controller:
             Step("recognition", self._rt(Runtime.start_recognition)),
             # 7. Cabinets before cameras: the presence loop sets the sampling rate.
             Step("cabinets", self._rt(Runtime.start_cabinets), self._rt(Runtime.stop_cabinets)),
-            # 8. Cameras last among the services: everything downstream is ready.
+            # 8. Cameras last among the services: everything downstream is ready. Their
+            # stop ends each camera's open passages (the last reads), so it gets a
+            # double share.
             Step("pipelines", self._rt(Runtime.start_pipelines),
-                 self._rt(Runtime.stop_pipelines)),
+                 self._rt(Runtime.stop_pipelines), stop_share=2.0),
             # 9. Jobs last among the services: a missed job runs once, on a ready system.
             Step("scheduler", self._rt(Runtime.start_scheduler), self._rt(Runtime.stop_scheduler)),
             # 10. The web application last, so it never answers before the rest is up.

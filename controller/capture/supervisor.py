@@ -244,13 +244,22 @@ class PipelineManager:
                 holder.pipeline = self._make(holder.pipeline.spec)
 
     async def _stop(self, camera_id: int) -> None:
-        holder = self._running.pop(camera_id, None)
+        holder = self._begin_stop(camera_id)
         if holder is None:  # stopped already, or being stopped by another caller
             await self._stopped(camera_id)
             return
-        if holder.task is not None:
+        await self._finish_stop(camera_id, holder)
+
+    def _begin_stop(self, camera_id: int) -> Supervised | None:
+        """Tell a running pipeline to stop (it ends its open passages as it does)."""
+        holder = self._running.pop(camera_id, None)
+        if holder is not None and holder.task is not None:
             self._stopping[camera_id] = holder.task
             holder.task.cancel()
+        return holder
+
+    async def _finish_stop(self, camera_id: int, holder: Supervised) -> None:
+        if holder.task is not None:
             try:
                 # ``wait``, not ``await task``: the stopper's own cancellation still reaches it.
                 await asyncio.wait([holder.task])
@@ -274,9 +283,14 @@ class PipelineManager:
         return sorted({*self._running, *self._stopping})
 
     async def stop_all(self) -> None:
-        """Stop every pipeline (controller shutdown)."""
-        for camera_id in list(self._running):
-            await self._stop(camera_id)
+        """Stop every pipeline (controller shutdown): all are told at once and end their
+        open passages side by side, so a stop cut short by its deadline leaves none
+        running (one after the other, four loaded cameras took longer than the stop
+        step's share, and the last went on reading past the writer's stop)."""
+        begun = [(camera_id, holder) for camera_id in list(self._running)
+                 if (holder := self._begin_stop(camera_id)) is not None]
+        await asyncio.gather(*(self._finish_stop(camera_id, holder)
+                               for camera_id, holder in begun))
 
     def camera_health(self, drift_limit: float, expected_fps: float) -> list[HealthReport]:
         """The cameras' health models (stream statistics, alarms) and their reconnects in

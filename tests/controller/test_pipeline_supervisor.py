@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from sqlalchemy import Engine
@@ -193,3 +193,47 @@ async def test_a_flapping_camera_is_not_ok(engine: Engine) -> None:
         assert manager.health()[0]["reconnects_last_hour"] == 5
     finally:
         await manager.stop_all()
+
+
+class Lingering:
+    """A pipeline that takes a while to end its open passages once told to stop."""
+
+    ended: ClassVar[list[str]] = []
+    told: ClassVar[list[str]] = []
+
+    def __init__(self, spec: CameraSpec) -> None:
+        self.spec = spec
+        self.stream = None
+        self.state = PipelineState()
+
+    async def run(self) -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            Lingering.told.append(self.spec.name)
+            await asyncio.sleep(0.5)  # the last reads: images, the journal
+            Lingering.ended.append(self.spec.name)
+
+    def update_masks(self, masks: CameraMasks) -> None:
+        self.spec = CameraSpec(**{**self.spec.__dict__, "masks": masks})
+
+
+async def test_a_shutdown_tells_every_camera_at_once_and_a_cut_short_one_leaves_none_running(
+        engine: Engine) -> None:
+    site = await asyncio.to_thread(sites.create_site, engine, code="S1", name="s")
+    for i in range(4):
+        await asyncio.to_thread(sites.create_camera, engine, site, {
+            "name": f"c{i}", "host": "127.0.0.1", "stream_uri": f"rtsp://127.0.0.1:1/{i}"})
+    Lingering.ended, Lingering.told = [], []
+    manager = PipelineManager(engine, Lingering, program=lambda: ProgramGate(True, "active"))  # type: ignore[arg-type]
+    await manager.reconcile()
+    await asyncio.sleep(0)  # every pipeline running
+    # The controller's stop step has less time than four cameras ending one after another.
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(manager.stop_all(), 0.2)
+    assert sorted(Lingering.told) == ["c0", "c1", "c2", "c3"]
+    for _ in range(50):
+        if len(Lingering.ended) == 4:
+            break
+        await asyncio.sleep(0.1)
+    assert sorted(Lingering.ended) == ["c0", "c1", "c2", "c3"]
