@@ -97,10 +97,25 @@ class ReadWriter:
         self._pending: list[tuple[str, asyncio.Future[None]]] = []
         self._kick = asyncio.Event()
         self._unreadable: set[str] = set()  # journal lines already set aside
+        # Whether run() has ended (a stop, or a stop cut short): nothing will flush
+        # _pending again, so a read handed over after that is journaled at once.
+        self._ended = False
+        # Held by each append to the journal and from a replay's reading of it to its
+        # clearing: a line appended in between would be cleared unstored.
+        self._journal_lock = asyncio.Lock()
         self.database_ok = True
 
     async def submit(self, item: WriterItem) -> None:
-        """Hand over a read; returns once it is journaled (accepted)."""
+        """Hand over a read; returns once it is journaled (accepted).
+
+        After :meth:`run` has ended (a camera still finishing a frame when the writer
+        stopped) the read is journaled at once and stored by the next run's replay: it is
+        accepted all the same, and its caller is not left waiting for a flush that will
+        never come."""
+        if self._ended:
+            async with self._journal_lock:
+                await asyncio.to_thread(self._journal.append, [item.to_json()])
+            return
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((item.to_json(), future))
         # A hit goes out at once; plain reads wait for the batch to fill or the timer.
@@ -110,8 +125,9 @@ class ReadWriter:
 
     async def run(self) -> None:
         """Replay what a previous run left, then journal and write batches until cancelled."""
-        await self._replay()
+        self._ended = False
         try:
+            await self._replay()
             while True:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._kick.wait(), self._flush_seconds
@@ -119,6 +135,9 @@ class ReadWriter:
                 self._kick.clear()
                 await self.flush()
         finally:
+            # From here a read handed over goes straight to the journal; this last
+            # flush takes every one handed over before.
+            self._ended = True
             await self.flush()
 
     async def flush(self) -> None:
@@ -126,7 +145,8 @@ class ReadWriter:
         batch, self._pending = self._pending, []
         if batch:
             try:
-                await asyncio.to_thread(self._journal.append, [line for line, _ in batch])
+                async with self._journal_lock:
+                    await asyncio.to_thread(self._journal.append, [line for line, _ in batch])
             except OSError as exc:
                 for _, future in batch:
                     if not future.done():
@@ -138,6 +158,10 @@ class ReadWriter:
         await self._replay()
 
     async def _replay(self) -> None:
+        async with self._journal_lock:
+            await self._replay_locked()
+
+    async def _replay_locked(self) -> None:
         lines = await asyncio.to_thread(self._journal.read)
         if not lines:
             return

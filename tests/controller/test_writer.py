@@ -129,6 +129,47 @@ async def test_an_unreadable_journal_line_is_set_aside_once(engine: Engine,
     assert (spool / "journal.jsonl").read_text() == ""
 
 
+async def test_a_read_handed_over_after_the_writer_stopped_is_kept_for_the_next_start(
+        engine: Engine, tmp_path: Path) -> None:
+    site, camera = setup_camera(engine)
+    spool = tmp_path / "spool"
+    async with running(writer_for(engine, spool, [])) as writer:
+        await writer.submit(make_item(camera, site, 1, hit=False))
+    # The writer has stopped; a camera still finishing its frame hands over a listed plate.
+    late = make_item(camera, site, 2, hit=True)
+    await asyncio.wait_for(writer.submit(late), 10)
+    assert count(engine, reads) == 1
+    assert late.read.uuid in (spool / "journal.jsonl").read_text()
+    woken: list[str] = []
+    async with running(writer_for(engine, spool, woken)):
+        await wait_for(lambda: count(engine, reads) == 2 and len(woken) == 1)
+    assert count(engine, hits) == 1 and count(engine, deliveries) == 1
+
+
+async def test_reads_handed_over_around_a_stop_are_each_stored_once(engine: Engine,
+                                                                    tmp_path: Path) -> None:
+    site, camera = setup_camera(engine)
+    spool = tmp_path / "spool"
+    items = [make_item(camera, site, n, hit=n % 4 == 0) for n in range(60)]
+    writer = writer_for(engine, spool, [])
+    task = asyncio.create_task(writer.run())
+    handed = [asyncio.create_task(writer.submit(item)) for item in items[:30]]
+    await asyncio.sleep(0)
+    task.cancel()
+    # Some while its last flush runs, some after it.
+    handed += [asyncio.create_task(writer.submit(item)) for item in items[30:45]]
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    handed += [asyncio.create_task(writer.submit(item)) for item in items[45:]]
+    await asyncio.wait_for(asyncio.gather(*handed), 20)
+    async with running(writer_for(engine, spool, [])):
+        await wait_for(lambda: count(engine, reads) == 60)
+    with engine.connect() as conn:
+        stored = set(conn.execute(select(reads.c.uuid)).scalars())
+    assert stored == {item.read.uuid for item in items}
+    assert count(engine, hits) == 15 and count(engine, deliveries) == 15
+
+
 def old_encode(item: dict[str, Any]) -> str:
     """How the writer journaled before the typed records (kept here as the format's oracle)."""
     read = {k: (v.isoformat() if k in ("seen_at", "created_at") else v)
