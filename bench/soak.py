@@ -31,7 +31,9 @@ passages, the issue's "every passing plate read exactly once".
 from inside every SECONDS: the report adds its bytes in use and its free bytes (the
 allocator's holes) as series, so growth is either held by someone or fragmentation.
 ``--trace`` does the same and adds tracemalloc, so the report also says whether Python
-or numpy holds what grew, and where it was allocated (slower).
+or numpy holds what grew, and where it was allocated (slower). Either also counts each
+network's input shapes (``input_shapes``: after start-up, at the end, and each one met
+after start-up with the heap's bytes in use then).
 
 Prints one JSON object. The virtual cameras render and encode on the same machine, so
 they take CPU from recognition: frame rates are a floor for real cameras.
@@ -437,7 +439,24 @@ def report(result: SoakResult, n: int, seconds: float, height: int, fps: int) ->
                                     if name in look])
                        for name in HEAP_SERIES},
             "python_trace": first_and_last([look for look in result.looks
-                                            if "traced_mb" in look])}
+                                            if "traced_mb" in look]),
+            "input_shapes": shapes_met(result.looks)}
+
+
+def shapes_met(looks: list[dict[str, Any]]) -> dict[str, Any]:
+    """Of the looks from inside: each network's count of input shapes met after start-up
+    (the first look past the first quarter) and at the end, and every shape met after
+    start-up with the look's time and the heap's bytes in use then."""
+    counted = [look for look in looks if "shapes" in look]
+    if not counted:
+        return {}
+    settled = next((i for i, look in enumerate(counted)
+                    if look["at_s"] >= counted[-1]["at_s"] / 4), 0)
+    late = [{"at_s": look["at_s"], "in_use_mb": look.get("in_use_mb"), "network": name,
+             "shape": shape}
+            for look in counted[settled + 1:] for name, shape in look["new_shapes"]]
+    return {"after_start": counted[settled]["shapes"], "end": counted[-1]["shapes"],
+            "met_after_start": late}
 
 
 def share(passages: list[dict[str, Any]], key: str = "reads") -> float | None:

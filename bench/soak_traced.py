@@ -20,6 +20,11 @@ would take minutes), and each line adds the bytes the interpreter and numpy allo
 since tracing began and still hold (numpy reports its array buffers to tracemalloc),
 and the source lines whose holdings grew most since the first look, with their count
 of blocks.
+
+Each line also counts the input shapes every network has met so far (``shapes``, by
+model file; OpenVINO's CPU plugin builds kernels and memory for each new one, see
+``inference.shapes``) and lists those met since the last look (``new_shapes``), so a
+rise of the heap can be laid beside the shapes that came with it.
 """
 
 from __future__ import annotations
@@ -95,6 +100,41 @@ def _python_look(line: dict[str, object],
     return snap
 
 
+class ShapeLog:
+    """The input shapes each compiled network has been run on, first met when."""
+
+    def __init__(self) -> None:
+        self.met: dict[str, set[tuple[int, ...]]] = {}
+        self.fresh: list[list[object]] = []
+        self._lock = threading.Lock()
+
+    def install(self) -> None:
+        """Wrap ``CompiledModel._run`` (every request of every network goes through it)."""
+        import numpy as np
+
+        from inference.openvino import CompiledModel  # the controller's own module
+
+        run = CompiledModel._run
+        log = self
+
+        def logged_run(model: CompiledModel, tensor: np.ndarray) -> np.ndarray:
+            shape = tuple(int(n) for n in tensor.shape)
+            known = log.met.get(model.path.name)
+            if known is None or shape not in known:
+                with log._lock:
+                    log.met.setdefault(model.path.name, set()).add(shape)
+                    log.fresh.append([model.path.name, list(shape)])
+            return run(model, tensor)
+
+        CompiledModel._run = logged_run  # type: ignore[method-assign,assignment]
+
+    def look(self) -> dict[str, object]:
+        with self._lock:
+            fresh, self.fresh = self.fresh, []
+            counts = {name: len(shapes) for name, shapes in sorted(self.met.items())}
+        return {"shapes": counts, "new_shapes": fresh}
+
+
 def main() -> None:
     out, every = Path(sys.argv[1]), float(sys.argv[2])
     split = sys.argv.index("--")
@@ -102,6 +142,8 @@ def main() -> None:
     args = sys.argv[split + 1 :]
     t0 = time.monotonic()
     mallinfo2 = libc_mallinfo2()
+    shapes = ShapeLog()
+    shapes.install()
 
     def sampler() -> None:
         first: tracemalloc.Snapshot | None = None
@@ -111,7 +153,7 @@ def main() -> None:
         while True:
             time.sleep(every)
             line: dict[str, object] = {"at_s": round(time.monotonic() - t0, 1),
-                                       **heap_look(mallinfo2)}
+                                       **heap_look(mallinfo2), **shapes.look()}
             if python:
                 snap = _python_look(line, first)
                 first = first or snap
