@@ -61,6 +61,19 @@ READER_FILE = "PP-OCRv6_rec_small.onnx"
 PLATE_READER_FILE = "plate_reader.onnx"
 # See RecognizerConfig.detector_hint (measured in bench/bench_recognition.py).
 DETECTOR_HINT = "LATENCY"
+# The largest picture the text detector is given whole, in pixels: a whole 16:9 frame
+# at its first size (640 x 1152).  The detector's one stream keeps buffers for the
+# largest picture it has met, and they grow with its area: 1080p regions fed in a random
+# order took its heap in use from 175 to 641 MB, 157 MB of it at the largest alone, the
+# whole frame at the second size (832 x 1472).  A larger picture is run as two halves
+# (``halves``), each its own inference, so no request ever holds more than this.
+MAX_PICTURE = 640 * 1152
+# Each half reaches this many pixels past the middle, where the other half's map takes
+# over, so the map near a cut edge is never used: about the width of a near plate at the
+# second size (a 300-pixel plate of a 1080p frame is 130 there), so a plate across the
+# middle lies whole in both halves.  With 64, eval read one us-scenes-dev scene fewer
+# (95 of 108); with 128 the same 96, 77 and 72 of dev, eu and br as the whole picture.
+SEAM_MARGIN = 128
 # The blank picture (height, width) a recognizer reads once when it is built, so that a
 # model of the wrong shape is an error at start rather than at the first frame.
 WARM_UP = (96, 160)
@@ -191,6 +204,22 @@ class TextLineDetector:
                                    precision=config.detector_precision,
                                    requests=config.infer_requests)
 
+    def _probabilities(self, tensor: np.ndarray) -> np.ndarray:
+        """The detector's text probability map of one picture (1, 3, H, W), (H, W); a
+        picture over MAX_PICTURE is run as two overlapping halves (``halves``)."""
+        pieces = halves(tensor)
+        if len(pieces) == 1:
+            return np.asarray(self.model.infer(tensor)[0, 0])
+        first, second = (self.model.infer(piece)[0, 0] for piece in pieces)
+        # The maps are (H, W): the halves were cut across W (axis 1) or across H.  Each
+        # half's map is kept up to the middle, SEAM_MARGIN or more from its cut edge.
+        axis = 1 if tensor.shape[3] >= tensor.shape[2] else 0
+        length = tensor.shape[2 + axis]
+        middle, start = length // 2, length - second.shape[axis]
+        head = np.take(first, np.arange(middle), axis=axis)
+        tail = np.take(second, np.arange(middle - start, second.shape[axis]), axis=axis)
+        return np.concatenate([head, tail], axis=axis)
+
     def _inputs(self, frame: np.ndarray, region: Region | None,
                 quick: bool) -> list[DetInput]:
         """Detector tensors for each pass (the first alone when quick), over the whole
@@ -227,7 +256,7 @@ class TextLineDetector:
         """
         found: list[TextBox] = []
         for tensor, sx, sy, ox, oy in self._inputs(frame, region, quick):
-            prob = self.model.infer(tensor)[0, 0]
+            prob = self._probabilities(tensor)
             shifted = [
                 TextBox(quad=b.quad + np.array([ox, oy], dtype=np.float32), score=b.score)
                 for b in boxes_from_map(prob, sx, sy)
@@ -238,6 +267,22 @@ class TextLineDetector:
                 boxes = [b for b in boxes if overlaps(b, region)]
             found.extend(boxes + merged_pairs(boxes))
         return [without_stacked(frame, box) for box in distinct_lines(found)]
+
+
+def halves(tensor: np.ndarray) -> list[np.ndarray]:
+    """A detector picture (1, 3, H, W) as the detector is given it: whole up to
+    MAX_PICTURE pixels, else cut across its longer side into two halves that overlap by
+    twice SEAM_MARGIN (rounded up to the network's stride of 32), the first from the
+    start, the second to the end."""
+    _, _, h, w = tensor.shape
+    if h * w <= MAX_PICTURE:
+        return [tensor]
+    axis = 3 if w >= h else 2
+    length = tensor.shape[axis]
+    size = -(-(length // 2 + SEAM_MARGIN) // 32) * 32
+    first = tensor[..., :size] if axis == 3 else tensor[:, :, :size]
+    second = tensor[..., length - size :] if axis == 3 else tensor[:, :, length - size :]
+    return [np.ascontiguousarray(first), np.ascontiguousarray(second)]
 
 
 def overlaps(box: TextBox, region: Region) -> bool:

@@ -9,10 +9,23 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from inference.detector import prepare, scale_for
+from inference.candidates import geometric_filter
+from inference.detector import TextBox, boxes_from_map, prepare, scale_for
 from inference.openvino import CompiledModel
-from inference.pipeline import WARM_UP, Recognizer, RecognizerConfig, TextLineDetector
-from inference.plate_lines import QUICK, WINDOW_DETECTOR_FILE, WINDOW_H, WINDOW_W
+from inference.pipeline import (
+    MAX_PICTURE,
+    SEAM_MARGIN,
+    WARM_UP,
+    Recognizer,
+    RecognizerConfig,
+    TextLineDetector,
+)
+from inference.plate_lines import (
+    QUICK,
+    WINDOW_DETECTOR_FILE,
+    WINDOW_H,
+    WINDOW_W,
+)
 from inference.shapes import (
     BEYOND,
     READER_WIDTHS,
@@ -123,8 +136,17 @@ def test_every_input_a_camera_makes_is_one_of_a_few_shapes(recorded: Recorded) -
         whole_h, whole_w = round(720 * ratio / 32) * 32, round(1280 * ratio / 32) * 32
         heights = [whole_h * 2**k / 3**k for k in range(REGION_STEPS)]
         widths = [whole_w * 2**k / 3**k for k in range(REGION_STEPS)]
-        allowed |= {(-(-round(h) // 32) * 32, -(-round(w) // 32) * 32)
-                    for h in heights for w in widths}
+        ladder = {(-(-round(h) // 32) * 32, -(-round(w) // 32) * 32)
+                  for h in heights for w in widths}
+        # A picture over MAX_PICTURE pixels goes in two halves cut across its longer
+        # side, each reaching SEAM_MARGIN past the middle, rounded up to 32.
+        for h, w in ladder:
+            if h * w <= MAX_PICTURE:
+                allowed.add((h, w))
+            elif w >= h:
+                allowed.add((h, -(-(w // 2 + SEAM_MARGIN) // 32) * 32))
+            else:
+                allowed.add((-(-(h // 2 + SEAM_MARGIN) // 32) * 32, w))
     assert len(allowed) <= 2 * REGION_STEPS**2
     # And the blank picture each recognizer reads once when it is built.
     allowed |= {prepare(np.zeros((*WARM_UP, 3), np.uint8), side, config.detector_max_side,
@@ -190,3 +212,38 @@ def test_a_region_finds_its_own_plate_and_not_one_it_grew_over(recognizer: Recog
     assert all(b.center[0] >= 840 for b in found), "no line of the left plate"
     registration = max(rights, key=lambda b: b.width)
     assert any(np.abs(b.quad - registration.quad).max() < 2.0 for b in found)
+
+
+def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """Intersection over union of two (x, y, w, h) boxes."""
+    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    inter = max(0, w) * max(0, h)
+    return inter / (a[2] * a[3] + b[2] * b[3] - inter)
+
+
+@pytest.mark.parametrize("offset", [-180, -60, 0, 45, 170])
+def test_a_picture_run_in_halves_finds_and_reads_the_plate_the_whole_picture_does(
+        recognizer: Recognizer, offset: int) -> None:
+    # The second size's whole 1080p frame (832 x 1472) is over MAX_PICTURE: run in two
+    # halves, a plate on, beside or across the seam (the frame's middle) has its
+    # registration line found where the whole picture finds it, and read the same.
+    detector = TextLineDetector(RecognizerConfig())
+    frame = background(1080, 1920, seed=3)
+    x, y, w, h = paste(frame, render_plate("7KDP482", seed=3), 960 + offset, 640, 230)
+    tensor, sx, sy, _, _ = detector._inputs(frame, None, quick=False)[1]
+    assert tensor.shape[2] * tensor.shape[3] > MAX_PICTURE
+
+    def registration(prob: np.ndarray) -> TextBox:
+        # The plate-like line over the plate's middle (the registration, large and
+        # central; the state's name is above it).
+        lines = [b for b in geometric_filter(boxes_from_map(prob, sx, sy), frame.shape)
+                 if b.bbox()[0] < x + w / 2 < b.bbox()[0] + b.bbox()[2]
+                 and b.bbox()[1] < y + h * 0.6 < b.bbox()[1] + b.bbox()[3]]
+        assert len(lines) == 1, [b.bbox() for b in lines]
+        return lines[0]
+
+    whole = registration(detector.model.infer(tensor)[0, 0])
+    halved = registration(detector._probabilities(tensor))
+    assert iou(whole.bbox(), halved.bbox()) >= 0.75, (whole.bbox(), halved.bbox())
+    assert [r.plate for r in recognizer.read_lines(frame, [halved])] == ["7KDP482"]
