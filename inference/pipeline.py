@@ -211,13 +211,13 @@ class TextLineDetector:
         if len(pieces) == 1:
             return np.asarray(self.model.infer(tensor)[0, 0])
         first, second = (self.model.infer(piece)[0, 0] for piece in pieces)
-        # The maps are (H, W): the halves were cut across W (axis 1) or across H.  Each
-        # half's map is kept up to the middle, SEAM_MARGIN or more from its cut edge.
-        axis = 1 if tensor.shape[3] >= tensor.shape[2] else 0
-        length = tensor.shape[2 + axis]
+        # Each half's map is kept up to the middle, SEAM_MARGIN or more from its cut edge;
+        # the maps are (H, W), so the cut's axis is the tensor's less two.
+        axis = long_axis(tensor) - 2
+        length = tensor.shape[long_axis(tensor)]
         middle, start = length // 2, length - second.shape[axis]
-        head = np.take(first, np.arange(middle), axis=axis)
-        tail = np.take(second, np.arange(middle - start, second.shape[axis]), axis=axis)
+        head = first[:, :middle] if axis else first[:middle]
+        tail = second[:, middle - start :] if axis else second[middle - start :]
         return np.concatenate([head, tail], axis=axis)
 
     def _inputs(self, frame: np.ndarray, region: Region | None,
@@ -269,6 +269,11 @@ class TextLineDetector:
         return [without_stacked(frame, box) for box in distinct_lines(found)]
 
 
+def long_axis(tensor: np.ndarray) -> int:
+    """The axis of a (1, 3, H, W) picture's longer side: 3 (W) or 2 (H)."""
+    return 3 if tensor.shape[3] >= tensor.shape[2] else 2
+
+
 def halves(tensor: np.ndarray) -> list[np.ndarray]:
     """A detector picture (1, 3, H, W) as the detector is given it: whole up to
     MAX_PICTURE pixels, else cut across its longer side into two halves that overlap by
@@ -277,12 +282,11 @@ def halves(tensor: np.ndarray) -> list[np.ndarray]:
     _, _, h, w = tensor.shape
     if h * w <= MAX_PICTURE:
         return [tensor]
-    axis = 3 if w >= h else 2
+    axis = long_axis(tensor)
     length = tensor.shape[axis]
     size = -(-(length // 2 + SEAM_MARGIN) // 32) * 32
-    first = tensor[..., :size] if axis == 3 else tensor[:, :, :size]
-    second = tensor[..., length - size :] if axis == 3 else tensor[:, :, length - size :]
-    return [np.ascontiguousarray(first), np.ascontiguousarray(second)]
+    return [np.ascontiguousarray(tensor.take(np.arange(a, a + size), axis=axis))
+            for a in (0, length - size)]
 
 
 def overlaps(box: TextBox, region: Region) -> bool:

@@ -19,6 +19,7 @@ from inference.pipeline import (
     Recognizer,
     RecognizerConfig,
     TextLineDetector,
+    halves,
 )
 from inference.plate_lines import (
     QUICK,
@@ -247,3 +248,23 @@ def test_a_picture_run_in_halves_finds_and_reads_the_plate_the_whole_picture_doe
     halved = registration(detector._probabilities(tensor))
     assert iou(whole.bbox(), halved.bbox()) >= 0.75, (whole.bbox(), halved.bbox())
     assert [r.plate for r in recognizer.read_lines(frame, [halved])] == ["7KDP482"]
+
+
+class Echo:
+    """A 'network' whose map is its input's first channel: what comes back shows where
+    each pixel of the map was taken from."""
+
+    def infer(self, tensor: np.ndarray) -> np.ndarray:
+        return tensor[:, :1].copy()
+
+
+@pytest.mark.parametrize("shape", [(1, 3, 832, 1472), (1, 3, 1472, 832), (1, 3, 640, 1152)])
+def test_the_halves_maps_are_stitched_back_into_the_whole_pictures_place(
+        shape: tuple[int, ...]) -> None:
+    # Landscape and portrait pictures are cut across their longer side, and one under
+    # MAX_PICTURE runs whole; either way every map pixel lands where its picture pixel was.
+    detector = TextLineDetector.__new__(TextLineDetector)
+    detector.model = Echo()  # type: ignore[assignment]
+    picture = np.random.default_rng(5).random(shape).astype(np.float32)
+    assert len(halves(picture)) == (1 if shape[2] * shape[3] <= MAX_PICTURE else 2)
+    np.testing.assert_array_equal(detector._probabilities(picture), picture[0, 0])
