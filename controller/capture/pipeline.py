@@ -131,6 +131,23 @@ ReadObserver = Callable[[str, float, float, float], None]
 EntryLookup = Callable[[list[int]], Mapping[int, EntryDetails]]
 
 
+async def _to_its_end(work: Awaitable[None]) -> None:
+    """Await a frame's work, and when the pipeline is told to stop meanwhile, let that
+    work end before the stop goes on. Cut in the middle, the frame's recognition went on
+    in its worker thread while the stop closed the same passages from the loop, and the
+    reads it gave were dropped; a read cut off while the writer accepted it was stored
+    but not counted."""
+    task = asyncio.ensure_future(work)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait([task])
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a frame under way when the camera stopped failed: %r",
+                      task.exception())
+        raise
+
+
 class CameraPipeline:
     """Runs one camera until cancelled; raises if the camera's pipeline breaks."""
 
@@ -188,7 +205,7 @@ class CameraPipeline:
                 if frame.monotonic < next_due:
                     continue
                 next_due = frame.monotonic + 1.0 / fps
-                await self._recognise(frame)
+                await _to_its_end(self._recognise(frame))
         finally:
             recognition = self._recognition
             if recognition is not None:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from cameras.masking import CameraMasks, PrivacyMask
 from cameras.stream import Frame
@@ -283,3 +284,102 @@ async def test_cameras_recognising_leave_the_loops_thread_hops_free(tmp_path: Pa
         await asyncio.gather(*tasks)
         pool.shutdown()
     assert all(p.state.recognised == 1 for p in pipelines)
+
+
+class OneFrameStream:
+    """A stream that gives one frame, then none (the camera's next frame is not yet due)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        self._given = False
+
+    async def start(self) -> None:
+        return None
+
+    async def get(self) -> Frame:
+        if self._given:
+            await asyncio.Event().wait()
+        self._given = True
+        return Frame("7", np.zeros((72, 128, 3), np.uint8), datetime(2026, 6, 1, tzinfo=UTC),
+                     100.0)
+
+    async def stop(self) -> None:
+        return None
+
+
+class ClosingRecognition:
+    """A recognition whose frame closes one passage, and which ends another at the stop.
+    It notes when the stop's ``finish`` came while a frame was still being processed in
+    its worker thread (the two share the passages)."""
+
+    def __init__(self, release: threading.Event) -> None:
+        self.release = release
+        self.entered = threading.Event()
+        self.processing = False
+        self.finished_while_processing = False
+
+    def process(self, t: float, image: np.ndarray) -> list[VehicleRead]:
+        self.processing = True
+        self.entered.set()
+        self.release.wait()
+        self.processing = False
+        return [passage("7ABC123", 1500, t)]
+
+    def early(self, listed: object) -> list[VehicleRead]:
+        return []
+
+    def finish(self) -> list[VehicleRead]:
+        self.finished_while_processing = self.processing
+        return [passage("XYZ482", 1300, 100.0)]
+
+    def frames_wanted(self) -> set[float]:
+        return set()
+
+
+async def test_a_frame_under_way_when_the_camera_stops_is_read_to_its_end(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The camera is told to stop while its frame is in recognition: the frame's read is
+    # stored, then the passage still open, and the two are never worked on at once.
+    monkeypatch.setattr("controller.capture.pipeline.CameraStream", OneFrameStream)
+    submitted: list[WriterItem] = []
+    p = pipeline(tmp_path, submitted)
+    recognition = ClosingRecognition(threading.Event())
+    p._recognition = recognition  # type: ignore[assignment]
+    task = asyncio.create_task(p.run())
+    assert await asyncio.to_thread(recognition.entered.wait, 30)
+    task.cancel()
+    await asyncio.sleep(0.1)  # the stop goes as far as it goes before the frame ends
+    recognition.release.set()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 30)
+    assert not recognition.finished_while_processing
+    assert [i.read.plate for i in submitted] == ["7ABC123", "XYZ482"]
+    assert p.state.reads == 2
+
+
+async def test_a_read_the_writer_accepted_as_the_camera_stopped_is_counted(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The writer has taken the read and is storing it when the stop comes: the read is
+    # counted as emitted (the count is what the database is checked against).
+    monkeypatch.setattr("controller.capture.pipeline.CameraStream", OneFrameStream)
+    accepted: list[WriterItem] = []
+    stored = asyncio.Event()
+    p = pipeline(tmp_path, [])
+
+    async def submit(item: WriterItem) -> None:
+        accepted.append(item)
+        await stored.wait()
+
+    p._submit = submit
+    release = threading.Event()
+    release.set()
+    p._recognition = ClosingRecognition(release)  # type: ignore[assignment]
+    task = asyncio.create_task(p.run())
+    while not accepted:
+        await asyncio.sleep(0.01)
+    task.cancel()
+    await asyncio.sleep(0.1)
+    stored.set()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 30)
+    assert [i.read.plate for i in accepted] == ["7ABC123", "XYZ482"]
+    assert p.state.reads == 2
