@@ -8,6 +8,7 @@ import pytest
 from browser_helpers import Site
 from playwright.sync_api import Browser, Page, expect
 
+from controller.demo.world import free_port
 from controller.store import audit as audit_repo
 from controller.store import regions as region_repo
 from controller.store import sites as site_repo
@@ -150,3 +151,27 @@ def test_editor_shows_a_stream_frame_without_a_snapshot_uri(site: Site, sized_pa
     # Each still is logged (the overview's camera thumbnail is one too).
     logged = audit_repo.search(site.engine, action="camera.snapshot")
     assert logged and {(e["actor"], e["outcome"]) for e in logged} == {("ops.admin", "allowed")}
+
+
+def test_editor_says_why_a_still_did_not_come_and_asks_again(site: Site, page: Page,
+                                                            stream_url: str) -> None:
+    site_id = site_repo.create_site(site.engine, code="oak-2nd", name="Oak & 2nd")
+    camera = site_repo.create_camera(site.engine, site_id, {"name": "EB lane 1",
+                                                            "host": "127.0.0.1"})
+    # No snapshot URI, and nothing listens where the stream should be.
+    site_repo.update_camera(site.engine, camera, {
+        "stream_uri": f"rtsp://127.0.0.1:{free_port()}/video_main", "snapshot_uri": None})
+    site.user("ops.admin", "administrator")
+    site.login(page, "ops.admin")
+    page.goto(f"{site.url}/cameras/{camera}/regions")
+    failure = page.locator("#snapshot-failure")
+    expect(failure).to_be_visible(timeout=30_000)
+    expect(failure).to_contain_text("No picture from the camera")
+    expect(failure).to_contain_text("stream failed")  # the server's reason, not a blank box
+    assert page.evaluate(PICTURE) is None
+    # The camera's stream comes back: asked again, the editor shows its picture.
+    site_repo.update_camera(site.engine, camera, {"stream_uri": stream_url})
+    page.click("#snapshot-retry")
+    page.wait_for_function(PICTURE, timeout=60_000)
+    expect(failure).to_be_hidden()
+    assert page.evaluate(PICTURE)["width"] == 1280

@@ -167,8 +167,48 @@
       setStatus(`Not saved: ${error.message}`, "bad-text");
     }
   });
-  img.addEventListener("load", draw);
-  img.addEventListener("error", () => { stage.classList.add("no-snapshot"); draw(); });
+  // The still: when it does not come (a camera busy or slow to send a key frame), it is
+  // asked for once more, by fetch, which also reads why it failed; the reason is shown
+  // with a button to ask again.
+  const failure = document.getElementById("snapshot-failure");
+  const failureText = document.getElementById("snapshot-error");
+  const stillUrl = img.getAttribute("src");
+  let shown = null;  // the object URL of a still fetched again
+  let fetching = false;
+  const showFailure = (reason) => {
+    stage.classList.add("no-snapshot");
+    failureText.textContent = `No picture from the camera: ${reason.slice(0, 300)}`;
+    failure.hidden = false;
+    draw();
+  };
+  async function fetchStill() {
+    if (fetching) return;
+    fetching = true;
+    failure.hidden = true;
+    try {
+      const response = await fetch(stillUrl, { cache: "no-store" });
+      if (!response.ok) {
+        showFailure((await response.text()).trim() || `the server answered ${response.status}`);
+        return;
+      }
+      const url = URL.createObjectURL(await response.blob());
+      if (shown) URL.revokeObjectURL(shown);
+      shown = url;
+      img.src = url;
+    } catch (error) {
+      showFailure(error.message || "the server did not answer");
+    } finally {
+      fetching = false;
+    }
+  }
+  img.addEventListener("load", () => { stage.classList.remove("no-snapshot"); failure.hidden = true; draw(); });
+  img.addEventListener("error", () => {
+    if (shown && img.src === shown) showFailure("the picture it sent could not be shown");
+    else fetchStill();
+  });
+  document.getElementById("snapshot-retry").addEventListener("click", fetchStill);
+  // A still that failed before this script ran has fired its error already.
+  if (img.complete && !img.naturalWidth) fetchStill();
   window.addEventListener("resize", draw);
   draw();
 })();
