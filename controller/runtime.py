@@ -30,6 +30,7 @@ from controller.store import hotlists as hotlist_repo
 from controller.store.engine import is_sqlite
 from controller.store.images import ImageStore
 from controller.store.outage import OutageLog
+from inference.openvino import TRIM_SECONDS, trim_heap
 from inference.pipeline import Recognizer, RecognizerConfig
 
 # A graceful stop's time for dispatch to finish its sends and deliver the last hits.
@@ -151,7 +152,7 @@ def pipeline_options(settings: Settings) -> PipelineOptions:
         sample_fps=inf.sample_fps, boosted_fps=min(60.0, inf.sample_fps * 2),
         motion_threshold=inf.motion_threshold, track_timeout_s=inf.track_timeout_s,
         min_track_frames=inf.min_track_frames, min_confidence=inf.min_confidence,
-        stream=stream_options(settings.cameras))
+        warm_up=inf.warm_up, stream=stream_options(settings.cameras))
 
 
 class Runtime:
@@ -273,6 +274,7 @@ class Runtime:
         self._spawn("pipelines", pipelines.run())
         self._spawn("leases", ownership.run())
         self._spawn("health", self._store_health())
+        self._spawn("heap", self._trim_heap())
         self.metrics.health.source = lambda: (pipelines.health(), self.cabinets.health())
         self.metrics.node = lambda: NodeReport(tuple(pipelines.running()),
                                                tuple(ownership.report()))
@@ -294,6 +296,14 @@ class Runtime:
                 outage.failed(exc)
             else:
                 outage.succeeded()
+
+    @staticmethod
+    async def _trim_heap(every: float = TRIM_SECONDS) -> None:
+        """Hand the heap's free pages back to the system now and then (``trim_heap``):
+        the cameras' frames leave holes in it that would otherwise stay resident."""
+        while True:
+            await asyncio.sleep(every)
+            await asyncio.to_thread(trim_heap)
 
     def _health_rows(self, reports: list[HealthReport]
                      ) -> list[tuple[int, dict[str, Any]]]:
@@ -348,6 +358,7 @@ class Runtime:
         """Stop writing health and taking leases, stop every camera, then release the
         leases so that another node may take the cameras at once."""
         await self.stop_task("health")
+        await self.stop_task("heap")
         await self.stop_task("leases")
         await self.stop_task("pipelines")
         if self.recognition_pool is not None:  # a stopped camera's last frame ends first

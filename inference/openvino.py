@@ -18,9 +18,10 @@ import ctypes
 import ctypes.util
 import importlib.util
 import itertools
+import math
 import os
 import queue
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,8 @@ CPU_CACHE_ENTRIES = 200
 MMAP_THRESHOLD = 256 * 1024
 _M_MMAP_THRESHOLD = -3  # mallopt's parameter numbers (malloc.h)
 _M_ARENA_MAX = -8
+# How often the controller hands the heap's free pages back (``trim_heap``).
+TRIM_SECONDS = 60.0
 
 # glibc gives each thread that allocates a heap (arena) of its own, up to 8 per CPU: 16
 # on 2 cores for the controller's ~47 threads (a worker per camera frame, OpenVINO's,
@@ -78,6 +81,18 @@ def arena_limit() -> int:
 _core: ov.Core | None = None
 
 
+def _glibc(function: str) -> Any | None:
+    """A function of glibc's malloc (``mallopt``, ``malloc_trim``), or None where the C
+    library is not glibc."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        return getattr(ctypes.CDLL(name), function)
+    except (OSError, AttributeError):
+        return None
+
+
 def bound_heap() -> bool:
     """Fix glibc's mmap threshold at MMAP_THRESHOLD and cap its arenas at
     :func:`arena_limit` unless MALLOC_ARENA_MAX is set (see both); False where the C
@@ -85,16 +100,22 @@ def bound_heap() -> bool:
 
     glibc applies the cap when it next needs an arena: call this early, before the
     process has many threads (an arena already made stays)."""
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return False
-    try:
-        mallopt = ctypes.CDLL(name).mallopt
-    except (OSError, AttributeError):
+    mallopt = _glibc("mallopt")
+    if mallopt is None:
         return False
     if "MALLOC_ARENA_MAX" not in os.environ:
         mallopt(_M_ARENA_MAX, arena_limit())
     return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+
+
+def trim_heap() -> bool:
+    """Give the free pages inside the heap's arenas back to the system (glibc's
+    ``malloc_trim``); whether any were.  ``free`` gives back only the top of an arena:
+    the holes between blocks still in use stay resident, and a long run's holes grew
+    (4 cameras of 1080p, ``bench/soak.py --heap``: 23 to 48 MB in 10 minutes while the
+    bytes in use were flat). The controller calls this every TRIM_SECONDS."""
+    malloc_trim = _glibc("malloc_trim")
+    return bool(malloc_trim(0)) if malloc_trim is not None else False
 
 
 def core() -> ov.Core:
@@ -205,6 +226,25 @@ class CompiledModel:
             return self._run(tensor)
         starts = itertools.accumulate(sizes, initial=0)
         return np.concatenate([self._run(tensor[a:b]) for a, b in itertools.pairwise(starts)])
+
+    def warm(self, shapes: Iterable[tuple[int, ...]]) -> None:
+        """Run a blank input of each shape on every request, the largest first.
+
+        The plugin builds its kernels and a request's buffers for a shape the first time
+        the shape comes, and a request keeps buffers for the largest input it has met: a
+        shape a camera's frames make only now and then came hours into a run and the
+        process grew until it had (inference.shapes).  Met here, at start, and largest
+        first, the process holds from its first frame what it would hold after hours.
+        Takes every request for its length: other threads wait for it."""
+        requests = [self._idle.get() for _ in range(self.requests)]
+        try:
+            for shape in sorted(set(shapes), key=math.prod, reverse=True):
+                blank = np.zeros(shape, dtype=np.float32)
+                for request in requests:
+                    request.infer({0: blank})
+        finally:
+            for request in requests:
+                self._idle.put(request)
 
     def _run(self, tensor: np.ndarray) -> np.ndarray:
         """One synchronous request on a contiguous float32 tensor; a copy of output 0."""
