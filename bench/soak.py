@@ -263,10 +263,11 @@ def cameras(n: int, height: int, fps: int) -> Iterator[list[VirtualCamera]]:
 
 def prepare(root: Path, database_url: str | None, urls: list[str],
             receiver: HitReceiver,
-            first_stage: str | None = None) -> tuple[Path, dict[str, str], int, str]:
+            inference: dict[str, Any] | None = None) -> tuple[Path, dict[str, str], int, str]:
     """The database (migrated, program active, hotlist, one site with the cameras) and
-    the controller's settings file (``first_stage``: its ``inference.first_stage``, None
-    for the default); returns it, the environment, the web port and the database URL."""
+    the controller's settings file (``inference``: settings of its ``inference``
+    section, such as ``first_stage`` or ``warm_up``; None for its defaults); returns it,
+    the environment, the web port and the database URL."""
     data = root / "data"
     data.mkdir(mode=0o700)
     port = free_port()
@@ -279,8 +280,8 @@ def prepare(root: Path, database_url: str | None, urls: list[str],
            "SIGHTLINE_SECRET_KEY": "soak-instance-secret-0123456789abcdef"}
     url = database_url or f"sqlite:///{data / 'sightline.db'}"
     config["database"] = {"url": url}
-    if first_stage is not None:
-        config["inference"] = {"first_stage": first_stage}
+    if inference:
+        config["inference"] = inference
     path.write_text(json.dumps(config))
     engine = make_engine(url)
     try:
@@ -293,7 +294,7 @@ def prepare(root: Path, database_url: str | None, urls: list[str],
 def soak(n: int, seconds: float, *, height: int = 720, fps: int = 10,
          sample_seconds: float = 10.0, database_url: str | None = None,
          look_seconds: float = 0.0, python_trace: bool = False,
-         first_stage: str | None = None) -> SoakResult:
+         inference: dict[str, Any] | None = None) -> SoakResult:
     """Run the controller with ``n`` cameras for ``seconds``, sampling it; with
     ``look_seconds``, a look at its heap from inside that often (and with
     ``python_trace``, under Python's allocation tracing)."""
@@ -305,7 +306,7 @@ def soak(n: int, seconds: float, *, height: int = 720, fps: int = 10,
         root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="sightline-soak-")))
         shown = stack.enter_context(cameras(n, height, fps))
         config, env, port, url = prepare(root, database_url, [c.url for c in shown],
-                                         receiver, first_stage)
+                                         receiver, inference)
         log = (root / "controller.log").open("wb")
         stack.callback(log.close)
         command = ["-m", "controller", "--config", str(config), "run"]
@@ -486,14 +487,18 @@ def main() -> None:
                         help="as --heap, and trace Python's allocations (slower)")
     parser.add_argument("--first-stage", choices=FIRST_STAGES, default=None,
                         help="the controller's inference.first_stage (default: its own)")
+    parser.add_argument("--warm-up", action="store_true",
+                        help="inference.warm_up on: every input shape met at the first frame")
     args = parser.parse_args()
     seconds = args.minutes * 60
     result = soak(args.cameras, seconds, height=args.height, fps=args.fps,
                   sample_seconds=args.sample_seconds, database_url=args.database_url,
                   look_seconds=args.trace or args.heap, python_trace=bool(args.trace),
-                  first_stage=args.first_stage)
+                  inference={**({"first_stage": args.first_stage} if args.first_stage else {}),
+                             **({"warm_up": True} if args.warm_up else {})})
     figures = report(result, args.cameras, seconds, args.height, args.fps)
-    print(json.dumps({**figures, "first_stage": args.first_stage or "the default"}))
+    print(json.dumps({**figures, "first_stage": args.first_stage or "the default",
+                      "warm_up": args.warm_up}))
 
 
 if __name__ == "__main__":

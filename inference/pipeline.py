@@ -23,6 +23,7 @@ detection alone (the reading budget).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +50,14 @@ from inference.plate_detector import PLATE_DETECTOR_INT8_FILE, PlateDetector
 from inference.plate_lines import WINDOW_DETECTOR_FILE, PlateLineDetector, check_window_detector
 from inference.plates import GENERAL_READER, PLATE_READER
 from inference.reader import PlateDecoder, batch_tensor
-from inference.shapes import MAX_BATCH, snapped
+from inference.shapes import (
+    BATCH_SIZES,
+    MAX_BATCH,
+    READER_WIDTHS,
+    at_scale,
+    region_sides,
+    snapped,
+)
 from inference.stacked import without_stacked
 
 Region = tuple[int, int, int, int]  # x, y, w, h in frame pixels
@@ -192,6 +200,11 @@ class LineDetector(Protocol):
         """
         ...
 
+    def prepare_for(self, height: int, width: int) -> None:
+        """Run every input shape frames of this size can give the stage's networks once
+        (``CompiledModel.warm``), so that none is met for the first time later."""
+        ...
+
 
 class TextLineDetector:
     """PP-OCR's DB text detector, at one or more sizes, kept to plate-like lines."""
@@ -203,6 +216,23 @@ class TextLineDetector:
                                    hint=config.detector_hint or config.performance_hint,
                                    precision=config.detector_precision,
                                    requests=config.infer_requests)
+
+    def pictures(self, height: int, width: int) -> set[tuple[int, int]]:
+        """Every picture (H, W) the network is given for frames of this size: at each
+        detector size, the whole frame and each region the ladder of
+        ``inference.shapes`` allows, a picture over MAX_PICTURE as its halves."""
+        cfg = self.config
+        out = set()
+        for side in (cfg.detector_min_side, *cfg.detector_extra_sides):
+            ratio = scale_for((height, width), side, cfg.detector_max_side,
+                              cfg.detector_max_upscale)
+            out |= {run_as(h, w) for h in region_sides(at_scale(height, ratio))
+                    for w in region_sides(at_scale(width, ratio))}
+        return out
+
+    def prepare_for(self, height: int, width: int) -> None:
+        """See :meth:`LineDetector.prepare_for`: every picture of ``pictures``."""
+        self.model.warm((1, 3, h, w) for h, w in self.pictures(height, width))
 
     def _probabilities(self, tensor: np.ndarray) -> np.ndarray:
         """The detector's text probability map of one picture (1, 3, H, W), (H, W); a
@@ -274,17 +304,29 @@ def long_axis(tensor: np.ndarray) -> int:
     return 3 if tensor.shape[3] >= tensor.shape[2] else 2
 
 
+def half(length: int) -> int:
+    """The length of each half of a picture's side cut in two: half of it and
+    SEAM_MARGIN, rounded up to the network's stride of 32."""
+    return -(-(length // 2 + SEAM_MARGIN) // 32) * 32
+
+
+def run_as(height: int, width: int) -> tuple[int, int]:
+    """The (H, W) the detector runs a picture of this size as (``halves``)."""
+    if height * width <= MAX_PICTURE:
+        return height, width
+    return (height, half(width)) if width >= height else (half(height), width)
+
+
 def halves(tensor: np.ndarray) -> list[np.ndarray]:
     """A detector picture (1, 3, H, W) as the detector is given it: whole up to
-    MAX_PICTURE pixels, else cut across its longer side into two halves that overlap by
-    twice SEAM_MARGIN (rounded up to the network's stride of 32), the first from the
-    start, the second to the end."""
+    MAX_PICTURE pixels, else cut across its longer side into two halves (``half``) that
+    overlap by twice SEAM_MARGIN, the first from the start, the second to the end."""
     _, _, h, w = tensor.shape
     if h * w <= MAX_PICTURE:
         return [tensor]
     axis = long_axis(tensor)
     length = tensor.shape[axis]
-    size = -(-(length // 2 + SEAM_MARGIN) // 32) * 32
+    size = half(length)
     return [np.ascontiguousarray(tensor.take(np.arange(a, a + size), axis=axis))
             for a in (0, length - size)]
 
@@ -311,11 +353,31 @@ class Recognizer:
         if cfg.plate_reader:
             path = resolve_model(cfg.plate_reader_model, PLATE_READER_FILE)
             self.plate_reader, self.plate_decoder = _load_reader(path, cfg)
+        # The frame sizes prepare_for has run (and a lock: cameras share the recognizer).
+        self._prepared: set[tuple[int, int]] = set()
+        self._preparing = threading.Lock()
         # Shape problems surface now, not at the first frame: one blank frame end to end.
         try:
             self.read_frame(np.zeros((*WARM_UP, 3), dtype=np.uint8))
         except Exception as exc:
             raise ModelError(str(rec_path), f"does not run: {exc}") from exc
+
+    def prepare_for(self, height: int, width: int) -> None:
+        """Meet now every input shape frames of this size give the networks (each once,
+        on each of their requests: ``CompiledModel.warm``), not one by one over hours of
+        frames: the process holds from the first frame what it would hold after them.
+        The first call warms the readers too (their shapes do not depend on the frame).
+        Once per frame size; a camera's first frame of a size calls it."""
+        with self._preparing:
+            if (height, width) in self._prepared:
+                return
+            if not self._prepared:
+                strips = [(n, 3, 48, w) for n in BATCH_SIZES for w in READER_WIDTHS]
+                for reader in (self.reader, self.plate_reader):
+                    if reader is not None:
+                        reader.warm(strips)
+            self.detector.prepare_for(height, width)
+            self._prepared.add((height, width))
 
     def _candidates(
         self, frame: np.ndarray, boxes: list[TextBox], probs: list[np.ndarray]

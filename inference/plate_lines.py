@@ -40,6 +40,7 @@ from inference.detector import TextBox, boxes_from_map
 from inference.errors import ModelError
 from inference.openvino import CompiledModel
 from inference.plate_detector import PlateBox, PlateDetector, Region
+from inference.shapes import BATCH_SIZES
 from inference.stacked import without_stacked
 from inference.tracker import on_followed
 
@@ -163,6 +164,17 @@ class PlateLineDetector:
         if not lines and fallback is not None:
             return fallback.detect(frame, region, quick=quick)
         return lines
+
+    def prepare_for(self, height: int, width: int) -> None:
+        """See ``LineDetector.prepare_for``: the windows at both their sizes, in every
+        batch the plates of a frame make, the fallback's pictures for frames of this
+        size, and the plate detector's input (one shape whatever the frame)."""
+        in_w, in_h = self.plates.input_size
+        self.plates.model.warm([(1, 3, in_h, in_w)])
+        self.text.warm((n, 3, WINDOW_H // k, WINDOW_W // k)
+                       for n in BATCH_SIZES for k in (1, QUICK))
+        if self.fallback is not None:
+            self.fallback.prepare_for(height, width)
 
     def close_up(self, frame: np.ndarray) -> bool:
         """Whether a frame is smaller than the plate detector's input (see ``detect``)."""

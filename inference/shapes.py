@@ -58,6 +58,8 @@ REGION_STEPS = 4
 BEYOND = 256
 # The largest batch a network is given at once (a power of two; see above).
 MAX_BATCH = 4
+# Every batch size a network is given (``batch_chunks``): the powers of two up to it.
+BATCH_SIZES = tuple(1 << k for k in range(MAX_BATCH.bit_length()))
 
 
 def bucket(length: int, steps: Sequence[int]) -> int:

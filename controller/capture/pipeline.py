@@ -70,6 +70,9 @@ class PipelineOptions:
     # A passage the tracker split in two (a stall, a gap in sampling) must not become two
     # reads: the same or a similar plate at the same camera within this window is one.
     repeat_window_s: float = 10.0
+    # Run every input shape a frame size gives the networks at a camera's first frame of
+    # that size (Recognizer.prepare_for; the setting inference.warm_up).
+    warm_up: bool = False
     stream: StreamOptions = field(default_factory=StreamOptions)
 
 
@@ -228,9 +231,13 @@ class CameraPipeline:
         recognition = self._recognition_for(frame)
         self._clock = (frame.monotonic, self._timeline.at(frame.monotonic, frame.captured_at))
         self._watch_clock()
+        loop = asyncio.get_running_loop()
+        if self._options.warm_up and self._size != (frame.width, frame.height):
+            await loop.run_in_executor(self._pool, self._recognizer.prepare_for,
+                                       frame.height, frame.width)
         self._size = (frame.width, frame.height)
         self._started = time.monotonic()
-        reads = await asyncio.get_running_loop().run_in_executor(
+        reads = await loop.run_in_executor(
             self._pool, recognition.process, frame.monotonic, frame.image)
         self.state.recognised += 1
         # A passage whose plate is listed is read out now rather than when it ends: the

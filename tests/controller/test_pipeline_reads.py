@@ -383,3 +383,39 @@ async def test_a_read_the_writer_accepted_as_the_camera_stopped_is_counted(
         await asyncio.wait_for(task, 30)
     assert [i.read.plate for i in accepted] == ["7ABC123", "XYZ482"]
     assert p.state.reads == 2
+
+
+async def test_a_camera_prepares_the_recognizer_at_its_first_frame_of_each_size(
+        tmp_path: Path) -> None:
+    # With warm_up (the setting inference.warm_up), a camera has the recognizer meet
+    # every shape of a frame size before it recognises its first frame of that size.
+    events: list[object] = []
+
+    class Preparing:
+        def prepare_for(self, height: int, width: int) -> None:
+            events.append((height, width))
+
+    class Noting:
+        def process(self, t: float, image: np.ndarray) -> list[VehicleRead]:
+            events.append("frame")
+            return []
+
+        def early(self, listed: object) -> list[VehicleRead]:
+            return []
+
+        def frames_wanted(self) -> set[float]:
+            return set()
+
+    p = pipeline(tmp_path, [], recognizer=Preparing())  # type: ignore[arg-type]
+    p._options = replace(p._options, warm_up=True)
+    p._size = (0, 0)  # no frame yet
+    p._recognition = Noting()  # type: ignore[assignment]
+    noon = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    for t, (h, w) in enumerate([(720, 1280), (720, 1280), (1080, 1920), (1080, 1920)]):
+        await p._recognise(Frame("7", np.zeros((h, w, 3), np.uint8), noon, 100.0 + t))
+    assert events == [(720, 1280), "frame", "frame", (1080, 1920), "frame", "frame"]
+    events.clear()
+    p._options = replace(p._options, warm_up=False)
+    p._size = (0, 0)
+    await p._recognise(Frame("7", np.zeros((72, 128, 3), np.uint8), noon, 110.0))
+    assert events == ["frame"]

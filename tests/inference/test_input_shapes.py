@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Literal
 
 import numpy as np
 import pytest
@@ -167,6 +168,41 @@ def test_every_input_a_camera_makes_is_one_of_a_few_shapes(recorded: Recorded) -
                 assert width in READER_WIDTHS, (name, width)
             elif name.startswith("PP-OCR") and "det" in name:
                 assert (height, width) in allowed, (name, height, width)
+
+
+@pytest.mark.parametrize("stage", ["text", "plate"])
+def test_a_recognizer_prepared_for_a_frame_size_meets_no_shape_for_the_first_time_after(
+        recorded: Recorded, monkeypatch: pytest.MonkeyPatch,
+        stage: Literal["text", "plate"]) -> None:
+    # Prepared for 720p frames, the networks then read frames and regions of many sizes
+    # of such frames: every shape any of them is given was run when it was prepared.
+    recognizer = Recognizer(RecognizerConfig(first_stage=stage))
+    warmed: dict[str, set[tuple[int, ...]]] = {}
+    warm = CompiledModel.warm
+
+    def spy(model: CompiledModel, shapes: Iterable[tuple[int, ...]]) -> None:
+        shapes = list(shapes)
+        warmed.setdefault(model.path.name, set()).update(shapes)
+        warm(model, shapes)
+
+    monkeypatch.setattr(CompiledModel, "warm", spy)
+    recognizer.prepare_for(720, 1280)
+    first = {name: set(shapes) for name, shapes in warmed.items()}
+    recognizer.prepare_for(720, 1280)  # once per frame size
+    assert warmed == first
+    recorded.shapes.clear()
+    rng = np.random.default_rng(11)
+    for seed in range(16):
+        frame, _ = scene(seed)
+        w, h = int(rng.integers(200, 1280)), int(rng.integers(120, 720))
+        x, y = int(rng.integers(0, 1281 - w)), int(rng.integers(0, 721 - h))
+        quick = bool(seed % 2)
+        lines = recognizer.text_lines(frame, (x, y, w, h), quick=quick)
+        recognizer.read_lines(frame, lines)
+        recognizer.read_frame(frame)
+    assert sum(len(shapes) for shapes in recorded.shapes.values()) >= 8  # a varied run
+    for name, shapes in recorded.shapes.items():
+        assert shapes <= warmed.get(name, set()), (name, shapes - warmed.get(name, set()))
 
 
 def test_a_region_grows_to_a_set_side_inside_the_frame() -> None:

@@ -78,8 +78,15 @@ def test_another_line_detector_can_be_slotted_in(recognizer: Recognizer) -> None
             calls.append((region, quick))
             return found
 
+        def prepare_for(self, height: int, width: int) -> None:
+            prepared.append((height, width))
+
+    prepared: list[tuple[int, int]] = []
     other = Recognizer(RecognizerConfig(), detector=Fixed())
     assert other.detector is not recognizer.detector
+    for size in ((720, 1280), (1080, 1920), (720, 1280)):
+        other.prepare_for(*size)
+    assert prepared == [(720, 1280), (1080, 1920)]  # the detector's part, once a size
     calls.clear()
     reads = other.read_frame(frame, (10, 20, 300, 200))
     assert other.text_lines(frame, quick=True) == found
