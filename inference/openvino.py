@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import importlib.util
 import itertools
 import math
@@ -81,9 +82,11 @@ def arena_limit() -> int:
 _core: ov.Core | None = None
 
 
+@functools.cache
 def _glibc(function: str) -> Any | None:
     """A function of glibc's malloc (``mallopt``, ``malloc_trim``), or None where the C
-    library is not glibc."""
+    library is not glibc; looked up once (``find_library`` runs ``ldconfig``, and the
+    controller trims every minute)."""
     name = ctypes.util.find_library("c")
     if name is None:
         return None

@@ -322,11 +322,11 @@ def halves(tensor: np.ndarray) -> list[np.ndarray]:
     MAX_PICTURE pixels, else cut across its longer side into two halves (``half``) that
     overlap by twice SEAM_MARGIN, the first from the start, the second to the end."""
     _, _, h, w = tensor.shape
-    if h * w <= MAX_PICTURE:
+    piece = run_as(h, w)
+    if piece == (h, w):
         return [tensor]
     axis = long_axis(tensor)
-    length = tensor.shape[axis]
-    size = half(length)
+    length, size = tensor.shape[axis], piece[axis - 2]
     return [np.ascontiguousarray(tensor.take(np.arange(a, a + size), axis=axis))
             for a in (0, length - size)]
 
