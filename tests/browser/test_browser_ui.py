@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 from browser_helpers import Site
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 from shared_peers import write_video
 
 from controller.store import audit as audit_repo
@@ -169,6 +169,39 @@ def test_search_needs_a_purpose_and_is_audited(site: Site, page: Page, browser) 
     admin.goto(f"{site.url}/hotlists")
     site.shot(admin, "07-hotlists")
     admin.context.close()
+
+
+def test_a_result_keeps_its_place_while_its_thumbnails_arrive(site: Site, page: Page) -> None:
+    """The result's link is where it was before the thumbnails came: a click aimed at it
+    as the page loads lands on it (CI of stop 34 clicked the plate at a phone's width as
+    the pictures came in, the column moved, and the click fell beside the link)."""
+    _reads(site)
+    site.user("ann.lee", "officer")
+    site.login(page, "ann.lee")
+    site.state_purpose(page, "/search")
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:  # Playwright takes a function, not a bound builtin
+        held.append(route)           # answered when the test lets it go
+
+    page.route("**/thumb/**", hold)
+    page.fill("input[name=plate]", "7ABC123")
+    page.click("#search-form button[type=submit]")
+    link = page.locator("#results a.plate")
+    expect(link).to_have_text("7ABC123")
+    for _ in range(200):
+        if len(held) == 2:
+            break
+        page.wait_for_timeout(25)
+    assert sorted(r.request.url.split("/thumb/")[1].split("?")[0] for r in held) == [
+        "crop", "overview"]
+    waiting = link.bounding_box()
+    for route in held:
+        route.continue_()
+    expect(page.locator("#results img.thumb-crop")).to_have_js_property("naturalWidth", 200)
+    expect(page.locator("#results img.thumb-overview")).to_have_js_property("naturalWidth", 640)
+    page.evaluate("() => new Promise(requestAnimationFrame)")
+    assert link.bounding_box() == waiting
 
 
 def test_hit_verified_by_dispatch(site: Site, page: Page) -> None:
