@@ -171,37 +171,65 @@ def test_search_needs_a_purpose_and_is_audited(site: Site, page: Page, browser) 
     admin.context.close()
 
 
-def test_a_result_keeps_its_place_while_its_thumbnails_arrive(site: Site, page: Page) -> None:
-    """The result's link is where it was before the thumbnails came: a click aimed at it
-    as the page loads lands on it (CI of stop 34 clicked the plate at a phone's width as
-    the pictures came in, the column moved, and the click fell beside the link)."""
+class HeldPictures:
+    """Pictures whose requests the browser sent and the test answers only when it says."""
+
+    def __init__(self, page: Page, pattern: str) -> None:
+        self.page, self.routes = page, list[Route]()
+        page.route(pattern, self._hold)
+
+    def _hold(self, route: Route) -> None:  # Playwright takes a function, not a builtin
+        self.routes.append(route)
+
+    def kinds(self, count: int) -> list[str]:
+        """The kinds of picture asked for, once ``count`` requests are held."""
+        for _ in range(200):
+            if len(self.routes) >= count:
+                break
+            self.page.wait_for_timeout(25)
+        return sorted(r.request.url.rsplit("/", 1)[1].split("?")[0] for r in self.routes)
+
+    def let_go(self, *loaded: str) -> None:
+        """Answer every held request and wait until the pictures ``loaded`` are drawn."""
+        for route in self.routes:
+            route.continue_()
+        self.page.unroute_all()
+        for selector in loaded:
+            expect(self.page.locator(selector)).to_have_js_property("complete", True)
+            assert self.page.locator(selector).evaluate("i => i.naturalWidth") > 0
+        self.page.evaluate("() => new Promise(requestAnimationFrame)")
+
+
+def test_pages_keep_their_place_while_their_pictures_arrive(site: Site, sized_page: Page,
+                                                            width: int) -> None:
+    """What a user clicks is where it was before the pictures came, on a phone's and a
+    laptop's screen: a click aimed at it as the page loads lands on it (CI of stop 34
+    clicked a result's plate at 390 px as its thumbnails came in; the column moved 60 px
+    and the click fell beside the link)."""
+    page = sized_page
     _reads(site)
     site.user("ann.lee", "officer")
     site.login(page, "ann.lee")
     site.state_purpose(page, "/search")
-    held: list[Route] = []
-
-    def hold(route: Route) -> None:  # Playwright takes a function, not a bound builtin
-        held.append(route)           # answered when the test lets it go
-
-    page.route("**/thumb/**", hold)
+    thumbs = HeldPictures(page, "**/thumb/**")
     page.fill("input[name=plate]", "7ABC123")
     page.click("#search-form button[type=submit]")
     link = page.locator("#results a.plate")
     expect(link).to_have_text("7ABC123")
-    for _ in range(200):
-        if len(held) == 2:
-            break
-        page.wait_for_timeout(25)
-    assert sorted(r.request.url.split("/thumb/")[1].split("?")[0] for r in held) == [
-        "crop", "overview"]
+    assert thumbs.kinds(2) == ["crop", "overview"]
     waiting = link.bounding_box()
-    for route in held:
-        route.continue_()
-    expect(page.locator("#results img.thumb-crop")).to_have_js_property("naturalWidth", 200)
-    expect(page.locator("#results img.thumb-overview")).to_have_js_property("naturalWidth", 640)
-    page.evaluate("() => new Promise(requestAnimationFrame)")
+    thumbs.let_go("#results img.thumb-crop", "#results img.thumb-overview")
     assert link.bounding_box() == waiting
+
+    # The read's own page: what follows its pictures stays where it was drawn first.
+    images = HeldPictures(page, "**/image/**")
+    link.click()
+    below = page.locator("#read-corrections h2")
+    expect(below).to_have_text("Corrections and annotations")
+    assert images.kinds(2) == ["crop", "overview"]
+    waiting = below.bounding_box()
+    images.let_go(".detail-crop", ".detail-overview")
+    assert below.bounding_box() == waiting
 
 
 def test_hit_verified_by_dispatch(site: Site, page: Page) -> None:
