@@ -155,6 +155,14 @@ def pipeline_options(settings: Settings) -> PipelineOptions:
         warm_up=inf.warm_up, stream=stream_options(settings.cameras))
 
 
+def _report_death(task: asyncio.Task[None]) -> None:
+    """Say at once, with its traceback, that a service task ended on an error: nothing
+    awaits it until the stop, and what it did (health, leases, cameras) stopped with it."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("service %s stopped on an error: %s", task.get_name(), error,
+                  exc_info=error)
+
+
 class Runtime:
     """Builds and runs the services; the controller's start steps call these in order."""
 
@@ -182,14 +190,18 @@ class Runtime:
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
     def _spawn(self, name: str, coro: Coroutine[Any, Any, None]) -> None:
-        self._tasks[name] = asyncio.create_task(coro, name=name)
+        task = asyncio.create_task(coro, name=name)
+        task.add_done_callback(_report_death)
+        self._tasks[name] = task
 
     async def stop_task(self, name: str) -> None:
-        """Cancel one service task and wait for it to finish its cleanup."""
+        """Cancel one service task and wait for it to finish its cleanup. A task that died
+        of an error was reported when it died (``_report_death``): its error does not stop
+        the stop, which goes on to the services after it."""
         task = self._tasks.pop(name, None)
         if task is not None:
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
     async def start_hotlists(self) -> None:
@@ -357,15 +369,17 @@ class Runtime:
     async def stop_pipelines(self) -> None:
         """Stop writing health and taking leases, stop every camera, then release the
         leases so that another node may take the cameras at once."""
-        await self.stop_task("health")
-        await self.stop_task("heap")
-        await self.stop_task("leases")
-        await self.stop_task("pipelines")
-        if self.recognition_pool is not None:  # a stopped camera's last frame ends first
-            await asyncio.to_thread(self.recognition_pool.shutdown, wait=True)
-            self.recognition_pool = None
-        if self.ownership is not None:
-            await self.ownership.release_all()
+        try:
+            await self.stop_task("health")
+            await self.stop_task("heap")
+            await self.stop_task("leases")
+            await self.stop_task("pipelines")
+        finally:  # even past the stop's deadline: the pool's threads and the leases go
+            pool, self.recognition_pool = self.recognition_pool, None
+            if pool is not None:  # a stopped camera's last frame ends first
+                await asyncio.to_thread(pool.shutdown, wait=True)
+            if self.ownership is not None:
+                await self.ownership.release_all()
 
     async def stop_scheduler(self) -> None:
         """Stop firing jobs."""
