@@ -41,10 +41,12 @@ class LineRead:
 
 def batch_tensor(crops: list[np.ndarray], min_width: int = 160) -> np.ndarray:
     """Stack BGR strips 48 px tall into one (N, 3, 48, W) tensor, right-padded with zeros
-    (W: one of ``shapes.READER_WIDTHS``, or a multiple of ``shapes.BEYOND`` past them)."""
+    (W: one of ``shapes.READER_WIDTHS``). A strip wider than the last of them at 48 px
+    tall is squeezed into it whole (see ``inference.shapes``)."""
     widths = [c.shape[1] * READER_HEIGHT / c.shape[0] for c in crops]
     # The widest line's width rounded up to one of a few (see inference.shapes).
-    width = bucket(max(min_width, int(np.ceil(max(widths)))), READER_WIDTHS)
+    widest = min(max(min_width, int(np.ceil(max(widths)))), READER_WIDTHS[-1])
+    width = bucket(widest, READER_WIDTHS)
     batch = np.zeros((len(crops), 3, READER_HEIGHT, width), dtype=np.float32)
     for i, crop in enumerate(crops):
         w = min(width, max(1, round(widths[i])))

@@ -17,7 +17,8 @@ So every input is brought to one of a few shapes before it reaches the network:
 - a batch of N is run as chunks of at most ``MAX_BATCH`` (4) and then of 2 and 1
   (11 runs as 4, 4, 2 and 1), never padded, so no work is wasted (``batch_chunks``);
 - a reader line's width is padded to the next of ``READER_WIDTHS`` (blank columns
-  at its right, as the narrower lines of a batch always were);
+  at its right, as the narrower lines of a batch always were); a line wider than the
+  last, 480 at 48 px tall (10:1), is squeezed into it whole;
 - a motion region given to the text detector is grown over the frame until, at the
   detector's scale, its height and width are each one of ``REGION_STEPS`` sides of a
   ladder hung from the whole frame's side: the whole, 2/3 of it, 4/9, 8/27
@@ -49,8 +50,14 @@ import bisect
 import math
 from collections.abc import Sequence
 
-# Multiples of 32 (the networks' stride), each at most 1.25 times the one before.
-READER_WIDTHS = (160, 192, 224, 256, 320, 384, 480, 608, 768, 960)
+# Multiples of 32 (the networks' stride), each at most 1.25 times the one before, up to
+# 10:1. A plate's line is 2-6 times as wide as tall (a US plate's characters about 3.5:1,
+# an EU plate's about 5:1, before the crop's margins). The three sets of scenes under
+# shared/data (330 scenes) gave the readers 1,235 batches, none wider than 480. The
+# widths went on to 608, 768 and 960, which no scene used; their shapes held 168 MB of
+# the warm-up's resident memory (bench/bench_warm_up.py: 946 -> 778 MB after 720p and
+# 1080p).
+READER_WIDTHS = (160, 192, 224, 256, 320, 384, 480)
 # A region's sides: the whole frame's side times REGION_STEP ** k, k < REGION_STEPS.
 REGION_STEP = 2 / 3
 REGION_STEPS = 4

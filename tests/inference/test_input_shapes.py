@@ -28,6 +28,7 @@ from inference.plate_lines import (
     WINDOW_H,
     WINDOW_W,
 )
+from inference.reader import batch_tensor
 from inference.shapes import (
     BEYOND,
     READER_WIDTHS,
@@ -63,6 +64,20 @@ def test_a_length_goes_to_the_smallest_bucket_that_holds_it(length: int,
     else:
         assert length > steps[-1]
         assert got % BEYOND == 0 and got - length < BEYOND
+
+
+def test_a_line_wider_than_the_widest_reader_width_is_squeezed_into_it_whole() -> None:
+    # 24 x 800: at the readers' 48 px it would be 1,600 wide (33:1), far past 10:1.
+    strip = np.zeros((24, 800, 3), np.uint8)
+    strip[:, -40:] = 255  # a white mark at its right end
+    narrow = np.zeros((24, 100, 3), np.uint8)
+    batch = batch_tensor([strip, narrow])
+    assert batch.shape == (2, 3, 48, READER_WIDTHS[-1])
+    # The whole strip is there, the mark in the last columns (white is 1 once normalised).
+    assert (batch[0, :, :, -10:] == 1.0).all()
+    assert (batch[0, :, :, :400] == -1.0).all()
+    # A narrower line of the batch keeps its own width, padded with blank (0) columns.
+    assert (batch[1, :, :, :200] == -1.0).all() and (batch[1, :, :, 200:] == 0.0).all()
 
 
 def test_lengths_and_batches_below_one_are_refused() -> None:
