@@ -47,11 +47,10 @@ class InferenceSettings(Section):
         default=False, title="Warm up",
         description=(
             "At the first frame of a size, run every input shape such frames give the "
-            "networks once (once per process and size: about 20 s of CPU at 720p, 7 more "
+            "networks once (once per process and size: about 8 s of CPU at 720p, 5 more "
             "for 1080p, before that frame is read), so that memory is flat from the start "
             "at what it would reach only after hours of frames. 4 cameras of 1080p on 2 "
-            "cores, 20 minutes: about 1,460 MB from the start, flat, against 1,180 MB "
-            "and rising with it off (the default)."
+            "cores, 20 minutes: about 1,350 MB from the start to the end."
         ),
     )
     detector_model: Path | None = Field(
