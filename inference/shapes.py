@@ -34,9 +34,9 @@ reader a blank batch of every size at every width, once from two threads, and to
 the heap's bytes in use before and after each: batches of 1, 2 and 4 added 0.2-4.3 MB
 a shape (2-21 MB at the first width), a batch of 8 added 15-79 MB for the general
 reader and 5-28 MB for the plate reader, more the wider it was: 515 MB for the two
-readers' ten widths at 8, against 137 MB for their other 60 shapes. Eight lines of a
-width at once are rare, so those shapes came late and the process kept growing for as
-long as it ran. Two requests of 4 lines took 1.02-1.34 times as long as one of 8 (a
+readers' ten widths of the time at 8, against 137 MB for their other 60 shapes. Eight
+lines of a width at once are rare, so those shapes came late and the process kept
+growing for as long as it ran. Two requests of 4 lines took 1.02-1.34 times as long as one of 8 (a
 timing probe on a loaded machine), on the frames that read that many lines.
 
 Both cost work: a reader line at most a quarter wider; a region's side at most half
