@@ -45,14 +45,19 @@ HINTS = ("LATENCY", "THROUGHPUT")
 # detector's bf16: 0.54).  So the pipeline's default ("auto", ``inference.pipeline``)
 # keeps the detectors in f32 and lets the readers take the device's own.
 PRECISIONS = ("f32", "bf16", "f16")
-# The CPU plugin keeps the kernels it built for each input shape it has seen, up to
-# 5000 entries by default.  The detector sees a new shape for nearly every moving region,
-# so a camera's process grew without bound for hours (683 MB after 150 region shapes of
-# the detector alone, measured).  200 entries hold every layer of several shapes per
-# model: two shapes alternating (the detector's two passes) cost the same CPU as with the
-# default (47 ms per inference both), and 150 shapes end at 403 MB.  Every input is now
-# brought to one of a few shapes first (inference.shapes), so the cache holds them all.
-CPU_CACHE_ENTRIES = 200
+# The CPU plugin keeps the kernels it built for each input shape it has seen, in a cache
+# of so many entries (a layer at a shape each; 5000 by default).  When a network's
+# shapes were unbounded (a new one for nearly every moving region) the cache grew for
+# hours, and it was capped at 200 entries.  Every input is now brought to one of a few
+# shapes first (inference.shapes), so the cap no longer bounds anything that would grow,
+# and under it a network's kernels were evicted and built again all day: the networks'
+# every 1080p shape run over and over in random order (after Recognizer.prepare_for)
+# kept resident memory moving by a few MB a round for good and cost 7.4 s of CPU a round,
+# against 6.3 s and not one byte of change from the third round on with every kernel
+# kept (96 MB more in all, most of it the text detector's 32 shapes).  The cap is set
+# well above what the bounded shapes need: some 300 layers x 60-odd shapes at two frame
+# sizes for the text detector.
+CPU_CACHE_ENTRIES = 50000
 
 # glibc's malloc serves a block this large or larger with its own mmap, returned to the
 # system when freed.  By default the limit starts at 128 KiB and rises to the largest
