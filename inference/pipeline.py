@@ -142,6 +142,12 @@ class RecognizerConfig:
     # frames and regions at up to two sizes: its second stream holds about 180 MB more
     # with 4 cameras (bench), the readers' second stream 40 MB.
     detector_hint: str | None = DETECTOR_HINT
+    # The hint for the general reader, None for the readers' hint.  With the plate reader
+    # on, it reads only the lines the plate reader is unsure of, so a second stream would
+    # sit idle most of the time and still keep its own buffers and kernels: with every
+    # 1080p shape met (bench/bench_warm_up.py) one LATENCY request held 171 MB, two
+    # THROUGHPUT requests 224 MB.  LATENCY runs its one request on every core.
+    general_reader_hint: str | None = "LATENCY"
     # What the networks compute in: "auto", the detectors in f32 and the readers in the
     # device's own precision (bf16 where the CPU has it: as many plates read, at 0.37 of
     # the time; see inference.openvino.PRECISIONS); or one of PRECISIONS for every network.
@@ -347,7 +353,8 @@ class Recognizer:
         cfg = self.config
         rec_path = resolve_model(cfg.reader_model, READER_FILE)
         self.detector: LineDetector = detector or _first_stage(cfg)
-        self.reader, self.decoder = _load_reader(rec_path, cfg)
+        general_hint = cfg.general_reader_hint if cfg.plate_reader else None
+        self.reader, self.decoder = _load_reader(rec_path, cfg, general_hint)
         self.plate_reader: CompiledModel | None = None
         self.plate_decoder = self.decoder
         if cfg.plate_reader:
@@ -516,10 +523,12 @@ def _first_stage(cfg: RecognizerConfig) -> LineDetector:
     return PlateLineDetector(plates, windows, fallback=text)
 
 
-def _load_reader(path: Path, cfg: RecognizerConfig) -> tuple[CompiledModel, PlateDecoder]:
-    """Compile a reader and its decoder; a reader must take a (N, 3, 48, W) strip and give
-    (N, T, classes) over its alphabet, which is checked now rather than at the first frame."""
-    model = CompiledModel(path, cfg.device, hint=cfg.performance_hint,
+def _load_reader(path: Path, cfg: RecognizerConfig,
+                 hint: str | None = None) -> tuple[CompiledModel, PlateDecoder]:
+    """Compile a reader (with ``hint``, else the readers' own) and its decoder; a reader
+    must take a (N, 3, 48, W) strip and give (N, T, classes) over its alphabet, which is
+    checked now rather than at the first frame."""
+    model = CompiledModel(path, cfg.device, hint=hint or cfg.performance_hint,
                           requests=cfg.infer_requests, precision=cfg.reader_precision)
     chars = character_list(model)
     try:

@@ -124,6 +124,20 @@ def test_the_recognizer_runs_the_detector_on_one_stream(recognizer: Recognizer) 
     assert int(detector.model.compiled.get_property("NUM_STREAMS")) == 1
 
 
+def test_the_general_reader_has_one_stream_only_beside_the_plate_reader(
+        recognizer: Recognizer) -> None:
+    # Beside the plate reader it reads only the lines that one is unsure of: a second
+    # stream would keep its own buffers and kernels for every width and batch and sit
+    # idle.  The plate reader, which reads every line, keeps the readers' streams.
+    assert recognizer.plate_reader is not None
+    assert int(recognizer.reader.compiled.get_property("NUM_STREAMS")) == 1
+    assert recognizer.reader.requests == 1
+    plate_streams = int(recognizer.plate_reader.compiled.get_property("NUM_STREAMS"))
+    alone = Recognizer(RecognizerConfig(plate_reader=False))
+    # Alone, it reads every line, on as many streams as the plate reader has beside it.
+    assert int(alone.reader.compiled.get_property("NUM_STREAMS")) == plate_streams
+
+
 # Run in a fresh interpreter: this process's heap already holds freed blocks of every size.
 HEAP_PROBE = """
 import ctypes, ctypes.util, numpy as np
