@@ -11,7 +11,10 @@ memory, open file descriptors and threads. Reported per series: the value after
 start-up (the first sample past the first quarter of the run, when models are compiled
 and every pipeline is running), at the end, the peak, the spread over the second half
 (max - min) and the trend over the second half as a least-squares slope per hour
-(flat: about 0). Also each camera's reads, frame rate and pipeline restarts from the
+(flat: about 0), and the median of the slopes between every two samples after start-up
+(Theil-Sen: the frames and tensors in flight swing resident memory by 100 MB or more
+from one sample to the next, which tilts a least-squares line far more). Also each
+camera's reads, frame rate and pipeline restarts from the
 controller's own /metrics, the reads and hits stored, hits delivered and deliveries
 received twice. ``passages``: each camera announces its rounds of vehicles
 (``controller.demo.camera --announce``), so the report counts the passages it showed
@@ -159,9 +162,27 @@ def trend(values: list[tuple[float, float]]) -> dict[str, float | None]:
     if third:
         means = {"third_quarter_mean": round(float(np.mean([v for _, v in third])), 1),
                  "last_quarter_mean": round(float(np.mean([v for _, v in last])), 1)}
+    after = [(t, v) for t, v in values if t >= values[-1][0] / 4]
     return {"after_start": settled, "end": values[-1][1], "peak": max(v for _, v in values),
             "second_half_spread": max(v for _, v in late) - min(v for _, v in late),
-            "second_half_per_hour": slope, **means}
+            "second_half_per_hour": slope, **means,
+            "after_start_median_slope_per_hour": median_slope(after)}
+
+
+def median_slope(values: list[tuple[float, float]]) -> float | None:
+    """The median of the slopes (per hour) between every two of the (seconds, value)
+    pairs: the Theil-Sen estimate of the trend, which memory swinging up and down with
+    the frames in flight hardly moves, as it moves a least-squares line; None for fewer
+    than three pairs."""
+    if len(values) < 3:
+        return None
+    t = np.array([at for at, _ in values])
+    v = np.array([value for _, value in values])
+    first, second = np.triu_indices(len(values), k=1)
+    apart = t[second] - t[first]
+    kept = apart > 0
+    slopes = (v[second] - v[first])[kept] / apart[kept]
+    return round(float(np.median(slopes)) * 3600, 2) if slopes.size else None
 
 
 @dataclass

@@ -10,9 +10,10 @@ one per passage or per delivery grows them by dozens over the run.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from bench.soak import Sample, passages_shown, reads_per_passage, soak
+from bench.soak import Sample, median_slope, passages_shown, reads_per_passage, soak
 
 CAMERAS = 4
 SECONDS = 75.0
@@ -58,6 +59,24 @@ def test_four_cameras_keep_descriptors_and_threads_flat() -> None:
     # read or delivery would add dozens between the middle and the last third.
     assert late_growth(result.samples, "fds") <= 4, [s.fds for s in result.samples]
     assert late_growth(result.samples, "threads") <= 3, [s.threads for s in result.samples]
+
+
+def test_the_median_slope_sees_the_trend_through_swings_that_tilt_a_straight_line() -> None:
+    # An hour sampled every 10 s rising 6 MB/h, with a swing of 150 MB on one sample in
+    # eight of the last quarter (frames in flight): the median of the pairwise slopes
+    # stays near 6 while a least-squares line through the same samples leans far more.
+    samples = [(float(t), 1000.0 + 6.0 * t / 3600 + (150.0 if t > 2700 and t % 80 == 0 else 0))
+               for t in range(0, 3600, 10)]
+    slope = median_slope(samples)
+    assert slope is not None and 4.0 <= slope <= 8.0, slope
+    times, values = zip(*samples, strict=True)
+    line = float(np.polyfit(times, values, 1)[0]) * 3600
+    assert line > 20.0, line
+    assert median_slope([(0.0, 1.0), (10.0, 2.0)]) is None
+    # Flat but for swings both ways: about 0.
+    swinging = [(float(t), 1000.0 + (70.0 if t % 30 == 0 else -70.0 if t % 30 == 10 else 0))
+                for t in range(0, 3600, 10)]
+    assert abs(median_slope(swinging) or 0.0) < 1.0
 
 
 def test_only_passages_wholly_inside_the_window_are_counted() -> None:
