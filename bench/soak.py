@@ -70,7 +70,7 @@ from bench.bench_latency import provision
 from controller.demo.camera import GAP_SECONDS, PASSAGE_SECONDS
 from controller.demo.receiver import HitReceiver
 from controller.demo.world import DEMO_PLATES, free_port
-from controller.settings.inference import FIRST_STAGES
+from controller.settings.inference import FIRST_STAGES, InferenceSettings
 from controller.store.engine import make_engine
 from controller.store.reads import count_reads_and_hits
 from controller.store.schema import cameras as cameras_table
@@ -508,18 +508,20 @@ def main() -> None:
                         help="as --heap, and trace Python's allocations (slower)")
     parser.add_argument("--first-stage", choices=FIRST_STAGES, default=None,
                         help="the controller's inference.first_stage (default: its own)")
-    parser.add_argument("--warm-up", action="store_true",
-                        help="inference.warm_up on: every input shape met at the first frame")
+    parser.add_argument("--warm-up", action=argparse.BooleanOptionalAction, default=None,
+                        help="inference.warm_up on (every input shape met at the first "
+                             "frame) or off (default: the controller's own)")
     args = parser.parse_args()
     seconds = args.minutes * 60
     result = soak(args.cameras, seconds, height=args.height, fps=args.fps,
                   sample_seconds=args.sample_seconds, database_url=args.database_url,
                   look_seconds=args.trace or args.heap, python_trace=bool(args.trace),
                   inference={**({"first_stage": args.first_stage} if args.first_stage else {}),
-                             **({"warm_up": True} if args.warm_up else {})})
+                             **({} if args.warm_up is None else {"warm_up": args.warm_up})})
     figures = report(result, args.cameras, seconds, args.height, args.fps)
     print(json.dumps({**figures, "first_stage": args.first_stage or "the default",
-                      "warm_up": args.warm_up}))
+                      "warm_up": InferenceSettings().warm_up if args.warm_up is None
+                      else args.warm_up}))
 
 
 if __name__ == "__main__":

@@ -184,7 +184,9 @@ def settings(tmp_path: Path, db_url: str) -> Settings:
         {"data_dir": str(tmp_path / "data"), "database": {"url": db_url},
          "web": {"host": "127.0.0.1", "port": 0},
          # The state's stolen-vehicle extract: an official feed, in force without approval.
-         "hotlists": {"official_feeds": ["CA-SVS"]}},
+         "hotlists": {"official_feeds": ["CA-SVS"]},
+         # Tests of what a camera does, not of its start: no warm-up (its own tests set it).
+         "inference": {"warm_up": False}},
         "(test settings)", env={},
     )
 

@@ -98,7 +98,7 @@ def running(tmp_path: Path, db_url: str, cli_env: dict[str, str], camera_port: i
         "hotlists": {"official_feeds": ["CA-SVS"]},
         "dispatch": {"webhooks": [{"name": "cad", "url": receiver.url,
                                    "secret_env": "SIGHTLINE_FIRST_RUN_SECRET"}]},
-        "inference": {"min_track_frames": 2}}, "(first run)", env={})
+        "inference": {"min_track_frames": 2, "warm_up": False}}, "(first run)", env={})
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, name="controller-loop")
     thread.start()

@@ -442,7 +442,7 @@ class Rig:
         self.env = env
         settings: dict[str, Any] = {
             "database": {"url": self.cluster.url, "pool_size": 4},
-            "inference": {"min_track_frames": 2},
+            "inference": {"min_track_frames": 2, "warm_up": False},
             "node": {"lease_seconds": 6.0, "renew_seconds": 1.5},
             "dispatch": {"webhooks": [{"name": "cad", "url": self.dispatch.url,
                                        "secret_env": SECRET_ENV}]},

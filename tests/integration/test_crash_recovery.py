@@ -46,6 +46,7 @@ def test_sigkill_mid_stream_then_restart(engine: Engine, cli_env: dict[str, str]
     config = tmp_path / "run.yaml"
     config.write_text(json.dumps({
         "web": {"port": 0},
+        "inference": {"warm_up": False},
         "dispatch": {"webhooks": [{"name": "cad", "url": receiver.url,
                                    "secret_env": "SIGHTLINE_CRASH_RECEIVER_SECRET"}]},
     }))

@@ -39,7 +39,7 @@ def outage_settings(tmp_path: Path, url: str, receiver: HitReceiver) -> Settings
     return settings_from_mapping(
         {"data_dir": str(tmp_path / "data"), "database": {"url": url, "pool_size": 4},
          "web": {"host": "127.0.0.1", "port": 0},
-         "inference": {"min_track_frames": 2},
+         "inference": {"min_track_frames": 2, "warm_up": False},
          "dispatch": {"webhooks": [{"name": "cad", "url": receiver.url,
                                     "secret_env": "SIGHTLINE_OUTAGE_RECEIVER_SECRET"}]}},
         "(outage test)", env={})

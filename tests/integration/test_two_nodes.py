@@ -69,6 +69,7 @@ class Process:
         self.config.write_text(json.dumps({
             "web": {"host": "127.0.0.1", "port": self.port},
             "node": {"name": name, **node},
+            "inference": {"warm_up": False},
             "dispatch": {"webhooks": [{"name": "cad", "url": receiver.url,
                                        "secret_env": "SIGHTLINE_TWO_NODES_SECRET"}]},
         }))
