@@ -200,6 +200,17 @@ class HeldPictures:
         self.page.evaluate("() => new Promise(requestAnimationFrame)")
 
 
+def styled(page: Page) -> None:
+    """Wait until the page's style sheets are applied and a frame drawn with them: a box
+    taken before that is where an unstyled page would put it, which no one ever sees
+    (a style sheet in the head holds the first paint back; CI of stop 36 measured the
+    read page's heading at the body's bare margin, then again styled, 340 px lower)."""
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('link[rel=stylesheet]')].every(l => l.sheet)"
+        " && document.fonts.status === 'loaded'")
+    page.evaluate("() => new Promise(requestAnimationFrame)")
+
+
 def test_pages_keep_their_place_while_their_pictures_arrive(site: Site, sized_page: Page,
                                                             width: int) -> None:
     """What a user clicks is where it was before the pictures came, on a phone's and a
@@ -217,6 +228,7 @@ def test_pages_keep_their_place_while_their_pictures_arrive(site: Site, sized_pa
     link = page.locator("#results a.plate")
     expect(link).to_have_text("7ABC123")
     assert thumbs.kinds(2) == ["crop", "overview"]
+    styled(page)
     waiting = link.bounding_box()
     thumbs.let_go("#results img.thumb-crop", "#results img.thumb-overview")
     assert link.bounding_box() == waiting
@@ -227,6 +239,7 @@ def test_pages_keep_their_place_while_their_pictures_arrive(site: Site, sized_pa
     below = page.locator("#read-corrections h2")
     expect(below).to_have_text("Corrections and annotations")
     assert images.kinds(2) == ["crop", "overview"]
+    styled(page)
     waiting = below.bounding_box()
     images.let_go(".detail-crop", ".detail-overview")
     assert below.bounding_box() == waiting
