@@ -151,7 +151,9 @@ def trend(values: list[tuple[float, float]]) -> dict[str, float | None]:
     moves far less than it moves the slope."""
     if not values:
         return {}
-    settled = next((v for t, v in values if t >= values[-1][0] / 4), values[0][1])
+    # After start-up: from the first sample past the first quarter of the run.
+    after = [(t, v) for t, v in values if t >= values[-1][0] / 4] or values[:1]
+    settled = after[0][1]
     late = values[len(values) // 2:]
     slope = None
     if len(late) >= 3:
@@ -162,20 +164,25 @@ def trend(values: list[tuple[float, float]]) -> dict[str, float | None]:
     if third:
         means = {"third_quarter_mean": round(float(np.mean([v for _, v in third])), 1),
                  "last_quarter_mean": round(float(np.mean([v for _, v in last])), 1)}
-    after = [(t, v) for t, v in values if t >= values[-1][0] / 4]
     return {"after_start": settled, "end": values[-1][1], "peak": max(v for _, v in values),
             "second_half_spread": max(v for _, v in late) - min(v for _, v in late),
             "second_half_per_hour": slope, **means,
             "after_start_median_slope_per_hour": median_slope(after)}
 
 
+# median_slope looks at no more samples than this (evenly spaced): its pairs grow as the
+# square of the samples, and a day sampled every 10 s (8,640) would make 37 million.
+SLOPE_SAMPLES = 1500
+
+
 def median_slope(values: list[tuple[float, float]]) -> float | None:
     """The median of the slopes (per hour) between every two of the (seconds, value)
-    pairs: the Theil-Sen estimate of the trend, which memory swinging up and down with
-    the frames in flight hardly moves, as it moves a least-squares line; None for fewer
-    than three pairs."""
+    pairs (at most SLOPE_SAMPLES of them, evenly spaced): the Theil-Sen estimate of the
+    trend, which memory swinging up and down with the frames in flight hardly moves, as
+    it moves a least-squares line; None for fewer than three pairs."""
     if len(values) < 3:
         return None
+    values = values[:: -(-len(values) // SLOPE_SAMPLES)]
     t = np.array([at for at, _ in values])
     v = np.array([value for _, value in values])
     first, second = np.triu_indices(len(values), k=1)
