@@ -50,13 +50,12 @@ PRECISIONS = ("f32", "bf16", "f16")
 # shapes were unbounded (a new one for nearly every moving region) the cache grew for
 # hours, and it was capped at 200 entries.  Every input is now brought to one of a few
 # shapes first (inference.shapes), so the cap no longer bounds anything that would grow,
-# and under it a network's kernels were evicted and built again all day: the networks'
-# every 1080p shape run over and over in random order (after Recognizer.prepare_for)
-# kept resident memory moving by a few MB a round for good and cost 7.4 s of CPU a round,
-# against 6.3 s and not one byte of change from the third round on with every kernel
-# kept (96 MB more in all, most of it the text detector's 32 shapes).  The cap is set
-# well above what the bounded shapes need: some 300 layers x 60-odd shapes at two frame
-# sizes for the text detector.
+# and under it a network's kernels were evicted and built again all day.  The default
+# recognizer prepared for 1080p, then every one of its 81 shapes run six times more in a
+# random order (``bench/bench_warm_up.py --sizes 1080 --rounds 6``): capped at 200, each
+# round took 4.9 s of CPU; with every kernel kept 3.5 s (0.71), for 96 MB more resident
+# (1,128 against 1,032 MB).  The cap is set well above what the bounded shapes need:
+# some 300 layers x 60-odd shapes at two frame sizes for the text detector.
 CPU_CACHE_ENTRIES = 50000
 
 # glibc's malloc serves a block this large or larger with its own mmap, returned to the

@@ -144,9 +144,10 @@ class RecognizerConfig:
     detector_hint: str | None = DETECTOR_HINT
     # The hint for the general reader, None for the readers' hint.  With the plate reader
     # on, it reads only the lines the plate reader is unsure of, so a second stream would
-    # sit idle most of the time and still keep its own buffers and kernels: with every
-    # 1080p shape met (bench/bench_warm_up.py) one LATENCY request held 171 MB, two
-    # THROUGHPUT requests 224 MB.  LATENCY runs its one request on every core.
+    # sit idle most of the time and still keep its own buffers and kernels: warmed alone
+    # with every 1080p shape (a throwaway probe: the growth of resident memory over its
+    # CompiledModel.warm), one LATENCY request held 171 MB, two THROUGHPUT requests 224
+    # MB.  LATENCY runs its one request on every core.
     general_reader_hint: str | None = "LATENCY"
     # What the networks compute in: "auto", the detectors in f32 and the readers in the
     # device's own precision (bf16 where the CPU has it: as many plates read, at 0.37 of
