@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 import openvino as ov
+import openvino.opset13 as ops
 
 from inference.errors import InferenceError, ModelError
 from inference.shapes import batch_chunks
@@ -176,7 +177,8 @@ class CompiledModel:
     """One network compiled for one device, with a pool of reusable infer requests."""
 
     def __init__(self, path: Path, device: str = "CPU", requests: int = 0,
-                 hint: str = "LATENCY", precision: str | None = "f32") -> None:
+                 hint: str = "LATENCY", precision: str | None = "f32", *,
+                 network: ov.Model | None = None) -> None:
         if device not in DEVICES:
             raise InferenceError(f"unknown OpenVINO device {device!r}; use one of {DEVICES}")
         if hint not in HINTS:
@@ -187,7 +189,9 @@ class CompiledModel:
         self.path = path
         self.device = device
         self.hint = hint
-        self.model = read_model(path)
+        # ``network``: the file's network as read (``read_model``) and changed by the
+        # caller, e.g. a reader's output narrowed (``narrowed``); else the file's own.
+        self.model = network if network is not None else read_model(path)
         if len(self.model.inputs) != 1:
             raise ModelError(str(path), "expected a network with exactly one input")
         # LATENCY: one stream, each request on all cores.  THROUGHPUT: several streams,
@@ -263,20 +267,69 @@ class CompiledModel:
             self._idle.put(request)
 
 
-def character_list(model: CompiledModel) -> list[str]:
-    """The reader's alphabet, index 0 being the CTC blank.
+def alphabet(path: Path, network: ov.Model) -> list[str]:
+    """A reader's alphabet, index 0 being the CTC blank.
 
     PP-OCR models carry it in their metadata; a user's own model may instead come
     with ``NAME.dict.txt`` beside it, one symbol a line, in output order.
     """
-    sidecar = model.path.with_suffix(".dict.txt")
+    sidecar = path.with_suffix(".dict.txt")
     if sidecar.is_file():
         return ["<blank>", *sidecar.read_text(encoding="utf-8").splitlines(), " "]
-    info = model.model.get_rt_info()
+    info = network.get_rt_info()
     try:
         text = info["framework"]["character"].value
     except (KeyError, AttributeError, TypeError) as exc:
         raise ModelError(
-            str(model.path), f"no character list in its metadata and no {sidecar.name}"
+            str(path), f"no character list in its metadata and no {sidecar.name}"
         ) from exc
     return ["<blank>", *str(text).splitlines(), " "]
+
+
+# A narrowed reader's argmax comes as two float columns, its digits in this base.
+INDEX_BASE = 128
+
+
+def index_column(out: np.ndarray) -> np.ndarray:
+    """The argmax of each step of a narrowed reader's (..., T, K + 2) output."""
+    digits = out[..., -2:].astype(np.intp)
+    result: np.ndarray = digits[..., 0] * INDEX_BASE + digits[..., 1]
+    return result
+
+
+def narrowed(network: ov.Model, path: Path, classes: int, columns: Sequence[int]) -> ov.Model:
+    """``network``, a reader of ``classes`` symbols, changed so that its (N, T, classes)
+    output keeps only ``columns``, plus two last columns holding the index of each step's
+    most probable symbol of all (``index_column`` reads it back): (N, T, len(columns) + 2).
+
+    The general reader (PP-OCRv6) knows 18,710 symbols and the plate decoder reads 82 of
+    them and the argmax: taken inside the network, each line's output is 225 times
+    smaller, and so are the copies made of it on the way to the decoder.  With 4
+    threads reading batches of 8 of the widest strips, the peak resident memory is
+    178 MB lower and the CPU per batch 0.86 of the whole output's
+    (``bench/bench_reader_output.py``).  Exact: the same numbers, taken in another
+    place.  The output's shape is checked here, since a Gather out of range gives zeros,
+    not an error.
+    """
+    result = network.get_results()[0]
+    out = result.input_value(0)
+    shape = out.get_partial_shape()
+    if shape.rank.is_dynamic or shape.rank.get_length() != 3 or shape[2].is_dynamic \
+            or shape[2].get_length() != classes:
+        raise ModelError(str(path), f"outputs {shape}; its alphabet needs (N, T, {classes})")
+    if classes > 256 * INDEX_BASE:
+        raise ModelError(str(path), f"{classes} symbols; a reader may have at most "
+                                    f"{256 * INDEX_BASE}")
+    kept = ops.gather(out, ops.constant(np.asarray(columns, dtype=np.int64)),
+                      ops.constant(np.int64(2)))
+    best = ops.topk(out, ops.constant(np.int64(1)), 2, "max", "none", ov.Type.i32).output(1)
+    # The index as two columns, high and low digits in base INDEX_BASE: each is then
+    # exact even where the plugin computes in bfloat16 (integers exact up to 256).
+    base = ops.constant(np.int32(INDEX_BASE))
+    digits = [ops.convert(ops.divide(best, base), ov.Type.f32),
+              ops.convert(ops.floor_mod(best, base), ov.Type.f32)]
+    both = ops.concat([kept, *digits], 2)
+    # The network's own result now takes the narrowed output (it keeps its name).
+    result.input(0).replace_source_output(both.output(0))
+    network.validate_nodes_and_infer_types()
+    return network

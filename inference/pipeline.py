@@ -45,7 +45,7 @@ from inference.candidates import (
 )
 from inference.detector import TextBox, boxes_from_map, crop_line, prepare, scale_for
 from inference.errors import ModelError
-from inference.openvino import CompiledModel, character_list, resolve_model
+from inference.openvino import CompiledModel, alphabet, narrowed, read_model, resolve_model
 from inference.plate_detector import PLATE_DETECTOR_INT8_FILE, PlateDetector
 from inference.plate_lines import WINDOW_DETECTOR_FILE, PlateLineDetector, check_window_detector
 from inference.plates import GENERAL_READER, PLATE_READER
@@ -528,23 +528,21 @@ def _load_reader(path: Path, cfg: RecognizerConfig,
                  hint: str | None = None) -> tuple[CompiledModel, PlateDecoder]:
     """Compile a reader (with ``hint``, else the readers' own) and its decoder; a reader
     must take a (N, 3, 48, W) strip and give (N, T, classes) over its alphabet, which is
-    checked now rather than at the first frame."""
-    model = CompiledModel(path, cfg.device, hint=hint or cfg.performance_hint,
-                          requests=cfg.infer_requests, precision=cfg.reader_precision)
-    chars = character_list(model)
+    checked now rather than at the first frame.  It is compiled with its output narrowed
+    to what the decoder reads (``inference.openvino.narrowed``)."""
+    network = read_model(path)
+    chars = alphabet(path, network)
     try:
         decoder = PlateDecoder(chars)
     except ValueError as exc:
         raise ModelError(str(path), str(exc)) from exc
-    classes = len(chars)
+    model = CompiledModel(path, cfg.device, hint=hint or cfg.performance_hint,
+                          requests=cfg.infer_requests, precision=cfg.reader_precision,
+                          network=narrowed(network, path, len(chars), decoder.columns))
     try:
-        out = model.infer(batch_tensor([np.zeros((48, 160, 3), dtype=np.uint8)]))
+        model.infer(batch_tensor([np.zeros((48, 160, 3), dtype=np.uint8)]))
     except Exception as exc:
         raise ModelError(str(model.path), f"does not run: {exc}") from exc
-    if out.ndim != 3 or out.shape[-1] != classes:
-        raise ModelError(
-            str(model.path), f"outputs {out.shape}; its alphabet needs (N, T, {classes})"
-        )
     return model, decoder
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from inference.openvino import index_column
 from inference.shapes import READER_WIDTHS, bucket
 
 PLATE_ALPHABET = string.ascii_uppercase + string.digits
@@ -56,7 +57,14 @@ def batch_tensor(crops: list[np.ndarray], min_width: int = 160) -> np.ndarray:
 
 
 class PlateDecoder:
-    """CTC decoding of reader outputs restricted to the plate alphabet."""
+    """CTC decoding of reader outputs restricted to the plate alphabet.
+
+    It reads a reader's output as the network narrowed to ``columns`` gives it
+    (``inference.openvino.narrowed``): per step, the probabilities of the symbols in
+    ``columns`` (the blank, the plate characters and their lowercase twins, the
+    separators), then the index of the most probable symbol of the whole alphabet
+    (``inference.openvino.index_column``).
+    """
 
     def __init__(self, characters: list[str]) -> None:
         index = {c: i for i, c in enumerate(characters)}
@@ -67,19 +75,24 @@ class PlateDecoder:
         # Each plate character collects its lowercase twin (same glyph shape on a plate);
         # separators (dash, dot, space, symbols) act like the CTC blank: they end a run
         # of repeated characters but emit nothing.
-        self.groups = [np.array([0])]
+        groups = [[0]]
         for c in PLATE_ALPHABET:
-            twins = [index[c]] + ([index[c.lower()]] if c.lower() in index and c.isalpha() else [])
-            self.groups.append(np.array(twins))
-        self.groups.append(np.array([index[c] for c in SEPARATORS if c in index]))
+            groups.append([index[c]] + ([index[c.lower()]]
+                                        if c.lower() in index and c.isalpha() else []))
+        groups.append([index[c] for c in SEPARATORS if c in index])
+        # The symbols of the alphabet the network's output keeps, and each group's
+        # places among them.
+        self.columns = sorted({i for g in groups for i in g})
+        place = {c: i for i, c in enumerate(self.columns)}
+        self.groups = [np.array([place[i] for i in g], dtype=np.intp) for g in groups]
 
     def _grouped(self, probs: np.ndarray) -> np.ndarray:
         """(T, 38) probabilities: blank, A-Z0-9, separator."""
         return np.stack([probs[:, g].sum(axis=1) for g in self.groups], axis=1)
 
-    def decode(self, probs: np.ndarray) -> LineRead:
-        """Decode one (T, C) probability sequence."""
-        grouped = self._grouped(probs)
+    def decode(self, out: np.ndarray) -> LineRead:
+        """Decode one line's (T, len(columns) + 2) output."""
+        grouped = self._grouped(out[:, :-2])
         kept = grouped.sum(axis=1)
         grouped = grouped / np.maximum(kept, 1e-9)[:, None]
         best = grouped.argmax(axis=1)
@@ -110,16 +123,16 @@ class PlateDecoder:
             char_probs=dist,
             confidences=tuple(confs),
             foreign=float(np.mean(foreign)) if foreign else 1.0,
-            raw=self.raw(probs),
+            raw=self.raw(out),
         )
 
-    def raw(self, probs: np.ndarray) -> str:
-        """Unconstrained greedy CTC decoding over the model's full alphabet."""
-        best = probs.argmax(axis=1)
-        out: list[str] = []
+    def raw(self, out: np.ndarray) -> str:
+        """Unconstrained greedy CTC decoding over the model's full alphabet (the index
+        of each step's most probable symbol is in the output's last two columns)."""
+        symbols: list[str] = []
         previous = 0
-        for k in best:
+        for k in index_column(out):
             if k not in (0, previous) and k < len(self.characters):
-                out.append(self.characters[k])
+                symbols.append(self.characters[k])
             previous = int(k)
-        return "".join(out)
+        return "".join(symbols)

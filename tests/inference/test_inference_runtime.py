@@ -15,7 +15,7 @@ import pytest
 from controller.runtime import recognizer_config
 from controller.settings.inference import InferenceSettings
 from inference.errors import InferenceError, ModelError
-from inference.openvino import HINTS, CompiledModel, character_list, resolve_model
+from inference.openvino import HINTS, CompiledModel, index_column, read_model, resolve_model
 from inference.pipeline import (
     DETECTOR_FILE,
     PLATE_READER_FILE,
@@ -92,7 +92,7 @@ def test_detectors_compute_in_f32_and_readers_in_the_device_own_precision() -> N
 
 
 def test_reader_alphabet_covers_plates(recognizer: Recognizer) -> None:
-    chars = character_list(recognizer.reader)
+    chars = recognizer.decoder.characters
     assert chars[0] == "<blank>"
     assert set(PLATE_ALPHABET) <= set(chars)
 
@@ -262,7 +262,7 @@ def test_the_plate_reader_is_shipped_small_with_its_alphabet(recognizer: Recogni
     assert path.parent.name == "models" and path.parent.parent.name == "inference"
     assert path.stat().st_size < 20 * 1024 * 1024
     assert recognizer.plate_reader is not None
-    chars = character_list(recognizer.plate_reader)
+    chars = recognizer.plate_decoder.characters
     assert chars == ["<blank>", *PLATE_ALPHABET, " "]
 
 
@@ -273,13 +273,74 @@ def test_missing_configured_plate_reader_is_named_at_start(tmp_path: Path) -> No
     assert info.value.path == str(missing)
 
 
-def test_a_plate_reader_with_the_wrong_alphabet_is_refused_at_start(tmp_path: Path) -> None:
+@pytest.mark.parametrize("symbols", ["ABC", PLATE_ALPHABET + "abc"],
+                         ids=["lacks-plate-characters", "more-symbols-than-outputs"])
+def test_a_plate_reader_with_the_wrong_alphabet_is_refused_at_start(
+        tmp_path: Path, symbols: str) -> None:
     copy = tmp_path / "plates.onnx"
     copy.write_bytes(resolve_model(None, PLATE_READER_FILE).read_bytes())
-    copy.with_suffix(".dict.txt").write_text("A\nB\nC\n")  # the network has 38 outputs
+    # The network has 38 outputs (blank, A-Z0-9, space).
+    copy.with_suffix(".dict.txt").write_text("".join(f"{c}\n" for c in symbols))
     with pytest.raises(ModelError, match="alphabet") as info:
         Recognizer(RecognizerConfig(plate_reader_model=copy))
     assert info.value.path == str(copy)
+
+
+@pytest.mark.parametrize("precision", [None, "f32", "bf16", "f16"])
+def test_a_narrowed_output_gives_every_argmax_exactly(tmp_path: Path,
+                                                      precision: str | None) -> None:
+    """Indices far above what a 16-bit float holds exactly (256 in bfloat16) come back
+    whole in whatever precision the device computes; the oracle is numpy's argmax of
+    the input itself."""
+    import openvino.opset13 as ops
+
+    from inference.openvino import INDEX_BASE, narrowed
+
+    classes = 20_000
+    logits = ops.parameter([-1, -1, classes], ov.Type.f32)
+    network = ov.Model([ops.softmax(logits, 2).output(0)], [logits], "toy")
+    columns = [0, 7, 300, 19_999]
+    model = CompiledModel(tmp_path / "toy.onnx", precision=precision,
+                          network=narrowed(network, tmp_path / "toy.onnx", classes, columns))
+    rng = np.random.default_rng(3)
+    x = rng.normal(0, 1, (2, 50, classes)).astype(np.float32)
+    peaks = rng.integers(0, classes, (2, 50))
+    peaks[0, :4] = [classes - 1, INDEX_BASE * 255 // 2, 257, 0]
+    np.put_along_axis(x, peaks[..., None], 12.0, axis=2)
+    out = model.infer(x)
+    assert out.shape == (2, 50, len(columns) + 2)
+    np.testing.assert_array_equal(index_column(out), x.argmax(axis=2))
+    assert (x.argmax(axis=2) > 256).mean() > 0.9
+    with pytest.raises(ModelError, match="alphabet needs"):
+        narrowed(network, tmp_path / "toy.onnx", classes + 1, columns)
+
+
+def test_the_narrowed_general_reader_gives_the_whole_networks_numbers(
+        recognizer: Recognizer) -> None:
+    """The compiled reader's output is the columns the decoder reads and the argmax
+    over all its symbols (18,710); the oracle is the file's own network, compiled whole."""
+    from inference.detector import crop_line
+    from inference.reader import batch_tensor
+    from inference.synthetic import render_plate
+
+    frame = np.full((360, 640, 3), 90, dtype=np.uint8)
+    frame[100:250, 170:470] = render_plate("7KXR482")
+    crops = [crop_line(frame, b.quad) for b in recognizer.text_lines(frame)]
+    assert crops
+    batch = batch_tensor(crops)
+    whole = CompiledModel(recognizer.reader.path, precision="f32",
+                          network=read_model(recognizer.reader.path)).infer(batch)
+    assert whole.shape[-1] == len(recognizer.decoder.characters) > 18000
+    narrow = CompiledModel(recognizer.reader.path, precision="f32",
+                           network=recognizer.reader.model).infer(batch)
+    columns = recognizer.decoder.columns
+    assert narrow.shape == (*whole.shape[:2], len(columns) + 2)
+    np.testing.assert_allclose(narrow[..., :-2], whole[..., columns], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(index_column(narrow), whole.argmax(axis=-1))
+    # Every plate character and its lowercase twin is among the columns.
+    chars = recognizer.decoder.characters
+    kept = {chars[i] for i in columns}
+    assert set(PLATE_ALPHABET) | set(PLATE_ALPHABET.lower()) <= kept
 
 
 def test_the_shipped_plate_reader_reads_a_rendered_plate(recognizer: Recognizer) -> None:

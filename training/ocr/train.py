@@ -4,7 +4,7 @@ Input is what ``inference.reader.batch_tensor`` makes of a detected line: BGR,
 48 pixels tall, scaled to [-1, 1], right-padded with zeros.  Output is (N, T,
 38) probabilities over the CTC blank, A-Z, 0-9 and a space, with T a quarter of
 the input width; ``plate_reader.dict.txt`` beside the model lists A-Z0-9 so the
-runtime's ``character_list`` finds the alphabet.
+runtime (``inference.openvino.alphabet``) finds the alphabet.
 
 Training data: synthetic lines (``render.py``), mixed with the production
 detector's line crops of us-plate-crops (``extract_lines.py``).  Scene images
