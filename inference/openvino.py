@@ -306,10 +306,10 @@ def narrowed(network: ov.Model, path: Path, classes: int, columns: Sequence[int]
     them and the argmax: taken inside the network, each line's output is 225 times
     smaller, and so are the copies made of it on the way to the decoder.  With 4
     threads reading batches of 8 of the widest strips, the peak resident memory is
-    178 MB lower and the CPU per batch 0.86 of the whole output's
-    (``bench/bench_reader_output.py``).  Exact: the same numbers, taken in another
-    place.  The output's shape is checked here, since a Gather out of range gives zeros,
-    not an error.
+    about 177 MB lower (0.85 of the whole output's; the CPU per batch 0.86 and 0.99 of it
+    in two runs, within the noise) (``bench/bench_reader_output.py``).  Exact: the same
+    numbers, taken in another place.  The output's shape is checked here, since a Gather
+    out of range gives zeros, not an error.
     """
     result = network.get_results()[0]
     out = result.input_value(0)

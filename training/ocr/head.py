@@ -75,7 +75,9 @@ class Featurizer:
     """The general reader cut at its features, compiled once in f32."""
 
     def __init__(self, path: Path) -> None:
-        network = core().read_model(str(path))
+        network = read_model(path)
+        # The general reader's alphabet: the columns its last layer gives.
+        self.symbols = alphabet(path, network)
         network.add_outputs([feature_output(network, path)])
         compiled = core().compile_model(network, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
         self.request = compiled.create_infer_request()
@@ -262,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
           flush=True)
     # Held out: the original strips (extract_lines' every third row) of the other fold.
     held = {f: [i * (args.copies + 1) for i in held_out_rows(real, f)] for f in (0, 1)}
-    symbols = alphabet(reader, read_model(reader))
+    symbols = featurize.symbols
     columns = [0, *(symbols.index(c) for c in ALPHABET), symbols.index(" ")]
     start = featurize.weight[:, columns], featurize.bias[columns]
     report: dict[str, object] = {}
