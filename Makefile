@@ -86,14 +86,23 @@ demo: $(VENV)/.installed-base demo-debs
 # (TEST_WORKERS=0 runs them in this process), then the real-time ones alone, one at a time
 # (tests/conftest.py, REAL_TIME).  Both phases always run; either one failing fails the
 # target.  Exit status 5 is pytest's "no test selected" (PYTEST_ARGS naming only tests of
-# one phase), which is not a failure.
+# one phase), which is not a failure.  The first phase's outcome is repeated at the very
+# end (its summary of what failed, or the last lines where it stopped without one), so
+# that a log cut to its tail, as CI shows it, still says what failed in either phase.
 TEST_WORKERS ?= auto
+FIRST_PHASE_LOG := .pytest_cache/first-phase.log
 PHASE_FAILED = || { s=$$?; [ $$s -eq 5 ] || rc=$$s; }
 test: $(VENV)/.installed-test debs
-	@rc=0; \
+	@rc=0; first=0; set -o pipefail; mkdir -p $(dir $(FIRST_PHASE_LOG)); \
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --maxprocesses=4 --dist loadgroup \
-		-m "not real_time" $(PYTEST_ARGS) $(PHASE_FAILED); \
+		-m "not real_time" $(PYTEST_ARGS) 2>&1 | tee $(FIRST_PHASE_LOG) $(PHASE_FAILED); \
+	first=$$rc; \
 	$(BIN)/python -m pytest -n 0 -m real_time $(PYTEST_ARGS) $(PHASE_FAILED); \
+	echo "== the first phase (every test but the real-time ones), again: =="; \
+	if [ $$first -eq 0 ]; then tail -n 1 $(FIRST_PHASE_LOG); \
+	elif grep -q "short test summary info" $(FIRST_PHASE_LOG); then \
+		sed -n '/short test summary info/,$$p' $(FIRST_PHASE_LOG); \
+	else tail -n 40 $(FIRST_PHASE_LOG); fi; \
 	exit $$rc
 
 lint: $(VENV)/.installed-test

@@ -336,7 +336,13 @@ def test_the_narrowed_general_reader_gives_the_whole_networks_numbers(
     columns = recognizer.decoder.columns
     assert narrow.shape == (*whole.shape[:2], len(columns) + 2)
     np.testing.assert_allclose(narrow[..., :-2], whole[..., columns], rtol=1e-5, atol=1e-6)
-    np.testing.assert_array_equal(index_column(narrow), whole.argmax(axis=-1))
+    # The index is a most probable symbol of the whole network's step: two compilations
+    # of the network may order two symbols of equal probability either way (and differ
+    # in the last bits elsewhere), so the oracle is its probability, not numpy's first
+    # index of the maximum.
+    best = index_column(narrow)
+    picked = np.take_along_axis(whole, best[..., None], axis=-1)[..., 0]
+    np.testing.assert_allclose(picked, whole.max(axis=-1), rtol=1e-5, atol=1e-6)
     # Every plate character and its lowercase twin is among the columns.
     chars = recognizer.decoder.characters
     kept = {chars[i] for i in columns}
