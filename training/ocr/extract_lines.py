@@ -8,7 +8,10 @@ is saved as the pipeline would crop it, plus the crop variants the pipeline
 re-reads, so the trained reader sees exactly what it will see in production.
 
 Every sample carries a fold (0 or 1, from a hash of its file name) so that a
-reader trained on one fold can be scored on the other.
+reader trained on one fold can be scored on the other.  ``--scenes`` adds the plate
+lines of whole-scene folders (``NAME.txt`` labels; eu-scenes and br-scenes, given for
+training, never us-scenes-dev) with fold -1: every model learns from them, none is
+scored on them.
 
 Run with the project's environment (OpenVINO):
     python training/ocr/extract_lines.py --crops ../shared/data/us-plate-crops --out .train/real.npz
@@ -17,7 +20,6 @@ Run with the project's environment (OpenVINO):
 from __future__ import annotations
 
 import argparse
-import csv
 import hashlib
 import sys
 from pathlib import Path
@@ -27,12 +29,15 @@ import numpy as np
 
 from inference.candidates import variants_of
 from inference.detector import crop_line
+from inference.evaluate import load_samples
 from inference.pipeline import Recognizer
 from inference.plates import normalise
 from inference.reader import batch_tensor
 from inference.tracker import edit_distance
 
 HEIGHT = 48
+# The scenes kept for measuring (README of the data): never a training folder.
+DEV_SCENES = "us-scenes-dev"
 MAX_WIDTH = 384
 
 
@@ -51,19 +56,23 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--crops", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--scenes", type=Path, action="append", default=[],
+                        help="a scene folder to learn from too (repeatable)")
     args = parser.parse_args(argv)
 
     recognizer = Recognizer()
-    rows = list(csv.reader((args.crops / "groundtruth.csv").open(newline="")))
     images: list[np.ndarray] = []
     labels: list[str] = []
     folds: list[int] = []
-    kept = 0
-    for row in rows:
-        if len(row) < 3 or row[0].startswith("#"):
-            continue
-        name, truth = row[0].strip(), normalise(row[2])
-        frame = cv2.imread(str(args.crops / name), cv2.IMREAD_COLOR)
+    samples = [(s, fold_of(s.path.name)) for s in load_samples(args.crops)]
+    for folder in args.scenes:
+        if folder.resolve().name == DEV_SCENES:
+            raise SystemExit(f"{folder}: {DEV_SCENES} is for measuring, never for training")
+        samples += [(s, -1) for s in load_samples(folder)]
+    kept = {True: 0, False: 0}
+    for sample, fold in samples:
+        frame = cv2.imread(str(sample.path), cv2.IMREAD_COLOR)
+        truth = sample.plate
         if frame is None or not truth:
             continue
         boxes = recognizer.text_lines(frame)
@@ -79,8 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         # A line more than a third wrong is another line (state name, slogan), not the plate.
         if dists[best] > max(1, len(truth) // 3):
             continue
-        kept += 1
-        fold = fold_of(name)
+        kept[fold >= 0] += 1
         strips = [crops[best]] + [
             crop_line(frame, v.quad) for v in variants_of(boxes[best])
         ]
@@ -95,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(args.out, images=canvas, widths=widths, labels=np.array(labels),
                         folds=np.array(folds, dtype=np.int8))
-    print(f"{kept} of {len(rows)} crops gave a plate line; {len(images)} strips -> {args.out}")
+    crops = sum(f >= 0 for _, f in samples)
+    print(f"{kept[True]} of {crops} crops and {kept[False]} of {len(samples) - crops} scenes "
+          f"gave a plate line; {len(images)} strips -> {args.out}")
     return 0
 
 
