@@ -39,6 +39,7 @@ help:
 	@echo "make bench  - run the benchmarks (JSON on stdout)"
 	@echo "make train-ocr - retrain the plate reader (inference/models/plate_reader.onnx)"
 	@echo "make train-ocr-head - try the plate head on the general reader (not shipped; training/ocr/head.py)"
+	@echo "make train-ocr-tail - try the fine-tuned neck and plate head on the general reader's backbone (not shipped; training/ocr/tail.py)"
 	@echo "make train-detector - retrain the plate detector (inference/models/plate_detector*)"
 	@echo "make train-windows - requantise the plate first stage's window detector (INT8)"
 	@echo "make train  - retrain every shipped model (train-ocr, train-detector, train-windows)"

@@ -55,14 +55,14 @@ CLASSES = len(ALPHABET) + 2  # the blank, A-Z0-9, a space (as inference.openvino
 MODELS = {"fold0": (0,), "fold1": (1,), "all": (0, 1)}
 
 
-def feature_output(network: ov.Model, path: Path) -> ov.Output:
-    """The network's tensor the head reads; a clear error if this reader has none."""
+def tensor_output(network: ov.Model, name: str, path: Path) -> ov.Output:
+    """The network's tensor named ``name``; a clear error if this reader has none."""
     for op in network.get_ordered_ops():
         for out in op.outputs():
-            if FEATURE_TENSOR in out.get_names():
+            if name in out.get_names():
                 return out
-    raise SystemExit(f"{path}: no tensor {FEATURE_TENSOR} (the features the plate head "
-                     f"reads); this script knows rapidocr's PP-OCRv6 small reader")
+    raise SystemExit(f"{path}: no tensor {name}; this script knows rapidocr's PP-OCRv6 "
+                     f"small reader")
 
 
 def held_out_rows(real: dict[str, np.ndarray], fold: int) -> list[int]:
@@ -78,7 +78,7 @@ class Featurizer:
         network = read_model(path)
         # The general reader's alphabet: the columns its last layer gives.
         self.symbols = alphabet(path, network)
-        network.add_outputs([feature_output(network, path)])
+        network.add_outputs([tensor_output(network, FEATURE_TENSOR, path)])
         compiled = core().compile_model(network, "CPU", {"INFERENCE_PRECISION_HINT": "f32"})
         self.request = compiled.create_infer_request()
         result = network.get_results()[0].input_value(0).get_node()
@@ -188,19 +188,21 @@ def exact(reads: list[str], truth: list[str]) -> float:
     return sum(r == t for r, t in zip(reads, truth, strict=True)) / max(1, len(truth))
 
 
-def graft(reader: Path, head: Head, out: Path, name: str) -> Path:
-    """The general reader with ``head`` in place of its last layer, saved as IR
-    ``OUT/NAME.xml``."""
-    onnx_path = out / f"{name}_head.onnx"
-    torch.onnx.export(Exported(head), (torch.zeros(1, 20, FEATURES),), str(onnx_path),
-                      input_names=["features"], output_names=["probs"], opset_version=17,
-                      dynamo=False, dynamic_axes={"features": {0: "n", 1: "t"},
-                                                  "probs": {0: "n", 1: "t"}})
+def graft(reader: Path, module: nn.Module, dummy: torch.Tensor, cut: str, out: Path,
+          name: str) -> Path:
+    """The general reader with everything after its tensor ``cut`` replaced by
+    ``module`` (taking that tensor, giving probabilities), saved as IR ``OUT/NAME.xml``
+    (16-bit weights) with its plate alphabet."""
+    onnx_path = out / f"{name}_tail.onnx"
+    axes = {0: "n", dummy.dim() - 1: "t"}
+    torch.onnx.export(module, (dummy,), str(onnx_path), input_names=["cut"],
+                      output_names=["probs"], opset_version=17, dynamo=False,
+                      dynamic_axes={"cut": axes, "probs": {0: "n", 1: "t"}})
     network = core().read_model(str(reader))
-    features = feature_output(network, reader)
+    source = tensor_output(network, cut, reader)
     grafted = core().read_model(str(onnx_path))
     for target in grafted.get_parameters()[0].output(0).get_target_inputs():
-        target.replace_source_output(features)
+        target.replace_source_output(source)
     network.get_results()[0].input(0).replace_source_output(
         grafted.get_results()[0].input_value(0))
     network.validate_nodes_and_infer_types()
@@ -284,8 +286,10 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     # The fold heads too: the pipeline's own out-of-fold score on the crops reads each
     # fold's crops with the reader grafted from the other fold's head.
-    report["models"] = [str(graft(reader, head, args.out, "plate_reader" if name == "all"
-                                  else f"plate_reader_{name}")) for name, head in heads.items()]
+    report["models"] = [str(graft(reader, Exported(head), torch.zeros(1, 20, FEATURES),
+                                  FEATURE_TENSOR, args.out,
+                                  "plate_reader" if name == "all" else f"plate_reader_{name}"))
+                        for name, head in heads.items()]
     print(json.dumps(report), flush=True)
     return 0
 

@@ -55,8 +55,10 @@ def encode(text: str) -> list[int]:
     return [ALPHABET.index(c) + 1 for c in text]
 
 
-def jitter_real(strip: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Light augmentation of a real strip: crop and stretch jitter, then mild degradation."""
+def jitter_real(strip: np.ndarray, rng: np.random.Generator,
+                strength: float = 0.5) -> np.ndarray:
+    """Light augmentation of a real strip: crop and stretch jitter, then degradation
+    (``render.degrade`` at ``strength``, mild by default)."""
     h, w = strip.shape[:2]
     dx0, dx1 = (int(rng.integers(-2, int(0.04 * w) + 3)) for _ in range(2))
     dy0, dy1 = (int(rng.integers(-2, 5)) for _ in range(2))
@@ -66,7 +68,7 @@ def jitter_real(strip: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         cut = strip
     stretch = rng.uniform(0.85, 1.15)
     cut = cv2.resize(cut, (max(8, round(cut.shape[1] * stretch)), cut.shape[0]))
-    return degrade(cut, rng, strength=0.5)
+    return degrade(cut, rng, strength=strength)
 
 
 class Batches(IterableDataset):  # type: ignore[type-arg]
