@@ -67,6 +67,7 @@ import math
 import multiprocessing
 import random
 import shutil
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable
@@ -88,6 +89,7 @@ from controller.capture.writer import BATCH_MAX
 from controller.commands.compose import web_factory
 from controller.compliance import exports
 from controller.settings import NodeSettings, Settings
+from controller.settings.database import DatabaseSettings
 from controller.settings.loader import settings_from_mapping
 from controller.settings.search import SearchSettings
 from controller.store import hits, partitions, reads, sites
@@ -275,6 +277,9 @@ class Samples:
         unseen = [p for p in dict.fromkeys(stored[count:]) if p not in self.exact]
         half = max(1, count // 2)
         self.first_look, self.first_look_page = unseen[:half], unseen[half : 2 * half]
+        # The same, measured before this step puts closed months in plate order.
+        self.first_look_before = unseen[2 * half : 3 * half]
+        self.first_look_page_before = unseen[3 * half : 4 * half]
         seven = [p for p in stored if len(p) == 7]
         self.partial = {name: [name, *(family(p) for p in seven[:count - 1])]
                         for name, family in PARTIALS.items()}
@@ -299,19 +304,58 @@ def history(engine: Engine, plate: str) -> list[Any]:
         before = (page[-1]["seen_at"], int(page[-1]["id"]))
 
 
-def single(engine: Engine, samples: Samples) -> dict[str, Any]:
-    """Each search alone, through the store's functions; also exact searches of plates no
-    search has touched yet, each timed at its first run (what an officer's first look at
-    a plate costs when its reads are not in memory), for a whole result limit and for the
-    web's first page (page size + 1: whether there is a next page)."""
-    result: dict[str, Any] = {"exact": scale_data.timed(
-        samples.exact, lambda p: reads.search_exact(engine, p, limit=PAGE))}
-    # After the exact searches (connections open, statements known), before any other.
-    result["exact_first_look"] = scale_data.timed(
-        samples.first_look, lambda p: reads.search_exact(engine, p, limit=PAGE), warm=False)
-    result["exact_first_look_web_page"] = scale_data.timed(
-        samples.first_look_page, lambda p: reads.search_exact(engine, p, limit=WEB_PAGE + 1),
-        warm=False)
+def drop_os_cache() -> None:
+    """Empty the kernel's page cache (root only), so that what a search reads from disk
+    is what it would read on a server whose memory does not hold the database."""
+    subprocess.run(["sync"], check=True)
+    try:
+        Path("/proc/sys/vm/drop_caches").write_text("1\n")
+    except OSError as exc:
+        raise SystemExit(f"--cold: cannot empty the page cache ({exc}); run as root") from exc
+
+
+def first_looks(engine: Engine, samples: Samples, whole: list[str], page: list[str],
+                cold: bool) -> dict[str, Any]:
+    """Exact searches of plates no search has touched yet, each timed at its first run
+    (what an officer's first look at a plate costs when its reads are not in memory),
+    for a whole result limit (``whole``) and for the web's first page (``page``: page
+    size + 1, whether there is a next page). ``cold``: the page cache is emptied first,
+    then the warm exact searches run once to bring back what a busy server keeps in
+    memory anyway (the indexes' upper levels, the catalog)."""
+    if cold:
+        drop_os_cache()
+    for plate in samples.exact:  # connections open, statements known
+        reads.search_exact(engine, plate, limit=PAGE)
+    return {"exact_first_look": scale_data.timed(
+                whole, lambda p: reads.search_exact(engine, p, limit=PAGE), warm=False),
+            "exact_first_look_web_page": scale_data.timed(
+                page, lambda p: reads.search_exact(engine, p, limit=WEB_PAGE + 1), warm=False)}
+
+
+def plate_order(engine: Engine, after_months: int) -> dict[str, Any]:
+    """Put the bench's closed months in plate order as the daily job does
+    (``partitions.order_closed_months``), taking the month after the last loaded one as
+    this month: each month rewritten, with its reads, seconds and the seconds writers of
+    reads waited on it."""
+    months = bench_months(engine)
+    if not months:
+        return {"months": []}
+    today = partitions.add_months(months[-1], 1)
+    done = partitions.order_closed_months(engine, today, after_months)
+    return {"after_months": after_months,
+            "months": [{"partition": o.name, "done": o.done, "kept_because": o.kept_because,
+                        "reads": o.rows, "seconds": round(o.seconds, 1),
+                        "writers_held_s": round(o.locked_seconds, 2)} for o in done],
+            "in_plate_order": partitions.plate_ordered(engine), "of_months": len(months)}
+
+
+def single(engine: Engine, samples: Samples, cold: bool) -> dict[str, Any]:
+    """Each search alone, through the store's functions, and first looks
+    (``first_looks``)."""
+    result: dict[str, Any] = first_looks(engine, samples, samples.first_look,
+                                         samples.first_look_page, cold)
+    result["exact"] = scale_data.timed(
+        samples.exact, lambda p: reads.search_exact(engine, p, limit=PAGE))
     for name, patterns in samples.partial.items():
         result[f"partial {name}"] = {
             **scale_data.timed(patterns, lambda p: reads.search_partial(engine, p, limit=PAGE)),
@@ -462,7 +506,17 @@ def step(url: str, engine: Engine, settings: Settings, args: argparse.Namespace,
     result["size"]["bytes_per_read"] = round(result["size"]["database_bytes"] / target)
     samples = Samples(population, target, site_ids, camera_ids, bench_months(engine),
                       args.samples)
-    result["single"] = single(engine, samples)
+    # First looks before and after this step's months are put in plate order, in one run.
+    result["before_plate_order"] = {
+        "in_plate_order": partitions.plate_ordered(engine),
+        **first_looks(engine, samples, samples.first_look_before,
+                      samples.first_look_page_before, args.cold)}
+    result["plate_order"] = plate_order(engine, args.plate_order_after)
+    result["single"] = single(engine, samples, args.cold)
+    result["first_look_vs_before_plate_order"] = {
+        key: round(result["single"][key]["p50_ms"]
+                   / max(0.01, result["before_plate_order"][key]["p50_ms"]), 2)
+        for key in ("exact_first_look", "exact_first_look_web_page")}
     result["audit_package_s"] = [round(package(engine, settings, out), 2) for _ in range(3)]
     for pause in args.pauses:
         key = "web" if pause == 0 else f"web_pause_{pause:g}s"
@@ -503,6 +557,14 @@ def main() -> None:
     parser.add_argument("--images", action=argparse.BooleanOptionalAction, default=True,
                         help="give every read its two image rows (--no-images: reads "
                              "alone, about 40%% of the disk, for the largest sizes)")
+    parser.add_argument("--plate-order-after", type=int,
+                        default=DatabaseSettings().plate_order_after_months,
+                        help="put the closed months in plate order as the daily job does, "
+                             "keeping this many in time order (0: none; default: the "
+                             "setting's)")
+    parser.add_argument("--cold", action="store_true",
+                        help="empty the kernel's page cache (root) before each set of first "
+                             "looks: a server whose memory does not hold the database")
     parser.add_argument("--drop", action="store_true", help="drop the database at the end")
     args = parser.parse_args()
     if make_url(args.database_url).database in (None, "", "test", "postgres"):

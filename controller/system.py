@@ -44,18 +44,20 @@ def camera_leases(database: Database) -> list[dict[str, Any]] | None:
 
 
 def read_partitions(database: Database) -> dict[str, Any] | None:
-    """PostgreSQL's monthly read partitions, for /healthz: how many, the last month made
-    and the reads waiting in the default partition (counted up to a cap; any at all is a
-    warning: their month had no partition). ``None`` on SQLite or when the database
+    """PostgreSQL's monthly read partitions, for /healthz: how many, the last month made,
+    how many closed months are in plate order, and the reads waiting in the default
+    partition (counted up to a cap; any at all is a warning: their month had no
+    partition). ``None`` on SQLite or when the database
     does not answer."""
     try:
         months = [p for p in partition_repo.partitions(database) if not p.is_default]
         waiting = partition_repo.default_rows(database)
+        ordered = partition_repo.plate_ordered(database)
     except Exception:  # a health check reports, it does not fail: the database is away
         return None
     if waiting is None:
         return None
     last = months[-1].start if months else None
     return {"months": len(months), "last_month": last.strftime("%Y-%m") if last else None,
-            "default_rows": waiting,
+            "in_plate_order": ordered, "default_rows": waiting,
             "default_rows_capped": waiting >= partition_repo.DEFAULT_COUNT_CAP}

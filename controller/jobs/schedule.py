@@ -102,13 +102,19 @@ async def audit_anchor_job(context: JobContext, job_id: str) -> None:
 
 @register("read_partitions")
 async def read_partitions_job(context: JobContext, job_id: str) -> None:
-    """Daily (PostgreSQL): make the monthly read partitions of the coming months, and
-    move any read that waits in the default partition into its month's partition."""
+    """Daily (PostgreSQL): make the monthly read partitions of the coming months, move
+    any read that waits in the default partition into its month's partition, then put
+    the months past ``plate_order_after_months`` in plate order."""
+    today = datetime.now(UTC).date()
     report = await asyncio.to_thread(
-        partitions.ensure_ahead, context.engine, datetime.now(UTC).date(),
+        partitions.ensure_ahead, context.engine, today,
         context.settings.database.partition_months_ahead)
     log.info("job %s: %d read partitions made, %d reads moved out of the default one",
              job_id, len(report.created), report.moved)
+    ordered = await asyncio.to_thread(partitions.order_closed_months, context.engine, today,
+                                      context.settings.database.plate_order_after_months)
+    log.info("job %s: %d of %d closed months put in plate order", job_id,
+             sum(o.done for o in ordered), len(ordered))
 
 
 def storage_specs(settings: Settings) -> list[JobSpec]:

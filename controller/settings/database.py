@@ -35,3 +35,14 @@ class DatabaseSettings(Section):
             "it on demand, or waits in the default partition). Ignored on SQLite."
         ),
     )
+    plate_order_after_months: int = Field(
+        default=1, ge=0, le=24, title="Months kept in time order",
+        description=(
+            "PostgreSQL: the daily job rewrites a month's reads in plate order once this "
+            "many whole months have followed it, so that a plate's search reads a page or "
+            "two of each month instead of a page per read. The latest months stay in time "
+            "order, where a canvass finds its window's reads side by side. Writers of "
+            "reads wait for the few seconds the check and swap take; searches go on. "
+            "0 turns it off. Ignored on SQLite."
+        ),
+    )

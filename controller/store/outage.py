@@ -25,6 +25,8 @@ from controller.errors import StoreUnavailable
 
 # PostgreSQL's SQLSTATE for a statement cancelled (statement_timeout, a cancel request).
 QUERY_CANCELED = "57014"
+# PostgreSQL's SQLSTATE for a lock not had within the statement's lock_timeout.
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 def cancelled(original: BaseException | None) -> bool:
@@ -36,11 +38,19 @@ def cancelled(original: BaseException | None) -> bool:
     return type(original).__module__ == "sqlite3" and str(original) == "interrupted"
 
 
+def lock_timed_out(original: BaseException | None) -> bool:
+    """Whether the driver's error is PostgreSQL giving up on a lock at the statement's
+    own ``lock_timeout`` (partition upkeep and purges set one): not an outage."""
+    return getattr(original, "sqlstate", None) == LOCK_NOT_AVAILABLE
+
+
 def _translate(context: ExceptionContext) -> BaseException | None:
     # Pre-ping must see the driver's own error: that is how the pool learns to
     # replace a dead connection with a fresh one instead of failing the checkout.
     if context.is_pre_ping or cancelled(context.original_exception):
         return None
+    if lock_timed_out(context.original_exception):
+        return None  # the database is up; the caller that set lock_timeout tries later
     error = context.sqlalchemy_exception
     if context.is_disconnect or isinstance(error, (OperationalError, InterfaceError)):
         return StoreUnavailable(f"database unavailable ({cause(context.original_exception)})")

@@ -19,15 +19,18 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import OperationalError
 
 from controller.errors import StoreUnavailable
 from controller.store.locks import lock_key
+from controller.store.outage import lock_timed_out
 
 log = logging.getLogger("sightline.store.partitions")
 
@@ -192,15 +195,24 @@ def trigram_opclass(conn: Connection) -> str:
     return f'"{schema}".gin_trgm_ops'
 
 
-def key_and_index_sql(name: str, trigram: str) -> list[str]:
+def key_and_index_sql(name: str, trigram: str, suffix: str | None = None) -> list[str]:
     """DDL giving the plain table ``name`` the keys and indexes of a partition of reads;
-    attaching it (or making the parent's) then adopts them instead of building anew."""
-    suffix = checked_name(name).removeprefix("reads_")
-    return [f"ALTER TABLE {name} ADD CONSTRAINT pk_reads_{suffix} PRIMARY KEY (id, seen_at)",
-            f"ALTER TABLE {name} ADD CONSTRAINT uq_reads_uuid_seen_at_{suffix} "
-            "UNIQUE (uuid, seen_at)",
-            *(partition_index_sql(name, index, how.format(trigram=trigram))
-              for index, how in INDEXES)]
+    attaching it (or making the parent's) then adopts them instead of building anew.
+    Their names end in ``suffix`` (by default the partition's own, ``p202401``)."""
+    suffix = suffix or checked_name(name).removeprefix("reads_")
+    return [f"ALTER TABLE {name} ADD CONSTRAINT {constraint} {how}"
+            for constraint, how in _keys(suffix)] + [
+        f"CREATE INDEX {index} ON {name} USING {how.format(trigram=trigram)}"
+        for index, how in _indexes(suffix)]
+
+
+def _keys(suffix: str) -> list[tuple[str, str]]:
+    return [(f"pk_reads_{suffix}", "PRIMARY KEY (id, seen_at)"),
+            (f"uq_reads_uuid_seen_at_{suffix}", "UNIQUE (uuid, seen_at)")]
+
+
+def _indexes(suffix: str) -> list[tuple[str, str]]:
+    return [(f"{index}_{suffix}", how) for index, how in INDEXES]
 
 
 def partition_index_sql(name: str, index: str, how: str) -> str:
@@ -271,6 +283,163 @@ def default_rows(engine: Engine) -> int | None:
         return int(conn.execute(text(
             f"SELECT count(*) FROM (SELECT 1 FROM {DEFAULT_PARTITION} "  # noqa: S608
             f"LIMIT {DEFAULT_COUNT_CAP}) AS r")).scalar_one())
+
+
+# --- closed months in plate order --------------------------------------------------------
+
+# Reads arrive in time order, so each read of one plate sits on a page of its own, and a
+# plate's first search away from the cache reads one page per read. A month that has
+# closed is rewritten once in plate order: its reads of one plate then share a page or
+# two. The comment marks a partition done (it stays with the table).
+PLATE_ORDER_COMMENT = "sightline: rows in plate order"
+# How long the rewrite waits for the parent's lock before it gives up for today.
+ORDER_LOCK_TIMEOUT_MS = LOCK_TIMEOUT_MS
+
+
+@dataclass(frozen=True)
+class OrderOutcome:
+    """What rewriting one month in plate order did: ``done`` with ``rows`` rows, or not,
+    because the month changed while it was copied or its lock was not had in time
+    (``kept_because``: "changed", "busy"); nothing is lost either way. ``seconds`` is the
+    whole rewrite, ``locked_seconds`` the time writers of reads waited on it."""
+
+    name: str
+    done: bool
+    rows: int = 0
+    kept_because: str | None = None
+    seconds: float = 0.0
+    locked_seconds: float = 0.0
+
+
+class _MonthChanged(Exception):
+    """The month's reads changed while the copy was made: roll the rewrite back."""
+
+    def __init__(self, copied: int, locked_seconds: float) -> None:
+        super().__init__("the month changed during its rewrite")
+        self.copied, self.locked_seconds = copied, locked_seconds
+
+
+def in_plate_order(conn: Connection) -> set[str]:
+    """The partitions already rewritten in plate order."""
+    return {str(name) for name, in conn.execute(text(
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+        "WHERE i.inhparent = to_regclass(:t) AND obj_description(c.oid, 'pg_class') = :c"),
+        {"t": PARENT, "c": PLATE_ORDER_COMMENT})}
+
+
+def plate_ordered(engine: Engine) -> int:
+    """How many partitions are in plate order (0 on SQLite)."""
+    with engine.connect() as conn:
+        return len(in_plate_order(conn)) if is_partitioned(conn) else 0
+
+
+def months_to_order(engine: Engine, today: date, after_months: int) -> list[ReadPartition]:
+    """The month partitions that ``after_months`` whole months have followed by ``today``
+    and that are not yet in plate order, oldest first (none on SQLite, or when
+    ``after_months`` is 0: the rewrite is off). The latest months stay in time order,
+    where a canvass of a recent incident finds its window's reads side by side."""
+    if after_months <= 0:
+        return []
+    limit = datetime.combine(add_months(month_of(today), -after_months), datetime.min.time(),
+                             UTC)
+    with engine.connect() as conn:
+        if not is_partitioned(conn):
+            return []
+        done = in_plate_order(conn)
+        return [p for p in list_partitions(conn)
+                if p.end is not None and p.end <= limit and p.name not in done]
+
+
+def order_month(engine: Engine, part: ReadPartition) -> OrderOutcome:
+    """Rewrite the month partition ``part`` in plate order, in one transaction.
+
+    A copy is made beside it, sorted by plate, then time, with the partition's keys and
+    indexes, while searches and writers go on. Then writers of reads wait (a SHARE lock
+    on the parent; searches go on) while the copy is checked against the partition, row
+    for row by key; for the swap (detach, drop, attach the copy under the old names)
+    searches wait too, for milliseconds. A read that reached the month during the copy,
+    or one purged from it, leaves the month as it was, to be tried again on another day.
+    """
+    started = time.monotonic()
+    name = checked_name(part.name)
+    if part.start is None:
+        raise ValueError("the default partition has no month")
+    suffix = name.removeprefix("reads_")
+    staged, staged_suffix = f"{name}_sorting", f"{suffix}_sorting"
+    start, end = _bounds(part.start.date())
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key(_LOCK)})
+            copied = _stage(conn, name, staged_suffix, (start, end))
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {ORDER_LOCK_TIMEOUT_MS}")
+            conn.exec_driver_sql(f"LOCK TABLE {PARENT} IN SHARE MODE")
+            locked = time.monotonic()
+            differ = int(conn.exec_driver_sql(
+                f"SELECT count(*) FROM {name} o FULL JOIN {staged} s "  # noqa: S608
+                "ON s.id = o.id AND s.seen_at = o.seen_at "
+                "WHERE o.id IS NULL OR s.id IS NULL").scalar_one())
+            if differ:
+                raise _MonthChanged(copied, time.monotonic() - locked)
+            conn.exec_driver_sql(f"ALTER TABLE {PARENT} DETACH PARTITION {name}")
+            conn.exec_driver_sql(f"DROP TABLE {name}")
+            conn.exec_driver_sql(f"ALTER TABLE {staged} RENAME TO {name}")
+            for (old, _), (new, _) in zip(_keys(staged_suffix), _keys(suffix), strict=True):
+                conn.exec_driver_sql(f"ALTER TABLE {name} RENAME CONSTRAINT {old} TO {new}")
+            for (old, _), (new, _) in zip(_indexes(staged_suffix), _indexes(suffix),
+                                          strict=True):
+                conn.exec_driver_sql(f"ALTER INDEX {old} RENAME TO {new}")
+            conn.exec_driver_sql(f"ALTER TABLE {PARENT} ATTACH PARTITION {name} "
+                                 f"FOR VALUES FROM ('{start}') TO ('{end}')")
+            conn.exec_driver_sql(f"ALTER TABLE {name} DROP CONSTRAINT {staged}_month")
+            conn.exec_driver_sql(f"COMMENT ON TABLE {name} IS '{PLATE_ORDER_COMMENT}'")
+        locked_seconds = time.monotonic() - locked
+    except _MonthChanged as changed:  # rolled back: the month stays as it was
+        return OrderOutcome(name, False, changed.copied, "changed",
+                            time.monotonic() - started, changed.locked_seconds)
+    except OperationalError as exc:
+        if not lock_timed_out(exc.orig):
+            raise
+        return OrderOutcome(name, False, kept_because="busy",
+                            seconds=time.monotonic() - started)
+    with engine.begin() as conn:  # the planner's figures for the new table
+        conn.exec_driver_sql(f"ANALYZE {name}")
+    return OrderOutcome(name, True, copied, seconds=time.monotonic() - started,
+                        locked_seconds=locked_seconds)
+
+
+def _stage(conn: Connection, name: str, suffix: str, bounds: tuple[str, str]) -> int:
+    """Make ``name``'s copy in plate order (``{name}_sorting``) with its keys, indexes and
+    a constraint that proves its month; return how many reads it holds."""
+    staged = f"{name}_sorting"
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {staged}")
+    conn.exec_driver_sql(f"CREATE TABLE {staged} (LIKE {PARENT} INCLUDING DEFAULTS)")
+    conn.exec_driver_sql(
+        f"ALTER TABLE {staged} ALTER COLUMN plate SET STATISTICS {PLATE_STATISTICS}")
+    copied = int(conn.exec_driver_sql(
+        f"INSERT INTO {staged} SELECT * FROM {name} "  # noqa: S608
+        "ORDER BY plate, seen_at, id").rowcount or 0)
+    for statement in key_and_index_sql(staged, trigram_opclass(conn), suffix):
+        conn.exec_driver_sql(statement)
+    # ATTACH then skips its scan of the rows: the constraint already proves them.
+    conn.exec_driver_sql(f"ALTER TABLE {staged} ADD CONSTRAINT {staged}_month CHECK "
+                         f"(seen_at >= '{bounds[0]}' AND seen_at < '{bounds[1]}')")
+    return copied
+
+
+def order_closed_months(engine: Engine, today: date, after_months: int) -> list[OrderOutcome]:
+    """The daily job's second task: each month ``months_to_order`` names, rewritten in
+    plate order (``order_month``), oldest first."""
+    outcomes = [order_month(engine, part)
+                for part in months_to_order(engine, today, after_months)]
+    for outcome in outcomes:
+        if outcome.done:
+            log.info("read partition %s put in plate order (%d reads, %.1f s, writers held "
+                     "%.2f s)", outcome.name, outcome.rows, outcome.seconds,
+                     outcome.locked_seconds)
+        else:
+            log.warning("read partition %s left in time order today (%s); tried again "
+                        "tomorrow", outcome.name, outcome.kept_because)
+    return outcomes
 
 
 # The months each engine is known to have a partition for: the writer asks the

@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from controller.store import alerts as alert_repo
 from controller.store import partitions as partition_repo
+from controller.store.outage import lock_timed_out
 from controller.store.records import PurgeProposal
 from controller.store.rows import one
 from controller.store.schema import (
@@ -24,8 +25,6 @@ from controller.store.schema import (
     read_images,
     reads,
 )
-
-LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout ran out
 
 
 def _held_ids() -> Any:
@@ -206,7 +205,7 @@ def drop_partition(engine: Engine, name: str) -> MonthOutcome:
             conn.exec_driver_sql(f"ALTER TABLE reads DETACH PARTITION {name}")
             conn.exec_driver_sql(f"DROP TABLE {name}")
     except OperationalError as exc:
-        if getattr(exc.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+        if not lock_timed_out(exc.orig):
             raise
         return MonthOutcome(name, False, kept_because="busy")
     if (month := partition_repo.NAME.match(name)) is not None:

@@ -12,7 +12,7 @@ where the same rows come out and no partition exists.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -309,3 +309,144 @@ def test_a_hold_or_a_correction_names_only_reads_that_exist(
         correction_repo.add_correction(engine, "no-such-read", kind="annotation", plate=None,
                                        note="n", actor="ann", now=at(2026, 11, 2))
     assert orphans(engine) == 0
+
+
+# --- closed months in plate order -----------------------------------------------------------
+
+JULY = "reads_p202407"
+
+
+def physical_plates(engine: Engine, name: str) -> list[str]:
+    """The plates of a partition in the order its rows lie on disk."""
+    return [str(r[0]) for r in rows(engine, f"SELECT plate FROM {name} ORDER BY ctid")]
+
+
+def partition_indexes(engine: Engine, name: str) -> list[tuple[str, str | None]]:
+    """A partition's indexes, each with the parent index it is attached to."""
+    return rows(engine, "SELECT c.relname, p.relname FROM pg_index x "
+                        "JOIN pg_class c ON c.oid = x.indexrelid "
+                        "LEFT JOIN pg_inherits i ON i.inhrelid = c.oid "
+                        "LEFT JOIN pg_class p ON p.oid = i.inhparent "
+                        f"WHERE x.indrelid = '{name}'::regclass ORDER BY 1")
+
+
+def july_in_time_order(engine: Engine, settings: Settings, world: dict[str, Any]) -> None:
+    """Thirty more July 2024 reads, stored in time order, their plates out of plate order."""
+    for n in range(30):
+        add_read(engine, settings.data_dir, world, f"{(n * 7) % 10}JUL{n:03d}",
+                 at(2024, 7, 12) + timedelta(minutes=n))
+
+
+async def test_the_daily_job_puts_closed_months_in_plate_order_and_changes_no_answer(
+        engine: Engine, settings: Settings, world: dict[str, Any]) -> None:
+    seed(engine, settings, world)
+    july_in_time_order(engine, settings, world)
+    before, answers = snapshot(engine), searches(engine, world["camera"])
+    plates = [f"{(n * 7) % 10}JUL{n:03d}" for n in range(30)]
+    if not is_pg(engine):
+        assert partition_repo.months_to_order(engine, TODAY, 1) == []
+        assert partition_repo.order_closed_months(engine, TODAY, 1) == []
+        assert snapshot(engine) == before
+        return
+    on_disk = physical_plates(engine, JULY)
+    assert on_disk != sorted(on_disk)  # stored as they came, in time order
+    indexes = partition_indexes(engine, JULY)
+    assert len(indexes) == 6 and all(parent for _, parent in indexes)
+    # A month is due once the setting's whole months have followed it: on 1 September
+    # with one month kept, July is due and August is not; with 0 nothing is.
+    due = partition_repo.months_to_order(engine, date(2024, 9, 1), 1)
+    assert [p.name for p in due] == [JULY]
+    assert partition_repo.months_to_order(engine, date(2024, 9, 1), 0) == []
+
+    (spec,) = schedule.storage_specs(settings)
+    await schedule.read_partitions_job(JobContext(engine, settings, lambda *_: None),
+                                       spec.job_id)
+    # Every closed month that holds reads is in plate order now; this month is not.
+    closed = {partition_repo.partition_name(s.date().replace(day=1))
+              for _, s, _ in SEEDED if s < at(2026, 10, 1)}
+    with engine.connect() as conn:
+        ordered = partition_repo.in_plate_order(conn)
+    assert closed <= ordered and "reads_p202611" not in ordered
+    on_disk = physical_plates(engine, JULY)
+    assert on_disk == sorted(on_disk) and set(plates) <= set(on_disk)
+    # Nothing lost or changed, same answers, same indexes under the same names, each
+    # still attached to the parent's.
+    assert snapshot(engine) == before and orphans(engine) == 0
+    assert searches(engine, world["camera"]) == answers
+    assert partition_indexes(engine, JULY) == indexes
+    health = read_partitions(engine)
+    assert health is not None and health["in_plate_order"] == len(ordered)
+    # Done once: a second run finds nothing to do.
+    assert partition_repo.order_closed_months(engine, TODAY, 1) == []
+    # Reads still reach an ordered month and are found there.
+    late = add_read(engine, settings.data_dir, world, "7ABC123", at(2024, 7, 31))
+    assert where_each_read_is(engine)[late] == JULY
+    assert repo.search_exact(engine, "7ABC123")[-2]["uuid"] == late
+
+
+def test_a_read_that_reaches_a_month_while_it_is_copied_leaves_it_as_it_was(
+        engine: Engine, settings: Settings, world: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    if not is_pg(engine):
+        pytest.skip("SQLite has no partitions to rewrite")
+    july_in_time_order(engine, settings, world)
+    stage = partition_repo._stage
+    late: list[str] = []
+
+    def stage_then_a_late_read(*args: Any) -> int:
+        copied = stage(*args)
+        # The writer stores a read of the month meanwhile, and is not held up by the copy.
+        late.append(add_read(engine, settings.data_dir, world, "0AAA001", at(2024, 7, 20)))
+        return copied
+
+    monkeypatch.setattr(partition_repo, "_stage", stage_then_a_late_read)
+    before = snapshot(engine)
+    (part,) = partition_repo.months_to_order(engine, date(2024, 9, 1), 1)
+    outcome = partition_repo.order_month(engine, part)
+    assert (outcome.done, outcome.kept_because, outcome.rows) == (False, "changed", 30)
+    assert len(snapshot(engine)["reads"]) == len(before["reads"]) + 1
+    assert where_each_read_is(engine)[late[0]] == JULY
+    assert physical_plates(engine, JULY)[-1] == "0AAA001"  # as it was: time order
+    assert rows(engine, "SELECT to_regclass('reads_p202407_sorting')") == [(None,)]
+    monkeypatch.undo()
+    # Tried again (another day), with nothing arriving, it is done, the late read with it.
+    (done,) = partition_repo.order_closed_months(engine, date(2024, 9, 1), 1)
+    assert done.done and done.rows == 31
+    assert physical_plates(engine, JULY)[0] == "0AAA001"
+
+
+def test_a_month_whose_lock_is_not_had_in_time_stays_as_it_was(
+        engine: Engine, settings: Settings, world: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    if not is_pg(engine):
+        pytest.skip("SQLite has no partitions to rewrite")
+    july_in_time_order(engine, settings, world)
+    monkeypatch.setattr(partition_repo, "ORDER_LOCK_TIMEOUT_MS", 200)
+    before, on_disk = snapshot(engine), physical_plates(engine, JULY)
+    (part,) = partition_repo.months_to_order(engine, date(2024, 9, 1), 1)
+    with engine.connect() as writer:  # a writer's transaction, open
+        writer.exec_driver_sql("LOCK TABLE reads IN ROW EXCLUSIVE MODE")
+        outcome = partition_repo.order_month(engine, part)
+        writer.rollback()
+    assert (outcome.done, outcome.kept_because) == (False, "busy")
+    assert snapshot(engine) == before and physical_plates(engine, JULY) == on_disk
+    with engine.connect() as conn:
+        assert partition_repo.in_plate_order(conn) == set()
+
+
+def test_a_purge_that_cannot_have_a_month_in_time_keeps_it_busy_not_as_an_outage(
+        engine: Engine, settings: Settings, world: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lock not had within lock_timeout is the database answering, not a lost database:
+    the purge keeps the month for another day (it was reported as an outage before)."""
+    if not is_pg(engine):
+        pytest.skip("SQLite has no partitions to drop")
+    seed(engine, settings, world)
+    monkeypatch.setattr(partition_repo, "LOCK_TIMEOUT_MS", 200)
+    before = snapshot(engine)
+    with engine.connect() as writer:  # a writer's transaction, open
+        writer.exec_driver_sql("LOCK TABLE reads IN ROW EXCLUSIVE MODE")
+        outcome = retention_repo.drop_partition(engine, JULY)
+        writer.rollback()
+    assert (outcome.dropped, outcome.kept_because) == (False, "busy")
+    assert snapshot(engine) == before

@@ -31,8 +31,8 @@ def test_health_reports_stopped_controller(settings: Settings, engine: Engine) -
         now = datetime.now(UTC)
         year, month = divmod(now.year * 12 + now.month - 1 + 3, 12)
         assert body.pop("read_partitions") == {
-            "months": 4, "last_month": f"{year}-{month + 1:02d}", "default_rows": 0,
-            "default_rows_capped": False}
+            "months": 4, "last_month": f"{year}-{month + 1:02d}", "in_plate_order": 0,
+            "default_rows": 0, "default_rows_capped": False}
     assert body == {
         "status": "degraded", "database": {"reachable": True},
         "controller": {"running": False, "node": settings.node.name},
