@@ -88,6 +88,7 @@ def purge_batch(engine: Engine, cutoff: datetime, batch: int) -> tuple[int, int,
     writer committed in between. Returns ``(reads deleted, hits deleted, image paths)``.
     """
     with engine.begin() as conn:
+        partition_repo.hold_off_rewrites(conn)
         ids = [int(r) for r in conn.execute(select(reads.c.id).where(_eligible(cutoff))
                                             .order_by(reads.c.id).limit(batch)).scalars()]
         if not ids:

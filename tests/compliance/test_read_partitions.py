@@ -12,6 +12,7 @@ where the same rows come out and no partition exists.
 from __future__ import annotations
 
 import asyncio
+import threading
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -450,3 +451,36 @@ def test_a_purge_that_cannot_have_a_month_in_time_keeps_it_busy_not_as_an_outage
         writer.rollback()
     assert (outcome.dropped, outcome.kept_because) == (False, "busy")
     assert snapshot(engine) == before
+
+
+def test_a_purge_waits_for_a_months_rewrite_so_no_read_is_lost_or_brought_back(
+        engine: Engine, settings: Settings, world: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a month is copied, a purge deletes one of its reads and a late read arrives:
+    the counts would match and the copy would swap in without the late read and with the
+    purged one, so the purge waits for the rewrite (which then sees the late read)."""
+    if not is_pg(engine):
+        pytest.skip("SQLite has no partitions to rewrite")
+    july_in_time_order(engine, settings, world)
+    purged_uuid = add_read(engine, settings.data_dir, world, "0OLD001", at(2024, 7, 1))
+    stage = partition_repo._stage
+    late: list[str] = []
+    purge = threading.Thread(target=retention_repo.purge_batch,
+                             args=(engine, at(2024, 7, 2, 0), 1))
+
+    def stage_then_a_purge_and_a_late_read(*args: Any) -> int:
+        copied = stage(*args)
+        purge.start()
+        purge.join(timeout=1.0)  # it waits here for the rewrite (it would be done by now)
+        late.append(add_read(engine, settings.data_dir, world, "0AAA001", at(2024, 7, 20)))
+        return copied
+
+    monkeypatch.setattr(partition_repo, "_stage", stage_then_a_purge_and_a_late_read)
+    (part,) = partition_repo.months_to_order(engine, date(2024, 9, 1), 1)
+    outcome = partition_repo.order_month(engine, part)
+    purge.join(timeout=30)
+    assert not purge.is_alive()
+    assert (outcome.done, outcome.kept_because) == (False, "changed")
+    placed = where_each_read_is(engine)
+    assert placed[late[0]] == JULY and purged_uuid not in placed
+    assert len(placed) == 31 and orphans(engine) == 0
