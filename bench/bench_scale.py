@@ -3,7 +3,8 @@
     python bench/bench_scale.py [--reads 1000000 | --curve 1000000,10000000,30000000]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/sightline_scale]
         [--users 20] [--rounds 2] [--pauses 0 5] [--samples 20] [--ingest-seconds 30]
-        [--ingest-nodes 1 2] [--ingest-batch 200] [--no-images] [--drop]
+        [--ingest-nodes 1 2] [--ingest-batch 200] [--no-images] [--plate-order-after 1]
+        [--cold] [--drop]
 
 Issue 18 point 4; DESIGN.md section 7 targets: exact < 20 ms, partial < 300 ms,
 canvass (10 cameras x 2 h) < 100 ms, ingest >= 5,000 reads/s per node, search page
@@ -25,6 +26,14 @@ database from where it stopped. After each step, one JSON line:
   them, without the files) where it has none, so result pages carry their images
   (``--no-images`` leaves them out: reads alone take about 40% of the disk, which lets
   the largest sizes fit a machine);
+- ``before_plate_order``, ``plate_order``: first looks (below) at plates of their own,
+  then the closed months put in plate order as the daily job does
+  (``partitions.order_closed_months``, the month after the last loaded one taken as
+  this month, ``--plate-order-after`` months kept in time order): each month's reads,
+  seconds and the seconds writers of reads waited; ``first_look_vs_before_plate_order``
+  is the p50 after over before, in the same run. ``--cold`` empties the kernel's page
+  cache (root) before each set of first looks: a server whose memory does not hold the
+  database (a virtual machine's host may still cache its disk);
 - ``single``: p50/p95/max ms of each search through the store's functions, one at
   a time (``--samples`` plates, patterns or windows each, after a warm-up pass):
   exact, partial ``7AB*12?``, ``*123`` and ``7??C*`` shapes (the literal pattern
