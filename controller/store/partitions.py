@@ -298,9 +298,10 @@ ORDER_LOCK_TIMEOUT_MS = LOCK_TIMEOUT_MS
 
 @dataclass(frozen=True)
 class OrderOutcome:
-    """What rewriting one month in plate order did: ``done`` with ``rows`` rows, or not,
-    because the month changed while it was copied or its lock was not had in time
-    (``kept_because``: "changed", "busy"); nothing is lost either way. ``seconds`` is the
+    """What rewriting one month in plate order did: ``done`` with ``rows`` rows (or "done
+    already", by another node), or not, because the month changed while it was copied
+    or its lock was not had in time (``kept_because``: "changed", "busy"); nothing is
+    lost either way. ``seconds`` is the
     whole rewrite, ``locked_seconds`` the time writers of reads waited on it."""
 
     name: str
@@ -370,6 +371,8 @@ def order_month(engine: Engine, part: ReadPartition) -> OrderOutcome:
     try:
         with engine.begin() as conn:
             hold_off_rewrites(conn)  # and making partitions: one upkeep at a time
+            if name in in_plate_order(conn):  # another node's job did it meanwhile
+                return OrderOutcome(name, True, kept_because="done already")
             copied = _stage(conn, name, staged_suffix, (start, end))
             conn.exec_driver_sql(f"SET LOCAL lock_timeout = {ORDER_LOCK_TIMEOUT_MS}")
             conn.exec_driver_sql(f"LOCK TABLE {PARENT} IN SHARE MODE")
@@ -441,7 +444,9 @@ def order_closed_months(engine: Engine, today: date, after_months: int) -> list[
     outcomes = [order_month(engine, part)
                 for part in months_to_order(engine, today, after_months)]
     for outcome in outcomes:
-        if outcome.done:
+        if outcome.kept_because == "done already":
+            log.info("read partition %s was put in plate order meanwhile", outcome.name)
+        elif outcome.done:
             log.info("read partition %s put in plate order (%d reads, %.1f s, writers held "
                      "%.2f s)", outcome.name, outcome.rows, outcome.seconds,
                      outcome.locked_seconds)

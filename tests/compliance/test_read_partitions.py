@@ -377,8 +377,11 @@ async def test_the_daily_job_puts_closed_months_in_plate_order_and_changes_no_an
     assert partition_indexes(engine, JULY) == indexes
     health = read_partitions(engine)
     assert health is not None and health["in_plate_order"] == len(ordered)
-    # Done once: a second run finds nothing to do.
+    # Done once: a second run finds nothing to do, and a run that listed the month
+    # before it was done (another node's) does not copy it again.
     assert partition_repo.order_closed_months(engine, TODAY, 1) == []
+    again = partition_repo.order_month(engine, due[0])
+    assert (again.done, again.kept_because, again.rows) == (True, "done already", 0)
     # Reads still reach an ordered month and are found there.
     late = add_read(engine, settings.data_dir, world, "7ABC123", at(2024, 7, 31))
     assert where_each_read_is(engine)[late] == JULY
