@@ -29,9 +29,9 @@ database from where it stopped. After each step, one JSON line:
 - ``before_plate_order``, ``plate_order``: first looks (below) at plates of their own,
   then the closed months put in plate order as the daily job does
   (``partitions.order_closed_months``, the month after the last loaded one taken as
-  this month, ``--plate-order-after`` months kept in time order): each month's reads,
-  seconds and the seconds writers of reads waited; ``first_look_vs_before_plate_order``
-  is the p50 after over before, in the same run. ``--cold`` empties the kernel's page
+  this month, ``--plate-order-after`` months kept in time order), and first looks
+  again: each month's reads, seconds and the seconds writers of reads waited;
+  ``first_look_vs_before_plate_order`` is the p50 after over before, in the same run. ``--cold`` empties the kernel's page
   cache (root) before each set of first looks: a server whose memory does not hold the
   database (a virtual machine's host may still cache its disk);
 - ``single``: p50/p95/max ms of each search through the store's functions, one at
@@ -41,7 +41,8 @@ database from where it stopped. After each step, one JSON line:
   of the most frequent plates, walked in keyset pages of 500 as the API's cursor
   does); and ``exact_first_look`` and ``exact_first_look_web_page``: plates no search
   has touched, each timed at its first search (a whole result limit, and the web's
-  first page), so their reads are in memory only where the load left them;
+  first page), so their reads are in memory only where the load left them, and
+  ``canvass_first_look``: the same for 10 other cameras' windows;
 - ``web``: the real controller's web application over HTTP (waitress, 8 threads)
   with ``--users`` signed-in officers posting searches with purpose, case number and
   attestation at once, each ``--rounds`` times the mix exact x2, the three
@@ -301,6 +302,15 @@ class Samples:
                         + timedelta(minutes=rng.randrange(22 * 60))
                         for m in (rng.choice(months) for _ in range(count))]
         self.cameras = camera_ids[:10]
+        # Canvasses no search has touched: other cameras' reads, other windows (before and
+        # after the months are put in plate order).
+        self.canvass_first = [datetime(m.year, m.month, 1, tzinfo=UTC)
+                              + timedelta(minutes=rng.randrange(22 * 60))
+                              for m in (rng.choice(months) for _ in range(count))]
+        self.canvass_first_before = [datetime(m.year, m.month, 1, tzinfo=UTC)
+                                     + timedelta(minutes=rng.randrange(22 * 60))
+                                     for m in (rng.choice(months) for _ in range(count))]
+        self.cameras_first, self.cameras_first_before = camera_ids[10:20], camera_ids[20:30]
         # The most frequent plates: the longest histories.
         self.history = population.plates[:max(1, count // 4)]
 
@@ -327,14 +337,18 @@ def drop_os_cache() -> None:
         raise SystemExit(f"--cold: cannot empty the page cache ({exc}); run as root") from exc
 
 
-def first_looks(engine: Engine, samples: Samples, whole: list[str], page: list[str],
-                cold: bool) -> dict[str, Any]:
+def first_looks(engine: Engine, samples: Samples, before: bool, cold: bool) -> dict[str, Any]:
     """Exact searches of plates no search has touched yet, each timed at its first run
     (what an officer's first look at a plate costs when its reads are not in memory),
-    for a whole result limit (``whole``) and for the web's first page (``page``: page
-    size + 1, whether there is a next page). ``cold``: the page cache is emptied first,
-    then the warm exact searches run once to bring back what a busy server keeps in
-    memory anyway (the indexes' upper levels, the catalog)."""
+    for a whole result limit and for the web's first page (page size + 1: whether there
+    is a next page), and canvasses of 10 cameras x 2 h no search has touched (the
+    ``before`` sets: those measured before the months are put in plate order). ``cold``:
+    the page cache is emptied first, then the warm exact searches run once to bring back
+    what a busy server keeps in memory anyway (the indexes' upper levels, the catalog)."""
+    whole, page = ((samples.first_look_before, samples.first_look_page_before) if before
+                   else (samples.first_look, samples.first_look_page))
+    windows, cameras = ((samples.canvass_first_before, samples.cameras_first_before)
+                        if before else (samples.canvass_first, samples.cameras_first))
     if cold:
         drop_os_cache()
     for plate in samples.exact:  # connections open, statements known
@@ -342,7 +356,9 @@ def first_looks(engine: Engine, samples: Samples, whole: list[str], page: list[s
     return {"exact_first_look": scale_data.timed(
                 whole, lambda p: reads.search_exact(engine, p, limit=PAGE), warm=False),
             "exact_first_look_web_page": scale_data.timed(
-                page, lambda p: reads.search_exact(engine, p, limit=WEB_PAGE + 1), warm=False)}
+                page, lambda p: reads.search_exact(engine, p, limit=WEB_PAGE + 1), warm=False),
+            "canvass_first_look": scale_data.timed(windows, lambda t: reads.search_canvass(
+                engine, cameras, t, t + timedelta(hours=2), limit=PAGE), warm=False)}
 
 
 def plate_order(engine: Engine, after_months: int) -> dict[str, Any]:
@@ -365,8 +381,7 @@ def plate_order(engine: Engine, after_months: int) -> dict[str, Any]:
 def single(engine: Engine, samples: Samples, cold: bool) -> dict[str, Any]:
     """Each search alone, through the store's functions, and first looks
     (``first_looks``)."""
-    result: dict[str, Any] = first_looks(engine, samples, samples.first_look,
-                                         samples.first_look_page, cold)
+    result: dict[str, Any] = first_looks(engine, samples, False, cold)
     result["exact"] = scale_data.timed(
         samples.exact, lambda p: reads.search_exact(engine, p, limit=PAGE))
     for name, patterns in samples.partial.items():
@@ -522,14 +537,13 @@ def step(url: str, engine: Engine, settings: Settings, args: argparse.Namespace,
     # First looks before and after this step's months are put in plate order, in one run.
     result["before_plate_order"] = {
         "in_plate_order": partitions.plate_ordered(engine),
-        **first_looks(engine, samples, samples.first_look_before,
-                      samples.first_look_page_before, args.cold)}
+        **first_looks(engine, samples, True, args.cold)}
     result["plate_order"] = plate_order(engine, args.plate_order_after)
     result["single"] = single(engine, samples, args.cold)
     result["first_look_vs_before_plate_order"] = {
         key: round(result["single"][key]["p50_ms"]
                    / max(0.01, result["before_plate_order"][key]["p50_ms"]), 2)
-        for key in ("exact_first_look", "exact_first_look_web_page")}
+        for key in ("exact_first_look", "exact_first_look_web_page", "canvass_first_look")}
     result["audit_package_s"] = [round(package(engine, settings, out), 2) for _ in range(3)]
     for pause in args.pauses:
         key = "web" if pause == 0 else f"web_pause_{pause:g}s"
