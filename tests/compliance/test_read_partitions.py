@@ -370,11 +370,13 @@ async def test_the_daily_job_puts_closed_months_in_plate_order_and_changes_no_an
     assert closed <= ordered and "reads_p202611" not in ordered
     on_disk = physical_plates(engine, JULY)
     assert on_disk == sorted(on_disk) and set(plates) <= set(on_disk)
-    # Its pages are all visible (vacuumed) and its statistics taken.
-    ((pages, visible, tuples),) = rows(
-        engine, f"SELECT relpages, relallvisible, reltuples FROM pg_class "
-                f"WHERE oid = '{JULY}'::regclass")
-    assert pages > 0 and visible == pages and tuples == len(on_disk)
+    # The new month was vacuumed (which pages it may mark all-visible depends on the
+    # oldest transaction open anywhere in the database, other tests' included, so the
+    # test counts the vacuum, not the pages) and its statistics taken.
+    ((vacuums, tuples),) = rows(
+        engine, f"SELECT s.vacuum_count, c.reltuples FROM pg_stat_all_tables s "
+                f"JOIN pg_class c ON c.oid = s.relid WHERE s.relid = '{JULY}'::regclass")
+    assert vacuums >= 1 and tuples == len(on_disk)
     # Nothing lost or changed, same answers, same indexes under the same names, each
     # still attached to the parent's.
     assert snapshot(engine) == before and orphans(engine) == 0
