@@ -31,9 +31,10 @@ database from where it stopped. After each step, one JSON line:
   (``partitions.order_closed_months``, the month after the last loaded one taken as
   this month, ``--plate-order-after`` months kept in time order), and first looks
   again: each month's reads, seconds and the seconds writers of reads waited;
-  ``first_look_vs_before_plate_order`` is the p50 after over before, in the same run. ``--cold`` empties the kernel's page
-  cache (root) before each set of first looks: a server whose memory does not hold the
-  database (a virtual machine's host may still cache its disk);
+  ``first_look_vs_before_plate_order`` is the p50 after over before, in the same run.
+  ``--cold`` empties the kernel's page cache (root) before each set of first looks: a
+  server whose memory does not hold the database (a virtual machine's host may still
+  cache its disk);
 - ``single``: p50/p95/max ms of each search through the store's functions, one at
   a time (``--samples`` plates, patterns or windows each, after a warm-up pass):
   exact, partial ``7AB*12?``, ``*123`` and ``7??C*`` shapes (the literal pattern
