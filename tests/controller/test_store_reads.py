@@ -104,3 +104,35 @@ def test_canvass_needs_cameras_and_a_forward_window(engine: Engine) -> None:
         repo.search_canvass(engine, [], T0, T0 + timedelta(hours=1))
     with pytest.raises(ValidationError, match="until"):
         repo.search_canvass(engine, [1], T0, T0)
+
+
+def test_canvass_pages_are_the_window_newest_first_across_cameras(
+        engine: Engine, cams: tuple[int, int, int]) -> None:
+    a, b, c = cams
+    # Readings every 7 minutes at a, every 5 at b (ties with a at multiples of 35), every 3
+    # at c (not chosen); some before and after the window.
+    batch = [read(f"A{m:03d}", a, m) for m in range(0, 200, 7)]
+    batch += [read(f"B{m:03d}", b, m) for m in range(0, 200, 5)]
+    batch += [read(f"C{m:03d}", c, m) for m in range(0, 200, 3)]
+    repo.insert_batch(engine, batch)
+    since, until = T0 + timedelta(minutes=20), T0 + timedelta(minutes=150)
+    # The oracle: the table read directly, filtered and ordered here.
+    with engine.connect() as conn:
+        every = conn.execute(text("SELECT id, camera_id, plate FROM reads")).all()
+    minute = {r["plate"]: int(str(r["plate"])[1:]) for r in batch}
+    expected = sorted(((minute[plate], ident, plate) for ident, camera, plate in every
+                       if camera in (a, b) and 20 <= minute[plate] < 150), reverse=True)
+    assert len(expected) == 19 + 26
+    # A camera named twice counts once; a limit below one camera's reads still takes the
+    # newest of both; keyset pages walk the whole window once.
+    first = repo.search_canvass(engine, [b, a, b], since, until, limit=4)
+    assert [r["plate"] for r in first] == [plate for _, _, plate in expected[:4]]
+    walked: list[str] = []
+    before = None
+    while True:
+        page = repo.search_canvass(engine, [a, b], since, until, limit=7, before=before)
+        walked += [r["plate"] for r in page]
+        if len(page) < 7:
+            break
+        before = (page[-1]["seen_at"], int(page[-1]["id"]))
+    assert walked == [plate for _, _, plate in expected]
